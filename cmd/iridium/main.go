@@ -1,0 +1,68 @@
+// Command iridium runs Iridium assembly and bytecode files, assembles and
+// disassembles them, and, given no file, starts the interactive REPL.
+//
+//	iridium [flags] FILE          assemble (or load) FILE and run it
+//	iridium asm FILE [-o OUT]     write FILE's bytecode to OUT
+//	iridium disasm FILE           print FILE as an assembly listing
+//	iridium [flags]               start the REPL
+//
+// Run "iridium --help" for every flag.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // an assembly error, a fault, a failed REPL line
+	exitUsage   = 2 // bad flags or arguments
+	exitSignal  = 130
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command, with its streams passed in so tests can drive it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "asm":
+			return runAsm(args[1:], stdout, stderr)
+		case "disasm":
+			return runDisasm(args[1:], stdout, stderr)
+		}
+	}
+	opts, files, err := parseOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "iridium: %v\nRun 'iridium --help' for usage.\n", err)
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, "iridium", version)
+		return exitOK
+	}
+	switch len(files) {
+	case 0:
+		return runShell(ctx, opts, stdin, stdout, stderr)
+	case 1:
+		return runFile(ctx, opts, files[0], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "iridium: one file at a time, got %d: %q\n", len(files), files)
+	return exitUsage
+}

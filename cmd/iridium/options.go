@@ -1,0 +1,161 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/iridium-vm/iridium/vm"
+)
+
+// version is the program's version, shown by --version and the REPL banner.
+const version = "0.1.0"
+
+// options are the command's flags.
+type options struct {
+	registers  bool
+	version    bool
+	stackLimit int
+	heapLimit  int
+
+	// The REPL.
+	dataDir  string
+	failFast bool
+	noColor  bool
+
+	// The cluster.
+	bindHost          string
+	bindPort          int
+	advertiseHost     string
+	nodeAlias         string
+	cookie            string
+	tlsCert           string
+	tlsKey            string
+	tlsCA             string
+	heartbeatInterval time.Duration
+	failureTimeout    time.Duration
+}
+
+// defaultDataDir is where the REPL keeps its history, the node id and the
+// cluster cookie: $XDG_DATA_HOME/iridium, else ~/.local/share/iridium, else
+// a directory under the system's temporary directory.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "iridium")
+	}
+	if home, err := os.UserHomeDir(); err == nil && home != "" {
+		return filepath.Join(home, ".local", "share", "iridium")
+	}
+	return filepath.Join(os.TempDir(), "iridium-"+fmt.Sprint(os.Getuid()))
+}
+
+// newFlagSet defines every flag. Flags with a short and a long name are
+// defined twice over one variable; usage lists them together.
+func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("iridium", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.BoolVar(&o.registers, "registers", false, "after running FILE, print the non-zero registers")
+	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
+	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to")
+	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
+	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
+	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the REPL (also when NO_COLOR is set or output is not a terminal)")
+	for _, name := range []string{"H", "server-bind-host"} {
+		fs.StringVar(&o.bindHost, name, "127.0.0.1", "the host the cluster listener binds")
+	}
+	for _, name := range []string{"P", "server-bind-port"} {
+		fs.IntVar(&o.bindPort, name, 2254, "the port the cluster listener binds (0 picks a free one)")
+	}
+	fs.StringVar(&o.advertiseHost, "advertise-host", "", "the host other nodes should dial to reach this one (default: the bind host, or a local address when binding 0.0.0.0)")
+	fs.StringVar(&o.nodeAlias, "node-alias", "", "this node's name in the cluster (default: a UUID made once and kept in the data directory)")
+	fs.StringVar(&o.cookie, "cookie", "", "the cluster secret (default: the file 'cookie' in the data directory, made on first use)")
+	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for TLS on cluster links (with --tls-key and --tls-ca)")
+	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
+	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
+	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", time.Second, "how often each cluster link carries a heartbeat")
+	fs.DurationVar(&o.failureTimeout, "failure-timeout", 5*time.Second, "how long a silent member has before it is marked down")
+	fs.Usage = func() { usage(fs) }
+	return fs
+}
+
+// shortFlags maps a long flag name to its short one, for usage.
+var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P"}
+
+func usage(fs *flag.FlagSet) {
+	w := fs.Output()
+	fmt.Fprint(w, `Iridium: a register-based VM, its assembler and an interactive shell.
+
+Usage:
+  iridium [flags] FILE          assemble FILE (.iasm) or load it (bytecode) and run it
+  iridium asm FILE [-o OUT]     assemble FILE into bytecode (default OUT: FILE with .irb)
+  iridium disasm FILE           print an assembly listing of FILE (bytecode or assembly)
+  iridium [flags]               start the REPL (scripted when input is not a terminal)
+
+Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
+line, 2 on a usage error, 130 when interrupted.
+
+Flags:
+`)
+	fs.VisitAll(func(f *flag.Flag) {
+		if len(f.Name) == 1 {
+			return
+		}
+		name := "--" + f.Name
+		if s, ok := shortFlags[f.Name]; ok {
+			name = "-" + s + ", " + name
+		}
+		typ, help := flag.UnquoteUsage(f)
+		if typ != "" {
+			name += " " + strings.ToUpper(typ)
+		}
+		def := ""
+		if f.DefValue != "" && f.DefValue != "false" {
+			def = fmt.Sprintf(" (default %s)", f.DefValue)
+		}
+		fmt.Fprintf(w, "  %s\n      %s%s\n", name, help, def)
+	})
+	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
+}
+
+// parseOptions parses flags and returns the file arguments. Flags may come
+// before or after the file.
+func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
+	o := &options{}
+	fs := newFlagSet(o, stderr)
+	files, err := parseInterspersed(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.bindPort < 0 || o.bindPort > 65535 {
+		return nil, nil, fmt.Errorf("-P/--server-bind-port %d: a port is 0 to 65535", o.bindPort)
+	}
+	if o.stackLimit <= 0 || o.heapLimit < 0 {
+		return nil, nil, fmt.Errorf("--stack-limit must be positive and --heap-limit not negative")
+	}
+	return o, files, nil
+}
+
+// parseInterspersed parses flags that may stand before, between or after
+// positional arguments, and returns the positional ones. "--" ends flags.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}

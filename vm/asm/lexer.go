@@ -1,0 +1,303 @@
+package asm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// tokenKind identifies the kind of a token.
+type tokenKind uint8
+
+const (
+	tokError     tokenKind = iota // val is the message
+	tokEOF                        // end of input
+	tokNewline                    // end of a line
+	tokIdent                      // a mnemonic: load
+	tokLabelDecl                  // a label declaration: loop: (val is "loop")
+	tokDirective                  // .asciiz (val is "asciiz")
+	tokRegister                   // $3 or $f3 (val is "3" or "f3")
+	tokNumber                     // #12, #-3, #1.5, #0x1f (val without the #)
+	tokLabelRef                   // @loop (val is "loop")
+	tokString                     // 'text' (val is the text, escapes resolved)
+)
+
+func (k tokenKind) String() string {
+	switch k {
+	case tokEOF:
+		return "end of input"
+	case tokNewline:
+		return "end of line"
+	case tokIdent:
+		return "mnemonic"
+	case tokLabelDecl:
+		return "label declaration"
+	case tokDirective:
+		return "directive"
+	case tokRegister:
+		return "register"
+	case tokNumber:
+		return "number"
+	case tokLabelRef:
+		return "label reference"
+	case tokString:
+		return "string"
+	}
+	return "error"
+}
+
+// Pos is a place in the source: 1-based line and column (in bytes).
+type Pos struct {
+	Line, Col int
+}
+
+// token is one lexeme and where it starts.
+type token struct {
+	kind tokenKind
+	val  string
+	pos  Pos
+	text string // as written in the source
+}
+
+// stateFn is a state of the lexer; it returns the next state.
+type stateFn func(*lexer) stateFn
+
+// lexer turns source text into tokens. It never stops at an error: it
+// emits a tokError and carries on with the next line, so that every error
+// in a file can be reported.
+type lexer struct {
+	input     string
+	start     int // start of the current token
+	pos       int // current position
+	line      int // line of start
+	lineStart int // offset of the first byte of the current line
+	tokens    []token
+}
+
+const eof = -1
+
+// lex returns every token of input; the last is tokEOF.
+func lex(input string) []token {
+	l := &lexer{input: input, line: 1}
+	for state := lexLine; state != nil; {
+		state = state(l)
+	}
+	return l.tokens
+}
+
+func (l *lexer) next() int {
+	if l.pos >= len(l.input) {
+		l.pos++ // so that backup after eof is harmless
+		return eof
+	}
+	c := l.input[l.pos]
+	l.pos++
+	return int(c)
+}
+
+func (l *lexer) peek() int {
+	if l.pos >= len(l.input) {
+		return eof
+	}
+	return int(l.input[l.pos])
+}
+
+func (l *lexer) backup() { l.pos-- }
+
+func (l *lexer) here() Pos { return Pos{Line: l.line, Col: l.start - l.lineStart + 1} }
+
+func (l *lexer) emit(kind tokenKind, val string) {
+	end := min(l.pos, len(l.input))
+	l.tokens = append(l.tokens, token{kind: kind, val: val, pos: l.here(), text: l.input[l.start:end]})
+	l.start = l.pos
+}
+
+func (l *lexer) ignore() { l.start = l.pos }
+
+// errorf emits an error token at the start of the current token and skips
+// the rest of the line.
+func (l *lexer) errorf(format string, args ...any) stateFn {
+	l.tokens = append(l.tokens, token{kind: tokError, val: fmt.Sprintf(format, args...), pos: l.here()})
+	return lexSkipLine
+}
+
+// acceptRun consumes bytes while ok says yes.
+func (l *lexer) acceptRun(ok func(int) bool) {
+	for ok(l.next()) {
+	}
+	l.backup()
+}
+
+func isSpace(c int) bool { return c == ' ' || c == '\t' || c == '\r' }
+
+func isIdentStart(c int) bool { return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
+
+func isIdent(c int) bool { return isIdentStart(c) || isDigit(c) }
+
+func isDigit(c int) bool { return c >= '0' && c <= '9' }
+
+func isNumberChar(c int) bool { return isIdent(c) || c == '.' || c == '+' || c == '-' }
+
+// lexLine is the state between tokens.
+func lexLine(l *lexer) stateFn {
+	l.acceptRun(isSpace)
+	l.ignore()
+	switch c := l.next(); {
+	case c == eof:
+		l.pos = len(l.input)
+		l.emit(tokEOF, "")
+		return nil
+	case c == '\n':
+		l.emit(tokNewline, "")
+		l.line++
+		l.lineStart = l.pos
+		return lexLine
+	case c == ';':
+		return lexComment
+	case c == '.':
+		return lexPrefixed(tokDirective, "directive name after '.'")
+	case c == '@':
+		return lexPrefixed(tokLabelRef, "label name after '@'")
+	case c == '$':
+		return lexRegister
+	case c == '#':
+		return lexNumber
+	case c == '\'':
+		return lexString
+	case c == '"':
+		return l.errorf("strings are written in single quotes, as 'text'")
+	case isIdentStart(c):
+		return lexIdent
+	default:
+		return l.errorf("unexpected character %q", rune(c))
+	}
+}
+
+// lexComment skips a comment; the newline that ends it is a token.
+func lexComment(l *lexer) stateFn {
+	for c := l.next(); c != '\n' && c != eof; c = l.next() {
+	}
+	l.backup()
+	l.ignore()
+	return lexLine
+}
+
+// lexSkipLine skips what is left of a line after an error.
+func lexSkipLine(l *lexer) stateFn {
+	for c := l.peek(); c != '\n' && c != eof; c = l.peek() {
+		l.next()
+	}
+	l.ignore()
+	return lexLine
+}
+
+// lexPrefixed lexes a name after a one-character prefix ('.' or '@').
+func lexPrefixed(kind tokenKind, want string) stateFn {
+	return func(l *lexer) stateFn {
+		if !isIdentStart(l.peek()) {
+			return l.errorf("expected a %s", want)
+		}
+		l.acceptRun(isIdent)
+		l.emit(kind, l.input[l.start+1:l.pos])
+		return lexLine
+	}
+}
+
+func lexIdent(l *lexer) stateFn {
+	l.acceptRun(isIdent)
+	name := l.input[l.start:l.pos]
+	if l.peek() == ':' {
+		l.next()
+		l.emit(tokLabelDecl, name)
+		return lexLine
+	}
+	l.emit(tokIdent, name)
+	return lexLine
+}
+
+// lexRegister lexes $N or $fN; the parser checks the number.
+func lexRegister(l *lexer) stateFn {
+	if c := l.peek(); c == 'f' || c == 'F' {
+		l.next()
+	}
+	if !isDigit(l.peek()) {
+		return l.errorf("expected a register number after '$', as in $0 or $f0")
+	}
+	l.acceptRun(isIdent)
+	l.emit(tokRegister, strings.ToLower(l.input[l.start+1:l.pos]))
+	return lexLine
+}
+
+// lexNumber lexes what follows '#'; the parser interprets it.
+func lexNumber(l *lexer) stateFn {
+	if c := l.peek(); c == '-' || c == '+' {
+		l.next()
+	}
+	if !isDigit(l.peek()) {
+		return l.errorf("expected a number after '#', as in #10, #-3 or #1.5")
+	}
+	for c := l.next(); isNumberChar(c); c = l.next() {
+		if (c == '+' || c == '-') && !strings.ContainsAny(l.input[l.pos-2:l.pos-1], "eE") {
+			break
+		}
+	}
+	l.backup()
+	l.emit(tokNumber, l.input[l.start+1:l.pos])
+	return lexLine
+}
+
+// lexString lexes a single-quoted string with \n, \t, \0, \\, \' and \xNN
+// escapes. It may not span lines.
+func lexString(l *lexer) stateFn {
+	var val strings.Builder
+	for {
+		switch c := l.next(); c {
+		case eof, '\n':
+			l.backup()
+			return l.errorf("unterminated string: add a closing '")
+		case '\'':
+			l.emit(tokString, val.String())
+			return lexLine
+		case '\\':
+			e, ok := l.escape()
+			if !ok {
+				return l.errorf("unknown escape \\%s in string (known: \\n \\t \\0 \\\\ \\' \\xNN)", l.input[l.pos-1:min(l.pos, len(l.input))])
+			}
+			val.WriteByte(e)
+		default:
+			val.WriteByte(byte(c))
+		}
+	}
+}
+
+// escape reads what follows a backslash.
+func (l *lexer) escape() (byte, bool) {
+	switch c := l.next(); c {
+	case 'n':
+		return '\n', true
+	case 't':
+		return '\t', true
+	case '0':
+		return 0, true
+	case '\\', '\'':
+		return byte(c), true
+	case 'x':
+		hi, lo := hexValue(l.next()), hexValue(l.next())
+		if hi < 0 || lo < 0 {
+			return 0, false
+		}
+		return byte(hi<<4 | lo), true
+	}
+	return 0, false
+}
+
+func hexValue(c int) int {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0'
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10
+	case c >= 'A' && c <= 'F':
+		return c - 'A' + 10
+	}
+	return -1
+}

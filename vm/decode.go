@@ -1,0 +1,106 @@
+package vm
+
+import "fmt"
+
+// inst is an instruction decoded for the dispatch loop. Decoding once, when
+// a program is loaded, keeps byte shuffling and operand checks out of the
+// loop: every register number in an inst is below 32, and every label
+// target is a valid instruction index. An instruction that is not valid
+// decodes to opTrap, which faults with the reason only if it is reached.
+type inst struct {
+	op      Opcode
+	a, b, c uint8 // register operands, in source order
+	imm     int32 // immediate, shift count, label target (instruction index) or read-only offset
+}
+
+// opTrap is the internal opcode of an instruction that faults when reached.
+// It has no instruction of its own in the table.
+const opTrap Opcode = 255
+
+// decodeProgram decodes code for the dispatch loop.
+func decodeProgram(code []byte) []inst {
+	n := (len(code) + InstructionSize - 1) / InstructionSize
+	out := make([]inst, n)
+	for i := range out {
+		out[i] = decodeAt(code, i*InstructionSize)
+	}
+	return out
+}
+
+// decodeAt decodes the instruction at byte address addr of code.
+func decodeAt(code []byte, addr int) inst {
+	if checkInstruction(code, addr) != nil {
+		return inst{op: opTrap}
+	}
+	raw := code[addr : addr+InstructionSize]
+	in := inst{op: Opcode(raw[0])}
+	pos, nreg := 1, 0
+	for _, kind := range Lookup(in.op).Operands {
+		switch kind {
+		case IntReg, FloatReg:
+			switch nreg {
+			case 0:
+				in.a = raw[pos]
+			case 1:
+				in.b = raw[pos]
+			default:
+				in.c = raw[pos]
+			}
+			nreg++
+		case Bits:
+			in.imm = int32(raw[pos])
+			if in.imm == 0 {
+				in.imm = 16
+			}
+		case Int16:
+			in.imm = int32(int16(uint16(raw[pos])<<8 | uint16(raw[pos+1])))
+		case Uint16, DataAddr16:
+			in.imm = int32(uint16(raw[pos])<<8 | uint16(raw[pos+1]))
+		case DataAddr:
+			in.imm = int32(uint24(raw[pos:]))
+		case CodeAddr:
+			in.imm = int32(uint24(raw[pos:]) / InstructionSize)
+		}
+		pos += kind.Size()
+	}
+	return in
+}
+
+func uint24(b []byte) uint32 { return uint32(b[0])<<16 | uint32(b[1])<<8 | uint32(b[2]) }
+
+// checkInstruction says why the instruction at byte address addr cannot
+// run, or returns nil. It is the one place that decides validity, so that
+// loading and faulting agree.
+func checkInstruction(code []byte, addr int) *Fault {
+	if addr+InstructionSize > len(code) {
+		return &Fault{Err: ErrTruncatedInstruction, PC: addr, Instr: fmt.Sprintf("% x", code[addr:]),
+			Detail: fmt.Sprintf("%d of %d bytes", len(code)-addr, InstructionSize)}
+	}
+	raw := code[addr : addr+InstructionSize]
+	info := Lookup(Opcode(raw[0]))
+	if info == nil {
+		return &Fault{Err: ErrUnknownOpcode, PC: addr, Instr: fmt.Sprintf("% x", raw),
+			Detail: fmt.Sprintf("opcode %d", raw[0])}
+	}
+	if info.Op == IGL {
+		return &Fault{Err: ErrIllegalInstruction, PC: addr, Instr: "igl"}
+	}
+	pos := 1
+	for i, kind := range info.Operands {
+		switch kind {
+		case IntReg, FloatReg:
+			if raw[pos] > 31 {
+				return &Fault{Err: ErrBadRegister, PC: addr, Instr: fmt.Sprintf("% x", raw),
+					Detail: fmt.Sprintf("%s operand %d is register %d", info.Name, i+1, raw[pos])}
+			}
+		case CodeAddr:
+			target := uint24(raw[pos:])
+			if target%InstructionSize != 0 || int(target) > len(code) {
+				return &Fault{Err: ErrJumpOutOfRange, PC: addr, Instr: DisassembleInstruction(raw),
+					Detail: fmt.Sprintf("target %d, code is %d bytes", target, len(code))}
+			}
+		}
+		pos += kind.Size()
+	}
+	return nil
+}

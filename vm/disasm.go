@@ -1,0 +1,185 @@
+package vm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Names gives labels to addresses when disassembling. Either map may be nil;
+// addresses without a name get one made from the address (L0010 for code,
+// D0000 for read-only data).
+type Names struct {
+	Code map[int]string // code address -> label
+	Data map[int]string // read-only offset -> label
+}
+
+func (n Names) code(addr int) string {
+	if s, ok := n.Code[addr]; ok {
+		return s
+	}
+	return fmt.Sprintf("L%04x", addr)
+}
+
+func (n Names) data(off int) string {
+	if s, ok := n.Data[off]; ok {
+		return s
+	}
+	return fmt.Sprintf("D%04x", off)
+}
+
+// DisassembleInstruction returns one instruction as assembly, such as
+// "add $0 $1 $2". Bytes that are not a valid instruction come back as
+// "igl ; 7f 00 00 00" with the reason.
+func DisassembleInstruction(raw []byte) string {
+	return Names{}.instruction(raw)
+}
+
+func (n Names) instruction(raw []byte) string {
+	if len(raw) < InstructionSize {
+		return fmt.Sprintf("igl ; % x (truncated)", raw)
+	}
+	raw = raw[:InstructionSize]
+	info := Lookup(Opcode(raw[0]))
+	if info == nil {
+		return fmt.Sprintf("igl ; % x (unknown opcode %d)", raw, raw[0])
+	}
+	var b strings.Builder
+	b.WriteString(info.Name)
+	pos := 1
+	for _, kind := range info.Operands {
+		b.WriteByte(' ')
+		switch kind {
+		case IntReg:
+			b.WriteString("$" + strconv.Itoa(int(raw[pos])))
+		case FloatReg:
+			b.WriteString("$f" + strconv.Itoa(int(raw[pos])))
+		case Bits:
+			b.WriteString("#" + strconv.Itoa(int(raw[pos])))
+		case Int16:
+			b.WriteString("#" + strconv.Itoa(int(int16(binary.BigEndian.Uint16(raw[pos:])))))
+		case Uint16:
+			b.WriteString("#" + strconv.Itoa(int(binary.BigEndian.Uint16(raw[pos:]))))
+		case DataAddr16:
+			b.WriteString("@" + n.data(int(binary.BigEndian.Uint16(raw[pos:]))))
+		case DataAddr:
+			b.WriteString("@" + n.data(int(uint24(raw[pos:]))))
+		case CodeAddr:
+			b.WriteString("@" + n.code(int(uint24(raw[pos:]))))
+		}
+		pos += kind.Size()
+	}
+	return b.String()
+}
+
+// Disassemble returns the program as an assembly listing: a .data section
+// with the strings and floats of the read-only data, and a .code
+// section with one instruction a line, its address in a comment, and a
+// label before each instruction a label operand points at. Assembling the
+// listing gives back the same code.
+func Disassemble(p *Program, names Names) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "; %d bytes of read-only data, %d bytes of code\n", len(p.ReadOnly), len(p.Code))
+	if len(p.ReadOnly) > 0 {
+		b.WriteString(".data\n")
+		writeData(&b, p.ReadOnly, p.Code, names)
+	}
+	b.WriteString(".code\n")
+	targets := codeTargets(p.Code, names)
+	for addr := 0; addr < len(p.Code); addr += InstructionSize {
+		label := ""
+		if targets[addr] {
+			label = names.code(addr) + ":"
+		}
+		end := min(addr+InstructionSize, len(p.Code))
+		fmt.Fprintf(&b, "%-12s%-28s; %04x\n", label, names.instruction(p.Code[addr:end]), addr)
+	}
+	if targets[len(p.Code)] {
+		b.WriteString(names.code(len(p.Code)) + ":\n")
+	}
+	return b.String()
+}
+
+// codeTargets returns the code addresses that need a label in a listing.
+func codeTargets(code []byte, names Names) map[int]bool {
+	targets := map[int]bool{}
+	for addr := range names.Code {
+		targets[addr] = true
+	}
+	for addr := 0; addr+InstructionSize <= len(code); addr += InstructionSize {
+		info := Lookup(Opcode(code[addr]))
+		if info == nil || len(info.Operands) != 1 || info.Operands[0] != CodeAddr {
+			continue
+		}
+		targets[int(uint24(code[addr+1:]))] = true
+	}
+	return targets
+}
+
+// writeData lists the read-only data: a .float where LDF64 points, and
+// each run of bytes up to a zero byte as an .asciiz, cut where an
+// instruction points into it. Bytes that end in no zero byte can only be
+// shown in hex, in a comment.
+func writeData(b *strings.Builder, ro, code []byte, names Names) {
+	floats, strs := dataTargets(code)
+	for off := 0; off < len(ro); {
+		label := names.data(off) + ":"
+		if floats[off] && off+8 <= len(ro) {
+			v := math.Float64frombits(binary.LittleEndian.Uint64(ro[off:]))
+			fmt.Fprintf(b, "%-12s.float #%-20s; %04x\n", label, FormatFloat(v), off)
+			off += 8
+			continue
+		}
+		end := off
+		for end < len(ro) && ro[end] != 0 && (end == off || !floats[end] && !strs[end]) {
+			end++
+		}
+		if end == len(ro) || ro[end] != 0 {
+			fmt.Fprintf(b, "; %04x: % x\n", off, ro[off:end])
+			off = end
+			continue
+		}
+		fmt.Fprintf(b, "%-12s.asciiz %-19s; %04x\n", label, QuoteString(ro[off:end]), off)
+		off = end + 1
+	}
+}
+
+// dataTargets returns the read-only offsets that LDF64 and PRTS use.
+func dataTargets(code []byte) (floats, strs map[int]bool) {
+	floats, strs = map[int]bool{}, map[int]bool{}
+	for addr := 0; addr+InstructionSize <= len(code); addr += InstructionSize {
+		switch Opcode(code[addr]) {
+		case LDF64:
+			floats[int(binary.BigEndian.Uint16(code[addr+2:]))] = true
+		case PRTS:
+			strs[int(uint24(code[addr+1:]))] = true
+		}
+	}
+	return floats, strs
+}
+
+// QuoteString quotes b as an Iridium string literal: single quotes, with
+// \n, \t, \\, \' and \xNN escapes for anything not printable ASCII.
+func QuoteString(b []byte) string {
+	var s strings.Builder
+	s.WriteByte('\'')
+	for _, c := range b {
+		switch {
+		case c == '\n':
+			s.WriteString(`\n`)
+		case c == '\t':
+			s.WriteString(`\t`)
+		case c == '\\' || c == '\'':
+			s.WriteByte('\\')
+			s.WriteByte(c)
+		case c >= 0x20 && c < 0x7f:
+			s.WriteByte(c)
+		default:
+			fmt.Fprintf(&s, `\x%02x`, c)
+		}
+	}
+	s.WriteByte('\'')
+	return s.String()
+}

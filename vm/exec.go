@@ -1,0 +1,340 @@
+package vm
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strconv"
+)
+
+// exec runs at most limit instructions. It is the dispatch loop: the program
+// counter and the flag live in locals while it runs, and every operand in
+// m.code was checked when the program was decoded (see inst), so the loop
+// checks only what depends on run-time values. Register numbers are masked
+// with &31, which changes nothing for decoded code and lets the compiler
+// drop bounds checks.
+func (m *VM) exec(limit uint64) error {
+	code := m.code
+	n := uint(len(code))
+	r := &m.regs
+	f := &m.fregs
+	pc, flag := m.pc, m.flag
+	var steps uint64
+	var err error
+loop:
+	for pc < n && steps < limit {
+		in := &code[pc]
+		steps++
+		switch in.op {
+		case LOAD:
+			r[in.a&31] = in.imm
+		case ADD:
+			r[in.c&31] = r[in.a&31] + r[in.b&31]
+		case SUB:
+			r[in.c&31] = r[in.a&31] - r[in.b&31]
+		case MUL:
+			r[in.c&31] = r[in.a&31] * r[in.b&31]
+		case DIV:
+			d := r[in.b&31]
+			if d == 0 {
+				err = m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
+				break loop
+			}
+			x := r[in.a&31]
+			r[in.c&31], m.rem = x/d, x%d
+		case HLT:
+			m.halted = true
+			pc++
+			break loop
+		case JMP, JMPE, JMPF, JMPB:
+			if in.op == JMPE && !flag {
+				break
+			}
+			target, ferr := m.registerJump(pc, in)
+			if ferr != nil {
+				err = ferr
+				break loop
+			}
+			if m.interrupted.Load() {
+				err = m.interruptFault(pc, nil)
+				break loop
+			}
+			pc = target
+			continue
+		case EQ:
+			flag = r[in.a&31] == r[in.b&31]
+		case NEQ:
+			flag = r[in.a&31] != r[in.b&31]
+		case GTE:
+			flag = r[in.a&31] >= r[in.b&31]
+		case LTE:
+			flag = r[in.a&31] <= r[in.b&31]
+		case LT:
+			flag = r[in.a&31] < r[in.b&31]
+		case GT:
+			flag = r[in.a&31] > r[in.b&31]
+		case NOP:
+		case ALOC:
+			if e := m.alloc(pc, r[in.a&31]); e != nil {
+				err = e
+				break loop
+			}
+		case INC:
+			r[in.a&31]++
+		case DEC:
+			r[in.a&31]--
+		case DJMPE:
+			if flag {
+				if m.interrupted.Load() {
+					err = m.interruptFault(pc, nil)
+					break loop
+				}
+				pc = uint(in.imm)
+				continue
+			}
+		case PRTS:
+			if e := m.printString(pc, int(in.imm)); e != nil {
+				err = e
+				break loop
+			}
+		case LOADF64:
+			f[in.a&31] = float64(in.imm)
+		case ADDF64:
+			f[in.c&31] = f[in.a&31] + f[in.b&31]
+		case SUBF64:
+			f[in.c&31] = f[in.a&31] - f[in.b&31]
+		case MULF64:
+			f[in.c&31] = f[in.a&31] * f[in.b&31]
+		case DIVF64:
+			f[in.c&31] = f[in.a&31] / f[in.b&31]
+		case EQF64:
+			flag = f[in.a&31] == f[in.b&31]
+		case NEQF64:
+			flag = f[in.a&31] != f[in.b&31]
+		case GTF64:
+			flag = f[in.a&31] > f[in.b&31]
+		case GTEF64:
+			flag = f[in.a&31] >= f[in.b&31]
+		case LTF64:
+			flag = f[in.a&31] < f[in.b&31]
+		case LTEF64:
+			flag = f[in.a&31] <= f[in.b&31]
+		case SHL:
+			r[in.a&31] <<= uint32(in.imm)
+		case SHR:
+			r[in.a&31] >>= uint32(in.imm)
+		case AND:
+			r[in.c&31] = r[in.a&31] & r[in.b&31]
+		case OR:
+			r[in.c&31] = r[in.a&31] | r[in.b&31]
+		case XOR:
+			r[in.c&31] = r[in.a&31] ^ r[in.b&31]
+		case NOT:
+			r[in.b&31] = ^r[in.a&31]
+		case LUI:
+			r[in.a&31] = r[in.a&31]<<16 | in.imm
+		case CLOOP:
+			m.count = uint32(in.imm)
+		case LOOP:
+			if m.count != 0 {
+				if m.interrupted.Load() {
+					err = m.interruptFault(pc, nil)
+					break loop
+				}
+				m.count--
+				pc = uint(in.imm)
+				continue
+			}
+		case LOADM:
+			off, e := m.heapWord(pc, r[in.a&31])
+			if e != nil {
+				err = e
+				break loop
+			}
+			r[in.b&31] = int32(binary.LittleEndian.Uint32(m.heap[off:]))
+		case SETM:
+			off, e := m.heapWord(pc, r[in.a&31])
+			if e != nil {
+				err = e
+				break loop
+			}
+			binary.LittleEndian.PutUint32(m.heap[off:], uint32(r[in.b&31]))
+		case PUSH:
+			if len(m.stack) >= m.cfg.StackLimit {
+				err = m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", len(m.stack)))
+				break loop
+			}
+			m.stack = append(m.stack, r[in.a&31])
+		case POP:
+			top := len(m.stack) - 1
+			if top < 0 {
+				err = m.fault(pc, ErrStackEmpty, "")
+				break loop
+			}
+			r[in.a&31] = m.stack[top]
+			m.stack = m.stack[:top]
+		case CALL:
+			if len(m.calls) >= m.cfg.StackLimit {
+				err = m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", len(m.calls)))
+				break loop
+			}
+			if m.interrupted.Load() {
+				err = m.interruptFault(pc, nil)
+				break loop
+			}
+			m.calls = append(m.calls, uint32(pc+1))
+			pc = uint(in.imm)
+			continue
+		case RET:
+			top := len(m.calls) - 1
+			if top < 0 {
+				err = m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
+				break loop
+			}
+			pc = uint(m.calls[top])
+			m.calls = m.calls[:top]
+			continue
+		case MOV:
+			r[in.b&31] = r[in.a&31]
+		case MOVF64:
+			f[in.b&31] = f[in.a&31]
+		case PRTI:
+			m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a&31]), 10), '\n')
+			if e := m.write(pc, m.buf); e != nil {
+				err = e
+				break loop
+			}
+		case PRTF64:
+			m.buf = append(AppendFloat(m.buf[:0], f[in.a&31]), '\n')
+			if e := m.write(pc, m.buf); e != nil {
+				err = e
+				break loop
+			}
+		case ITOF:
+			f[in.b&31] = float64(r[in.a&31])
+		case FTOI:
+			v := math.Trunc(f[in.a&31])
+			if !(v >= math.MinInt32 && v <= math.MaxInt32) {
+				err = m.fault(pc, ErrFloatConversion, fmt.Sprintf("$f%d is %s", in.a, FormatFloat(f[in.a&31])))
+				break loop
+			}
+			r[in.b&31] = int32(v)
+		case REM:
+			r[in.a&31] = m.rem
+		case LDF64:
+			off := int(in.imm)
+			if off+8 > len(m.prog.ReadOnly) {
+				err = m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("8 bytes at offset %d, read-only data is %d bytes", off, len(m.prog.ReadOnly)))
+				break loop
+			}
+			f[in.a&31] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
+		default: // opTrap: the instruction did not decode
+			// Never nil: the decoder made a trap because this check failed.
+			err = checkInstruction(m.prog.Code, int(pc)*InstructionSize)
+			break loop
+		}
+		pc++
+	}
+	m.pc, m.flag = pc, flag
+	m.steps += steps
+	return err
+}
+
+// fault builds the error for the instruction at index pc.
+func (m *VM) fault(pc uint, kind error, detail string) *Fault {
+	return &Fault{Err: kind, PC: int(pc) * InstructionSize, Instr: m.instrText(pc), Detail: detail}
+}
+
+// instrText disassembles the instruction at index pc.
+func (m *VM) instrText(pc uint) string {
+	addr := int(pc) * InstructionSize
+	if addr+InstructionSize > len(m.prog.Code) {
+		return "end of code"
+	}
+	return DisassembleInstruction(m.prog.Code[addr : addr+InstructionSize])
+}
+
+// registerJump works out the target of JMP, JMPE, JMPF or JMPB at index pc.
+func (m *VM) registerJump(pc uint, in *inst) (uint, error) {
+	here := int64(pc) * InstructionSize
+	v := int64(m.regs[in.a&31])
+	target := v
+	switch in.op {
+	case JMPF:
+		target = here + v
+	case JMPB:
+		target = here - v
+	}
+	if target < 0 || target%InstructionSize != 0 || target/InstructionSize > int64(len(m.code)) {
+		return 0, m.fault(pc, ErrJumpOutOfRange, jumpDetail(target, len(m.prog.Code)))
+	}
+	return uint(target / InstructionSize), nil
+}
+
+func jumpDetail(target int64, codeLen int) string {
+	if target >= 0 && target%InstructionSize != 0 {
+		return fmt.Sprintf("target %d is not a multiple of %d", target, InstructionSize)
+	}
+	return fmt.Sprintf("target %d, code is %d bytes", target, codeLen)
+}
+
+func (m *VM) alloc(pc uint, n int32) error {
+	if n < 0 {
+		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("cannot grow the heap by %d bytes", n))
+	}
+	if len(m.heap)+int(n) > m.cfg.HeapLimit {
+		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
+	}
+	m.heap = append(m.heap, make([]byte, n)...)
+	return nil
+}
+
+// heapWord checks that a 4-byte word at offset off lies in the heap.
+func (m *VM) heapWord(pc uint, off int32) (int, error) {
+	if off < 0 || int(off)+4 > len(m.heap) {
+		return 0, m.fault(pc, ErrHeapOutOfRange, fmt.Sprintf("4 bytes at offset %d, heap is %d bytes", off, len(m.heap)))
+	}
+	return int(off), nil
+}
+
+func (m *VM) printString(pc uint, off int) error {
+	ro := m.prog.ReadOnly
+	if off >= len(ro) {
+		return m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("offset %d, read-only data is %d bytes", off, len(ro)))
+	}
+	end := off
+	for end < len(ro) && ro[end] != 0 {
+		end++
+	}
+	if end == len(ro) {
+		return m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("the string at offset %d has no terminating zero byte", off))
+	}
+	return m.write(pc, ro[off:end])
+}
+
+func (m *VM) write(pc uint, b []byte) error {
+	if _, err := m.out.Write(b); err != nil {
+		f := m.fault(pc, ErrOutput, "")
+		f.Cause = err
+		return f
+	}
+	return nil
+}
+
+// FormatFloat formats a float register's value as Iridium shows it: the
+// shortest decimal that reads back to the same value, with ".0" added to a
+// whole number so that it reads as a float ("2.0", "1.5", "1e+21", "NaN",
+// "+Inf").
+func FormatFloat(v float64) string { return string(AppendFloat(nil, v)) }
+
+// AppendFloat appends FormatFloat(v) to b.
+func AppendFloat(b []byte, v float64) []byte {
+	start := len(b)
+	b = strconv.AppendFloat(b, v, 'g', -1, 64)
+	for _, c := range b[start:] {
+		if c == '.' || c == 'e' || c == 'N' || c == 'I' {
+			return b
+		}
+	}
+	return append(b, '.', '0')
+}

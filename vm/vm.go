@@ -1,0 +1,187 @@
+// Package vm is the Iridium machine: 32 integer and 32 float registers, a
+// heap, a stack, a call stack and read-only data, running fixed-width 4-byte
+// instructions. It also holds the instruction table, the bytecode file
+// format and the disassembler. It imports nothing of the assembler, the
+// REPL, the cluster or the command.
+package vm
+
+import (
+	"context"
+	"io"
+	"sync/atomic"
+)
+
+// NumRegisters is the number of integer registers and of float registers.
+const NumRegisters = 32
+
+// Config sets the limits and the output of a VM. The zero value of each
+// field means its default.
+type Config struct {
+	// Stdout receives what PRTS, PRTI and PRTF64 print. Default: discarded.
+	Stdout io.Writer
+	// StackLimit is the most values the stack holds, and the most return
+	// addresses the call stack holds; one more faults with stack overflow.
+	// Default 1<<20.
+	StackLimit int
+	// HeapLimit is the most bytes ALOC may grow the heap to. Default 64 MiB.
+	HeapLimit int
+}
+
+// Defaults of Config.
+const (
+	DefaultStackLimit = 1 << 20
+	DefaultHeapLimit  = 64 << 20
+)
+
+// VM is one Iridium machine. A VM is not safe for use by several goroutines
+// at once, but separate VMs share nothing and may run side by side; Run's
+// context may be cancelled from any goroutine.
+type VM struct {
+	regs  [NumRegisters]int32
+	fregs [NumRegisters]float64
+	pc    uint // index of the next instruction (its byte address / 4)
+	flag  bool // the equal flag, set by comparisons
+	rem   int32
+	count uint32 // the loop counter of CLOOP and LOOP
+	heap  []byte
+	stack []int32
+	calls []uint32 // return addresses, as instruction indexes
+
+	prog   *Program
+	code   []inst
+	halted bool
+	steps  uint64
+
+	cfg         Config
+	out         io.Writer
+	buf         []byte // scratch for printing numbers
+	interrupted atomic.Bool
+}
+
+// New returns a VM with no program and every register zero.
+func New(cfg Config) *VM {
+	if cfg.StackLimit <= 0 {
+		cfg.StackLimit = DefaultStackLimit
+	}
+	if cfg.HeapLimit <= 0 {
+		cfg.HeapLimit = DefaultHeapLimit
+	}
+	out := cfg.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	return &VM{cfg: cfg, out: out, prog: &Program{}}
+}
+
+// Load makes p the VM's program and sets the program counter to 0. The
+// registers, heap and stacks are kept (Reset clears them). The VM keeps p
+// and does not modify it; neither may the caller while the VM has it.
+func (m *VM) Load(p *Program) {
+	m.SetProgram(p)
+	m.pc = 0
+	m.halted = false
+}
+
+// SetProgram makes p the VM's program and keeps the program counter, so a
+// program that has grown at its end (as in the REPL) carries on where it
+// stopped.
+func (m *VM) SetProgram(p *Program) {
+	m.prog = p
+	m.code = decodeProgram(p.Code)
+}
+
+// Program returns the loaded program.
+func (m *VM) Program() *Program { return m.prog }
+
+// Reset clears the registers, the flag, the remainder, the loop counter,
+// the heap and both stacks, and sets the program counter to 0.
+func (m *VM) Reset() {
+	m.ResetRegisters()
+	m.heap, m.stack, m.calls = nil, nil, nil
+	m.pc, m.halted, m.steps = 0, false, 0
+}
+
+// ResetRegisters clears the integer and float registers, the flag, the
+// remainder and the loop counter.
+func (m *VM) ResetRegisters() {
+	m.regs, m.fregs = [NumRegisters]int32{}, [NumRegisters]float64{}
+	m.flag, m.rem, m.count = false, 0, 0
+}
+
+// Registers returns the integer registers.
+func (m *VM) Registers() [NumRegisters]int32 { return m.regs }
+
+// FloatRegisters returns the float registers.
+func (m *VM) FloatRegisters() [NumRegisters]float64 { return m.fregs }
+
+// SetRegister sets integer register i; i must be below NumRegisters.
+func (m *VM) SetRegister(i int, v int32) { m.regs[i%NumRegisters] = v }
+
+// PC returns the byte address of the next instruction.
+func (m *VM) PC() int { return int(m.pc) * InstructionSize }
+
+// SetPC moves the program counter to the byte address addr, which must be
+// an instruction boundary within the code or its end.
+func (m *VM) SetPC(addr int) error {
+	if addr < 0 || addr%InstructionSize != 0 || addr/InstructionSize > len(m.code) {
+		return &Fault{Err: ErrJumpOutOfRange, PC: m.PC(), Instr: "set pc",
+			Detail: jumpDetail(int64(addr), len(m.prog.Code))}
+	}
+	m.pc = uint(addr / InstructionSize)
+	m.halted = false
+	return nil
+}
+
+// Flag reports the equal flag.
+func (m *VM) Flag() bool { return m.flag }
+
+// Remainder returns the remainder of the last DIV.
+func (m *VM) Remainder() int32 { return m.rem }
+
+// HeapSize returns the number of bytes ALOC has given the heap.
+func (m *VM) HeapSize() int { return len(m.heap) }
+
+// StackDepth returns the number of values on the stack.
+func (m *VM) StackDepth() int { return len(m.stack) }
+
+// Steps returns how many instructions the VM has executed since New or Reset.
+func (m *VM) Steps() uint64 { return m.steps }
+
+// Done reports whether the program has halted or run off the end of its
+// code, so that Run and Step have nothing to execute.
+func (m *VM) Done() bool { return m.halted || m.pc >= uint(len(m.code)) }
+
+// Run executes from the program counter until HLT, the end of the code, a
+// fault or the cancellation of ctx. It returns nil on HLT or at the end of
+// the code, and a *Fault otherwise (ErrInterrupted, wrapping the context's
+// cause, when ctx was cancelled). After HLT, Run carries on from the
+// instruction after it.
+func (m *VM) Run(ctx context.Context) error {
+	m.interrupted.Store(false)
+	if err := context.Cause(ctx); err != nil {
+		return m.interruptFault(m.pc, err)
+	}
+	stop := context.AfterFunc(ctx, func() { m.interrupted.Store(true) })
+	defer stop()
+	m.halted = false
+	err := m.exec(^uint64(0))
+	if err != nil && m.interrupted.Load() {
+		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
+			f.Cause = context.Cause(ctx)
+		}
+	}
+	return err
+}
+
+// Step executes one instruction. It does nothing when Done.
+func (m *VM) Step() error {
+	if m.Done() {
+		return nil
+	}
+	m.interrupted.Store(false)
+	return m.exec(1)
+}
+
+func (m *VM) interruptFault(pc uint, cause error) *Fault {
+	return &Fault{Err: ErrInterrupted, PC: int(pc) * InstructionSize, Instr: m.instrText(pc), Cause: cause}
+}
