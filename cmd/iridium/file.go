@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -32,8 +33,10 @@ func loadProgram(path string) (*vm.Program, error) {
 	return asm.Assemble(path, string(data))
 }
 
-// runFile runs one program and reports how it ended.
+// runFile runs one program and reports how it ended. Ctrl-C stops it.
 func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
 	p, err := loadProgram(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)

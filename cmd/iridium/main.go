@@ -28,8 +28,11 @@ const (
 	exitSignal  = 130
 )
 
+// main cancels the context on SIGTERM. SIGINT (Ctrl-C) is left to each
+// mode: running a file, it stops the program; in the REPL, it stops the
+// running program and returns to the prompt.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -1,0 +1,64 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// iridiumBin is the path of the binary built once by TestMain for the
+// end-to-end tests of this package.
+var iridiumBin string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "iridium-e2e-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	iridiumBin = filepath.Join(dir, "iridium")
+	build := exec.Command("go", "build", "-race", "-o", iridiumBin, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building iridium:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is how a run of the binary ended.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// runBinary runs the built binary with args and stdin, with a deadline,
+// and an isolated data directory so no test touches the user's.
+func runBinary(t *testing.T, stdin string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, iridiumBin, args...)
+	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "NO_COLOR=1")
+	cmd.Stdin = bytes.NewBufferString(stdin)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("iridium %q did not finish in time; stdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+	}
+	code := 0
+	if exitErr, ok := err.(*exec.ExitError); ok {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running iridium %q: %v", args, err)
+	}
+	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
