@@ -1,0 +1,192 @@
+package cluster
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// rawPeer speaks the protocol by hand, to misbehave on purpose.
+type rawPeer struct {
+	t      testing.TB
+	conn   net.Conn
+	frames frameCodec
+	cookie []byte
+	self   memberInfo
+}
+
+func dialRaw(t testing.TB, addr string, alias string) *rawPeer {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		t.Fatalf("dial %s: %v", addr, err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	conn.SetDeadline(time.Now().Add(5 * time.Second))
+	return &rawPeer{
+		t: t, conn: conn, frames: newFrameCodec(DefaultMaxFrameSize), cookie: testCookie,
+		self: memberInfo{Alias: alias, NodeID: "raw-" + alias, Incarnation: 1, Host: "127.0.0.1", Port: 9},
+	}
+}
+
+func (p *rawPeer) send(m message) {
+	p.t.Helper()
+	frame, err := p.frames.marshal(m)
+	if err != nil {
+		p.t.Fatal(err)
+	}
+	if _, err := p.conn.Write(frame); err != nil {
+		p.t.Fatalf("write %s: %v", m.kind(), err)
+	}
+}
+
+func (p *rawPeer) read() (message, error) { return p.frames.read(p.conn) }
+
+// handshake runs the dialer's steps with the given nonce and returns the
+// challenge and the final answer.
+func (p *rawPeer) handshake(nonce []byte, wantList bool) (*challenge, message, error) {
+	op := &hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce}
+	if wantList {
+		p.send(op)
+	} else {
+		p.send((*join)(op))
+	}
+	m, err := p.read()
+	if err != nil {
+		return nil, nil, err
+	}
+	ch, ok := m.(*challenge)
+	if !ok {
+		return nil, m, nil
+	}
+	p.send(&challengeReply{Proof: handshakeProof(p.cookie, proofLabelDialer, nonce, ch.Nonce, p.self.Alias, ch.Responder.Alias)})
+	m, err = p.read()
+	return ch, m, err
+}
+
+// expectClosed waits until the node closes the connection.
+func (p *rawPeer) expectClosed() {
+	p.t.Helper()
+	p.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	for {
+		_, err := p.conn.Read(make([]byte, 4096))
+		if err == nil {
+			continue
+		}
+		if errors.Is(err, io.EOF) || strings.Contains(err.Error(), "reset") {
+			return
+		}
+		p.t.Fatalf("connection not closed by the node: %v", err)
+	}
+}
+
+func header(size uint32, t msgType) []byte {
+	h := make([]byte, frameHeaderSize)
+	binary.BigEndian.PutUint32(h, size)
+	h[4] = byte(t)
+	return h
+}
+
+func TestBadInputClosesOnlyThatConnection(t *testing.T) {
+	hugeHeader := header(1<<31, msgHello)
+	tests := []struct {
+		name  string
+		bytes []byte
+		text  string
+	}{
+		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "exceeds"},
+		{"oversized length", hugeHeader, "exceeds the 1048576-byte limit"},
+		{"zero length", header(0, msgHello), "frame length 0"},
+		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
+		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
+		{"valid msgpack, wrong shape", append(header(2, msgHello), 0x80), "invalid Hello"},
+		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			nodes := startCluster(t, 2)
+			a := nodes[0]
+			p := dialRaw(t, a.addr, "")
+			if _, err := p.conn.Write(tt.bytes); err != nil {
+				t.Fatal(err)
+			}
+			p.expectClosed()
+			eventually(t, 2*time.Second, "a refused event saying "+tt.text, func() bool {
+				e, ok := a.events.find(EventRefused, "")
+				return ok && strings.Contains(e.Err.Error(), tt.text)
+			})
+			if a.events.count(EventLinkClosed) != 0 {
+				t.Errorf("links closed: %v", a.events.all())
+			}
+			c := startNode(t, testConfig("c"))
+			joinTo(t, c, a)
+			waitFullMesh(t, []*testNode{a, nodes[1], c}, 3*time.Second)
+		})
+	}
+}
+
+func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 2)
+	a := nodes[0]
+	p := dialRaw(t, a.addr, "raw")
+	nonce, _ := newNonce()
+	_, ack, err := p.handshake(nonce, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := ack.(*joinAck); !ok {
+		t.Fatalf("got %#v, want JoinAck", ack)
+	}
+	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 3 })
+	p.conn.Write(append(header(3, msgPing), 0xc1, 0xc1))
+	p.expectClosed()
+	eventually(t, 2*time.Second, "a drops raw", func() bool {
+		e, ok := a.events.find(EventLinkClosed, "raw")
+		return ok && strings.Contains(e.Err.Error(), "decode Ping")
+	})
+	waitFullMesh(t, nodes, 2*time.Second)
+}
+
+func TestSilentPeerBlocksNothing(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	silent := make([]*rawPeer, 10)
+	for i := range silent {
+		silent[i] = dialRaw(t, a.addr, "")
+	}
+	start := time.Now()
+	b := startNode(t, testConfig("b"))
+	joinTo(t, b, a)
+	if took := time.Since(start); took > 500*time.Millisecond {
+		t.Errorf("join took %v next to silent connections", took)
+	}
+	waitFullMesh(t, []*testNode{a, b}, time.Second)
+	for _, p := range silent {
+		p.expectClosed() // after HandshakeTimeout
+	}
+	eventually(t, 2*time.Second, "a reports the silent peers", func() bool {
+		e, ok := a.events.find(EventRefused, "")
+		return ok && errors.Is(e.Err, ErrHandshakeTimeout)
+	})
+}
+
+func TestJoinSelfThroughAnotherName(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("self")
+	cfg.BindHost = "0.0.0.0"
+	self := startNode(t, cfg)
+	_, err := self.Join(context.Background(), "localhost", self.port)
+	if !errors.Is(err, ErrJoinSelf) {
+		t.Fatalf("got %v, want ErrJoinSelf", err)
+	}
+	if len(self.Members()) != 1 {
+		t.Errorf("members: %v", self.Members())
+	}
+}

@@ -1,0 +1,190 @@
+package cluster
+
+import (
+	"crypto/tls"
+	"fmt"
+	"strings"
+	"time"
+	"unicode"
+)
+
+// Defaults used by DefaultConfig and by New for zero-valued fields.
+const (
+	DefaultBindHost          = "127.0.0.1"
+	DefaultBindPort          = 2254
+	DefaultMaxFrameSize      = 1 << 20 // 1 MiB
+	DefaultDialTimeout       = 3 * time.Second
+	DefaultHandshakeTimeout  = 3 * time.Second
+	DefaultWriteTimeout      = 3 * time.Second
+	DefaultHeartbeatInterval = 500 * time.Millisecond
+	DefaultFailureTimeout    = 3 * time.Second
+	DefaultReconnectFor      = time.Minute
+	DefaultMaxMembers        = 256
+	DefaultMaxPendingConns   = 64
+	// MaxAliasLength is the longest alias a node may have, in bytes.
+	MaxAliasLength = 64
+)
+
+// Config configures a Node. New fills every zero-valued field that has a
+// default with that default, except BindPort, which is used as given (0 means
+// "pick a free port"). DefaultConfig returns a Config with all defaults set.
+type Config struct {
+	// Alias names the node in the cluster. Required; unique in the cluster;
+	// at most MaxAliasLength bytes of printable characters without spaces.
+	Alias string
+
+	// NodeID identifies this node across restarts (see LoadOrCreateNodeID).
+	// A node that comes back with the same Alias and NodeID replaces its
+	// old entry everywhere; another node claiming the same Alias is refused.
+	// Default: a fresh random ID, so a restart counts as a different node.
+	NodeID string
+
+	// BindHost is the address the cluster listener binds. Default
+	// "127.0.0.1"; use "0.0.0.0" or "::" to listen on every interface.
+	BindHost string
+
+	// BindPort is the port the cluster listener binds. DefaultConfig sets
+	// 2254; 0 picks a free port.
+	BindPort int
+
+	// AdvertiseHost is the host other nodes should dial to reach this one.
+	// Optional. Without it the node publishes BindHost, or, when BindHost
+	// is a wildcard, the local address of each connection, which is an
+	// address the peer has just reached it on.
+	AdvertiseHost string
+
+	// Cookie is the cluster secret. Required: nodes with different cookies
+	// refuse each other. It is never sent; see docs/cluster.md and
+	// LoadOrCreateCookie.
+	Cookie []byte
+
+	// MaxFrameSize is the largest frame (type byte + body) accepted or sent.
+	// A bigger frame closes its connection. Default 1 MiB.
+	MaxFrameSize int
+
+	// DialTimeout bounds connecting to a peer. Default 3s.
+	DialTimeout time.Duration
+
+	// HandshakeTimeout bounds the whole handshake on a new connection, in
+	// both directions. Default 3s.
+	HandshakeTimeout time.Duration
+
+	// WriteTimeout bounds writing one frame to a link; a peer that does not
+	// read is dropped after it. Default 3s.
+	WriteTimeout time.Duration
+
+	// HeartbeatInterval is how often each link sends a heartbeat.
+	// Default 500ms.
+	HeartbeatInterval time.Duration
+
+	// FailureTimeout is how long a link may stay silent before its member
+	// is marked failed and dropped. Must exceed HeartbeatInterval.
+	// Default 3s.
+	FailureTimeout time.Duration
+
+	// ReconnectFor is how long a node keeps redialing a member whose link
+	// failed (not one that left), with exponential backoff. Negative
+	// disables reconnection. Default 1m.
+	ReconnectFor time.Duration
+
+	// MaxMembers caps the cluster size seen by this node, itself included.
+	// Default 256.
+	MaxMembers int
+
+	// MaxPendingConns caps inbound connections still in their handshake;
+	// more are closed at once. Default 64.
+	MaxPendingConns int
+
+	// TLS, when set, wraps every cluster connection in TLS using this
+	// configuration for both accepting and dialing (see TLSConfig). Ignored
+	// when Transport is set. Default nil: plain TCP, authenticated by the
+	// cookie but not encrypted.
+	TLS *tls.Config
+
+	// Transport carries cluster connections. Default nil: TCP (or TLS when
+	// the TLS field is set).
+	Transport Transport
+
+	// OnEvent, when set, receives membership events. It is called in order
+	// from one goroutine of the node, never while the node holds a lock,
+	// and must not block for long.
+	OnEvent func(Event)
+}
+
+// DefaultConfig returns a Config with every default filled in and no Alias
+// or Cookie.
+func DefaultConfig() Config {
+	return Config{
+		BindHost:          DefaultBindHost,
+		BindPort:          DefaultBindPort,
+		MaxFrameSize:      DefaultMaxFrameSize,
+		DialTimeout:       DefaultDialTimeout,
+		HandshakeTimeout:  DefaultHandshakeTimeout,
+		WriteTimeout:      DefaultWriteTimeout,
+		HeartbeatInterval: DefaultHeartbeatInterval,
+		FailureTimeout:    DefaultFailureTimeout,
+		ReconnectFor:      DefaultReconnectFor,
+		MaxMembers:        DefaultMaxMembers,
+		MaxPendingConns:   DefaultMaxPendingConns,
+	}
+}
+
+// withDefaults returns c with zero fields replaced by their defaults.
+func (c Config) withDefaults() Config {
+	d := DefaultConfig()
+	setDefault(&c.BindHost, d.BindHost)
+	setDefault(&c.MaxFrameSize, d.MaxFrameSize)
+	setDefault(&c.DialTimeout, d.DialTimeout)
+	setDefault(&c.HandshakeTimeout, d.HandshakeTimeout)
+	setDefault(&c.WriteTimeout, d.WriteTimeout)
+	setDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
+	setDefault(&c.FailureTimeout, d.FailureTimeout)
+	setDefault(&c.ReconnectFor, d.ReconnectFor)
+	setDefault(&c.MaxMembers, d.MaxMembers)
+	setDefault(&c.MaxPendingConns, d.MaxPendingConns)
+	return c
+}
+
+func setDefault[T comparable](field *T, def T) {
+	var zero T
+	if *field == zero {
+		*field = def
+	}
+}
+
+// validate reports the first problem with an already defaulted config.
+func (c Config) validate() error {
+	if err := validateAlias(c.Alias); err != nil {
+		return fmt.Errorf("%w: %v", ErrBadConfig, err)
+	}
+	if len(c.Cookie) == 0 {
+		return fmt.Errorf("%w: %w (give one, or use LoadOrCreateCookie)", ErrBadConfig, ErrNoCookie)
+	}
+	switch {
+	case c.BindPort < 0 || c.BindPort > 65535:
+		return fmt.Errorf("%w: bind port %d is outside 0-65535", ErrBadConfig, c.BindPort)
+	case c.MaxFrameSize < 512:
+		return fmt.Errorf("%w: MaxFrameSize %d is below 512 bytes", ErrBadConfig, c.MaxFrameSize)
+	case c.FailureTimeout <= c.HeartbeatInterval:
+		return fmt.Errorf("%w: FailureTimeout %v must exceed HeartbeatInterval %v",
+			ErrBadConfig, c.FailureTimeout, c.HeartbeatInterval)
+	case c.MaxMembers < 2:
+		return fmt.Errorf("%w: MaxMembers %d is below 2", ErrBadConfig, c.MaxMembers)
+	case c.DialTimeout < 0 || c.HandshakeTimeout < 0 || c.WriteTimeout < 0 || c.MaxPendingConns < 0:
+		return fmt.Errorf("%w: timeouts and limits must not be negative", ErrBadConfig)
+	}
+	return nil
+}
+
+// validateAlias checks an alias from the config or from the wire.
+func validateAlias(alias string) error {
+	switch {
+	case alias == "":
+		return fmt.Errorf("alias is empty")
+	case len(alias) > MaxAliasLength:
+		return fmt.Errorf("alias is %d bytes long, the limit is %d", len(alias), MaxAliasLength)
+	case strings.IndexFunc(alias, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
+		return fmt.Errorf("alias %q has spaces or unprintable characters", alias)
+	}
+	return nil
+}

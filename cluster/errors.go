@@ -1,0 +1,43 @@
+package cluster
+
+import "errors"
+
+// Sentinel errors. Errors returned by this package wrap one of these where a
+// caller may need to tell the cases apart; test with errors.Is.
+var (
+	// ErrAlreadyRunning is returned by Start when the node already listens.
+	ErrAlreadyRunning = errors.New("cluster node already runs")
+	// ErrClosed is returned by operations on a node after Close or Leave.
+	ErrClosed = errors.New("cluster node is closed")
+	// ErrNotRunning is returned by Leave when the node never started.
+	ErrNotRunning = errors.New("cluster node is not running")
+	// ErrPortInUse is returned by Start when the listen address is taken.
+	ErrPortInUse = errors.New("address already in use")
+	// ErrJoinSelf is returned when a node is asked to join itself.
+	ErrJoinSelf = errors.New("a node cannot join itself")
+	// ErrDuplicateAlias means the alias is already used by another member.
+	ErrDuplicateAlias = errors.New("alias already in the cluster")
+	// ErrVersionMismatch means the two nodes speak different protocol versions.
+	ErrVersionMismatch = errors.New("protocol version mismatch")
+	// ErrBadCookie means the peer does not share this node's cluster cookie.
+	ErrBadCookie = errors.New("cluster cookie mismatch")
+	// ErrClusterFull means the member limit (Config.MaxMembers) is reached.
+	ErrClusterFull = errors.New("cluster is full")
+	// ErrNotANode means the peer did not speak the Iridium cluster protocol.
+	ErrNotANode = errors.New("not an Iridium cluster node")
+	// ErrHandshakeTimeout means the peer did not finish the handshake in
+	// Config.HandshakeTimeout.
+	ErrHandshakeTimeout = errors.New("handshake timed out")
+	// ErrPeerClosing means the peer is shutting down or leaving.
+	ErrPeerClosing = errors.New("peer is shutting down")
+	// ErrNoCookie is returned by New when Config.Cookie is empty.
+	ErrNoCookie = errors.New("cluster cookie is empty")
+	// ErrBadConfig is returned by New for an invalid Config.
+	ErrBadConfig = errors.New("invalid cluster config")
+
+	// errAlreadyConnected is the benign refusal of a second link to a peer
+	// that is already connected (simultaneous dialing).
+	errAlreadyConnected = errors.New("already connected")
+	// errProtocol marks frames or messages that break the protocol.
+	errProtocol = errors.New("protocol error")
+)

@@ -1,0 +1,142 @@
+package cluster
+
+import (
+	"fmt"
+	"sync"
+	"time"
+)
+
+// EventKind says what happened to a member.
+type EventKind int
+
+// Event kinds.
+const (
+	// EventJoined: a node joined (a link to it was established).
+	EventJoined EventKind = iota + 1
+	// EventLinkClosed: the link to a member closed (the peer closed it, or
+	// it broke the protocol) and the member was dropped.
+	EventLinkClosed
+	// EventLeft: a member left on purpose and was dropped.
+	EventLeft
+	// EventFailed: a member was silent for Config.FailureTimeout and was
+	// dropped.
+	EventFailed
+	// EventRejoined: a member restarted under the same alias and node ID
+	// and replaced its old entry.
+	EventRejoined
+	// EventReconnected: a member dropped after a failure was reached again.
+	EventReconnected
+	// EventRefused: an incoming connection was refused or broke the
+	// handshake; Err says why. Member holds what is known of the peer.
+	EventRefused
+)
+
+var eventKindNames = map[EventKind]string{
+	EventJoined: "joined", EventLinkClosed: "link closed", EventLeft: "left",
+	EventFailed: "failed", EventRejoined: "rejoined", EventReconnected: "reconnected",
+	EventRefused: "refused",
+}
+
+// String returns the kind as a short phrase, such as "joined".
+func (k EventKind) String() string {
+	if name, ok := eventKindNames[k]; ok {
+		return name
+	}
+	return fmt.Sprintf("EventKind(%d)", int(k))
+}
+
+// Event reports a change of membership, or a refused connection.
+type Event struct {
+	Kind   EventKind
+	Member Member
+	Err    error     // the reason, when there is one
+	Time   time.Time // when the node noticed
+}
+
+// String describes the event in one line, for logs and the REPL.
+func (e Event) String() string {
+	who := fmt.Sprintf("%q (%s)", e.Member.Alias, e.Member.Addr())
+	if e.Member.Alias == "" {
+		who = e.Member.Addr()
+	}
+	if e.Err != nil {
+		return fmt.Sprintf("cluster: %s %s: %v", who, e.Kind, e.Err)
+	}
+	return fmt.Sprintf("cluster: %s %s", who, e.Kind)
+}
+
+// maxQueuedRefusals bounds how many EventRefused wait for delivery; more
+// are dropped so a connection flood cannot grow memory without bound.
+const maxQueuedRefusals = 256
+
+// eventQueue delivers events in order from one goroutine. Pushing never
+// blocks, so the node may push while it holds its lock.
+type eventQueue struct {
+	handler func(Event)
+
+	mu       sync.Mutex
+	pending  []Event
+	refusals int
+	closed   bool
+	wake     chan struct{}
+	done     chan struct{}
+}
+
+func newEventQueue(handler func(Event)) *eventQueue {
+	return &eventQueue{handler: handler, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// push queues e for delivery.
+func (q *eventQueue) push(e Event) {
+	if q.handler == nil {
+		return
+	}
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.closed {
+		return
+	}
+	if e.Kind == EventRefused {
+		if q.refusals >= maxQueuedRefusals {
+			return
+		}
+		q.refusals++
+	}
+	q.pending = append(q.pending, e)
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+// run delivers events until stop is called and the queue is drained.
+func (q *eventQueue) run() {
+	defer close(q.done)
+	for {
+		q.mu.Lock()
+		batch, closed := q.pending, q.closed
+		q.pending, q.refusals = nil, 0
+		q.mu.Unlock()
+		for _, e := range batch {
+			q.handler(e)
+		}
+		if closed && len(batch) == 0 {
+			return
+		}
+		if !closed {
+			<-q.wake
+		}
+	}
+}
+
+// stop makes run deliver what is queued and return; it waits for that.
+func (q *eventQueue) stop() {
+	q.mu.Lock()
+	q.closed = true
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	<-q.done
+}

@@ -1,0 +1,110 @@
+package cluster
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"reflect"
+	"testing"
+)
+
+func sampleMessages() []message {
+	nonce := bytes.Repeat([]byte{7}, nonceSize)
+	a := memberInfo{Alias: "a", NodeID: "id-a", Incarnation: 42, Host: "127.0.0.1", Port: 2254}
+	b := memberInfo{Alias: "b", NodeID: "id-b", Incarnation: 43, Host: "127.0.0.2", Port: 2255}
+	return []message{
+		&hello{Version: ProtocolVersion, Sender: a, Nonce: nonce},
+		&join{Version: ProtocolVersion, Sender: b, Nonce: nonce},
+		&challenge{Responder: a, Nonce: nonce, Proof: nonce},
+		&challengeReply{Proof: nonce},
+		&helloAck{Self: a, Members: []memberInfo{b}},
+		&joinAck{Self: b},
+		&refuse{Code: codeAlias, Reason: `alias "a" is already a member`},
+		&ping{Seq: 9},
+		&leave{Reason: "leaving"},
+	}
+}
+
+func TestFramesRoundTrip(t *testing.T) {
+	fc := newFrameCodec(DefaultMaxFrameSize)
+	for _, m := range sampleMessages() {
+		t.Run(m.kind().String(), func(t *testing.T) {
+			frame, err := fc.marshal(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := msgType(frame[4]); got != m.kind() {
+				t.Errorf("type byte %d, want %d", got, m.kind())
+			}
+			r := bytes.NewReader(frame)
+			got, err := fc.read(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, m) {
+				t.Errorf("round trip: got %#v, want %#v", got, m)
+			}
+			if _, err := fc.read(r); err != io.EOF {
+				t.Errorf("after the frame: %v, want io.EOF", err)
+			}
+		})
+	}
+}
+
+func TestFrameLimits(t *testing.T) {
+	fc := newFrameCodec(512)
+	big := &helloAck{Self: sampleMessages()[4].(*helloAck).Self}
+	for range 20 {
+		big.Members = append(big.Members, big.Self)
+	}
+	if _, err := fc.marshal(big); err == nil {
+		t.Error("marshal of a frame over the limit succeeded")
+	}
+	frame, _ := newFrameCodec(DefaultMaxFrameSize).marshal(big)
+	if _, err := fc.read(bytes.NewReader(frame)); !errors.Is(err, errProtocol) {
+		t.Errorf("read of a frame over the limit: %v", err)
+	}
+	truncated := frame[:len(frame)-1]
+	if _, err := newFrameCodec(DefaultMaxFrameSize).read(bytes.NewReader(truncated)); err != io.ErrUnexpectedEOF {
+		t.Errorf("truncated frame: %v, want io.ErrUnexpectedEOF", err)
+	}
+	stray := append(append([]byte(nil), frame...), 0)
+	stray[3]++ // the length now covers one byte after the body
+	if _, err := newFrameCodec(DefaultMaxFrameSize).read(bytes.NewReader(stray)); !errors.Is(err, errProtocol) {
+		t.Errorf("frame with a stray byte: %v", err)
+	}
+}
+
+// FuzzDecodeFrame feeds arbitrary bytes to the frame and message decoder:
+// it must never panic, and whatever it accepts must encode back to a frame
+// that decodes to the same message.
+func FuzzDecodeFrame(f *testing.F) {
+	fc := newFrameCodec(4096)
+	for _, m := range sampleMessages() {
+		frame, err := fc.marshal(m)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(frame)
+	}
+	f.Add([]byte{0, 0, 0, 0, 2})
+	f.Add([]byte{0xff, 0xff, 0xff, 0xff, 2})
+	f.Add([]byte("SSH-2.0-OpenSSH_9.6\r\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := fc.read(bytes.NewReader(data))
+		if err != nil {
+			return
+		}
+		frame, err := fc.marshal(m)
+		if err != nil {
+			t.Fatalf("re-encode %#v: %v", m, err)
+		}
+		again, err := fc.read(bytes.NewReader(frame))
+		if err != nil {
+			t.Fatalf("decode of re-encoded %#v: %v", m, err)
+		}
+		if !reflect.DeepEqual(m, again) {
+			t.Fatalf("round trip changed %#v into %#v", m, again)
+		}
+	})
+}

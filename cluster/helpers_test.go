@@ -1,0 +1,207 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var testCookie = []byte("test cookie: not a secret")
+
+// testConfig returns a config for an in-process node on 127.0.0.1 with a
+// free port and short timeouts, so failures show up fast under -race.
+func testConfig(alias string) Config {
+	return Config{
+		Alias:             alias,
+		Cookie:            testCookie,
+		BindHost:          "127.0.0.1",
+		BindPort:          0,
+		DialTimeout:       time.Second,
+		HandshakeTimeout:  time.Second,
+		WriteTimeout:      time.Second,
+		HeartbeatInterval: 100 * time.Millisecond,
+		FailureTimeout:    time.Second,
+		ReconnectFor:      -1,
+	}
+}
+
+// eventually polls cond until it holds or timeout passes.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("after %v: %s", timeout, what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// recorder keeps the events of one node.
+type recorder struct {
+	mu     sync.Mutex
+	events []Event
+}
+
+func (r *recorder) record(e Event) {
+	r.mu.Lock()
+	r.events = append(r.events, e)
+	r.mu.Unlock()
+}
+
+func (r *recorder) all() []Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]Event(nil), r.events...)
+}
+
+// find returns the first event of kind about alias ("" matches any).
+func (r *recorder) find(kind EventKind, alias string) (Event, bool) {
+	for _, e := range r.all() {
+		if e.Kind == kind && (alias == "" || e.Member.Alias == alias) {
+			return e, true
+		}
+	}
+	return Event{}, false
+}
+
+func (r *recorder) count(kind EventKind) int {
+	c := 0
+	for _, e := range r.all() {
+		if e.Kind == kind {
+			c++
+		}
+	}
+	return c
+}
+
+// testNode is a started node with its events and listen address.
+type testNode struct {
+	*Node
+	addr   string
+	host   string
+	port   int
+	events *recorder
+}
+
+// startNode starts a node built from cfg; Close runs at the end of the test.
+func startNode(t testing.TB, cfg Config) *testNode {
+	t.Helper()
+	rec := &recorder{}
+	cfg.OnEvent = rec.record
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatalf("New(%q): %v", cfg.Alias, err)
+	}
+	t.Cleanup(func() { n.Close() })
+	addr, err := n.Start(context.Background())
+	if err != nil {
+		t.Fatalf("Start(%q): %v", cfg.Alias, err)
+	}
+	host, port := splitAddr(mustTCPAddr(t, addr))
+	return &testNode{Node: n, addr: addr, host: host, port: port, events: rec}
+}
+
+func mustTCPAddr(t testing.TB, addr string) net.Addr {
+	t.Helper()
+	a, err := net.ResolveTCPAddr("tcp", addr)
+	if err != nil {
+		t.Fatalf("resolve %s: %v", addr, err)
+	}
+	return a
+}
+
+// joinTo makes n join the cluster of seed and fails the test on error.
+func joinTo(t testing.TB, n, seed *testNode) []Member {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	members, err := n.Join(ctx, seed.host, seed.port)
+	if err != nil {
+		t.Fatalf("%s joins %s: %v", n.Alias(), seed.Alias(), err)
+	}
+	return members
+}
+
+// startCluster starts count nodes named n0, n1... and joins each to n0.
+func startCluster(t testing.TB, count int) []*testNode {
+	t.Helper()
+	nodes := make([]*testNode, count)
+	for i := range nodes {
+		nodes[i] = startNode(t, testConfig(fmt.Sprintf("n%d", i)))
+		if i > 0 {
+			joinTo(t, nodes[i], nodes[0])
+		}
+	}
+	return nodes
+}
+
+// memberView renders a node's member list as "alias@host:port" sorted.
+func memberView(n *Node) string {
+	var parts []string
+	for _, m := range n.Members() {
+		parts = append(parts, m.Alias+"@"+m.Addr())
+	}
+	return strings.Join(parts, " ")
+}
+
+// expectedView is the member list every node of nodes should show.
+func expectedView(nodes []*testNode) string {
+	ms := make([]Member, len(nodes))
+	for i, n := range nodes {
+		ms[i] = Member{Alias: n.Alias(), Host: n.host, Port: n.port}
+	}
+	sortMembers(ms)
+	var parts []string
+	for _, m := range ms {
+		parts = append(parts, m.Alias+"@"+m.Addr())
+	}
+	return strings.Join(parts, " ")
+}
+
+// linkCounts returns how many member links and standby links n has.
+func linkCounts(n *Node) (links, standby int) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.links), len(n.standby)
+}
+
+// waitFullMesh waits until every node lists exactly the given nodes with
+// their listen addresses, over one link per pair and no spare links.
+func waitFullMesh(t testing.TB, nodes []*testNode, timeout time.Duration) {
+	t.Helper()
+	want := expectedView(nodes)
+	eventually(t, timeout, "full mesh of "+want, func() bool {
+		for _, n := range nodes {
+			links, standby := linkCounts(n.Node)
+			if links != len(nodes)-1 || standby != 0 || memberView(n.Node) != want {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+// checkNoLeaks registers a check, run after every Close, that the
+// goroutine count falls back to what it was when the test started.
+func checkNoLeaks(t *testing.T) {
+	t.Helper()
+	before := runtime.NumGoroutine()
+	t.Cleanup(func() {
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before {
+			if time.Now().After(deadline) {
+				buf := make([]byte, 1<<20)
+				buf = buf[:runtime.Stack(buf, true)]
+				t.Errorf("%d goroutines left behind (had %d):\n%s", runtime.NumGoroutine()-before, before, buf)
+				return
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+}

@@ -1,0 +1,151 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+)
+
+// maxParallelJoins bounds the Join messages a joining node sends at once.
+const maxParallelJoins = 16
+
+// Join makes this node a member of the cluster that the node at host:port
+// belongs to. It starts the listener first if needed, greets that member
+// with Hello, then connects to every member it lists with Join. It returns
+// the members this node knows afterwards. If some listed members could not
+// be reached it returns the members it did reach and an error naming the
+// others. Joining the node's own address fails with ErrJoinSelf; joining a
+// member already linked returns the members and no error.
+func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error) {
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	if port < 1 || port > 65535 {
+		return nil, fmt.Errorf("join %s: port %d is outside 1-65535", addr, port)
+	}
+	if err := n.ensureStarted(ctx); err != nil {
+		return nil, fmt.Errorf("join %s: %w", addr, err)
+	}
+	if n.isOwnAddress(host, port) {
+		return nil, fmt.Errorf("join %s: %w: that is this node's own address", addr, ErrJoinSelf)
+	}
+	if n.hasMemberAt(host, port) {
+		return n.Members(), nil
+	}
+	ctx, cancel := n.withNodeContext(ctx)
+	defer cancel()
+	_, ack, err := n.dialHandshake(ctx, addr, true, false)
+	if errors.Is(err, errAlreadyConnected) {
+		return n.Members(), nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", addr, err)
+	}
+	if err := n.fanOut(ctx, ack.Members); err != nil {
+		return n.Members(), fmt.Errorf("join %s: %w", addr, err)
+	}
+	return n.Members(), nil
+}
+
+// ensureStarted starts the listener unless it runs.
+func (n *Node) ensureStarted(ctx context.Context) error {
+	if n.Running() {
+		return nil
+	}
+	_, err := n.Start(ctx)
+	if errors.Is(err, ErrAlreadyRunning) {
+		return nil
+	}
+	return err
+}
+
+// isOwnAddress reports whether host:port is where this node listens.
+func (n *Node) isOwnAddress(host string, port int) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if port != n.self.Port {
+		return false
+	}
+	if host == n.self.Host || host == n.cfg.BindHost || host == n.learnedHost {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return isWildcard(n.cfg.BindHost) && ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
+}
+
+// hasMemberAt reports whether a linked member publishes host:port.
+func (n *Node) hasMemberAt(host string, port int) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, l := range n.links {
+		if l.peer.Host == host && l.peer.Port == port {
+			return true
+		}
+	}
+	return false
+}
+
+// isLinked reports whether the member m is linked already.
+func (n *Node) isLinked(m memberInfo) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	l := n.links[m.Alias]
+	return l != nil && l.peer.NodeID == m.NodeID && l.peer.Incarnation >= m.Incarnation
+}
+
+// fanOut sends Join to every listed member not linked yet, a few at a
+// time, and returns an error naming those it could not reach.
+func (n *Node) fanOut(ctx context.Context, members []memberInfo) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		errs  []error
+		slots = make(chan struct{}, maxParallelJoins)
+	)
+	fail := func(err error) {
+		mu.Lock()
+		errs = append(errs, err)
+		mu.Unlock()
+	}
+	for _, m := range members {
+		if m.Alias == n.cfg.Alias || n.isLinked(m) {
+			continue
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		started := n.spawn(func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := n.joinMember(ctx, m, false); err != nil {
+				fail(fmt.Errorf("member %q at %s: %w", m.Alias, m.addr(), err))
+			}
+		})
+		if !started {
+			<-slots
+			wg.Done()
+			fail(fmt.Errorf("member %q at %s: %w", m.Alias, m.addr(), ErrClosed))
+		}
+	}
+	wg.Wait()
+	if len(errs) > 0 {
+		return fmt.Errorf("could not reach %d of %d members: %w", len(errs), len(members), errors.Join(errs...))
+	}
+	return nil
+}
+
+// joinMember connects to one member learnt from a list (or lost, when
+// redial is set) and checks it is the node the list named.
+func (n *Node) joinMember(ctx context.Context, m memberInfo, redial bool) error {
+	l, _, err := n.dialHandshake(ctx, m.addr(), false, redial)
+	if errors.Is(err, errAlreadyConnected) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if l.peer.Alias != m.Alias {
+		n.dropLink(l, EventLinkClosed, fmt.Errorf("listed as %q but answered as %q", m.Alias, l.peer.Alias))
+		return fmt.Errorf("the node there answered as %q", l.peer.Alias)
+	}
+	return nil
+}

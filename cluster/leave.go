@@ -1,0 +1,64 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+)
+
+// Leave leaves the cluster gracefully: it stops accepting peers, tells
+// every member it leaves (they drop it at once and announce "left"), waits
+// until they close their links or ctx ends, and then closes the node like
+// Close. The node cannot be started again; make a new one to rejoin.
+func (n *Node) Leave(ctx context.Context) error {
+	n.lifecycle.Lock()
+	defer n.lifecycle.Unlock()
+	n.mu.Lock()
+	switch n.state {
+	case stateNew:
+		n.mu.Unlock()
+		return ErrNotRunning
+	case stateClosed:
+		n.mu.Unlock()
+		return ErrClosed
+	}
+	n.state = stateLeaving
+	ln := n.listener
+	links := make([]*link, 0, len(n.links))
+	for _, l := range n.links {
+		links = append(links, l)
+	}
+	n.mu.Unlock()
+
+	ln.Close()
+	err := n.sayGoodbye(ctx, links)
+	return errors.Join(err, n.closeLocked())
+}
+
+// sayGoodbye sends Leave on every link and waits for the peers to close.
+func (n *Node) sayGoodbye(ctx context.Context, links []*link) error {
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		errs []error
+	)
+	for _, l := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := n.send(l, &leave{Reason: "leaving"}); err != nil {
+				mu.Lock()
+				errs = append(errs, fmt.Errorf("tell %q we leave: %w", l.peer.Alias, err))
+				mu.Unlock()
+				return
+			}
+			select { // the peer closes the link once it has read Leave
+			case <-l.done:
+			case <-ctx.Done():
+			}
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}

@@ -1,0 +1,260 @@
+package cluster
+
+import (
+	"fmt"
+
+	"github.com/ugorji/go/codec"
+)
+
+// ProtocolVersion is the version of the cluster protocol this package
+// speaks. Hello and Join carry it; a node refuses any other version.
+const ProtocolVersion = 1
+
+// nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
+const nonceSize = 32
+
+// maxReasonLength caps the human-readable reason in Refuse and Leave.
+const maxReasonLength = 1024
+
+// msgType is the byte after a frame's length that says what the body is.
+type msgType uint8
+
+// Message types. The numbers are part of the wire format: never reuse one.
+const (
+	msgRefuse         msgType = 1
+	msgHello          msgType = 2
+	msgJoin           msgType = 3
+	msgChallenge      msgType = 4
+	msgChallengeReply msgType = 5
+	msgHelloAck       msgType = 6
+	msgJoinAck        msgType = 7
+	msgPing           msgType = 8
+	msgLeave          msgType = 9
+)
+
+var msgTypeNames = map[msgType]string{
+	msgRefuse: "Refuse", msgHello: "Hello", msgJoin: "Join",
+	msgChallenge: "Challenge", msgChallengeReply: "ChallengeReply",
+	msgHelloAck: "HelloAck", msgJoinAck: "JoinAck", msgPing: "Ping", msgLeave: "Leave",
+}
+
+func (t msgType) String() string {
+	if name, ok := msgTypeNames[t]; ok {
+		return name
+	}
+	return fmt.Sprintf("unknown message type %d", uint8(t))
+}
+
+// memberInfo is how a member is described on the wire.
+type memberInfo struct {
+	Alias       string `codec:"alias"`
+	NodeID      string `codec:"node_id"`
+	Incarnation uint64 `codec:"incarnation"` // start time of the node, unix ns
+	Host        string `codec:"host"`        // where it accepts cluster connections
+	Port        int    `codec:"port"`        // its listen port, never an ephemeral one
+}
+
+// hello opens a connection to a member whose member list we want.
+type hello struct {
+	Version uint32     `codec:"version"`
+	Sender  memberInfo `codec:"sender"`
+	Nonce   []byte     `codec:"nonce"`
+}
+
+// join opens a connection to a member learnt from a HelloAck; no list back.
+type join hello
+
+// challenge is the acceptor's answer to an opener: who it is, its nonce and
+// the proof that it knows the cookie.
+type challenge struct {
+	Responder memberInfo `codec:"responder"`
+	Nonce     []byte     `codec:"nonce"`
+	Proof     []byte     `codec:"proof"`
+}
+
+// challengeReply is the dialer's proof that it knows the cookie.
+type challengeReply struct {
+	Proof []byte `codec:"proof"`
+}
+
+// helloAck admits the sender of a Hello and lists every other member.
+type helloAck struct {
+	Self    memberInfo   `codec:"self"`
+	Members []memberInfo `codec:"members"`
+}
+
+// joinAck admits the sender of a Join.
+type joinAck struct {
+	Self memberInfo `codec:"self"`
+}
+
+// refuse ends a handshake (or a link) and says why.
+type refuse struct {
+	Code   string `codec:"code"`
+	Reason string `codec:"reason"`
+}
+
+// ping is the heartbeat.
+type ping struct {
+	Seq uint64 `codec:"seq"`
+}
+
+// leave says the sender leaves the cluster on purpose.
+type leave struct {
+	Reason string `codec:"reason"`
+}
+
+// message is any of the types above.
+type message interface {
+	kind() msgType
+	validate() error
+}
+
+func (*hello) kind() msgType          { return msgHello }
+func (*join) kind() msgType           { return msgJoin }
+func (*challenge) kind() msgType      { return msgChallenge }
+func (*challengeReply) kind() msgType { return msgChallengeReply }
+func (*helloAck) kind() msgType       { return msgHelloAck }
+func (*joinAck) kind() msgType        { return msgJoinAck }
+func (*refuse) kind() msgType         { return msgRefuse }
+func (*ping) kind() msgType           { return msgPing }
+func (*leave) kind() msgType          { return msgLeave }
+
+// newMessage returns an empty message of type t to decode into.
+func newMessage(t msgType) (message, bool) {
+	switch t {
+	case msgHello:
+		return &hello{}, true
+	case msgJoin:
+		return &join{}, true
+	case msgChallenge:
+		return &challenge{}, true
+	case msgChallengeReply:
+		return &challengeReply{}, true
+	case msgHelloAck:
+		return &helloAck{}, true
+	case msgJoinAck:
+		return &joinAck{}, true
+	case msgRefuse:
+		return &refuse{}, true
+	case msgPing:
+		return &ping{}, true
+	case msgLeave:
+		return &leave{}, true
+	}
+	return nil, false
+}
+
+// newMsgpackHandle returns the codec settings for message bodies. The
+// handle is read-only once built and safe to share.
+func newMsgpackHandle() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{WriteExt: true}
+	h.MaxInitLen = 1024 // a claimed length never preallocates more
+	h.MaxDepth = 16     // our messages nest three levels deep
+	h.ValidateUnicode = true
+	return h
+}
+
+// encodeBody encodes m in msgpack.
+func encodeBody(h *codec.MsgpackHandle, m message) ([]byte, error) {
+	var body []byte
+	if err := codec.NewEncoderBytes(&body, h).Encode(m); err != nil {
+		return nil, fmt.Errorf("encode %s: %w", m.kind(), err)
+	}
+	return body, nil
+}
+
+// decodeBody decodes and validates a message of type t. Every failure
+// wraps errProtocol.
+func decodeBody(h *codec.MsgpackHandle, t msgType, body []byte) (m message, err error) {
+	m, ok := newMessage(t)
+	if !ok {
+		return nil, fmt.Errorf("%w: %s", errProtocol, t)
+	}
+	defer func() { // the codec recovers its own panics; this is a last guard
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, r)
+		}
+	}()
+	dec := codec.NewDecoderBytes(body, h)
+	if err := dec.Decode(m); err != nil {
+		return nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, err)
+	}
+	if n := dec.NumBytesRead(); n != len(body) {
+		return nil, fmt.Errorf("%w: %s has %d stray bytes after its body", errProtocol, t, len(body)-n)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("%w: invalid %s: %v", errProtocol, t, err)
+	}
+	return m, nil
+}
+
+func (m *memberInfo) validate() error {
+	if err := validateAlias(m.Alias); err != nil {
+		return err
+	}
+	switch {
+	case m.NodeID == "" || len(m.NodeID) > 64:
+		return fmt.Errorf("member %q: node id must have 1 to 64 bytes", m.Alias)
+	case m.Host == "" || len(m.Host) > 253:
+		return fmt.Errorf("member %q: host must have 1 to 253 bytes", m.Alias)
+	case m.Port < 1 || m.Port > 65535:
+		return fmt.Errorf("member %q: port %d is outside 1-65535", m.Alias, m.Port)
+	}
+	return nil
+}
+
+func (m *hello) validate() error {
+	// The version is checked by the handshake, which answers with a clear
+	// refusal; here only the shape matters.
+	if len(m.Nonce) != nonceSize {
+		return fmt.Errorf("nonce has %d bytes, want %d", len(m.Nonce), nonceSize)
+	}
+	return m.Sender.validate()
+}
+
+func (m *join) validate() error { return (*hello)(m).validate() }
+
+func (m *challenge) validate() error {
+	if len(m.Nonce) != nonceSize || len(m.Proof) != nonceSize {
+		return fmt.Errorf("nonce and proof must have %d bytes", nonceSize)
+	}
+	return m.Responder.validate()
+}
+
+func (m *challengeReply) validate() error {
+	if len(m.Proof) != nonceSize {
+		return fmt.Errorf("proof has %d bytes, want %d", len(m.Proof), nonceSize)
+	}
+	return nil
+}
+
+func (m *helloAck) validate() error {
+	if err := m.Self.validate(); err != nil {
+		return err
+	}
+	for i := range m.Members {
+		if err := m.Members[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *joinAck) validate() error { return m.Self.validate() }
+
+func (m *refuse) validate() error {
+	if len(m.Code) > 32 || len(m.Reason) > maxReasonLength {
+		return fmt.Errorf("code or reason too long")
+	}
+	return nil
+}
+
+func (m *ping) validate() error { return nil }
+
+func (m *leave) validate() error {
+	if len(m.Reason) > maxReasonLength {
+		return fmt.Errorf("reason too long")
+	}
+	return nil
+}

@@ -1,0 +1,343 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"strconv"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// nodeState is where a Node is in its life.
+type nodeState int
+
+const (
+	stateNew     nodeState = iota // made by New, not listening
+	stateRunning                  // listening and linking
+	stateLeaving                  // Leave is telling peers goodbye
+	stateClosed                   // Close ran; final
+)
+
+// Node is one member of an Iridium cluster. Its methods are safe for
+// concurrent use. Close must be called once the node was started.
+type Node struct {
+	cfg       Config
+	frames    frameCodec
+	transport Transport
+	events    *eventQueue
+	version   uint32 // ProtocolVersion; tests change it
+	ctx       context.Context
+	cancel    context.CancelFunc
+	// self describes this node on the wire. Host is empty when the node
+	// listens on a wildcard address without an advertise host; then each
+	// connection publishes its own local address. Port is set by Start.
+	self memberInfo
+
+	lifecycle sync.Mutex // serialises Start, Leave and Close
+	wg        sync.WaitGroup
+	slots     chan struct{} // one per inbound connection in its handshake
+
+	mu           sync.Mutex
+	state        nodeState
+	listener     net.Listener
+	listenAddr   string                // what the listener reports
+	learnedHost  string                // local address seen on a connection
+	links        map[string]*link      // established links, by peer alias
+	standby      map[*link]struct{}    // losing duplicate links (see admit)
+	handshaking  map[net.Conn]struct{} // connections not yet links
+	reconnecting map[string]bool       // aliases being redialed
+}
+
+// New checks cfg, fills its defaults and returns a node that does not
+// listen yet.
+func New(cfg Config) (*Node, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if cfg.NodeID == "" {
+		id, err := newUUID()
+		if err != nil {
+			return nil, err
+		}
+		cfg.NodeID = id
+	}
+	if len(cfg.NodeID) > 64 {
+		return nil, fmt.Errorf("%w: NodeID has %d bytes, the limit is 64", ErrBadConfig, len(cfg.NodeID))
+	}
+	transport := cfg.Transport
+	switch {
+	case transport != nil:
+	case cfg.TLS != nil:
+		transport = TLSTransport{Config: cfg.TLS}
+	default:
+		transport = TCPTransport{}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Node{
+		cfg:          cfg,
+		frames:       newFrameCodec(cfg.MaxFrameSize),
+		transport:    transport,
+		events:       newEventQueue(cfg.OnEvent),
+		version:      ProtocolVersion,
+		ctx:          ctx,
+		cancel:       cancel,
+		slots:        make(chan struct{}, cfg.MaxPendingConns),
+		links:        make(map[string]*link),
+		standby:      make(map[*link]struct{}),
+		handshaking:  make(map[net.Conn]struct{}),
+		reconnecting: make(map[string]bool),
+	}
+	n.self = memberInfo{
+		Alias:       cfg.Alias,
+		NodeID:      cfg.NodeID,
+		Incarnation: uint64(time.Now().UnixNano()),
+		Host:        publishedHost(cfg),
+	}
+	return n, nil
+}
+
+// publishedHost is the host the node publishes, or "" when it must be taken
+// from each connection (wildcard bind without an advertise host).
+func publishedHost(cfg Config) string {
+	if cfg.AdvertiseHost != "" {
+		return cfg.AdvertiseHost
+	}
+	if isWildcard(cfg.BindHost) {
+		return ""
+	}
+	return cfg.BindHost
+}
+
+func isWildcard(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "" || ip != nil && ip.IsUnspecified()
+}
+
+// Alias returns the node's alias.
+func (n *Node) Alias() string { return n.cfg.Alias }
+
+// NodeID returns the node's ID (Config.NodeID or the one New made).
+func (n *Node) NodeID() string { return n.cfg.NodeID }
+
+// Start binds the cluster listener and starts accepting peers. It returns
+// the address the listener is bound to. ctx bounds only the start itself;
+// the node runs until Leave or Close. Starting a running node returns
+// ErrAlreadyRunning, a closed one ErrClosed, a taken port ErrPortInUse.
+func (n *Node) Start(ctx context.Context) (addr string, err error) {
+	n.lifecycle.Lock()
+	defer n.lifecycle.Unlock()
+	n.mu.Lock()
+	state, current := n.state, n.listenAddr
+	n.mu.Unlock()
+	switch state {
+	case stateRunning, stateLeaving:
+		return current, fmt.Errorf("%w: node %q listens on %s", ErrAlreadyRunning, n.cfg.Alias, current)
+	case stateClosed:
+		return "", ErrClosed
+	}
+	bind := net.JoinHostPort(n.cfg.BindHost, strconv.Itoa(n.cfg.BindPort))
+	ln, err := n.transport.Listen(ctx, bind)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return "", fmt.Errorf("start cluster listener on %s: %w: %w", bind, ErrPortInUse, err)
+	}
+	if err != nil {
+		return "", fmt.Errorf("start cluster listener on %s: %w", bind, err)
+	}
+	_, portText, err := net.SplitHostPort(ln.Addr().String())
+	port, perr := strconv.Atoi(portText)
+	if err != nil || perr != nil {
+		ln.Close()
+		return "", fmt.Errorf("start cluster listener on %s: listener reports address %q", bind, ln.Addr())
+	}
+	n.mu.Lock()
+	n.self.Port = port
+	n.listener, n.listenAddr, n.state = ln, ln.Addr().String(), stateRunning
+	n.mu.Unlock()
+	n.wg.Add(2)
+	go func() { defer n.wg.Done(); n.events.run() }()
+	go func() { defer n.wg.Done(); n.acceptLoop(ln) }()
+	return ln.Addr().String(), nil
+}
+
+// Running reports whether the node listens for peers.
+func (n *Node) Running() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.state == stateRunning
+}
+
+// Members returns the members this node knows, itself included with
+// Local set, sorted by alias. Members that failed or left are not listed.
+func (n *Node) Members() []Member {
+	now := time.Now()
+	n.mu.Lock()
+	members := make([]Member, 0, len(n.links)+1)
+	members = append(members, Member{
+		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
+		NodeID: n.cfg.NodeID, State: StateLocal, LastSeen: now,
+	})
+	for _, l := range n.links {
+		members = append(members, l.member(now, 2*n.cfg.HeartbeatInterval))
+	}
+	n.mu.Unlock()
+	sortMembers(members)
+	return members
+}
+
+// localHostLocked is the host shown for the local node. Caller holds mu.
+func (n *Node) localHostLocked() string {
+	switch {
+	case n.self.Host != "":
+		return n.self.Host
+	case n.learnedHost != "":
+		return n.learnedHost
+	}
+	return n.cfg.BindHost
+}
+
+// Close stops the node without telling peers (they see the link close):
+// it closes the listener and every connection and waits for every
+// goroutine of the node. Use Leave to go away gracefully. Close is final
+// and may be called more than once.
+func (n *Node) Close() error {
+	n.lifecycle.Lock()
+	defer n.lifecycle.Unlock()
+	return n.closeLocked()
+}
+
+// closeLocked is Close; the caller holds lifecycle.
+func (n *Node) closeLocked() error {
+	n.mu.Lock()
+	if n.state == stateClosed {
+		n.mu.Unlock()
+		return nil
+	}
+	started := n.state != stateNew
+	n.state = stateClosed
+	ln := n.listener
+	links := make([]*link, 0, len(n.links))
+	for _, l := range n.links {
+		links = append(links, l)
+	}
+	for l := range n.standby {
+		links = append(links, l)
+	}
+	conns := make([]net.Conn, 0, len(n.handshaking))
+	for c := range n.handshaking {
+		conns = append(conns, c)
+	}
+	n.mu.Unlock()
+
+	n.cancel()
+	var err error
+	if ln != nil {
+		if cerr := ln.Close(); cerr != nil && !errors.Is(cerr, net.ErrClosed) {
+			err = fmt.Errorf("close cluster listener: %w", cerr)
+		}
+	}
+	for _, l := range links {
+		l.close()
+	}
+	for _, c := range conns {
+		c.Close()
+	}
+	if started {
+		n.events.stop()
+	}
+	n.wg.Wait()
+	return err
+}
+
+// spawn runs f in a goroutine that Close waits for, unless the node is
+// closed; it reports whether f runs. The caller must not hold mu.
+func (n *Node) spawn(f func()) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state == stateClosed {
+		return false
+	}
+	n.wg.Add(1)
+	go func() {
+		defer n.wg.Done()
+		f()
+	}()
+	return true
+}
+
+// trackConn records a connection in its handshake so Close can cut it.
+// It reports false, and the caller must close c, when the node is closed.
+func (n *Node) trackConn(c net.Conn) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if n.state == stateClosed {
+		return false
+	}
+	n.handshaking[c] = struct{}{}
+	return true
+}
+
+func (n *Node) untrackConn(c net.Conn) {
+	n.mu.Lock()
+	delete(n.handshaking, c)
+	n.mu.Unlock()
+}
+
+// withNodeContext returns a context that ends with ctx or with the node.
+func (n *Node) withNodeContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(n.ctx, cancel)
+	return ctx, func() { stop(); cancel() }
+}
+
+// emit queues an event. It never blocks.
+func (n *Node) emit(kind EventKind, m Member, err error) {
+	n.events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
+}
+
+// acceptLoop accepts connections until the listener closes, handing each
+// to its own goroutine. Beyond MaxPendingConns handshakes in flight, new
+// connections are closed at once.
+func (n *Node) acceptLoop(ln net.Listener) {
+	var backoff time.Duration
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if n.ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			backoff = min(max(2*backoff, 5*time.Millisecond), time.Second)
+			if !sleepCtx(n.ctx, backoff) { // e.g. out of file descriptors
+				return
+			}
+			continue
+		}
+		backoff = 0
+		select {
+		case n.slots <- struct{}{}:
+		default:
+			conn.Close()
+			continue
+		}
+		if !n.spawn(func() { defer func() { <-n.slots }(); n.serveInbound(conn) }) {
+			<-n.slots
+			conn.Close()
+			return
+		}
+	}
+}
+
+// sleepCtx waits for d or until ctx ends; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

@@ -1,0 +1,71 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Backoff between reconnection attempts: it starts at the heartbeat
+// interval and doubles up to maxRedialBackoff.
+const maxRedialBackoff = 5 * time.Second
+
+// startReconnect redials a member whose link failed, with exponential
+// backoff, for Config.ReconnectFor, unless it is back or being redialed.
+func (n *Node) startReconnect(m memberInfo) {
+	if n.cfg.ReconnectFor < 0 {
+		return
+	}
+	n.mu.Lock()
+	if n.reconnecting[m.Alias] {
+		n.mu.Unlock()
+		return
+	}
+	n.reconnecting[m.Alias] = true
+	n.mu.Unlock()
+	if !n.spawn(func() { n.redial(m) }) {
+		n.mu.Lock()
+		delete(n.reconnecting, m.Alias)
+		n.mu.Unlock()
+	}
+}
+
+func (n *Node) redial(m memberInfo) {
+	defer func() {
+		n.mu.Lock()
+		delete(n.reconnecting, m.Alias)
+		n.mu.Unlock()
+	}()
+	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ReconnectFor)
+	defer cancel()
+	backoff := n.cfg.HeartbeatInterval
+	for {
+		if !sleepCtx(ctx, backoff) || n.hasAlias(m.Alias) {
+			return
+		}
+		backoff = min(2*backoff, maxRedialBackoff)
+		err := n.redialOnce(ctx, m)
+		if err == nil || errors.Is(err, errAlreadyConnected) ||
+			errors.Is(err, ErrDuplicateAlias) || errors.Is(err, ErrClosed) {
+			return
+		}
+	}
+}
+
+// redialOnce makes one Join attempt to m.
+func (n *Node) redialOnce(ctx context.Context, m memberInfo) error {
+	n.mu.Lock()
+	running := n.state == stateRunning
+	n.mu.Unlock()
+	if !running {
+		return ErrClosed
+	}
+	return n.joinMember(ctx, m, true)
+}
+
+// hasAlias reports whether alias is a linked member.
+func (n *Node) hasAlias(alias string) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.links[alias] != nil
+}
