@@ -781,7 +781,8 @@ func checkUsable(t *testing.T, m *VM) {
 	if m.PC() != 0 || m.HeapSize() != 0 || m.StackDepth() != 0 || m.Registers() != ([NumRegisters]int32{}) || m.Flag() {
 		t.Errorf("Reset left state behind")
 	}
-	m.Load(&Program{Code: enc(t, "load $0 #7; load $1 #6; mul $0 $1 $2; push $2; pop $3")})
+	// It has a loop, a call and a jump, where an interruption is noticed.
+	m.Load(&Program{Code: enc(t, "load $0 #7; cloop #5; top: nop; loop @top; call @f; load $4 #40; jmp $4; f: load $1 #6; mul $0 $1 $2; ret; push $2; pop $3")})
 	if err := run(m); err != nil {
 		t.Fatalf("Run after the fault: %v", err)
 	}
