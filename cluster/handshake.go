@@ -369,7 +369,7 @@ func (n *Node) announceAdmissionLocked(l *link, verdict admission) {
 	switch {
 	case verdict == replaced:
 		n.emit(EventRejoined, publicMember(l.peer), nil)
-	case verdict == admitted && l.redial:
+	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias]):
 		n.emit(EventReconnected, publicMember(l.peer), nil)
 	case verdict == admitted:
 		n.emit(EventJoined, publicMember(l.peer), nil)

@@ -1,0 +1,271 @@
+package cluster
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"runtime"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// cuttableCluster starts count nodes, each on its own cuttable transport,
+// joined into a full mesh. change adjusts each config.
+func cuttableCluster(t *testing.T, count int, change func(*Config)) ([]*testNode, []*cuttableTransport) {
+	t.Helper()
+	nodes := make([]*testNode, count)
+	nets := make([]*cuttableTransport, count)
+	for i := range nodes {
+		cfg := testConfig(fmt.Sprintf("n%d", i))
+		nets[i] = &cuttableTransport{}
+		t.Cleanup(nets[i].heal) // after the nodes close
+		cfg.Transport = nets[i]
+		if change != nil {
+			change(&cfg)
+		}
+		nodes[i] = startNode(t, cfg)
+		if i > 0 {
+			joinTo(t, nodes[i], nodes[0])
+		}
+	}
+	waitFullMesh(t, nodes, 5*time.Second)
+	return nodes, nets
+}
+
+// kill stops n as SIGKILL would: every connection is reset, no Leave.
+func kill(n *testNode) {
+	n.mu.Lock()
+	for _, l := range n.links {
+		conn := l.conn
+		if c, ok := conn.(*cuttableConn); ok {
+			conn = c.Conn
+		}
+		if tcp, ok := conn.(*net.TCPConn); ok {
+			tcp.SetLinger(0)
+		}
+	}
+	n.mu.Unlock()
+	n.Close()
+}
+
+func hasMember(n *Node, alias string) bool {
+	for _, m := range n.Members() {
+		if m.Alias == alias {
+			return true
+		}
+	}
+	return false
+}
+
+func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 4)
+	waitFullMesh(t, nodes, 5*time.Second)
+	kill(nodes[3])
+	cfg := testConfig("")
+	eventually(t, cfg.FailureTimeout, "every node drops n3", func() bool {
+		for _, n := range nodes[:3] {
+			if hasMember(n.Node, "n3") {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes[:3] {
+		e, ok := n.events.find(EventLinkClosed, "n3")
+		if !ok {
+			t.Errorf("%s did not announce n3's link closed: %v", n.Alias(), n.events.all())
+		} else {
+			t.Logf("%s: %v", n.Alias(), e)
+		}
+	}
+	waitFullMesh(t, nodes[:3], time.Second)
+}
+
+func TestSilentMemberFailsWithinTimeout(t *testing.T) {
+	checkNoLeaks(t)
+	nodes, nets := cuttableCluster(t, 3, nil)
+	timeout := nodes[0].cfg.FailureTimeout
+	cutAt := time.Now()
+	nets[2].cut.Store(true)
+	eventually(t, timeout+time.Second, "n0 and n1 announce n2 failed", func() bool {
+		_, ok0 := nodes[0].events.find(EventFailed, "n2")
+		_, ok1 := nodes[1].events.find(EventFailed, "n2")
+		return ok0 && ok1
+	})
+	for _, n := range nodes[:2] {
+		e, _ := n.events.find(EventFailed, "n2")
+		if after := e.Time.Sub(cutAt); after < timeout/2 || after > timeout+time.Second {
+			t.Errorf("%s noticed after %v; the failure timeout is %v", n.Alias(), after, timeout)
+		}
+		if hasMember(n.Node, "n2") {
+			t.Errorf("%s still lists n2", n.Alias())
+		}
+	}
+	waitFullMesh(t, nodes[:2], time.Second)
+	eventually(t, timeout+time.Second, "n2, cut off, fails the others", func() bool {
+		return len(nodes[2].Members()) == 1
+	})
+}
+
+func TestMembersShowStateAndLastSeen(t *testing.T) {
+	checkNoLeaks(t)
+	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.FailureTimeout = 2 * time.Second })
+	a := nodes[0]
+	for _, m := range a.Members() {
+		want := StateAlive
+		if m.Local {
+			want = StateLocal
+		}
+		if m.State != want || time.Since(m.LastSeen) > time.Second {
+			t.Errorf("member %s: state %v, last seen %v ago", m.Alias, m.State, time.Since(m.LastSeen))
+		}
+	}
+	nets[1].cut.Store(true)
+	eventually(t, 2*time.Second, "n1 turns suspect before it fails", func() bool {
+		ms := a.Members()
+		return len(ms) == 2 && ms[1].State == StateSuspect
+	})
+}
+
+func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, 5*time.Second)
+	var stop atomic.Bool
+	var wg sync.WaitGroup
+	for range 4 * runtime.GOMAXPROCS(0) {
+		wg.Add(1)
+		go func() { // a VM in a hot loop: no calls, no allocation
+			defer wg.Done()
+			x := uint64(1)
+			for !stop.Load() {
+				for i := 0; i < 1_000_000; i++ {
+					x = x*6364136223846793005 + 1442695040888963407
+				}
+			}
+			_ = x
+		}()
+	}
+	window := 3 * nodes[0].cfg.FailureTimeout
+	<-time.After(window) // the window being observed, not a synchronisation
+	stop.Store(true)
+	wg.Wait()
+	for _, n := range nodes {
+		if c := n.events.count(EventFailed) + n.events.count(EventLinkClosed); c != 0 {
+			t.Errorf("%s: false alarms during %v of busy CPUs: %v", n.Alias(), window, n.events.all())
+		}
+	}
+	waitFullMesh(t, nodes, time.Second)
+}
+
+func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, 5*time.Second)
+	leaving := nodes[2]
+	start := time.Now()
+	if err := leaving.Leave(context.Background()); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	eventually(t, nodes[0].cfg.FailureTimeout/2, "n0 and n1 announce n2 left", func() bool {
+		_, ok0 := nodes[0].events.find(EventLeft, "n2")
+		_, ok1 := nodes[1].events.find(EventLeft, "n2")
+		return ok0 && ok1
+	})
+	t.Logf("Leave returned and was announced in %v", time.Since(start))
+	waitFullMesh(t, nodes[:2], time.Second)
+	for _, n := range nodes[:2] {
+		for _, e := range n.events.all() {
+			if e.Member.Alias == "n2" && e.Kind != EventJoined && e.Kind != EventLeft {
+				t.Errorf("%s: unexpected %v", n.Alias(), e)
+			}
+		}
+	}
+	if leaving.Running() {
+		t.Error("still running after Leave")
+	}
+	if err := leaving.Leave(context.Background()); !errors.Is(err, ErrClosed) {
+		t.Errorf("second Leave: %v", err)
+	}
+}
+
+func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
+	checkNoLeaks(t)
+	long := func(c *Config) { c.FailureTimeout = 10 * time.Second; c.NodeID = "id-" + c.Alias }
+	nodes, nets := cuttableCluster(t, 3, long)
+	old := nodes[2]
+	nets[2].cut.Store(true) // the old run hangs: peers still list it
+	cfg := testConfig("n2")
+	long(&cfg)
+	restarted := startNode(t, cfg)
+	start := time.Now()
+	joinTo(t, restarted, nodes[1])
+	waitFullMesh(t, []*testNode{nodes[0], nodes[1], restarted}, 2*time.Second)
+	if took := time.Since(start); took > cfg.FailureTimeout/2 {
+		t.Errorf("replacing the old entry took %v", took)
+	}
+	for _, n := range nodes[:2] {
+		eventually(t, time.Second, n.Alias()+" announces n2 rejoined", func() bool {
+			_, ok := n.events.find(EventRejoined, "n2")
+			return ok
+		})
+		if c := n.events.count(EventFailed) + n.events.count(EventLinkClosed); c != 0 {
+			t.Errorf("%s: %v", n.Alias(), n.events.all())
+		}
+	}
+	old.Close()
+}
+
+func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
+	checkNoLeaks(t)
+	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
+	nets[2].cut.Store(true)
+	eventually(t, 3*time.Second, "the cut node is dropped on both sides", func() bool {
+		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") && len(nodes[2].Members()) == 1
+	})
+	nets[2].heal()
+	waitFullMesh(t, nodes, 10*time.Second)
+	eventually(t, time.Second, "a reconnection is announced", func() bool {
+		reconnected := 0
+		for _, n := range nodes {
+			reconnected += n.events.count(EventReconnected)
+		}
+		return reconnected > 0
+	})
+}
+
+func TestReconnectGivesUp(t *testing.T) {
+	checkNoLeaks(t)
+	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.ReconnectFor = 500 * time.Millisecond })
+	nets[1].cut.Store(true)
+	eventually(t, 3*time.Second, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
+	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
+		nodes[0].mu.Lock()
+		defer nodes[0].mu.Unlock()
+		return !nodes[0].reconnecting["n1"]
+	})
+}
+
+func TestClusterFullIsRefused(t *testing.T) {
+	checkNoLeaks(t)
+	var nodes []*testNode
+	for i := range 4 {
+		cfg := testConfig(fmt.Sprintf("n%d", i))
+		cfg.MaxMembers = 3
+		nodes = append(nodes, startNode(t, cfg))
+	}
+	joinTo(t, nodes[1], nodes[0])
+	joinTo(t, nodes[2], nodes[0])
+	_, err := nodes[3].Join(context.Background(), nodes[0].host, nodes[0].port)
+	if !errors.Is(err, ErrClusterFull) {
+		t.Fatalf("got %v, want ErrClusterFull", err)
+	}
+	if !slices.Equal([]int{len(nodes[0].Members()), len(nodes[3].Members())}, []int{3, 1}) {
+		t.Errorf("members: %v / %v", nodes[0].Members(), nodes[3].Members())
+	}
+}
