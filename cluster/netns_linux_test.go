@@ -1,0 +1,138 @@
+//go:build linux
+
+package cluster
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net"
+	"os"
+	"os/exec"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// netnsTransport opens its sockets inside a Linux network namespace. A
+// socket belongs to the namespace of the thread that creates it, so Listen
+// and Dial run on a locked thread switched into the namespace; the thread
+// is thrown away afterwards (the goroutine exits still locked).
+type netnsTransport struct {
+	path string // e.g. /var/run/netns/NAME
+}
+
+func (t netnsTransport) inNamespace(f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		fd, err := syscall.Open(t.path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer syscall.Close(fd)
+		// golang.org/x/sys/unix.Setns would need a newer go directive in
+		// go.mod than we have; the raw system call does the same.
+		if _, _, errno := syscall.Syscall(setnsSyscall[runtime.GOARCH], uintptr(fd), syscall.CLONE_NEWNET, 0); errno != 0 {
+			errc <- errno
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+func (t netnsTransport) Listen(ctx context.Context, address string) (ln net.Listener, err error) {
+	err = t.inNamespace(func() error {
+		ln, err = TCPTransport{}.Listen(ctx, address)
+		return err
+	})
+	return ln, err
+}
+
+func (t netnsTransport) Dial(ctx context.Context, address string) (c net.Conn, err error) {
+	err = t.inNamespace(func() error {
+		c, err = TCPTransport{}.Dial(ctx, address)
+		return err
+	})
+	return c, err
+}
+
+// setnsSyscall is the number of setns(2); package syscall lacks it on
+// amd64 and 386.
+var setnsSyscall = map[string]uintptr{"amd64": 308, "386": 346, "arm64": 268, "riscv64": 268, "loong64": 268}
+
+// ipCommand runs `ip args...` and fails the test with its output.
+func ipCommand(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		t.Fatalf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+}
+
+// TestNetworkCutInNamespaces puts two nodes in two network namespaces
+// joined by a veth pair, cuts the link with `ip link set down` (no RST, no
+// FIN: a real cut), checks both nodes drop each other within the failure
+// timeout, restores the link and checks they reconnect by themselves.
+func TestNetworkCutInNamespaces(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: creating network namespaces needs root")
+	}
+	if setnsSyscall[runtime.GOARCH] == 0 {
+		t.Skipf("skipped: setns(2) number unknown on %s", runtime.GOARCH)
+	}
+	if _, err := exec.LookPath("ip"); err != nil {
+		t.Skip("skipped: the ip command (iproute2) is not installed")
+	}
+	var b [4]byte
+	rand.Read(b[:])
+	suffix := hex.EncodeToString(b[:])
+	nsA, nsB := "iridium-a-"+suffix, "iridium-b-"+suffix
+	vethA, vethB := "irda"+suffix[:6], "irdb"+suffix[:6]
+	if out, err := exec.Command("ip", "netns", "add", nsA).CombinedOutput(); err != nil {
+		t.Skipf("skipped: cannot create a network namespace here: %v: %s", err, out)
+	}
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", nsA).Run() })
+	ipCommand(t, "netns", "add", nsB)
+	t.Cleanup(func() { exec.Command("ip", "netns", "del", nsB).Run() })
+	ipCommand(t, "link", "add", vethA, "netns", nsA, "type", "veth", "peer", "name", vethB, "netns", nsB)
+	ipCommand(t, "-n", nsA, "addr", "add", "10.213.0.1/24", "dev", vethA)
+	ipCommand(t, "-n", nsB, "addr", "add", "10.213.0.2/24", "dev", vethB)
+	ipCommand(t, "-n", nsA, "link", "set", vethA, "up")
+	ipCommand(t, "-n", nsB, "link", "set", vethB, "up")
+
+	checkNoLeaks(t)
+	var nodes []*testNode
+	for _, n := range []struct{ alias, ns, host string }{{"a", nsA, "10.213.0.1"}, {"b", nsB, "10.213.0.2"}} {
+		cfg := testConfig(n.alias)
+		cfg.BindHost = n.host
+		cfg.Transport = netnsTransport{path: "/var/run/netns/" + n.ns}
+		cfg.ReconnectFor = 30 * time.Second
+		nodes = append(nodes, startNode(t, cfg))
+	}
+	joinTo(t, nodes[1], nodes[0])
+	waitFullMesh(t, nodes, 5*time.Second)
+
+	cut := time.Now()
+	ipCommand(t, "-n", nsA, "link", "set", vethA, "down")
+	timeout := nodes[0].cfg.FailureTimeout
+	eventually(t, timeout+time.Second, "both nodes drop each other", func() bool {
+		return len(nodes[0].Members()) == 1 && len(nodes[1].Members()) == 1
+	})
+	t.Logf("both sides dropped the other %v after the cut", time.Since(cut))
+	for _, n := range nodes {
+		for _, e := range n.events.all() {
+			if e.Kind == EventFailed || e.Kind == EventLinkClosed {
+				t.Logf("%s: %v", n.Alias(), e)
+			}
+		}
+	}
+
+	healed := time.Now()
+	ipCommand(t, "-n", nsA, "link", "set", vethA, "up")
+	waitFullMesh(t, nodes, 15*time.Second)
+	t.Logf("full mesh again %v after the link came back", time.Since(healed))
+}
