@@ -77,30 +77,39 @@ func checkInstruction(code []byte, addr int) *Fault {
 			Detail: fmt.Sprintf("%d of %d bytes", len(code)-addr, InstructionSize)}
 	}
 	raw := code[addr : addr+InstructionSize]
+	if Opcode(raw[0]) == IGL {
+		return &Fault{Err: ErrIllegalInstruction, PC: addr, Instr: "igl"}
+	}
+	if kind, detail := checkEncoding(raw); kind != nil {
+		return &Fault{Err: kind, PC: addr, Instr: fmt.Sprintf("% x", raw), Detail: detail}
+	}
+	info := Lookup(Opcode(raw[0]))
+	if len(info.Operands) == 1 && info.Operands[0] == CodeAddr {
+		if target := uint24(raw[1:]); target%InstructionSize != 0 || int(target) > len(code) {
+			return &Fault{Err: ErrJumpOutOfRange, PC: addr, Instr: DisassembleInstruction(raw),
+				Detail: jumpDetail(int64(target), len(code))}
+		}
+	}
+	return nil
+}
+
+// checkEncoding says what is wrong with the 4 bytes of an instruction on
+// their own: an unknown opcode, a register over 31 or a shift count over
+// 31. It returns a nil error for bytes that are an instruction.
+func checkEncoding(raw []byte) (error, string) {
 	info := Lookup(Opcode(raw[0]))
 	if info == nil {
-		return &Fault{Err: ErrUnknownOpcode, PC: addr, Instr: fmt.Sprintf("% x", raw),
-			Detail: fmt.Sprintf("opcode %d", raw[0])}
-	}
-	if info.Op == IGL {
-		return &Fault{Err: ErrIllegalInstruction, PC: addr, Instr: "igl"}
+		return ErrUnknownOpcode, fmt.Sprintf("opcode %d", raw[0])
 	}
 	pos := 1
 	for i, kind := range info.Operands {
-		switch kind {
-		case IntReg, FloatReg:
-			if raw[pos] > 31 {
-				return &Fault{Err: ErrBadRegister, PC: addr, Instr: fmt.Sprintf("% x", raw),
-					Detail: fmt.Sprintf("%s operand %d is register %d", info.Name, i+1, raw[pos])}
-			}
-		case CodeAddr:
-			target := uint24(raw[pos:])
-			if target%InstructionSize != 0 || int(target) > len(code) {
-				return &Fault{Err: ErrJumpOutOfRange, PC: addr, Instr: DisassembleInstruction(raw),
-					Detail: fmt.Sprintf("target %d, code is %d bytes", target, len(code))}
-			}
+		switch {
+		case (kind == IntReg || kind == FloatReg) && raw[pos] >= NumRegisters:
+			return ErrBadRegister, fmt.Sprintf("%s operand %d is register %d", info.Name, i+1, raw[pos])
+		case kind == Bits && raw[pos] >= 32:
+			return ErrBadOperand, fmt.Sprintf("%s shift count %d is over 31", info.Name, raw[pos])
 		}
 		pos += kind.Size()
 	}
-	return nil
+	return nil, ""
 }

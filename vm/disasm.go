@@ -42,10 +42,12 @@ func (n Names) instruction(raw []byte) string {
 		return fmt.Sprintf("igl ; % x (truncated)", raw)
 	}
 	raw = raw[:InstructionSize]
-	info := Lookup(Opcode(raw[0]))
-	if info == nil {
+	if kind, detail := checkEncoding(raw); kind == ErrUnknownOpcode {
 		return fmt.Sprintf("igl ; % x (unknown opcode %d)", raw, raw[0])
+	} else if kind != nil {
+		return fmt.Sprintf("igl ; % x (%v: %s)", raw, kind, detail)
 	}
+	info := Lookup(Opcode(raw[0]))
 	var b strings.Builder
 	b.WriteString(info.Name)
 	pos := 1
@@ -57,7 +59,11 @@ func (n Names) instruction(raw []byte) string {
 		case FloatReg:
 			b.WriteString("$f" + strconv.Itoa(int(raw[pos])))
 		case Bits:
-			b.WriteString("#" + strconv.Itoa(int(raw[pos])))
+			bits := int(raw[pos])
+			if bits == 0 {
+				bits = 16
+			}
+			b.WriteString("#" + strconv.Itoa(bits))
 		case Int16:
 			b.WriteString("#" + strconv.Itoa(int(int16(binary.BigEndian.Uint16(raw[pos:])))))
 		case Uint16:
@@ -118,31 +124,32 @@ func codeTargets(code []byte, names Names) map[int]bool {
 	return targets
 }
 
-// writeData lists the read-only data: a .float where LDF64 points, and
-// each run of bytes up to a zero byte as an .asciiz, cut where an
-// instruction points into it. Bytes that end in no zero byte can only be
-// shown in hex, in a comment.
+// writeData lists the read-only data so that it assembles back to the
+// same bytes: a .float where LDF64 points (if the value has a literal),
+// and each run of bytes up to a zero byte, or up to an offset an
+// instruction points at, as an .asciiz or .ascii string.
 func writeData(b *strings.Builder, ro, code []byte, names Names) {
 	floats, strs := dataTargets(code)
 	for off := 0; off < len(ro); {
 		label := names.data(off) + ":"
 		if floats[off] && off+8 <= len(ro) {
 			v := math.Float64frombits(binary.LittleEndian.Uint64(ro[off:]))
-			fmt.Fprintf(b, "%-12s.float #%-20s; %04x\n", label, FormatFloat(v), off)
-			off += 8
-			continue
+			if !math.IsNaN(v) && !math.IsInf(v, 0) {
+				fmt.Fprintf(b, "%-12s.float #%-20s; %04x\n", label, FormatFloat(v), off)
+				off += 8
+				continue
+			}
 		}
-		end := off
-		for end < len(ro) && ro[end] != 0 && (end == off || !floats[end] && !strs[end]) {
+		end := off + 1
+		for end < len(ro) && ro[end-1] != 0 && !floats[end] && !strs[end] && (end-off != 8 || !floats[off]) {
 			end++
 		}
-		if end == len(ro) || ro[end] != 0 {
-			fmt.Fprintf(b, "; %04x: % x\n", off, ro[off:end])
-			off = end
-			continue
+		if ro[end-1] == 0 {
+			fmt.Fprintf(b, "%-12s.asciiz %-19s; %04x\n", label, QuoteString(ro[off:end-1]), off)
+		} else {
+			fmt.Fprintf(b, "%-12s.ascii %-20s; %04x\n", label, QuoteString(ro[off:end]), off)
 		}
-		fmt.Fprintf(b, "%-12s.asciiz %-19s; %04x\n", label, QuoteString(ro[off:end]), off)
-		off = end + 1
+		off = end
 	}
 }
 

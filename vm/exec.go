@@ -265,7 +265,7 @@ func (m *VM) registerJump(pc uint, in *inst) (uint, error) {
 	case JMPB:
 		target = here - v
 	}
-	if target < 0 || target%InstructionSize != 0 || target/InstructionSize > int64(len(m.code)) {
+	if target < 0 || target%InstructionSize != 0 || target > int64(len(m.prog.Code)) {
 		return 0, m.fault(pc, ErrJumpOutOfRange, jumpDetail(target, len(m.prog.Code)))
 	}
 	return uint(target / InstructionSize), nil

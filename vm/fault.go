@@ -19,6 +19,7 @@ var (
 	ErrIllegalInstruction   = errors.New("illegal instruction")
 	ErrTruncatedInstruction = errors.New("truncated instruction")
 	ErrBadRegister          = errors.New("register number over 31")
+	ErrBadOperand           = errors.New("operand out of range")
 	ErrDataOutOfRange       = errors.New("read-only data access out of range")
 	ErrFloatConversion      = errors.New("float does not fit an integer register")
 	ErrOutput               = errors.New("cannot write output")
@@ -30,7 +31,7 @@ var (
 type Fault struct {
 	Err    error  // one of the Err* values above
 	PC     int    // byte address of the instruction
-	Instr  string // the instruction, disassembled
+	Instr  string // the instruction, disassembled, or its bytes in hex if it does not decode
 	Detail string // more about the cause, may be empty
 	Cause  error  // an underlying error (a write error, a context's cause), may be nil
 }

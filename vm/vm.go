@@ -123,7 +123,7 @@ func (m *VM) PC() int { return int(m.pc) * InstructionSize }
 // SetPC moves the program counter to the byte address addr, which must be
 // an instruction boundary within the code or its end.
 func (m *VM) SetPC(addr int) error {
-	if addr < 0 || addr%InstructionSize != 0 || addr/InstructionSize > len(m.code) {
+	if addr < 0 || addr%InstructionSize != 0 || addr > len(m.prog.Code) {
 		return &Fault{Err: ErrJumpOutOfRange, PC: m.PC(), Instr: "set pc",
 			Detail: jumpDetail(int64(addr), len(m.prog.Code))}
 	}

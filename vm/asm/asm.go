@@ -149,6 +149,9 @@ type instr struct {
 	args  []token
 	op    token
 	words int // 1, or 2 for a LOAD split into LOAD and LUI
+	// fromData is set on a LOADF64 whose number is kept in the read-only
+	// data; it is emitted as LDF64.
+	fromData bool
 }
 
 // pass is one call to Assemble: the new program and symbols, kept apart
@@ -304,15 +307,11 @@ func (p *pass) encodeInstr(in *instr) []byte {
 		hi := encode(vm.Lookup(vm.LOAD), []uint32{vals[0], uint32(uint16(v >> 16))})
 		lo := encode(vm.Lookup(vm.LUI), []uint32{vals[0], uint32(uint16(v))})
 		return append(hi, lo...)
-	case in.info.Op == vm.LOADF64 && vals[1]&floatConstFlag != 0:
-		return encode(vm.Lookup(vm.LDF64), []uint32{vals[0], vals[1] &^ floatConstFlag})
+	case in.fromData:
+		return encode(vm.Lookup(vm.LDF64), vals)
 	}
 	return encode(in.info, vals)
 }
-
-// floatConstFlag marks a LOADF64 operand that is a read-only offset of a
-// float constant, for which encodeInstr emits LDF64.
-const floatConstFlag = 1 << 31
 
 // encode lays out an instruction's opcode and operand values in 4 bytes, as
 // the table's operand kinds say.

@@ -3,6 +3,7 @@ package asm
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -20,10 +21,13 @@ func (p *pass) directive(st statement, labels []token) []token {
 		}
 		p.inData = name == "data"
 		return labels
-	case "asciiz":
-		if t, ok := p.directiveArg(st, tokString, "a string, as in .asciiz 'text'"); ok {
+	case "asciiz", "ascii":
+		if t, ok := p.directiveArg(st, tokString, "a string, as in ."+name+" 'text'"); ok {
 			p.defineAll(labels, StringConst, int32(len(p.ro)))
-			p.ro = append(append(p.ro, t.val...), 0)
+			p.ro = append(p.ro, t.val...)
+			if name == "asciiz" {
+				p.ro = append(p.ro, 0)
+			}
 		}
 	case "integer":
 		if t, ok := p.directiveArg(st, tokNumber, "a number, as in .integer #42"); ok {
@@ -39,7 +43,7 @@ func (p *pass) directive(st statement, labels []token) []token {
 			}
 		}
 	default:
-		p.errs.add(st.op.pos, "unknown directive .%s (known: .data .code .asciiz .integer .float)", st.op.val)
+		p.errs.add(st.op.pos, "unknown directive .%s (known: .data .code .asciiz .ascii .integer .float)", st.op.val)
 	}
 	if len(p.ro) > vm.MaxSectionSize {
 		p.errs.add(st.op.pos, "the read-only data is over the limit of %d bytes", vm.MaxSectionSize)
@@ -76,8 +80,8 @@ func (p *pass) operand(in *instr, i int, kind vm.OperandKind) (uint32, bool) {
 		return p.labelOperand(in, t, CodeLabel)
 	case vm.DataAddr:
 		return p.labelOperand(in, t, StringConst)
-	case vm.DataAddr16:
-		v, ok := p.labelOperand(in, t, FloatConst)
+	case vm.DataAddr16: // LDF64 reads 8 bytes at any read-only offset
+		v, ok := p.labelOperand(in, t, FloatConst, StringConst)
 		return v, ok && p.floatOffsetFits(t, int(v))
 	}
 	if t.kind != tokNumber && t.kind != tokLabelRef {
@@ -86,7 +90,7 @@ func (p *pass) operand(in *instr, i int, kind vm.OperandKind) (uint32, bool) {
 	}
 	switch {
 	case in.info.Op == vm.LOADF64:
-		return p.floatImmediate(t)
+		return p.floatImmediate(in, t)
 	case kind == vm.Int16: // LOAD: any 32-bit value; encodeInstr splits it
 		v, ok := p.immediate(t, math.MinInt32, math.MaxInt32, in.info.Name)
 		return uint32(int32(v)), ok
@@ -117,8 +121,9 @@ func (p *pass) register(in *instr, t token, kind vm.OperandKind) (uint32, bool) 
 	return uint32(n), true
 }
 
-// labelOperand resolves @name, which must be a symbol of the kind.
-func (p *pass) labelOperand(in *instr, t token, want SymbolKind) (uint32, bool) {
+// labelOperand resolves @name, which must be a symbol of the first kind
+// or one of the others.
+func (p *pass) labelOperand(in *instr, t token, want SymbolKind, also ...SymbolKind) (uint32, bool) {
 	if t.kind != tokLabelRef {
 		p.errs.add(t.pos, "%s wants %s like @name here, not %s %s", in.info.Name, article(want.String()), t.kind, t.text)
 		return 0, false
@@ -127,7 +132,7 @@ func (p *pass) labelOperand(in *instr, t token, want SymbolKind) (uint32, bool) 
 	if !ok {
 		return 0, false
 	}
-	if s.Kind != want {
+	if s.Kind != want && !slices.Contains(also, s.Kind) {
 		p.errs.add(t.pos, "@%s is %s; %s wants %s", t.val, article(s.Kind.String()), in.info.Name, article(want.String()))
 		return 0, false
 	}
@@ -163,30 +168,32 @@ func (p *pass) immediate(t token, lo, hi int64, what string) (int64, bool) {
 }
 
 // floatImmediate resolves the number of LOADF64: a whole number that fits
-// 16 bits is encoded in the instruction, anything else is kept in the
-// read-only data and flagged for LDF64.
-func (p *pass) floatImmediate(t token) (uint32, bool) {
+// 16 bits is encoded in the instruction; anything else is kept in the
+// read-only data, and the instruction becomes LDF64 of its offset.
+func (p *pass) floatImmediate(in *instr, t token) (uint32, bool) {
 	if t.kind == tokLabelRef {
 		s, ok := p.symbol(t)
 		if !ok {
 			return 0, false
 		}
 		if s.Kind == FloatConst {
-			return uint32(s.Value) | floatConstFlag, p.floatOffsetFits(t, int(s.Value))
+			in.fromData = true
+			return uint32(s.Value), p.floatOffsetFits(t, int(s.Value))
 		}
-		return p.floatConstant(t, float64(s.Value))
+		return p.floatConstant(in, t, float64(s.Value))
 	}
 	v, ok := p.number(t)
 	if !ok {
 		return 0, false
 	}
-	return p.floatConstant(t, v)
+	return p.floatConstant(in, t, v)
 }
 
-func (p *pass) floatConstant(t token, v float64) (uint32, bool) {
+func (p *pass) floatConstant(in *instr, t token, v float64) (uint32, bool) {
 	if v == math.Trunc(v) && fitsInt16(int64(v)) && !(v == 0 && math.Signbit(v)) {
-		return uint32(int32(v)), true
+		return uint32(uint16(int16(v))), true
 	}
+	in.fromData = true
 	bits := math.Float64bits(v)
 	off, ok := p.floats[bits]
 	if !ok {
@@ -196,7 +203,7 @@ func (p *pass) floatConstant(t token, v float64) (uint32, bool) {
 			p.floats[bits] = off
 		}
 	}
-	return uint32(off) | floatConstFlag, p.floatOffsetFits(t, off)
+	return uint32(off), p.floatOffsetFits(t, off)
 }
 
 func (p *pass) floatOffsetFits(t token, off int) bool {
