@@ -46,7 +46,7 @@ func runBinary(t *testing.T, stdin string, args ...string) result {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, iridiumBin, args...)
-	cmd.Env = append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "NO_COLOR=1")
+	cmd.Env = testEnv(t)
 	cmd.Stdin = bytes.NewBufferString(stdin)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -61,4 +61,11 @@ func runBinary(t *testing.T, stdin string, args ...string) result {
 		t.Fatalf("running iridium %q: %v", args, err)
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// testEnv is the environment of a test run of the binary: an isolated data
+// directory, no colour, and no second of sleep at exit from the race
+// detector.
+func testEnv(t *testing.T) []string {
+	return append(os.Environ(), "XDG_DATA_HOME="+t.TempDir(), "NO_COLOR=1", "GORACE=atexit_sleep_ms=0")
 }
