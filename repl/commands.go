@@ -1,0 +1,399 @@
+package repl
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/iridium-vm/iridium/vm"
+)
+
+// argKind says what a command's first argument is, for Tab completion.
+type argKind int
+
+const (
+	argNone  argKind = iota
+	argPath          // a file path
+	argTopic         // a command or a mnemonic (for !help)
+	argJob           // a job id
+	argAll           // the word "all" (for !registers)
+)
+
+// command is one entry of the command table, which also drives !help and
+// Tab completion.
+type command struct {
+	name     string // with its "!"
+	args     string // the arguments in usage, "" for none
+	help     string // one line
+	min, max int    // how many arguments it takes
+	rest     bool   // the rest of the line is one argument (a path may hold spaces)
+	complete argKind
+	run      func(s *Shell, ctx context.Context, args []string) error
+}
+
+func (c *command) usage() string {
+	if c.args == "" {
+		return c.name
+	}
+	return c.name + " " + c.args
+}
+
+// coreCommands returns the commands other than the cluster's.
+func coreCommands() []command {
+	return []command{
+		{name: "!help", args: "[COMMAND|MNEMONIC]", help: "list the commands, or describe one command or instruction", max: 1, complete: argTopic, run: (*Shell).cmdHelp},
+		{name: "!quit", help: "leave the REPL (Ctrl-D does too); running jobs are killed", run: (*Shell).cmdQuit},
+		{name: "!history", help: "list the lines entered in this session", run: (*Shell).cmdHistory},
+		{name: "!program", help: "show the program as a disassembly listing", run: (*Shell).cmdProgram},
+		{name: "!symbols", help: "list the labels and constants defined so far", run: (*Shell).cmdSymbols},
+		{name: "!registers", args: "[all]", help: "show the non-zero registers ('all': all 64)", max: 1, complete: argAll, run: (*Shell).cmdRegisters},
+		{name: "!clear_registers", help: "set every register, the flag, the remainder and the loop counter to 0", run: (*Shell).cmdClearRegisters},
+		{name: "!clear_program", help: "empty the program and forget its labels; registers, heap and stack stay", run: (*Shell).cmdClearProgram},
+		{name: "!reset", help: "empty the program, forget its labels, clear registers, heap and stack", run: (*Shell).cmdReset},
+		{name: "!load_file", args: "[PATH]", help: "assemble an assembly file, append it to the program and run it", max: 1, rest: true, complete: argPath, run: (*Shell).cmdLoadFile},
+		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
+		{name: "!jobs", help: "list the spawned programs: id, state, file", run: (*Shell).cmdJobs},
+		{name: "!kill", args: "ID", help: "stop a spawned program", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
+		{name: "!wait", args: "[ID]", help: "wait for a spawned program, or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
+	}
+}
+
+// lookupCommand finds a command by name, with or without its "!".
+func (s *Shell) lookupCommand(name string) *command {
+	if !strings.HasPrefix(name, "!") {
+		name = "!" + name
+	}
+	for i := range s.commands {
+		if s.commands[i].name == name {
+			return &s.commands[i]
+		}
+	}
+	return nil
+}
+
+// runCommand splits a "!" line into a command and its arguments, checks
+// them against the table and runs the command.
+func (s *Shell) runCommand(ctx context.Context, line string) error {
+	name, rest, _ := strings.Cut(line, " ")
+	c := s.lookupCommand(name)
+	if c == nil {
+		return fmt.Errorf("unknown command %s%s (!help lists the commands)", name, s.suggestCommand(name))
+	}
+	args := strings.Fields(rest)
+	if c.rest && strings.TrimSpace(rest) != "" {
+		args = []string{strings.TrimSpace(rest)}
+	}
+	if len(args) < c.min || len(args) > c.max {
+		return fmt.Errorf("usage: %s", c.usage())
+	}
+	return c.run(s, ctx, args)
+}
+
+// suggestCommand names a command close to name, if there is one: the
+// only command that starts with name, else the nearest by spelling.
+func (s *Shell) suggestCommand(name string) string {
+	best, bestDist, prefixed := "", 3, 0
+	for _, c := range s.commands {
+		if strings.HasPrefix(c.name, name) {
+			best, prefixed = c.name, prefixed+1
+		}
+	}
+	if prefixed != 1 {
+		best = ""
+		for _, c := range s.commands {
+			if d := editDistance(name, c.name); d < bestDist {
+				best, bestDist = c.name, d
+			}
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return "; did you mean " + best + "?"
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur := make([]int, len(b)+1)
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev = cur
+	}
+	return prev[len(b)]
+}
+
+// table lays out rows of tab-separated cells in aligned columns.
+func table(rows [][]string) string {
+	var b bytes.Buffer
+	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
+	for _, r := range rows {
+		fmt.Fprintln(tw, strings.Join(r, "\t"))
+	}
+	tw.Flush()
+	return b.String()
+}
+
+// done tells a terminal user that a command did what it should; a script
+// gets no such chatter on its standard output.
+func (s *Shell) done(msg string) {
+	if s.opts.Interactive {
+		s.con.print(s.con.result, msg)
+	}
+}
+
+func (s *Shell) cmdHelp(_ context.Context, args []string) error {
+	if len(args) == 0 {
+		rows := make([][]string, 0, len(s.commands))
+		for _, c := range s.commands {
+			rows = append(rows, []string{"  " + c.usage(), c.help})
+		}
+		s.con.print(nil, "Commands (any other line is assembly, run at once):\n"+table(rows)+
+			"!help MNEMONIC describes an instruction, as in !help load.")
+		return nil
+	}
+	if c := s.lookupCommand(args[0]); c != nil {
+		s.con.print(nil, c.usage()+"\n    "+c.help)
+		return nil
+	}
+	if in := vm.LookupName(args[0]); in != nil {
+		s.con.print(nil, fmt.Sprintf("%s\n    %s\n    example: %s", in.Syntax(), in.Summary, in.Example))
+		return nil
+	}
+	return fmt.Errorf("!help: %q is neither a command nor an instruction", args[0])
+}
+
+func (s *Shell) cmdQuit(context.Context, []string) error { return ErrQuit }
+
+func (s *Shell) cmdHistory(context.Context, []string) error {
+	var b strings.Builder
+	for i, line := range s.history {
+		fmt.Fprintf(&b, "%4d  %s\n", i+1, line)
+	}
+	s.con.print(nil, b.String())
+	return nil
+}
+
+func (s *Shell) cmdProgram(context.Context, []string) error {
+	s.con.print(nil, vm.Disassemble(s.asm.Program(), s.asm.Names()))
+	return nil
+}
+
+func (s *Shell) cmdSymbols(context.Context, []string) error {
+	syms := s.asm.Symbols()
+	if len(syms) == 0 {
+		s.con.print(nil, "(no symbols)")
+		return nil
+	}
+	rows := make([][]string, len(syms))
+	for i, sym := range syms {
+		rows[i] = []string{sym.Name, sym.Kind.String(), strconv.Itoa(int(sym.Value))}
+	}
+	s.con.print(nil, table(rows))
+	return nil
+}
+
+func (s *Shell) cmdRegisters(_ context.Context, args []string) error {
+	all := len(args) == 1
+	if all && args[0] != "all" {
+		return errors.New("usage: !registers [all]")
+	}
+	var b bytes.Buffer
+	if err := s.vm.WriteRegisters(&b, !all); err != nil {
+		return fmt.Errorf("!registers: %w", err)
+	}
+	if b.Len() == 0 {
+		s.con.print(nil, "(every register is 0)")
+		return nil
+	}
+	s.con.print(nil, b.String())
+	return nil
+}
+
+func (s *Shell) cmdClearRegisters(context.Context, []string) error {
+	s.vm.ResetRegisters()
+	s.done("registers cleared")
+	return nil
+}
+
+func (s *Shell) cmdClearProgram(context.Context, []string) error {
+	s.asm.Reset()
+	s.vm.Load(s.asm.Program())
+	s.updateWords()
+	s.done("program cleared")
+	return nil
+}
+
+func (s *Shell) cmdReset(context.Context, []string) error {
+	s.asm.Reset()
+	s.vm.Reset()
+	s.vm.Load(s.asm.Program())
+	s.updateWords()
+	s.done("program, labels, registers, heap and stack cleared")
+	return nil
+}
+
+// cmdLoadFile appends an assembly file to the program and runs its code,
+// so that its labels stay known to the lines typed after it.
+func (s *Shell) cmdLoadFile(ctx context.Context, args []string) error {
+	path, err := s.pathArg(ctx, "!load_file", args)
+	if err != nil {
+		return err
+	}
+	src, err := readSource(path)
+	if err != nil {
+		return fmt.Errorf("!load_file: %w", err)
+	}
+	if vm.IsBytecode(src) {
+		return fmt.Errorf("!load_file: %s is bytecode; !load_file takes assembly (!spawn runs bytecode)", path)
+	}
+	start, err := s.asm.Assemble(path, string(src))
+	if err != nil {
+		return fmt.Errorf("!load_file: %w", err)
+	}
+	s.updateWords()
+	return s.runFrom(ctx, start)
+}
+
+// pathArg returns the path argument, or asks for it on the next line.
+func (s *Shell) pathArg(ctx context.Context, cmd string, args []string) (string, error) {
+	if len(args) == 1 {
+		return args[0], nil
+	}
+	s.setAskingPath(true)
+	defer s.setAskingPath(false)
+	prompt := ""
+	if s.opts.Interactive {
+		prompt = s.con.promptText("path: ")
+	}
+	path, err := s.readLine(ctx, prompt)
+	switch {
+	case errors.Is(err, io.EOF):
+		return "", fmt.Errorf("%s: no path given before the end of the input", cmd)
+	case errors.Is(err, errLineInterrupted):
+		return "", fmt.Errorf("%s: %w", cmd, errInterrupted)
+	case err != nil:
+		return "", fmt.Errorf("%s: %w", cmd, err)
+	}
+	if path = strings.TrimSpace(path); path == "" {
+		return "", fmt.Errorf("%s: no path given", cmd)
+	}
+	return path, nil
+}
+
+func (s *Shell) setAskingPath(on bool) {
+	s.mu.Lock()
+	s.askingPath = on
+	s.mu.Unlock()
+}
+
+func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
+	path, err := s.pathArg(ctx, "!spawn", args)
+	if err != nil {
+		return err
+	}
+	p, err := loadProgram(path)
+	if err != nil {
+		return fmt.Errorf("!spawn: %w", err)
+	}
+	sp := spawner{cfg: s.vmConfig(nil), out: s.con, announce: s.announce}
+	s.jobs.start(ctx, path, p, sp, func(j *job) {
+		s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.id, path))
+	})
+	return nil
+}
+
+// announce tells how a job ended; it runs on the job's goroutine.
+func (s *Shell) announce(j *job) {
+	state, err := s.jobs.status(j)
+	msg := fmt.Sprintf("[job %d] %s %s", j.id, j.file, state)
+	if state == jobFaulted {
+		s.con.printErr(s.con.failure, msg+": "+err.Error())
+		return
+	}
+	s.Notify(msg)
+}
+
+func (s *Shell) cmdJobs(context.Context, []string) error {
+	jobs := s.jobs.list()
+	if len(jobs) == 0 {
+		s.con.print(nil, "(no jobs)")
+		return nil
+	}
+	rows := [][]string{{"ID", "STATE", "FILE"}}
+	for _, j := range jobs {
+		state, _ := s.jobs.status(j)
+		rows = append(rows, []string{strconv.Itoa(j.id), state.String(), j.file})
+	}
+	s.con.print(nil, table(rows))
+	return nil
+}
+
+// jobArg parses a job id argument and finds the job.
+func (s *Shell) jobArg(cmd, arg string) (*job, error) {
+	id, err := strconv.Atoi(strings.TrimPrefix(arg, "%"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %q is not a job id (a number, as !jobs shows)", cmd, arg)
+	}
+	j, err := s.jobs.get(id)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", cmd, err)
+	}
+	return j, nil
+}
+
+func (s *Shell) cmdKill(ctx context.Context, args []string) error {
+	j, err := s.jobArg("!kill", args[0])
+	if err != nil {
+		return err
+	}
+	if state, _ := s.jobs.status(j); state != jobRunning {
+		return fmt.Errorf("!kill: job %d (%s) is not running: it %s", j.id, j.file, state)
+	}
+	j.cancel(errKilled)
+	if err := wait(ctx, j); err != nil {
+		return fmt.Errorf("!kill: %w", err)
+	}
+	return nil
+}
+
+func (s *Shell) cmdWait(ctx context.Context, args []string) error {
+	var jobs []*job
+	if len(args) == 1 {
+		j, err := s.jobArg("!wait", args[0])
+		if err != nil {
+			return err
+		}
+		jobs = []*job{j}
+	} else {
+		jobs = s.jobs.unwaited()
+	}
+	var errs []error
+	for _, j := range jobs {
+		if err := wait(ctx, j); err != nil {
+			return fmt.Errorf("!wait: %w", err)
+		}
+		s.jobs.markWaited(j)
+		if state, err := s.jobs.status(j); state == jobFaulted {
+			errs = append(errs, fmt.Errorf("job %d (%s) faulted: %w", j.id, j.file, err))
+		}
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("!wait: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package repl
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+)
+
+// TestExecute runs lines against a fresh scripted shell: every line but
+// the last must succeed; the last must give wantErr (or no error), and
+// stdout must then hold each of wantOut.
+func TestExecute(t *testing.T) {
+	hello := writeFile(t, "hello.iasm", helloSrc)
+	badAsm := writeFile(t, "bad.iasm", ".code\n  load $0 #1\n  lod $1 #2\n")
+	dupLabel := writeFile(t, "dup.iasm", ".code\nloop: inc $0\n")
+	bytecode := writeBytecode(t, "hello.irb", helloSrc)
+	missing := hello + ".missing"
+
+	tests := []struct {
+		name    string
+		lines   []string
+		wantErr string
+		wantOut []string
+	}{
+		{"assembly runs at once", []string{"load $0 #5", "load $1 #7", "add $0 $1 $2", "!registers"}, "",
+			[]string{"$0 = 5\n$1 = 7\n$2 = 12\n"}},
+		{"data and prts", []string{".data", "msg: .asciiz 'hi\\n'", ".code", "prts @msg"}, "", []string{"hi\n"}},
+		{"labels stay known", []string{"nop", "here: load $0 #1", "load $1 @here", "!registers"}, "", []string{"$1 = 4"}},
+		{"label alone names the next line", []string{"top:", "inc $3", "!symbols"}, "", []string{"top", "code label", "0"}},
+		{"bad assembly", []string{"lod $0 #1"}, "col 1: unknown mnemonic \"lod\"; did you mean load?\n    lod $0 #1\n    ^", nil},
+		{"bad operand caret", []string{"load $0 $1"}, "\n    load $0 $1\n            ^", nil},
+		{"undefined label", []string{"djmpe @nowhere"}, `undefined label "nowhere"`, nil},
+		{"fault", []string{"load $1 #0", "div $0 $1 $2"}, "fault: pc 4: div $0 $1 $2: division by zero", nil},
+		{"unknown command", []string{"!nope"}, "unknown command !nope (!help lists the commands)", nil},
+		{"unknown command suggests", []string{"!registr"}, "did you mean !registers?", nil},
+		{"unknown command suggests by prefix", []string{"!sym"}, "unknown command !sym; did you mean !symbols?", nil},
+		{"load_file not a regular file", []string{"!load_file /dev/zero"}, "!load_file: /dev/zero is not a regular file", nil},
+		{"load_file a directory", []string{"!load_file " + t.TempDir()}, "is not a regular file", nil},
+		{"spawn not a regular file", []string{"!spawn /dev/null"}, "!spawn: /dev/null is not a regular file", nil},
+		{"command too many args", []string{"!quit now"}, "usage: !quit", nil},
+		{"command too few args", []string{"!kill"}, "usage: !kill ID", nil},
+		{"help lists commands", []string{"!help"}, "", []string{"!help [COMMAND|MNEMONIC]", "!load_file [PATH]", "!spawn [PATH]", "!join_cluster HOST PORT", "!wait [ID]"}},
+		{"help command", []string{"!help spawn"}, "", []string{"!spawn [PATH]\n    run an assembly or bytecode file"}},
+		{"help command with bang", []string{"!help !kill"}, "", []string{"!kill ID\n    stop a spawned program"}},
+		{"help mnemonic", []string{"!help LOAD"}, "", []string{"load $a #n\n", "example: load $0 #100"}},
+		{"help unknown", []string{"!help frobnicate"}, `"frobnicate" is neither a command nor an instruction`, nil},
+		{"history", []string{"load $0 #1", "", "!history"}, "", []string{"   1  load $0 #1\n   2  !history\n"}},
+		{"program", []string{"load $0 #1", "loop: inc $0", "!program"}, "", []string{".code", "load $0 #1", "loop:", "inc $0"}},
+		{"symbols empty", []string{"!symbols"}, "", []string{"(no symbols)"}},
+		{"registers none", []string{"!registers"}, "", []string{"(every register is 0)"}},
+		{"registers all", []string{"!registers all"}, "", []string{"$0 = 0\n", "$31 = 0\n", "$f0 = 0.0\n", "$f31 = 0.0\n"}},
+		{"registers bad arg", []string{"!registers some"}, "usage: !registers [all]", nil},
+		{"float registers", []string{"loadf64 $1 #1.5", "!registers"}, "", []string{"$f1 = 1.5\n"}},
+		{"clear registers", []string{"load $0 #9", "!clear_registers", "!registers"}, "", []string{"(every register is 0)"}},
+		{"clear program keeps registers", []string{"here: load $0 #9", "!clear_program", "!program", "!symbols", "!registers"}, "",
+			[]string{"0 bytes of code", "(no symbols)", "$0 = 9"}},
+		{"reset clears all", []string{"here: load $0 #9", "!reset", "!symbols", "!registers"}, "", []string{"(no symbols)", "(every register is 0)"}},
+		{"load_file runs and appends", []string{"!load_file " + hello, "!symbols", "prts @hello", "!registers"}, "",
+			[]string{"Hello, world!\nhello", "start", "Hello, world!\n", "$5 = 42"}},
+		{"load_file missing", []string{"!load_file " + missing}, "!load_file: " + missing + ": no such file or directory", nil},
+		{"load_file bad assembly", []string{"!load_file " + badAsm}, "!load_file: " + badAsm + ":3:3: unknown mnemonic \"lod\"", nil},
+		{"load_file label clash", []string{"loop: nop", "!load_file " + dupLabel}, `label "loop" is already defined`, nil},
+		{"load_file bytecode", []string{"!load_file " + bytecode}, "is bytecode; !load_file takes assembly", nil},
+		{"load_file no path at end of input", []string{"!load_file"}, "!load_file: no path given before the end of the input", nil},
+		{"spawn missing", []string{"!spawn " + missing}, "!spawn: " + missing, nil},
+		{"spawn bad assembly", []string{"!spawn " + badAsm}, "!spawn: " + badAsm + ":3:3", nil},
+		{"kill not a number", []string{"!kill x"}, `!kill: "x" is not a job id`, nil},
+		{"kill unknown job", []string{"!kill 9"}, "!kill: no job 9", nil},
+		{"wait unknown job", []string{"!wait 3"}, "!wait: no job 3", nil},
+		{"wait with no jobs", []string{"!wait"}, "", nil},
+		{"jobs empty", []string{"!jobs"}, "", []string{"(no jobs)"}},
+		{"quit", []string{"!quit"}, ErrQuit.Error(), nil},
+		{"start_cluster unavailable", []string{"!start_cluster"}, "!start_cluster: clustering is not available yet", nil},
+		{"join_cluster unavailable", []string{"!join_cluster 127.0.0.1 2254"}, "!join_cluster: clustering is not available yet", nil},
+		{"join_cluster bad port", []string{"!join_cluster 127.0.0.1 http"}, `port "http": want a number from 1 to 65535`, nil},
+		{"join_cluster usage", []string{"!join_cluster 127.0.0.1"}, "usage: !join_cluster HOST PORT", nil},
+		{"cluster_members unavailable", []string{"!cluster_members"}, "!cluster_members: clustering is not available yet", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ts := newTestShell(t, "", Options{})
+			last := len(tt.lines) - 1
+			ts.exec(t, tt.lines[:last]...)
+			err := ts.Execute(context.Background(), tt.lines[last])
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("%q: unexpected error: %v", tt.lines[last], err)
+			case tt.wantErr != "" && err == nil:
+				t.Fatalf("%q: no error, want one containing %q", tt.lines[last], tt.wantErr)
+			case tt.wantErr != "" && !strings.Contains(err.Error(), tt.wantErr):
+				t.Fatalf("%q: error\n%v\nwant it to contain\n%s", tt.lines[last], err, tt.wantErr)
+			}
+			out := ts.out.String()
+			for _, want := range tt.wantOut {
+				if !strings.Contains(out, want) {
+					t.Errorf("stdout\n%s\nwant it to contain %q", out, want)
+				}
+			}
+		})
+	}
+}
+
+// TestFailedLineChangesNothing checks that a line that does not assemble
+// leaves the program, the symbols and the registers as they were.
+func TestFailedLineChangesNothing(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	ts.exec(t, "top: load $0 #3")
+	before := ts.asm.Program()
+	for _, bad := range []string{"load $0 #1 #2", "top: nop", "inc $40", "prts 'x'", "load $1 #99999999999"} {
+		if err := ts.Execute(context.Background(), bad); err == nil {
+			t.Errorf("%q: no error", bad)
+		}
+	}
+	after := ts.asm.Program()
+	if len(after.Code) != len(before.Code) || len(ts.asm.Symbols()) != 1 {
+		t.Fatalf("program grew from %d to %d bytes, %d symbols", len(before.Code), len(after.Code), len(ts.asm.Symbols()))
+	}
+	if got := ts.vm.Registers()[0]; got != 3 {
+		t.Fatalf("$0 = %d, want 3", got)
+	}
+}
+
+// TestFaultMovesPastFailedCode checks that after a fault the next line
+// runs only its own code, and the registers are those of the fault.
+func TestFaultMovesPastFailedCode(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	ts.exec(t, "load $1 #0", "load $4 #4")
+	if err := ts.Execute(context.Background(), "div $0 $1 $2"); err == nil {
+		t.Fatal("div by zero: no error")
+	}
+	ts.exec(t, "inc $3", "inc $3")
+	r := ts.vm.Registers()
+	if r[3] != 2 || r[4] != 4 {
+		t.Fatalf("$3 = %d (want 2), $4 = %d (want 4)", r[3], r[4])
+	}
+}
+
+// TestInterrupt stops an endless loop, as Ctrl-C does, and checks that
+// the shell goes on with its state.
+func TestInterrupt(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	ts.exec(t, "load $7 #7", "eq $0 $0")
+	done := make(chan error, 1)
+	go func() { done <- ts.Execute(context.Background(), "spin: djmpe @spin") }()
+	var err error
+	eventually(t, "the loop to stop", func() bool {
+		ts.Interrupt()
+		select {
+		case err = <-done:
+			return true
+		default:
+			return false
+		}
+	})
+	if !errors.Is(err, errInterrupted) || !strings.Contains(err.Error(), "interrupted at pc 8") {
+		t.Fatalf("error %v, want an interruption at pc 8", err)
+	}
+	ts.exec(t, "inc $7")
+	if got := ts.vm.Registers()[7]; got != 8 {
+		t.Fatalf("$7 = %d after the interruption, want 8", got)
+	}
+}
+
+// TestInterruptAtPromptDoesNothing checks that Interrupt with nothing
+// running leaves the next line alone.
+func TestInterruptAtPromptDoesNothing(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	ts.Interrupt()
+	ts.exec(t, "load $0 #1")
+	if got := ts.vm.Registers()[0]; got != 1 {
+		t.Fatalf("$0 = %d, want 1", got)
+	}
+}

@@ -1,0 +1,155 @@
+package repl
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"sync"
+
+	"github.com/fatih/color"
+)
+
+// console is the REPL's output: program output, results, notices, warnings
+// and errors, from the REPL's goroutine and from spawned programs at once.
+// One lock keeps writes whole; it also remembers whether program output
+// left standard output in the middle of a line, so that the REPL's own
+// messages (and the prompt) always start on a line of their own.
+type console struct {
+	mu      sync.Mutex
+	out     io.Writer // standard output (in a terminal: readline's, which redraws the edited line)
+	err     io.Writer // standard error
+	midLine bool      // the last byte written to out was not a newline
+
+	prompt, result, notice, warning, failure *color.Color
+}
+
+func newConsole(out, errOut io.Writer, useColor bool) *console {
+	c := &console{
+		out:     out,
+		err:     errOut,
+		prompt:  color.New(color.FgCyan, color.Bold),
+		result:  color.New(color.FgGreen),
+		notice:  color.New(color.FgCyan),
+		warning: color.New(color.FgYellow),
+		failure: color.New(color.FgRed, color.Bold),
+	}
+	for _, col := range []*color.Color{c.prompt, c.result, c.notice, c.warning, c.failure} {
+		if useColor {
+			col.EnableColor()
+		} else {
+			col.DisableColor()
+		}
+	}
+	return c
+}
+
+// Write is program output: it goes to standard output as it is.
+func (c *console) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.writeOut(p)
+}
+
+func (c *console) writeOut(p []byte) (int, error) {
+	if len(p) == 0 {
+		return 0, nil
+	}
+	n, err := c.out.Write(p)
+	if n > 0 {
+		c.midLine = p[n-1] != '\n'
+	}
+	return n, err
+}
+
+// promptText is the prompt, coloured.
+func (c *console) promptText(p string) string { return c.prompt.Sprint(p) }
+
+// endLine ends a line that program output left open.
+func (c *console) endLine() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endLineLocked()
+}
+
+func (c *console) endLineLocked() {
+	if c.midLine {
+		c.writeOut([]byte{'\n'})
+	}
+}
+
+// print writes text to standard output on lines of its own, in col (nil:
+// no colour). A missing final newline is added.
+func (c *console) print(col *color.Color, text string) {
+	c.write(c.out, col, text)
+}
+
+// printErr is print for standard error.
+func (c *console) printErr(col *color.Color, text string) {
+	c.write(c.err, col, text)
+}
+
+func (c *console) write(w io.Writer, col *color.Color, text string) {
+	text = strings.TrimSuffix(text, "\n")
+	if col != nil {
+		text = colorLines(col, text)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.endLineLocked()
+	if w == c.out {
+		c.writeOut([]byte(text + "\n"))
+		return
+	}
+	io.WriteString(w, text+"\n")
+}
+
+// colorLines colours each line apart, so that a terminal redrawing one
+// line never carries a colour over into the next.
+func colorLines(col *color.Color, text string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = col.Sprint(l)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// maxPendingLine bounds what a lineWriter holds back waiting for a newline.
+const maxPendingLine = 64 << 10
+
+// lineWriter passes on whole lines only, so that the output of programs
+// running side by side is interleaved by lines, not by bytes. It is used
+// by one goroutine; Flush passes on a last unfinished line.
+type lineWriter struct {
+	dst     io.Writer
+	pending []byte
+}
+
+// Write keeps p and passes on every line it completes.
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.pending = append(w.pending, p...)
+	end := bytes.LastIndexByte(w.pending, '\n') + 1
+	if end == 0 && len(w.pending) < maxPendingLine {
+		return len(p), nil
+	}
+	if end == 0 {
+		end = len(w.pending)
+	}
+	_, err := w.dst.Write(w.pending[:end])
+	w.pending = append(w.pending[:0], w.pending[end:]...)
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Flush passes on what is left, ended with a newline.
+func (w *lineWriter) Flush() error {
+	if len(w.pending) == 0 {
+		return nil
+	}
+	_, err := w.dst.Write(append(w.pending, '\n'))
+	w.pending = w.pending[:0]
+	return err
+}

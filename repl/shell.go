@@ -1,0 +1,334 @@
+// Package repl is Iridium's interactive shell: it hosts a VM, assembles
+// each line typed into it, appends the code to its program and runs it at
+// once, and takes commands that start with "!". It runs interactively on a
+// terminal (line editing, history, completion, colour, Ctrl-C) or reads a
+// script from any reader (no prompt, errors named by line number).
+//
+// The commands are one table (see commands.go) that also drives !help and
+// Tab completion; the cluster commands are entries of that table too, and
+// work once Options.Cluster is set.
+package repl
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/chzyer/readline"
+
+	"github.com/iridium-vm/iridium/vm"
+	"github.com/iridium-vm/iridium/vm/asm"
+)
+
+// Options configure a Shell. The zero value of a field means its default.
+type Options struct {
+	// Stdin is read for input lines. Interactive shells read it through
+	// readline.
+	Stdin io.Reader
+	// Stdout receives program output and results; Stderr errors and
+	// warnings. Default: discarded.
+	Stdout, Stderr io.Writer
+	// Interactive is true when Stdin and Stdout are a terminal: a banner,
+	// a prompt, line editing, history, completion and Ctrl-C handling.
+	// Otherwise the shell is scripted: no banner, no prompt, errors on
+	// Stderr as "line N: message".
+	Interactive bool
+	// Color colours the prompt, results, warnings and errors.
+	Color bool
+	// FailFast stops a scripted shell at the first line that fails.
+	FailFast bool
+	// DataDir is where an interactive shell keeps its history (the file
+	// "history"); it is made (0700) if missing. Empty: no history file.
+	DataDir string
+	// Version is shown in the banner.
+	Version string
+	// StackLimit and HeapLimit are passed to every VM (see vm.Config).
+	StackLimit, HeapLimit int
+	// Cluster backs !start_cluster, !join_cluster and !cluster_members.
+	// Nil: those commands say that clustering is not available.
+	Cluster ClusterNode
+}
+
+// ErrQuit is returned by Execute for !quit.
+var ErrQuit = errors.New("quit")
+
+// ErrFailed is returned by Run when a scripted shell had a line that
+// failed.
+var ErrFailed = errors.New("an input line failed")
+
+// errInterrupted is the cause given to the foreground context by Ctrl-C.
+var errInterrupted = errors.New("interrupted")
+
+// Shell is one REPL: a VM, the program and symbol table built from the
+// lines typed so far, spawned programs, and the input and output. Execute,
+// Run and Close are for one goroutine; Notify and Interrupt may be called
+// from any.
+type Shell struct {
+	opts     Options
+	con      *console
+	in       lineSource
+	asm      *asm.Assembler
+	vm       *vm.VM
+	jobs     *jobTable
+	commands []command
+	history  []string
+	lineNo   int // the number of input lines read so far
+	failures int
+
+	mu         sync.Mutex
+	foreground context.CancelCauseFunc // cancels the command being executed
+	words      []string                // labels, for completion
+	askingPath bool                    // the next line read is a file path
+	closeOnce  sync.Once
+}
+
+// New returns a Shell ready to Run. An interactive shell sets up readline
+// on Stdin and Stdout; a data directory or history file that cannot be
+// made is a warning, not an error.
+func New(opts Options) (*Shell, error) {
+	if opts.Stdin == nil {
+		opts.Stdin = strings.NewReader("")
+	}
+	if opts.Stdout == nil {
+		opts.Stdout = io.Discard
+	}
+	if opts.Stderr == nil {
+		opts.Stderr = io.Discard
+	}
+	s := &Shell{opts: opts, asm: asm.New(), jobs: newJobTable()}
+	s.commands = append(coreCommands(), clusterCommands()...)
+	if !opts.Interactive {
+		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
+		s.in = newScriptSource(opts.Stdin)
+	} else if err := s.openTerminal(); err != nil {
+		return nil, err
+	}
+	s.vm = vm.New(s.vmConfig(s.con))
+	return s, nil
+}
+
+func (s *Shell) vmConfig(out io.Writer) vm.Config {
+	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit}
+}
+
+// openTerminal sets up readline, with the history file in the data
+// directory when there is one.
+func (s *Shell) openTerminal() error {
+	histFile, warning := prepareHistory(s.opts.DataDir)
+	stdin := readline.NewCancelableStdin(s.opts.Stdin)
+	rl, err := readline.NewEx(&readline.Config{
+		HistoryFile:       histFile,
+		HistorySearchFold: true,
+		AutoComplete:      completer{s},
+		Stdin:             stdin,
+		Stdout:            s.opts.Stdout,
+		Stderr:            s.opts.Stderr,
+	})
+	if err != nil {
+		stdin.Close()
+		return fmt.Errorf("start the terminal: %w", err)
+	}
+	s.con = newConsole(rl.Stdout(), rl.Stderr(), s.opts.Color)
+	s.in = &terminalSource{rl: rl, stdin: stdin}
+	if warning != nil {
+		s.warn(warning)
+	}
+	return nil
+}
+
+// prepareHistory makes the data directory and the history file, private
+// to the user, and returns the file's path; "" and why when it cannot.
+func prepareHistory(dataDir string) (string, error) {
+	if dataDir == "" {
+		return "", nil
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return "", fmt.Errorf("history will not be kept: %w", err)
+	}
+	path := filepath.Join(dataDir, "history")
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if err != nil {
+		return "", fmt.Errorf("history will not be kept: %w", err)
+	}
+	f.Close()
+	return path, nil
+}
+
+func (s *Shell) prompt() string {
+	if !s.opts.Interactive {
+		return ""
+	}
+	return s.con.promptText(">>> ")
+}
+
+// Run reads and executes lines until the end of the input, !quit or the
+// cancellation of ctx, then closes the shell. It returns nil, ErrFailed
+// when a scripted shell had a failed line, or ctx's cause.
+func (s *Shell) Run(ctx context.Context) error {
+	defer s.Close()
+	if s.opts.Interactive {
+		s.banner()
+		stop := s.catchInterrupts()
+		defer stop()
+	}
+	for {
+		if s.opts.Interactive {
+			s.con.endLine() // the prompt starts a line
+		}
+		line, err := s.readLine(ctx, s.prompt())
+		switch {
+		case errors.Is(err, errLineInterrupted):
+			continue
+		case errors.Is(err, io.EOF):
+			return s.result()
+		case err != nil:
+			return err
+		}
+		err = s.Execute(ctx, line)
+		switch {
+		case errors.Is(err, ErrQuit):
+			return s.result()
+		case ctx.Err() != nil:
+			return context.Cause(ctx)
+		case err != nil:
+			s.report(err)
+			if s.opts.FailFast && !s.opts.Interactive {
+				return ErrFailed
+			}
+		}
+	}
+}
+
+func (s *Shell) result() error {
+	if s.failures > 0 && !s.opts.Interactive {
+		return ErrFailed
+	}
+	return nil
+}
+
+func (s *Shell) banner() {
+	s.con.print(s.con.notice, fmt.Sprintf("Iridium %s: type assembly to run it, !help for the commands, !quit or Ctrl-D to leave.", s.opts.Version))
+}
+
+// catchInterrupts turns Ctrl-C (SIGINT) into Interrupt for as long as the
+// shell runs. At the prompt readline sees Ctrl-C as a key; while a
+// command runs, the terminal sends SIGINT.
+func (s *Shell) catchInterrupts() (stop func()) {
+	sig := make(chan os.Signal, 1)
+	done := make(chan struct{})
+	signal.Notify(sig, os.Interrupt)
+	go func() {
+		for {
+			select {
+			case <-sig:
+				s.Interrupt()
+			case <-done:
+				return
+			}
+		}
+	}()
+	return func() {
+		signal.Stop(sig)
+		close(done)
+	}
+}
+
+// readLine reads one input line and counts it.
+func (s *Shell) readLine(ctx context.Context, prompt string) (string, error) {
+	line, err := s.in.readLine(ctx, prompt)
+	if err == nil {
+		s.lineNo++
+	}
+	return line, err
+}
+
+// report shows a failed line's error: "line N: ..." in a script, in red
+// on a terminal. An interruption by Ctrl-C is a warning, not a failure.
+func (s *Shell) report(err error) {
+	if errors.Is(err, errInterrupted) {
+		if s.opts.Interactive {
+			s.con.printErr(nil, "") // past the "^C" the terminal echoed
+		}
+		s.warn(err)
+		return
+	}
+	s.failures++
+	if s.opts.Interactive {
+		s.con.printErr(s.con.failure, "error: "+err.Error())
+		return
+	}
+	s.con.printErr(nil, fmt.Sprintf("line %d: %v", s.lineNo, err))
+}
+
+// warn shows a warning; it does not fail the line.
+func (s *Shell) warn(err error) {
+	if s.opts.Interactive {
+		s.con.printErr(s.con.warning, "warning: "+err.Error())
+		return
+	}
+	s.con.printErr(nil, fmt.Sprintf("line %d: warning: %v", s.lineNo, err))
+}
+
+// Execute runs one input line: a command if it starts with "!", else
+// assembly that is appended to the program and run. It returns the line's
+// error (ErrQuit for !quit) and leaves the shell usable whatever happens.
+func (s *Shell) Execute(ctx context.Context, line string) error {
+	line = strings.TrimSpace(line)
+	if line == "" {
+		return nil
+	}
+	s.history = append(s.history, line)
+	ctx, done := s.startForeground(ctx)
+	defer done()
+	if strings.HasPrefix(line, "!") {
+		return s.runCommand(ctx, line)
+	}
+	return s.runAssembly(ctx, line)
+}
+
+// startForeground gives the line a context that Interrupt cancels.
+func (s *Shell) startForeground(ctx context.Context) (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	s.mu.Lock()
+	s.foreground = cancel
+	s.mu.Unlock()
+	return ctx, func() {
+		s.mu.Lock()
+		s.foreground = nil
+		s.mu.Unlock()
+		cancel(nil)
+	}
+}
+
+// Interrupt stops what the shell is executing (a program, !wait, ...),
+// as Ctrl-C does. It does nothing at the prompt.
+func (s *Shell) Interrupt() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.foreground != nil {
+		s.foreground(errInterrupted)
+	}
+}
+
+// Notify prints a message at once, from any goroutine, without breaking
+// the line the user is editing: a spawned program ending, a cluster event.
+func (s *Shell) Notify(msg string) {
+	s.con.print(s.con.notice, msg)
+}
+
+// Close kills the spawned programs that still run, waits for them, and
+// releases the terminal. Run calls it; calling it again does nothing.
+func (s *Shell) Close() error {
+	s.closeOnce.Do(func() {
+		s.jobs.closeAll()
+		s.con.endLine()
+		s.in.close()
+	})
+	return nil
+}
