@@ -1,0 +1,83 @@
+package main
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// writeTestFile writes a file in the test's temporary directory.
+func writeTestFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const replHello = `.data
+hello: .asciiz 'Hello, world!\n'
+.code
+start:  prts @hello
+        load $5 #42
+        hlt
+`
+
+// TestREPLScripted pipes command scripts into the binary: no banner or
+// prompt, program output on stdout, errors as "line N: ..." on stderr,
+// exit status 1 when a line failed, --fail-fast.
+func TestREPLScripted(t *testing.T) {
+	hello := writeTestFile(t, "hello.iasm", replHello)
+	fault := writeTestFile(t, "fault.iasm", ".code\nload $1 #0\ndiv $0 $1 $2\n")
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantStdout string // exact
+		wantStderr string // contained
+	}{
+		{"assembly and registers", "load $0 #5\nload $1 #7\nadd $0 $1 $2\n!registers\n", nil, 0,
+			"$0 = 5\n$1 = 7\n$2 = 12\n", ""},
+		{"labels across lines", ".data\nmsg: .asciiz 'hi '\n.code\nloop: prts @msg\ninc $0\nload $1 #3\nneq $0 $1\ndjmpe @loop\n", nil, 0,
+			"hi hi hi \n", ""},
+		{"errors name their line and processing goes on", "load $0 #1\nlod $1 #1\n!bogus\n!registers\n", nil, 1,
+			"$0 = 1\n", "line 2: col 1: unknown mnemonic \"lod\"; did you mean load?\n    lod $1 #1\n    ^\nline 3: unknown command !bogus"},
+		{"fail fast stops at the first error", "lod $1 #1\nload $0 #1\n!registers\n", []string{"--fail-fast"}, 1,
+			"", "line 1: col 1: unknown mnemonic"},
+		{"load_file with argument", "!load_file " + hello + "\nprts @hello\n!registers\n", nil, 0,
+			"Hello, world!\nHello, world!\n$5 = 42\n", ""},
+		{"load_file asks for the path", "!load_file\n" + hello + "\n", nil, 0, "Hello, world!\n", ""},
+		{"missing file", "!load_file /nonexistent/x.iasm\nload $0 #1\n!registers\n", nil, 1,
+			"$0 = 1\n", "line 1: !load_file: /nonexistent/x.iasm: no such file or directory"},
+		{"fault keeps the registers", "load $3 #3\n!load_file " + fault + "\n!registers\n", nil, 1,
+			"$3 = 3\n", "line 2: fault: pc 8: div $0 $1 $2: division by zero"},
+		{"spawn and wait", "!spawn " + hello + "\n!wait\n", nil, 0,
+			"[job 1] " + hello + " started\nHello, world!\n[job 1] " + hello + " finished\n", ""},
+		{"wait fails for a faulted job", "!spawn " + fault + "\n!wait\n", nil, 1,
+			"[job 1] " + fault + " started\n", "line 2: !wait: job 1 (" + fault + ") faulted"},
+		{"cluster not available", "!start_cluster\n", nil, 1, "", "line 1: !start_cluster: clustering is not available yet"},
+		{"quit ends the input", "load $0 #1\n!quit\n!bogus\n", nil, 0, "", ""},
+		{"empty input", "", nil, 0, "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runBinary(t, tt.stdin, append(tt.args, "--data-root-dir", t.TempDir())...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit status %d, want %d; stderr:\n%s", r.code, tt.wantCode, r.stderr)
+			}
+			if r.stdout != tt.wantStdout {
+				t.Errorf("stdout\n%q\nwant\n%q", r.stdout, tt.wantStdout)
+			}
+			if tt.wantStderr == "" && r.stderr != "" || !strings.Contains(r.stderr, tt.wantStderr) {
+				t.Errorf("stderr\n%s\nwant it to contain\n%s", r.stderr, tt.wantStderr)
+			}
+			if strings.Contains(r.stdout, ">>>") || strings.Contains(r.stdout, "Iridium") || strings.Contains(r.stdout+r.stderr, "\x1b[") {
+				t.Errorf("scripted mode printed a prompt, banner or colour:\n%q", r.stdout)
+			}
+		})
+	}
+}
