@@ -88,9 +88,10 @@ func (n Names) instruction(raw []byte) string {
 func Disassemble(p *Program, names Names) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "; %d bytes of read-only data, %d bytes of code\n", len(p.ReadOnly), len(p.Code))
-	if len(p.ReadOnly) > 0 {
-		b.WriteString(".data\n")
-		writeData(&b, p.ReadOnly, p.Code, names)
+	var data strings.Builder
+	writeData(&data, p.ReadOnly, p.Code, names)
+	if data.Len() > 0 {
+		b.WriteString(".data\n" + data.String())
 	}
 	b.WriteString(".code\n")
 	targets := codeTargets(p.Code, names)
@@ -150,6 +151,9 @@ func writeData(b *strings.Builder, ro, code []byte, names Names) {
 			fmt.Fprintf(b, "%-12s.ascii %-20s; %04x\n", label, QuoteString(ro[off:end]), off)
 		}
 		off = end
+	}
+	if floats[len(ro)] || strs[len(ro)] { // a label at the very end, as after .ascii ''
+		fmt.Fprintf(b, "%-12s.ascii %-20s; %04x\n", names.data(len(ro))+":", "''", len(ro))
 	}
 }
 

@@ -68,6 +68,7 @@ type lexer struct {
 	input     string
 	start     int // start of the current token
 	pos       int // current position
+	width     int // width of the last byte read: 0 at the end of input
 	line      int // line of start
 	lineStart int // offset of the first byte of the current line
 	tokens    []token
@@ -86,11 +87,12 @@ func lex(input string) []token {
 
 func (l *lexer) next() int {
 	if l.pos >= len(l.input) {
-		l.pos++ // so that backup after eof is harmless
+		l.width = 0
 		return eof
 	}
 	c := l.input[l.pos]
 	l.pos++
+	l.width = 1
 	return int(c)
 }
 
@@ -101,13 +103,13 @@ func (l *lexer) peek() int {
 	return int(l.input[l.pos])
 }
 
-func (l *lexer) backup() { l.pos-- }
+// backup steps back over the last byte read; it can be called once per next.
+func (l *lexer) backup() { l.pos -= l.width }
 
 func (l *lexer) here() Pos { return Pos{Line: l.line, Col: l.start - l.lineStart + 1} }
 
 func (l *lexer) emit(kind tokenKind, val string) {
-	end := min(l.pos, len(l.input))
-	l.tokens = append(l.tokens, token{kind: kind, val: val, pos: l.here(), text: l.input[l.start:end]})
+	l.tokens = append(l.tokens, token{kind: kind, val: val, pos: l.here(), text: l.input[l.start:l.pos]})
 	l.start = l.pos
 }
 
@@ -143,7 +145,6 @@ func lexLine(l *lexer) stateFn {
 	l.ignore()
 	switch c := l.next(); {
 	case c == eof:
-		l.pos = len(l.input)
 		l.emit(tokEOF, "")
 		return nil
 	case c == '\n':
@@ -258,6 +259,9 @@ func lexString(l *lexer) stateFn {
 			l.emit(tokString, val.String())
 			return lexLine
 		case '\\':
+			if c := l.peek(); c == eof || c == '\n' {
+				return l.errorf("unterminated string: add a closing '")
+			}
 			e, ok := l.escape()
 			if !ok {
 				return l.errorf("unknown escape \\%s in string (known: \\n \\t \\0 \\\\ \\' \\xNN)", l.input[l.pos-1:min(l.pos, len(l.input))])

@@ -1,0 +1,63 @@
+# Iridium: `make run` builds and starts the REPL, `make test` runs every check.
+GO      ?= go
+BIN     := bin/iridium
+ARGS    ?=
+FUZZTIME ?= 60s
+
+.PHONY: all build run test check-format vet test-deps bench fuzz install clean
+
+all: build
+
+## build: compile bin/iridium
+build:
+	$(GO) build -o $(BIN) ./cmd/iridium
+
+## run: build, then start Iridium (the REPL; ARGS="file.iasm" runs a file)
+run: build
+	./$(BIN) $(ARGS)
+
+## test: formatting, go vet, every test with the race detector (the fuzz
+## seed corpora in testdata/ are replayed as ordinary tests)
+test: test-deps check-format vet
+	$(GO) test -race -count=1 -timeout 8m ./...
+
+check-format:
+	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
+		echo "gofmt would change these files (run gofmt -w):"; echo "$$unformatted"; exit 1; fi
+
+vet:
+	$(GO) vet ./...
+
+## test-deps: what tests need beyond Go: ip (iproute2) for the network-cut
+## test, tmux for the cluster demo test. Installed when missing and we are
+## root with apt-get; otherwise those tests skip and say why.
+test-deps:
+	@missing=""; \
+	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
+	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || \
+				echo "could not install$$missing; the tests that need them will skip"; \
+		else \
+			echo "not installed:$$missing (needs root); the tests that need them will skip"; \
+		fi; \
+	fi
+
+## bench: the VM benchmarks, 10 runs each, into bench.txt (compare with benchstat)
+bench:
+	$(GO) test -run '^$$' -bench . -count 10 ./vm/ | tee bench.txt
+
+## fuzz: run each fuzz target for FUZZTIME (default 60s)
+fuzz:
+	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) .
+	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzDecodeProgram$$' -fuzztime $(FUZZTIME) .
+	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
+
+## install: go install the iridium command
+install:
+	$(GO) install ./cmd/iridium
+
+clean:
+	rm -rf bin bench.txt
