@@ -1,10 +1,14 @@
 package main
 
 import (
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // writeTestFile writes a file in the test's temporary directory.
@@ -79,5 +83,45 @@ func TestREPLScripted(t *testing.T) {
 				t.Errorf("scripted mode printed a prompt, banner or colour:\n%q", r.stdout)
 			}
 		})
+	}
+}
+
+// TestREPLScriptedSIGTERM checks that SIGTERM ends a scripted REPL that is
+// waiting for input (a pipe nobody closes) with status 130.
+func TestREPLScriptedSIGTERM(t *testing.T) {
+	t.Parallel()
+	cmd := exec.Command(iridiumBin, "--data-root-dir", t.TempDir())
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stdin.Close()
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	// Once the line's output arrives, the REPL is reading the next line.
+	io.WriteString(stdin, "load $0 #1\n!registers\n")
+	got := make([]byte, len("$0 = 1\n"))
+	if _, err := io.ReadFull(stdout, got); err != nil || string(got) != "$0 = 1\n" {
+		t.Fatalf("output %q, %v", got, err)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		exitErr, ok := err.(*exec.ExitError)
+		if !ok || exitErr.ExitCode() != exitSignal {
+			t.Fatalf("after SIGTERM: %v, want exit status %d", err, exitSignal)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the REPL did not exit after SIGTERM")
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -222,8 +223,14 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 	p.expect("^C")
 	p.send("load $6 #6\r")
 	p.expect("$6 = 6")
+	// Ctrl-C in a terminal discards what was typed ahead, so make sure
+	// the REPL has read these lines and shows a prompt again (readline
+	// draws it once it reads the terminal) before typing the loop.
 	p.send("load $0 #0\r")
 	p.send("eq $0 $0\r")
+	p.send("load $8 #8\r")
+	p.expect("$8 = 8")
+	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
 	p.expect("spin: djmpe @spin")
 	// The first Ctrl-C may come before the loop starts; send it until the
@@ -231,7 +238,7 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 	deadline := time.Now().Add(ptyTimeout)
 	for {
 		p.send("\x03")
-		if p.expectWithin("warning: interrupted at pc 12 (djmpe @L000c)", 500*time.Millisecond) {
+		if p.expectWithin("warning: interrupted at pc 16 (djmpe @L0010)", 500*time.Millisecond) {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -265,6 +272,42 @@ func TestREPLTerminalNotify(t *testing.T) {
 	p.expect("$7 = 7")
 	p.send("\x04")
 	p.wait()
+}
+
+// TestREPLTerminalLoadFilePrompt checks that !load_file without a path
+// asks for one, with file names completed by Tab.
+func TestREPLTerminalLoadFilePrompt(t *testing.T) {
+	t.Parallel()
+	p := startPTY(t, t.TempDir(), "NO_COLOR=1")
+	if err := os.WriteFile(filepath.Join(p.cmd.Dir, "hello.iasm"), []byte(replHello), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.expect(">>> ")
+	p.send("!load_file\r")
+	p.expect("path: ")
+	p.send("hel\t\r")
+	p.expect("Hello, world!")
+	p.expect("$5 = 42")
+	p.send("!load_file\r")
+	p.expect("path: ")
+	p.send("\x03") // Ctrl-C gives up asking
+	p.expect("warning: !load_file: interrupted")
+	p.send("\x04")
+	p.wait()
+}
+
+// TestREPLTerminalSIGTERM checks that SIGTERM ends the REPL at the prompt
+// with status 130, releasing the terminal.
+func TestREPLTerminalSIGTERM(t *testing.T) {
+	t.Parallel()
+	p := startPTY(t, t.TempDir(), "NO_COLOR=1")
+	p.expect(">>> ")
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := p.wait(); code != exitSignal {
+		t.Fatalf("exit status %d after SIGTERM, want %d", code, exitSignal)
+	}
 }
 
 // TestREPLTerminalColor checks that the prompt and errors are coloured on
