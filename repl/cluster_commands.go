@@ -27,6 +27,12 @@ type ClusterMember struct {
 	State string // such as "local", "alive" or "suspect"
 }
 
+// SetCluster sets the node behind the cluster commands, replacing
+// Options.Cluster; nil takes it away. Call it before Run, not while the
+// shell runs. It lets the node be made after the shell, so that the
+// node's event handler can call the shell's Notify.
+func (s *Shell) SetCluster(node ClusterNode) { s.opts.Cluster = node }
+
 // errNoCluster is the answer of the cluster commands while the shell has
 // no cluster node.
 var errNoCluster = errors.New("clustering is not available yet: this build of Iridium has no cluster node")
