@@ -197,8 +197,7 @@ func (s *Shell) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return context.Cause(ctx)
 		case err != nil:
-			s.report(err)
-			if s.opts.FailFast && !s.opts.Interactive {
+			if s.report(err) && s.opts.FailFast && !s.opts.Interactive {
 				return ErrFailed
 			}
 		}
@@ -248,22 +247,24 @@ func (s *Shell) readLine(ctx context.Context, prompt string) (string, error) {
 	return line, err
 }
 
-// report shows a failed line's error: "line N: ..." in a script, in red
-// on a terminal. An interruption by Ctrl-C is a warning, not a failure.
-func (s *Shell) report(err error) {
+// report shows a line's error: "line N: ..." in a script, in red on a
+// terminal. An interruption by Ctrl-C is a warning, not a failure; report
+// says whether the line failed.
+func (s *Shell) report(err error) (failed bool) {
 	if errors.Is(err, errInterrupted) {
 		if s.opts.Interactive {
 			s.con.printErr(nil, "") // past the "^C" the terminal echoed
 		}
 		s.warn(err)
-		return
+		return false
 	}
 	s.failures++
 	if s.opts.Interactive {
 		s.con.printErr(s.con.failure, "error: "+err.Error())
-		return
+	} else {
+		s.con.printErr(nil, fmt.Sprintf("line %d: %v", s.lineNo, err))
 	}
-	s.con.printErr(nil, fmt.Sprintf("line %d: %v", s.lineNo, err))
+	return true
 }
 
 // warn shows a warning; it does not fail the line.
