@@ -13,16 +13,54 @@ type inst struct {
 	imm     int32 // immediate, shift count, label target (instruction index) or read-only offset
 }
 
-// opTrap is the internal opcode of an instruction that faults when reached.
-// It has no instruction of its own in the table.
-const opTrap Opcode = 255
+// Internal opcodes, which have no instruction of their own in the table.
+const (
+	// opTrap is an instruction that faults when reached.
+	opTrap Opcode = 255
+	// opEQJ to opGTJ are a comparison fused with the DJMPE after it: one
+	// dispatch sets the flag and jumps if it is set. The DJMPE keeps its
+	// own slot, so a jump to it still runs it alone.
+	opEQJ Opcode = 200 + iota
+	opNEQJ
+	opGTEJ
+	opLTEJ
+	opLTJ
+	opGTJ
+)
 
-// decodeProgram decodes code for the dispatch loop.
-func decodeProgram(code []byte) []inst {
+// fused returns the fused form of a comparison, or false.
+func fused(op Opcode) (Opcode, bool) {
+	switch op {
+	case EQ:
+		return opEQJ, true
+	case NEQ:
+		return opNEQJ, true
+	case GTE:
+		return opGTEJ, true
+	case LTE:
+		return opLTEJ, true
+	case LT:
+		return opLTJ, true
+	case GT:
+		return opGTJ, true
+	}
+	return 0, false
+}
+
+// decodeProgram decodes code for the dispatch loop; with fuse, a
+// comparison followed by DJMPE becomes one fused instruction.
+func decodeProgram(code []byte, fuse bool) []inst {
 	n := (len(code) + InstructionSize - 1) / InstructionSize
 	out := make([]inst, n)
 	for i := range out {
 		out[i] = decodeAt(code, i*InstructionSize)
+	}
+	if fuse {
+		for i := 0; i+1 < n; i++ {
+			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
+				out[i].op, out[i].imm = op, out[i+1].imm
+			}
+		}
 	}
 	return out
 }

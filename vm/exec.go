@@ -7,14 +7,14 @@ import (
 	"strconv"
 )
 
-// exec runs at most limit instructions. It is the dispatch loop: the program
+// exec runs the decoded code until it has run limit instructions (one more
+// when the last is a fused pair). It is the dispatch loop: the program
 // counter and the flag live in locals while it runs, and every operand in
-// m.code was checked when the program was decoded (see inst), so the loop
+// code was checked when the program was decoded (see inst), so the loop
 // checks only what depends on run-time values. Register numbers are masked
 // with &31, which changes nothing for decoded code and lets the compiler
 // drop bounds checks.
-func (m *VM) exec(limit uint64) error {
-	code := m.code
+func (m *VM) exec(code []inst, limit uint64) error {
 	n := uint(len(code))
 	r := &m.regs
 	f := &m.fregs
@@ -97,6 +97,24 @@ loop:
 				err = e
 				break loop
 			}
+		case opEQJ:
+			flag = r[in.a&31] == r[in.b&31]
+			goto fusedJump
+		case opNEQJ:
+			flag = r[in.a&31] != r[in.b&31]
+			goto fusedJump
+		case opGTEJ:
+			flag = r[in.a&31] >= r[in.b&31]
+			goto fusedJump
+		case opLTEJ:
+			flag = r[in.a&31] <= r[in.b&31]
+			goto fusedJump
+		case opLTJ:
+			flag = r[in.a&31] < r[in.b&31]
+			goto fusedJump
+		case opGTJ:
+			flag = r[in.a&31] > r[in.b&31]
+			goto fusedJump
 		case LOADF64:
 			f[in.a&31] = float64(in.imm)
 		case ADDF64:
@@ -234,6 +252,19 @@ loop:
 			break loop
 		}
 		pc++
+		continue
+	fusedJump: // the DJMPE half of a fused comparison at pc
+		steps++
+		if !flag {
+			pc += 2
+			continue
+		}
+		if m.interrupted.Load() {
+			pc++ // stop at the DJMPE, which jumps when run again
+			err = m.interruptFault(pc, nil)
+			break loop
+		}
+		pc = uint(code[pc].imm)
 	}
 	m.pc, m.flag = pc, flag
 	m.steps += steps

@@ -48,7 +48,8 @@ type VM struct {
 	calls []uint32 // return addresses, as instruction indexes
 
 	prog   *Program
-	code   []inst
+	code   []inst // decoded with fused instructions, for Run
+	single []inst // decoded without, for Step; made on first use
 	halted bool
 	steps  uint64
 
@@ -87,7 +88,8 @@ func (m *VM) Load(p *Program) {
 // stopped.
 func (m *VM) SetProgram(p *Program) {
 	m.prog = p
-	m.code = decodeProgram(p.Code)
+	m.code = decodeProgram(p.Code, true)
+	m.single = nil
 }
 
 // Program returns the loaded program.
@@ -164,7 +166,7 @@ func (m *VM) Run(ctx context.Context) error {
 	stop := context.AfterFunc(ctx, func() { m.interrupted.Store(true) })
 	defer stop()
 	m.halted = false
-	err := m.exec(^uint64(0))
+	err := m.exec(m.code, ^uint64(0))
 	if err != nil && m.interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
@@ -179,7 +181,10 @@ func (m *VM) Step() error {
 		return nil
 	}
 	m.interrupted.Store(false)
-	return m.exec(1)
+	if m.single == nil {
+		m.single = decodeProgram(m.prog.Code, false)
+	}
+	return m.exec(m.single, 1)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {
