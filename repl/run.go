@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
@@ -48,7 +47,10 @@ func (s *Shell) runFrom(ctx context.Context, start int) error {
 		return errors.Join(err, perr)
 	}
 	var f *vm.Fault
-	if errors.Is(err, errInterrupted) && errors.As(err, &f) {
+	if errors.As(err, &f) && f.PC+vm.InstructionSize <= len(p.Code) && !errors.Is(err, vm.ErrTruncatedInstruction) {
+		f.Instr = s.asm.Names().Instruction(p.Code[f.PC : f.PC+vm.InstructionSize]) // with the user's labels
+	}
+	if errors.Is(err, errInterrupted) && f != nil {
 		return fmt.Errorf("%w at pc %d (%s)", errInterrupted, f.PC, f.Instr)
 	}
 	return fmt.Errorf("fault: %w", err)
@@ -100,21 +102,12 @@ func (e *lineAsmError) Error() string {
 	}
 	parts := make([]string, len(list))
 	for i, ae := range list {
-		parts[i] = fmt.Sprintf("col %d: %s", ae.Pos.Col, ae.Msg)
-		if ae.Source != "" {
-			parts[i] += "\n    " + strings.ReplaceAll(ae.Source, "\t", " ") + "\n    " + caret(ae.Source, ae.Pos.Col)
-		}
+		parts[i] = fmt.Sprintf("col %d: %s%s", ae.Pos.Col, ae.Msg, ae.Snippet())
 	}
 	return strings.Join(parts, "\n")
 }
 
 func (e *lineAsmError) Unwrap() error { return e.err }
-
-// caret returns a caret under byte column col of line.
-func caret(line string, col int) string {
-	n := min(max(col-1, 0), len(line))
-	return strings.Repeat(" ", utf8.RuneCountInString(line[:n])) + "^"
-}
 
 // maxSourceSize bounds the files !load_file and !spawn read, so that a
 // path such as /dev/zero cannot exhaust memory.

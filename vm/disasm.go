@@ -34,10 +34,11 @@ func (n Names) data(off int) string {
 // "add $0 $1 $2". Bytes that are not a valid instruction come back as
 // "igl ; 7f 00 00 00" with the reason.
 func DisassembleInstruction(raw []byte) string {
-	return Names{}.instruction(raw)
+	return Names{}.Instruction(raw)
 }
 
-func (n Names) instruction(raw []byte) string {
+// Instruction is DisassembleInstruction with the labels of n.
+func (n Names) Instruction(raw []byte) string {
 	if len(raw) < InstructionSize {
 		return fmt.Sprintf("igl ; % x (truncated)", raw)
 	}
@@ -101,7 +102,7 @@ func Disassemble(p *Program, names Names) string {
 			label = names.code(addr) + ":"
 		}
 		end := min(addr+InstructionSize, len(p.Code))
-		fmt.Fprintf(&b, "%-12s%-28s; %04x\n", label, names.instruction(p.Code[addr:end]), addr)
+		fmt.Fprintf(&b, "%-12s%-28s; %04x\n", label, names.Instruction(p.Code[addr:end]), addr)
 	}
 	if targets[len(p.Code)] {
 		b.WriteString(names.code(len(p.Code)) + ":\n")

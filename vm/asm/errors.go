@@ -21,16 +21,17 @@ type Error struct {
 //	    source line
 //	    ^
 func (e *Error) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s:%d:%d: %s", e.File, e.Pos.Line, e.Pos.Col, e.Msg)
-	if e.Source != "" {
-		b.WriteString("\n    ")
-		b.WriteString(strings.ReplaceAll(e.Source, "\t", " "))
-		b.WriteString("\n    ")
-		b.WriteString(caretIndent(e.Source, e.Pos.Col))
-		b.WriteByte('^')
+	return fmt.Sprintf("%s:%d:%d: %s%s", e.File, e.Pos.Line, e.Pos.Col, e.Msg, e.Snippet())
+}
+
+// Snippet returns the source line and a caret under the column, each on a
+// line of its own indented by four spaces, after a newline; or "" when the
+// error has no source line.
+func (e *Error) Snippet() string {
+	if e.Source == "" {
+		return ""
 	}
-	return b.String()
+	return "\n    " + strings.ReplaceAll(e.Source, "\t", " ") + "\n    " + caretIndent(e.Source, e.Pos.Col) + "^"
 }
 
 // caretIndent returns the spaces that put a caret under byte column col of
