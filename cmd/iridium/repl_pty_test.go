@@ -238,7 +238,7 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 	deadline := time.Now().Add(ptyTimeout)
 	for {
 		p.send("\x03")
-		if p.expectWithin("warning: interrupted at pc 16 (djmpe @L0010)", 500*time.Millisecond) {
+		if p.expectWithin("warning: interrupted at pc 16 (djmpe @spin)", 500*time.Millisecond) {
 			break
 		}
 		if time.Now().After(deadline) {
