@@ -72,7 +72,7 @@ func (p *rawPeer) handshake(nonce []byte, wantList bool) (*challenge, message, e
 // expectClosed waits until the node closes the connection.
 func (p *rawPeer) expectClosed() {
 	p.t.Helper()
-	p.conn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	p.conn.SetReadDeadline(time.Now().Add(testHandshake + testSlack))
 	for {
 		_, err := p.conn.Read(make([]byte, 4096))
 		if err == nil {
@@ -167,7 +167,7 @@ func TestSilentPeerBlocksNothing(t *testing.T) {
 	if took := time.Since(start); took > 500*time.Millisecond {
 		t.Errorf("join took %v next to silent connections", took)
 	}
-	waitFullMesh(t, []*testNode{a, b}, time.Second)
+	waitFullMesh(t, []*testNode{a, b}, testSlack)
 	for _, p := range silent {
 		p.expectClosed() // after HandshakeTimeout
 	}

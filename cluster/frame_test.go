@@ -22,6 +22,7 @@ func sampleMessages() []message {
 		&refuse{Code: codeAlias, Reason: `alias "a" is already a member`},
 		&ping{Seq: 9},
 		&leave{Reason: "leaving"},
+		&memberUp{Member: b},
 	}
 }
 

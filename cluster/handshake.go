@@ -101,7 +101,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (*link, memberInfo, error) {
 		return nil, peer, errAlreadyConnected // already announced by dropLink
 	}
 	n.mu.Lock()
-	l.ready = true
+	l.markReadyLocked()
 	retired := l.retired
 	n.mu.Unlock()
 	if retired {
@@ -325,10 +325,15 @@ func (n *Node) admit(l *link, wantList, asDialer bool) (admission, []memberInfo,
 			toClose = old
 		}
 	}
-	l.ready = asDialer
+	if asDialer {
+		l.markReadyLocked()
+	}
 	n.mu.Unlock()
 	if toClose != nil {
 		toClose.close() // its reader sees it is not current: no event
+	}
+	if err == nil && (verdict == admitted || verdict == replaced) {
+		n.announceMember(p)
 	}
 	return verdict, members, err
 }

@@ -13,19 +13,29 @@ import (
 
 var testCookie = []byte("test cookie: not a secret")
 
+// Timeouts of test nodes: short, so failures show up fast, but with room
+// for -race on a busy 2-core machine.
+const (
+	testHeartbeat = 100 * time.Millisecond
+	testFailure   = 1500 * time.Millisecond
+	testHandshake = 3 * time.Second
+	// testSlack is what polls allow beyond a timeout they wait for.
+	testSlack = 3 * time.Second
+)
+
 // testConfig returns a config for an in-process node on 127.0.0.1 with a
-// free port and short timeouts, so failures show up fast under -race.
+// free port and the test timeouts.
 func testConfig(alias string) Config {
 	return Config{
 		Alias:             alias,
 		Cookie:            testCookie,
 		BindHost:          "127.0.0.1",
 		BindPort:          0,
-		DialTimeout:       time.Second,
-		HandshakeTimeout:  time.Second,
-		WriteTimeout:      time.Second,
-		HeartbeatInterval: 100 * time.Millisecond,
-		FailureTimeout:    time.Second,
+		DialTimeout:       testHandshake,
+		HandshakeTimeout:  testHandshake,
+		WriteTimeout:      testFailure,
+		HeartbeatInterval: testHeartbeat,
+		FailureTimeout:    testFailure,
 		ReconnectFor:      -1,
 	}
 }
@@ -176,15 +186,23 @@ func linkCounts(n *Node) (links, standby int) {
 func waitFullMesh(t testing.TB, nodes []*testNode, timeout time.Duration) {
 	t.Helper()
 	want := expectedView(nodes)
-	eventually(t, timeout, "full mesh of "+want, func() bool {
+	deadline := time.Now().Add(timeout)
+	for {
+		var wrong []string
 		for _, n := range nodes {
 			links, standby := linkCounts(n.Node)
-			if links != len(nodes)-1 || standby != 0 || memberView(n.Node) != want {
-				return false
+			if view := memberView(n.Node); links != len(nodes)-1 || standby != 0 || view != want {
+				wrong = append(wrong, fmt.Sprintf("%s: %d links, %d standby: %s", n.Alias(), links, standby, view))
 			}
 		}
-		return true
-	})
+		if len(wrong) == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no full mesh of %s after %v:\n%s", want, timeout, strings.Join(wrong, "\n"))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 // checkNoLeaks registers a check, run after every Close, that the

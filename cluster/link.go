@@ -23,6 +23,10 @@ type link struct {
 	// the acceptor right after the ack, so the dialer's handshake completes.
 	ready   bool
 	retired bool
+	// readyCh is closed when the link is ready; MemberUp waits for it so
+	// it never overtakes the HelloAck or JoinAck.
+	readyCh   chan struct{}
+	readyOnce sync.Once
 
 	lastSeen  atomic.Int64 // unix ns of the last frame received
 	writeMu   sync.Mutex
@@ -31,9 +35,16 @@ type link struct {
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
-	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{})}
+	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{})}
 	l.lastSeen.Store(time.Now().UnixNano())
 	return l
+}
+
+// markReady records that the link's handshake is over. Caller holds
+// Node.mu.
+func (l *link) markReadyLocked() {
+	l.ready = true
+	l.readyOnce.Do(func() { close(l.readyCh) })
 }
 
 // close closes the connection once; the link's goroutines then end.
@@ -90,14 +101,11 @@ func (n *Node) startLink(l *link) {
 	}
 }
 
-// readLoop reads frames until the link ends. Every frame counts as a sign
-// of life; silence for FailureTimeout fails the member.
+// readLoop reads frames until the link ends, noting when each arrives.
+// It has no deadline of its own: heartbeatLoop judges silence, and closes
+// the connection, which ends the read.
 func (n *Node) readLoop(l *link) {
 	for {
-		if err := l.conn.SetReadDeadline(time.Now().Add(n.cfg.FailureTimeout)); err != nil {
-			n.dropLink(l, EventLinkClosed, err)
-			return
-		}
 		m, err := n.frames.read(l.conn)
 		if err != nil {
 			kind, reason := n.classifyReadError(err)
@@ -107,6 +115,8 @@ func (n *Node) readLoop(l *link) {
 		l.lastSeen.Store(time.Now().UnixNano())
 		switch m := m.(type) {
 		case *ping:
+		case *memberUp:
+			n.considerMember(m.Member)
 		case *leave:
 			n.dropLink(l, EventLeft, nil)
 			return
@@ -131,16 +141,39 @@ func (n *Node) classifyReadError(err error) (EventKind, error) {
 	return EventLinkClosed, err
 }
 
-// heartbeatLoop sends a ping every HeartbeatInterval until the link ends.
+// heartbeatLoop sends a ping every HeartbeatInterval and fails the member
+// once nothing has been heard from it for FailureTimeout.
+//
+// Silence is measured from the later of the last frame received and the
+// end of the last pause of this node. A tick that comes later than
+// pauseThreshold means this process did not run (a stopped process, a
+// suspended machine, heavy CPU starvation); frames may sit unread in the
+// socket meanwhile, so the peer is not blamed for that time. Smaller
+// delays count as jitter, so a node that is merely slow still detects
+// failures.
 func (n *Node) heartbeatLoop(l *link) {
-	ticker := time.NewTicker(n.cfg.HeartbeatInterval)
+	interval := n.cfg.HeartbeatInterval
+	pauseThreshold := max(2*interval, n.cfg.FailureTimeout/2)
+	ticker := time.NewTicker(interval)
 	defer ticker.Stop()
 	var seq uint64
+	lastTick := time.Now()
+	resumed := lastTick
 	for {
 		select {
 		case <-l.done:
 			return
 		case <-ticker.C:
+		}
+		now := time.Now()
+		if now.Sub(lastTick) > pauseThreshold {
+			resumed = now
+		}
+		lastTick = now
+		heard := time.Unix(0, l.lastSeen.Load())
+		if now.Sub(later(heard, resumed)) > n.cfg.FailureTimeout {
+			n.dropLink(l, EventFailed, fmt.Errorf("nothing heard for %v", n.cfg.FailureTimeout))
+			return
 		}
 		seq++
 		if err := n.send(l, &ping{Seq: seq}); err != nil {
@@ -152,6 +185,13 @@ func (n *Node) heartbeatLoop(l *link) {
 			return
 		}
 	}
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 // dropLink closes l and, if it is the member's current link, removes the

@@ -83,7 +83,7 @@ func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
 			t.Logf("%s: %v", n.Alias(), e)
 		}
 	}
-	waitFullMesh(t, nodes[:3], time.Second)
+	waitFullMesh(t, nodes[:3], testSlack)
 }
 
 func TestSilentMemberFailsWithinTimeout(t *testing.T) {
@@ -92,29 +92,29 @@ func TestSilentMemberFailsWithinTimeout(t *testing.T) {
 	timeout := nodes[0].cfg.FailureTimeout
 	cutAt := time.Now()
 	nets[2].cut.Store(true)
-	eventually(t, timeout+time.Second, "n0 and n1 announce n2 failed", func() bool {
+	eventually(t, timeout+testSlack, "n0 and n1 announce n2 failed", func() bool {
 		_, ok0 := nodes[0].events.find(EventFailed, "n2")
 		_, ok1 := nodes[1].events.find(EventFailed, "n2")
 		return ok0 && ok1
 	})
 	for _, n := range nodes[:2] {
 		e, _ := n.events.find(EventFailed, "n2")
-		if after := e.Time.Sub(cutAt); after < timeout/2 || after > timeout+time.Second {
+		if after := e.Time.Sub(cutAt); after < timeout/2 || after > timeout+testSlack {
 			t.Errorf("%s noticed after %v; the failure timeout is %v", n.Alias(), after, timeout)
 		}
 		if hasMember(n.Node, "n2") {
 			t.Errorf("%s still lists n2", n.Alias())
 		}
 	}
-	waitFullMesh(t, nodes[:2], time.Second)
-	eventually(t, timeout+time.Second, "n2, cut off, fails the others", func() bool {
+	waitFullMesh(t, nodes[:2], testSlack)
+	eventually(t, timeout+testSlack, "n2, cut off, fails the others", func() bool {
 		return len(nodes[2].Members()) == 1
 	})
 }
 
 func TestMembersShowStateAndLastSeen(t *testing.T) {
 	checkNoLeaks(t)
-	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.FailureTimeout = 2 * time.Second })
+	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.FailureTimeout = 3 * time.Second })
 	a := nodes[0]
 	for _, m := range a.Members() {
 		want := StateAlive
@@ -126,19 +126,29 @@ func TestMembersShowStateAndLastSeen(t *testing.T) {
 		}
 	}
 	nets[1].cut.Store(true)
-	eventually(t, 2*time.Second, "n1 turns suspect before it fails", func() bool {
+	eventually(t, 3*time.Second, "n1 turns suspect before it fails", func() bool {
 		ms := a.Members()
 		return len(ms) == 2 && ms[1].State == StateSuspect
 	})
 }
 
+// With the default heartbeat and failure timeout, CPU-bound goroutines on
+// every core (a VM in a hot loop) must not make nodes fail each other.
 func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 	checkNoLeaks(t)
-	nodes := startCluster(t, 3)
+	nodes := make([]*testNode, 3)
+	for i := range nodes {
+		cfg := testConfig(fmt.Sprintf("n%d", i))
+		cfg.HeartbeatInterval, cfg.FailureTimeout = DefaultHeartbeatInterval, DefaultFailureTimeout
+		nodes[i] = startNode(t, cfg)
+		if i > 0 {
+			joinTo(t, nodes[i], nodes[0])
+		}
+	}
 	waitFullMesh(t, nodes, 5*time.Second)
 	var stop atomic.Bool
 	var wg sync.WaitGroup
-	for range 4 * runtime.GOMAXPROCS(0) {
+	for range 2 * runtime.GOMAXPROCS(0) {
 		wg.Add(1)
 		go func() { // a VM in a hot loop: no calls, no allocation
 			defer wg.Done()
@@ -151,7 +161,7 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 			_ = x
 		}()
 	}
-	window := 3 * nodes[0].cfg.FailureTimeout
+	window := 2 * nodes[0].cfg.FailureTimeout
 	<-time.After(window) // the window being observed, not a synchronisation
 	stop.Store(true)
 	wg.Wait()
@@ -160,7 +170,7 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 			t.Errorf("%s: false alarms during %v of busy CPUs: %v", n.Alias(), window, n.events.all())
 		}
 	}
-	waitFullMesh(t, nodes, time.Second)
+	waitFullMesh(t, nodes, testSlack)
 }
 
 func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
@@ -178,7 +188,7 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 		return ok0 && ok1
 	})
 	t.Logf("Leave returned and was announced in %v", time.Since(start))
-	waitFullMesh(t, nodes[:2], time.Second)
+	waitFullMesh(t, nodes[:2], testSlack)
 	for _, n := range nodes[:2] {
 		for _, e := range n.events.all() {
 			if e.Member.Alias == "n2" && e.Kind != EventJoined && e.Kind != EventLeft {
@@ -225,7 +235,7 @@ func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
 	checkNoLeaks(t)
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
 	nets[2].cut.Store(true)
-	eventually(t, 3*time.Second, "the cut node is dropped on both sides", func() bool {
+	eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
 		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") && len(nodes[2].Members()) == 1
 	})
 	nets[2].heal()
@@ -243,7 +253,7 @@ func TestReconnectGivesUp(t *testing.T) {
 	checkNoLeaks(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.ReconnectFor = 500 * time.Millisecond })
 	nets[1].cut.Store(true)
-	eventually(t, 3*time.Second, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
+	eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
 	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
 		nodes[0].mu.Lock()
 		defer nodes[0].mu.Unlock()

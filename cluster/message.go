@@ -30,12 +30,14 @@ const (
 	msgJoinAck        msgType = 7
 	msgPing           msgType = 8
 	msgLeave          msgType = 9
+	msgMemberUp       msgType = 10
 )
 
 var msgTypeNames = map[msgType]string{
 	msgRefuse: "Refuse", msgHello: "Hello", msgJoin: "Join",
 	msgChallenge: "Challenge", msgChallengeReply: "ChallengeReply",
 	msgHelloAck: "HelloAck", msgJoinAck: "JoinAck", msgPing: "Ping", msgLeave: "Leave",
+	msgMemberUp: "MemberUp",
 }
 
 func (t msgType) String() string {
@@ -104,6 +106,13 @@ type leave struct {
 	Reason string `codec:"reason"`
 }
 
+// memberUp tells the members of a node that it admitted a new member, so
+// that nodes which joined at the same moment through different members
+// still find each other.
+type memberUp struct {
+	Member memberInfo `codec:"member"`
+}
+
 // message is any of the types above.
 type message interface {
 	kind() msgType
@@ -119,6 +128,7 @@ func (*joinAck) kind() msgType        { return msgJoinAck }
 func (*refuse) kind() msgType         { return msgRefuse }
 func (*ping) kind() msgType           { return msgPing }
 func (*leave) kind() msgType          { return msgLeave }
+func (*memberUp) kind() msgType       { return msgMemberUp }
 
 // newMessage returns an empty message of type t to decode into.
 func newMessage(t msgType) (message, bool) {
@@ -141,6 +151,8 @@ func newMessage(t msgType) (message, bool) {
 		return &ping{}, true
 	case msgLeave:
 		return &leave{}, true
+	case msgMemberUp:
+		return &memberUp{}, true
 	}
 	return nil, false
 }
@@ -258,3 +270,5 @@ func (m *leave) validate() error {
 	}
 	return nil
 }
+
+func (m *memberUp) validate() error { return m.Member.validate() }

@@ -49,6 +49,7 @@ type Node struct {
 	standby      map[*link]struct{}    // losing duplicate links (see admit)
 	handshaking  map[net.Conn]struct{} // connections not yet links
 	reconnecting map[string]bool       // aliases being redialed
+	introducing  map[string]bool       // aliases learnt from MemberUp, being checked
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -90,6 +91,7 @@ func New(cfg Config) (*Node, error) {
 		standby:      make(map[*link]struct{}),
 		handshaking:  make(map[net.Conn]struct{}),
 		reconnecting: make(map[string]bool),
+		introducing:  make(map[string]bool),
 	}
 	n.self = memberInfo{
 		Alias:       cfg.Alias,
