@@ -24,6 +24,11 @@ const (
 	StringConst                       // a read-only offset: name: .asciiz 'text'
 	IntConst                          // a number: name: .integer #n (takes no space)
 	FloatConst                        // a read-only offset: name: .float #1.5
+
+	// poisoned marks a label declared on a line that failed. Uses of it
+	// pass without a second error; the line's own error means no program
+	// is made, so a poisoned symbol is never kept.
+	poisoned SymbolKind = 255
 )
 
 func (k SymbolKind) String() string {
@@ -202,19 +207,30 @@ func (p *pass) layout(stmts []statement) {
 	var pending []token // labels waiting for the statement they name
 	for _, st := range stmts {
 		pending = append(pending, st.labels...)
-		switch st.op.kind {
-		case tokEOF:
+		switch {
+		case st.bad:
+			p.poison(pending)
+		case st.op.kind == tokEOF:
 			continue
-		case tokDirective:
+		case st.op.kind == tokDirective:
 			pending = p.directive(st, pending)
 			continue
-		case tokIdent:
+		default:
 			p.instruction(st, pending)
 		}
 		pending = nil
 	}
 	for _, t := range pending { // labels at the very end name the end of the code
 		p.codeLabel(t, len(p.instrs))
+	}
+}
+
+// poison defines labels of a line that failed, so their uses add no errors.
+func (p *pass) poison(labels []token) {
+	for _, t := range labels {
+		if _, ok := p.lookup(t.val); !ok {
+			p.symbols[t.val] = Symbol{Name: t.val, Kind: poisoned, File: p.errs.file, Pos: t.pos}
+		}
 	}
 }
 
@@ -227,17 +243,18 @@ func (p *pass) codeLabel(t token, index int) {
 }
 
 func (p *pass) instruction(st statement, labels []token) {
+	errsBefore := len(p.errs.errs)
 	info := vm.LookupName(st.op.val)
-	if info == nil {
+	switch {
+	case info == nil:
 		p.errs.add(st.op.pos, "unknown mnemonic %q%s", st.op.val, suggest(st.op.val))
-		return
-	}
-	if p.inData {
+	case p.inData:
 		p.errs.add(st.op.pos, "instruction %q in the .data section: put .code before it", st.op.val)
-		return
-	}
-	if len(st.args) != len(info.Operands) {
+	case len(st.args) != len(info.Operands):
 		p.errs.add(st.op.pos, "%s takes %s, got %d", info.Name, operandCount(info), len(st.args))
+	}
+	if len(p.errs.errs) > errsBefore {
+		p.poison(labels)
 		return
 	}
 	for _, t := range labels {

@@ -178,7 +178,7 @@ func TestErrors(t *testing.T) {
 		{"lexical errors", "'abc\n\"abc\"\nprts 'a\\qb'\ninc $x\ncloop #\n.\n@\n%", []string{
 			`1:1: unterminated string: add a closing '`,
 			`2:1: strings are written in single quotes, as 'text'`,
-			`3:6: unknown escape \q in string (known: \n \t \0 \\ \' \xNN)`,
+			`3:8: unknown escape \q in string (known: \n \t \0 \\ \' \xNN)`,
 			`4:5: expected a register number after '$', as in $0 or $f0`,
 			`5:7: expected a number after '#', as in #10, #-3 or #1.5`,
 			`6:1: expected a directive name after '.'`,

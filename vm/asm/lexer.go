@@ -3,6 +3,7 @@ package asm
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 )
 
 // tokenKind identifies the kind of a token.
@@ -169,7 +170,8 @@ func lexLine(l *lexer) stateFn {
 	case isIdentStart(c):
 		return lexIdent
 	default:
-		return l.errorf("unexpected character %q", rune(c))
+		r, _ := utf8.DecodeRuneInString(l.input[l.start:])
+		return l.errorf("unexpected character %q", r)
 	}
 }
 
@@ -262,15 +264,30 @@ func lexString(l *lexer) stateFn {
 			if c := l.peek(); c == eof || c == '\n' {
 				return l.errorf("unterminated string: add a closing '")
 			}
+			slash := l.pos - 1
 			e, ok := l.escape()
 			if !ok {
-				return l.errorf("unknown escape \\%s in string (known: \\n \\t \\0 \\\\ \\' \\xNN)", l.input[l.pos-1:min(l.pos, len(l.input))])
+				l.start = slash // point at the escape, not the string
+				return l.errorf("unknown escape %s in string (known: \\n \\t \\0 \\\\ \\' \\xNN)", l.escapeText(slash))
 			}
 			val.WriteByte(e)
 		default:
 			val.WriteByte(byte(c))
 		}
 	}
+}
+
+// escapeText returns a bad escape as written: the backslash, the letter,
+// and for \x the two characters that should be hex digits, if the line
+// and the string have them.
+func (l *lexer) escapeText(slash int) string {
+	end := min(slash+2, len(l.input))
+	if l.input[slash+1] == 'x' {
+		for end < len(l.input) && end < slash+4 && l.input[end] != '\n' && l.input[end] != '\'' {
+			end++
+		}
+	}
+	return l.input[slash:end]
 }
 
 // escape reads what follows a backslash.
@@ -285,11 +302,16 @@ func (l *lexer) escape() (byte, bool) {
 	case '\\', '\'':
 		return byte(c), true
 	case 'x':
-		hi, lo := hexValue(l.next()), hexValue(l.next())
-		if hi < 0 || lo < 0 {
-			return 0, false
+		var v byte
+		for range 2 { // read only hex digits, so a bad escape never eats the line end
+			d := hexValue(l.peek())
+			if d < 0 {
+				return 0, false
+			}
+			l.next()
+			v = v<<4 | byte(d)
 		}
-		return byte(hi<<4 | lo), true
+		return v, true
 	}
 	return 0, false
 }

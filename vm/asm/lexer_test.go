@@ -148,11 +148,11 @@ func TestLexTokens(t *testing.T) {
 			{ID, "hlt", 2, 1}, {EOF, "", 2, 4},
 		}},
 		{"unknown escape", `'a\qb' hlt` + "\nnop", []lexTok{
-			{E, `unknown escape \q in string (known: \n \t \0 \\ \' \xNN)`, 1, 1}, {NL, "", 1, 11},
+			{E, `unknown escape \q in string (known: \n \t \0 \\ \' \xNN)`, 1, 3}, {NL, "", 1, 11},
 			{ID, "nop", 2, 1}, {EOF, "", 2, 4},
 		}},
 		{"unknown escape \\r", `'\r'`, []lexTok{
-			{E, `unknown escape \r in string (known: \n \t \0 \\ \' \xNN)`, 1, 1}, {EOF, "", 1, 5},
+			{E, `unknown escape \r in string (known: \n \t \0 \\ \' \xNN)`, 1, 2}, {EOF, "", 1, 5},
 		}},
 		{"'$' without a number", "inc $x\nhlt", []lexTok{
 			{ID, "inc", 1, 1}, {E, "expected a register number after '$', as in $0 or $f0", 1, 5}, {NL, "", 1, 7},
@@ -200,15 +200,14 @@ func TestLexTokens(t *testing.T) {
 	}
 }
 
-// A bad \x escape is an error where the string starts, and the lexer
-// carries on at the next line. (The message is checked in bugs_test.go:
-// today it names the wrong character.)
+// A bad \x escape is an error at its backslash, and the lexer carries on
+// at the next line.
 func TestLexBadHexEscape(t *testing.T) {
 	for _, input := range []string{`'\xZZ' hlt`, `'\xZ1'`, `'\x1Z'`, `'\x4'`} {
 		toks := lexTokens(input + "\nnop")
-		if len(toks) != 4 || toks[0].kind != tokError || toks[0].line != 1 || toks[0].col != 1 ||
+		if len(toks) != 4 || toks[0].kind != tokError || toks[0].line != 1 || toks[0].col != 2 ||
 			toks[1].kind != tokNewline || toks[2] != (lexTok{tokIdent, "nop", 2, 1}) || toks[3].kind != tokEOF {
-			t.Errorf("lex(%q) = %v, want an error at 1:1, a newline, nop at 2:1, EOF", input+"\nnop", toks)
+			t.Errorf("lex(%q) = %v, want an error at 1:2, a newline, nop at 2:1, EOF", input+"\nnop", toks)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package asm
 
 import (
 	"encoding/binary"
+	"errors"
 	"math"
 	"slices"
 	"strconv"
@@ -13,6 +14,12 @@ import (
 // directive handles a line with a directive. It returns the labels it did
 // not use, which then name the next statement.
 func (p *pass) directive(st statement, labels []token) []token {
+	errsBefore := len(p.errs.errs)
+	defer func() {
+		if len(p.errs.errs) > errsBefore {
+			p.poison(labels)
+		}
+	}()
 	name := strings.ToLower(st.op.val)
 	switch name {
 	case "data", "code":
@@ -114,7 +121,11 @@ func (p *pass) register(in *instr, t token, kind vm.OperandKind) (uint32, bool) 
 		return 0, false
 	}
 	n, err := strconv.Atoi(digits)
-	if err != nil || n < 0 || n >= vm.NumRegisters {
+	if err != nil {
+		p.errs.add(t.pos, "bad register %s: registers are written $0 to $31 (float ones also $f0 to $f31)", t.text)
+		return 0, false
+	}
+	if n < 0 || n >= vm.NumRegisters {
 		p.errs.add(t.pos, "register %s out of range: registers are $0 to $31", t.text)
 		return 0, false
 	}
@@ -125,7 +136,7 @@ func (p *pass) register(in *instr, t token, kind vm.OperandKind) (uint32, bool) 
 // or one of the others.
 func (p *pass) labelOperand(in *instr, t token, want SymbolKind, also ...SymbolKind) (uint32, bool) {
 	if t.kind != tokLabelRef {
-		p.errs.add(t.pos, "%s wants %s like @name here, not %s %s", in.info.Name, article(want.String()), t.kind, t.text)
+		p.errs.add(t.pos, "%s wants %s like @name here, not %s %s", in.info.Name, article(labelNoun(want)), t.kind, t.text)
 		return 0, false
 	}
 	s, ok := p.symbol(t)
@@ -144,7 +155,7 @@ func (p *pass) symbol(t token) (Symbol, bool) {
 	if !ok {
 		p.errs.add(t.pos, "undefined label %q", t.val)
 	}
-	return s, ok
+	return s, ok && s.Kind != poisoned
 }
 
 // immediate resolves #n or @name to an integer in [lo, hi].
@@ -216,8 +227,12 @@ func (p *pass) floatOffsetFits(t token, off int) bool {
 
 // number parses #n as a float64 (integers too).
 func (p *pass) number(t token) (float64, bool) {
-	if i, err := strconv.ParseInt(t.val, 0, 64); err == nil {
-		return float64(i), true
+	if hasBasePrefix(t.val) {
+		i, err := parseInteger(t.val)
+		if err != nil {
+			p.errs.add(t.pos, "bad number #%s", t.val)
+		}
+		return float64(i), err == nil
 	}
 	f, err := strconv.ParseFloat(t.val, 64)
 	if err != nil || strings.ContainsAny(t.val, "xXpP_") {
@@ -229,24 +244,55 @@ func (p *pass) number(t token) (float64, bool) {
 
 // intInRange parses #n as an integer in [lo, hi].
 func (p *pass) intInRange(t token, lo, hi int64, what string) (int64, bool) {
-	v, err := strconv.ParseInt(t.val, 0, 64)
-	if err != nil {
-		if _, ferr := strconv.ParseFloat(t.val, 64); ferr == nil && !strings.ContainsAny(t.val, "xX") {
-			if numErr, ok := err.(*strconv.NumError); ok && numErr.Err == strconv.ErrRange {
-				p.errs.add(t.pos, "number #%s out of range for %s (%d to %d)", t.val, what, lo, hi)
-			} else {
-				p.errs.add(t.pos, "%s wants a whole number, not #%s", what, t.val)
-			}
-			return 0, false
-		}
+	v, err := parseInteger(t.val)
+	switch {
+	case errors.Is(err, strconv.ErrRange):
+		p.errs.add(t.pos, "number #%s out of range for %s (%d to %d)", t.val, what, lo, hi)
+		return 0, false
+	case errors.Is(err, errFraction):
+		p.errs.add(t.pos, "%s wants a whole number, not #%s", what, t.val)
+		return 0, false
+	case err != nil:
 		p.errs.add(t.pos, "bad number #%s", t.val)
 		return 0, false
-	}
-	if v < lo || v > hi {
+	case v < lo || v > hi:
 		p.errs.add(t.pos, "number #%s out of range for %s (%d to %d)", t.val, what, lo, hi)
 		return 0, false
 	}
 	return v, true
+}
+
+var errFraction = errors.New("not a whole number")
+
+// hasBasePrefix reports whether a number is written with 0x, 0b or 0o.
+func hasBasePrefix(s string) bool {
+	digits := strings.TrimLeft(s, "+-")
+	return len(digits) > 1 && digits[0] == '0' && strings.ContainsRune("xXbBoO", rune(digits[1]))
+}
+
+// parseInteger reads a whole number: decimal (leading zeros allowed, so
+// #010 is ten), or with a 0x, 0b or 0o prefix; a float literal counts if
+// its value is whole (#1e3). It fails with strconv.ErrRange past 64 bits
+// and with errFraction for a fraction.
+func parseInteger(s string) (int64, error) {
+	base := 10
+	if hasBasePrefix(s) {
+		base = 0
+	}
+	v, err := strconv.ParseInt(s, base, 64)
+	if err == nil || base == 0 || errors.Is(err, strconv.ErrRange) {
+		return v, err
+	}
+	f, ferr := strconv.ParseFloat(s, 64)
+	switch {
+	case ferr != nil:
+		return 0, err
+	case f != math.Trunc(f) || math.IsInf(f, 0):
+		return 0, errFraction
+	case f < math.MinInt64 || f >= math.MaxInt64:
+		return 0, strconv.ErrRange
+	}
+	return int64(f), nil
 }
 
 // literalInt returns the value of an integer literal, for sizing a LOAD in
@@ -255,8 +301,16 @@ func (p *pass) literalInt(t token) (int64, bool) {
 	if t.kind != tokNumber {
 		return 0, false
 	}
-	v, err := strconv.ParseInt(t.val, 0, 64)
+	v, err := parseInteger(t.val)
 	return v, err == nil
+}
+
+// labelNoun names a label of the kind: "code label", "string label".
+func labelNoun(k SymbolKind) string {
+	if k == CodeLabel {
+		return k.String()
+	}
+	return k.String() + " label"
 }
 
 // article puts "a" or "an" before a noun phrase.

@@ -6,42 +6,44 @@ type statement struct {
 	labels []token
 	op     token // tokIdent or tokDirective; tokEOF when the line has none
 	args   []token
+	bad    bool // the line had an error already; only its labels count
 }
 
 // parse groups tokens into statements, one per non-empty line, and reports
-// lexical errors and tokens out of place. A line with a lexical error is
-// left out, so that it gets one error rather than a cascade.
+// lexical errors and tokens out of place. The first error on a line marks
+// it bad, so that it gets one error rather than a cascade.
 func parse(tokens []token, errs *errorSink) []statement {
 	var out []statement
 	st := statement{op: token{kind: tokEOF}}
-	bad := false
+	fail := func(t token, format string, args ...any) {
+		if !st.bad {
+			errs.add(t.pos, format, args...)
+		}
+		st.bad = true
+	}
 	for _, t := range tokens {
-		switch t.kind {
-		case tokEOF, tokNewline:
-			if !bad && (len(st.labels) > 0 || st.op.kind != tokEOF) {
+		switch {
+		case t.kind == tokEOF || t.kind == tokNewline:
+			if st.bad || len(st.labels) > 0 || st.op.kind != tokEOF {
 				out = append(out, st)
 			}
-			st, bad = statement{op: token{kind: tokEOF}}, false
-		case tokError:
-			errs.add(t.pos, "%s", t.val)
-			bad = true
-		case tokLabelDecl:
+			st = statement{op: token{kind: tokEOF}}
+		case t.kind == tokError:
+			fail(t, "%s", t.val)
+		case t.kind == tokLabelDecl:
 			if st.op.kind != tokEOF {
-				errs.add(t.pos, "label %q must start the line, before %q", t.val, st.op.text)
-				continue
+				fail(t, "label %q must start the line, before %q", t.val, st.op.text)
 			}
 			st.labels = append(st.labels, t)
-		case tokIdent, tokDirective:
+		case t.kind == tokIdent || t.kind == tokDirective:
 			if st.op.kind != tokEOF {
-				errs.add(t.pos, "unexpected %s %q after %q: one instruction or directive per line", t.kind, t.text, st.op.text)
+				fail(t, "unexpected %s %q after %q: one instruction or directive per line", t.kind, t.text, st.op.text)
 				continue
 			}
 			st.op = t
+		case st.op.kind == tokEOF:
+			fail(t, "%s %q needs an instruction or directive before it", t.kind, t.text)
 		default:
-			if st.op.kind == tokEOF {
-				errs.add(t.pos, "%s %q needs an instruction or directive before it", t.kind, t.text)
-				continue
-			}
 			st.args = append(st.args, t)
 		}
 	}
