@@ -5,26 +5,33 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
+	"time"
 )
 
 // ClusterNode is what the cluster commands need from this process's
-// cluster node. Its events (a member joining, leaving, going down) reach
-// the user through Shell.Notify.
+// cluster node. Its events (a member joining, leaving, failing) reach the
+// user through Shell.Notify.
 type ClusterNode interface {
 	// Start makes the node listen for other nodes and returns the address
-	// it listens on. Starting a started node is not an error.
-	Start(ctx context.Context) (addr string, err error)
-	// Join joins the cluster of the node listening at host:port.
-	Join(ctx context.Context, host string, port int) error
+	// it listens on; running is true when it was listening already.
+	Start(ctx context.Context) (addr string, running bool, err error)
+	// Join joins the cluster of the node listening at host:port, starting
+	// the listener first if needed, and returns the members it then knows.
+	Join(ctx context.Context, host string, port int) ([]ClusterMember, error)
+	// Leave tells every member that this node leaves, and stops listening.
+	Leave(ctx context.Context) error
 	// Members returns the members the node knows, itself included.
 	Members() []ClusterMember
 }
 
 // ClusterMember is one node of the cluster, as !cluster_members shows it.
 type ClusterMember struct {
-	Alias string // the node's name in the cluster
-	Addr  string // host:port where it accepts cluster connections
-	State string // such as "local", "alive" or "suspect"
+	Alias    string    // the node's name in the cluster
+	Addr     string    // host:port where it accepts cluster connections
+	State    string    // such as "local", "alive" or "suspect"
+	Local    bool      // this process's own node
+	LastSeen time.Time // when it was last heard from
 }
 
 // SetCluster sets the node behind the cluster commands, replacing
@@ -35,26 +42,40 @@ func (s *Shell) SetCluster(node ClusterNode) { s.opts.Cluster = node }
 
 // errNoCluster is the answer of the cluster commands while the shell has
 // no cluster node.
-var errNoCluster = errors.New("clustering is not available yet: this build of Iridium has no cluster node")
+var errNoCluster = errors.New("clustering is not available: this shell has no cluster node")
 
 // clusterCommands returns the cluster's entries of the command table.
 func clusterCommands() []command {
 	return []command{
 		{name: "!start_cluster", help: "listen for other nodes (the address comes from -H/-P)", run: (*Shell).cmdStartCluster},
 		{name: "!join_cluster", args: "HOST PORT", help: "join the cluster of the node listening at HOST PORT", min: 2, max: 2, run: (*Shell).cmdJoinCluster},
-		{name: "!cluster_members", help: "list the nodes of the cluster: alias, address, state", run: (*Shell).cmdClusterMembers},
+		{name: "!cluster_members", help: "list the nodes of the cluster: alias, address, state, last heard from", run: (*Shell).cmdClusterMembers},
+		{name: "!leave_cluster", help: "tell every member this node leaves, and stop listening", run: (*Shell).cmdLeaveCluster},
 	}
 }
 
-func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
+// cluster returns the node, or errNoCluster named after the command.
+func (s *Shell) cluster(cmd string) (ClusterNode, error) {
 	if s.opts.Cluster == nil {
-		return fmt.Errorf("!start_cluster: %w", errNoCluster)
+		return nil, fmt.Errorf("%s: %w", cmd, errNoCluster)
 	}
-	addr, err := s.opts.Cluster.Start(ctx)
+	return s.opts.Cluster, nil
+}
+
+func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
+	node, err := s.cluster("!start_cluster")
 	if err != nil {
-		return fmt.Errorf("!start_cluster: %w", err)
+		return err
 	}
-	s.con.print(s.con.result, "cluster node listening on "+addr)
+	addr, running, err := node.Start(ctx)
+	switch {
+	case err != nil:
+		return fmt.Errorf("!start_cluster: %w", err)
+	case running:
+		s.con.print(s.con.warning, "the cluster node already listens on "+addr)
+	default:
+		s.con.print(s.con.result, "cluster node listening on "+addr)
+	}
 	return nil
 }
 
@@ -63,24 +84,53 @@ func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	if err != nil || port < 1 || port > 65535 {
 		return fmt.Errorf("!join_cluster: port %q: want a number from 1 to 65535", args[1])
 	}
-	if s.opts.Cluster == nil {
-		return fmt.Errorf("!join_cluster: %w", errNoCluster)
+	node, err := s.cluster("!join_cluster")
+	if err != nil {
+		return err
 	}
-	if err := s.opts.Cluster.Join(ctx, args[0], port); err != nil {
+	members, err := node.Join(ctx, args[0], port)
+	if err != nil {
 		return fmt.Errorf("!join_cluster %s %d: %w", args[0], port, err)
 	}
-	s.con.print(s.con.result, fmt.Sprintf("joined the cluster through %s %d", args[0], port))
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		names = append(names, m.Alias+" ("+m.Addr+")")
+	}
+	s.con.print(s.con.result, fmt.Sprintf("joined the cluster through %s %d: %d members: %s",
+		args[0], port, len(members), strings.Join(names, ", ")))
 	return nil
 }
 
 func (s *Shell) cmdClusterMembers(context.Context, []string) error {
-	if s.opts.Cluster == nil {
-		return fmt.Errorf("!cluster_members: %w", errNoCluster)
+	node, err := s.cluster("!cluster_members")
+	if err != nil {
+		return err
 	}
-	rows := [][]string{{"ALIAS", "ADDRESS", "STATE"}}
-	for _, m := range s.opts.Cluster.Members() {
-		rows = append(rows, []string{m.Alias, m.Addr, m.State})
+	rows := [][]string{{"ALIAS", "ADDRESS", "STATE", "LAST HEARD"}}
+	now := time.Now()
+	for _, m := range node.Members() {
+		heard := "-"
+		if !m.Local && !m.LastSeen.IsZero() {
+			heard = now.Sub(m.LastSeen).Round(10*time.Millisecond).String() + " ago"
+		}
+		alias := m.Alias
+		if m.Local {
+			alias += " (this node)"
+		}
+		rows = append(rows, []string{alias, m.Addr, m.State, heard})
 	}
 	s.con.print(nil, table(rows))
+	return nil
+}
+
+func (s *Shell) cmdLeaveCluster(ctx context.Context, _ []string) error {
+	node, err := s.cluster("!leave_cluster")
+	if err != nil {
+		return err
+	}
+	if err := node.Leave(ctx); err != nil {
+		return fmt.Errorf("!leave_cluster: %w", err)
+	}
+	s.con.print(s.con.result, "left the cluster")
 	return nil
 }

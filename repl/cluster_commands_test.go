@@ -3,26 +3,45 @@ package repl
 import (
 	"context"
 	"errors"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // fakeNode is a ClusterNode that records what it was asked.
 type fakeNode struct {
+	started bool
 	joined  string
+	left    bool
 	failure error
 }
 
-func (f *fakeNode) Start(context.Context) (string, error) { return "127.0.0.1:2254", f.failure }
+func (f *fakeNode) Start(context.Context) (string, bool, error) {
+	running := f.started
+	f.started = f.failure == nil
+	return "127.0.0.1:2254", running, f.failure
+}
 
-func (f *fakeNode) Join(_ context.Context, host string, port int) error {
+func (f *fakeNode) Join(_ context.Context, host string, port int) ([]ClusterMember, error) {
 	f.joined = host + " " + strconv.Itoa(port)
+	if f.failure != nil {
+		return nil, f.failure
+	}
+	return f.Members(), nil
+}
+
+func (f *fakeNode) Leave(context.Context) error {
+	f.left = f.failure == nil
 	return f.failure
 }
 
 func (f *fakeNode) Members() []ClusterMember {
-	return []ClusterMember{{Alias: "a", Addr: "127.0.0.1:2254", State: "local"}, {Alias: "b", Addr: "127.0.0.1:2255", State: "alive"}}
+	return []ClusterMember{
+		{Alias: "a", Addr: "127.0.0.1:2254", State: "local", Local: true, LastSeen: time.Now()},
+		{Alias: "b", Addr: "127.0.0.2:2255", State: "alive", LastSeen: time.Now().Add(-1500 * time.Millisecond)},
+	}
 }
 
 // TestClusterCommands drives the cluster commands against a fake node.
@@ -30,26 +49,48 @@ func TestClusterCommands(t *testing.T) {
 	node := &fakeNode{}
 	ts := newTestShell(t, "", Options{})
 	ts.SetCluster(node)
-	ts.exec(t, "!start_cluster", "!join_cluster 10.0.0.2 2255", "!cluster_members")
+	ts.exec(t, "!start_cluster", "!start_cluster", "!join_cluster 10.0.0.2 2255", "!cluster_members", "!leave_cluster")
 	out := ts.out.String()
-	for _, want := range []string{"cluster node listening on 127.0.0.1:2254", "joined the cluster through 10.0.0.2 2255"} {
+	for _, want := range []string{
+		"cluster node listening on 127.0.0.1:2254",
+		"the cluster node already listens on 127.0.0.1:2254",
+		"joined the cluster through 10.0.0.2 2255: 2 members: a (127.0.0.1:2254), b (127.0.0.2:2255)",
+		"left the cluster",
+	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout\n%s\nwant %q", out, want)
 		}
 	}
-	if !hasFields(out, "b", "127.0.0.1:2255", "alive") || !hasFields(out, "ALIAS", "ADDRESS", "STATE") {
-		t.Errorf("stdout\n%s\nwant the member table", out)
+	if !hasFields(out, "ALIAS", "ADDRESS", "STATE", "LAST", "HEARD") ||
+		!hasFields(out, "a", "(this", "node)", "127.0.0.1:2254", "local", "-") ||
+		!regexp.MustCompile(`(?m)^b +127\.0\.0\.2:2255 +alive +\d+(\.\d+)?m?s ago$`).MatchString(out) {
+		t.Errorf("stdout\n%s\nwant the member table with the local node marked and when b was heard", out)
 	}
-	if node.joined != "10.0.0.2 2255" {
-		t.Errorf("node joined %q", node.joined)
+	if node.joined != "10.0.0.2 2255" || !node.left {
+		t.Errorf("node joined %q, left %v", node.joined, node.left)
 	}
-	node.failure = errors.New("connection refused")
-	err := ts.Execute(context.Background(), "!join_cluster 10.0.0.3 2256")
-	if err == nil || err.Error() != "!join_cluster 10.0.0.3 2256: connection refused" {
-		t.Fatalf("failed join: %v", err)
+}
+
+// TestClusterCommandErrors checks that each command reports the node's
+// error with the command and its arguments.
+func TestClusterCommandErrors(t *testing.T) {
+	node := &fakeNode{failure: errors.New("connection refused")}
+	ts := newTestShell(t, "", Options{})
+	ts.SetCluster(node)
+	for line, want := range map[string]string{
+		"!start_cluster":              "!start_cluster: connection refused",
+		"!join_cluster 10.0.0.3 2256": "!join_cluster 10.0.0.3 2256: connection refused",
+		"!leave_cluster":              "!leave_cluster: connection refused",
+		"!join_cluster 10.0.0.3 0":    `!join_cluster: port "0": want a number from 1 to 65535`,
+	} {
+		if err := ts.Execute(context.Background(), line); err == nil || err.Error() != want {
+			t.Errorf("%s: %v, want %q", line, err, want)
+		}
 	}
 	ts.SetCluster(nil)
-	if err := ts.Execute(context.Background(), "!cluster_members"); !errors.Is(err, errNoCluster) {
-		t.Fatalf("without a node: %v", err)
+	for _, line := range []string{"!start_cluster", "!join_cluster h 1", "!cluster_members", "!leave_cluster"} {
+		if err := ts.Execute(context.Background(), line); !errors.Is(err, errNoCluster) {
+			t.Errorf("%s without a node: %v", line, err)
+		}
 	}
 }

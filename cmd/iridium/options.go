@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -66,10 +67,10 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the REPL (also when NO_COLOR is set or output is not a terminal)")
 	for _, name := range []string{"H", "server-bind-host"} {
-		fs.StringVar(&o.bindHost, name, "127.0.0.1", "the host the cluster listener binds")
+		fs.StringVar(&o.bindHost, name, cluster.DefaultBindHost, "the host the cluster listener binds")
 	}
 	for _, name := range []string{"P", "server-bind-port"} {
-		fs.IntVar(&o.bindPort, name, 2254, "the port the cluster listener binds (0 picks a free one)")
+		fs.IntVar(&o.bindPort, name, cluster.DefaultBindPort, "the port the cluster listener binds (0 picks a free one)")
 	}
 	fs.StringVar(&o.advertiseHost, "advertise-host", "", "the host other nodes should dial to reach this one (default: the bind host, or a local address when binding 0.0.0.0)")
 	fs.StringVar(&o.nodeAlias, "node-alias", "", "this node's name in the cluster (default: a UUID made once and kept in the data directory)")
@@ -77,8 +78,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for TLS on cluster links (with --tls-key and --tls-ca)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
-	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", time.Second, "how often each cluster link carries a heartbeat")
-	fs.DurationVar(&o.failureTimeout, "failure-timeout", 5*time.Second, "how long a silent member has before it is marked down")
+	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", cluster.DefaultHeartbeatInterval, "how often each cluster link carries a heartbeat")
+	fs.DurationVar(&o.failureTimeout, "failure-timeout", cluster.DefaultFailureTimeout, "how long a silent member has before it is marked failed and dropped")
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -133,6 +134,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.bindPort < 0 || o.bindPort > 65535 {
 		return nil, nil, fmt.Errorf("-P/--server-bind-port %d: a port is 0 to 65535", o.bindPort)
+	}
+	if o.heartbeatInterval <= 0 || o.failureTimeout <= o.heartbeatInterval {
+		return nil, nil, fmt.Errorf("--failure-timeout (%v) must be longer than --heartbeat-interval (%v), which must be positive", o.failureTimeout, o.heartbeatInterval)
 	}
 	if o.stackLimit <= 0 || o.heapLimit < 0 {
 		return nil, nil, fmt.Errorf("--stack-limit must be positive and --heap-limit not negative")

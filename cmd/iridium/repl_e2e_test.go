@@ -62,7 +62,7 @@ func TestREPLScripted(t *testing.T) {
 			"[job 1] " + hello + " started\nHello, world!\n[job 1] " + hello + " finished\n", ""},
 		{"wait fails for a faulted job", "!spawn " + fault + "\n!wait\n", nil, 1,
 			"[job 1] " + fault + " started\n", "line 2: !wait: job 1 (" + fault + ") faulted"},
-		{"cluster not available", "!start_cluster\n", nil, 1, "", "line 1: !start_cluster: clustering is not available yet"},
+		{"cluster not available", "!start_cluster\n", nil, 1, "", "line 1: !start_cluster: clustering is not available"},
 		{"quit ends the input", "load $0 #1\n!quit\n!bogus\n", nil, 0, "", ""},
 		{"empty input", "", nil, 0, "", ""},
 	}

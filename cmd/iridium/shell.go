@@ -32,7 +32,10 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
+	node := &clusterNode{opts: o, notify: sh.Notify}
+	sh.SetCluster(node)
 	err = sh.Run(ctx)
+	node.shutdown()
 	switch {
 	case err == nil:
 		return exitOK

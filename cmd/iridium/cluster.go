@@ -1,0 +1,147 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/repl"
+)
+
+// clusterNode is the REPL's cluster node. The node is made on first use,
+// so that the node id and cookie files appear only for someone who
+// clusters, and made anew after a leave, since a node that left cannot
+// start again.
+type clusterNode struct {
+	opts   *options
+	notify func(string) // prints a message without breaking the edited line
+
+	mu   sync.Mutex
+	node *cluster.Node
+}
+
+// get returns the node, making it if there is none.
+func (c *clusterNode) get() (*cluster.Node, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.node != nil {
+		return c.node, nil
+	}
+	cfg, cookieFrom, err := clusterConfig(c.opts)
+	if err != nil {
+		return nil, err
+	}
+	cfg.OnEvent = func(e cluster.Event) { c.notify(e.String()) }
+	node, err := cluster.New(cfg)
+	if err != nil {
+		return nil, err
+	}
+	c.node = node
+	c.notify(fmt.Sprintf("cluster: this node is %q; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom))
+	return node, nil
+}
+
+// clusterConfig builds the node's configuration from the flags and the
+// data directory. cookieFrom says where the cookie came from.
+func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, err error) {
+	cfg = cluster.DefaultConfig()
+	cfg.NodeID, err = cluster.LoadOrCreateNodeID(o.dataDir)
+	if err != nil {
+		return cfg, "", fmt.Errorf("node id: %w", err)
+	}
+	cfg.Alias = o.nodeAlias
+	if cfg.Alias == "" {
+		cfg.Alias = cfg.NodeID
+	}
+	cfg.BindHost, cfg.BindPort, cfg.AdvertiseHost = o.bindHost, o.bindPort, o.advertiseHost
+	cfg.HeartbeatInterval, cfg.FailureTimeout = o.heartbeatInterval, o.failureTimeout
+	cookieFrom = "--cookie"
+	if o.cookie != "" {
+		cfg.Cookie = []byte(o.cookie)
+	} else if cfg.Cookie, cookieFrom, err = cluster.LoadOrCreateCookie(o.dataDir); err != nil {
+		return cfg, "", fmt.Errorf("cookie: %w", err)
+	}
+	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
+		if cfg.TLS, err = cluster.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA); err != nil {
+			return cfg, "", err
+		}
+	}
+	return cfg, cookieFrom, nil
+}
+
+// Start implements repl.ClusterNode.
+func (c *clusterNode) Start(ctx context.Context) (string, bool, error) {
+	node, err := c.get()
+	if err != nil {
+		return "", false, err
+	}
+	addr, err := node.Start(ctx)
+	if errors.Is(err, cluster.ErrAlreadyRunning) {
+		return addr, true, nil
+	}
+	return addr, false, err
+}
+
+// Join implements repl.ClusterNode.
+func (c *clusterNode) Join(ctx context.Context, host string, port int) ([]repl.ClusterMember, error) {
+	node, err := c.get()
+	if err != nil {
+		return nil, err
+	}
+	members, err := node.Join(ctx, host, port)
+	return replMembers(members), err
+}
+
+// Leave implements repl.ClusterNode.
+func (c *clusterNode) Leave(ctx context.Context) error {
+	c.mu.Lock()
+	node := c.node
+	c.node = nil
+	c.mu.Unlock()
+	if node == nil || !node.Running() {
+		return cluster.ErrNotRunning
+	}
+	return node.Leave(ctx)
+}
+
+// Members implements repl.ClusterNode.
+func (c *clusterNode) Members() []repl.ClusterMember {
+	c.mu.Lock()
+	node := c.node
+	c.mu.Unlock()
+	if node == nil {
+		return nil
+	}
+	return replMembers(node.Members())
+}
+
+// shutdown leaves the cluster if the node is in one, so that peers see a
+// leave rather than a failure, and closes the node.
+func (c *clusterNode) shutdown() {
+	c.mu.Lock()
+	node := c.node
+	c.node = nil
+	c.mu.Unlock()
+	if node == nil {
+		return
+	}
+	if node.Running() {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		if node.Leave(ctx) == nil {
+			return
+		}
+	}
+	node.Close()
+}
+
+func replMembers(members []cluster.Member) []repl.ClusterMember {
+	out := make([]repl.ClusterMember, len(members))
+	for i, m := range members {
+		out[i] = repl.ClusterMember{Alias: m.Alias, Addr: m.Addr(), State: m.State.String(), Local: m.Local, LastSeen: m.LastSeen}
+	}
+	return out
+}
