@@ -62,7 +62,9 @@ func TestREPLScripted(t *testing.T) {
 			"[job 1] " + hello + " started\nHello, world!\n[job 1] " + hello + " finished\n", ""},
 		{"wait fails for a faulted job", "!spawn " + fault + "\n!wait\n", nil, 1,
 			"[job 1] " + fault + " started\n", "line 2: !wait: job 1 (" + fault + ") faulted"},
-		{"cluster not available", "!start_cluster\n", nil, 1, "", "line 1: !start_cluster: clustering is not available"},
+		{"join where nothing listens", "!join_cluster 127.0.0.1 1\nload $0 #1\n!registers\n", []string{"-P", "0", "--node-alias", "a", "--cookie", "c"}, 1,
+			"cluster: this node is \"a\"; the cookie comes from --cookie (every node of a cluster needs the same one)\n$0 = 1\n",
+			"line 1: !join_cluster 127.0.0.1 1: "},
 		{"quit ends the input", "load $0 #1\n!quit\n!bogus\n", nil, 0, "", ""},
 		{"empty input", "", nil, 0, "", ""},
 	}
