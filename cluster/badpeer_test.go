@@ -47,10 +47,20 @@ func (p *rawPeer) send(m message) {
 
 func (p *rawPeer) read() (message, error) { return p.frames.read(p.conn) }
 
+// handshakeWithDigest runs the Join steps with a digest.
+func (p *rawPeer) handshakeWithDigest(digest []byte) (*challenge, message, error) {
+	nonce, _ := newNonce()
+	return p.handshakeOpts(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce, Digest: digest}, false)
+}
+
 // handshake runs the dialer's steps with the given nonce and returns the
 // challenge and the final answer.
 func (p *rawPeer) handshake(nonce []byte, wantList bool) (*challenge, message, error) {
-	op := &hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce}
+	return p.handshakeOpts(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce}, wantList)
+}
+
+func (p *rawPeer) handshakeOpts(op *hello, wantList bool) (*challenge, message, error) {
+	nonce := op.Nonce
 	if wantList {
 		p.send(op)
 	} else {

@@ -107,7 +107,8 @@ type Config struct {
 
 	// OnEvent, when set, receives membership events. It is called in order
 	// from one goroutine of the node, never while the node holds a lock,
-	// and must not block for long.
+	// and must not block for long. It may call Members, but not Close or
+	// Leave (they wait for queued events to be delivered).
 	OnEvent func(Event)
 }
 

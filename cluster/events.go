@@ -47,8 +47,8 @@ func (k EventKind) String() string {
 
 // Event reports a change of membership, or a refused connection.
 type Event struct {
-	Kind   EventKind
-	Member Member
+	Kind   EventKind // what happened
+	Member Member    // to whom; for EventRefused, what is known of the peer
 	Err    error     // the reason, when there is one
 	Time   time.Time // when the node noticed
 }

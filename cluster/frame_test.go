@@ -14,11 +14,11 @@ func sampleMessages() []message {
 	b := memberInfo{Alias: "b", NodeID: "id-b", Incarnation: 43, Host: "127.0.0.2", Port: 2255}
 	return []message{
 		&hello{Version: ProtocolVersion, Sender: a, Nonce: nonce},
-		&join{Version: ProtocolVersion, Sender: b, Nonce: nonce},
+		&join{Version: ProtocolVersion, Sender: b, Nonce: nonce, Digest: []byte("8 bytes!")},
 		&challenge{Responder: a, Nonce: nonce, Proof: nonce},
 		&challengeReply{Proof: nonce},
 		&helloAck{Self: a, Members: []memberInfo{b}},
-		&joinAck{Self: b},
+		&joinAck{Self: b, Members: []memberInfo{a}},
 		&refuse{Code: codeAlias, Reason: `alias "a" is already a member`},
 		&ping{Seq: 9},
 		&leave{Reason: "leaving"},

@@ -1,7 +1,8 @@
 package cluster
 
-// announceMember sends MemberUp about a newly admitted member to every
-// other member, from a goroutine of its own so the handshake goes on.
+// announceMember sends MemberUp about a joiner whose view of the cluster
+// differed from ours to every other member, from a goroutine of its own
+// so the handshake goes on.
 func (n *Node) announceMember(m memberInfo) {
 	n.mu.Lock()
 	targets := make([]*link, 0, len(n.links))
@@ -53,7 +54,7 @@ func (n *Node) considerMember(m memberInfo) {
 		wanted := n.state == stateRunning && n.wantsLinkLocked(m)
 		n.mu.Unlock()
 		if wanted {
-			_ = n.joinMember(n.ctx, m, false) // failures: the member itself will dial us, or is gone
+			_ = n.joinMember(n.ctx, m, dialSpec{}) // failures: the member itself will dial us, or is gone
 		}
 	})
 	if !started {

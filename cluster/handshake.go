@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"context"
 	"crypto/hmac"
 	"errors"
@@ -83,7 +84,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (*link, memberInfo, error) {
 		return nil, peer, r
 	}
 	l := newLink(conn, peer, peer.Alias)
-	verdict, members, err := n.admit(l, wantList, false)
+	verdict, members, err := n.admit(l, admitRequest{wantList: wantList, digest: op.Digest})
 	if err != nil {
 		n.sendRefusal(conn, err)
 		return nil, peer, err
@@ -92,7 +93,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (*link, memberInfo, error) {
 		n.sendRefusal(conn, refusef(codeConnected, "node %q already has a link to %q", self.Alias, peer.Alias))
 		return nil, peer, errAlreadyConnected
 	}
-	var ack message = &joinAck{Self: self}
+	var ack message = &joinAck{Self: self, Members: members}
 	if wantList {
 		ack = &helloAck{Self: self, Members: members}
 	}
@@ -157,11 +158,18 @@ func (n *Node) proveAndVerify(conn net.Conn, op *hello, self memberInfo) error {
 	return fmt.Errorf("%w: %s sent %s instead of ChallengeReply", ErrNotANode, remote, m.kind())
 }
 
+// dialSpec says what a dialer asks for.
+type dialSpec struct {
+	wantList bool   // send Hello (and get the member list), not Join
+	redial   bool   // the reconnect loop dials
+	digest   []byte // Join: digest of the members we expect the peer to know
+}
+
 // dialHandshake connects to addr and runs the dialer's side of the
-// handshake: Hello (wantList) or Join, Challenge check, ChallengeReply,
-// then HelloAck or JoinAck. It returns the admitted link and the HelloAck,
-// if asked for. redial marks a link made by the reconnect loop.
-func (n *Node) dialHandshake(ctx context.Context, addr string, wantList, redial bool) (*link, *helloAck, error) {
+// handshake: Hello or Join, Challenge check, ChallengeReply, then HelloAck
+// or JoinAck. It returns the admitted link and the members the peer
+// listed: all of them for Hello, for Join only when its digest differed.
+func (n *Node) dialHandshake(ctx context.Context, addr string, spec dialSpec) (*link, []memberInfo, error) {
 	dialCtx, cancel := context.WithTimeout(ctx, n.cfg.DialTimeout)
 	conn, err := n.transport.Dial(dialCtx, addr)
 	cancel()
@@ -175,7 +183,7 @@ func (n *Node) dialHandshake(ctx context.Context, addr string, wantList, redial 
 	defer n.untrackConn(conn)
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
-	l, ack, err := n.dialerSteps(conn, addr, wantList, redial)
+	l, members, err := n.dialerSteps(conn, addr, spec)
 	if err != nil {
 		conn.Close()
 		if ctx.Err() != nil {
@@ -183,11 +191,11 @@ func (n *Node) dialHandshake(ctx context.Context, addr string, wantList, redial 
 		}
 		return nil, nil, err
 	}
-	return l, ack, nil
+	return l, members, nil
 }
 
 // dialerSteps runs the dialer's messages on an open connection.
-func (n *Node) dialerSteps(conn net.Conn, addr string, wantList, redial bool) (*link, *helloAck, error) {
+func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []memberInfo, error) {
 	if err := conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout)); err != nil {
 		return nil, nil, err
 	}
@@ -198,7 +206,8 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, wantList, redial bool) (*
 	}
 	op := &hello{Version: n.version, Sender: self, Nonce: nonce}
 	var opener message = op
-	if !wantList {
+	if !spec.wantList {
+		op.Digest = spec.digest
 		opener = (*join)(op)
 	}
 	if err := n.writeMessage(conn, opener); err != nil {
@@ -208,13 +217,13 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, wantList, redial bool) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	ack, err := n.readAck(conn, addr, peer, wantList)
+	members, err := n.readAck(conn, addr, peer, spec.wantList)
 	if err != nil {
 		return nil, nil, err
 	}
 	l := newLink(conn, peer, self.Alias)
-	l.redial = redial
-	_, _, err = n.admit(l, false, true)
+	l.redial = spec.redial
+	_, _, err = n.admit(l, admitRequest{asDialer: true})
 	if err != nil {
 		n.sendRefusal(conn, err)
 		return nil, nil, err
@@ -224,7 +233,7 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, wantList, redial bool) (*
 		return nil, nil, err
 	}
 	n.startLink(l) // on standby, or closed already, when keepExisting
-	return l, ack, nil
+	return l, members, nil
 }
 
 // answerChallenge reads the acceptor's Challenge, checks its proof and
@@ -260,8 +269,9 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello) (memberInf
 	return peer, nil
 }
 
-// readAck reads the acceptor's final answer: HelloAck, JoinAck or Refuse.
-func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList bool) (*helloAck, error) {
+// readAck reads the acceptor's final answer: HelloAck, JoinAck or Refuse,
+// and returns the members it lists.
+func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList bool) ([]memberInfo, error) {
 	m, err := n.frames.read(conn)
 	if err != nil {
 		return nil, n.handshakeReadError(err, addr, "HelloAck or JoinAck")
@@ -271,22 +281,35 @@ func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList boo
 		return nil, &peerRefusedError{peer: strconv.Quote(peer.Alias), code: m.Code, reason: m.Reason}
 	case *helloAck:
 		if wantList && m.Self.Alias == peer.Alias {
-			if len(m.Members) >= n.cfg.MaxMembers {
-				return nil, fmt.Errorf("%w: %q lists %d members, our limit is %d", ErrClusterFull, peer.Alias, len(m.Members), n.cfg.MaxMembers)
-			}
-			return m, nil
+			return n.checkListSize(peer, m.Members)
 		}
 	case *joinAck:
 		if !wantList && m.Self.Alias == peer.Alias {
-			return nil, nil
+			return n.checkListSize(peer, m.Members)
 		}
 	}
 	return nil, fmt.Errorf("%w: %s answered %s out of turn", ErrNotANode, addr, m.kind())
 }
 
+func (n *Node) checkListSize(peer memberInfo, members []memberInfo) ([]memberInfo, error) {
+	if len(members) >= n.cfg.MaxMembers {
+		return nil, fmt.Errorf("%w: %q lists %d members, our limit is %d", ErrClusterFull, peer.Alias, len(members), n.cfg.MaxMembers)
+	}
+	return members, nil
+}
+
+// admitRequest describes the handshake a link comes from.
+type admitRequest struct {
+	wantList bool   // acceptor of a Hello: list every other member
+	asDialer bool   // this node dialed the link
+	digest   []byte // acceptor of a Join: the joiner's digest, if any
+}
+
 // admit decides, under the lock, whether an authenticated peer becomes
-// (or replaces) a member. For wantList it also returns every other member.
-// A refusal is returned as *refusal.
+// (or replaces) a member. For wantList, and for a Join whose digest
+// differs from our members, it also returns every other member; in the
+// latter case it tells our members about the joiner too. A refusal is
+// returned as *refusal.
 //
 // Exactly one link per pair survives simultaneous dialing: both ends keep
 // the link dialed by the node with the smaller alias. Only that node closes
@@ -294,15 +317,16 @@ func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList boo
 // admits it before answering, so when its dialer admits it both ends have
 // it. Until then the other node keeps a losing link on standby, where it
 // reads and sends heartbeats but is not a member's link.
-func (n *Node) admit(l *link, wantList, asDialer bool) (admission, []memberInfo, error) {
+func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error) {
 	p := l.peer
 	n.mu.Lock()
 	verdict, old, err := n.decideLocked(l)
 	var members []memberInfo
 	var toClose *link
+	mismatch := false
 	switch {
 	case err != nil:
-	case verdict == keepExisting && asDialer:
+	case verdict == keepExisting && req.asDialer:
 		if n.cfg.Alias < p.Alias {
 			toClose = l
 		} else {
@@ -313,7 +337,8 @@ func (n *Node) admit(l *link, wantList, asDialer bool) (admission, []memberInfo,
 	default:
 		n.links[p.Alias] = l
 		n.announceAdmissionLocked(l, verdict)
-		if wantList {
+		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked())
+		if req.wantList || mismatch {
 			members = n.memberInfosLocked(p.Alias)
 		}
 		switch {
@@ -325,14 +350,14 @@ func (n *Node) admit(l *link, wantList, asDialer bool) (admission, []memberInfo,
 			toClose = old
 		}
 	}
-	if asDialer {
+	if req.asDialer {
 		l.markReadyLocked()
 	}
 	n.mu.Unlock()
 	if toClose != nil {
 		toClose.close() // its reader sees it is not current: no event
 	}
-	if err == nil && (verdict == admitted || verdict == replaced) {
+	if mismatch {
 		n.announceMember(p)
 	}
 	return verdict, members, err
@@ -381,7 +406,17 @@ func (n *Node) announceAdmissionLocked(l *link, verdict admission) {
 	}
 }
 
-// memberInfosLocked lists this node and its members except alias.
+// digestLocked is the digest of this node and its members.
+func (n *Node) digestLocked() []byte {
+	all := make([]memberInfo, 0, len(n.links)+1)
+	all = append(all, n.self)
+	for _, l := range n.links {
+		all = append(all, l.peer)
+	}
+	return membersDigest(all)
+}
+
+// memberInfosLocked lists this node's members except alias.
 func (n *Node) memberInfosLocked(except string) []memberInfo {
 	members := make([]memberInfo, 0, len(n.links))
 	for alias, l := range n.links {

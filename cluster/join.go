@@ -35,14 +35,14 @@ func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error
 	}
 	ctx, cancel := n.withNodeContext(ctx)
 	defer cancel()
-	_, ack, err := n.dialHandshake(ctx, addr, true, false)
+	seed, members, err := n.dialHandshake(ctx, addr, dialSpec{wantList: true})
 	if errors.Is(err, errAlreadyConnected) {
 		return n.Members(), nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", addr, err)
 	}
-	if err := n.fanOut(ctx, ack.Members); err != nil {
+	if err := n.fanOut(ctx, seed.peer, members); err != nil {
 		return n.Members(), fmt.Errorf("join %s: %w", addr, err)
 	}
 	return n.Members(), nil
@@ -94,9 +94,14 @@ func (n *Node) isLinked(m memberInfo) bool {
 	return l != nil && l.peer.NodeID == m.NodeID && l.peer.Incarnation >= m.Incarnation
 }
 
-// fanOut sends Join to every listed member not linked yet, a few at a
-// time, and returns an error naming those it could not reach.
-func (n *Node) fanOut(ctx context.Context, members []memberInfo) error {
+// fanOut sends Join to every member the seed listed and we have no link
+// to, a few at a time, and returns an error naming those it could not
+// reach. Each Join carries the digest of the seed's view of the cluster.
+func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo) error {
+	n.mu.Lock()
+	self := n.self
+	n.mu.Unlock()
+	digest := membersDigest(append([]memberInfo{seed, self}, members...))
 	var (
 		wg    sync.WaitGroup
 		mu    sync.Mutex
@@ -116,7 +121,7 @@ func (n *Node) fanOut(ctx context.Context, members []memberInfo) error {
 		wg.Add(1)
 		started := n.spawn(func() {
 			defer func() { <-slots; wg.Done() }()
-			if err := n.joinMember(ctx, m, false); err != nil {
+			if err := n.joinMember(ctx, m, dialSpec{digest: digest}); err != nil {
 				fail(fmt.Errorf("member %q at %s: %w", m.Alias, m.addr(), err))
 			}
 		})
@@ -134,9 +139,11 @@ func (n *Node) fanOut(ctx context.Context, members []memberInfo) error {
 }
 
 // joinMember connects to one member learnt from a list (or lost, when
-// redial is set) and checks it is the node the list named.
-func (n *Node) joinMember(ctx context.Context, m memberInfo, redial bool) error {
-	l, _, err := n.dialHandshake(ctx, m.addr(), false, redial)
+// spec.redial is set) with Join, and checks it is the node the list named.
+// Members the peer lists back (our digest differed from its view) that we
+// do not know are dialed in turn.
+func (n *Node) joinMember(ctx context.Context, m memberInfo, spec dialSpec) error {
+	l, members, err := n.dialHandshake(ctx, m.addr(), spec)
 	if errors.Is(err, errAlreadyConnected) {
 		return nil
 	}
@@ -146,6 +153,9 @@ func (n *Node) joinMember(ctx context.Context, m memberInfo, redial bool) error 
 	if l.peer.Alias != m.Alias {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("listed as %q but answered as %q", m.Alias, l.peer.Alias))
 		return fmt.Errorf("the node there answered as %q", l.peer.Alias)
+	}
+	for _, other := range members {
+		n.considerMember(other)
 	}
 	return nil
 }

@@ -9,8 +9,8 @@ import (
 
 // Leave leaves the cluster gracefully: it stops accepting peers, tells
 // every member it leaves (they drop it at once and announce "left"), waits
-// until they close their links or ctx ends, and then closes the node like
-// Close. The node cannot be started again; make a new one to rejoin.
+// until they close their links (at most until ctx ends or FailureTimeout
+// passes), and then closes the node like Close. The node cannot be started again; make a new one to rejoin.
 func (n *Node) Leave(ctx context.Context) error {
 	n.lifecycle.Lock()
 	defer n.lifecycle.Unlock()
@@ -36,8 +36,11 @@ func (n *Node) Leave(ctx context.Context) error {
 	return errors.Join(err, n.closeLocked())
 }
 
-// sayGoodbye sends Leave on every link and waits for the peers to close.
+// sayGoodbye sends Leave on every link and waits for the peers to close,
+// at most until ctx ends or FailureTimeout passes.
 func (n *Node) sayGoodbye(ctx context.Context, links []*link) error {
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.FailureTimeout)
+	defer cancel()
 	var (
 		wg   sync.WaitGroup
 		mu   sync.Mutex

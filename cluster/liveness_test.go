@@ -161,7 +161,7 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 			_ = x
 		}()
 	}
-	window := 2 * nodes[0].cfg.FailureTimeout
+	window := nodes[0].cfg.FailureTimeout * 3 / 2
 	<-time.After(window) // the window being observed, not a synchronisation
 	stop.Store(true)
 	wg.Wait()
@@ -277,5 +277,23 @@ func TestClusterFullIsRefused(t *testing.T) {
 	}
 	if !slices.Equal([]int{len(nodes[0].Members()), len(nodes[3].Members())}, []int{3, 1}) {
 		t.Errorf("members: %v / %v", nodes[0].Members(), nodes[3].Members())
+	}
+}
+
+// Leave must not hang on a peer that never reads.
+func TestLeaveDoesNotWaitForeverOnAMutePeer(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	mute := dialRaw(t, a.addr, "mute")
+	nonce, _ := newNonce()
+	if _, answer, err := mute.handshake(nonce, false); err != nil || answer.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", answer, err)
+	}
+	start := time.Now()
+	if err := a.Leave(context.Background()); err != nil {
+		t.Fatalf("Leave: %v", err)
+	}
+	if took := time.Since(start); took > testFailure+testSlack {
+		t.Errorf("Leave took %v", took)
 	}
 }

@@ -56,11 +56,17 @@ type memberInfo struct {
 	Port        int    `codec:"port"`        // its listen port, never an ephemeral one
 }
 
+// digestSize is the length of a member-set digest.
+const digestSize = 8
+
 // hello opens a connection to a member whose member list we want.
 type hello struct {
 	Version uint32     `codec:"version"`
 	Sender  memberInfo `codec:"sender"`
 	Nonce   []byte     `codec:"nonce"`
+	// Digest (Join only, optional) summarises the members the sender
+	// expects the receiver to know; see membersDigest.
+	Digest []byte `codec:"digest,omitempty"`
 }
 
 // join opens a connection to a member learnt from a HelloAck; no list back.
@@ -85,9 +91,11 @@ type helloAck struct {
 	Members []memberInfo `codec:"members"`
 }
 
-// joinAck admits the sender of a Join.
+// joinAck admits the sender of a Join. Members is empty unless the
+// Join's digest differs from the receiver's own members.
 type joinAck struct {
-	Self memberInfo `codec:"self"`
+	Self    memberInfo   `codec:"self"`
+	Members []memberInfo `codec:"members,omitempty"`
 }
 
 // refuse ends a handshake (or a link) and says why.
@@ -222,6 +230,9 @@ func (m *hello) validate() error {
 	if len(m.Nonce) != nonceSize {
 		return fmt.Errorf("nonce has %d bytes, want %d", len(m.Nonce), nonceSize)
 	}
+	if len(m.Digest) != 0 && len(m.Digest) != digestSize {
+		return fmt.Errorf("digest has %d bytes, want %d", len(m.Digest), digestSize)
+	}
 	return m.Sender.validate()
 }
 
@@ -241,19 +252,21 @@ func (m *challengeReply) validate() error {
 	return nil
 }
 
-func (m *helloAck) validate() error {
-	if err := m.Self.validate(); err != nil {
+func (m *helloAck) validate() error { return validateMembers(m.Self, m.Members) }
+
+func (m *joinAck) validate() error { return validateMembers(m.Self, m.Members) }
+
+func validateMembers(self memberInfo, members []memberInfo) error {
+	if err := self.validate(); err != nil {
 		return err
 	}
-	for i := range m.Members {
-		if err := m.Members[i].validate(); err != nil {
+	for i := range members {
+		if err := members[i].validate(); err != nil {
 			return err
 		}
 	}
 	return nil
 }
-
-func (m *joinAck) validate() error { return m.Self.validate() }
 
 func (m *refuse) validate() error {
 	if len(m.Code) > 32 || len(m.Reason) > maxReasonLength {

@@ -60,7 +60,7 @@ func (n *Node) redialOnce(ctx context.Context, m memberInfo) error {
 	if !running {
 		return ErrClosed
 	}
-	return n.joinMember(ctx, m, true)
+	return n.joinMember(ctx, m, dialSpec{redial: true})
 }
 
 // hasAlias reports whether alias is a linked member.
