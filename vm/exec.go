@@ -8,23 +8,40 @@ import (
 )
 
 // exec runs the decoded code until it has run limit instructions (one more
-// when the last is a fused pair). It is the dispatch loop: the program
-// counter and the flag live in locals while it runs, and every operand in
-// code was checked when the program was decoded (see inst), so the loop
-// checks only what depends on run-time values. Register numbers are masked
-// with &31, which changes nothing for decoded code and lets the compiler
-// drop bounds checks.
+// when the last is a fused pair), HLT, the end of the code or a fault.
+//
+// It alternates two loops. fast runs every instruction that needs no
+// function call; it stops, without running it, at one that does (printing,
+// growing the heap or a stack, a fault, an interrupted jump), and slow runs
+// that one with every check. Keeping calls out of fast lets the compiler
+// hold the program counter and the flag in registers.
 func (m *VM) exec(code []inst, limit uint64) error {
+	start := m.steps
+	for {
+		m.fast(code, start+limit-m.steps)
+		if m.halted || m.pc >= uint(len(code)) || m.steps-start >= limit {
+			return nil
+		}
+		if err := m.slow(code); err != nil {
+			return err
+		}
+	}
+}
+
+// fast is the dispatch loop. Every operand in code was checked when the
+// program was decoded (see inst), so it checks only what depends on
+// run-time values. Register numbers are masked with &31, which changes
+// nothing for decoded code and lets the compiler drop bounds checks. It
+// must call no function.
+func (m *VM) fast(code []inst, limit uint64) {
 	n := uint(len(code))
 	r := &m.regs
 	f := &m.fregs
 	pc, flag := m.pc, m.flag
 	var steps uint64
-	var err error
 loop:
 	for pc < n && steps < limit {
 		in := &code[pc]
-		steps++
 		switch in.op {
 		case LOAD:
 			r[in.a&31] = in.imm
@@ -37,7 +54,6 @@ loop:
 		case DIV:
 			d := r[in.b&31]
 			if d == 0 {
-				err = m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
 				break loop
 			}
 			x := r[in.a&31]
@@ -45,22 +61,8 @@ loop:
 		case HLT:
 			m.halted = true
 			pc++
+			steps++
 			break loop
-		case JMP, JMPE, JMPF, JMPB:
-			if in.op == JMPE && !flag {
-				break
-			}
-			target, ferr := m.registerJump(pc, in)
-			if ferr != nil {
-				err = ferr
-				break loop
-			}
-			if m.interrupted.Load() {
-				err = m.interruptFault(pc, nil)
-				break loop
-			}
-			pc = target
-			continue
 		case EQ:
 			flag = r[in.a&31] == r[in.b&31]
 		case NEQ:
@@ -74,28 +76,31 @@ loop:
 		case GT:
 			flag = r[in.a&31] > r[in.b&31]
 		case NOP:
-		case ALOC:
-			if e := m.alloc(pc, r[in.a&31]); e != nil {
-				err = e
-				break loop
-			}
 		case INC:
 			r[in.a&31]++
 		case DEC:
 			r[in.a&31]--
+		case JMPE:
+			if !flag {
+				break
+			}
+			fallthrough
+		case JMP:
+			t := uint32(r[in.a&31])
+			if t%InstructionSize != 0 || t/InstructionSize >= uint32(n) || m.interrupted.Load() {
+				break loop // out of range (slow faults), or the end, or interrupted
+			}
+			pc = uint(t / InstructionSize)
+			steps++
+			continue
 		case DJMPE:
 			if flag {
 				if m.interrupted.Load() {
-					err = m.interruptFault(pc, nil)
 					break loop
 				}
 				pc = uint(in.imm)
+				steps++
 				continue
-			}
-		case PRTS:
-			if e := m.printString(pc, int(in.imm)); e != nil {
-				err = e
-				break loop
 			}
 		case opEQJ:
 			flag = r[in.a&31] == r[in.b&31]
@@ -156,119 +161,166 @@ loop:
 		case LOOP:
 			if m.count != 0 {
 				if m.interrupted.Load() {
-					err = m.interruptFault(pc, nil)
 					break loop
 				}
 				m.count--
 				pc = uint(in.imm)
+				steps++
 				continue
 			}
 		case LOADM:
-			off, e := m.heapWord(pc, r[in.a&31])
-			if e != nil {
-				err = e
+			off := uint(uint32(r[in.a&31]))
+			if off+4 > uint(len(m.heap)) {
 				break loop
 			}
 			r[in.b&31] = int32(binary.LittleEndian.Uint32(m.heap[off:]))
 		case SETM:
-			off, e := m.heapWord(pc, r[in.a&31])
-			if e != nil {
-				err = e
+			off := uint(uint32(r[in.a&31]))
+			if off+4 > uint(len(m.heap)) {
 				break loop
 			}
 			binary.LittleEndian.PutUint32(m.heap[off:], uint32(r[in.b&31]))
 		case PUSH:
-			if len(m.stack) >= m.cfg.StackLimit {
-				err = m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", len(m.stack)))
-				break loop
+			top := len(m.stack)
+			if top == cap(m.stack) || top >= m.cfg.StackLimit {
+				break loop // slow grows the stack, or faults
 			}
-			m.stack = append(m.stack, r[in.a&31])
+			m.stack = m.stack[:top+1]
+			m.stack[top] = r[in.a&31]
 		case POP:
 			top := len(m.stack) - 1
 			if top < 0 {
-				err = m.fault(pc, ErrStackEmpty, "")
 				break loop
 			}
 			r[in.a&31] = m.stack[top]
 			m.stack = m.stack[:top]
 		case CALL:
-			if len(m.calls) >= m.cfg.StackLimit {
-				err = m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", len(m.calls)))
+			top := len(m.calls)
+			if top == cap(m.calls) || top >= m.cfg.StackLimit || m.interrupted.Load() {
 				break loop
 			}
-			if m.interrupted.Load() {
-				err = m.interruptFault(pc, nil)
-				break loop
-			}
-			m.calls = append(m.calls, uint32(pc+1))
+			m.calls = m.calls[:top+1]
+			m.calls[top] = uint32(pc + 1)
 			pc = uint(in.imm)
+			steps++
 			continue
 		case RET:
 			top := len(m.calls) - 1
 			if top < 0 {
-				err = m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
 				break loop
 			}
 			pc = uint(m.calls[top])
 			m.calls = m.calls[:top]
+			steps++
 			continue
 		case MOV:
 			r[in.b&31] = r[in.a&31]
 		case MOVF64:
 			f[in.b&31] = f[in.a&31]
-		case PRTI:
-			m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a&31]), 10), '\n')
-			if e := m.write(pc, m.buf); e != nil {
-				err = e
-				break loop
-			}
-		case PRTF64:
-			m.buf = append(AppendFloat(m.buf[:0], f[in.a&31]), '\n')
-			if e := m.write(pc, m.buf); e != nil {
-				err = e
-				break loop
-			}
 		case ITOF:
 			f[in.b&31] = float64(r[in.a&31])
-		case FTOI:
-			v := math.Trunc(f[in.a&31])
-			if !(v >= math.MinInt32 && v <= math.MaxInt32) {
-				err = m.fault(pc, ErrFloatConversion, fmt.Sprintf("$f%d is %s", in.a, FormatFloat(f[in.a&31])))
-				break loop
-			}
-			r[in.b&31] = int32(v)
 		case REM:
 			r[in.a&31] = m.rem
-		case LDF64:
-			off := int(in.imm)
-			if off+8 > len(m.prog.ReadOnly) {
-				err = m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("8 bytes at offset %d, read-only data is %d bytes", off, len(m.prog.ReadOnly)))
-				break loop
-			}
-			f[in.a&31] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
-		default: // opTrap: the instruction did not decode
-			// Never nil: the decoder made a trap because this check failed.
-			err = checkInstruction(m.prog.Code, int(pc)*InstructionSize)
+		default: // JMPF, JMPB, ALOC, PRTS, PRTI, PRTF64, FTOI, LDF64, opTrap
 			break loop
 		}
 		pc++
+		steps++
 		continue
 	fusedJump: // the DJMPE half of a fused comparison at pc
-		steps++
 		if !flag {
 			pc += 2
+			steps += 2
 			continue
 		}
 		if m.interrupted.Load() {
-			pc++ // stop at the DJMPE, which jumps when run again
-			err = m.interruptFault(pc, nil)
-			break loop
+			break loop // slow stops at the DJMPE
 		}
 		pc = uint(code[pc].imm)
+		steps += 2
 	}
 	m.pc, m.flag = pc, flag
 	m.steps += steps
-	return err
+}
+
+// slow runs the one instruction at m.pc that fast stopped at, with every
+// check, or stops the run there if it was interrupted.
+func (m *VM) slow(code []inst) error {
+	pc := m.pc
+	in := &code[pc]
+	if m.interrupted.Load() {
+		if in.op >= opEQJ && in.op <= opGTJ { // fast set the flag: stop at the DJMPE, as unfused code does
+			pc++
+			m.pc = pc
+			m.steps++
+		}
+		return m.interruptFault(pc, nil)
+	}
+	next, err := m.slowStep(pc, in)
+	if err != nil {
+		return err
+	}
+	m.pc = next
+	m.steps++
+	return nil
+}
+
+// slowStep runs the instruction at index pc and returns the index of the
+// next one.
+func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
+	r := &m.regs
+	switch in.op {
+	case DIV: // only with a zero divisor
+		return 0, m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
+	case JMP, JMPE, JMPF, JMPB:
+		return m.registerJump(pc, in)
+	case ALOC:
+		return pc + 1, m.alloc(pc, r[in.a&31])
+	case PRTS:
+		return pc + 1, m.printString(pc, int(in.imm))
+	case PRTI:
+		m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a&31]), 10), '\n')
+		return pc + 1, m.write(pc, m.buf)
+	case PRTF64:
+		m.buf = append(AppendFloat(m.buf[:0], m.fregs[in.a&31]), '\n')
+		return pc + 1, m.write(pc, m.buf)
+	case FTOI:
+		v := math.Trunc(m.fregs[in.a&31])
+		if !(v >= math.MinInt32 && v <= math.MaxInt32) {
+			return 0, m.fault(pc, ErrFloatConversion, fmt.Sprintf("$f%d is %s", in.a, FormatFloat(m.fregs[in.a&31])))
+		}
+		r[in.b&31] = int32(v)
+	case LDF64:
+		off := int(in.imm)
+		if off+8 > len(m.prog.ReadOnly) {
+			return 0, m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("8 bytes at offset %d, read-only data is %d bytes", off, len(m.prog.ReadOnly)))
+		}
+		m.fregs[in.a&31] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
+	case LOADM, SETM: // only out of range
+		_, err := m.heapWord(pc, r[in.a&31])
+		return 0, err
+	case PUSH:
+		if len(m.stack) >= m.cfg.StackLimit {
+			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", len(m.stack)))
+		}
+		m.stack = append(m.stack, r[in.a&31])
+	case POP: // only on an empty stack
+		return 0, m.fault(pc, ErrStackEmpty, "")
+	case CALL:
+		if len(m.calls) >= m.cfg.StackLimit {
+			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", len(m.calls)))
+		}
+		m.calls = append(m.calls, uint32(pc+1))
+		return uint(in.imm), nil
+	case RET: // only with an empty call stack
+		return 0, m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
+	case opTrap:
+		// Never nil: the decoder made a trap because this check failed.
+		return 0, checkInstruction(m.prog.Code, int(pc)*InstructionSize)
+	default:
+		return 0, fmt.Errorf("vm: internal error: the fast loop stopped at %s", m.instrText(pc))
+	}
+	return pc + 1, nil
 }
 
 // fault builds the error for the instruction at index pc.

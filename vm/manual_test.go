@@ -57,3 +57,13 @@ func TestManualInstructionTable(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInternalOpcodes checks that the dispatch loop's internal opcodes
+// collide with no instruction of the table.
+func TestInternalOpcodes(t *testing.T) {
+	for _, op := range []Opcode{opTrap, opEQJ, opNEQJ, opGTEJ, opLTEJ, opLTJ, opGTJ} {
+		if in := Lookup(op); in != nil {
+			t.Errorf("internal opcode %d is also %s", op, in.Name)
+		}
+	}
+}
