@@ -114,7 +114,8 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"zero length", header(0, msgHello), "frame length 0"},
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
 		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
-		{"valid msgpack, wrong shape", append(header(2, msgHello), 0x80), "invalid Hello"},
+		{"empty opener: version 0", append(header(2, msgHello), 0x80), "peer speaks protocol version 0"},
+		{"version 1 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x01"...)...), "invalid Hello"},
 		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
 	}
 	for _, tt := range tests {

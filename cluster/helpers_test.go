@@ -80,6 +80,17 @@ func (r *recorder) find(kind EventKind, alias string) (Event, bool) {
 	return Event{}, false
 }
 
+// losses lists the events that dropped a member, as text.
+func (r *recorder) losses() []string {
+	var out []string
+	for _, e := range r.all() {
+		if e.Kind == EventFailed || e.Kind == EventLinkClosed || e.Kind == EventLeft {
+			out = append(out, e.String())
+		}
+	}
+	return out
+}
+
 func (r *recorder) count(kind EventKind) int {
 	c := 0
 	for _, e := range r.all() {
@@ -192,7 +203,8 @@ func waitFullMesh(t testing.TB, nodes []*testNode, timeout time.Duration) {
 		for _, n := range nodes {
 			links, standby := linkCounts(n.Node)
 			if view := memberView(n.Node); links != len(nodes)-1 || standby != 0 || view != want {
-				wrong = append(wrong, fmt.Sprintf("%s: %d links, %d standby: %s", n.Alias(), links, standby, view))
+				wrong = append(wrong, fmt.Sprintf("%s: %d links, %d standby: %s; losses: %v",
+					n.Alias(), links, standby, view, n.events.losses()))
 			}
 		}
 		if len(wrong) == 0 {

@@ -196,6 +196,19 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 	}
 }
 
+// A Hello from a future version, shaped differently, still gets the
+// version refusal rather than a protocol error.
+func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	p := dialRaw(t, a.addr, "future")
+	p.send(&hello{Version: ProtocolVersion + 1, Sender: memberInfo{Alias: "future"}, Nonce: []byte("short")})
+	m, err := p.read()
+	if r, ok := m.(*refuse); err != nil || !ok || r.Code != codeVersion {
+		t.Fatalf("got %#v %v, want a version refusal", m, err)
+	}
+}
+
 func TestJoinFailsClearly(t *testing.T) {
 	closedPort := func(t *testing.T, _ *testNode) (string, int) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")

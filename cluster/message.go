@@ -225,8 +225,12 @@ func (m *memberInfo) validate() error {
 }
 
 func (m *hello) validate() error {
-	// The version is checked by the handshake, which answers with a clear
-	// refusal; here only the shape matters.
+	// The handshake checks the version first and answers another one with
+	// a clear refusal; the rest of an opener of another version may have
+	// another shape, so it is not judged here.
+	if m.Version != ProtocolVersion {
+		return nil
+	}
 	if len(m.Nonce) != nonceSize {
 		return fmt.Errorf("nonce has %d bytes, want %d", len(m.Nonce), nonceSize)
 	}
