@@ -31,16 +31,23 @@ const (
 	EventRefused
 )
 
-var eventKindNames = map[EventKind]string{
-	EventJoined: "joined", EventLinkClosed: "link closed", EventLeft: "left",
-	EventFailed: "failed", EventRejoined: "rejoined", EventReconnected: "reconnected",
-	EventRefused: "refused",
-}
-
 // String returns the kind as a short phrase, such as "joined".
 func (k EventKind) String() string {
-	if name, ok := eventKindNames[k]; ok {
-		return name
+	switch k {
+	case EventJoined:
+		return "joined"
+	case EventLinkClosed:
+		return "link closed"
+	case EventLeft:
+		return "left"
+	case EventFailed:
+		return "failed"
+	case EventRejoined:
+		return "rejoined"
+	case EventReconnected:
+		return "reconnected"
+	case EventRefused:
+		return "refused"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

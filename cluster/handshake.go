@@ -259,7 +259,7 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello) (memberInf
 		return peer, fmt.Errorf("%w: peer %q at %s does not know the cluster cookie", ErrBadCookie, peer.Alias, addr)
 	}
 	if peer.NodeID == n.cfg.NodeID {
-		n.sendRefusal(conn, refusef(codeSelf, "a node cannot join itself"))
+		n.sendRefusal(conn, refusef(codeSelf, "a node cannot join itself: the peer has this node's ID %s (processes that share a data directory and alias share their node ID)", peer.NodeID))
 		return peer, fmt.Errorf("%w: %s is this node", ErrJoinSelf, addr)
 	}
 	proof := handshakeProof(n.cfg.Cookie, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
@@ -369,7 +369,7 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 		return 0, nil, refusef(codeClosing, "node %q is shutting down", n.cfg.Alias)
 	}
 	if p.NodeID == n.cfg.NodeID {
-		return 0, nil, refusef(codeSelf, "a node cannot join itself")
+		return 0, nil, refusef(codeSelf, "a node cannot join itself: the peer has this node's ID %s (processes that share a data directory and alias share their node ID)", p.NodeID)
 	}
 	if p.Alias == n.cfg.Alias {
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)

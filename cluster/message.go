@@ -33,16 +33,28 @@ const (
 	msgMemberUp       msgType = 10
 )
 
-var msgTypeNames = map[msgType]string{
-	msgRefuse: "Refuse", msgHello: "Hello", msgJoin: "Join",
-	msgChallenge: "Challenge", msgChallengeReply: "ChallengeReply",
-	msgHelloAck: "HelloAck", msgJoinAck: "JoinAck", msgPing: "Ping", msgLeave: "Leave",
-	msgMemberUp: "MemberUp",
-}
-
 func (t msgType) String() string {
-	if name, ok := msgTypeNames[t]; ok {
-		return name
+	switch t {
+	case msgRefuse:
+		return "Refuse"
+	case msgHello:
+		return "Hello"
+	case msgJoin:
+		return "Join"
+	case msgChallenge:
+		return "Challenge"
+	case msgChallengeReply:
+		return "ChallengeReply"
+	case msgHelloAck:
+		return "HelloAck"
+	case msgJoinAck:
+		return "JoinAck"
+	case msgPing:
+		return "Ping"
+	case msgLeave:
+		return "Leave"
+	case msgMemberUp:
+		return "MemberUp"
 	}
 	return fmt.Sprintf("unknown message type %d", uint8(t))
 }

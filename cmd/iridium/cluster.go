@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -46,9 +48,19 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 
 // clusterConfig builds the node's configuration from the flags and the
 // data directory. cookieFrom says where the cookie came from.
+//
+// The node ID, which lets a restarted node replace its old entry, is kept
+// per alias (under nodes/ in the data directory), so that several nodes
+// with their own aliases can share a data directory, as several terminals
+// of one user do. Without --node-alias, the alias is the data directory's
+// own node ID.
 func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, err error) {
 	cfg = cluster.DefaultConfig()
-	cfg.NodeID, err = cluster.LoadOrCreateNodeID(o.dataDir)
+	idDir := o.dataDir
+	if o.nodeAlias != "" {
+		idDir = filepath.Join(o.dataDir, "nodes", hex.EncodeToString([]byte(o.nodeAlias)))
+	}
+	cfg.NodeID, err = cluster.LoadOrCreateNodeID(idDir)
 	if err != nil {
 		return cfg, "", fmt.Errorf("node id: %w", err)
 	}
