@@ -70,6 +70,9 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, err error
 	}
 	cfg.BindHost, cfg.BindPort, cfg.AdvertiseHost = o.bindHost, o.bindPort, o.advertiseHost
 	cfg.HeartbeatInterval, cfg.FailureTimeout = o.heartbeatInterval, o.failureTimeout
+	cfg.DialTimeout, cfg.HandshakeTimeout, cfg.WriteTimeout = o.dialTimeout, o.handshakeTimeout, o.writeTimeout
+	cfg.ReconnectFor, cfg.MaxFrameSize = o.reconnectFor, o.maxFrameSize
+	cfg.MaxMembers, cfg.MaxPendingConns = o.maxMembers, o.maxPendingConns
 	cookieFrom = "--cookie"
 	if o.cookie != "" {
 		cfg.Cookie = []byte(o.cookie)

@@ -39,6 +39,13 @@ type options struct {
 	tlsCA             string
 	heartbeatInterval time.Duration
 	failureTimeout    time.Duration
+	dialTimeout       time.Duration
+	handshakeTimeout  time.Duration
+	writeTimeout      time.Duration
+	reconnectFor      time.Duration
+	maxFrameSize      int
+	maxMembers        int
+	maxPendingConns   int
 }
 
 // defaultDataDir is where the REPL keeps its history, the node id and the
@@ -80,6 +87,13 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
 	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", cluster.DefaultHeartbeatInterval, "how often each cluster link carries a heartbeat")
 	fs.DurationVar(&o.failureTimeout, "failure-timeout", cluster.DefaultFailureTimeout, "how long a silent member has before it is marked failed and dropped")
+	fs.DurationVar(&o.dialTimeout, "dial-timeout", cluster.DefaultDialTimeout, "how long connecting to a cluster peer may take")
+	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", cluster.DefaultHandshakeTimeout, "how long the handshake of a cluster connection may take")
+	fs.DurationVar(&o.writeTimeout, "write-timeout", cluster.DefaultWriteTimeout, "how long writing one frame to a cluster peer may take; a peer that does not read is dropped")
+	fs.DurationVar(&o.reconnectFor, "reconnect-for", cluster.DefaultReconnectFor, "how long to keep redialing a member lost to a failure (negative: never)")
+	fs.IntVar(&o.maxFrameSize, "max-frame-size", cluster.DefaultMaxFrameSize, "the largest cluster frame accepted or sent, in bytes")
+	fs.IntVar(&o.maxMembers, "max-members", cluster.DefaultMaxMembers, "the most members the cluster may have, this node included")
+	fs.IntVar(&o.maxPendingConns, "max-pending-conns", cluster.DefaultMaxPendingConns, "the most inbound cluster connections still in their handshake at once")
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
@@ -137,6 +151,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.heartbeatInterval <= 0 || o.failureTimeout <= o.heartbeatInterval {
 		return nil, nil, fmt.Errorf("--failure-timeout (%v) must be longer than --heartbeat-interval (%v), which must be positive", o.failureTimeout, o.heartbeatInterval)
+	}
+	if o.dialTimeout <= 0 || o.handshakeTimeout <= 0 || o.writeTimeout <= 0 || o.maxFrameSize <= 0 || o.maxMembers < 2 || o.maxPendingConns <= 0 {
+		return nil, nil, fmt.Errorf("cluster limits must be positive (and --max-members at least 2)")
 	}
 	if o.stackLimit <= 0 || o.heapLimit < 0 {
 		return nil, nil, fmt.Errorf("--stack-limit must be positive and --heap-limit not negative")
