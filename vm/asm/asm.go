@@ -118,15 +118,29 @@ func (a *Assembler) Names() vm.Names {
 
 // Assemble appends the source to the program. It returns the byte address
 // where the new code starts. On error it returns an ErrorList with every
-// error in src, and the Assembler is as it was.
+// error in src, and the Assembler is as it was. The source starts in the
+// section where the last call left off, as lines typed one by one do.
 func (a *Assembler) Assemble(file, src string) (codeStart int, err error) {
+	return a.assemble(file, src, a.inData)
+}
+
+// AssembleFile is Assemble for a whole file: it starts in the .code section,
+// as a file on its own does, and leaves the section as it was.
+func (a *Assembler) AssembleFile(file, src string) (codeStart int, err error) {
+	inData := a.inData
+	start, err := a.assemble(file, src, false)
+	a.inData = inData
+	return start, err
+}
+
+func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err error) {
 	p := &pass{
 		Assembler: Assembler{
 			ro:      a.ro[:len(a.ro):len(a.ro)],
 			code:    a.code[:len(a.code):len(a.code)],
 			symbols: map[string]Symbol{},
 			floats:  map[uint64]int{},
-			inData:  a.inData,
+			inData:  inData,
 		},
 		parent: a,
 		errs:   &errorSink{file: file, lines: strings.Split(src, "\n")},

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -26,39 +27,59 @@ func (e *Error) Error() string {
 
 // Snippet returns the source line and a caret under the column, each on a
 // line of its own indented by four spaces, after a newline; or "" when the
-// error has no source line.
+// error has no source line. Characters that a terminal would not print are
+// shown as '?', and a line longer than snippetWidth characters is cut to
+// that many around the column, with "..." where it was cut.
 func (e *Error) Snippet() string {
 	if e.Source == "" {
 		return ""
 	}
-	return "\n    " + strings.ReplaceAll(e.Source, "\t", " ") + "\n    " + caretIndent(e.Source, e.Pos.Col) + "^"
+	line := []rune(e.Source)
+	caret := utf8.RuneCountInString(e.Source[:min(max(e.Pos.Col-1, 0), len(e.Source))])
+	for i, r := range line {
+		switch {
+		case r == '\t':
+			line[i] = ' '
+		case r == utf8.RuneError || !unicode.IsPrint(r):
+			line[i] = '?'
+		}
+	}
+	prefix, suffix := "", ""
+	if len(line) > snippetWidth {
+		start := min(max(caret-snippetWidth/2, 0), len(line)-snippetWidth)
+		if start > 0 {
+			prefix = "..."
+		}
+		if start+snippetWidth < len(line) {
+			suffix = "..."
+		}
+		line, caret = line[start:start+snippetWidth], caret-start+len(prefix)
+	}
+	return "\n    " + prefix + string(line) + suffix + "\n    " + strings.Repeat(" ", caret) + "^"
 }
 
-// caretIndent returns the spaces that put a caret under byte column col of
-// line, counting characters rather than bytes.
-func caretIndent(line string, col int) string {
-	n := col - 1
-	if n > len(line) {
-		n = len(line)
-	}
-	if n < 0 {
-		n = 0
-	}
-	return strings.Repeat(" ", utf8.RuneCountInString(line[:n]))
-}
+// snippetWidth is the most characters of a source line an error shows.
+const snippetWidth = 100
+
+// maxErrorsShown is the most errors ErrorList.Error lists.
+const maxErrorsShown = 10
 
 // ErrorList is every error found in one piece of source, in source order.
 type ErrorList []*Error
 
-// Error joins the errors, one after another, and counts them when there
-// are several.
+// Error joins the first maxErrorsShown errors, one after another, and
+// counts them when there are several.
 func (l ErrorList) Error() string {
-	parts := make([]string, len(l))
-	for i, e := range l {
+	shown := l[:min(len(l), maxErrorsShown)]
+	parts := make([]string, len(shown))
+	for i, e := range shown {
 		parts[i] = e.Error()
 	}
 	s := strings.Join(parts, "\n")
-	if len(l) > 1 {
+	switch {
+	case len(l) > len(shown):
+		s += fmt.Sprintf("\n%d errors (the first %d shown)", len(l), len(shown))
+	case len(l) > 1:
 		s += fmt.Sprintf("\n%d errors", len(l))
 	}
 	return s

@@ -188,9 +188,9 @@ func TestErrors(t *testing.T) {
 
 		// LDF64 reaches only the first 64 KiB of read-only data.
 		{"float constant beyond 64 KiB", ".data\npad: .ascii '" + strings.Repeat("p", 65536) + "'\nf: .float #1.5\n.code\nldf64 $f0 @f\nloadf64 $f1 @f\nloadf64 $f2 #2.5", []string{
-			`5:11: float constant at read-only offset 65536 is beyond the 64 KiB LDF64 reaches: define float constants before large strings`,
-			`6:13: float constant at read-only offset 65536 is beyond the 64 KiB LDF64 reaches: define float constants before large strings`,
-			`7:13: float constant at read-only offset 65544 is beyond the 64 KiB LDF64 reaches: define float constants before large strings`,
+			`5:11: @f is at read-only offset 65536, beyond the 64 KiB LDF64 reaches: define float constants before large strings`,
+			`6:13: @f is at read-only offset 65536, beyond the 64 KiB LDF64 reaches: define float constants before large strings`,
+			`7:13: no room for the float #2.5 in the first 64 KiB of read-only data, which LDF64 reaches: 65544 bytes of data come before it; define it with .float before the large strings`,
 		}},
 
 		// Every error of a file, in source order, whichever pass finds it,

@@ -214,12 +214,16 @@ func (p *pass) floatConstant(in *instr, t token, v float64) (uint32, bool) {
 			p.floats[bits] = off
 		}
 	}
-	return uint32(off), p.floatOffsetFits(t, off)
+	if off > math.MaxUint16 {
+		p.errs.add(t.pos, "no room for the float #%s in the first 64 KiB of read-only data, which LDF64 reaches: %d bytes of data come before it; define it with .float before the large strings", t.val, off)
+		return 0, false
+	}
+	return uint32(off), true
 }
 
 func (p *pass) floatOffsetFits(t token, off int) bool {
 	if off > math.MaxUint16 {
-		p.errs.add(t.pos, "float constant at read-only offset %d is beyond the 64 KiB LDF64 reaches: define float constants before large strings", off)
+		p.errs.add(t.pos, "@%s is at read-only offset %d, beyond the 64 KiB LDF64 reaches: define float constants before large strings", t.val, off)
 		return false
 	}
 	return true
