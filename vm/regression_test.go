@@ -107,7 +107,9 @@ func TestBugDisassembleShiftZeroMeans16(t *testing.T) {
 			continue
 		}
 		m := vm.New(vm.Config{})
-		m.SetRegister(int(raw[1]), 3)
+		if err := m.SetRegister(int(raw[1]), 3); err != nil {
+			t.Fatal(err)
+		}
 		m.Load(p)
 		if err := m.Run(context.Background()); err != nil {
 			t.Fatal(err)

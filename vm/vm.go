@@ -7,6 +7,7 @@ package vm
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"sync/atomic"
 )
@@ -116,8 +117,14 @@ func (m *VM) Registers() [NumRegisters]int32 { return m.regs }
 // FloatRegisters returns the float registers.
 func (m *VM) FloatRegisters() [NumRegisters]float64 { return m.fregs }
 
-// SetRegister sets integer register i; i must be below NumRegisters.
-func (m *VM) SetRegister(i int, v int32) { m.regs[i%NumRegisters] = v }
+// SetRegister sets integer register i, which must be 0 to 31.
+func (m *VM) SetRegister(i int, v int32) error {
+	if i < 0 || i >= NumRegisters {
+		return fmt.Errorf("register %d: registers are 0 to %d", i, NumRegisters-1)
+	}
+	m.regs[i] = v
+	return nil
+}
 
 // PC returns the byte address of the next instruction.
 func (m *VM) PC() int { return int(m.pc) * InstructionSize }

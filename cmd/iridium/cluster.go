@@ -116,7 +116,11 @@ func (c *clusterNode) Leave(ctx context.Context) error {
 	node := c.node
 	c.node = nil
 	c.mu.Unlock()
-	if node == nil || !node.Running() {
+	if node == nil {
+		return cluster.ErrNotRunning
+	}
+	if !node.Running() {
+		node.Close()
 		return cluster.ErrNotRunning
 	}
 	return node.Leave(ctx)

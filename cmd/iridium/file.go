@@ -16,40 +16,29 @@ import (
 	"github.com/iridium-vm/iridium/vm/asm"
 )
 
-// loadProgram reads a file as bytecode if it starts with the magic bytes,
-// and as assembly otherwise.
-func loadProgram(path string) (*vm.Program, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	if vm.IsBytecode(data) {
-		p, err := vm.DecodeProgram(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return p, nil
-	}
-	return asm.Assemble(path, string(data))
-}
-
 // runFile runs one program and reports how it ended. Ctrl-C stops it.
 func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
 	defer stop()
-	p, err := loadProgram(path)
+	p, err := asm.LoadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
-	out := bufio.NewWriter(stdout)
+	// Buffered for speed, except on a terminal, where a long run's output
+	// should appear as it is printed.
+	out, flush := io.Writer(stdout), func() error { return nil }
+	if !isTerminal(stdout) {
+		buf := bufio.NewWriterSize(stdout, 64<<10)
+		out, flush = buf, buf.Flush
+	}
 	m := vm.New(vm.Config{Stdout: out, StackLimit: o.stackLimit, HeapLimit: o.heapLimit})
 	m.Load(p)
 	runErr := m.Run(ctx)
 	if o.registers {
 		m.WriteRegisters(out, true)
 	}
-	if err := out.Flush(); err != nil && runErr == nil {
+	if err := flush(); err != nil && runErr == nil {
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if runErr != nil {
@@ -79,17 +68,17 @@ func runAsm(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "iridium asm: want one file: iridium asm FILE [-o OUT]")
 		return exitUsage
 	}
-	p, err := loadProgram(files[0])
+	p, err := asm.LoadFile(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
+	if *out == "" {
+		*out = strings.TrimSuffix(files[0], filepath.Ext(files[0])) + ".irb"
+	}
 	data, err := p.MarshalBinary()
 	if err == nil {
-		if *out == "" {
-			*out = strings.TrimSuffix(files[0], filepath.Ext(files[0])) + ".irb"
-		}
-		err = os.WriteFile(*out, data, 0o644)
+		err = writeOutput(files[0], *out, data)
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium asm: %v\n", err)
@@ -97,6 +86,33 @@ func runAsm(args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d read-only, %d code)\n", *out, len(data), len(p.ReadOnly), len(p.Code))
 	return exitOK
+}
+
+// writeOutput writes data to out through a temporary file and a rename,
+// so a failed write leaves no half file, and refuses to overwrite in, the
+// source it was made from.
+func writeOutput(in, out string, data []byte) error {
+	if inInfo, err := os.Stat(in); err == nil {
+		if outInfo, err := os.Stat(out); err == nil && os.SameFile(inInfo, outInfo) {
+			return fmt.Errorf("%s is the input file; give another output with -o", out)
+		}
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), out)
 }
 
 // runDisasm is "iridium disasm FILE".
@@ -108,7 +124,7 @@ func runDisasm(args []string, stdout, stderr io.Writer) int {
 		}
 		return exitUsage
 	}
-	p, err := loadProgram(args[0])
+	p, err := asm.LoadFile(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure

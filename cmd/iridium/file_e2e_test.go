@@ -87,13 +87,26 @@ func TestDisassemblyRoundTrip(t *testing.T) {
 	}
 }
 
-func writeFile(t *testing.T, name, content string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
+// TestAsmKeepsItsSource checks that "iridium asm" never writes its
+// bytecode over the file it reads, whether by -o or by the default name.
+func TestAsmKeepsItsSource(t *testing.T) {
+	const src = "load $0 #7\nhlt\n"
+	for _, tc := range []struct{ name, file string }{
+		{"-o names the input", "prog.iasm"},
+		{"the default name is the input", "prog.irb"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := writeTestFile(t, tc.file, src)
+			r := runBinary(t, "", "asm", path, "-o", path)
+			if tc.file == "prog.irb" {
+				r = runBinary(t, "", "asm", path)
+			}
+			got, _ := os.ReadFile(path)
+			if r.code != 1 || string(got) != src || !strings.Contains(r.stderr, "is the input file") {
+				t.Fatalf("exit %d, stderr %q; the source is now %q", r.code, r.stderr, got)
+			}
+		})
 	}
-	return path
 }
 
 // TestCommandFailures checks exit codes and messages of the ways a run
@@ -126,12 +139,15 @@ func TestCommandFailures(t *testing.T) {
 		{"asm needs a file", "", []string{"asm"}, 2, `^$`, `want one file`},
 		{"disasm needs a file", "", []string{"disasm"}, 2, `^$`, `Usage: iridium disasm FILE`},
 		{"disasm of bad bytecode", badBytecode, []string{"disasm"}, 1, `^$`, `format version 0`},
+		{"a device is read only up to the limit", "", []string{"/dev/zero"}, 1, `^$`, `/dev/zero is over the limit of 67108864 bytes`},
+		{"a directory", "", []string{"/"}, 1, `^$`, `/ is a directory`},
+		{"heap limit 0", "", []string{"--heap-limit", "0", "x.iasm"}, 2, `^$`, `--heap-limit must be positive`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			args := tc.args
 			if tc.file != "" {
-				path := writeFile(t, "prog.iasm", tc.file)
+				path := writeTestFile(t, "prog.iasm", tc.file)
 				if len(args) > 0 && args[0] == "disasm" {
 					args = append(args, path)
 				} else {

@@ -69,7 +69,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.BoolVar(&o.registers, "registers", false, "after running FILE, print the non-zero registers")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
-	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to")
+	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the REPL (also when NO_COLOR is set or output is not a terminal)")
@@ -155,8 +155,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	if o.dialTimeout <= 0 || o.handshakeTimeout <= 0 || o.writeTimeout <= 0 || o.maxFrameSize <= 0 || o.maxMembers < 2 || o.maxPendingConns <= 0 {
 		return nil, nil, fmt.Errorf("cluster limits must be positive (and --max-members at least 2)")
 	}
-	if o.stackLimit <= 0 || o.heapLimit < 0 {
-		return nil, nil, fmt.Errorf("--stack-limit must be positive and --heap-limit not negative")
+	if o.stackLimit <= 0 || o.heapLimit <= 0 {
+		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
 	}
 	return o, files, nil
 }
