@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/iridium-vm/iridium/internal/suggest"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -261,7 +262,7 @@ func (p *pass) instruction(st statement, labels []token) {
 	info := vm.LookupName(st.op.val)
 	switch {
 	case info == nil:
-		p.errs.add(st.op.pos, "unknown mnemonic %q%s", st.op.val, suggest(st.op.val))
+		p.errs.add(st.op.pos, "unknown mnemonic %q%s", st.op.val, didYouMean(st.op.val))
 	case p.inData:
 		p.errs.add(st.op.pos, "instruction %q in the .data section: put .code before it", st.op.val)
 	case len(st.args) != len(info.Operands):
@@ -377,36 +378,14 @@ func operandCount(info *vm.Instruction) string {
 	return fmt.Sprintf("%d operands (%s)", len(info.Operands), info.Syntax()[len(info.Name)+1:])
 }
 
-// suggest names a mnemonic close to name, if there is one.
-func suggest(name string) string {
-	best, bestDist := "", 3
+// didYouMean names a mnemonic close to name, if there is one.
+func didYouMean(name string) string {
+	names := make([]string, 0, len(vm.Instructions()))
 	for _, in := range vm.Instructions() {
-		if d := editDistance(strings.ToLower(name), in.Name); d < bestDist {
-			best, bestDist = in.Name, d
-		}
+		names = append(names, in.Name)
 	}
-	if best == "" {
-		return ""
+	if best := suggest.Closest(strings.ToLower(name), names, 3); best != "" {
+		return "; did you mean " + best + "?"
 	}
-	return "; did you mean " + best + "?"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
+	return ""
 }

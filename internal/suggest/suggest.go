@@ -1,0 +1,39 @@
+// Package suggest finds the word a user probably meant, for "did you
+// mean" hints in the assembler and the REPL.
+package suggest
+
+// Closest returns the candidate nearest to word by edit distance, if one
+// is nearer than maxDistance, or "". Of candidates equally near, the first
+// wins.
+func Closest(word string, candidates []string, maxDistance int) string {
+	best, bestDist := "", maxDistance
+	for _, c := range candidates {
+		if d := Distance(word, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// Distance is the Levenshtein distance between a and b, in bytes: the
+// fewest insertions, deletions and substitutions that turn one into the
+// other.
+func Distance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

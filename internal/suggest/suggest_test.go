@@ -1,0 +1,40 @@
+package suggest
+
+import "testing"
+
+func TestDistance(t *testing.T) {
+	tests := []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"load", "load", 0}, {"lod", "load", 1}, {"laod", "load", 2},
+		{"", "abc", 3}, {"abc", "", 3}, {"kitten", "sitting", 3}, {"hlt", "halt", 1},
+	}
+	for _, tt := range tests {
+		if got := Distance(tt.a, tt.b); got != tt.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d", tt.a, tt.b, got, tt.want)
+		}
+		if got := Distance(tt.b, tt.a); got != tt.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d (it is symmetric)", tt.b, tt.a, got, tt.want)
+		}
+	}
+}
+
+func TestClosest(t *testing.T) {
+	words := []string{"load", "add", "hlt", "loop"}
+	tests := []struct {
+		word string
+		max  int
+		want string
+	}{
+		{"lod", 3, "load"}, // load and loop are both 1 away: the first wins
+		{"hatl", 3, "hlt"},
+		{"zzzzzz", 3, ""},
+		{"lod", 1, ""}, // nothing nearer than 1
+	}
+	for _, tt := range tests {
+		if got := Closest(tt.word, words, tt.max); got != tt.want {
+			t.Errorf("Closest(%q, max %d) = %q, want %q", tt.word, tt.max, got, tt.want)
+		}
+	}
+}
