@@ -197,8 +197,13 @@ func later(a, b time.Time) time.Time {
 // dropLink closes l and, if it is the member's current link, removes the
 // member and announces why. A link replaced by another (duplicate or
 // restarted peer) goes silently.
+//
+// It decides under the lock and closes the connection after, so that the
+// read loop the close wakes finds the link gone and says nothing: the
+// first to drop a link names the reason (a silent member is "failed", not
+// "link closed" by its own closed connection).
 func (n *Node) dropLink(l *link, kind EventKind, err error) {
-	l.close()
+	defer l.close()
 	n.mu.Lock()
 	delete(n.standby, l)
 	current := n.links[l.peer.Alias] == l
