@@ -187,10 +187,13 @@ func (s *Shell) Run(ctx context.Context) error {
 			continue
 		case errors.Is(err, io.EOF):
 			return s.result()
+		case errors.Is(err, errLineTooLong):
+			// err stands for the line: it fails as a line that runs would.
 		case err != nil:
 			return err
+		default:
+			err = s.Execute(ctx, line)
 		}
-		err = s.Execute(ctx, line)
 		switch {
 		case errors.Is(err, ErrQuit):
 			return s.result()
@@ -238,10 +241,11 @@ func (s *Shell) catchInterrupts() (stop func()) {
 	}
 }
 
-// readLine reads one input line and counts it.
+// readLine reads one input line and counts it; a line too long to keep
+// counts too.
 func (s *Shell) readLine(ctx context.Context, prompt string) (string, error) {
 	line, err := s.in.readLine(ctx, prompt)
-	if err == nil {
+	if err == nil || errors.Is(err, errLineTooLong) {
 		s.lineNo++
 	}
 	return line, err

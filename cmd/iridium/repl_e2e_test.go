@@ -127,3 +127,42 @@ func TestREPLScriptedSIGTERM(t *testing.T) {
 		t.Fatal("the REPL did not exit after SIGTERM")
 	}
 }
+
+// TestREPLScriptedLongLine pipes lines of several MiB into the binary: a
+// line longer than 1 MiB is an error naming its line, the rest of it is
+// skipped and the script goes on (or stops, with --fail-fast); memory
+// stays bounded, so `head -c 200M /dev/zero | iridium` cannot exhaust it.
+func TestREPLScriptedLongLine(t *testing.T) {
+	long := strings.Repeat("x", 3<<20)
+	tests := []struct {
+		name       string
+		stdin      string
+		args       []string
+		wantCode   int
+		wantStdout string // exact
+		wantStderr string // exact
+	}{
+		{"no newline at all", strings.Repeat("\x00", 3<<20), nil, 1, "", "line 1: longer than 1 MiB; the line was skipped\n"},
+		{"skipped and the script goes on", "load $0 #1\n" + long + "\nload $1 #2\n!registers\n", nil, 1,
+			"$0 = 1\n$1 = 2\n", "line 2: longer than 1 MiB; the line was skipped\n"},
+		{"CRLF and a long last line", "load $0 #1\r\n" + long + "\r\n", nil, 1, "", "line 2: longer than 1 MiB; the line was skipped\n"},
+		{"fail fast stops", "load $0 #1\n" + long + "\n!registers\n", []string{"--fail-fast"}, 1,
+			"", "line 2: longer than 1 MiB; the line was skipped\n"},
+		{"a line of just 1 MiB is fine", "; " + strings.Repeat("y", 1<<20-2) + "\nload $0 #3\n!registers\n", nil, 0, "$0 = 3\n", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			r := runBinary(t, tt.stdin, append(tt.args, "--data-root-dir", t.TempDir())...)
+			if r.code != tt.wantCode {
+				t.Errorf("exit status %d, want %d", r.code, tt.wantCode)
+			}
+			if r.stdout != tt.wantStdout {
+				t.Errorf("stdout %.200q, want %q", r.stdout, tt.wantStdout)
+			}
+			if r.stderr != tt.wantStderr {
+				t.Errorf("stderr %.300q, want %q", r.stderr, tt.wantStderr)
+			}
+		})
+	}
+}
