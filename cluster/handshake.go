@@ -149,8 +149,8 @@ func (n *Node) proveAndVerify(conn net.Conn, op *hello, self memberInfo) error {
 	case *challengeReply:
 		want := handshakeProof(n.cfg.Cookie, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
 		if !hmac.Equal(m.Proof, want) {
-			n.sendRefusal(conn, refusef(codeCookie, "node %q does not share our cluster cookie", op.Sender.Alias))
-			return fmt.Errorf("%w: peer %q at %s does not know the cluster cookie", ErrBadCookie, op.Sender.Alias, remote)
+			n.sendRefusal(conn, refusef(codeCookie, "node %q has a different cluster cookie from ours", op.Sender.Alias))
+			return fmt.Errorf("%w: peer %q at %s has a different cluster cookie", ErrBadCookie, op.Sender.Alias, remote)
 		}
 		return nil
 	}
@@ -255,8 +255,8 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello) (memberInf
 	peer := ch.Responder
 	want := handshakeProof(n.cfg.Cookie, proofLabelAcceptor, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
 	if !hmac.Equal(ch.Proof, want) {
-		n.sendRefusal(conn, refusef(codeCookie, "node %q does not share our cluster cookie", peer.Alias))
-		return peer, fmt.Errorf("%w: peer %q at %s does not know the cluster cookie", ErrBadCookie, peer.Alias, addr)
+		n.sendRefusal(conn, refusef(codeCookie, "node %q has a different cluster cookie from ours", peer.Alias))
+		return peer, fmt.Errorf("%w: peer %q at %s has a different cluster cookie", ErrBadCookie, peer.Alias, addr)
 	}
 	if peer.NodeID == n.cfg.NodeID {
 		n.sendRefusal(conn, refusef(codeSelf, "a node cannot join itself: the peer has this node's ID %s (processes that share a data directory and alias share their node ID)", peer.NodeID))

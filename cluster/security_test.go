@@ -26,7 +26,7 @@ func TestWrongCookieIsRefusedOnBothSides(t *testing.T) {
 	if !errors.Is(err, ErrBadCookie) {
 		t.Fatalf("got %v, want ErrBadCookie", err)
 	}
-	if !strings.Contains(err.Error(), `peer "n0" at `+a.addr+` does not know the cluster cookie`) {
+	if !strings.Contains(err.Error(), `peer "n0" at `+a.addr+` has a different cluster cookie`) {
 		t.Errorf("joining side says %q", err)
 	}
 	eventually(t, 2*time.Second, "n0 announces the refusal", func() bool {
