@@ -43,7 +43,7 @@ type Node struct {
 	mu           sync.Mutex
 	state        nodeState
 	listener     net.Listener
-	listenAddr   string                // what the listener reports
+	listenAddr   string                // the bind host with the port bound
 	learnedHost  string                // local address seen on a connection
 	links        map[string]*link      // established links, by peer alias
 	standby      map[*link]struct{}    // losing duplicate links (see admit)
@@ -155,14 +155,17 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 		ln.Close()
 		return "", fmt.Errorf("start cluster listener on %s: listener reports address %q", bind, ln.Addr())
 	}
+	// The bind host as asked, not as the listener reports it: a socket on
+	// 0.0.0.0 reports [::] when it is dual-stack.
+	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.state = ln, ln.Addr().String(), stateRunning
+	n.listener, n.listenAddr, n.state = ln, addr, stateRunning
 	n.mu.Unlock()
 	n.wg.Add(2)
 	go func() { defer n.wg.Done(); n.events.run() }()
 	go func() { defer n.wg.Done(); n.acceptLoop(ln) }()
-	return ln.Addr().String(), nil
+	return addr, nil
 }
 
 // Running reports whether the node listens for peers.
