@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/iridium-vm/iridium/vm"
+	"github.com/iridium-vm/iridium/vm/asm"
 )
 
 // argKind says what a command's first argument is, for Tab completion.
@@ -254,15 +255,18 @@ func (s *Shell) cmdLoadFile(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	src, err := readSource(path)
+	src, err := asm.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("!load_file: %w", err)
 	}
 	if vm.IsBytecode(src) {
 		return fmt.Errorf("!load_file: %s is bytecode; !load_file takes assembly (!spawn runs bytecode)", path)
 	}
-	start, err := s.asm.Assemble(path, string(src))
+	start, err := s.asm.AssembleFile(path, string(src))
 	if err != nil {
+		if strings.Contains(err.Error(), "is already defined at") {
+			return fmt.Errorf("!load_file: %w\n(a label of the program already has that name: was the file loaded before? !clear_program forgets the program's labels)", err)
+		}
 		return fmt.Errorf("!load_file: %w", err)
 	}
 	s.updateWords()
@@ -306,7 +310,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	p, err := loadProgram(path)
+	p, err := asm.LoadFile(path)
 	if err != nil {
 		return fmt.Errorf("!spawn: %w", err)
 	}

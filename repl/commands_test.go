@@ -16,6 +16,10 @@ func TestExecute(t *testing.T) {
 	dupLabel := writeFile(t, "dup.iasm", ".code\nloop: inc $0\n")
 	bytecode := writeBytecode(t, "hello.irb", helloSrc)
 	missing := hello + ".missing"
+	dir := t.TempDir()
+	noSections := writeFile(t, "plain.iasm", "load $0 #7\n")
+	endsInData := writeFile(t, "tail.iasm", "load $0 #1\n.data\nt: .asciiz 'tail'\n")
+	endsInCode := writeFile(t, "code.iasm", ".data\nd: .integer #3\n.code\nload $2 #2\n")
 
 	tests := []struct {
 		name    string
@@ -35,9 +39,16 @@ func TestExecute(t *testing.T) {
 		{"unknown command", []string{"!nope"}, "unknown command !nope (!help lists the commands)", nil},
 		{"unknown command suggests", []string{"!registr"}, "did you mean !registers?", nil},
 		{"unknown command suggests by prefix", []string{"!sym"}, "unknown command !sym; did you mean !symbols?", nil},
-		{"load_file not a regular file", []string{"!load_file /dev/zero"}, "!load_file: /dev/zero is not a regular file", nil},
-		{"load_file a directory", []string{"!load_file " + t.TempDir()}, "is not a regular file", nil},
-		{"spawn not a regular file", []string{"!spawn /dev/null"}, "!spawn: /dev/null is not a regular file", nil},
+		{"load_file a device over the limit", []string{"!load_file /dev/zero"}, "!load_file: /dev/zero is over the limit of 67108864 bytes", nil},
+		{"load_file a directory", []string{"!load_file " + dir}, "!load_file: " + dir + " is a directory", nil},
+		{"spawn a directory", []string{"!spawn " + dir}, "!spawn: " + dir + " is a directory", nil},
+		{"spawn an empty device", []string{"!spawn /dev/null", "!wait 1"}, "", []string{"[job 1] /dev/null finished"}},
+		{"load_file after .data starts in .code", []string{".data", "!load_file " + noSections, "!registers"}, "", []string{"$0 = 7"}},
+		{"load_file after .data leaves the REPL in .data", []string{".data", "!load_file " + noSections, "s: .asciiz 'still data'", "!symbols"}, "",
+			[]string{"s  string  0"}},
+		{"load_file ending in .data leaves the REPL in .code", []string{"!load_file " + endsInData, "inc $0", "!registers"}, "", []string{"$0 = 2"}},
+		{"load_file ending in .code leaves the REPL in .data", []string{".data", "!load_file " + endsInCode, "e: .integer #4", "!symbols"}, "",
+			[]string{"e  integer  4"}},
 		{"command too many args", []string{"!quit now"}, "usage: !quit", nil},
 		{"command too few args", []string{"!kill"}, "usage: !kill ID", nil},
 		{"help lists commands", []string{"!help"}, "", []string{"!help [COMMAND|MNEMONIC]", "!load_file [PATH]", "!spawn [PATH]", "!join_cluster HOST PORT", "!wait [ID]"}},

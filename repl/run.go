@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/iridium-vm/iridium/vm"
@@ -108,42 +106,3 @@ func (e *lineAsmError) Error() string {
 }
 
 func (e *lineAsmError) Unwrap() error { return e.err }
-
-// maxSourceSize bounds the files !load_file and !spawn read, so that a
-// path such as /dev/zero cannot exhaust memory.
-const maxSourceSize = 64 << 20
-
-// readSource reads a program file: a regular file of at most
-// maxSourceSize bytes.
-func readSource(path string) ([]byte, error) {
-	fi, err := os.Stat(path)
-	var pathErr *fs.PathError
-	switch {
-	case errors.As(err, &pathErr):
-		return nil, fmt.Errorf("%s: %w", path, pathErr.Err)
-	case err != nil:
-		return nil, err
-	case !fi.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is not a regular file", path)
-	case fi.Size() > maxSourceSize:
-		return nil, fmt.Errorf("%s is %d bytes, over the limit of %d", path, fi.Size(), maxSourceSize)
-	}
-	return os.ReadFile(path)
-}
-
-// loadProgram reads a file for !spawn: bytecode if it starts with the
-// magic bytes, assembly otherwise.
-func loadProgram(path string) (*vm.Program, error) {
-	data, err := readSource(path)
-	if err != nil {
-		return nil, err
-	}
-	if vm.IsBytecode(data) {
-		p, err := vm.DecodeProgram(data)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-		return p, nil
-	}
-	return asm.Assemble(path, string(data))
-}
