@@ -10,6 +10,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/iridium-vm/iridium/internal/suggest"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -80,8 +81,9 @@ func (s *Shell) lookupCommand(name string) *command {
 // runCommand splits a "!" line into a command and its arguments, checks
 // them against the table and runs the command.
 func (s *Shell) runCommand(ctx context.Context, line string) error {
-	name, rest, _ := strings.Cut(line, " ")
-	c := s.lookupCommand(name)
+	name := strings.Fields(line)[0]
+	rest := strings.TrimSpace(line[len(name):])
+	c := s.lookupCommand(strings.ToLower(name))
 	if c == nil {
 		return fmt.Errorf("unknown command %s%s (!help lists the commands)", name, s.suggestCommand(name))
 	}
@@ -98,44 +100,21 @@ func (s *Shell) runCommand(ctx context.Context, line string) error {
 // suggestCommand names a command close to name, if there is one: the
 // only command that starts with name, else the nearest by spelling.
 func (s *Shell) suggestCommand(name string) string {
-	best, bestDist, prefixed := "", 3, 0
+	var names, prefixed []string
 	for _, c := range s.commands {
+		names = append(names, c.name)
 		if strings.HasPrefix(c.name, name) {
-			best, prefixed = c.name, prefixed+1
+			prefixed = append(prefixed, c.name)
 		}
 	}
-	if prefixed != 1 {
-		best = ""
-		for _, c := range s.commands {
-			if d := editDistance(name, c.name); d < bestDist {
-				best, bestDist = c.name, d
-			}
-		}
+	best := suggest.Closest(name, names, 3)
+	if len(prefixed) == 1 {
+		best = prefixed[0]
 	}
 	if best == "" {
 		return ""
 	}
 	return "; did you mean " + best + "?"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur := make([]int, len(b)+1)
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev = cur
-	}
-	return prev[len(b)]
 }
 
 // table lays out rows of tab-separated cells in aligned columns.
@@ -315,9 +294,12 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 		return fmt.Errorf("!spawn: %w", err)
 	}
 	sp := spawner{cfg: s.vmConfig(nil), out: s.con, announce: s.announce}
-	s.jobs.start(ctx, path, p, sp, func(j *job) {
+	err = s.jobs.start(ctx, path, p, sp, func(j *job) {
 		s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.id, path))
 	})
+	if err != nil {
+		return fmt.Errorf("!spawn %s: %w", path, err)
+	}
 	return nil
 }
 
@@ -366,7 +348,7 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 		return err
 	}
 	if state, _ := s.jobs.status(j); state != jobRunning {
-		return fmt.Errorf("!kill: job %d (%s) is not running: it %s", j.id, j.file, state)
+		return fmt.Errorf("!kill: job %d (%s) has already stopped (%s)", j.id, j.file, state)
 	}
 	j.cancel(errKilled)
 	if err := wait(ctx, j); err != nil {

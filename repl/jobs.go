@@ -49,15 +49,23 @@ type job struct {
 	waited bool
 }
 
-// jobTable holds the spawned programs of one REPL.
+// jobTable holds the spawned programs of one REPL: at most maxRunning
+// running at once, and at most keepJobs in all, older ended jobs being
+// forgotten once nothing is left to report about them.
 type jobTable struct {
-	mu   sync.Mutex
-	next int
-	jobs map[int]*job
-	wg   sync.WaitGroup
+	mu         sync.Mutex
+	next       int
+	maxRunning int
+	jobs       map[int]*job
+	wg         sync.WaitGroup
 }
 
-func newJobTable() *jobTable { return &jobTable{next: 1, jobs: map[int]*job{}} }
+// keepJobs is how many jobs the table keeps before it forgets ended ones.
+const keepJobs = 100
+
+func newJobTable(maxRunning int) *jobTable {
+	return &jobTable{next: 1, maxRunning: maxRunning, jobs: map[int]*job{}}
+}
 
 // spawner is what a job needs from the REPL: a VM configuration, where its
 // output goes, and how it announces its end.
@@ -71,9 +79,14 @@ type spawner struct {
 // called with the new job. ctx's values are kept but not its
 // cancellation: a job lives until it ends, is killed, or the REPL closes
 // the table.
-func (t *jobTable) start(ctx context.Context, file string, p *vm.Program, sp spawner, started func(*job)) {
-	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+func (t *jobTable) start(ctx context.Context, file string, p *vm.Program, sp spawner, started func(*job)) error {
 	t.mu.Lock()
+	if n := t.runningLocked(); n >= t.maxRunning {
+		t.mu.Unlock()
+		return fmt.Errorf("%d programs run already, the most at once: !kill or !wait for one first", n)
+	}
+	t.forgetLocked()
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	j := &job{id: t.next, file: file, cancel: cancel, done: make(chan struct{})}
 	t.next++
 	t.jobs[j.id] = j
@@ -81,6 +94,48 @@ func (t *jobTable) start(ctx context.Context, file string, p *vm.Program, sp spa
 	t.mu.Unlock()
 	started(j)
 	go t.run(ctx, j, p, sp)
+	return nil
+}
+
+// runningLocked counts the running jobs; t.mu is held.
+func (t *jobTable) runningLocked() int {
+	n := 0
+	for _, j := range t.jobs {
+		if j.state == jobRunning {
+			n++
+		}
+	}
+	return n
+}
+
+// forgetLocked drops the oldest ended jobs past keepJobs, except faulted
+// ones no !wait has reported yet; t.mu is held.
+func (t *jobTable) forgetLocked() {
+	if len(t.jobs) < keepJobs {
+		return
+	}
+	ids := make([]int, 0, len(t.jobs))
+	for id := range t.jobs {
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	for _, id := range ids {
+		if len(t.jobs) < keepJobs {
+			return
+		}
+		if j := t.jobs[id]; isClosed(j.done) && (j.state != jobFaulted || j.waited) {
+			delete(t.jobs, id)
+		}
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
 }
 
 func (t *jobTable) run(ctx context.Context, j *job, p *vm.Program, sp spawner) {

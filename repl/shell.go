@@ -50,10 +50,17 @@ type Options struct {
 	Version string
 	// StackLimit and HeapLimit are passed to every VM (see vm.Config).
 	StackLimit, HeapLimit int
+	// MaxJobs is the most spawned programs that may run at once; !spawn
+	// past it fails. Default DefaultMaxJobs.
+	MaxJobs int
 	// Cluster backs !start_cluster, !join_cluster and !cluster_members.
 	// Nil: those commands say that clustering is not available.
 	Cluster ClusterNode
 }
+
+// DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
+// side by side, few enough that spinning jobs leave the shell usable.
+const DefaultMaxJobs = 16
 
 // ErrQuit is returned by Execute for !quit.
 var ErrQuit = errors.New("quit")
@@ -101,7 +108,10 @@ func New(opts Options) (*Shell, error) {
 	if opts.Stderr == nil {
 		opts.Stderr = io.Discard
 	}
-	s := &Shell{opts: opts, asm: asm.New(), jobs: newJobTable()}
+	if opts.MaxJobs <= 0 {
+		opts.MaxJobs = DefaultMaxJobs
+	}
+	s := &Shell{opts: opts, asm: asm.New(), jobs: newJobTable(opts.MaxJobs)}
 	s.commands = append(coreCommands(), clusterCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)

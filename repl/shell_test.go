@@ -138,10 +138,10 @@ func TestJobs(t *testing.T) {
 	if !strings.Contains(ts.out.String(), "[job 5] "+endless+" killed") || !hasFields(ts.out.String(), "5", "killed", endless) {
 		t.Fatalf("stdout:\n%s\nwant job 5 killed", ts.out.String())
 	}
-	if err := ts.Execute(context.Background(), "!kill 5"); err == nil || !strings.Contains(err.Error(), "is not running: it killed") {
+	if err := ts.Execute(context.Background(), "!kill 5"); err == nil || !strings.Contains(err.Error(), "has already stopped (killed)") {
 		t.Fatalf("second !kill 5: %v", err)
 	}
-	if err := ts.Execute(context.Background(), "!kill 1"); err == nil || !strings.Contains(err.Error(), "it finished") {
+	if err := ts.Execute(context.Background(), "!kill 1"); err == nil || !strings.Contains(err.Error(), "has already stopped (finished)") {
 		t.Fatalf("!kill of a finished job: %v", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -27,6 +28,7 @@ type options struct {
 	dataDir  string
 	failFast bool
 	noColor  bool
+	maxJobs  int
 
 	// The cluster.
 	bindHost          string
@@ -72,6 +74,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
+	fs.IntVar(&o.maxJobs, "max-jobs", repl.DefaultMaxJobs, "the most programs !spawn may run at once in the REPL")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the REPL (also when NO_COLOR is set or output is not a terminal)")
 	for _, name := range []string{"H", "server-bind-host"} {
 		fs.StringVar(&o.bindHost, name, cluster.DefaultBindHost, "the host the cluster listener binds")
@@ -154,6 +157,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.dialTimeout <= 0 || o.handshakeTimeout <= 0 || o.writeTimeout <= 0 || o.maxFrameSize <= 0 || o.maxMembers < 2 || o.maxPendingConns <= 0 {
 		return nil, nil, fmt.Errorf("cluster limits must be positive (and --max-members at least 2)")
+	}
+	if o.maxJobs <= 0 {
+		return nil, nil, fmt.Errorf("--max-jobs must be positive")
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")

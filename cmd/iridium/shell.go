@@ -27,6 +27,7 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		Version:     version,
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
+		MaxJobs:     o.maxJobs,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
