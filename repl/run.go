@@ -62,12 +62,12 @@ func (s *Shell) showChanges(regs [vm.NumRegisters]int32, fregs [vm.NumRegisters]
 	var b strings.Builder
 	for i, v := range s.vm.Registers() {
 		if v != regs[i] {
-			fmt.Fprintf(&b, "$%d = %d\n", i, v)
+			b.WriteString(vm.RegisterLine(i, v) + "\n")
 		}
 	}
 	for i, v := range s.vm.FloatRegisters() {
 		if v != fregs[i] && !(math.IsNaN(v) && math.IsNaN(fregs[i])) {
-			fmt.Fprintf(&b, "$f%d = %s\n", i, vm.FormatFloat(v))
+			b.WriteString(vm.FloatRegisterLine(i, v) + "\n")
 		}
 	}
 	if b.Len() > 0 {

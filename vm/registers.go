@@ -13,24 +13,26 @@ import (
 // out (a float -0.0 is shown).
 func (m *VM) WriteRegisters(w io.Writer, nonZero bool) error {
 	bw := bufio.NewWriter(w)
-	var line []byte
 	for i, v := range m.regs {
-		if nonZero && v == 0 {
-			continue
+		if !nonZero || v != 0 {
+			bw.WriteString(RegisterLine(i, v) + "\n")
 		}
-		line = strconv.AppendInt(append(line[:0], '$'), int64(i), 10)
-		line = append(line, " = "...)
-		line = append(strconv.AppendInt(line, int64(v), 10), '\n')
-		bw.Write(line)
 	}
 	for i, v := range m.fregs {
-		if nonZero && v == 0 && !math.Signbit(v) {
-			continue
+		if !nonZero || v != 0 || math.Signbit(v) {
+			bw.WriteString(FloatRegisterLine(i, v) + "\n")
 		}
-		line = strconv.AppendInt(append(line[:0], "$f"...), int64(i), 10)
-		line = append(line, " = "...)
-		line = append(AppendFloat(line, v), '\n')
-		bw.Write(line)
 	}
 	return bw.Flush()
+}
+
+// RegisterLine shows integer register i as "$i = VALUE", in decimal.
+func RegisterLine(i int, v int32) string {
+	return "$" + strconv.Itoa(i) + " = " + strconv.Itoa(int(v))
+}
+
+// FloatRegisterLine shows float register i as "$fi = VALUE", in the form
+// of FormatFloat.
+func FloatRegisterLine(i int, v float64) string {
+	return "$f" + strconv.Itoa(i) + " = " + FormatFloat(v)
 }

@@ -169,6 +169,9 @@ func lexLine(l *lexer) stateFn {
 		return l.errorf("strings are written in single quotes, as 'text'")
 	case isIdentStart(c):
 		return lexIdent
+	case isDigit(c):
+		l.acceptRun(isNumberChar)
+		return l.errorf("numbers start with '#', as in #%s", l.input[l.start:l.pos])
 	default:
 		r, _ := utf8.DecodeRuneInString(l.input[l.start:])
 		return l.errorf("unexpected character %q", r)

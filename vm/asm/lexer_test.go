@@ -182,7 +182,7 @@ func TestLexTokens(t *testing.T) {
 			{ID, "nop", 2, 1}, {EOF, "", 2, 4},
 		}},
 		{"unexpected ':' alone", "x :", []lexTok{{ID, "x", 1, 1}, {E, "unexpected character ':'", 1, 3}, {EOF, "", 1, 4}}},
-		{"a digit cannot start a mnemonic", "1hlt", []lexTok{{E, "unexpected character '1'", 1, 1}, {EOF, "", 1, 5}}},
+		{"a digit cannot start a mnemonic", "1hlt", []lexTok{{E, "numbers start with '#', as in #1hlt", 1, 1}, {EOF, "", 1, 5}}},
 		{"one error per line, every line", "% a\n$ b\n# c\nhlt", []lexTok{
 			{E, "unexpected character '%'", 1, 1}, {NL, "", 1, 4},
 			{E, "expected a register number after '$', as in $0 or $f0", 2, 1}, {NL, "", 2, 4},
