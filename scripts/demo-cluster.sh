@@ -11,7 +11,8 @@
 #
 # Usage: scripts/demo-cluster.sh        (then: tmux attach -t iridium-demo)
 # Environment: IRIDIUM_BIN (default ./bin/iridium), IRIDIUM_DEMO_SESSION
-# (default iridium-demo), IRIDIUM_DEMO_ATTACH=0 to leave the session detached.
+# (default iridium-demo), IRIDIUM_DEMO_PORTS (default "2254 2255 2256"),
+# IRIDIUM_DEMO_ATTACH=0 to leave the session detached.
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -19,9 +20,11 @@ bin=${IRIDIUM_BIN:-./bin/iridium}
 session=${IRIDIUM_DEMO_SESSION:-iridium-demo}
 host=127.0.0.1
 aliases=(node1 node2 node3)
-ports=(2254 2255 2256)
 
 die() { echo "demo-cluster.sh: $*" >&2; exit 1; }
+
+read -ra ports <<<"${IRIDIUM_DEMO_PORTS:-2254 2255 2256}"
+[ "${#ports[@]}" = 3 ] || die "IRIDIUM_DEMO_PORTS must name three ports"
 
 command -v tmux >/dev/null || die "tmux is not installed (apt install tmux, or brew install tmux)"
 [ -x "$bin" ] || die "$bin not found or not executable; run 'make build' first"
@@ -30,7 +33,7 @@ if tmux has-session -t "$session" 2>/dev/null; then
 fi
 for port in "${ports[@]}"; do
 	if (exec 3<>"/dev/tcp/$host/$port") 2>/dev/null; then
-		die "something already listens on $host:$port"
+		die "something already listens on $host:$port (IRIDIUM_DEMO_PORTS picks others)"
 	fi
 done
 
