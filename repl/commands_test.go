@@ -158,16 +158,7 @@ func TestInterrupt(t *testing.T) {
 	ts.exec(t, "load $7 #7", "eq $0 $0")
 	done := make(chan error, 1)
 	go func() { done <- ts.Execute(context.Background(), "spin: djmpe @spin") }()
-	var err error
-	eventually(t, "the loop to stop", func() bool {
-		ts.Interrupt()
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	err := interruptUntil(t, ts, "the endless loop", done)
 	if !errors.Is(err, errInterrupted) || !strings.Contains(err.Error(), "interrupted at pc 8") {
 		t.Fatalf("error %v, want an interruption at pc 8", err)
 	}

@@ -86,15 +86,66 @@ func writeBytecode(t *testing.T, name, src string) string {
 	return writeFile(t, name, string(data))
 }
 
-// eventually polls cond until it holds or the deadline passes.
-func eventually(t *testing.T, what string, cond func() bool) {
+// waitTimeout bounds every wait of a test for something another
+// goroutine does.
+const waitTimeout = 10 * time.Second
+
+// eventually polls cond, for at most waitTimeout, until it returns nil; it
+// is for states that signal nothing when reached (a goroutine count).
+// The failure names what was awaited and cond's last answer.
+func eventually(t *testing.T, what string, cond func() error) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		err := cond()
+		if err == nil {
+			return
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case <-deadline.C:
+			t.Fatalf("still waiting for %s after %v: %v", what, waitTimeout, err)
+		case <-tick.C:
+		}
+	}
+}
+
+// waitJob waits on job id's done signal, which is closed once the job
+// has stopped and its end has been announced.
+func waitJob(t *testing.T, ts *testShell, id int) {
+	t.Helper()
+	j, err := ts.jobs.get(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-j.done:
+	case <-time.After(waitTimeout):
+		t.Fatalf("job %d did not stop within %v", id, waitTimeout)
+	}
+}
+
+// interruptUntil calls Interrupt until the line running on another
+// goroutine ends, and returns its error: Interrupt does nothing until that
+// line has started, and nothing signals that it has. It waits on done
+// between tries, for at most waitTimeout.
+func interruptUntil(t *testing.T, ts *testShell, what string, done <-chan error) error {
+	t.Helper()
+	deadline := time.NewTimer(waitTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		ts.Interrupt()
+		select {
+		case err := <-done:
+			return err
+		case <-deadline.C:
+			t.Fatalf("%s did not stop within %v of being interrupted", what, waitTimeout)
+		case <-tick.C:
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package repl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -124,7 +125,10 @@ func TestJobs(t *testing.T) {
 	ts.exec(t, "!wait") // job 3's fault was reported by !wait 3
 
 	ts.exec(t, "!spawn "+fault)
-	eventually(t, "job 4 to fault", func() bool { return strings.Contains(ts.err.String(), "[job 4]") })
+	waitJob(t, ts, 4)
+	if !strings.Contains(ts.err.String(), "[job 4] "+fault+" faulted") {
+		t.Fatalf("stderr\n%s\nwant job 4's fault announced", ts.err.String())
+	}
 	if err := ts.Execute(context.Background(), "!wait"); err == nil || !strings.Contains(err.Error(), "job 4") {
 		t.Fatalf("!wait after job 4 faulted: %v, want its fault", err)
 	}
@@ -159,7 +163,12 @@ func TestCloseKillsJobs(t *testing.T) {
 	if !strings.Contains(out, "[job 1] "+endless+" killed") || !strings.Contains(out, "[job 2] "+endless+" killed") {
 		t.Fatalf("stdout:\n%s\nwant both jobs killed", out)
 	}
-	eventually(t, "the goroutines to end", func() bool { return runtime.NumGoroutine() <= before })
+	eventually(t, "the jobs' goroutines to end", func() error {
+		if n := runtime.NumGoroutine(); n > before {
+			return fmt.Errorf("%d goroutines, %d before the shell started", n, before)
+		}
+		return nil
+	})
 }
 
 // TestWaitInterrupted checks that Interrupt ends !wait and leaves the job
@@ -170,16 +179,7 @@ func TestWaitInterrupted(t *testing.T) {
 	ts.exec(t, "!spawn "+endless)
 	done := make(chan error, 1)
 	go func() { done <- ts.Execute(context.Background(), "!wait") }()
-	var err error
-	eventually(t, "!wait to stop", func() bool {
-		ts.Interrupt()
-		select {
-		case err = <-done:
-			return true
-		default:
-			return false
-		}
-	})
+	err := interruptUntil(t, ts, "!wait", done)
 	if !errors.Is(err, errInterrupted) {
 		t.Fatalf("!wait: %v, want interrupted", err)
 	}
