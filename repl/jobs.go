@@ -83,6 +83,9 @@ func (t *jobTable) start(ctx context.Context, file string, p *vm.Program, sp spa
 	t.mu.Lock()
 	if n := t.runningLocked(); n >= t.maxRunning {
 		t.mu.Unlock()
+		if n == 1 {
+			return errors.New("1 program runs already, the most at once: !kill or !wait for it first")
+		}
 		return fmt.Errorf("%d programs run already, the most at once: !kill or !wait for one first", n)
 	}
 	t.forgetLocked()

@@ -35,6 +35,9 @@ start:  prts @hello
 func TestREPLScripted(t *testing.T) {
 	hello := writeTestFile(t, "hello.iasm", replHello)
 	fault := writeTestFile(t, "fault.iasm", ".code\nload $1 #0\ndiv $0 $1 $2\n")
+	plain := writeTestFile(t, "plain.iasm", "load $0 #7\n")
+	endsInData := writeTestFile(t, "tail.iasm", "load $1 #1\n.data\nt: .asciiz 'x'\n")
+	endless := writeTestFile(t, "endless.iasm", ".code\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n")
 	tests := []struct {
 		name       string
 		stdin      string
@@ -65,6 +68,17 @@ func TestREPLScripted(t *testing.T) {
 		{"join where nothing listens", "!join_cluster 127.0.0.1 1\nload $0 #1\n!registers\n", []string{"-P", "0", "--node-alias", "a", "--cookie", "c"}, 1,
 			"cluster: this node is \"a\"; the cookie comes from --cookie (every node of a cluster needs the same one)\n$0 = 1\n",
 			"line 1: !join_cluster 127.0.0.1 1: "},
+		{"load_file after .data starts in .code and stays in .data", ".data\n!load_file " + plain + "\nx: .asciiz 'y'\ninc $0\n!registers\n", nil, 1,
+			"$0 = 7\n", "line 4: col 1: instruction \"inc\" in the .data section"},
+		{"load_file ending in .data leaves the REPL in .code", "!load_file " + endsInData + "\ninc $1\n!registers\n", nil, 0, "$1 = 2\n", ""},
+		{"load_file twice hints at the earlier load", "!load_file " + plain + "\n!load_file " + endsInData + "\n!load_file " + endsInData + "\n", nil, 1,
+			"", "line 3: !load_file: " + endsInData + ":3:1: label \"t\" is already defined at " + endsInData + ":3:1\n    t: .asciiz 'x'\n    ^\n" +
+				"(a label of the program already has that name: was the file loaded before? !clear_program forgets the program's labels)\n"},
+		{"spawn past --max-jobs", "!spawn " + endless + "\n!spawn " + endless + "\n!kill 1\n!spawn " + endless + "\n", []string{"--max-jobs", "1"}, 1,
+			"[job 1] " + endless + " started\n[job 1] " + endless + " killed\n[job 2] " + endless + " started\n[job 2] " + endless + " killed\n",
+			"line 2: !spawn " + endless + ": 1 program runs already, the most at once: !kill or !wait for it first\n"},
+		{"commands in any case, split on any white space", "load $2 #2\n!REGISTERS\n!help\t  clear_registers\n!Kill \t 3\n", nil, 1,
+			"$2 = 2\n!clear_registers\n    set every register, the flag, the remainder and the loop counter to 0\n", "line 4: !kill: no job 3"},
 		{"quit ends the input", "load $0 #1\n!quit\n!bogus\n", nil, 0, "", ""},
 		{"empty input", "", nil, 0, "", ""},
 	}
