@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/vm"
@@ -34,7 +35,7 @@ func (s *Shell) complete(before string) (endings []string, typed string) {
 	askingPath, labels := s.askingPath, s.words
 	s.mu.Unlock()
 	if askingPath {
-		return completePath(strings.TrimLeft(before, " "))
+		return completePath(strings.TrimLeftFunc(before, unicode.IsSpace))
 	}
 	word := before[strings.LastIndexAny(before, " \t")+1:]
 	prev := strings.Fields(before[:len(before)-len(word)])
@@ -53,14 +54,16 @@ func (s *Shell) complete(before string) (endings []string, typed string) {
 
 // completeArg completes an argument of the command prev[0].
 func (s *Shell) completeArg(prev []string, before, word string) ([]string, string) {
-	c := s.lookupCommand(prev[0])
+	c := s.lookupCommand(strings.ToLower(prev[0])) // as runCommand does
 	if c == nil || (len(prev) > 1 && !c.rest) {
 		return nil, word
 	}
 	switch c.complete {
 	case argPath:
-		_, rest, _ := strings.Cut(before, " ")
-		return completePath(strings.TrimLeft(rest, " "))
+		// The path is the rest of the line past the command name and
+		// the white space after it, as runCommand takes it.
+		rest := before[strings.Index(before, prev[0])+len(prev[0]):]
+		return completePath(strings.TrimLeftFunc(rest, unicode.IsSpace))
 	case argTopic:
 		return withPrefix(word, append(s.commandNames("!"), mnemonics()...), " ")
 	case argJob:
