@@ -262,7 +262,7 @@ func (p *pass) instruction(st statement, labels []token) {
 	info := vm.LookupName(st.op.val)
 	switch {
 	case info == nil:
-		p.errs.add(st.op.pos, "unknown mnemonic %q%s", st.op.val, didYouMean(st.op.val))
+		p.errs.add(st.op.pos, "unknown mnemonic %q%s", clip(st.op.val), didYouMean(st.op.val))
 	case p.inData:
 		p.errs.add(st.op.pos, "instruction %q in the .data section: put .code before it", st.op.val)
 	case len(st.args) != len(info.Operands):
@@ -378,8 +378,20 @@ func operandCount(info *vm.Instruction) string {
 	return fmt.Sprintf("%d operands (%s)", len(info.Operands), info.Syntax()[len(info.Name)+1:])
 }
 
-// didYouMean names a mnemonic close to name, if there is one.
+// clip shortens a word from the source for an error message.
+func clip(word string) string {
+	if len(word) > 40 {
+		return word[:40] + "..."
+	}
+	return word
+}
+
+// didYouMean names a mnemonic close to name, if there is one. A name much
+// longer than any mnemonic has none, and is not compared.
 func didYouMean(name string) string {
+	if len(name) > 16 {
+		return ""
+	}
 	names := make([]string, 0, len(vm.Instructions()))
 	for _, in := range vm.Instructions() {
 		names = append(names, in.Name)

@@ -175,3 +175,13 @@ func TestWholeNumberWithExponent(t *testing.T) {
 		t.Fatalf("code % x, want % x", p.Code, want)
 	}
 }
+
+// A huge unknown mnemonic is quoted clipped and gets no suggestion, so the
+// error stays short and quick to make.
+func TestHugeUnknownMnemonic(t *testing.T) {
+	_, err := Assemble("t.iasm", strings.Repeat("a", 1<<20))
+	msg := err.(ErrorList)[0].Msg
+	if len(msg) > 80 || strings.Contains(msg, "did you mean") || !strings.Contains(msg, `"aaaa`) {
+		t.Fatalf("message %q (%d bytes), want the word clipped and no suggestion", msg[:min(len(msg), 120)], len(msg))
+	}
+}
