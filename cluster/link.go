@@ -108,8 +108,7 @@ func (n *Node) readLoop(l *link) {
 	for {
 		m, err := n.frames.read(l.conn)
 		if err != nil {
-			kind, reason := n.classifyReadError(err)
-			n.dropLink(l, kind, reason)
+			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
 		l.lastSeen.Store(time.Now().UnixNano())
@@ -130,15 +129,14 @@ func (n *Node) readLoop(l *link) {
 	}
 }
 
-// classifyReadError turns the error that ended a link into an event.
-func (n *Node) classifyReadError(err error) (EventKind, error) {
-	switch {
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		return EventFailed, fmt.Errorf("nothing heard for %v", n.cfg.FailureTimeout)
-	case errors.Is(err, io.EOF):
-		return EventLinkClosed, errors.New("peer closed the connection")
+// readErrorReason says why a link's read failed. Reads on a link have no
+// deadline (heartbeatLoop judges silence), so the connection closed or
+// broke.
+func readErrorReason(err error) error {
+	if errors.Is(err, io.EOF) {
+		return errors.New("peer closed the connection")
 	}
-	return EventLinkClosed, err
+	return err
 }
 
 // heartbeatLoop sends a ping every HeartbeatInterval and fails the member

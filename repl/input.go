@@ -72,18 +72,14 @@ func (s *scriptSource) readAll() {
 	defer close(s.lines)
 	for {
 		text, tooLong, err := s.next()
-		if text == "" && !tooLong && err != nil {
-			if !errors.Is(err, io.EOF) {
-				s.send(scriptLine{err: err})
+		if text != "" || tooLong || err == nil { // a line was read
+			l := scriptLine{text: text}
+			if tooLong {
+				l = scriptLine{err: errLineTooLong}
 			}
-			return
-		}
-		l := scriptLine{text: text}
-		if tooLong {
-			l = scriptLine{err: errLineTooLong}
-		}
-		if !s.send(l) {
-			return
+			if !s.send(l) {
+				return
+			}
 		}
 		if err != nil {
 			if !errors.Is(err, io.EOF) {

@@ -270,8 +270,11 @@ func (m *VM) slow(code []inst) error {
 func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 	r := &m.regs
 	switch in.op {
-	case DIV: // only with a zero divisor
-		return 0, m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
+	case DIV: // fast stops here only with a zero divisor
+		if r[in.b&31] == 0 {
+			return 0, m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
+		}
+		return 0, m.fastDisagrees(pc)
 	case JMP, JMPE, JMPF, JMPB:
 		return m.registerJump(pc, in)
 	case ALOC:
@@ -296,31 +299,45 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 			return 0, m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("8 bytes at offset %d, read-only data is %d bytes", off, len(m.prog.ReadOnly)))
 		}
 		m.fregs[in.a&31] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
-	case LOADM, SETM: // only out of range
-		_, err := m.heapWord(pc, r[in.a&31])
-		return 0, err
+	case LOADM, SETM: // fast stops here only out of range
+		if _, err := m.heapWord(pc, r[in.a&31]); err != nil {
+			return 0, err
+		}
+		return 0, m.fastDisagrees(pc)
 	case PUSH:
 		if len(m.stack) >= m.cfg.StackLimit {
 			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", len(m.stack)))
 		}
 		m.stack = append(m.stack, r[in.a&31])
-	case POP: // only on an empty stack
-		return 0, m.fault(pc, ErrStackEmpty, "")
+	case POP: // fast stops here only on an empty stack
+		if len(m.stack) == 0 {
+			return 0, m.fault(pc, ErrStackEmpty, "")
+		}
+		return 0, m.fastDisagrees(pc)
 	case CALL:
 		if len(m.calls) >= m.cfg.StackLimit {
 			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", len(m.calls)))
 		}
 		m.calls = append(m.calls, uint32(pc+1))
 		return uint(in.imm), nil
-	case RET: // only with an empty call stack
-		return 0, m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
+	case RET: // fast stops here only with an empty call stack
+		if len(m.calls) == 0 {
+			return 0, m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
+		}
+		return 0, m.fastDisagrees(pc)
 	case opTrap:
 		// Never nil: the decoder made a trap because this check failed.
 		return 0, checkInstruction(m.prog.Code, int(pc)*InstructionSize)
 	default:
-		return 0, fmt.Errorf("vm: internal error: the fast loop stopped at %s", m.instrText(pc))
+		return 0, m.fastDisagrees(pc)
 	}
 	return pc + 1, nil
+}
+
+// fastDisagrees is the error for an instruction fast stopped at for no
+// reason slowStep knows: a bug in the VM, reported rather than run wrong.
+func (m *VM) fastDisagrees(pc uint) error {
+	return fmt.Errorf("vm: internal error: the fast loop stopped at pc %d (%s)", pc*InstructionSize, m.instrText(pc))
 }
 
 // fault builds the error for the instruction at index pc.

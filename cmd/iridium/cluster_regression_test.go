@@ -21,9 +21,7 @@ import (
 // and dropLink calls l.close() - closing the connection - BEFORE it takes
 // Node.mu and checks that l is the member's current link. The close wakes
 // the link's readLoop, whose read fails with net.ErrClosed; readLoop calls
-// dropLink(l, EventLinkClosed, err) (classifyReadError does not recognise
-// net.ErrClosed; it still looks for os.ErrDeadlineExceeded from read
-// deadlines the reader no longer sets). Whichever of the two takes Node.mu
+// dropLink(l, EventLinkClosed, err). Whichever of the two takes Node.mu
 // first announces; when the reader wins, the member is announced as
 //
 //	cluster: "c" (127.0.0.3:37753) link closed: read tcp 127.0.0.2:33743->127.0.0.1:56792: use of closed network connection
