@@ -83,3 +83,16 @@ func Wrap(text string, width int, indent string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// Fit wraps, with Wrap, each line of text that is wider than width and
+// does not start with white space; other lines (a quoted source line and
+// its caret, a table row) are kept as they are.
+func Fit(text string, width int, indent string) string {
+	lines := strings.Split(text, "\n")
+	for i, l := range lines {
+		if utf8.RuneCountInString(l) > width && !strings.HasPrefix(l, " ") && !strings.HasPrefix(l, "\t") {
+			lines[i] = Wrap(l, width, indent)
+		}
+	}
+	return strings.Join(lines, "\n")
+}

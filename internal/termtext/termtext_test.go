@@ -56,3 +56,11 @@ func TestWrap(t *testing.T) {
 		t.Errorf("Wrap of a long word = %q", got)
 	}
 }
+
+func TestFit(t *testing.T) {
+	in := "error: col 5: a message long enough to need two lines here\n    lod   $1\n        ^"
+	want := "error: col 5: a message long enough to\n  need two lines here\n    lod   $1\n        ^"
+	if got := Fit(in, 40, "  "); got != want {
+		t.Errorf("Fit = %q, want %q", got, want)
+	}
+}
