@@ -257,7 +257,13 @@ func (s *Shell) loadFirst(ctx context.Context) error {
 		return nil
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
-	case s.report(err) && s.opts.FailFast && !s.opts.Interactive:
+	case s.opts.Interactive:
+		s.report(err)
+		return nil
+	}
+	s.failures++
+	s.con.printErr(nil, "-i: "+termtext.Escape(err.Error(), true))
+	if s.opts.FailFast {
 		return ErrFailed
 	}
 	return nil

@@ -128,10 +128,10 @@ func usage(fs *flag.FlagSet) {
 	fmt.Fprint(w, `Iridium: a register-based VM, its assembler and an interactive shell.
 
 Usage:
-  iridium [flags] FILE          assemble FILE (.iasm) or load it (bytecode) and run it
-  iridium asm FILE [-o OUT]     assemble FILE into bytecode (default OUT: FILE with .irb)
-  iridium disasm FILE           print an assembly listing of FILE (bytecode or assembly)
-  iridium [flags]               start the REPL (scripted when input is not a terminal)
+  iridium [flags] FILE          run FILE (assembly .iasm, or bytecode)
+  iridium asm FILE [-o OUT]     assemble FILE into bytecode (default: FILE.irb)
+  iridium disasm FILE           print an assembly listing of FILE
+  iridium [flags]               start the REPL (scripted unless on a terminal)
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
 
@@ -159,7 +159,9 @@ Flags:
 		if f.DefValue != "" && f.DefValue != "false" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  %s\n      %s\n", name, termtext.Wrap(help+def, 80, "      "))
+		const indent = "      "
+		lines := strings.Split(termtext.Wrap(help+def, 80-len(indent), ""), "\n")
+		fmt.Fprintf(w, "  %s\n%s%s\n", name, indent, strings.Join(lines, "\n"+indent))
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
 }
