@@ -156,11 +156,11 @@ func (s *Shell) cmdHelp(_ context.Context, args []string) error {
 		return nil
 	}
 	if c := s.lookupCommand(args[0]); c != nil {
-		s.con.print(nil, c.usage()+"\n    "+termtext.Wrap(c.help, terminalWidth, "    "))
+		s.con.print(nil, c.usage()+"\n"+termtext.Indent(c.help, terminalWidth, "    "))
 		return nil
 	}
 	if in := vm.LookupName(args[0]); in != nil {
-		s.con.print(nil, fmt.Sprintf("%s\n    %s\n    example: %s", in.Syntax(), termtext.Wrap(in.Summary, terminalWidth, "    "), in.Example))
+		s.con.print(nil, fmt.Sprintf("%s\n%s\n    example: %s", in.Syntax(), termtext.Indent(in.Summary, terminalWidth, "    "), in.Example))
 		return nil
 	}
 	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Clip(args[0], 40))
@@ -186,8 +186,7 @@ func helpTable(rows [][2]string) string {
 		} else {
 			b.WriteString(strings.Repeat(" ", col-len(r[0])+gap))
 		}
-		lines := strings.Split(termtext.Wrap(r[1], terminalWidth-len(pad), ""), "\n")
-		b.WriteString(strings.Join(lines, "\n"+pad) + "\n")
+		b.WriteString(strings.TrimPrefix(termtext.Indent(r[1], terminalWidth, pad), pad) + "\n")
 	}
 	return b.String()
 }

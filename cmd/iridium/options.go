@@ -30,9 +30,9 @@ type options struct {
 	evalLines    []string // -e: lines run as a script, in order
 	interactFile string   // -i: a file run before the REPL starts
 	dataDir      string
-	failFast bool
-	noColor  bool
-	maxJobs  int
+	failFast     bool
+	noColor      bool
+	maxJobs      int
 
 	// The cluster.
 	bindHost          string
@@ -159,9 +159,7 @@ Flags:
 		if f.DefValue != "" && f.DefValue != "false" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		const indent = "      "
-		lines := strings.Split(termtext.Wrap(help+def, 80-len(indent), ""), "\n")
-		fmt.Fprintf(w, "  %s\n%s%s\n", name, indent, strings.Join(lines, "\n"+indent))
+		fmt.Fprintf(w, "  %s\n%s\n", name, termtext.Indent(help+def, 80, "      "))
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
 }

@@ -96,3 +96,10 @@ func Fit(text string, width int, indent string) string {
 	}
 	return strings.Join(lines, "\n")
 }
+
+// Indent wraps text so that, with indent before each of its lines, every
+// line fits in width columns, and returns it so indented.
+func Indent(text string, width int, indent string) string {
+	lines := strings.Split(Wrap(text, width-utf8.RuneCountInString(indent), ""), "\n")
+	return indent + strings.Join(lines, "\n"+indent)
+}

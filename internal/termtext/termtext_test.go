@@ -64,3 +64,10 @@ func TestFit(t *testing.T) {
 		t.Errorf("Fit = %q, want %q", got, want)
 	}
 }
+
+func TestIndent(t *testing.T) {
+	got := Indent("one two three four", 12, "    ")
+	if want := "    one two\n    three\n    four"; got != want {
+		t.Errorf("Indent = %q, want %q", got, want)
+	}
+}
