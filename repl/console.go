@@ -19,12 +19,14 @@ import (
 // messages (and the prompt) always start on a line of their own.
 //
 // On a terminal, a line is being edited between beginEdit and endEdit.
-// Output then goes through readline's writers, which erase the prompt and
-// the edited line, write, and draw them again under what was written.
-// readline does so only once its reader runs (reading reports it): the
-// prompt is drawn a moment before, and the line stays drawn a moment after
-// Enter. Output that comes in such a moment waits for it to pass, so that
-// it never lands after the prompt or inside the edited line.
+// Output then goes through readline's writers (editOut, editErr), which
+// erase the prompt and the edited line, write, and draw them again under
+// what was written. readline does so only once its reader runs (reading
+// reports it): the prompt is drawn a moment before, and the line stays
+// drawn a moment after Enter. Output that comes in such a moment waits for
+// it to pass, so that it never lands after the prompt or inside the edited
+// line. Outside editing, output goes straight to the terminal: readline's
+// writers would draw a stale prompt under it.
 type console struct {
 	mu      sync.Mutex
 	out     io.Writer // standard output (in a terminal: readline's, which redraws the edited line)
@@ -32,7 +34,9 @@ type console struct {
 	midLine bool      // the last byte written to out was not a newline
 	editing bool      // a line is being edited (terminal only)
 	reading func() bool
-	width   int // messages are wrapped to it; 0: not wrapped
+	// editOut and editErr are readline's writers, used while editing.
+	editOut, editErr io.Writer
+	width            int // messages are wrapped to it; 0: not wrapped
 
 	prompt, result, notice, warning, failure *color.Color
 }
@@ -83,6 +87,20 @@ func (c *console) lock() {
 	}
 }
 
+// stream returns the writer for out or err (c.out or c.err) now: while
+// a line is edited, readline's. It is called with the lock held.
+func (c *console) stream(w io.Writer) io.Writer {
+	switch {
+	case !c.editing:
+		return w
+	case w == c.out && c.editOut != nil:
+		return c.editOut
+	case w == c.err && c.editErr != nil:
+		return c.editErr
+	}
+	return w
+}
+
 // beginEdit and endEdit bracket the reading of a line on a terminal.
 func (c *console) beginEdit() {
 	c.mu.Lock()
@@ -100,7 +118,7 @@ func (c *console) writeOut(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.out.Write(p)
+	n, err := c.stream(c.out).Write(p)
 	if n > 0 {
 		c.midLine = p[n-1] != '\n'
 	}
@@ -143,7 +161,7 @@ func (c *console) printAside(col *color.Color, text string) {
 	text = colorLines(col, strings.TrimSuffix(text, "\n"))
 	c.lock()
 	defer c.mu.Unlock()
-	io.WriteString(c.err, text+"\n")
+	io.WriteString(c.stream(c.err), text+"\n")
 }
 
 func (c *console) write(w io.Writer, col *color.Color, text string) {
@@ -161,7 +179,7 @@ func (c *console) write(w io.Writer, col *color.Color, text string) {
 		c.writeOut([]byte(text + "\n"))
 		return
 	}
-	io.WriteString(w, text+"\n")
+	io.WriteString(c.stream(w), text+"\n")
 }
 
 // colorLines colours each line apart, so that a terminal redrawing one

@@ -154,7 +154,8 @@ func (s *Shell) openTerminal() error {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
 	}
-	s.con = newConsole(rl.Stdout(), rl.Stderr(), s.opts.Color)
+	s.con = newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
+	s.con.editOut, s.con.editErr = rl.Stdout(), rl.Stderr()
 	s.con.reading = rl.Terminal.IsReading
 	s.con.width = terminalWidth
 	s.in = &terminalSource{rl: rl, con: s.con, stdin: stdin}

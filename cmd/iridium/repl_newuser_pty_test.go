@@ -164,7 +164,7 @@ func TestREPLTerminalMessagesAboveThePrompt(t *testing.T) {
 	finished := 0
 	for _, l := range lines {
 		if strings.HasPrefix(l, ">>> ") && strings.Contains(l, "[job") && !strings.HasPrefix(l, ">>> !spawn") {
-			t.Errorf("a message after the prompt: %q", l)
+			t.Errorf("a message after the prompt: %q; the terminal got:\n%q", l, p.output())
 		}
 		if strings.Contains(l, "finished") {
 			if !strings.HasPrefix(l, "[job ") {
