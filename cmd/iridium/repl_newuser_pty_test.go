@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 )
 
@@ -247,4 +248,65 @@ func TestREPLTerminalFitsIn80Columns(t *testing.T) {
 	if checked < 100 {
 		t.Errorf("only %d lines checked; the output:\n%s", checked, out)
 	}
+}
+
+// TestREPLTerminalClusterEventsAboveThePrompt starts a cluster in the
+// terminal and has two other processes join it, one while the shell is
+// idle and one while a line is being typed: each event stands on a line
+// of its own above the prompt, and the typed line is drawn again under it
+// (issue 12, item 3).
+func TestREPLTerminalClusterEventsAboveThePrompt(t *testing.T) {
+	t.Parallel()
+	cookie := "pty-events/" + t.Name()
+	p := startPTYArgs(t, 160, []string{"--data-root-dir", t.TempDir(), "-H", "127.0.0.1", "-P", "0",
+		"--node-alias", "ptynode", "--cookie", cookie}, "NO_COLOR=1")
+	p.expect(">>> ")
+	p.send("!start_cluster\r")
+	p.expect("listening on 127.0.0.1:")
+	portRE := regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+)\r?\n`)
+	var port int
+	for deadline := time.Now().Add(ptyTimeout); port == 0; {
+		if m := portRE.FindStringSubmatch(p.output()); m != nil {
+			port, _ = strconv.Atoi(m[1])
+			break
+		}
+		if !p.expectWithin("\n", time.Until(deadline)) {
+			t.Fatalf("no port in %q", p.output())
+		}
+	}
+	p.expect(">>> ")
+
+	idle := startNode(t, nodeSpec{alias: "idle", cookie: cookie})
+	joinCluster(t, idle, "127.0.0.1", port)
+	p.expect(`cluster: "idle"`)
+	p.expect(">>> ")
+
+	p.send("load $7")
+	p.expect("load $7")
+	typing := startNode(t, nodeSpec{alias: "typing", cookie: cookie})
+	joinCluster(t, typing, "127.0.0.1", port)
+	p.expect(`cluster: "typing"`)
+	p.expect(">>> load $7")
+	p.send(" #7\r")
+	p.expect("$7 = 7")
+	p.expect(">>> ")
+
+	lines := render(p.output(), 160)
+	events := 0
+	for i, l := range lines {
+		if strings.Contains(l, `cluster: "`) {
+			if !strings.HasPrefix(l, "cluster: ") {
+				t.Errorf("an event not on a line of its own: %q", l)
+			}
+			events++
+		}
+		if strings.HasPrefix(l, `cluster: "typing"`) && (i+1 >= len(lines) || !strings.HasPrefix(lines[i+1], ">>> load $7")) {
+			t.Errorf("the edited line is not drawn under the event:\n%s", strings.Join(lines, "\n"))
+		}
+	}
+	if events < 2 {
+		t.Errorf("%d events on the screen, want 2 joins at least:\n%s", events, strings.Join(lines, "\n"))
+	}
+	p.send("!quit\r")
+	p.wait()
 }
