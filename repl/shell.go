@@ -19,6 +19,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/chzyer/readline"
 
@@ -175,11 +176,22 @@ func prepareHistory(dataDir string) (string, error) {
 		return "", fmt.Errorf("history will not be kept: %w", err)
 	}
 	path := filepath.Join(dataDir, "history")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("history will not be kept: %s is not a regular file", path)
+	}
+	// Without blocking: opening a FIFO to write would wait for a reader.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("history will not be kept: %w", err)
 	}
+	fi, err := f.Stat()
 	f.Close()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("history will not be kept: %w", err)
+	}
 	return path, nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -309,4 +310,25 @@ func TestREPLTerminalClusterEventsAboveThePrompt(t *testing.T) {
 	}
 	p.send("!quit\r")
 	p.wait()
+}
+
+// TestREPLTerminalHistoryFIFO checks that a FIFO where the history file
+// goes is refused with a warning instead of blocking the shell (issue 12,
+// item 8).
+func TestREPLTerminalHistoryFIFO(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dataDir, "history"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	p := startPTY(t, dataDir, "NO_COLOR=1")
+	p.expect("warning: history will not be kept:") // wrapped at 80 columns
+	p.expect(filepath.Join(dataDir, "history") + " is not a regular file")
+	p.expect(">>> ")
+	p.send("load $1 #1\r")
+	p.expect("$1 = 1")
+	p.send("\x04")
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
 }
