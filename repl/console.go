@@ -19,26 +19,35 @@ import (
 // messages (and the prompt) always start on a line of their own.
 //
 // On a terminal, a line is being edited between beginEdit and endEdit.
-// Output then goes through readline's writers (editOut, editErr), which
-// erase the prompt and the edited line, write, and draw them again under
-// what was written. readline does so only once its reader runs (reading
-// reports it): the prompt is drawn a moment before, and the line stays
-// drawn a moment after Enter. Output that comes in such a moment waits for
-// it to pass, so that it never lands after the prompt or inside the edited
-// line. Outside editing, output goes straight to the terminal: readline's
-// writers would draw a stale prompt under it.
+// Output then erases the prompt and the edited line (editor.Clean), is
+// written, and draws them again under itself (editor.Refresh). readline
+// redraws only once its reader runs (reading reports it): the prompt is
+// drawn a moment before, and the line stays drawn a moment after Enter.
+// Output that comes in such a moment waits for it to pass, so that it
+// never lands after the prompt or inside the edited line. Outside editing,
+// output goes straight to the terminal.
+//
+// readline's own Stdout writer is not used: it reads the completion
+// state without a lock (a data race while Tab lists candidates), and it
+// decides by the reader's flag, which lags, whether to draw a prompt.
 type console struct {
 	mu      sync.Mutex
-	out     io.Writer // standard output (in a terminal: readline's, which redraws the edited line)
-	err     io.Writer // standard error
-	midLine bool      // the last byte written to out was not a newline
-	editing bool      // a line is being edited (terminal only)
-	reading func() bool
-	// editOut and editErr are readline's writers, used while editing.
-	editOut, editErr io.Writer
-	width            int // messages are wrapped to it; 0: not wrapped
+	out     io.Writer   // standard output
+	err     io.Writer   // standard error
+	midLine bool        // the last byte written to out was not a newline
+	editing bool        // a line is being edited (terminal only)
+	reading func() bool // readline's reader runs
+	editor  lineEditor  // nil: no terminal
+	width   int         // messages are wrapped to it; 0: not wrapped
 
 	prompt, result, notice, warning, failure *color.Color
+}
+
+// lineEditor erases and redraws the prompt and the line being edited;
+// *readline.Instance is one.
+type lineEditor interface {
+	Clean()
+	Refresh()
 }
 
 // maxEditWait bounds how long output waits for readline's reader to run
@@ -87,18 +96,19 @@ func (c *console) lock() {
 	}
 }
 
-// stream returns the writer for out or err (c.out or c.err) now: while
-// a line is edited, readline's. It is called with the lock held.
-func (c *console) stream(w io.Writer) io.Writer {
-	switch {
-	case !c.editing:
-		return w
-	case w == c.out && c.editOut != nil:
-		return c.editOut
-	case w == c.err && c.editErr != nil:
-		return c.editErr
+// writeTo writes p to w (c.out or c.err); while a line is edited, with
+// the line erased before and drawn again after. It is called with the
+// lock held.
+func (c *console) writeTo(w io.Writer, p []byte) (int, error) {
+	if !c.editing || c.editor == nil {
+		return w.Write(p)
 	}
-	return w
+	c.editor.Clean()
+	// Should readline have drawn the line again since, start afresh.
+	io.WriteString(w, "\r\x1b[J")
+	n, err := w.Write(p)
+	c.editor.Refresh()
+	return n, err
 }
 
 // beginEdit and endEdit bracket the reading of a line on a terminal.
@@ -118,7 +128,7 @@ func (c *console) writeOut(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.stream(c.out).Write(p)
+	n, err := c.writeTo(c.out, p)
 	if n > 0 {
 		c.midLine = p[n-1] != '\n'
 	}
@@ -161,7 +171,7 @@ func (c *console) printAside(col *color.Color, text string) {
 	text = colorLines(col, strings.TrimSuffix(text, "\n"))
 	c.lock()
 	defer c.mu.Unlock()
-	io.WriteString(c.stream(c.err), text+"\n")
+	c.writeTo(c.err, []byte(text+"\n"))
 }
 
 func (c *console) write(w io.Writer, col *color.Color, text string) {
@@ -179,7 +189,7 @@ func (c *console) write(w io.Writer, col *color.Color, text string) {
 		c.writeOut([]byte(text + "\n"))
 		return
 	}
-	io.WriteString(c.stream(w), text+"\n")
+	c.writeTo(w, []byte(text+"\n"))
 }
 
 // colorLines colours each line apart, so that a terminal redrawing one

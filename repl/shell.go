@@ -156,7 +156,7 @@ func (s *Shell) openTerminal() error {
 		return fmt.Errorf("start the terminal: %w", err)
 	}
 	s.con = newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
-	s.con.editOut, s.con.editErr = rl.Stdout(), rl.Stderr()
+	s.con.editor = rl
 	s.con.reading = rl.Terminal.IsReading
 	s.con.width = terminalWidth
 	s.in = &terminalSource{rl: rl, con: s.con, stdin: stdin}

@@ -149,7 +149,18 @@ func TestREPLTerminalMessagesAboveThePrompt(t *testing.T) {
 	p.expect(">>> ")
 	const n = 8
 	for i := 1; i <= n; i++ { // each ends as the next prompt is drawn
-		p.send("!spawn " + quick + "\r")
+		switch i % 3 {
+		case 0:
+			p.send("!spawn " + quick + "\r")
+		case 1: // the path completed with Tab
+			p.send("!spawn qui\t")
+			p.expect("!spawn " + quick)
+			p.send("\r")
+		case 2: // the path asked for
+			p.send("!spawn\r")
+			p.expect("path: ")
+			p.send("qui\t\r")
+		}
 		p.expect(fmt.Sprintf("[job %d] %s finished", i, quick))
 	}
 	p.send("!spawn " + slow + "\r")
@@ -165,7 +176,7 @@ func TestREPLTerminalMessagesAboveThePrompt(t *testing.T) {
 	lines := render(p.output(), 160)
 	finished := 0
 	for _, l := range lines {
-		if strings.HasPrefix(l, ">>> ") && strings.Contains(l, "[job") && !strings.HasPrefix(l, ">>> !spawn") {
+		if (strings.HasPrefix(l, ">>> ") || strings.HasPrefix(l, "path: ")) && strings.Contains(l, "[job") && !strings.HasPrefix(l, ">>> !spawn") {
 			t.Errorf("a message after the prompt: %q; the terminal got:\n%q", l, p.output())
 		}
 		if strings.Contains(l, "finished") {
@@ -188,6 +199,7 @@ func TestREPLTerminalMessagesAboveThePrompt(t *testing.T) {
 	}
 	p.send("\x04")
 	p.wait()
+	p.noRace()
 }
 
 // TestREPLTerminalCtrlCSaysHowToLeave checks that Ctrl-C at an idle
@@ -206,6 +218,7 @@ func TestREPLTerminalCtrlCSaysHowToLeave(t *testing.T) {
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit status %d, want 0", code)
 	}
+	p.noRace()
 }
 
 // ansiRE matches the escape sequences a terminal does not show.
@@ -223,7 +236,7 @@ func TestREPLTerminalFitsIn80Columns(t *testing.T) {
 		"!nope", "!regs", "lod $0 #1", "call @nowhere", "!load_file /nonexistent/dir/" + strings.Repeat("x", 20) + ".iasm",
 		"!kill 99", "!wait 99", "!start_cluster"} {
 		p.send(line + "\r")
-		p.expect(line)
+		p.expect(line + "\r\n") // the line as entered, past the redraws while typing
 		p.expect(">>> ")
 	}
 	p.send("\x03")
@@ -310,6 +323,7 @@ func TestREPLTerminalClusterEventsAboveThePrompt(t *testing.T) {
 	}
 	p.send("!quit\r")
 	p.wait()
+	p.noRace()
 }
 
 // TestREPLTerminalHistoryFIFO checks that a FIFO where the history file
@@ -331,4 +345,5 @@ func TestREPLTerminalHistoryFIFO(t *testing.T) {
 	if code := p.wait(); code != 0 {
 		t.Fatalf("exit status %d, want 0", code)
 	}
+	p.noRace()
 }

@@ -126,6 +126,15 @@ func (p *ptyREPL) expectWithin(want string, d time.Duration) bool {
 	}
 }
 
+// noRace fails the test if the race detector reported a data race on
+// the terminal.
+func (p *ptyREPL) noRace() {
+	p.t.Helper()
+	if strings.Contains(p.output(), "WARNING: DATA RACE") {
+		p.t.Errorf("the race detector found a data race:\n%s", p.output())
+	}
+}
+
 func (p *ptyREPL) output() string {
 	p.mu.Lock()
 	defer p.mu.Unlock()
