@@ -347,3 +347,22 @@ func TestREPLTerminalHistoryFIFO(t *testing.T) {
 	}
 	p.noRace()
 }
+
+// TestREPLTerminalDashI runs a file with -i and stays in the terminal
+// shell with its labels and registers.
+func TestREPLTerminalDashI(t *testing.T) {
+	t.Parallel()
+	hello := writeTestFile(t, "hello.iasm", replHello)
+	p := startPTYArgs(t, 160, []string{"--data-root-dir", t.TempDir(), "-i", hello}, "NO_COLOR=1")
+	p.expect("Hello, world!")
+	p.expect(">>> ")
+	p.send("prts @hello\r")
+	p.expect("Hello, world!")
+	p.send("!registers\r")
+	p.expect("$5 = 42")
+	p.send("\x04")
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
+	}
+	p.noRace()
+}
