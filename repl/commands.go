@@ -7,12 +7,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/internal/suggest"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
@@ -430,32 +430,11 @@ func (s *Shell) save(cmd, path string, overwrite bool) error {
 			os.Remove(path)
 			return fmt.Errorf("%s: write %s: %w", cmd, shown, err)
 		}
-	} else if err := replaceFile(path, []byte(src)); err != nil {
+	} else if err := safefile.Replace(path, []byte(src), 0o644); err != nil {
 		return fmt.Errorf("%s: %w", cmd, err)
 	}
 	s.done(fmt.Sprintf("saved the program to %s (%d bytes of code)", shown, len(s.asm.Program().Code)))
 	return nil
-}
-
-// replaceFile writes data to path through a temporary file in the same
-// directory and a rename, so that a failed write leaves the old file.
-func replaceFile(path string, data []byte) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after the rename there is nothing to remove
-	_, err = tmp.Write(data)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	return err
 }
 
 func (s *Shell) cmdJobs(context.Context, []string) error {
