@@ -6,11 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/internal/suggest"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -48,7 +52,7 @@ func (c *command) usage() string {
 // coreCommands returns the commands other than the cluster's.
 func coreCommands() []command {
 	return []command{
-		{name: "!help", args: "[COMMAND|MNEMONIC]", help: "list the commands, or describe one command or instruction", max: 1, complete: argTopic, run: (*Shell).cmdHelp},
+		{name: "!help", args: "[COMMAND|MNEMONIC]", help: "list the commands, or describe one command or instruction; !help instructions lists the instructions", max: 1, complete: argTopic, run: (*Shell).cmdHelp},
 		{name: "!quit", help: "leave the REPL (Ctrl-D does too); running jobs are killed", run: (*Shell).cmdQuit},
 		{name: "!history", help: "list the lines entered in this session", run: (*Shell).cmdHistory},
 		{name: "!program", help: "show the program as a disassembly listing", run: (*Shell).cmdProgram},
@@ -58,6 +62,8 @@ func coreCommands() []command {
 		{name: "!clear_program", help: "empty the program and forget its labels; registers, heap and stack stay", run: (*Shell).cmdClearProgram},
 		{name: "!reset", help: "empty the program, forget its labels, clear registers, heap and stack", run: (*Shell).cmdReset},
 		{name: "!load_file", args: "[PATH]", help: "assemble an assembly file, append it to the program and run it", max: 1, rest: true, complete: argPath, run: (*Shell).cmdLoadFile},
+		{name: "!save", args: "PATH", help: "write the program as an assembly file that iridium PATH runs; refuses to overwrite", min: 1, max: 1, rest: true, complete: argPath, run: (*Shell).cmdSave},
+		{name: "!save!", args: "PATH", help: "!save, overwriting PATH if it exists", min: 1, max: 1, rest: true, complete: argPath, run: (*Shell).cmdSaveOver},
 		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
 		{name: "!jobs", help: "list the spawned programs: id, state, file", run: (*Shell).cmdJobs},
 		{name: "!kill", args: "ID", help: "stop a spawned program", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
@@ -85,7 +91,7 @@ func (s *Shell) runCommand(ctx context.Context, line string) error {
 	rest := strings.TrimSpace(line[len(name):])
 	c := s.lookupCommand(strings.ToLower(name))
 	if c == nil {
-		return fmt.Errorf("unknown command %s%s (!help lists the commands)", name, s.suggestCommand(name))
+		return fmt.Errorf("unknown command %s%s (!help lists the commands)", termtext.Clip(name, 40), s.suggestCommand(strings.ToLower(name)))
 	}
 	args := strings.Fields(rest)
 	if c.rest && strings.TrimSpace(rest) != "" {
@@ -98,18 +104,16 @@ func (s *Shell) runCommand(ctx context.Context, line string) error {
 }
 
 // suggestCommand names a command close to name, if there is one: the
-// only command that starts with name, else the nearest by spelling.
+// only command that starts with name, else the nearest by spelling, else
+// the only command that shares the longest start with it ("!regs" is
+// "!reg" and an "s": !registers).
 func (s *Shell) suggestCommand(name string) string {
-	var names, prefixed []string
-	for _, c := range s.commands {
-		names = append(names, c.name)
-		if strings.HasPrefix(c.name, name) {
-			prefixed = append(prefixed, c.name)
-		}
+	if len(name) > 40 {
+		return ""
 	}
-	best := suggest.Closest(name, names, 3)
-	if len(prefixed) == 1 {
-		best = prefixed[0]
+	best := suggest.Prefixed(name, s.commandNames(""), len("!")+3)
+	if best == "" {
+		best = suggest.Closest(name, s.commandNames(""), 3)
 	}
 	if best == "" {
 		return ""
@@ -138,23 +142,104 @@ func (s *Shell) done(msg string) {
 
 func (s *Shell) cmdHelp(_ context.Context, args []string) error {
 	if len(args) == 0 {
-		rows := make([][]string, 0, len(s.commands))
+		rows := make([][2]string, 0, len(s.commands))
 		for _, c := range s.commands {
-			rows = append(rows, []string{"  " + c.usage(), c.help})
+			rows = append(rows, [2]string{c.usage(), c.help})
 		}
-		s.con.print(nil, "Commands (any other line is assembly, run at once):\n"+table(rows)+
-			"!help MNEMONIC describes an instruction, as in !help load.")
+		s.con.print(nil, "Commands (any other line is assembly, run at once):\n"+helpTable(rows)+
+			"!help MNEMONIC describes an instruction, as in !help load;\n"+
+			"!help instructions lists them all.")
+		return nil
+	}
+	if strings.EqualFold(args[0], "instructions") {
+		s.con.print(nil, instructionList())
 		return nil
 	}
 	if c := s.lookupCommand(args[0]); c != nil {
-		s.con.print(nil, c.usage()+"\n    "+c.help)
+		s.con.print(nil, c.usage()+"\n"+termtext.Indent(c.help, terminalWidth, "    "))
 		return nil
 	}
 	if in := vm.LookupName(args[0]); in != nil {
-		s.con.print(nil, fmt.Sprintf("%s\n    %s\n    example: %s", in.Syntax(), in.Summary, in.Example))
+		s.con.print(nil, fmt.Sprintf("%s\n%s\n    example: %s", in.Syntax(), termtext.Indent(in.Summary, terminalWidth, "    "), in.Example))
 		return nil
 	}
-	return fmt.Errorf("!help: %q is neither a command nor an instruction", args[0])
+	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Clip(args[0], 40))
+}
+
+// helpTable lays out rows of a name and its description, indented, with
+// descriptions wrapped so that each line fits the terminal width; a name
+// too long for the column puts its description on the next line.
+func helpTable(rows [][2]string) string {
+	const indent, gap, maxCol = 2, 2, 26
+	col := 0
+	for _, r := range rows {
+		if n := len(r[0]); n <= maxCol && n > col {
+			col = n
+		}
+	}
+	pad := strings.Repeat(" ", indent+col+gap)
+	var b strings.Builder
+	for _, r := range rows {
+		b.WriteString(strings.Repeat(" ", indent) + r[0])
+		if len(r[0]) > col {
+			b.WriteString("\n" + pad)
+		} else {
+			b.WriteString(strings.Repeat(" ", col-len(r[0])+gap))
+		}
+		b.WriteString(strings.TrimPrefix(termtext.Indent(r[1], terminalWidth, pad), pad) + "\n")
+	}
+	return b.String()
+}
+
+// instructionList lists the instructions grouped by kind, one line each,
+// from the VM's instruction table.
+func instructionList() string {
+	groups := map[string][][2]string{}
+	for _, in := range vm.Instructions() {
+		g := instructionGroup(&in)
+		groups[g] = append(groups[g], [2]string{in.Syntax(), in.Summary})
+	}
+	var b strings.Builder
+	for _, g := range instructionGroups {
+		if len(groups[g]) == 0 {
+			continue
+		}
+		b.WriteString(g + ":\n" + helpTable(groups[g]))
+	}
+	b.WriteString("!help MNEMONIC shows one with an example, as in !help load.")
+	return b.String()
+}
+
+// instructionGroups are the kinds instructionList groups by, in order.
+var instructionGroups = []string{"Integer arithmetic and bits", "Comparison (sets the flag)", "Jumps, calls and the program's end", "Memory and stack", "Floating point", "Printing", "Other"}
+
+// instructionGroup says which of instructionGroups an instruction is in,
+// from its name, operands and summary in the table.
+func instructionGroup(in *vm.Instruction) string {
+	has := func(kinds ...vm.OperandKind) bool {
+		for _, k := range in.Operands {
+			if slices.Contains(kinds, k) {
+				return true
+			}
+		}
+		return false
+	}
+	sum := strings.ToLower(in.Summary)
+	switch {
+	case strings.HasPrefix(in.Name, "prt"):
+		return "Printing"
+	case has(vm.FloatReg, vm.DataAddr16):
+		return "Floating point"
+	case has(vm.CodeAddr) || strings.HasPrefix(in.Name, "jmp") || strings.Contains(sum, "loop counter") || len(in.Operands) == 0:
+		return "Jumps, calls and the program's end"
+	case strings.Contains(sum, "flag"):
+		return "Comparison (sets the flag)"
+	case strings.Contains(sum, "heap") || strings.Contains(sum, "stack"):
+		return "Memory and stack"
+	case has(vm.IntReg):
+		return "Integer arithmetic and bits"
+	}
+	return "Other"
 }
 
 func (s *Shell) cmdQuit(context.Context, []string) error { return ErrQuit }
@@ -295,7 +380,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 	}
 	sp := spawner{cfg: s.vmConfig(nil), out: s.con, announce: s.announce}
 	err = s.jobs.start(ctx, path, p, sp, func(j *job) {
-		s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.id, path))
+		s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.id, termtext.Clip(path, 200)))
 	})
 	if err != nil {
 		return fmt.Errorf("!spawn %s: %w", path, err)
@@ -306,12 +391,50 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 // announce tells how a job ended; it runs on the job's goroutine.
 func (s *Shell) announce(j *job) {
 	state, err := s.jobs.status(j)
-	msg := fmt.Sprintf("[job %d] %s %s", j.id, j.file, state)
+	msg := fmt.Sprintf("[job %d] %s %s", j.id, termtext.Clip(j.file, 200), state)
 	if state == jobFaulted {
-		s.con.printErr(s.con.failure, msg+": "+err.Error())
+		s.con.printErr(s.con.failure, msg+": "+termtext.Escape(err.Error(), true))
 		return
 	}
 	s.Notify(msg)
+}
+
+func (s *Shell) cmdSave(_ context.Context, args []string) error {
+	return s.save("!save", args[0], false)
+}
+
+func (s *Shell) cmdSaveOver(_ context.Context, args []string) error {
+	return s.save("!save!", args[0], true)
+}
+
+// save writes the program as an assembly listing (both sections, with the
+// labels given) that assembles to the same bytes, so that iridium PATH
+// runs it as the lines typed ran it, one after the other. Without
+// overwrite, an existing PATH is refused, FIFOs and devices included.
+func (s *Shell) save(cmd, path string, overwrite bool) error {
+	src := vm.Disassemble(s.asm.Program(), s.asm.Names())
+	shown := termtext.Clip(path, 200)
+	if !overwrite {
+		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, os.ErrExist) {
+			return fmt.Errorf("%s: %s exists; !save! %s overwrites it", cmd, shown, shown)
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", cmd, err)
+		}
+		_, err = f.WriteString(src)
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			os.Remove(path)
+			return fmt.Errorf("%s: write %s: %w", cmd, shown, err)
+		}
+	} else if err := safefile.Replace(path, []byte(src), 0o644); err != nil {
+		return fmt.Errorf("%s: %w", cmd, err)
+	}
+	s.done(fmt.Sprintf("saved the program to %s (%d bytes of code)", shown, len(s.asm.Program().Code)))
+	return nil
 }
 
 func (s *Shell) cmdJobs(context.Context, []string) error {
@@ -323,7 +446,7 @@ func (s *Shell) cmdJobs(context.Context, []string) error {
 	rows := [][]string{{"ID", "STATE", "FILE"}}
 	for _, j := range jobs {
 		state, _ := s.jobs.status(j)
-		rows = append(rows, []string{strconv.Itoa(j.id), state.String(), j.file})
+		rows = append(rows, []string{strconv.Itoa(j.id), state.String(), termtext.Clip(j.file, 200)})
 	}
 	s.con.print(nil, table(rows))
 	return nil

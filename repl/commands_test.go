@@ -3,7 +3,9 @@ package repl
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -39,10 +41,11 @@ func TestExecute(t *testing.T) {
 		{"unknown command", []string{"!nope"}, "unknown command !nope (!help lists the commands)", nil},
 		{"unknown command suggests", []string{"!registr"}, "did you mean !registers?", nil},
 		{"unknown command suggests by prefix", []string{"!sym"}, "unknown command !sym; did you mean !symbols?", nil},
-		{"load_file a device over the limit", []string{"!load_file /dev/zero"}, "!load_file: /dev/zero is over the limit of 67108864 bytes", nil},
+		{"load_file a device", []string{"!load_file /dev/zero"}, "!load_file: /dev/zero is a character device, not a regular file", nil},
 		{"load_file a directory", []string{"!load_file " + dir}, "!load_file: " + dir + " is a directory", nil},
 		{"spawn a directory", []string{"!spawn " + dir}, "!spawn: " + dir + " is a directory", nil},
-		{"spawn an empty device", []string{"!spawn /dev/null", "!wait 1"}, "", []string{"[job 1] /dev/null finished"}},
+		{"unknown command suggests by a shared start", []string{"!regs"}, "unknown command !regs; did you mean !registers?", nil},
+		{"unknown command escapes what was typed", []string{"!no\x1b[2Jpe"}, `unknown command !no\x1b[2Jpe`, nil},
 		{"load_file after .data starts in .code", []string{".data", "!load_file " + noSections, "!registers"}, "", []string{"$0 = 7"}},
 		{"load_file after .data leaves the REPL in .data", []string{".data", "!load_file " + noSections, "s: .asciiz 'still data'", "!symbols"}, "",
 			[]string{"s  string  0"}},
@@ -176,5 +179,21 @@ func TestInterruptAtPromptDoesNothing(t *testing.T) {
 	ts.exec(t, "load $0 #1")
 	if got := ts.vm.Registers()[0]; got != 1 {
 		t.Fatalf("$0 = %d, want 1", got)
+	}
+}
+
+// TestFIFORefused checks that !load_file and !spawn of a FIFO return at
+// once with an error saying what the path is, rather than block on it.
+func TestFIFORefused(t *testing.T) {
+	fifo := filepath.Join(t.TempDir(), "fifo.iasm")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"!load_file", "!spawn"} {
+		ts := newTestShell(t, "", Options{})
+		err := ts.Execute(context.Background(), cmd+" "+fifo)
+		if want := cmd + ": " + fifo + " is a FIFO (named pipe), not a regular file"; err == nil || err.Error() != want {
+			t.Errorf("%s of a FIFO: %v, want %q", cmd, err, want)
+		}
 	}
 }

@@ -65,7 +65,7 @@ func (s *Shell) completeArg(prev []string, before, word string) ([]string, strin
 		rest := before[strings.Index(before, prev[0])+len(prev[0]):]
 		return completePath(strings.TrimLeftFunc(rest, unicode.IsSpace))
 	case argTopic:
-		return withPrefix(word, append(s.commandNames("!"), mnemonics()...), " ")
+		return withPrefix(word, append(append(s.commandNames("!"), "instructions"), mnemonics()...), " ")
 	case argJob:
 		var ids []string
 		for _, j := range s.jobs.list() {

@@ -5,8 +5,11 @@ import (
 	"io"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fatih/color"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // console is the REPL's output: program output, results, notices, warnings
@@ -14,14 +17,42 @@ import (
 // One lock keeps writes whole; it also remembers whether program output
 // left standard output in the middle of a line, so that the REPL's own
 // messages (and the prompt) always start on a line of their own.
+//
+// On a terminal, a line is being edited between beginEdit and endEdit.
+// Output then erases the prompt and the edited line (editor.Clean), is
+// written, and draws them again under itself (editor.Refresh). readline
+// redraws only once its reader runs (reading reports it): the prompt is
+// drawn a moment before, and the line stays drawn a moment after Enter.
+// Output that comes in such a moment waits for it to pass, so that it
+// never lands after the prompt or inside the edited line. Outside editing,
+// output goes straight to the terminal.
+//
+// readline's own Stdout writer is not used: it reads the completion
+// state without a lock (a data race while Tab lists candidates), and it
+// decides by the reader's flag, which lags, whether to draw a prompt.
 type console struct {
 	mu      sync.Mutex
-	out     io.Writer // standard output (in a terminal: readline's, which redraws the edited line)
-	err     io.Writer // standard error
-	midLine bool      // the last byte written to out was not a newline
+	out     io.Writer   // standard output
+	err     io.Writer   // standard error
+	midLine bool        // the last byte written to out was not a newline
+	editing bool        // a line is being edited (terminal only)
+	reading func() bool // readline's reader runs
+	editor  lineEditor  // nil: no terminal
+	width   int         // messages are wrapped to it; 0: not wrapped
 
 	prompt, result, notice, warning, failure *color.Color
 }
+
+// lineEditor erases and redraws the prompt and the line being edited;
+// *readline.Instance is one.
+type lineEditor interface {
+	Clean()
+	Refresh()
+}
+
+// maxEditWait bounds how long output waits for readline's reader to run
+// while a line is being edited; past it, the output is written anyway.
+const maxEditWait = 2 * time.Second
 
 func newConsole(out, errOut io.Writer, useColor bool) *console {
 	c := &console{
@@ -45,16 +76,59 @@ func newConsole(out, errOut io.Writer, useColor bool) *console {
 
 // Write is program output: it goes to standard output as it is.
 func (c *console) Write(p []byte) (int, error) {
-	c.mu.Lock()
+	c.lock()
 	defer c.mu.Unlock()
 	return c.writeOut(p)
+}
+
+// lock takes the console's lock at a moment when writing is safe: no
+// line is being edited, or readline's reader runs and will redraw it.
+func (c *console) lock() {
+	deadline := time.Now().Add(maxEditWait)
+	for {
+		c.mu.Lock()
+		if !c.editing || c.reading == nil || c.reading() || time.Now().After(deadline) {
+			return
+		}
+		c.mu.Unlock()
+		// readline gives no signal when its reader starts: poll.
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// writeTo writes p to w (c.out or c.err); while a line is edited, with
+// the line erased before and drawn again after. It is called with the
+// lock held.
+func (c *console) writeTo(w io.Writer, p []byte) (int, error) {
+	if !c.editing || c.editor == nil {
+		return w.Write(p)
+	}
+	c.editor.Clean()
+	// Should readline have drawn the line again since, start afresh.
+	io.WriteString(w, "\r\x1b[J")
+	n, err := w.Write(p)
+	c.editor.Refresh()
+	return n, err
+}
+
+// beginEdit and endEdit bracket the reading of a line on a terminal.
+func (c *console) beginEdit() {
+	c.mu.Lock()
+	c.editing = true
+	c.mu.Unlock()
+}
+
+func (c *console) endEdit() {
+	c.mu.Lock()
+	c.editing = false
+	c.mu.Unlock()
 }
 
 func (c *console) writeOut(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	n, err := c.out.Write(p)
+	n, err := c.writeTo(c.out, p)
 	if n > 0 {
 		c.midLine = p[n-1] != '\n'
 	}
@@ -78,7 +152,8 @@ func (c *console) endLineLocked() {
 }
 
 // print writes text to standard output on lines of its own, in col (nil:
-// no colour). A missing final newline is added.
+// no colour). A missing final newline is added. A message (in a colour)
+// is wrapped to the console's width; a table or listing (nil) is not.
 func (c *console) print(col *color.Color, text string) {
 	c.write(c.out, col, text)
 }
@@ -88,19 +163,33 @@ func (c *console) printErr(col *color.Color, text string) {
 	c.write(c.err, col, text)
 }
 
+// printAside writes text to standard error without ending a line that
+// program output left open on standard output: in a script, whose
+// standard output is kept apart, an asynchronous message must not change
+// it.
+func (c *console) printAside(col *color.Color, text string) {
+	text = colorLines(col, strings.TrimSuffix(text, "\n"))
+	c.lock()
+	defer c.mu.Unlock()
+	c.writeTo(c.err, []byte(text+"\n"))
+}
+
 func (c *console) write(w io.Writer, col *color.Color, text string) {
 	text = strings.TrimSuffix(text, "\n")
+	if col != nil && c.width > 0 {
+		text = termtext.Fit(text, c.width, "  ")
+	}
 	if col != nil {
 		text = colorLines(col, text)
 	}
-	c.mu.Lock()
+	c.lock()
 	defer c.mu.Unlock()
 	c.endLineLocked()
 	if w == c.out {
 		c.writeOut([]byte(text + "\n"))
 		return
 	}
-	io.WriteString(w, text+"\n")
+	c.writeTo(w, []byte(text+"\n"))
 }
 
 // colorLines colours each line apart, so that a terminal redrawing one

@@ -138,6 +138,7 @@ func (s *scriptSource) close() {
 // completion.
 type terminalSource struct {
 	rl        *readline.Instance
+	con       *console                  // told when a line is being edited
 	stdin     *readline.CancelableStdin // readline's Close does not close it
 	closeOnce sync.Once
 }
@@ -149,7 +150,9 @@ func (t *terminalSource) readLine(ctx context.Context, prompt string) (string, e
 	stop := context.AfterFunc(ctx, t.close)
 	defer stop()
 	t.rl.SetPrompt(prompt)
+	t.con.beginEdit()
 	line, err := t.rl.Readline()
+	t.con.endEdit()
 	switch {
 	case errors.Is(err, readline.ErrInterrupt):
 		return "", errLineInterrupted

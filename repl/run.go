@@ -16,7 +16,7 @@ import (
 func (s *Shell) runAssembly(ctx context.Context, src string) error {
 	start, err := s.asm.Assemble(fmt.Sprintf("line %d", s.lineNo), src)
 	if err != nil {
-		return &lineAsmError{err: err}
+		return &lineAsmError{err: err, hint: s.forwardLabelHint(err)}
 	}
 	s.updateWords()
 	return s.runFrom(ctx, start)
@@ -87,10 +87,25 @@ func (s *Shell) updateWords() {
 	s.mu.Unlock()
 }
 
+// forwardLabelHint explains, the first time a line uses a label not
+// defined yet, that lines are assembled one by one: a program file with
+// forward references (fib.iasm piped into the shell) needs iridium FILE or
+// !load_file, which read the whole file first.
+func (s *Shell) forwardLabelHint(err error) string {
+	if s.labelHintGiven || !strings.Contains(err.Error(), "undefined label") {
+		return ""
+	}
+	s.labelHintGiven = true
+	return "(the shell assembles each line as it comes, so a label must be defined\n" +
+		"before a line uses it; a file that uses labels before their definition\n" +
+		"runs with iridium FILE or !load_file FILE, which read the whole file first)"
+}
+
 // lineAsmError is the assembly error of a typed line. The line number is
 // the input's, so each error shows only its column, the line and a caret.
 type lineAsmError struct {
-	err error // an asm.ErrorList, or another error from the assembler
+	err  error  // an asm.ErrorList, or another error from the assembler
+	hint string // a last line of advice, or ""
 }
 
 func (e *lineAsmError) Error() string {
@@ -98,9 +113,12 @@ func (e *lineAsmError) Error() string {
 	if !errors.As(e.err, &list) {
 		return e.err.Error()
 	}
-	parts := make([]string, len(list))
+	parts := make([]string, len(list), len(list)+1)
 	for i, ae := range list {
 		parts[i] = fmt.Sprintf("col %d: %s%s", ae.Pos.Col, ae.Msg, ae.Snippet())
+	}
+	if e.hint != "" {
+		parts = append(parts, e.hint)
 	}
 	return strings.Join(parts, "\n")
 }

@@ -19,9 +19,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 
 	"github.com/chzyer/readline"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -53,10 +55,17 @@ type Options struct {
 	// MaxJobs is the most spawned programs that may run at once; !spawn
 	// past it fails. Default DefaultMaxJobs.
 	MaxJobs int
+	// LoadFirst is an assembly file that Run loads and runs, as
+	// !load_file does, before it reads the first line (iridium -i FILE).
+	LoadFirst string
 	// Cluster backs !start_cluster, !join_cluster and !cluster_members.
 	// Nil: those commands say that clustering is not available.
 	Cluster ClusterNode
 }
+
+// terminalWidth is the width the shell's own messages fit in on a
+// terminal; tables and listings are as wide as their content.
+const terminalWidth = 80
 
 // DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
 // side by side, few enough that spinning jobs leave the shell usable.
@@ -87,6 +96,8 @@ type Shell struct {
 	history  []string
 	lineNo   int // the number of input lines read so far
 	failures int
+
+	labelHintGiven bool // forwardLabelHint has been shown
 
 	mu         sync.Mutex
 	foreground context.CancelCauseFunc // cancels the command being executed
@@ -144,8 +155,11 @@ func (s *Shell) openTerminal() error {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
 	}
-	s.con = newConsole(rl.Stdout(), rl.Stderr(), s.opts.Color)
-	s.in = &terminalSource{rl: rl, stdin: stdin}
+	s.con = newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
+	s.con.editor = rl
+	s.con.reading = rl.Terminal.IsReading
+	s.con.width = terminalWidth
+	s.in = &terminalSource{rl: rl, con: s.con, stdin: stdin}
 	if warning != nil {
 		s.warn(warning)
 	}
@@ -162,11 +176,22 @@ func prepareHistory(dataDir string) (string, error) {
 		return "", fmt.Errorf("history will not be kept: %w", err)
 	}
 	path := filepath.Join(dataDir, "history")
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("history will not be kept: %s is not a regular file", path)
+	}
+	// Without blocking: opening a FIFO to write would wait for a reader.
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY|syscall.O_NONBLOCK, 0o600)
 	if err != nil {
 		return "", fmt.Errorf("history will not be kept: %w", err)
 	}
+	fi, err := f.Stat()
 	f.Close()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%s is not a regular file", path)
+	}
+	if err != nil {
+		return "", fmt.Errorf("history will not be kept: %w", err)
+	}
 	return path, nil
 }
 
@@ -187,6 +212,11 @@ func (s *Shell) Run(ctx context.Context) error {
 		stop := s.catchInterrupts()
 		defer stop()
 	}
+	if s.opts.LoadFirst != "" {
+		if err := s.loadFirst(ctx); err != nil {
+			return err
+		}
+	}
 	for {
 		if s.opts.Interactive {
 			s.con.endLine() // the prompt starts a line
@@ -194,6 +224,7 @@ func (s *Shell) Run(ctx context.Context) error {
 		line, err := s.readLine(ctx, s.prompt())
 		switch {
 		case errors.Is(err, errLineInterrupted):
+			s.con.print(s.con.notice, "(To leave, type !quit or press Ctrl-D.)")
 			continue
 		case errors.Is(err, io.EOF):
 			return s.result()
@@ -225,7 +256,30 @@ func (s *Shell) result() error {
 }
 
 func (s *Shell) banner() {
-	s.con.print(s.con.notice, fmt.Sprintf("Iridium %s: type assembly to run it, !help for the commands, !quit or Ctrl-D to leave.", s.opts.Version))
+	s.con.print(s.con.notice, fmt.Sprintf("Iridium %s. Type assembly to run it at once; !help lists the commands,\n"+
+		"!help instructions the instructions. !quit or Ctrl-D leaves.", s.opts.Version))
+}
+
+// loadFirst runs Options.LoadFirst as !load_file would. A failure is
+// reported like a failed line; it ends a scripted shell run with
+// --fail-fast, or one cancelled.
+func (s *Shell) loadFirst(ctx context.Context) error {
+	err := s.Execute(ctx, "!load_file "+s.opts.LoadFirst)
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case s.opts.Interactive:
+		s.report(err)
+		return nil
+	}
+	s.failures++
+	s.con.printErr(nil, "-i: "+termtext.Escape(err.Error(), true))
+	if s.opts.FailFast {
+		return ErrFailed
+	}
+	return nil
 }
 
 // catchInterrupts turns Ctrl-C (SIGINT) into Interrupt for as long as the
@@ -273,21 +327,23 @@ func (s *Shell) report(err error) (failed bool) {
 		return false
 	}
 	s.failures++
+	msg := termtext.Escape(err.Error(), true) // it may quote what was typed
 	if s.opts.Interactive {
-		s.con.printErr(s.con.failure, "error: "+err.Error())
+		s.con.printErr(s.con.failure, "error: "+msg)
 	} else {
-		s.con.printErr(nil, fmt.Sprintf("line %d: %v", s.lineNo, err))
+		s.con.printErr(nil, fmt.Sprintf("line %d: %s", s.lineNo, msg))
 	}
 	return true
 }
 
 // warn shows a warning; it does not fail the line.
 func (s *Shell) warn(err error) {
+	msg := termtext.Escape(err.Error(), true)
 	if s.opts.Interactive {
-		s.con.printErr(s.con.warning, "warning: "+err.Error())
+		s.con.printErr(s.con.warning, "warning: "+msg)
 		return
 	}
-	s.con.printErr(nil, fmt.Sprintf("line %d: warning: %v", s.lineNo, err))
+	s.con.printErr(nil, fmt.Sprintf("line %d: warning: %s", s.lineNo, msg))
 }
 
 // Execute runs one input line: a command if it starts with "!", else
@@ -331,9 +387,16 @@ func (s *Shell) Interrupt() {
 	}
 }
 
-// Notify prints a message at once, from any goroutine, without breaking
-// the line the user is editing: a spawned program ending, a cluster event.
+// Notify prints a message at once, from any goroutine: a spawned program
+// ending, a cluster event. On a terminal it goes on lines of its own
+// above the prompt and the line being edited, which are drawn again
+// under it. A script gets it on standard error, so that standard output
+// holds only what its lines print.
 func (s *Shell) Notify(msg string) {
+	if !s.opts.Interactive {
+		s.con.printAside(s.con.notice, msg)
+		return
+	}
 	s.con.print(s.con.notice, msg)
 }
 

@@ -102,7 +102,7 @@ func TestJobs(t *testing.T) {
 	ts := newTestShell(t, "", Options{})
 
 	ts.exec(t, "!spawn "+hello, "!spawn "+helloBC, "!wait")
-	out := ts.out.String()
+	out := ts.out.String() + ts.err.String() // started on stdout, finished on stderr
 	for _, want := range []string{"[job 1] " + hello + " started\n", "[job 2] " + helloBC + " started\n",
 		"[job 1] " + hello + " finished\n", "[job 2] " + helloBC + " finished\n"} {
 		if !strings.Contains(out, want) {
@@ -139,8 +139,8 @@ func TestJobs(t *testing.T) {
 		t.Fatalf("!jobs:\n%s\nwant job 5 running", ts.out.String())
 	}
 	ts.exec(t, "!kill 5", "!jobs")
-	if !strings.Contains(ts.out.String(), "[job 5] "+endless+" killed") || !hasFields(ts.out.String(), "5", "killed", endless) {
-		t.Fatalf("stdout:\n%s\nwant job 5 killed", ts.out.String())
+	if !strings.Contains(ts.err.String(), "[job 5] "+endless+" killed") || !hasFields(ts.out.String(), "5", "killed", endless) {
+		t.Fatalf("stdout:\n%s\nstderr:\n%s\nwant job 5 killed", ts.out.String(), ts.err.String())
 	}
 	if err := ts.Execute(context.Background(), "!kill 5"); err == nil || !strings.Contains(err.Error(), "has already stopped (killed)") {
 		t.Fatalf("second !kill 5: %v", err)
@@ -159,9 +159,9 @@ func TestCloseKillsJobs(t *testing.T) {
 	if err := ts.Run(context.Background()); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	out := ts.out.String()
+	out := ts.err.String() // a script gets job notifications on stderr
 	if !strings.Contains(out, "[job 1] "+endless+" killed") || !strings.Contains(out, "[job 2] "+endless+" killed") {
-		t.Fatalf("stdout:\n%s\nwant both jobs killed", out)
+		t.Fatalf("stderr:\n%s\nwant both jobs killed", out)
 	}
 	eventually(t, "the jobs' goroutines to end", func() error {
 		if n := runtime.NumGoroutine(); n > before {
@@ -189,16 +189,19 @@ func TestWaitInterrupted(t *testing.T) {
 	}
 }
 
-// TestNotify checks that a message starts on a line of its own even when
-// program output left a line open.
+// TestNotify checks that a script gets asynchronous messages on stderr,
+// leaving stdout (here a line that program output left open) as it was.
 func TestNotify(t *testing.T) {
 	ts := newTestShell(t, "", Options{})
 	ts.exec(t, ".data", "x: .asciiz 'abc'", ".code", "prts @x")
 	done := make(chan struct{})
 	go func() { ts.Notify("[cluster] node b joined"); close(done) }()
 	<-done
-	if got, want := ts.out.String(), "abc\n[cluster] node b joined\n"; got != want {
+	if got, want := ts.out.String(), "abc"; got != want {
 		t.Fatalf("stdout %q, want %q", got, want)
+	}
+	if got, want := ts.err.String(), "[cluster] node b joined\n"; got != want {
+		t.Fatalf("stderr %q, want %q", got, want)
 	}
 }
 
@@ -208,8 +211,8 @@ func TestColor(t *testing.T) {
 		ts := newTestShell(t, "", Options{Color: useColor})
 		ts.Execute(context.Background(), "!nope")
 		ts.Notify("note")
-		if got := strings.Contains(ts.out.String(), "\x1b["); got != useColor {
-			t.Errorf("Color %v: stdout %q", useColor, ts.out.String())
+		if got := strings.Contains(ts.err.String(), "\x1b["); got != useColor {
+			t.Errorf("Color %v: stderr %q", useColor, ts.err.String())
 		}
 	}
 }

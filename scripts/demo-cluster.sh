@@ -7,7 +7,8 @@
 #
 # Each node gets its own data directory (its node ID lives there) under a
 # fresh temporary directory, and all three share one cookie file, so they
-# trust each other and nothing else.
+# trust each other and nothing else. That directory, cookies included, is
+# removed when the tmux session ends (or if this script fails).
 #
 # Usage: scripts/demo-cluster.sh        (then: tmux attach -t iridium-demo)
 # Environment: IRIDIUM_BIN (default ./bin/iridium), IRIDIUM_DEMO_SESSION
@@ -38,6 +39,9 @@ for port in "${ports[@]}"; do
 done
 
 data=$(mktemp -d "${TMPDIR:-/tmp}/iridium-demo.XXXXXX")
+# Until the session's watcher below takes over, the data goes with the script.
+trap 'rm -rf "$data"' EXIT
+trap 'exit 1' HUP INT TERM
 cookie=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 commands=()
 for i in 0 1 2; do
@@ -60,6 +64,18 @@ wait_listening() {
 }
 
 tmux new-session -d -s "$session" -n cluster "${commands[0]}"
+
+# Remove the data directory, cookies included, once the session ends: a
+# watcher in the background, detached from this script's output, checks
+# for the session every second.
+(
+	trap '' HUP INT TERM # it ends when the session does
+	while tmux has-session -t "$session" 2>/dev/null; do
+		sleep 1
+	done
+	rm -rf "$data"
+) </dev/null >/dev/null 2>&1 &
+trap - EXIT
 tmux split-window -t "$session:cluster" -v "${commands[1]}"
 tmux split-window -t "$session:cluster" -v "${commands[2]}"
 tmux select-layout -t "$session:cluster" even-vertical

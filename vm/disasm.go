@@ -102,7 +102,7 @@ func Disassemble(p *Program, names Names) string {
 			label = names.code(addr) + ":"
 		}
 		end := min(addr+InstructionSize, len(p.Code))
-		fmt.Fprintf(&b, "%-12s%-28s; %04x\n", label, names.Instruction(p.Code[addr:end]), addr)
+		fmt.Fprintf(&b, "%-11s %-27s ; %04x\n", label, names.Instruction(p.Code[addr:end]), addr)
 	}
 	if targets[len(p.Code)] {
 		b.WriteString(names.code(len(p.Code)) + ":\n")
@@ -137,7 +137,7 @@ func writeData(b *strings.Builder, ro, code []byte, names Names) {
 		if floats[off] && off+8 <= len(ro) {
 			v := math.Float64frombits(binary.LittleEndian.Uint64(ro[off:]))
 			if !math.IsNaN(v) && !math.IsInf(v, 0) {
-				fmt.Fprintf(b, "%-12s.float #%-20s; %04x\n", label, FormatFloat(v), off)
+				fmt.Fprintf(b, "%-11s .float #%-19s ; %04x\n", label, FormatFloat(v), off)
 				off += 8
 				continue
 			}
@@ -147,14 +147,14 @@ func writeData(b *strings.Builder, ro, code []byte, names Names) {
 			end++
 		}
 		if ro[end-1] == 0 {
-			fmt.Fprintf(b, "%-12s.asciiz %-19s; %04x\n", label, QuoteString(ro[off:end-1]), off)
+			fmt.Fprintf(b, "%-11s .asciiz %-18s ; %04x\n", label, QuoteString(ro[off:end-1]), off)
 		} else {
-			fmt.Fprintf(b, "%-12s.ascii %-20s; %04x\n", label, QuoteString(ro[off:end]), off)
+			fmt.Fprintf(b, "%-11s .ascii %-19s ; %04x\n", label, QuoteString(ro[off:end]), off)
 		}
 		off = end
 	}
 	if floats[len(ro)] || strs[len(ro)] { // a label at the very end, as after .ascii ''
-		fmt.Fprintf(b, "%-12s.ascii %-20s; %04x\n", names.data(len(ro))+":", "''", len(ro))
+		fmt.Fprintf(b, "%-11s .ascii %-19s ; %04x\n", names.data(len(ro))+":", "''", len(ro))
 	}
 }
 

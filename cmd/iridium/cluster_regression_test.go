@@ -54,7 +54,7 @@ func TestClusterSilentMemberAnnouncedFailed(t *testing.T) {
 			for _, p := range []*nodeProc{a, b} {
 				lost := eventRE("c", want["c"], "(failed|link closed)")
 				expectEvent(t, p, lost, 20*time.Second)
-				line := regexp.MustCompile(lost).FindString(p.stdout.buf.String())
+				line := regexp.MustCompile(lost).FindString(p.stderr.buf.String())
 				if !strings.Contains(line, ") failed: nothing heard for 1s") {
 					t.Errorf("node %q announced the silent member as\n\t%s\nwant\n\tcluster: \"c\" (%s) failed: nothing heard for 1s", p.alias, line, want["c"])
 				}

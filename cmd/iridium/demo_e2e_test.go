@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"net"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -34,13 +35,14 @@ func TestDemoClusterScript(t *testing.T) {
 	}
 	t.Parallel()
 	ports := freePorts(t, 3)
+	tmpDir := t.TempDir()
 	env := append(testEnv(t),
 		"IRIDIUM_BIN="+iridiumBin,
 		"IRIDIUM_DEMO_SESSION=demo-test",
 		"IRIDIUM_DEMO_ATTACH=0",
 		fmt.Sprintf("IRIDIUM_DEMO_PORTS=%d %d %d", ports[0], ports[1], ports[2]),
 		"TMUX_TMPDIR="+t.TempDir(), // a tmux server of this test's own
-		"TMPDIR="+t.TempDir(),
+		"TMPDIR="+tmpDir,
 		"TMUX=",
 	)
 	tmux := func(args ...string) (string, error) {
@@ -72,6 +74,28 @@ func TestDemoClusterScript(t *testing.T) {
 		if !strings.Contains(screen, fmt.Sprintf("node%d (this node)", pane+1)) {
 			t.Errorf("pane %d does not mark node%d as itself:\n%s", pane, pane+1, screen)
 		}
+	}
+
+	// Ending the session removes the data directory, cookies included
+	// (issue 12, item 11).
+	dirs, err := filepath.Glob(filepath.Join(tmpDir, "iridium-demo.*"))
+	if err != nil || len(dirs) != 1 {
+		t.Fatalf("data directories under TMPDIR: %v, %v; want one", dirs, err)
+	}
+	if _, err := os.Stat(filepath.Join(dirs[0], "node1", "cookie")); err != nil {
+		t.Fatalf("the demo's cookie: %v", err)
+	}
+	if out, err := tmux("kill-session", "-t", "demo-test"); err != nil {
+		t.Fatalf("tmux kill-session: %v\n%s", err, out)
+	}
+	for deadline := time.Now().Add(15 * time.Second); ; {
+		if _, err := os.Stat(dirs[0]); os.IsNotExist(err) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is still there after the session ended", dirs[0])
+		}
+		time.Sleep(100 * time.Millisecond) // polling the file system, with a deadline
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -97,22 +98,7 @@ func writeOutput(in, out string, data []byte) error {
 			return fmt.Errorf("%s is the input file; give another output with -o", out)
 		}
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(out), "."+filepath.Base(out)+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename, there is nothing to remove
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", out, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), out)
+	return safefile.Replace(out, data, 0o644)
 }
 
 // runDisasm is "iridium disasm FILE".

@@ -139,7 +139,7 @@ func TestCommandFailures(t *testing.T) {
 		{"asm needs a file", "", []string{"asm"}, 2, `^$`, `want one file`},
 		{"disasm needs a file", "", []string{"disasm"}, 2, `^$`, `Usage: iridium disasm FILE`},
 		{"disasm of bad bytecode", badBytecode, []string{"disasm"}, 1, `^$`, `format version 0`},
-		{"a device is read only up to the limit", "", []string{"/dev/zero"}, 1, `^$`, `/dev/zero is over the limit of 67108864 bytes`},
+		{"a device is refused", "", []string{"/dev/zero"}, 1, `^$`, `/dev/zero is a character device, not a regular file`},
 		{"a directory", "", []string{"/"}, 1, `^$`, `/ is a directory`},
 		{"heap limit 0", "", []string{"--heap-limit", "0", "x.iasm"}, 2, `^$`, `--heap-limit must be positive`},
 	}

@@ -5,6 +5,8 @@
 //	iridium asm FILE [-o OUT]     write FILE's bytecode to OUT
 //	iridium disasm FILE           print FILE as an assembly listing
 //	iridium [flags]               start the REPL
+//	iridium -e LINE [-e LINE...]  run the lines as a REPL script
+//	iridium -i FILE               run FILE, then start the REPL
 //
 // Run "iridium --help" for every flag.
 package main
@@ -18,6 +20,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // Exit codes.
@@ -53,7 +57,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitOK
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium: %v\nRun 'iridium --help' for usage.\n", err)
+		fmt.Fprintf(stderr, "iridium: %s\nRun 'iridium --help' for usage.\n", termtext.Clip(err.Error(), 200))
 		return exitUsage
 	}
 	if opts.version {

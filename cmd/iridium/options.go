@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -25,10 +27,12 @@ type options struct {
 	heapLimit  int
 
 	// The REPL.
-	dataDir  string
-	failFast bool
-	noColor  bool
-	maxJobs  int
+	evalLines    []string // -e: lines run as a script, in order
+	interactFile string   // -i: a file run before the REPL starts
+	dataDir      string
+	failFast     bool
+	noColor      bool
+	maxJobs      int
 
 	// The cluster.
 	bindHost          string
@@ -70,6 +74,11 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.SetOutput(stderr)
 	fs.BoolVar(&o.registers, "registers", false, "after running FILE, print the non-zero registers")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
+	fs.Func("e", "run `LINE` as a REPL script line and exit with the script's status (repeatable)", func(line string) error {
+		o.evalLines = append(o.evalLines, line)
+		return nil
+	})
+	fs.StringVar(&o.interactFile, "i", "", "run the assembly `FILE`, then stay in the REPL with its program, labels and registers")
 	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
 	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
@@ -97,22 +106,34 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxFrameSize, "max-frame-size", cluster.DefaultMaxFrameSize, "the largest cluster frame accepted or sent, in bytes")
 	fs.IntVar(&o.maxMembers, "max-members", cluster.DefaultMaxMembers, "the most members the cluster may have, this node included")
 	fs.IntVar(&o.maxPendingConns, "max-pending-conns", cluster.DefaultMaxPendingConns, "the most inbound cluster connections still in their handshake at once")
-	fs.Usage = func() { usage(fs) }
 	return fs
 }
 
 // shortFlags maps a long flag name to its short one, for usage.
 var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P"}
 
+// isShortAlias reports whether name is the short name of a long flag,
+// which usage lists with the long one.
+func isShortAlias(name string) bool {
+	for _, short := range shortFlags {
+		if short == name {
+			return true
+		}
+	}
+	return false
+}
+
 func usage(fs *flag.FlagSet) {
 	w := fs.Output()
 	fmt.Fprint(w, `Iridium: a register-based VM, its assembler and an interactive shell.
 
 Usage:
-  iridium [flags] FILE          assemble FILE (.iasm) or load it (bytecode) and run it
-  iridium asm FILE [-o OUT]     assemble FILE into bytecode (default OUT: FILE with .irb)
-  iridium disasm FILE           print an assembly listing of FILE (bytecode or assembly)
-  iridium [flags]               start the REPL (scripted when input is not a terminal)
+  iridium [flags] FILE          run FILE (assembly .iasm, or bytecode)
+  iridium asm FILE [-o OUT]     assemble FILE into bytecode (default: FILE.irb)
+  iridium disasm FILE           print an assembly listing of FILE
+  iridium [flags]               start the REPL (scripted unless on a terminal)
+  iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
+  iridium -i FILE               run FILE, then stay in the REPL with its program
 
 Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
 line, 2 on a usage error, 130 when interrupted.
@@ -120,10 +141,13 @@ line, 2 on a usage error, 130 when interrupted.
 Flags:
 `)
 	fs.VisitAll(func(f *flag.Flag) {
-		if len(f.Name) == 1 {
+		if isShortAlias(f.Name) {
 			return
 		}
 		name := "--" + f.Name
+		if len(f.Name) == 1 {
+			name = "-" + f.Name
+		}
 		if s, ok := shortFlags[f.Name]; ok {
 			name = "-" + s + ", " + name
 		}
@@ -135,7 +159,7 @@ Flags:
 		if f.DefValue != "" && f.DefValue != "false" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  %s\n      %s%s\n", name, help, def)
+		fmt.Fprintf(w, "  %s\n%s\n", name, termtext.Indent(help+def, 80, "      "))
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
 }
@@ -145,9 +169,20 @@ Flags:
 func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	o := &options{}
 	fs := newFlagSet(o, stderr)
+	// The flag package would print an error and the whole usage; the
+	// caller prints one line instead, and the usage only when asked.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	files, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(stderr)
+		usage(fs)
+	}
 	if err != nil {
 		return nil, nil, err
+	}
+	if (len(o.evalLines) > 0 || o.interactFile != "") && len(files) > 0 {
+		return nil, nil, fmt.Errorf("-e and -i run in the REPL: give no FILE with them (got %q)", files[0])
 	}
 	if o.bindPort < 0 || o.bindPort > 65535 {
 		return nil, nil, fmt.Errorf("-P/--server-bind-port %d: a port is 0 to 65535", o.bindPort)

@@ -35,10 +35,17 @@ type ptyREPL struct {
 // dataDir and env added to the environment.
 func startPTY(t *testing.T, dataDir string, env ...string) *ptyREPL {
 	t.Helper()
-	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir)
+	return startPTYArgs(t, 160, []string{"--data-root-dir", dataDir}, env...)
+}
+
+// startPTYArgs starts the binary with args on a new pseudo-terminal of
+// cols columns, with env added to the environment.
+func startPTYArgs(t *testing.T, cols uint16, args []string, env ...string) *ptyREPL {
+	t.Helper()
+	cmd := exec.Command(iridiumBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), append([]string{"TERM=xterm", "XDG_DATA_HOME=" + t.TempDir()}, env...)...)
-	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: cols})
 	if err != nil {
 		t.Fatalf("start on a pty: %v", err)
 	}
@@ -116,6 +123,15 @@ func (p *ptyREPL) expectWithin(want string, d time.Duration) bool {
 		case <-timeout.C:
 			return false
 		}
+	}
+}
+
+// noRace fails the test if the race detector reported a data race on
+// the terminal.
+func (p *ptyREPL) noRace() {
+	p.t.Helper()
+	if strings.Contains(p.output(), "WARNING: DATA RACE") {
+		p.t.Errorf("the race detector found a data race:\n%s", p.output())
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strings"
 
 	"golang.org/x/term"
 
@@ -13,10 +14,15 @@ import (
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
-// terminal, scripted otherwise.
+// terminal, scripted otherwise. With -e the lines given are the script;
+// with -i the file runs first, in the shell.
 func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	interactive := isTerminal(stdin) && isTerminal(stdout)
+	if len(o.evalLines) > 0 {
+		stdin, interactive = strings.NewReader(strings.Join(o.evalLines, "\n")+"\n"), false
+	}
 	sh, err := repl.New(repl.Options{
+		LoadFirst:   o.interactFile,
 		Stdin:       stdin,
 		Stdout:      stdout,
 		Stderr:      stderr,

@@ -2,6 +2,8 @@
 // mean" hints in the assembler and the REPL.
 package suggest
 
+import "strings"
+
 // Closest returns the candidate nearest to word by edit distance, if one
 // is nearer than maxDistance, or "". Of candidates equally near, the first
 // wins.
@@ -36,4 +38,45 @@ func Distance(a, b string) int {
 		prev, cur = cur, prev
 	}
 	return prev[len(b)]
+}
+
+// Prefixed returns the candidate that starts with word, if only one does;
+// else the one candidate that shares the longest start with word, if
+// that start has at least minShared bytes and no other candidate shares
+// as much. So "!regs" finds "!registers" ("!reg"), as a prefix would.
+func Prefixed(word string, candidates []string, minShared int) string {
+	var starting []string
+	for _, c := range candidates {
+		if strings.HasPrefix(c, word) {
+			starting = append(starting, c)
+		}
+	}
+	if len(starting) == 1 {
+		return starting[0]
+	}
+	if len(starting) > 1 {
+		return ""
+	}
+	best, bestLen, tie := "", 0, false
+	for _, c := range candidates {
+		n := sharedPrefix(word, c)
+		switch {
+		case n > bestLen:
+			best, bestLen, tie = c, n, false
+		case n == bestLen:
+			tie = true
+		}
+	}
+	if tie || bestLen < minShared {
+		return ""
+	}
+	return best
+}
+
+func sharedPrefix(a, b string) int {
+	n := 0
+	for n < len(a) && n < len(b) && a[n] == b[n] {
+		n++
+	}
+	return n
 }

@@ -38,3 +38,23 @@ func TestClosest(t *testing.T) {
 		}
 	}
 }
+
+func TestPrefixed(t *testing.T) {
+	cmds := []string{"!registers", "!reset", "!reg_other_x", "!clear_registers", "!clear_program", "!jobs"}
+	tests := []struct{ word, want string }{
+		{"!regs", ""},    // "!reg" is shared by two: no guess
+		{"!jo", "!jobs"}, // the only one starting so
+		{"!clear", ""},   // two start so
+		{"!clear_r", "!clear_registers"},
+		{"!clear_rx", "!clear_registers"}, // the longest shared start
+		{"!x", ""},                        // nothing shared past "!"
+	}
+	for _, tt := range tests {
+		if got := Prefixed(tt.word, cmds, 4); got != tt.want {
+			t.Errorf("Prefixed(%q) = %q, want %q", tt.word, got, tt.want)
+		}
+	}
+	if got := Prefixed("!regs", []string{"!registers", "!reset"}, 4); got != "!registers" {
+		t.Errorf("Prefixed(!regs) = %q, want !registers", got)
+	}
+}

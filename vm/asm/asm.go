@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/iridium-vm/iridium/internal/suggest"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -262,7 +261,7 @@ func (p *pass) instruction(st statement, labels []token) {
 	info := vm.LookupName(st.op.val)
 	switch {
 	case info == nil:
-		p.errs.add(st.op.pos, "unknown mnemonic %q%s", clip(st.op.val), didYouMean(st.op.val))
+		p.errs.add(st.op.pos, "unknown mnemonic %q%s", clip(st.op.val), didYouMean(st.op.val, st.args))
 	case p.inData:
 		p.errs.add(st.op.pos, "instruction %q in the .data section: put .code before it", st.op.val)
 	case len(st.args) != len(info.Operands):
@@ -384,20 +383,4 @@ func clip(word string) string {
 		return word[:40] + "..."
 	}
 	return word
-}
-
-// didYouMean names a mnemonic close to name, if there is one. A name much
-// longer than any mnemonic has none, and is not compared.
-func didYouMean(name string) string {
-	if len(name) > 16 {
-		return ""
-	}
-	names := make([]string, 0, len(vm.Instructions()))
-	for _, in := range vm.Instructions() {
-		names = append(names, in.Name)
-	}
-	if best := suggest.Closest(strings.ToLower(name), names, 3); best != "" {
-		return "; did you mean " + best + "?"
-	}
-	return ""
 }

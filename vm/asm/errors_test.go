@@ -196,7 +196,7 @@ func TestErrors(t *testing.T) {
 		// Every error of a file, in source order, whichever pass finds it,
 		// one for each bad line.
 		{"every error in source order", "load $0 @nowhere\nbogus $1\n'unterminated\nhlt x:\n.data\nhlt\n" +
-			"s: .asciiz #1\n.code\ninc $f1\nshl $1 #32\nnop\nnop\nx: lod\n", []string{
+			"s: .asciiz #1\n.code\ninc $f1\nshl $1 #32\nnop\nnop\nx: lod $0 #1\n", []string{
 			`1:9: undefined label "nowhere"`,
 			`2:1: unknown mnemonic "bogus"`,
 			`3:1: unterminated string: add a closing '`,
@@ -254,10 +254,10 @@ func TestErrorText(t *testing.T) {
 				"t.iasm:2:1: hlt takes no operands, got 1\n" +
 				"    hlt $1\n" + caretLine(0) + "\n" +
 				"2 errors"},
-		{"three errors, counted", "lod\nhalt\npushh",
-			"t.iasm:1:1: unknown mnemonic \"lod\"; did you mean load?\n    lod\n" + caretLine(0) + "\n" +
+		{"three errors, counted", "lod $0 #1\nhalt\npushh $1",
+			"t.iasm:1:1: unknown mnemonic \"lod\"; did you mean load?\n    lod $0 #1\n" + caretLine(0) + "\n" +
 				"t.iasm:2:1: unknown mnemonic \"halt\"; did you mean hlt?\n    halt\n" + caretLine(0) + "\n" +
-				"t.iasm:3:1: unknown mnemonic \"pushh\"; did you mean push?\n    pushh\n" + caretLine(0) + "\n" +
+				"t.iasm:3:1: unknown mnemonic \"pushh\"; did you mean push?\n    pushh $1\n" + caretLine(0) + "\n" +
 				"3 errors"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 )
 
@@ -11,10 +12,15 @@ import (
 // and none reads without bound.
 func TestReadFileRefuses(t *testing.T) {
 	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo.iasm")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct{ path, want string }{
 		{filepath.Join(dir, "missing.iasm"), "missing.iasm: no such file or directory"},
-		{dir, dir + " is a directory"},
-		{"/dev/zero", "/dev/zero is over the limit of 67108864 bytes"},
+		{dir, dir + " is a directory, not a regular file"},
+		{"/dev/zero", "/dev/zero is a character device, not a regular file"},
+		{fifo, fifo + " is a FIFO (named pipe), not a regular file"}, // returns at once: no writer is needed
 	}
 	for _, tt := range tests {
 		if _, err := ReadFile(tt.path); err == nil || err.Error() != tt.want && !strings.HasSuffix(err.Error(), tt.want) {
