@@ -1,15 +1,35 @@
 package safefile
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 )
 
-// Replace writes data to path through a temporary file in the same
-// directory and a rename, so that a failed write leaves what was at path
-// before (or nothing), never half a file. The file gets mode perm.
+// Replace writes data to path. A regular file (or a path that does not
+// exist yet) is written through a temporary file in the same directory
+// and a rename, so that a failed write leaves what was at path before (or
+// nothing), never half a file; the file gets mode perm. A symbolic link
+// is followed, so the link stays and its target is replaced. Anything
+// else that exists at path (a device such as /dev/null or /dev/stdout, a
+// FIFO) is written in place: renaming over it would replace the device
+// itself, for every program on the machine. A directory is refused.
 func Replace(path string, data []byte, perm os.FileMode) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err == nil && fi.IsDir():
+		return fmt.Errorf("%s is a directory", path)
+	case err == nil && !fi.Mode().IsRegular():
+		return writeInPlace(path, data)
+	case err == nil:
+		if path, err = filepath.EvalSymlinks(path); err != nil {
+			return err
+		}
+	case !errors.Is(err, fs.ErrNotExist):
+		return err
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
 	if err != nil {
 		return err
@@ -26,4 +46,20 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 		return err
 	}
 	return os.Rename(tmp.Name(), path)
+}
+
+// writeInPlace writes data to an existing file that is not regular.
+func writeInPlace(path string, data []byte) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
 }

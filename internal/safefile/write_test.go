@@ -30,3 +30,38 @@ func TestReplace(t *testing.T) {
 		t.Fatal("Replace into a missing directory: no error")
 	}
 }
+
+// TestReplaceKeepsDevicesAndLinks checks that a device is written in place
+// (renaming over /dev/null as root would replace the device for the whole
+// machine), that a symbolic link keeps pointing at the replaced file, and
+// that a directory is refused.
+func TestReplaceKeepsDevicesAndLinks(t *testing.T) {
+	if err := Replace(os.DevNull, []byte("discarded\n"), 0o644); err != nil {
+		t.Fatalf("Replace(%s): %v", os.DevNull, err)
+	}
+	fi, err := os.Stat(os.DevNull)
+	if err != nil || fi.Mode()&os.ModeCharDevice == 0 {
+		t.Fatalf("%s after Replace: %v, %v; want a character device", os.DevNull, fi.Mode(), err)
+	}
+	dir := t.TempDir()
+	target := filepath.Join(dir, "target.iasm")
+	link := filepath.Join(dir, "link.iasm")
+	if err := os.WriteFile(target, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(link, []byte("new\n"), 0o644); err != nil {
+		t.Fatalf("Replace through a link: %v", err)
+	}
+	if lfi, err := os.Lstat(link); err != nil || lfi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link after Replace: %v, %v; want a symbolic link still", lfi.Mode(), err)
+	}
+	if got, err := os.ReadFile(target); err != nil || string(got) != "new\n" {
+		t.Fatalf("the link's target after Replace: %q, %v; want %q", got, err, "new\n")
+	}
+	if err := Replace(dir, []byte("x"), 0o644); err == nil {
+		t.Fatal("Replace of a directory: no error")
+	}
+}
