@@ -51,8 +51,8 @@ type outbox struct {
 	// congested is set when throttling did not help: lines are dropped
 	// without waiting until the link takes a message again.
 	congested bool
-	stop    chan struct{}
-	stopped sync.Once
+	stop      chan struct{}
+	stopped   sync.Once
 }
 
 // Write takes a program's output.
