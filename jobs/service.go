@@ -467,6 +467,9 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 	return a.job, nil
 }
 
+// Self returns this node's alias, or "" while it is in no cluster.
+func (s *Service) Self() string { return s.tr.Self() }
+
 func (s *Service) isMember(alias string) bool {
 	for _, m := range s.tr.Members() {
 		if m == alias {

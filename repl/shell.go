@@ -64,6 +64,10 @@ type Options struct {
 	// JobOwner names this shell as the owner of the jobs it starts, in
 	// !jobs. Default "local".
 	JobOwner string
+	// Remote backs !spawn_on, !spawn_all, !cluster_jobs and the job names
+	// ALIAS:ID; it should share Jobs. Nil: those commands say that remote
+	// spawn is not available.
+	Remote *jobs.Service
 }
 
 // DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
@@ -128,7 +132,7 @@ func New(opts Options) (*Shell, error) {
 	if s.jobs == nil {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
-	s.commands = append(coreCommands(), clusterCommands()...)
+	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)
