@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/repl"
 )
 
@@ -16,6 +17,9 @@ import (
 // terminal, scripted otherwise.
 func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	interactive := isTerminal(stdin) && isTerminal(stdout)
+	table := jobs.NewTable(o.maxJobs)
+	node := &clusterNode{opts: o}
+	svc := newSpawnService(o, table, node)
 	sh, err := repl.New(repl.Options{
 		Stdin:       stdin,
 		Stdout:      stdout,
@@ -28,14 +32,17 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
 		MaxJobs:     o.maxJobs,
+		Jobs:        table,
+		Remote:      svc,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
-	node := &clusterNode{opts: o, notify: sh.Notify}
+	node.notify = sh.Notify
 	sh.SetCluster(node)
 	err = sh.Run(ctx)
+	table.Close() // the jobs other members run here end as killed for them
 	node.shutdown()
 	switch {
 	case err == nil:
