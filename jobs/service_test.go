@@ -361,3 +361,55 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 		t.Fatalf("sent %d lines and reported %d dropped, of %d (%d dropped)", lines, reported, total, dropped)
 	}
 }
+
+// TestHostileMember sends, from one member, answers to requests made to
+// another and messages about its jobs: all are ignored; the true answer
+// still counts.
+func TestHostileMember(t *testing.T) {
+	h := newHandle()
+	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
+	send := func(from, kind string, m wireMsg) {
+		payload, err := encode(h, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive(from, kind, payload)
+	}
+	var out syncBuffer
+	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &out}
+	got := make(chan *Job, 1)
+	go func() {
+		j, err := svc.SpawnOn(context.Background(), "peer", spec)
+		if err != nil {
+			t.Errorf("SpawnOn: %v", err)
+		}
+		got <- j
+	}()
+	eventually(t, "the spawn request", func() error {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if len(svc.pending) != 1 {
+			return fmt.Errorf("%d requests pending", len(svc.pending))
+		}
+		return nil
+	})
+	send("evil", KindReply, &replyMsg{Req: 1, ID: 9}) // not evil's request
+	send("evil", KindTable, &tableMsg{Req: 1})        // not a list request, nor evil's
+	send("peer", KindTable, &tableMsg{Req: 1})        // not a list request
+	send("peer", KindReply, &replyMsg{Req: 1, ID: 4}) // the answer
+	j := <-got
+	if j == nil || j.Name() != "peer:4" {
+		t.Fatalf("job %v, want peer:4", j)
+	}
+	send("evil", KindOutput, &outputMsg{ID: 4, Text: []byte("forged\n")})
+	send("evil", KindEnd, &endMsg{ID: 4, State: "done"})
+	send("peer", KindOutput, &outputMsg{ID: 4, Text: []byte("\x1b[2Jreal\n")})
+	send("peer", KindEnd, &endMsg{ID: 4, State: "done", RunNS: int64(time.Second)})
+	waitDone(t, j)
+	if got := out.String(); got != "[peer:4] \\x1b[2Jreal\n" {
+		t.Errorf("output %q, want peer's line only, escaped", got)
+	}
+	if state, _ := j.Status(); state != Finished || j.RunTime() != time.Second {
+		t.Errorf("job %s after %v, want finished after 1s", state, j.RunTime())
+	}
+}

@@ -85,7 +85,7 @@ func TestDecodeValidates(t *testing.T) {
 type discardTransport struct{}
 
 func (discardTransport) Self() string                         { return "me" }
-func (discardTransport) Members() []string                    { return []string{"peer"} }
+func (discardTransport) Members() []string                    { return []string{"evil", "peer"} }
 func (discardTransport) Send(to, kind string, p []byte) error { return nil }
 func (discardTransport) MaxMessageSize() int                  { return 1 << 20 }
 
