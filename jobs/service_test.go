@@ -447,3 +447,25 @@ func TestOutboxLinkGone(t *testing.T) {
 		t.Errorf("finish tried to send %d times to a link that is gone, want once", calls)
 	}
 }
+
+// TestOddFileName sends a program whose name is not UTF-8, and one with a
+// very long name: both run, under a name made safe.
+func TestOddFileName(t *testing.T) {
+	n := cluster3(t)
+	for i, name := range []string{"bad\xffname\x1b.iasm", strings.Repeat("long/", 100) + "p.iasm"} {
+		ended := make(chan *Job, 1)
+		_, err := n.get("n1").svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: name, Owner: NewOwner("me"),
+			Program: program(t, helloSrc), Output: &syncBuffer{}, Ended: func(j *Job) { ended <- j }})
+		if err != nil {
+			t.Fatalf("SpawnOn %q: %v", name, err)
+		}
+		<-ended
+		theirs, err := n.get("n2").table.Lookup(fmt.Sprint(i + 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := theirs.File; len(f) > maxFileName || strings.ContainsAny(f, "\xff\x1b") {
+			t.Errorf("n2 keeps the name %q (%d bytes)", f, len(f))
+		}
+	}
+}
