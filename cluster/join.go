@@ -143,6 +143,7 @@ func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo
 // Members the peer lists back (our digest differed from its view) that we
 // do not know are dialed in turn.
 func (n *Node) joinMember(ctx context.Context, m memberInfo, spec dialSpec) error {
+	spec.expect = m.Alias
 	l, members, err := n.dialHandshake(ctx, m.addr(), spec)
 	if errors.Is(err, errAlreadyConnected) {
 		return nil

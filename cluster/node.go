@@ -26,6 +26,9 @@ const (
 type Node struct {
 	cfg       Config
 	frames    frameCodec
+	preAuth   frameCodec // for frames from a peer not yet authenticated
+	key       []byte     // DeriveCookieKey(cfg.Cookie): keys the proofs
+	refusals  refusalLog
 	transport Transport
 	events    *eventQueue
 	version   uint32 // ProtocolVersion; tests change it
@@ -42,18 +45,19 @@ type Node struct {
 
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
-	slots     chan struct{} // one per inbound connection in its handshake
 
 	mu           sync.Mutex
 	state        nodeState
 	listener     net.Listener
-	listenAddr   string                // the bind host with the port bound
-	learnedHost  string                // local address seen on a connection
-	links        map[string]*link      // established links, by peer alias
-	standby      map[*link]struct{}    // losing duplicate links (see admit)
-	handshaking  map[net.Conn]struct{} // connections not yet links
-	reconnecting map[string]bool       // aliases being redialed
-	introducing  map[string]bool       // aliases learnt from MemberUp, being checked
+	listenAddr   string                    // the bind host with the port bound
+	learnedHost  string                    // local address seen on a connection
+	links        map[string]*link          // established links, by peer alias
+	standby      map[*link]struct{}        // losing duplicate links (see admit)
+	handshaking  map[net.Conn]struct{}     // connections not yet links
+	pending      map[net.Conn]*pendingConn // inbound ones, for eviction
+	pendingFrom  map[string]int            // pending inbound by source
+	reconnecting map[string]bool           // aliases being redialed
+	introducing  map[string]bool           // aliases learnt from MemberUp, being checked
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -81,6 +85,9 @@ func New(cfg Config) (*Node, error) {
 	default:
 		transport = TCPTransport{}
 	}
+	if len(cfg.CookieKey) == 0 {
+		cfg.CookieKey = DeriveCookieKey(cfg.Cookie)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg:          cfg,
@@ -90,7 +97,10 @@ func New(cfg Config) (*Node, error) {
 		version:      ProtocolVersion,
 		ctx:          ctx,
 		cancel:       cancel,
-		slots:        make(chan struct{}, cfg.MaxPendingConns),
+		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
+		key:          cfg.CookieKey,
+		pending:      make(map[net.Conn]*pendingConn),
+		pendingFrom:  make(map[string]int),
 		links:        make(map[string]*link),
 		standby:      make(map[*link]struct{}),
 		handshaking:  make(map[net.Conn]struct{}),
@@ -311,8 +321,8 @@ func (n *Node) emit(kind EventKind, m Member, err error) {
 }
 
 // acceptLoop accepts connections until the listener closes, handing each
-// to its own goroutine. Beyond MaxPendingConns handshakes in flight, new
-// connections are closed at once.
+// to its own goroutine. The pending table (see admitPending) bounds the
+// connections in their handshake.
 func (n *Node) acceptLoop(ln net.Listener) {
 	var backoff time.Duration
 	for {
@@ -328,14 +338,16 @@ func (n *Node) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 0
-		select {
-		case n.slots <- struct{}{}:
-		default:
+		p, err := n.admitPending(conn)
+		if err != nil {
 			conn.Close()
+			if errors.Is(err, ErrClosed) {
+				return
+			}
 			continue
 		}
-		if !n.spawn(func() { defer func() { <-n.slots }(); n.serveInbound(conn) }) {
-			<-n.slots
+		if !n.spawn(func() { n.serveInbound(p) }) {
+			n.donePending(p)
 			conn.Close()
 			return
 		}
