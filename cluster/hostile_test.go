@@ -114,7 +114,7 @@ func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
 	cfg.RefusalSummaryInterval = 300 * time.Millisecond
 	a := startNode(t, cfg)
 	const conns = 100
-	frame, _ := newFrameCodec(4<<20).marshal(&hello{Version: ProtocolVersion,
+	frame, _ := newFrameCodec(4 << 20).marshal(&hello{Version: ProtocolVersion,
 		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20), Port: 1}, Nonce: make([]byte, nonceSize)})
 	start := time.Now()
 	var wg sync.WaitGroup
