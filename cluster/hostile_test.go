@@ -343,3 +343,23 @@ func TestCookieFileMustBeRegular(t *testing.T) {
 		t.Fatal("LoadOrCreateCookie hangs on a FIFO")
 	}
 }
+
+// Observation 7, first half: a second process cannot take the node ID a
+// running one holds. (Locks are per open file description, so a second
+// LockNodeID in this process stands for the second process.)
+func TestNodeIDIsLockedByOneHolder(t *testing.T) {
+	dir := t.TempDir()
+	id, lock, err := LockNodeID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LockNodeID(dir); !errors.Is(err, ErrNodeIDLocked) || !strings.Contains(err.Error(), "another process holds") {
+		t.Fatalf("second lock: %v, want ErrNodeIDLocked", err)
+	}
+	lock.Release()
+	again, lock2, err := LockNodeID(dir)
+	if err != nil || again != id {
+		t.Fatalf("after release: %q %v, want %q", again, err, id)
+	}
+	lock2.Release()
+}
