@@ -28,7 +28,11 @@ const (
 	EventReconnected
 	// EventRefused: an incoming connection was refused or broke the
 	// handshake; Err says why. Member holds what is known of the peer.
+	// Refusals are summarised: see Event.Count.
 	EventRefused
+	// EventDropped: a failed member was not reached again within
+	// Config.ReconnectFor and is no longer listed.
+	EventDropped
 )
 
 // String returns the kind as a short phrase, such as "joined".
@@ -48,6 +52,8 @@ func (k EventKind) String() string {
 		return "reconnected"
 	case EventRefused:
 		return "refused"
+	case EventDropped:
+		return "dropped"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }

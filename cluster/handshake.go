@@ -393,7 +393,7 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 		// the acceptor refuses the handshake
 	default:
 		n.links[p.Alias] = l
-		n.announceAdmissionLocked(l, verdict)
+		n.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
 		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked())
 		if req.wantList || mismatch {
 			members = n.memberInfosLocked(p.Alias)
@@ -420,6 +420,12 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	return verdict, members, err
 }
 
+// heardRecently reports whether l carried a frame within two heartbeat
+// intervals: its member is alive, not suspect.
+func (n *Node) heardRecently(l *link) bool {
+	return time.Since(time.Unix(0, l.lastSeen.Load())) <= 2*n.cfg.HeartbeatInterval
+}
+
 func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	p := l.peer
 	if n.state != stateRunning {
@@ -434,12 +440,17 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	old := n.links[p.Alias]
 	switch {
 	case old == nil:
-		if len(n.links)+1 >= n.cfg.MaxMembers {
+		if len(n.members)+1 >= n.cfg.MaxMembers && n.members[p.Alias] == nil {
 			return 0, nil, refusef(codeFull, "cluster is full: node %q allows %d members", n.cfg.Alias, n.cfg.MaxMembers)
 		}
 		return admitted, nil, nil
 	case old.peer.NodeID != p.NodeID:
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
+	case p.Incarnation > old.peer.Incarnation && n.heardRecently(old):
+		// A live member is never evicted by a claim to be a newer run
+		// of it: a restarted node's old run is gone (its link closed) or
+		// silent. The node ID is public; a member could forge the claim.
+		return 0, nil, refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
 	case p.Incarnation > old.peer.Incarnation:
 		return replaced, old, nil
 	case p.Incarnation < old.peer.Incarnation:
@@ -452,15 +463,17 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	return keepExisting, nil, nil
 }
 
-func (n *Node) announceAdmissionLocked(l *link, verdict admission) {
+// admissionEventLocked names the event of a member's admission.
+func (n *Node) admissionEventLocked(l *link, verdict admission) EventKind {
 	switch {
 	case verdict == replaced:
-		n.emit(EventRejoined, publicMember(l.peer), nil)
-	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias]):
-		n.emit(EventReconnected, publicMember(l.peer), nil)
+		return EventRejoined
+	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias] || n.members[l.peer.Alias] != nil):
+		return EventReconnected
 	case verdict == admitted:
-		n.emit(EventJoined, publicMember(l.peer), nil)
+		return EventJoined
 	}
+	return 0
 }
 
 // digestLocked is the digest of this node and its members.

@@ -363,3 +363,203 @@ func TestNodeIDIsLockedByOneHolder(t *testing.T) {
 	}
 	lock2.Release()
 }
+
+// Observation 7, second half: a member that claims a live member's alias
+// and (public) node ID with a huge incarnation, from another address, is
+// refused; the real member keeps its place everywhere.
+func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, testSlack)
+	b := nodes[1]
+	for _, target := range []*testNode{nodes[0], nodes[2]} {
+		p := dialRaw(t, target.addr, "n1")
+		p.self.NodeID, p.self.Incarnation = b.NodeID(), 1<<63
+		nonce, _ := newNonce()
+		_, answer, err := p.handshake(nonce, false)
+		if r, ok := answer.(*refuse); err != nil || !ok || r.Code != codeAlias || !strings.Contains(r.Reason, "live member") {
+			t.Errorf("claim to %s: got %#v %v, want an alias refusal", target.Alias(), answer, err)
+		}
+	}
+	waitFullMesh(t, nodes, testSlack)
+	for _, n := range nodes {
+		if losses := n.events.losses(); len(losses) != 0 {
+			t.Errorf("%s lost members: %v", n.Alias(), losses)
+		}
+	}
+}
+
+// Observation 8: a member whose link breaks is listed as failed, with
+// since when, while this node redials it, and dropped (with an event)
+// when the reconnect window ends.
+func TestFailedMemberIsListedUntilDropped(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.ReconnectFor = time.Second
+	a := startNode(t, cfg)
+	b := startNode(t, testConfig("b"))
+	joinTo(t, b, a)
+	waitFullMesh(t, []*testNode{a, b}, testSlack)
+	b.Close() // as kill -9 would: the link closes without Leave
+	var failedAt time.Time
+	eventually(t, testSlack, "a lists b as failed", func() bool {
+		for _, m := range a.Members() {
+			if m.Alias == "b" && m.State == StateFailed && !m.Since.IsZero() && !m.LastSeen.IsZero() {
+				failedAt = m.Since
+				return true
+			}
+		}
+		return false
+	})
+	if _, ok := a.events.find(EventLinkClosed, "b"); !ok {
+		t.Errorf("no event for the failure: %v", a.events.all())
+	}
+	eventually(t, cfg.ReconnectFor+testSlack, "a drops b after the reconnect window", func() bool {
+		_, dropped := a.events.find(EventDropped, "b")
+		return dropped && len(a.Members()) == 1
+	})
+	if took := time.Since(failedAt); took < cfg.ReconnectFor {
+		t.Errorf("dropped %v after the failure, before the %v reconnect window ended", took, cfg.ReconnectFor)
+	}
+}
+
+// countingListener accepts connections and holds them silent, counting
+// how many are open at once and in all.
+type countingListener struct {
+	ln                net.Listener
+	mu                sync.Mutex
+	open, peak, total int
+	conns             []net.Conn
+}
+
+func listenCounting(t *testing.T, addr string) *countingListener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingListener{ln: ln}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.open++
+			c.total++
+			c.peak = max(c.peak, c.open)
+			c.conns = append(c.conns, conn)
+			c.mu.Unlock()
+			go func() {
+				conn.Read(make([]byte, 1<<16)) // until the dialer gives up
+				c.mu.Lock()
+				c.open--
+				c.mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		c.mu.Lock()
+		for _, conn := range c.conns {
+			conn.Close()
+		}
+		c.mu.Unlock()
+	})
+	return c
+}
+
+func (c *countingListener) counts() (open, peak, total int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open, c.peak, c.total
+}
+
+// Observation 5: a member naming 2,000 made-up members in MemberUp frames
+// makes the node dial a few at a time, never more than the member limit,
+// IP literals only (a host name is not resolved), and not again at once.
+func TestGossipFloodIsBounded(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.MaxMembers = 64
+	a := startNode(t, cfg)
+	sink := listenCounting(t, "0.0.0.0:0")
+	_, sinkPort := splitAddr(sink.ln.Addr())
+	named := listenCounting(t, "127.0.0.1:0")
+	_, namedPort := splitAddr(named.ln.Addr())
+	p := dialRaw(t, a.addr, "gossip")
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", ack, err)
+	}
+	send := func() {
+		for i := range 2000 {
+			host := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
+			p.send(&memberUp{Member: memberInfo{Alias: fmt.Sprint("ghost", i), NodeID: fmt.Sprint("id", i), Incarnation: 1, Host: host, Port: sinkPort}})
+		}
+		p.send(&memberUp{Member: memberInfo{Alias: "named", NodeID: "id-named", Incarnation: 1, Host: "localhost", Port: namedPort}})
+	}
+	send()
+	send() // a resend adds nothing
+	deadline := time.Now().Add(testHeartbeat + time.Second)
+	for time.Now().Before(deadline) {
+		p.send(&ping{}) // keep the link up
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, peak, total := sink.counts()
+	if peak > dialPoolSize || peak == 0 {
+		t.Errorf("%d gossip-driven dials at once, want 1 to %d", peak, dialPoolSize)
+	}
+	if total > cfg.MaxMembers {
+		t.Errorf("%d dials for made-up members, over the member limit %d", total, cfg.MaxMembers)
+	}
+	if _, _, n := named.counts(); n != 0 {
+		t.Errorf("a gossiped host name was resolved and dialed %d times", n)
+	}
+	a.mu.Lock()
+	introducing := len(a.introducing)
+	a.mu.Unlock()
+	if introducing >= cfg.MaxMembers {
+		t.Errorf("%d introductions pending, over the member limit", introducing)
+	}
+}
+
+// Observation 6: a made-up alias listed at a real member's address does
+// not make two honest members drop each other.
+func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 2)
+	a, b := nodes[0], nodes[1]
+	waitFullMesh(t, nodes, testSlack)
+	p := dialRaw(t, a.addr, "liar")
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", ack, err)
+	}
+	p.send(&memberUp{Member: memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: b.host, Port: b.port}})
+	// a dials b's address as "ghost" only through join paths that check
+	// the alias; a direct dial, as a list from a member would cause:
+	err := a.joinMember(context.Background(), memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: b.host, Port: b.port}, dialSpec{})
+	if !errors.Is(err, errWrongAlias) {
+		t.Errorf("dial of b's address as ghost: %v, want errWrongAlias", err)
+	}
+	deadline := time.Now().Add(3 * testHeartbeat)
+	for time.Now().Before(deadline) {
+		p.send(&ping{})
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, n := range nodes {
+		for _, e := range n.events.all() {
+			if e.Member.Alias != "liar" && (e.Kind == EventLinkClosed || e.Kind == EventFailed) {
+				t.Errorf("%s: %v", n.Alias(), e)
+			}
+		}
+	}
+	if !hasMember(a.Node, "n1") || !hasMember(b.Node, "n0") {
+		t.Errorf("the honest link is gone: %v / %v", a.Members(), b.Members())
+	}
+}

@@ -10,7 +10,7 @@ import (
 )
 
 // maxParallelJoins bounds the Join messages a joining node sends at once.
-const maxParallelJoins = 16
+const maxParallelJoins = 8
 
 // Join makes this node a member of the cluster that the node at host:port
 // belongs to. It starts the listener first if needed, greets that member
@@ -115,6 +115,10 @@ func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo
 	}
 	for _, m := range members {
 		if m.Alias == n.cfg.Alias || n.isLinked(m) {
+			continue
+		}
+		if net.ParseIP(m.Host) == nil { // gossiped names are not resolved
+			fail(fmt.Errorf("member %q at %s: its host is not an IP address; it is not dialed", m.Alias, m.addr()))
 			continue
 		}
 		slots <- struct{}{}

@@ -51,6 +51,8 @@ type Node struct {
 	listener     net.Listener
 	listenAddr   string                    // the bind host with the port bound
 	learnedHost  string                    // local address seen on a connection
+	members      map[string]*memberRecord  // the member table (member.go)
+	started      time.Time                 // when Start bound the listener
 	links        map[string]*link          // established links, by peer alias
 	standby      map[*link]struct{}        // losing duplicate links (see admit)
 	handshaking  map[net.Conn]struct{}     // connections not yet links
@@ -58,6 +60,8 @@ type Node struct {
 	pendingFrom  map[string]int            // pending inbound by source
 	reconnecting map[string]bool           // aliases being redialed
 	introducing  map[string]bool           // aliases learnt from MemberUp, being checked
+	backoff      map[string]dialBackoff    // gossip-driven dials, by address
+	dialPool     chan struct{}             // one token per gossip-driven dial
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -102,10 +106,13 @@ func New(cfg Config) (*Node, error) {
 		pending:      make(map[net.Conn]*pendingConn),
 		pendingFrom:  make(map[string]int),
 		links:        make(map[string]*link),
+		members:      make(map[string]*memberRecord),
 		standby:      make(map[*link]struct{}),
 		handshaking:  make(map[net.Conn]struct{}),
 		reconnecting: make(map[string]bool),
 		introducing:  make(map[string]bool),
+		backoff:      make(map[string]dialBackoff),
+		dialPool:     make(chan struct{}, dialPoolSize),
 		handlers:     make(map[string]MessageHandler),
 		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
@@ -176,7 +183,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.state = ln, addr, stateRunning
+	n.listener, n.listenAddr, n.state, n.started = ln, addr, stateRunning, time.Now()
 	n.mu.Unlock()
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.events.run() }()
@@ -190,24 +197,6 @@ func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.state == stateRunning
-}
-
-// Members returns the members this node knows, itself included with
-// Local set, sorted by alias. Members that failed or left are not listed.
-func (n *Node) Members() []Member {
-	now := time.Now()
-	n.mu.Lock()
-	members := make([]Member, 0, len(n.links)+1)
-	members = append(members, Member{
-		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
-		NodeID: n.cfg.NodeID, State: StateLocal, LastSeen: now,
-	})
-	for _, l := range n.links {
-		members = append(members, l.member(now, 2*n.cfg.HeartbeatInterval))
-	}
-	n.mu.Unlock()
-	sortMembers(members)
-	return members
 }
 
 // localHostLocked is the host shown for the local node. Caller holds mu.
