@@ -58,6 +58,16 @@ func TestSpawnOnE2E(t *testing.T) {
 	expect(t, a, `(?m)^\[job c:2\] `+q(endless)+` killed after \S+; registers all 0$`, waitFor)
 	c.send(t, "!jobs")
 	expect(t, c, `(?m)^2 +killed +a +`+q(endless)+`$`, waitFor)
+
+	// !wait ALIAS:ID on a job another member started returns once it ends.
+	a.send(t, "!spawn_on c "+endless)
+	expect(t, a, `(?m)^\[job c:3\] `+q(endless)+` started on c$`, waitFor)
+	// What b lists after its !wait shows the job ended: the wait waited.
+	b.send(t, "!wait c:3", "!cluster_jobs")
+	a.send(t, "!kill c:3")
+	expect(t, a, `(?m)^\[job c:3\] `+q(endless)+` killed after `, waitFor)
+	expect(t, b, `(?m)^JOB +STARTED BY +FILE +STATE +TIME\n`, waitFor)
+	expect(t, b, `(?m)^c:3 +a +`+q(endless)+` +killed +\S+$`, waitFor)
 	for _, p := range []*nodeProc{b, c} {
 		if s := p.stderr.buf.String(); s != "" {
 			t.Errorf("node %q: stderr %q, want nothing", p.alias, s)
