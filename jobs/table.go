@@ -7,6 +7,12 @@
 // writer it was started with, and announces its end to the callback it
 // was started with. The table caps how many jobs run at once and forgets
 // old ended jobs.
+//
+// Service is remote spawn: it runs programs other members send, and
+// starts, follows, lists and stops programs on other members, as jobs
+// named ALIAS:ID. It reaches the cluster through Transport, an interface
+// of its own: this package imports nothing of package cluster. Its
+// messages are described in docs/cluster.md.
 package jobs
 
 import (
