@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -76,11 +78,11 @@ func TestSpawnOnE2E(t *testing.T) {
 }
 
 // TestSpawnLinkSemantics: a job on a member killed with SIGKILL is
-// reported lost within the failure timeout; a caller that quits has its
-// job stopped where it ran.
+// reported lost within the failure timeout; a caller that quits, or is
+// killed with SIGKILL, has its job stopped where it ran.
 func TestSpawnLinkSemantics(t *testing.T) {
 	t.Parallel()
-	procs, _ := startMesh(t)
+	procs, want := startMesh(t)
 	a, b, c := procs[0], procs[1], procs[2]
 	endless := writeTestFile(t, "endless.iasm", spawnEndless)
 
@@ -100,15 +102,34 @@ func TestSpawnLinkSemantics(t *testing.T) {
 	expect(t, c, `(?m)^\[job a:1\] .* started on a$`, waitFor)
 	c.send(t, "!quit")
 	waitExit(t, c)
+	waitKilled(t, a, "1", "c", endless, within)
+
+	// A caller killed with SIGKILL has its job stopped too.
+	d := startNode(t, nodeSpec{alias: "d", host: "127.0.0.4"})
+	_, aPort, _ := net.SplitHostPort(want["a"])
+	port, _ := strconv.Atoi(aPort)
+	joinCluster(t, d, "127.0.0.1", port)
+	d.send(t, "!spawn_on a "+endless)
+	expect(t, d, `(?m)^\[job a:2\] .* started on a$`, waitFor)
+	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	waitKilled(t, a, "2", "d", endless, within)
+}
+
+// waitKilled polls !jobs on p until its job id, run for member owner, is
+// killed, for at most within.
+func waitKilled(t *testing.T, p *nodeProc, id, owner, file string, within time.Duration) {
+	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		a.send(t, "!jobs")
-		m := expect(t, a, `(?m)^1 +(running|killed) +c +`+q(endless)+`$`, waitFor)
+		p.send(t, "!jobs")
+		m := expect(t, p, `(?m)^`+id+` +(running|killed) +`+owner+` +`+q(file)+`$`, waitFor)
 		if m[1] == "killed" {
-			break
+			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("a still runs c's job %v after c quit", within)
+			t.Fatalf("%s still runs %s's job %s %v after %s went", p.alias, owner, id, within, owner)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
