@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/term"
 
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/repl"
 )
 
@@ -21,6 +22,9 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	if len(o.evalLines) > 0 {
 		stdin, interactive = strings.NewReader(strings.Join(o.evalLines, "\n")+"\n"), false
 	}
+	table := jobs.NewTable(o.maxJobs)
+	node := &clusterNode{opts: o}
+	svc := newSpawnService(o, table, node)
 	sh, err := repl.New(repl.Options{
 		LoadFirst:   o.interactFile,
 		Stdin:       stdin,
@@ -34,14 +38,17 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
 		MaxJobs:     o.maxJobs,
+		Jobs:        table,
+		Remote:      svc,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
-	node := &clusterNode{opts: o, notify: sh.Notify}
+	node.notify = sh.Notify
 	sh.SetCluster(node)
 	err = sh.Run(ctx)
+	table.Close() // the jobs other members run here end as killed for them
 	node.shutdown()
 	switch {
 	case err == nil:
