@@ -28,7 +28,8 @@ func (s *Shell) runAssembly(ctx context.Context, src string) error {
 // again; the registers stay as they were when it stopped.
 func (s *Shell) runFrom(ctx context.Context, start int) error {
 	p := s.asm.Program()
-	s.vm.SetProgram(p)
+	s.vm.AppendProgram(p) // decodes only the new code
+
 	if start >= len(p.Code) {
 		return nil
 	}
@@ -75,16 +76,24 @@ func (s *Shell) showChanges(regs [vm.NumRegisters]int32, fregs [vm.NumRegisters]
 	}
 }
 
-// updateWords refreshes the labels that Tab completes.
+// updateWords adds the labels defined since the last call to the ones
+// that Tab completes, or starts again after the program was cleared. It
+// costs what the new labels cost, however many there are.
 func (s *Shell) updateWords() {
-	syms := s.asm.Symbols()
-	words := make([]string, len(syms))
-	for i, sym := range syms {
-		words[i] = sym.Name
+	since := s.wordsFrom
+	if s.asm.NumSymbols() < since {
+		since = 0
 	}
+	syms := s.asm.SymbolsSince(since)
 	s.mu.Lock()
-	s.words = words
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if since == 0 {
+		s.words.Clear()
+	}
+	for _, sym := range syms {
+		s.words.Insert(sym.Name)
+	}
+	s.wordsFrom = since + len(syms)
 }
 
 // lineAsmError is the assembly error of a typed line. The line number is

@@ -155,3 +155,43 @@ func checkEncoding(raw []byte) (error, string) {
 	}
 	return nil, ""
 }
+
+// decodeAppend decodes the instructions of code from byte address from
+// on and appends them to out, which holds code[:from] decoded; with fuse,
+// it fuses as decodeProgram does, across the boundary too. It returns out.
+func decodeAppend(out []inst, code []byte, from int, fuse bool) []inst {
+	first := len(out)
+	for addr := from; addr < len(code); addr += InstructionSize {
+		out = append(out, decodeAt(code, addr))
+	}
+	if fuse {
+		for i := max(first-1, 0); i+1 < len(out); i++ {
+			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
+				out[i].op, out[i].imm = op, out[i+1].imm
+			}
+		}
+	}
+	return out
+}
+
+// AppendProgram makes p the VM's program, as SetProgram does, decoding
+// only what p has past the end of the loaded program's code when p grew
+// from it in place: p's code starts at the same byte in memory as the
+// loaded code, which is whole instructions, so its first part is the
+// loaded code itself (the assembler's Program grows so; vm does not check
+// the bytes). A REPL that appends a line at a time thus decodes each line
+// once. p's old code must not jump past the old end, as assembled code
+// never does (such a jump was decoded as a trap). Otherwise it decodes
+// the whole program, as SetProgram does.
+func (m *VM) AppendProgram(p *Program) {
+	old := m.prog.Code
+	if len(old) == 0 || len(p.Code) < len(old) || len(old)%InstructionSize != 0 || &p.Code[0] != &old[0] {
+		m.SetProgram(p)
+		return
+	}
+	m.prog = p
+	m.code = decodeAppend(m.code, p.Code, len(old), true)
+	if m.single != nil {
+		m.single = decodeAppend(m.single, p.Code, len(old), false)
+	}
+}

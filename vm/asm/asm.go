@@ -9,9 +9,9 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
 	"strings"
 
+	"github.com/iridium-vm/iridium/internal/sorted"
 	"github.com/iridium-vm/iridium/internal/suggest"
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -59,10 +59,15 @@ type Symbol struct {
 
 // Assembler assembles source into one growing program. Each call to
 // Assemble appends to the program; labels and constants stay known for
-// later calls. A call that fails changes nothing.
+// later calls. A call that fails changes nothing. A call costs what its
+// own source costs, however large the program has grown: the code and
+// data grow in place, and the symbols go into a map, a list in the order
+// they were defined and an index sorted by name.
 type Assembler struct {
 	ro, code []byte
 	symbols  map[string]Symbol
+	order    []string       // the names of symbols, in the order defined
+	sorted   sorted.Strings // the names of symbols, sorted
 	floats   map[uint64]int // float bits -> read-only offset, to share constants
 	inData   bool
 }
@@ -81,8 +86,11 @@ func Assemble(file, src string) (*vm.Program, error) {
 	return a.Program(), nil
 }
 
-// Program returns the program assembled so far. Later calls to Assemble do
-// not change what it holds.
+// Program returns the program assembled so far, without copying it. Later
+// calls to Assemble do not change what it holds: they write only past its
+// end, which its slices cannot reach, so a program that grew in place
+// shares its first bytes with the ones returned before (see
+// vm.VM.AppendProgram).
 func (a *Assembler) Program() *vm.Program {
 	return &vm.Program{ReadOnly: a.ro[:len(a.ro):len(a.ro)], Code: a.code[:len(a.code):len(a.code)]}
 }
@@ -90,10 +98,26 @@ func (a *Assembler) Program() *vm.Program {
 // Symbols returns every symbol, sorted by name.
 func (a *Assembler) Symbols() []Symbol {
 	out := make([]Symbol, 0, len(a.symbols))
-	for _, s := range a.symbols {
-		out = append(out, s)
+	a.sorted.All(func(name string) bool {
+		out = append(out, a.symbols[name])
+		return true
+	})
+	return out
+}
+
+// NumSymbols returns the number of symbols defined so far.
+func (a *Assembler) NumSymbols() int { return len(a.order) }
+
+// SymbolsSince returns the symbols defined after the first n, in the order
+// they were defined, so that a caller can follow the table as it grows.
+func (a *Assembler) SymbolsSince(n int) []Symbol {
+	if n < 0 || n > len(a.order) {
+		n = len(a.order)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out := make([]Symbol, 0, len(a.order)-n)
+	for _, name := range a.order[n:] {
+		out = append(out, a.symbols[name])
+	}
 	return out
 }
 
@@ -137,8 +161,10 @@ func (a *Assembler) AssembleFile(file, src string) (codeStart int, err error) {
 func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err error) {
 	p := &pass{
 		Assembler: Assembler{
-			ro:      a.ro[:len(a.ro):len(a.ro)],
-			code:    a.code[:len(a.code):len(a.code)],
+			// The pass appends in place, past the parent's length: the
+			// parent and every Program it returned end before that.
+			ro:      a.ro,
+			code:    a.code,
 			symbols: map[string]Symbol{},
 			floats:  map[uint64]int{},
 			inData:  inData,
@@ -189,8 +215,10 @@ type pass struct {
 func (p *pass) commit() {
 	a := p.parent
 	a.ro, a.code, a.inData = p.ro, p.code, p.inData
-	for name, s := range p.symbols {
-		a.symbols[name] = s
+	for _, name := range p.order {
+		a.symbols[name] = p.symbols[name]
+		a.order = append(a.order, name)
+		a.sorted.Insert(name)
 	}
 	for bits, off := range p.floats {
 		a.floats[bits] = off
@@ -212,6 +240,7 @@ func (p *pass) define(t token, kind SymbolKind, value int32) bool {
 		return false
 	}
 	p.symbols[t.val] = Symbol{Name: t.val, Kind: kind, Value: value, File: p.errs.file, Pos: t.pos}
+	p.order = append(p.order, t.val)
 	return true
 }
 
