@@ -65,6 +65,23 @@ func (s *Strings) Insert(name string) bool {
 	return true
 }
 
+// InsertAll adds the names. Into an empty set it sorts them once and
+// fills the chunks, which is faster than inserting them one by one.
+func (s *Strings) InsertAll(names []string) {
+	if s.n > 0 || len(names) < chunkSize {
+		for _, name := range names {
+			s.Insert(name)
+		}
+		return
+	}
+	all := slices.Compact(slices.Sorted(slices.Values(names)))
+	for i := 0; i < len(all); i += chunkSize / 2 {
+		c := all[i:min(i+chunkSize/2, len(all))]
+		s.chunks = append(s.chunks, c[:len(c):len(c)])
+	}
+	s.n = len(all)
+}
+
 // Contains reports whether name is in the set.
 func (s *Strings) Contains(name string) bool {
 	if len(s.chunks) == 0 {

@@ -53,6 +53,28 @@ func TestStringsAgreesWithSortedSlice(t *testing.T) {
 	}
 }
 
+// InsertAll into an empty set sorts once and gives the same set as
+// inserting one by one, duplicates dropped; later inserts still work.
+func TestInsertAll(t *testing.T) {
+	var names []string
+	for i := 0; i < 3000; i++ {
+		names = append(names, fmt.Sprintf("n%d", (i*7919)%2000))
+	}
+	var bulk, one Strings
+	bulk.InsertAll(names)
+	for _, n := range names {
+		one.Insert(n)
+	}
+	bulk.Insert("a")
+	one.Insert("a")
+	var got, want []string
+	bulk.All(func(n string) bool { got = append(got, n); return true })
+	one.All(func(n string) bool { want = append(want, n); return true })
+	if !slices.Equal(got, want) || bulk.Len() != 2001 {
+		t.Errorf("InsertAll gives %d names (Len %d), one by one %d", len(got), bulk.Len(), len(want))
+	}
+}
+
 // BenchmarkInsert inserts names in increasing order, as a REPL with a
 // label on every line does: the cost per name stays flat as the set grows.
 func BenchmarkInsert(b *testing.B) {
