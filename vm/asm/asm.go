@@ -71,14 +71,15 @@ type Assembler struct {
 	ro, code []byte
 	symbols  map[string]Symbol
 	order    []string       // the names of symbols, in the order defined
-	sorted   sorted.Strings // the names of symbols, sorted
-	floats   map[uint64]int // float bits -> read-only offset, to share constants
+	sorted   sorted.Strings // the names of order[:nSorted], sorted
+	nSorted  int
+	pool     map[uint64]int // float bits -> read-only offset, to share constants
 	inData   bool
 }
 
 // New returns an Assembler with an empty program.
 func New() *Assembler {
-	return &Assembler{symbols: map[string]Symbol{}, floats: map[uint64]int{}}
+	return &Assembler{symbols: map[string]Symbol{}, pool: map[uint64]int{}}
 }
 
 // Assemble assembles a whole source file into a program.
@@ -99,8 +100,12 @@ func (a *Assembler) Program() *vm.Program {
 	return &vm.Program{ReadOnly: a.ro[:len(a.ro):len(a.ro)], Code: a.code[:len(a.code):len(a.code)]}
 }
 
-// Symbols returns every symbol, sorted by name.
+// Symbols returns every symbol, sorted by name. The names defined since
+// the last call go into the sorted index now, so that a file assembled
+// for its program alone never builds one.
 func (a *Assembler) Symbols() []Symbol {
+	a.sorted.InsertAll(a.order[a.nSorted:])
+	a.nSorted = len(a.order)
 	out := make([]Symbol, 0, len(a.symbols))
 	a.sorted.All(func(name string) bool {
 		out = append(out, a.symbols[name])

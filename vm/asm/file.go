@@ -1,11 +1,13 @@
 package asm
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -18,40 +20,68 @@ const MaxFileSize = 64 << 20
 // directory; pipes and devices are read up to the limit. Errors name the
 // path.
 func ReadFile(path string) ([]byte, error) {
+	var b bytes.Buffer
+	if err := readFile(path, &b); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// readString is ReadFile into a string, without a second copy of the
+// bytes: an assembly file is assembled from a string.
+func readString(path string) (string, error) {
+	var b strings.Builder
+	if err := readFile(path, &b); err != nil {
+		return "", err
+	}
+	return b.String(), nil
+}
+
+// growWriter is a buffer that can be grown before it is written to.
+type growWriter interface {
+	io.Writer
+	Grow(n int)
+	Len() int
+}
+
+// readFile reads the file at path into b, as ReadFile says.
+func readFile(path string, b growWriter) error {
 	f, err := os.Open(path)
 	var pathErr *fs.PathError
 	if errors.As(err, &pathErr) {
-		return nil, fmt.Errorf("%s: %w", path, pathErr.Err)
+		return fmt.Errorf("%s: %w", path, pathErr.Err)
 	} else if err != nil {
-		return nil, err
+		return err
 	}
 	defer f.Close()
 	if fi, err := f.Stat(); err == nil && fi.IsDir() {
-		return nil, fmt.Errorf("%s is a directory", path)
+		return fmt.Errorf("%s is a directory", path)
+	} else if err == nil && fi.Mode().IsRegular() && fi.Size() <= MaxFileSize {
+		b.Grow(int(fi.Size()) + 1) // +1: the read that finds the end
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	_, err = io.Copy(b, io.LimitReader(f, MaxFileSize+1))
 	switch {
 	case err != nil:
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	case len(data) > MaxFileSize:
-		return nil, fmt.Errorf("%s is over the limit of %d bytes", path, MaxFileSize)
+		return fmt.Errorf("read %s: %w", path, err)
+	case b.Len() > MaxFileSize:
+		return fmt.Errorf("%s is over the limit of %d bytes", path, MaxFileSize)
 	}
-	return data, nil
+	return nil
 }
 
 // LoadFile reads a program: bytecode if the file starts with the magic
 // bytes (vm.Magic), assembly otherwise.
 func LoadFile(path string) (*vm.Program, error) {
-	data, err := ReadFile(path)
+	src, err := readString(path)
 	if err != nil {
 		return nil, err
 	}
-	if vm.IsBytecode(data) {
-		p, err := vm.DecodeProgram(data)
+	if strings.HasPrefix(src, vm.Magic) {
+		p, err := vm.DecodeProgram([]byte(src))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return p, nil
 	}
-	return Assemble(path, string(data))
+	return Assemble(path, src)
 }

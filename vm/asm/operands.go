@@ -135,7 +135,7 @@ func labelWanted(kind vm.OperandKind) SymbolKind {
 // resolve is the second pass for one operand: it resolves a label, or
 // places a LOADF64 number in the read-only data, and writes the value
 // into the instruction's slot (or the wide LOAD's record).
-func (p *pass) resolve(f *fixup) {
+func (p *pass) resolve(f *fixup, num float64) {
 	info := vm.Lookup(f.op)
 	kind := info.Operands[f.arg]
 	t := p.token(f.opd)
@@ -151,7 +151,7 @@ func (p *pass) resolve(f *fixup) {
 	case f.op == vm.LOADF64:
 		var fromData bool
 		if t.kind == tokNumber {
-			v, ok, fromData = p.floatConstant(t, math.Float64frombits(f.bits))
+			v, ok, fromData = p.floatConstant(t, num)
 		} else {
 			v, ok, fromData = p.floatLabel(t)
 		}
@@ -275,12 +275,12 @@ func (p *pass) floatConstant(t token, v float64) (enc uint32, ok, fromData bool)
 		return enc, true, false
 	}
 	bits := math.Float64bits(v)
-	off, ok := p.floats[bits]
+	off, ok := p.pool[bits]
 	if !ok {
-		if off, ok = p.parent.floats[bits]; !ok {
+		if off, ok = p.parent.pool[bits]; !ok {
 			off = len(p.ro)
 			p.ro = binary.LittleEndian.AppendUint64(p.ro, bits)
-			p.floats[bits] = off
+			p.pool[bits] = off
 		}
 	}
 	if off > math.MaxUint16 {

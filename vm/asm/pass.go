@@ -20,11 +20,11 @@ type pass struct {
 	// slot in code from base; a LOAD that takes two words gets its second
 	// when the pass ends (see expand).
 	slots int
-	// codeLabels are the code labels this pass defined. Their Value is
-	// their instruction's slot until relax makes it an address.
-	codeLabels []string
-	fixups     []fixup // operands that wait for the second pass, in slot order
-	wides      []wide  // the LOADs that take two words, by slot
+	// The code labels this pass defines hold their instruction's slot as
+	// their Value until relax makes it an address.
+	fixups fixupList // operands that wait for the second pass, in slot order
+	floats []float64 // the numbers of the LOADF64 fixups, in order
+	wides  []wide    // the LOADs that take two words, by slot
 }
 
 // operand is where an operand that waits for the second pass is: its kind
@@ -37,14 +37,38 @@ type operand struct {
 
 // fixup is an operand of an instruction laid out in the first pass that
 // the second pass resolves: a label, or a LOADF64 number kept in the
-// read-only data.
+// read-only data (the number, as parsed in the first pass, is in
+// pass.floats).
 type fixup struct {
 	op   vm.Opcode
 	arg  uint8 // which operand
 	at   uint8 // the operand's first byte in the instruction
 	slot int32
 	opd  operand
-	bits uint64 // the number of a LOADF64, as parsed in the first pass
+}
+
+// fixupChunk is how many fixups a fixupList keeps in one allocation.
+const fixupChunk = 4096
+
+// fixupList holds fixups in chunks, so that it grows without copying
+// what it holds.
+type fixupList struct{ chunks [][]fixup }
+
+func (l *fixupList) add(f fixup) {
+	if n := len(l.chunks); n == 0 || len(l.chunks[n-1]) == fixupChunk {
+		l.chunks = append(l.chunks, make([]fixup, 0, fixupChunk))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, f)
+}
+
+// all calls fn with each fixup in the order added.
+func (l *fixupList) all(fn func(*fixup)) {
+	for _, c := range l.chunks {
+		for i := range c {
+			fn(&c[i])
+		}
+	}
 }
 
 // wide is a LOAD of a value outside 16 bits: LOAD of the high half, then
@@ -60,7 +84,7 @@ func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err 
 			ro:      a.ro,
 			code:    a.code,
 			symbols: map[string]Symbol{},
-			floats:  map[uint64]int{},
+			pool:    map[uint64]int{},
 			inData:  inData,
 		},
 		parent: a,
@@ -74,9 +98,14 @@ func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err 
 	}
 	p.layout()
 	p.relax()
-	for i := range p.fixups {
-		p.resolve(&p.fixups[i])
-	}
+	floats := p.floats
+	p.fixups.all(func(f *fixup) {
+		var num float64
+		if f.op == vm.LOADF64 && f.opd.kind == tokNumber {
+			num, floats = floats[0], floats[1:]
+		}
+		p.resolve(f, num)
+	})
 	p.expand()
 	if len(p.code) > vm.MaxSectionSize {
 		p.errs.add(Pos{Line: 1, Col: 1}, "the code is %d bytes, over the limit of %d", len(p.code), vm.MaxSectionSize)
@@ -100,12 +129,11 @@ func (p *pass) commit() {
 		}
 		a.order = append(a.order, p.order...)
 	}
-	a.sorted.InsertAll(p.order)
-	if len(a.floats) == 0 {
-		a.floats = p.floats
+	if len(a.pool) == 0 {
+		a.pool = p.pool
 	}
-	for bits, off := range p.floats {
-		a.floats[bits] = off
+	for bits, off := range p.pool {
+		a.pool[bits] = off
 	}
 }
 
@@ -172,11 +200,7 @@ func (p *pass) poison(labels []token) {
 
 // codeLabel defines a label for the instruction in the slot; relax sets
 // its address.
-func (p *pass) codeLabel(t token, slot int) {
-	if p.define(t, CodeLabel, int32(slot)) {
-		p.codeLabels = append(p.codeLabels, t.val)
-	}
-}
+func (p *pass) codeLabel(t token, slot int) { p.define(t, CodeLabel, int32(slot)) }
 
 // instruction lays out an instruction: it encodes its operands that need
 // no label and keeps the others for the second pass.
@@ -208,8 +232,11 @@ func (p *pass) instruction(st *statement, labels []token) {
 		v, num, ok, later := p.operand(info, i, kind, t)
 		switch {
 		case later:
-			p.fixups = append(p.fixups, fixup{op: info.Op, arg: uint8(i), at: uint8(at), slot: int32(slot), bits: math.Float64bits(num),
+			p.fixups.add(fixup{op: info.Op, arg: uint8(i), at: uint8(at), slot: int32(slot),
 				opd: operand{kind: t.kind, off: int32(t.off), end: int32(t.off + len(t.text)), line: int32(t.pos.Line), col: int32(t.pos.Col)}})
+			if info.Op == vm.LOADF64 && t.kind == tokNumber {
+				p.floats = append(p.floats, num)
+			}
 		case ok:
 			put(raw[at:], kind, v)
 		}
@@ -256,22 +283,22 @@ func (p *pass) wideAt(slot int32) *wide {
 func (p *pass) relax() {
 	for changed := true; changed; {
 		changed = false
-		for i := range p.fixups {
-			f := &p.fixups[i]
+		p.fixups.all(func(f *fixup) {
 			if f.op != vm.LOAD || f.opd.kind != tokLabelRef || p.wideAt(f.slot) != nil {
-				continue
+				return
 			}
 			if v, ok := p.labelValue(p.token(f.opd).val); ok && !fitsInt16(v) {
 				n, _ := slices.BinarySearchFunc(p.wides, f.slot, func(w wide, s int32) int { return int(w.slot - s) })
 				p.wides = slices.Insert(p.wides, n, wide{slot: f.slot})
 				changed = true
 			}
-		}
+		})
 	}
-	for _, name := range p.codeLabels {
-		s := p.symbols[name]
-		s.Value = int32(min(p.addr(int(s.Value)), math.MaxInt32))
-		p.symbols[name] = s
+	for _, name := range p.order {
+		if s := p.symbols[name]; s.Kind == CodeLabel {
+			s.Value = int32(min(p.addr(int(s.Value)), math.MaxInt32))
+			p.symbols[name] = s
+		}
 	}
 }
 
