@@ -61,6 +61,20 @@ type Symbol struct {
 	Pos   Pos
 }
 
+// entry is a symbol as the table keeps it: a fifth of the size of a
+// Symbol, which it makes on demand.
+type entry struct {
+	kind      SymbolKind
+	value     int32
+	line, col int32
+	file      int32 // an index into files
+}
+
+// makeSymbol makes the Symbol of a table entry.
+func (a *Assembler) makeSymbol(name string, e entry) Symbol {
+	return Symbol{Name: name, Kind: e.kind, Value: e.value, File: a.files[e.file], Pos: Pos{Line: int(e.line), Col: int(e.col)}}
+}
+
 // Assembler assembles source into one growing program. Each call to
 // Assemble appends to the program; labels and constants stay known for
 // later calls. A call that fails changes nothing. A call costs what its
@@ -69,7 +83,8 @@ type Symbol struct {
 // they were defined and an index sorted by name.
 type Assembler struct {
 	ro, code []byte
-	symbols  map[string]Symbol
+	symbols  map[string]entry
+	files    []string       // the files symbols were defined in, by entry.file
 	order    []string       // the names of symbols, in the order defined
 	sorted   sorted.Strings // the names of order[:nSorted], sorted
 	nSorted  int
@@ -79,7 +94,7 @@ type Assembler struct {
 
 // New returns an Assembler with an empty program.
 func New() *Assembler {
-	return &Assembler{symbols: map[string]Symbol{}, pool: map[uint64]int{}}
+	return &Assembler{symbols: map[string]entry{}, pool: map[uint64]int{}}
 }
 
 // Assemble assembles a whole source file into a program.
@@ -108,7 +123,7 @@ func (a *Assembler) Symbols() []Symbol {
 	a.nSorted = len(a.order)
 	out := make([]Symbol, 0, len(a.symbols))
 	a.sorted.All(func(name string) bool {
-		out = append(out, a.symbols[name])
+		out = append(out, a.makeSymbol(name, a.symbols[name]))
 		return true
 	})
 	return out
@@ -125,15 +140,18 @@ func (a *Assembler) SymbolsSince(n int) []Symbol {
 	}
 	out := make([]Symbol, 0, len(a.order)-n)
 	for _, name := range a.order[n:] {
-		out = append(out, a.symbols[name])
+		out = append(out, a.makeSymbol(name, a.symbols[name]))
 	}
 	return out
 }
 
 // Lookup returns the symbol with the name.
 func (a *Assembler) Lookup(name string) (Symbol, bool) {
-	s, ok := a.symbols[name]
-	return s, ok
+	e, ok := a.symbols[name]
+	if !ok {
+		return Symbol{}, false
+	}
+	return a.makeSymbol(name, e), true
 }
 
 // Names returns the labels of the program by address, for the disassembler.

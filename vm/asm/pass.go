@@ -83,7 +83,8 @@ func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err 
 		Assembler: Assembler{
 			ro:      a.ro,
 			code:    a.code,
-			symbols: map[string]Symbol{},
+			symbols: map[string]entry{},
+			files:   append(a.files, file), // in place, past what the parent reads
 			pool:    map[uint64]int{},
 			inData:  inData,
 		},
@@ -121,6 +122,9 @@ func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err 
 func (p *pass) commit() {
 	a := p.parent
 	a.ro, a.code, a.inData = p.ro, p.code, p.inData
+	if len(p.order) > 0 {
+		a.files = p.files
+	}
 	if len(a.symbols) == 0 { // a whole file: take the tables as they are
 		a.symbols, a.order = p.symbols, p.order
 	} else {
@@ -139,8 +143,8 @@ func (p *pass) commit() {
 
 // lookup finds a symbol defined in this pass or an earlier one.
 func (p *pass) lookup(name string) (Symbol, bool) {
-	if s, ok := p.symbols[name]; ok {
-		return s, true
+	if e, ok := p.symbols[name]; ok {
+		return p.makeSymbol(name, e), true
 	}
 	return p.parent.Lookup(name)
 }
@@ -151,7 +155,7 @@ func (p *pass) define(t token, kind SymbolKind, value int32) bool {
 		p.errs.add(t.pos, "label %q is already defined at %s:%d:%d", t.val, old.File, old.Pos.Line, old.Pos.Col)
 		return false
 	}
-	p.symbols[t.val] = Symbol{Name: t.val, Kind: kind, Value: value, File: p.errs.file, Pos: t.pos}
+	p.symbols[t.val] = p.entry(t, kind, value)
 	p.order = append(p.order, t.val)
 	return true
 }
@@ -189,11 +193,16 @@ func (p *pass) layout() {
 	}
 }
 
+// entry makes the table entry of a symbol this pass defines, in its file.
+func (p *pass) entry(t token, kind SymbolKind, value int32) entry {
+	return entry{kind: kind, value: value, line: int32(t.pos.Line), col: int32(t.pos.Col), file: int32(len(p.files) - 1)}
+}
+
 // poison defines labels of a line that failed, so their uses add no errors.
 func (p *pass) poison(labels []token) {
 	for _, t := range labels {
 		if _, ok := p.lookup(t.val); !ok {
-			p.symbols[t.val] = Symbol{Name: t.val, Kind: poisoned, File: p.errs.file, Pos: t.pos}
+			p.symbols[t.val] = p.entry(t, poisoned, 0)
 		}
 	}
 }
@@ -295,9 +304,9 @@ func (p *pass) relax() {
 		})
 	}
 	for _, name := range p.order {
-		if s := p.symbols[name]; s.Kind == CodeLabel {
-			s.Value = int32(min(p.addr(int(s.Value)), math.MaxInt32))
-			p.symbols[name] = s
+		if e := p.symbols[name]; e.kind == CodeLabel {
+			e.value = int32(min(p.addr(int(e.value)), math.MaxInt32))
+			p.symbols[name] = e
 		}
 	}
 }
@@ -305,8 +314,8 @@ func (p *pass) relax() {
 // labelValue is the value of a symbol during relax, when this pass's code
 // labels still hold their slot.
 func (p *pass) labelValue(name string) (int64, bool) {
-	if s, ok := p.symbols[name]; ok && s.Kind == CodeLabel {
-		return int64(min(p.addr(int(s.Value)), math.MaxInt32)), true
+	if e, ok := p.symbols[name]; ok && e.kind == CodeLabel {
+		return int64(min(p.addr(int(e.value)), math.MaxInt32)), true
 	}
 	s, ok := p.lookup(name)
 	return int64(s.Value), ok
