@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"testing"
+
+	"github.com/iridium-vm/iridium/internal/cputime"
 )
 
 // BenchmarkAppendLine measures what one typed line costs a scripted shell
@@ -32,16 +34,19 @@ func BenchmarkAppendLine(b *testing.B) {
 					}
 				}
 				b.ResetTimer()
+				cpu := cputime.Process()
 				for i := 0; i < b.N; i++ {
 					if err := s.Execute(ctx, line(size+i)); err != nil {
 						b.Fatal(err)
 					}
 				}
 				b.StopTimer()
+				cpu = cputime.Process() - cpu
 				if got, want := s.vm.Registers()[1], int32(size+b.N); got != want {
 					b.Fatalf("$1 = %d after %d lines, want %d", got, size+b.N, want)
 				}
 				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N), "ns/line")
+				b.ReportMetric(float64(cpu.Nanoseconds())/float64(b.N), "cpu-ns/line")
 			})
 		}
 	}

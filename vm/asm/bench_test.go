@@ -3,9 +3,9 @@ package asm
 import (
 	"fmt"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
+
+	"github.com/iridium-vm/iridium/internal/cputime"
 )
 
 // benchSource returns n lines of assembly in blocks of eight: a label, a
@@ -35,7 +35,7 @@ func BenchmarkAssemble1M(b *testing.B) {
 	b.SetBytes(int64(len(src)))
 	b.ReportAllocs()
 	runs := 0
-	cpu := cpuTime()
+	cpu := cputime.Process()
 	for b.Loop() {
 		runs++
 		p, err := Assemble("big.iasm", src)
@@ -46,17 +46,8 @@ func BenchmarkAssemble1M(b *testing.B) {
 			b.Fatalf("%d bytes of code, want %d", len(p.Code), lines/8*7*4)
 		}
 	}
-	cpu = cpuTime() - cpu
+	cpu = cputime.Process() - cpu
 	b.ReportMetric(float64(lines)*float64(runs)/b.Elapsed().Seconds(), "lines/s")
 	b.ReportMetric(float64(cpu.Nanoseconds())/float64(runs), "cpu-ns/op")
 	b.ReportMetric(float64(lines)*float64(runs)/cpu.Seconds(), "lines/cpu-s")
-}
-
-// cpuTime returns the user and system CPU time of the process so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
