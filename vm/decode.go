@@ -55,18 +55,7 @@ func fused(op Opcode) (Opcode, bool) {
 // comparison followed by DJMPE becomes one fused instruction.
 func decodeProgram(code []byte, fuse bool) []inst {
 	n := (len(code) + InstructionSize - 1) / InstructionSize
-	out := make([]inst, n)
-	for i := range out {
-		out[i] = decodeAt(code, i*InstructionSize)
-	}
-	if fuse {
-		for i := 0; i+1 < n; i++ {
-			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
-				out[i].op, out[i].imm = op, out[i+1].imm
-			}
-		}
-	}
-	return out
+	return decodeAppend(make([]inst, 0, n), code, 0, fuse)
 }
 
 // decodeAt decodes the instruction at byte address addr of code.
@@ -156,16 +145,23 @@ func checkEncoding(raw []byte) (error, string) {
 	return nil, ""
 }
 
+// fuseSpan is the most instructions one fused instruction stands for.
+// Fusing the instructions appended to a decoded program starts this many
+// minus one before them, so that a fused form across the boundary is
+// found as decoding the whole program finds it.
+const fuseSpan = 2
+
 // decodeAppend decodes the instructions of code from byte address from
-// on and appends them to out, which holds code[:from] decoded; with fuse,
-// it fuses as decodeProgram does, across the boundary too. It returns out.
+// on and appends them to out, which holds code[:from] decoded (with fuse
+// if fuse is set); with fuse, a comparison followed by DJMPE becomes one
+// fused instruction, across the boundary too. It returns out.
 func decodeAppend(out []inst, code []byte, from int, fuse bool) []inst {
 	first := len(out)
 	for addr := from; addr < len(code); addr += InstructionSize {
 		out = append(out, decodeAt(code, addr))
 	}
 	if fuse {
-		for i := max(first-1, 0); i+1 < len(out); i++ {
+		for i := max(first-(fuseSpan-1), 0); i+1 < len(out); i++ {
 			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
 				out[i].op, out[i].imm = op, out[i+1].imm
 			}
