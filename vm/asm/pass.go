@@ -135,6 +135,7 @@ func (p *pass) commit() {
 	}
 	if len(a.pool) == 0 {
 		a.pool = p.pool
+		return
 	}
 	for bits, off := range p.pool {
 		a.pool[bits] = off
