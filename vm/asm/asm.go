@@ -61,8 +61,8 @@ type Symbol struct {
 	Pos   Pos
 }
 
-// entry is a symbol as the table keeps it: a fifth of the size of a
-// Symbol, which it makes on demand.
+// entry is a symbol as the table keeps it: 20 bytes against a Symbol's
+// 56 (with its name and file); the table makes Symbols on demand.
 type entry struct {
 	kind      SymbolKind
 	value     int32
