@@ -47,7 +47,8 @@ func (s *Shell) runFrom(ctx context.Context, start int) error {
 	}
 	var f *vm.Fault
 	if errors.As(err, &f) && f.PC+vm.InstructionSize <= len(p.Code) && !errors.Is(err, vm.ErrTruncatedInstruction) {
-		f.Instr = s.asm.Names().Instruction(p.Code[f.PC : f.PC+vm.InstructionSize]) // with the user's labels
+		raw := p.Code[f.PC : f.PC+vm.InstructionSize]
+		f.Instr = s.asm.NamesIn(raw).Instruction(raw) // with the user's labels
 	}
 	if errors.Is(err, errInterrupted) && f != nil {
 		return fmt.Errorf("%w at pc %d (%s)", errInterrupted, f.PC, f.Instr)

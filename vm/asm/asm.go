@@ -88,6 +88,10 @@ type Assembler struct {
 	order    []string       // the names of symbols, in the order defined
 	sorted   sorted.Strings // the names of order[:nSorted], sorted
 	nSorted  int
+	// codeAt and dataAt name the addresses of order[:nAddressed], as Names
+	// does, for NamesIn; made on its first call.
+	codeAt, dataAt map[int]string
+	nAddressed     int
 	pool     map[uint64]int // float bits -> read-only offset, to share constants
 	inData   bool
 }
@@ -164,6 +168,52 @@ func (a *Assembler) Names() vm.Names {
 		case StringConst, FloatConst:
 			n.Data[int(s.Value)] = s.Name
 		}
+	}
+	return n
+}
+
+// NamesIn returns the labels of the addresses that the instruction raw
+// refers to, as Names would give them, for naming one instruction (in a
+// fault) without building the names of the whole program. It costs what
+// the symbols defined since the last call cost.
+func (a *Assembler) NamesIn(raw []byte) vm.Names {
+	if a.codeAt == nil {
+		a.codeAt, a.dataAt = map[int]string{}, map[int]string{}
+	}
+	for _, name := range a.order[a.nAddressed:] {
+		e := a.symbols[name]
+		at := a.dataAt
+		switch e.kind {
+		case CodeLabel:
+			at = a.codeAt
+		case StringConst, FloatConst:
+		default:
+			continue
+		}
+		if old, ok := at[int(e.value)]; !ok || name > old { // Names keeps the last by name
+			at[int(e.value)] = name
+		}
+	}
+	a.nAddressed = len(a.order)
+	n := vm.Names{Code: map[int]string{}, Data: map[int]string{}}
+	if len(raw) < vm.InstructionSize || vm.Lookup(vm.Opcode(raw[0])) == nil {
+		return n
+	}
+	pos := 1
+	for _, kind := range vm.Lookup(vm.Opcode(raw[0])).Operands {
+		switch kind {
+		case vm.CodeAddr, vm.DataAddr, vm.DataAddr16:
+			addr := int(binary.BigEndian.Uint16(raw[pos:]))
+			if kind.Size() == 3 {
+				addr = addr<<8 | int(raw[pos+2])
+			}
+			if name, ok := a.codeAt[addr]; ok && kind == vm.CodeAddr {
+				n.Code[addr] = name
+			} else if name, ok := a.dataAt[addr]; ok && kind != vm.CodeAddr {
+				n.Data[addr] = name
+			}
+		}
+		pos += kind.Size()
 	}
 	return n
 }
