@@ -92,8 +92,8 @@ type Assembler struct {
 	// does, for NamesIn; made on its first call.
 	codeAt, dataAt map[int]string
 	nAddressed     int
-	pool     map[uint64]int // float bits -> read-only offset, to share constants
-	inData   bool
+	pool           map[uint64]int // float bits -> read-only offset, to share constants
+	inData         bool
 }
 
 // New returns an Assembler with an empty program.
