@@ -30,13 +30,17 @@ func (c completer) Do(line []rune, pos int) ([][]rune, int) {
 // command's argument (a file path, a job id, a help topic). It returns
 // the endings of the candidates and the part of the word they complete.
 func (s *Shell) complete(before string) (endings []string, typed string) {
+	word := before[strings.LastIndexAny(before, " \t")+1:]
 	s.mu.Lock()
-	askingPath, labels := s.askingPath, s.words
+	askingPath := s.askingPath
+	var labels []string
+	if rest, ok := strings.CutPrefix(word, "@"); ok {
+		labels = s.words.WithPrefix(rest) // only the labels that match
+	}
 	s.mu.Unlock()
 	if askingPath {
 		return completePath(strings.TrimLeftFunc(before, unicode.IsSpace))
 	}
-	word := before[strings.LastIndexAny(before, " \t")+1:]
 	prev := strings.Fields(before[:len(before)-len(word)])
 	switch {
 	case len(prev) == 0 && strings.HasPrefix(word, "!"):

@@ -28,7 +28,8 @@ func (s *Shell) runAssembly(ctx context.Context, src string) error {
 // again; the registers stay as they were when it stopped.
 func (s *Shell) runFrom(ctx context.Context, start int) error {
 	p := s.asm.Program()
-	s.vm.SetProgram(p)
+	s.vm.AppendProgram(p) // decodes only the new code
+
 	if start >= len(p.Code) {
 		return nil
 	}
@@ -46,7 +47,8 @@ func (s *Shell) runFrom(ctx context.Context, start int) error {
 	}
 	var f *vm.Fault
 	if errors.As(err, &f) && f.PC+vm.InstructionSize <= len(p.Code) && !errors.Is(err, vm.ErrTruncatedInstruction) {
-		f.Instr = s.asm.Names().Instruction(p.Code[f.PC : f.PC+vm.InstructionSize]) // with the user's labels
+		raw := p.Code[f.PC : f.PC+vm.InstructionSize]
+		f.Instr = s.asm.NamesIn(raw).Instruction(raw) // with the user's labels
 	}
 	if errors.Is(err, errInterrupted) && f != nil {
 		return fmt.Errorf("%w at pc %d (%s)", errInterrupted, f.PC, f.Instr)
@@ -75,16 +77,24 @@ func (s *Shell) showChanges(regs [vm.NumRegisters]int32, fregs [vm.NumRegisters]
 	}
 }
 
-// updateWords refreshes the labels that Tab completes.
+// updateWords adds the labels defined since the last call to the ones
+// that Tab completes, or starts again after the program was cleared. It
+// costs what the new labels cost, however many there are.
 func (s *Shell) updateWords() {
-	syms := s.asm.Symbols()
-	words := make([]string, len(syms))
-	for i, sym := range syms {
-		words[i] = sym.Name
+	since := s.wordsFrom
+	if s.asm.NumSymbols() < since {
+		since = 0
 	}
+	syms := s.asm.SymbolsSince(since)
 	s.mu.Lock()
-	s.words = words
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	if since == 0 {
+		s.words.Clear()
+	}
+	for _, sym := range syms {
+		s.words.Insert(sym.Name)
+	}
+	s.wordsFrom = since + len(syms)
 }
 
 // forwardLabelHint explains, the first time a line uses a label not

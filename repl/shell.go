@@ -23,6 +23,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/iridium-vm/iridium/internal/sorted"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm"
@@ -115,7 +116,8 @@ type Shell struct {
 
 	mu         sync.Mutex
 	foreground context.CancelCauseFunc // cancels the command being executed
-	words      []string                // labels, for completion
+	words      sorted.Strings          // labels, for completion
+	wordsFrom  int                     // how many of the assembler's symbols words has
 	askingPath bool                    // the next line read is a file path
 	closeOnce  sync.Once
 }

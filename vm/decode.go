@@ -55,18 +55,7 @@ func fused(op Opcode) (Opcode, bool) {
 // comparison followed by DJMPE becomes one fused instruction.
 func decodeProgram(code []byte, fuse bool) []inst {
 	n := (len(code) + InstructionSize - 1) / InstructionSize
-	out := make([]inst, n)
-	for i := range out {
-		out[i] = decodeAt(code, i*InstructionSize)
-	}
-	if fuse {
-		for i := 0; i+1 < n; i++ {
-			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
-				out[i].op, out[i].imm = op, out[i+1].imm
-			}
-		}
-	}
-	return out
+	return decodeAppend(make([]inst, 0, n), code, 0, fuse)
 }
 
 // decodeAt decodes the instruction at byte address addr of code.
@@ -154,4 +143,51 @@ func checkEncoding(raw []byte) (error, string) {
 		pos += kind.Size()
 	}
 	return nil, ""
+}
+
+// fuseSpan is the most instructions one fused instruction stands for.
+// Fusing the instructions appended to a decoded program starts this many
+// minus one before them, so that a fused form across the boundary is
+// found as decoding the whole program finds it.
+const fuseSpan = 2
+
+// decodeAppend decodes the instructions of code from byte address from
+// on and appends them to out, which holds code[:from] decoded (with fuse
+// if fuse is set); with fuse, a comparison followed by DJMPE becomes one
+// fused instruction, across the boundary too. It returns out.
+func decodeAppend(out []inst, code []byte, from int, fuse bool) []inst {
+	first := len(out)
+	for addr := from; addr < len(code); addr += InstructionSize {
+		out = append(out, decodeAt(code, addr))
+	}
+	if fuse {
+		for i := max(first-(fuseSpan-1), 0); i+1 < len(out); i++ {
+			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
+				out[i].op, out[i].imm = op, out[i+1].imm
+			}
+		}
+	}
+	return out
+}
+
+// AppendProgram makes p the VM's program, as SetProgram does, decoding
+// only what p has past the end of the loaded program's code when p grew
+// from it in place: p's code starts at the same byte in memory as the
+// loaded code, which is whole instructions, so its first part is the
+// loaded code itself (the assembler's Program grows so; vm does not check
+// the bytes). A REPL that appends a line at a time thus decodes each line
+// once. p's old code must not jump past the old end, as assembled code
+// never does (such a jump was decoded as a trap). Otherwise it decodes
+// the whole program, as SetProgram does.
+func (m *VM) AppendProgram(p *Program) {
+	old := m.prog.Code
+	if len(old) == 0 || len(p.Code) < len(old) || len(old)%InstructionSize != 0 || &p.Code[0] != &old[0] {
+		m.SetProgram(p)
+		return
+	}
+	m.prog = p
+	m.code = decodeAppend(m.code, p.Code, len(old), true)
+	if m.single != nil {
+		m.single = decodeAppend(m.single, p.Code, len(old), false)
+	}
 }

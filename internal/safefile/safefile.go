@@ -5,11 +5,13 @@
 package safefile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"syscall"
 )
 
@@ -25,35 +27,64 @@ var ErrTooLarge = errors.New("over the size limit")
 // opens at once) and checked with fstat before a byte is read, so the
 // check and the read are of the same file. Errors name the path.
 func Read(path string, max int64) ([]byte, fs.FileInfo, error) {
+	var b bytes.Buffer
+	fi, err := readInto(path, max, &b)
+	if err != nil {
+		return nil, fi, err
+	}
+	return b.Bytes(), fi, nil
+}
+
+// ReadString is Read into a string, without a second copy of the bytes
+// (an assembly file is assembled from a string).
+func ReadString(path string, max int64) (string, fs.FileInfo, error) {
+	var b strings.Builder
+	fi, err := readInto(path, max, &b)
+	if err != nil {
+		return "", fi, err
+	}
+	return b.String(), fi, nil
+}
+
+// buffer is what readInto fills: a bytes.Buffer or a strings.Builder.
+type buffer interface {
+	io.Writer
+	Grow(n int)
+	Len() int
+}
+
+// readInto reads the file at path into b, as Read says.
+func readInto(path string, max int64, b buffer) (fs.FileInfo, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		var pathErr *fs.PathError
 		if errors.As(err, &pathErr) {
-			return nil, nil, fmt.Errorf("%s: %w", path, pathErr.Err)
+			return nil, fmt.Errorf("%s: %w", path, pathErr.Err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, fmt.Errorf("%s: %w", path, err)
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, fi, fmt.Errorf("%s is %s, %w", path, describe(fi.Mode()), ErrNotRegular)
+		return fi, fmt.Errorf("%s is %s, %w", path, describe(fi.Mode()), ErrNotRegular)
 	}
 	if fi.Size() > max {
-		return nil, fi, fmt.Errorf("%s is %d bytes, %w of %d bytes", path, fi.Size(), ErrTooLarge, max)
+		return fi, fmt.Errorf("%s is %d bytes, %w of %d bytes", path, fi.Size(), ErrTooLarge, max)
 	}
 	// The file may grow between the check and the read: read one byte
-	// more than allowed to notice it.
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, fi, fmt.Errorf("read %s: %w", path, err)
+	// more than allowed to notice it (+1 also makes room for the read
+	// that finds the end).
+	b.Grow(int(fi.Size()) + 1)
+	if _, err := io.Copy(b, io.LimitReader(f, max+1)); err != nil {
+		return fi, fmt.Errorf("read %s: %w", path, err)
 	}
-	if int64(len(data)) > max {
-		return nil, fi, fmt.Errorf("%s grew while read, %w of %d bytes", path, ErrTooLarge, max)
+	if int64(b.Len()) > max {
+		return fi, fmt.Errorf("%s grew while read, %w of %d bytes", path, ErrTooLarge, max)
 	}
-	return data, fi, nil
+	return fi, nil
 }
 
 // describe names the kind of a file that is not regular.

@@ -1,6 +1,10 @@
-// Package asm is Iridium's two-pass assembler. The first pass lays out the
-// read-only data and the code and collects labels and constants into a
-// symbol table; the second encodes each instruction, with every label known.
+// Package asm is Iridium's two-pass assembler. The lexer hands the source
+// over a line at a time, as tokens that are slices of it; each line becomes
+// a statement. The first pass lays out each statement as it comes: the
+// read-only data, the labels and constants in a symbol table, and each
+// instruction, encoded at once unless an operand waits for a label (or a
+// float constant, which goes after the data). The second pass fills in
+// those operands, with every label known.
 // An Assembler keeps its program and symbol table between calls, so the
 // REPL can feed it a line at a time; Assemble does a whole file.
 package asm
@@ -9,9 +13,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
-	"sort"
-	"strings"
 
+	"github.com/iridium-vm/iridium/internal/sorted"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -56,19 +59,44 @@ type Symbol struct {
 	Pos   Pos
 }
 
+// entry is a symbol as the table keeps it: 20 bytes against a Symbol's
+// 56 (with its name and file); the table makes Symbols on demand.
+type entry struct {
+	kind      SymbolKind
+	value     int32
+	line, col int32
+	file      int32 // an index into files
+}
+
+// makeSymbol makes the Symbol of a table entry.
+func (a *Assembler) makeSymbol(name string, e entry) Symbol {
+	return Symbol{Name: name, Kind: e.kind, Value: e.value, File: a.files[e.file], Pos: Pos{Line: int(e.line), Col: int(e.col)}}
+}
+
 // Assembler assembles source into one growing program. Each call to
 // Assemble appends to the program; labels and constants stay known for
-// later calls. A call that fails changes nothing.
+// later calls. A call that fails changes nothing. A call costs what its
+// own source costs, however large the program has grown: the code and
+// data grow in place, and the symbols go into a map, a list in the order
+// they were defined and an index sorted by name.
 type Assembler struct {
 	ro, code []byte
-	symbols  map[string]Symbol
-	floats   map[uint64]int // float bits -> read-only offset, to share constants
-	inData   bool
+	symbols  map[string]entry
+	files    []string       // the files symbols were defined in, by entry.file
+	order    []string       // the names of symbols, in the order defined
+	sorted   sorted.Strings // the names of order[:nSorted], sorted
+	nSorted  int
+	// codeAt and dataAt name the addresses of order[:nAddressed], as Names
+	// does, for NamesIn; made on its first call.
+	codeAt, dataAt map[int]string
+	nAddressed     int
+	pool           map[uint64]int // float bits -> read-only offset, to share constants
+	inData         bool
 }
 
 // New returns an Assembler with an empty program.
 func New() *Assembler {
-	return &Assembler{symbols: map[string]Symbol{}, floats: map[uint64]int{}}
+	return &Assembler{symbols: map[string]entry{}, pool: map[uint64]int{}}
 }
 
 // Assemble assembles a whole source file into a program.
@@ -80,26 +108,52 @@ func Assemble(file, src string) (*vm.Program, error) {
 	return a.Program(), nil
 }
 
-// Program returns the program assembled so far. Later calls to Assemble do
-// not change what it holds.
+// Program returns the program assembled so far, without copying it. Later
+// calls to Assemble do not change what it holds: they write only past its
+// end, which its slices cannot reach, so a program that grew in place
+// shares its first bytes with the ones returned before (see
+// vm.VM.AppendProgram).
 func (a *Assembler) Program() *vm.Program {
 	return &vm.Program{ReadOnly: a.ro[:len(a.ro):len(a.ro)], Code: a.code[:len(a.code):len(a.code)]}
 }
 
-// Symbols returns every symbol, sorted by name.
+// Symbols returns every symbol, sorted by name. The names defined since
+// the last call go into the sorted index now, so that a file assembled
+// for its program alone never builds one.
 func (a *Assembler) Symbols() []Symbol {
+	a.sorted.InsertAll(a.order[a.nSorted:])
+	a.nSorted = len(a.order)
 	out := make([]Symbol, 0, len(a.symbols))
-	for _, s := range a.symbols {
-		out = append(out, s)
+	a.sorted.All(func(name string) bool {
+		out = append(out, a.makeSymbol(name, a.symbols[name]))
+		return true
+	})
+	return out
+}
+
+// NumSymbols returns the number of symbols defined so far.
+func (a *Assembler) NumSymbols() int { return len(a.order) }
+
+// SymbolsSince returns the symbols defined after the first n, in the order
+// they were defined, so that a caller can follow the table as it grows.
+func (a *Assembler) SymbolsSince(n int) []Symbol {
+	if n < 0 || n > len(a.order) {
+		n = len(a.order)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	out := make([]Symbol, 0, len(a.order)-n)
+	for _, name := range a.order[n:] {
+		out = append(out, a.makeSymbol(name, a.symbols[name]))
+	}
 	return out
 }
 
 // Lookup returns the symbol with the name.
 func (a *Assembler) Lookup(name string) (Symbol, bool) {
-	s, ok := a.symbols[name]
-	return s, ok
+	e, ok := a.symbols[name]
+	if !ok {
+		return Symbol{}, false
+	}
+	return a.makeSymbol(name, e), true
 }
 
 // Names returns the labels of the program by address, for the disassembler.
@@ -112,6 +166,52 @@ func (a *Assembler) Names() vm.Names {
 		case StringConst, FloatConst:
 			n.Data[int(s.Value)] = s.Name
 		}
+	}
+	return n
+}
+
+// NamesIn returns the labels of the addresses that the instruction raw
+// refers to, as Names would give them, for naming one instruction (in a
+// fault) without building the names of the whole program. It costs what
+// the symbols defined since the last call cost.
+func (a *Assembler) NamesIn(raw []byte) vm.Names {
+	if a.codeAt == nil {
+		a.codeAt, a.dataAt = map[int]string{}, map[int]string{}
+	}
+	for _, name := range a.order[a.nAddressed:] {
+		e := a.symbols[name]
+		at := a.dataAt
+		switch e.kind {
+		case CodeLabel:
+			at = a.codeAt
+		case StringConst, FloatConst:
+		default:
+			continue
+		}
+		if old, ok := at[int(e.value)]; !ok || name > old { // Names keeps the last by name
+			at[int(e.value)] = name
+		}
+	}
+	a.nAddressed = len(a.order)
+	n := vm.Names{Code: map[int]string{}, Data: map[int]string{}}
+	if len(raw) < vm.InstructionSize || vm.Lookup(vm.Opcode(raw[0])) == nil {
+		return n
+	}
+	pos := 1
+	for _, kind := range vm.Lookup(vm.Opcode(raw[0])).Operands {
+		switch kind {
+		case vm.CodeAddr, vm.DataAddr, vm.DataAddr16:
+			addr := int(binary.BigEndian.Uint16(raw[pos:]))
+			if kind.Size() == 3 {
+				addr = addr<<8 | int(raw[pos+2])
+			}
+			if name, ok := a.codeAt[addr]; ok && kind == vm.CodeAddr {
+				n.Code[addr] = name
+			} else if name, ok := a.dataAt[addr]; ok && kind != vm.CodeAddr {
+				n.Data[addr] = name
+			}
+		}
+		pos += kind.Size()
 	}
 	return n
 }
@@ -133,236 +233,20 @@ func (a *Assembler) AssembleFile(file, src string) (codeStart int, err error) {
 	return start, err
 }
 
-func (a *Assembler) assemble(file, src string, inData bool) (codeStart int, err error) {
-	p := &pass{
-		Assembler: Assembler{
-			ro:      a.ro[:len(a.ro):len(a.ro)],
-			code:    a.code[:len(a.code):len(a.code)],
-			symbols: map[string]Symbol{},
-			floats:  map[uint64]int{},
-			inData:  inData,
-		},
-		parent: a,
-		errs:   &errorSink{file: file, lines: strings.Split(src, "\n")},
-	}
-	p.layout(parse(lex(src), p.errs))
-	p.relax()
-	p.encode()
-	if len(p.code) > vm.MaxSectionSize {
-		p.errs.add(Pos{Line: 1, Col: 1}, "the code is %d bytes, over the limit of %d", len(p.code), vm.MaxSectionSize)
-	}
-	if len(p.errs.errs) > 0 {
-		p.errs.sort()
-		return 0, p.errs.errs
-	}
-	p.commit()
-	return len(a.code) - len(p.out), nil
-}
-
 // Reset empties the program and forgets every symbol.
 func (a *Assembler) Reset() { *a = *New() }
 
-// instr is an instruction of the source being assembled.
-type instr struct {
-	info  *vm.Instruction
-	args  []token
-	op    token
-	words int // 1, or 2 for a LOAD split into LOAD and LUI
-	// fromData is set on a LOADF64 whose number is kept in the read-only
-	// data; it is emitted as LDF64.
-	fromData bool
-}
-
-// pass is one call to Assemble: the new program and symbols, kept apart
-// from the parent until everything has assembled.
-type pass struct {
-	Assembler
-	parent  *Assembler
-	errs    *errorSink
-	instrs  []*instr
-	labels  map[string]int // code label -> index in instrs (len(instrs) for the end)
-	codeAdr []int          // byte address of each instr, set by relax
-	out     []byte         // the new code
-}
-
-func (p *pass) commit() {
-	a := p.parent
-	a.ro, a.code, a.inData = p.ro, p.code, p.inData
-	for name, s := range p.symbols {
-		a.symbols[name] = s
+// put writes an operand value into b, the operand's bytes in an
+// instruction, as the operand kind says: high byte first.
+func put(b []byte, kind vm.OperandKind, v uint32) {
+	switch kind.Size() {
+	case 1:
+		b[0] = byte(v)
+	case 2:
+		binary.BigEndian.PutUint16(b, uint16(v))
+	case 3:
+		b[0], b[1], b[2] = byte(v>>16), byte(v>>8), byte(v)
 	}
-	for bits, off := range p.floats {
-		a.floats[bits] = off
-	}
-}
-
-// lookup finds a symbol defined in this pass or an earlier one.
-func (p *pass) lookup(name string) (Symbol, bool) {
-	if s, ok := p.symbols[name]; ok {
-		return s, true
-	}
-	return p.parent.Lookup(name)
-}
-
-// define adds a symbol, refusing a second definition of a name.
-func (p *pass) define(t token, kind SymbolKind, value int32) bool {
-	if old, ok := p.lookup(t.val); ok {
-		p.errs.add(t.pos, "label %q is already defined at %s:%d:%d", t.val, old.File, old.Pos.Line, old.Pos.Col)
-		return false
-	}
-	p.symbols[t.val] = Symbol{Name: t.val, Kind: kind, Value: value, File: p.errs.file, Pos: t.pos}
-	return true
-}
-
-// layout is the first pass: sections, data, labels, and the size of each
-// instruction as far as it is known before labels are.
-func (p *pass) layout(stmts []statement) {
-	p.labels = map[string]int{}
-	var pending []token // labels waiting for the statement they name
-	for _, st := range stmts {
-		pending = append(pending, st.labels...)
-		switch {
-		case st.bad:
-			p.poison(pending)
-		case st.op.kind == tokEOF:
-			continue
-		case st.op.kind == tokDirective:
-			pending = p.directive(st, pending)
-			continue
-		default:
-			p.instruction(st, pending)
-		}
-		pending = nil
-	}
-	for _, t := range pending { // labels at the very end name the end of the code
-		p.codeLabel(t, len(p.instrs))
-	}
-}
-
-// poison defines labels of a line that failed, so their uses add no errors.
-func (p *pass) poison(labels []token) {
-	for _, t := range labels {
-		if _, ok := p.lookup(t.val); !ok {
-			p.symbols[t.val] = Symbol{Name: t.val, Kind: poisoned, File: p.errs.file, Pos: t.pos}
-		}
-	}
-}
-
-// codeLabel defines a label for the instruction with the index; relax
-// sets its address.
-func (p *pass) codeLabel(t token, index int) {
-	if p.define(t, CodeLabel, 0) {
-		p.labels[t.val] = index
-	}
-}
-
-func (p *pass) instruction(st statement, labels []token) {
-	errsBefore := len(p.errs.errs)
-	info := vm.LookupName(st.op.val)
-	switch {
-	case info == nil:
-		p.errs.add(st.op.pos, "unknown mnemonic %q%s", clip(st.op.val), didYouMean(st.op.val, st.args))
-	case p.inData:
-		p.errs.add(st.op.pos, "instruction %q in the .data section: put .code before it", st.op.val)
-	case len(st.args) != len(info.Operands):
-		p.errs.add(st.op.pos, "%s takes %s, got %d", info.Name, operandCount(info), len(st.args))
-	}
-	if len(p.errs.errs) > errsBefore {
-		p.poison(labels)
-		return
-	}
-	for _, t := range labels {
-		p.codeLabel(t, len(p.instrs))
-	}
-	in := &instr{info: info, args: st.args, op: st.op, words: 1}
-	if info.Op == vm.LOAD {
-		if v, ok := p.literalInt(st.args[1]); ok && !fitsInt16(v) {
-			in.words = 2
-		}
-	}
-	p.instrs = append(p.instrs, in)
-}
-
-// relax works out each instruction's address. A LOAD of a label whose
-// value does not fit 16 bits needs two words, which moves the labels after
-// it, so it repeats until nothing changes; words only grow, so it ends.
-func (p *pass) relax() {
-	base := len(p.code)
-	for changed := true; changed; {
-		changed = false
-		p.codeAdr = make([]int, len(p.instrs)+1)
-		addr := base
-		for i, in := range p.instrs {
-			p.codeAdr[i] = addr
-			addr += in.words * vm.InstructionSize
-		}
-		p.codeAdr[len(p.instrs)] = addr
-		for name, idx := range p.labels {
-			s := p.symbols[name]
-			s.Value = int32(min(p.codeAdr[idx], math.MaxInt32))
-			p.symbols[name] = s
-		}
-		for _, in := range p.instrs {
-			if in.info.Op != vm.LOAD || in.words == 2 || in.args[1].kind != tokLabelRef {
-				continue
-			}
-			if s, ok := p.lookup(in.args[1].val); ok && !fitsInt16(int64(s.Value)) {
-				in.words, changed = 2, true
-			}
-		}
-	}
-}
-
-// encode is the second pass: every operand resolved and every instruction
-// written.
-func (p *pass) encode() {
-	for _, in := range p.instrs {
-		p.out = append(p.out, p.encodeInstr(in)...)
-	}
-	p.code = append(p.code, p.out...)
-}
-
-func (p *pass) encodeInstr(in *instr) []byte {
-	vals := make([]uint32, len(in.args))
-	ok := true
-	for i, kind := range in.info.Operands {
-		v, good := p.operand(in, i, kind)
-		vals[i], ok = v, ok && good
-	}
-	if !ok {
-		return make([]byte, in.words*vm.InstructionSize)
-	}
-	switch {
-	case in.info.Op == vm.LOAD && in.words == 2:
-		v := int32(vals[1])
-		hi := encode(vm.Lookup(vm.LOAD), []uint32{vals[0], uint32(uint16(v >> 16))})
-		lo := encode(vm.Lookup(vm.LUI), []uint32{vals[0], uint32(uint16(v))})
-		return append(hi, lo...)
-	case in.fromData:
-		return encode(vm.Lookup(vm.LDF64), vals)
-	}
-	return encode(in.info, vals)
-}
-
-// encode lays out an instruction's opcode and operand values in 4 bytes, as
-// the table's operand kinds say.
-func encode(info *vm.Instruction, vals []uint32) []byte {
-	b := make([]byte, vm.InstructionSize)
-	b[0] = byte(info.Op)
-	pos := 1
-	for i, kind := range info.Operands {
-		v := vals[i]
-		switch kind.Size() {
-		case 1:
-			b[pos] = byte(v)
-		case 2:
-			binary.BigEndian.PutUint16(b[pos:], uint16(v))
-		case 3:
-			b[pos], b[pos+1], b[pos+2] = byte(v>>16), byte(v>>8), byte(v)
-		}
-		pos += kind.Size()
-	}
-	return b
 }
 
 func fitsInt16(v int64) bool { return v >= math.MinInt16 && v <= math.MaxInt16 }

@@ -94,19 +94,46 @@ func (l ErrorList) Unwrap() []error {
 	return out
 }
 
-// errorSink collects errors for one source file.
+// errorSink collects errors for one source file. It finds the source line
+// of an error by counting lines from the last error's line, or from the
+// start when the error is before it: errors come in source order from
+// each pass, so the source is read a few times at most, however many
+// errors there are, and no table of lines is kept.
 type errorSink struct {
-	file  string
-	lines []string
-	errs  ErrorList
+	file string
+	src  string
+	errs ErrorList
+	// lineNo is a line an earlier error was on (0 for none yet) and
+	// lineOff the offset where it starts.
+	lineNo, lineOff int
 }
 
 func (s *errorSink) add(pos Pos, format string, args ...any) {
-	src := ""
-	if pos.Line >= 1 && pos.Line <= len(s.lines) {
-		src = strings.TrimRight(s.lines[pos.Line-1], "\r")
-	}
+	src := strings.TrimRight(s.line(pos.Line), "\r")
 	s.errs = append(s.errs, &Error{File: s.file, Pos: pos, Msg: fmt.Sprintf(format, args...), Source: src})
+}
+
+// line returns source line n without its newline, or "" when there is
+// no such line.
+func (s *errorSink) line(n int) string {
+	if n < 1 {
+		return ""
+	}
+	if s.lineNo == 0 || n < s.lineNo {
+		s.lineNo, s.lineOff = 1, 0
+	}
+	for s.lineNo < n {
+		i := strings.IndexByte(s.src[s.lineOff:], '\n')
+		if i < 0 {
+			return ""
+		}
+		s.lineNo, s.lineOff = s.lineNo+1, s.lineOff+i+1
+	}
+	rest := s.src[s.lineOff:]
+	if i := strings.IndexByte(rest, '\n'); i >= 0 {
+		return rest[:i]
+	}
+	return rest
 }
 
 // sort puts the errors in source order; the passes find them out of order.

@@ -2,6 +2,7 @@ package asm
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/vm"
@@ -20,19 +21,26 @@ func ReadFile(path string) ([]byte, error) {
 	return data, err
 }
 
+// readString is ReadFile into a string, without a second copy of the
+// bytes: an assembly file is assembled from a string.
+func readString(path string) (string, error) {
+	src, _, err := safefile.ReadString(path, MaxFileSize)
+	return src, err
+}
+
 // LoadFile reads a program: bytecode if the file starts with the magic
 // bytes (vm.Magic), assembly otherwise.
 func LoadFile(path string) (*vm.Program, error) {
-	data, err := ReadFile(path)
+	src, err := readString(path)
 	if err != nil {
 		return nil, err
 	}
-	if vm.IsBytecode(data) {
-		p, err := vm.DecodeProgram(data)
+	if strings.HasPrefix(src, vm.Magic) {
+		p, err := vm.DecodeProgram([]byte(src))
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", path, err)
 		}
 		return p, nil
 	}
-	return Assemble(path, string(data))
+	return Assemble(path, src)
 }

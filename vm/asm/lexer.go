@@ -51,20 +51,23 @@ type Pos struct {
 	Line, Col int
 }
 
-// token is one lexeme and where it starts.
+// token is one lexeme and where it starts. Its strings are slices of the
+// source, not copies, except the value of a string with escapes and the
+// message of an error.
 type token struct {
 	kind tokenKind
 	val  string
 	pos  Pos
 	text string // as written in the source
+	off  int    // where text starts in the source
 }
 
 // stateFn is a state of the lexer; it returns the next state.
 type stateFn func(*lexer) stateFn
 
-// lexer turns source text into tokens. It never stops at an error: it
-// emits a tokError and carries on with the next line, so that every error
-// in a file can be reported.
+// lexer turns source text into tokens, a line at a time. It never stops
+// at an error: it emits a tokError and carries on with the next line, so
+// that every error in a file can be reported.
 type lexer struct {
 	input     string
 	start     int // start of the current token
@@ -72,18 +75,40 @@ type lexer struct {
 	width     int // width of the last byte read: 0 at the end of input
 	line      int // line of start
 	lineStart int // offset of the first byte of the current line
-	tokens    []token
+	state     stateFn
+	tokens    []token // the tokens of the current line
 }
 
 const eof = -1
 
-// lex returns every token of input; the last is tokEOF.
-func lex(input string) []token {
-	l := &lexer{input: input, line: 1}
-	for state := lexLine; state != nil; {
-		state = state(l)
+func newLexer(input string) *lexer {
+	return &lexer{input: input, line: 1, state: lexLine}
+}
+
+// nextLine returns the tokens of the next line, the last of which is its
+// tokNewline or the tokEOF; nothing after the tokEOF. The slice is reused
+// by the next call.
+func (l *lexer) nextLine() []token {
+	l.tokens = l.tokens[:0]
+	for l.state != nil {
+		l.state = l.state(l)
+		if n := len(l.tokens); n > 0 && (l.tokens[n-1].kind == tokNewline || l.tokens[n-1].kind == tokEOF) {
+			break
+		}
 	}
 	return l.tokens
+}
+
+// lex returns every token of input; the last is tokEOF.
+func lex(input string) []token {
+	var out []token
+	for l := newLexer(input); ; {
+		line := l.nextLine()
+		if len(line) == 0 {
+			return out
+		}
+		out = append(out, line...)
+	}
 }
 
 func (l *lexer) next() int {
@@ -110,7 +135,7 @@ func (l *lexer) backup() { l.pos -= l.width }
 func (l *lexer) here() Pos { return Pos{Line: l.line, Col: l.start - l.lineStart + 1} }
 
 func (l *lexer) emit(kind tokenKind, val string) {
-	l.tokens = append(l.tokens, token{kind: kind, val: val, pos: l.here(), text: l.input[l.start:l.pos]})
+	l.tokens = append(l.tokens, token{kind: kind, val: val, pos: l.here(), text: l.input[l.start:l.pos], off: l.start})
 	l.start = l.pos
 }
 
@@ -119,7 +144,7 @@ func (l *lexer) ignore() { l.start = l.pos }
 // errorf emits an error token at the start of the current token and skips
 // the rest of the line.
 func (l *lexer) errorf(format string, args ...any) stateFn {
-	l.tokens = append(l.tokens, token{kind: tokError, val: fmt.Sprintf(format, args...), pos: l.here()})
+	l.tokens = append(l.tokens, token{kind: tokError, val: fmt.Sprintf(format, args...), pos: l.here(), off: l.start})
 	return lexSkipLine
 }
 
@@ -156,9 +181,9 @@ func lexLine(l *lexer) stateFn {
 	case c == ';':
 		return lexComment
 	case c == '.':
-		return lexPrefixed(tokDirective, "directive name after '.'")
+		return lexDirective
 	case c == '@':
-		return lexPrefixed(tokLabelRef, "label name after '@'")
+		return lexLabelRef
 	case c == '$':
 		return lexRegister
 	case c == '#':
@@ -196,16 +221,18 @@ func lexSkipLine(l *lexer) stateFn {
 	return lexLine
 }
 
-// lexPrefixed lexes a name after a one-character prefix ('.' or '@').
-func lexPrefixed(kind tokenKind, want string) stateFn {
-	return func(l *lexer) stateFn {
-		if !isIdentStart(l.peek()) {
-			return l.errorf("expected a %s", want)
-		}
-		l.acceptRun(isIdent)
-		l.emit(kind, l.input[l.start+1:l.pos])
-		return lexLine
+func lexDirective(l *lexer) stateFn { return l.prefixed(tokDirective, "directive name after '.'") }
+
+func lexLabelRef(l *lexer) stateFn { return l.prefixed(tokLabelRef, "label name after '@'") }
+
+// prefixed lexes a name after a one-character prefix ('.' or '@').
+func (l *lexer) prefixed(kind tokenKind, want string) stateFn {
+	if !isIdentStart(l.peek()) {
+		return l.errorf("expected a %s", want)
 	}
+	l.acceptRun(isIdent)
+	l.emit(kind, l.input[l.start+1:l.pos])
+	return lexLine
 }
 
 func lexIdent(l *lexer) stateFn {
@@ -252,15 +279,21 @@ func lexNumber(l *lexer) stateFn {
 }
 
 // lexString lexes a single-quoted string with \n, \t, \0, \\, \' and \xNN
-// escapes. It may not span lines.
+// escapes. It may not span lines. The value of a string without escapes
+// is a slice of the source.
 func lexString(l *lexer) stateFn {
 	var val strings.Builder
+	escaped := false
 	for {
 		switch c := l.next(); c {
 		case eof, '\n':
 			l.backup()
 			return l.errorf("unterminated string: add a closing '")
 		case '\'':
+			if !escaped {
+				l.emit(tokString, l.input[l.start+1:l.pos-1])
+				return lexLine
+			}
 			l.emit(tokString, val.String())
 			return lexLine
 		case '\\':
@@ -268,6 +301,10 @@ func lexString(l *lexer) stateFn {
 				return l.errorf("unterminated string: add a closing '")
 			}
 			slash := l.pos - 1
+			if !escaped {
+				val.WriteString(l.input[l.start+1 : slash])
+				escaped = true
+			}
 			e, ok := l.escape()
 			if !ok {
 				l.start = slash // point at the escape, not the string
@@ -275,7 +312,9 @@ func lexString(l *lexer) stateFn {
 			}
 			val.WriteByte(e)
 		default:
-			val.WriteByte(byte(c))
+			if escaped {
+				val.WriteByte(byte(c))
+			}
 		}
 	}
 }

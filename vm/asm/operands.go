@@ -13,7 +13,7 @@ import (
 
 // directive handles a line with a directive. It returns the labels it did
 // not use, which then name the next statement.
-func (p *pass) directive(st statement, labels []token) []token {
+func (p *pass) directive(st *statement, labels []token) []token {
 	errsBefore := len(p.errs.errs)
 	defer func() {
 		if len(p.errs.errs) > errsBefore {
@@ -65,7 +65,7 @@ func (p *pass) defineAll(labels []token, kind SymbolKind, value int32) {
 }
 
 // directiveArg checks that a directive has one operand of the kind.
-func (p *pass) directiveArg(st statement, kind tokenKind, want string) (token, bool) {
+func (p *pass) directiveArg(st *statement, kind tokenKind, want string) (token, bool) {
 	if len(st.args) != 1 || st.args[0].kind != kind {
 		pos := st.op.pos
 		if len(st.args) > 0 {
@@ -77,47 +77,117 @@ func (p *pass) directiveArg(st statement, kind tokenKind, want string) (token, b
 	return st.args[0], true
 }
 
-// operand resolves operand i of an instruction to the value encode writes.
-func (p *pass) operand(in *instr, i int, kind vm.OperandKind) (uint32, bool) {
-	t := in.args[i]
+// operand resolves operand i of an instruction in the first pass, to the
+// value that put writes. It says later for an operand that must wait for
+// the second pass: a label, whose value may not be known yet, or a
+// LOADF64 number that goes in the read-only data after the data of the
+// source, whose value it returns as num.
+func (p *pass) operand(info *vm.Instruction, i int, kind vm.OperandKind, t token) (v uint32, num float64, ok, later bool) {
 	switch kind {
 	case vm.IntReg, vm.FloatReg:
-		return p.register(in, t, kind)
-	case vm.CodeAddr:
-		return p.labelOperand(in, t, CodeLabel)
-	case vm.DataAddr:
-		return p.labelOperand(in, t, StringConst)
-	case vm.DataAddr16: // LDF64 reads 8 bytes at any read-only offset
-		v, ok := p.labelOperand(in, t, FloatConst, StringConst)
-		return v, ok && p.floatOffsetFits(t, int(v))
-	}
-	if t.kind != tokNumber && t.kind != tokLabelRef {
-		p.errs.add(t.pos, "operand %d of %s must be a number (#n) or a label (@name), not %s %s", i+1, in.info.Name, t.kind, t.text)
-		return 0, false
+		v, ok := p.register(info, t, kind)
+		return v, 0, ok, false
+	case vm.CodeAddr, vm.DataAddr, vm.DataAddr16:
+		if t.kind != tokLabelRef {
+			p.errs.add(t.pos, "%s wants %s like @name here, not %s %s", info.Name, article(labelNoun(labelWanted(kind))), t.kind, t.text)
+			return 0, 0, false, false
+		}
+		return 0, 0, false, true
 	}
 	switch {
-	case in.info.Op == vm.LOADF64:
-		return p.floatImmediate(in, t)
-	case kind == vm.Int16: // LOAD: any 32-bit value; encodeInstr splits it
-		v, ok := p.immediate(t, math.MinInt32, math.MaxInt32, in.info.Name)
-		return uint32(int32(v)), ok
+	case t.kind == tokLabelRef:
+		return 0, 0, false, true
+	case t.kind != tokNumber:
+		p.errs.add(t.pos, "operand %d of %s must be a number (#n) or a label (@name), not %s %s", i+1, info.Name, t.kind, t.text)
+		return 0, 0, false, false
+	case info.Op == vm.LOADF64:
+		f, ok := p.number(t)
+		if !ok {
+			return 0, 0, false, false
+		}
+		if v, ok := inlineFloat(f); ok {
+			return v, 0, true, false
+		}
+		return 0, f, false, true
+	case kind == vm.Int16: // LOAD: any 32-bit value; expand splits it
+		v, ok := p.intInRange(t, math.MinInt32, math.MaxInt32, info.Name)
+		return uint32(int32(v)), 0, ok, false
 	case kind == vm.Uint16:
-		v, ok := p.immediate(t, 0, math.MaxUint16, in.info.Name)
-		return uint32(v), ok
+		v, ok := p.intInRange(t, 0, math.MaxUint16, info.Name)
+		return uint32(v), 0, ok, false
 	default: // vm.Bits
-		v, ok := p.immediate(t, 1, 31, in.info.Name+" shift count")
-		return uint32(v), ok
+		v, ok := p.intInRange(t, 1, 31, info.Name+" shift count")
+		return uint32(v), 0, ok, false
 	}
 }
 
-func (p *pass) register(in *instr, t token, kind vm.OperandKind) (uint32, bool) {
+// labelWanted is the kind of symbol a label operand names.
+func labelWanted(kind vm.OperandKind) SymbolKind {
+	switch kind {
+	case vm.CodeAddr:
+		return CodeLabel
+	case vm.DataAddr:
+		return StringConst
+	}
+	return FloatConst
+}
+
+// resolve is the second pass for one operand: it resolves a label, or
+// places a LOADF64 number in the read-only data, and writes the value
+// into the instruction's slot (or the wide LOAD's record).
+func (p *pass) resolve(f *fixup, num float64) {
+	info := vm.Lookup(f.op)
+	kind := info.Operands[f.arg]
+	t := p.token(f.opd)
+	raw := p.code[p.base+int(f.slot)*vm.InstructionSize:][:vm.InstructionSize]
+	var v uint32
+	var ok bool
+	switch {
+	case kind == vm.CodeAddr || kind == vm.DataAddr:
+		v, ok = p.labelOperand(info, t, labelWanted(kind))
+	case kind == vm.DataAddr16: // LDF64 reads 8 bytes at any read-only offset
+		v, ok = p.labelOperand(info, t, FloatConst, StringConst)
+		ok = ok && p.floatOffsetFits(t, int(v))
+	case f.op == vm.LOADF64:
+		var fromData bool
+		if t.kind == tokNumber {
+			v, ok, fromData = p.floatConstant(t, num)
+		} else {
+			v, ok, fromData = p.floatLabel(t)
+		}
+		if fromData {
+			raw[0] = byte(vm.LDF64)
+		}
+	case kind == vm.Int16: // LOAD of a label
+		var n int64
+		n, ok = p.immediate(t, math.MinInt32, math.MaxInt32, info.Name)
+		v = uint32(int32(n))
+		if w := p.wideAt(f.slot); w != nil {
+			w.val = int32(n)
+			return
+		}
+	case kind == vm.Uint16:
+		var n int64
+		n, ok = p.immediate(t, 0, math.MaxUint16, info.Name)
+		v = uint32(n)
+	default: // vm.Bits
+		var n int64
+		n, ok = p.immediate(t, 1, 31, info.Name+" shift count")
+		v = uint32(n)
+	}
+	if ok {
+		put(raw[f.at:], kind, v)
+	}
+}
+
+func (p *pass) register(info *vm.Instruction, t token, kind vm.OperandKind) (uint32, bool) {
 	if t.kind != tokRegister {
-		p.errs.add(t.pos, "%s wants %s like $0 here, not %s %s", in.info.Name, article(kind.String()), t.kind, t.text)
+		p.errs.add(t.pos, "%s wants %s like $0 here, not %s %s", info.Name, article(kind.String()), t.kind, t.text)
 		return 0, false
 	}
 	digits, isFloat := strings.CutPrefix(t.val, "f")
 	if isFloat && kind == vm.IntReg {
-		p.errs.add(t.pos, "%s is a float register; %s wants an integer register here", t.text, in.info.Name)
+		p.errs.add(t.pos, "%s is a float register; %s wants an integer register here", t.text, info.Name)
 		return 0, false
 	}
 	n, err := strconv.Atoi(digits)
@@ -134,17 +204,13 @@ func (p *pass) register(in *instr, t token, kind vm.OperandKind) (uint32, bool) 
 
 // labelOperand resolves @name, which must be a symbol of the first kind
 // or one of the others.
-func (p *pass) labelOperand(in *instr, t token, want SymbolKind, also ...SymbolKind) (uint32, bool) {
-	if t.kind != tokLabelRef {
-		p.errs.add(t.pos, "%s wants %s like @name here, not %s %s", in.info.Name, article(labelNoun(want)), t.kind, t.text)
-		return 0, false
-	}
+func (p *pass) labelOperand(info *vm.Instruction, t token, want SymbolKind, also ...SymbolKind) (uint32, bool) {
 	s, ok := p.symbol(t)
 	if !ok {
 		return 0, false
 	}
 	if s.Kind != want && !slices.Contains(also, s.Kind) {
-		p.errs.add(t.pos, "@%s is %s; %s wants %s", t.val, article(s.Kind.String()), in.info.Name, article(want.String()))
+		p.errs.add(t.pos, "@%s is %s; %s wants %s", t.val, article(s.Kind.String()), info.Name, article(want.String()))
 		return 0, false
 	}
 	return uint32(s.Value), true
@@ -178,47 +244,50 @@ func (p *pass) immediate(t token, lo, hi int64, what string) (int64, bool) {
 	return int64(s.Value), true
 }
 
-// floatImmediate resolves the number of LOADF64: a whole number that fits
-// 16 bits is encoded in the instruction; anything else is kept in the
-// read-only data, and the instruction becomes LDF64 of its offset.
-func (p *pass) floatImmediate(in *instr, t token) (uint32, bool) {
-	if t.kind == tokLabelRef {
-		s, ok := p.symbol(t)
-		if !ok {
-			return 0, false
-		}
-		if s.Kind == FloatConst {
-			in.fromData = true
-			return uint32(s.Value), p.floatOffsetFits(t, int(s.Value))
-		}
-		return p.floatConstant(in, t, float64(s.Value))
-	}
-	v, ok := p.number(t)
-	if !ok {
-		return 0, false
-	}
-	return p.floatConstant(in, t, v)
-}
-
-func (p *pass) floatConstant(in *instr, t token, v float64) (uint32, bool) {
+// inlineFloat returns the encoding of a LOADF64 number that fits in the
+// instruction: a whole number in 16 bits (not -0).
+func inlineFloat(v float64) (uint32, bool) {
 	if v == math.Trunc(v) && fitsInt16(int64(v)) && !(v == 0 && math.Signbit(v)) {
 		return uint32(uint16(int16(v))), true
 	}
-	in.fromData = true
-	bits := math.Float64bits(v)
-	off, ok := p.floats[bits]
+	return 0, false
+}
+
+// floatLabel resolves the @label of LOADF64: a float constant is read
+// from the read-only data (fromData: the instruction becomes LDF64);
+// an integer is a number, as floatConstant takes it.
+func (p *pass) floatLabel(t token) (v uint32, ok, fromData bool) {
+	s, ok := p.symbol(t)
 	if !ok {
-		if off, ok = p.parent.floats[bits]; !ok {
+		return 0, false, false
+	}
+	if s.Kind == FloatConst {
+		return uint32(s.Value), p.floatOffsetFits(t, int(s.Value)), true
+	}
+	return p.floatConstant(t, float64(s.Value))
+}
+
+// floatConstant encodes a LOADF64 number: in the instruction when it fits
+// there, else kept in the read-only data (shared by equal numbers) and
+// read with LDF64 (fromData).
+func (p *pass) floatConstant(t token, v float64) (enc uint32, ok, fromData bool) {
+	if enc, ok := inlineFloat(v); ok {
+		return enc, true, false
+	}
+	bits := math.Float64bits(v)
+	off, ok := p.pool[bits]
+	if !ok {
+		if off, ok = p.parent.pool[bits]; !ok {
 			off = len(p.ro)
 			p.ro = binary.LittleEndian.AppendUint64(p.ro, bits)
-			p.floats[bits] = off
+			p.pool[bits] = off
 		}
 	}
 	if off > math.MaxUint16 {
 		p.errs.add(t.pos, "no room for the float #%s in the first 64 KiB of read-only data, which LDF64 reaches: %d bytes of data come before it; define it with .float before the large strings", t.val, off)
-		return 0, false
+		return 0, false, true
 	}
-	return uint32(off), true
+	return uint32(off), true, true
 }
 
 func (p *pass) floatOffsetFits(t token, off int) bool {

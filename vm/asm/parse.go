@@ -1,7 +1,9 @@
 package asm
 
 // statement is one source line: optional label declarations, then an
-// optional mnemonic or directive with its operands.
+// optional mnemonic or directive with its operands. Its tokens are those
+// of the lexer's current line; the parser reuses the slices line after
+// line.
 type statement struct {
 	labels []token
 	op     token // tokIdent or tokDirective; tokEOF when the line has none
@@ -9,12 +11,13 @@ type statement struct {
 	bad    bool // the line had an error already; only its labels count
 }
 
-// parse groups tokens into statements, one per non-empty line, and reports
-// lexical errors and tokens out of place. The first error on a line marks
-// it bad, so that it gets one error rather than a cascade.
-func parse(tokens []token, errs *errorSink) []statement {
-	var out []statement
-	st := statement{op: token{kind: tokEOF}}
+// parseLine makes a statement of the tokens of one line (the last is its
+// tokNewline or tokEOF), reporting lexical errors and tokens out of place.
+// The first error on a line marks it bad, so that it gets one error
+// rather than a cascade. It reports whether the line says anything: an
+// error, a label or an instruction or directive.
+func parseLine(tokens []token, st *statement, errs *errorSink) bool {
+	*st = statement{labels: st.labels[:0], args: st.args[:0], op: token{kind: tokEOF}}
 	fail := func(t token, format string, args ...any) {
 		if !st.bad {
 			errs.add(t.pos, format, args...)
@@ -24,10 +27,7 @@ func parse(tokens []token, errs *errorSink) []statement {
 	for _, t := range tokens {
 		switch {
 		case t.kind == tokEOF || t.kind == tokNewline:
-			if st.bad || len(st.labels) > 0 || st.op.kind != tokEOF {
-				out = append(out, st)
-			}
-			st = statement{op: token{kind: tokEOF}}
+			return st.bad || len(st.labels) > 0 || st.op.kind != tokEOF
 		case t.kind == tokError:
 			fail(t, "%s", t.val)
 		case t.kind == tokLabelDecl:
@@ -47,5 +47,5 @@ func parse(tokens []token, errs *errorSink) []statement {
 			st.args = append(st.args, t)
 		}
 	}
-	return out
+	return st.bad || len(st.labels) > 0 || st.op.kind != tokEOF
 }
