@@ -13,9 +13,9 @@ import (
 // Request payloads (RFC 4254).
 type (
 	ptyRequest struct {
-		Term                string
+		Term                 string
 		Cols, Rows, Wpx, Hpx uint32
-		Modes               string
+		Modes                string
 	}
 	windowChange struct {
 		Cols, Rows, Wpx, Hpx uint32
