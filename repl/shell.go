@@ -56,6 +56,11 @@ type Options struct {
 	// Cluster backs !start_cluster, !join_cluster and !cluster_members.
 	// Nil: those commands say that clustering is not available.
 	Cluster ClusterNode
+	// Terminal, for an interactive shell on a terminal that is not this
+	// process's (an SSH session), is that terminal. Nil: this process's.
+	Terminal Terminal
+	// Sessions backs !sessions. Nil: the command says there is no list.
+	Sessions SessionLister
 }
 
 // DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
@@ -113,6 +118,7 @@ func New(opts Options) (*Shell, error) {
 	}
 	s := &Shell{opts: opts, asm: asm.New(), jobs: newJobTable(opts.MaxJobs)}
 	s.commands = append(coreCommands(), clusterCommands()...)
+	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)
@@ -132,14 +138,16 @@ func (s *Shell) vmConfig(out io.Writer) vm.Config {
 func (s *Shell) openTerminal() error {
 	histFile, warning := prepareHistory(s.opts.DataDir)
 	stdin := readline.NewCancelableStdin(s.opts.Stdin)
-	rl, err := readline.NewEx(&readline.Config{
+	cfg := &readline.Config{
 		HistoryFile:       histFile,
 		HistorySearchFold: true,
 		AutoComplete:      completer{s},
 		Stdin:             stdin,
 		Stdout:            s.opts.Stdout,
 		Stderr:            s.opts.Stderr,
-	})
+	}
+	useTerminal(cfg, s.opts.Terminal)
+	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
@@ -184,6 +192,8 @@ func (s *Shell) Run(ctx context.Context) error {
 	defer s.Close()
 	if s.opts.Interactive {
 		s.banner()
+	}
+	if s.opts.Interactive && s.opts.Terminal == nil {
 		stop := s.catchInterrupts()
 		defer stop()
 	}

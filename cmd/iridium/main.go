@@ -60,6 +60,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "iridium", version)
 		return exitOK
 	}
+	switch {
+	case opts.remote.daemon && len(files) > 0:
+		fmt.Fprintf(stderr, "iridium: --daemon runs no file, got %q\n", files)
+		return exitUsage
+	case opts.remote.daemon:
+		return runDaemon(ctx, opts, stderr)
+	}
 	switch len(files) {
 	case 0:
 		return runShell(ctx, opts, stdin, stdout, stderr)

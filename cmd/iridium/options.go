@@ -48,6 +48,9 @@ type options struct {
 	maxFrameSize      int
 	maxMembers        int
 	maxPendingConns   int
+
+	// Remote access and daemon mode (see remote.go).
+	remote remoteOptions
 }
 
 // defaultDataDir is where the REPL keeps its history, the node id and the
@@ -97,12 +100,13 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxFrameSize, "max-frame-size", cluster.DefaultMaxFrameSize, "the largest cluster frame accepted or sent, in bytes")
 	fs.IntVar(&o.maxMembers, "max-members", cluster.DefaultMaxMembers, "the most members the cluster may have, this node included")
 	fs.IntVar(&o.maxPendingConns, "max-pending-conns", cluster.DefaultMaxPendingConns, "the most inbound cluster connections still in their handshake at once")
+	defineRemoteFlags(fs, &o.remote)
 	fs.Usage = func() { usage(fs) }
 	return fs
 }
 
 // shortFlags maps a long flag name to its short one, for usage.
-var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P"}
+var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P", "enable-remote-access": "r", "bind-port": "p"}
 
 func usage(fs *flag.FlagSet) {
 	w := fs.Output()
@@ -163,6 +167,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
+	}
+	if err := o.remote.check(o.dataDir); err != nil {
+		return nil, nil, err
 	}
 	return o, files, nil
 }

@@ -16,27 +16,32 @@ import (
 // terminal, scripted otherwise.
 func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	interactive := isTerminal(stdin) && isTerminal(stdout)
-	sh, err := repl.New(repl.Options{
-		Stdin:       stdin,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		Interactive: interactive,
-		Color:       interactive && !o.noColor && os.Getenv("NO_COLOR") == "",
-		FailFast:    o.failFast,
-		DataDir:     o.dataDir,
-		Version:     version,
-		StackLimit:  o.stackLimit,
-		HeapLimit:   o.heapLimit,
-		MaxJobs:     o.maxJobs,
+	n := newNode(o)
+	defer n.close()
+	logw := &notifyWriter{stderr: stderr}
+	if o.remote.enabled {
+		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw)); err != nil {
+			fmt.Fprintf(stderr, "iridium: %v\n", err)
+			return exitFailure
+		}
+	}
+	sh, release, err := n.newShell(shellSpec{
+		stdin:       stdin,
+		stdout:      stdout,
+		stderr:      stderr,
+		interactive: interactive,
+		color:       interactive && !o.noColor && os.Getenv("NO_COLOR") == "",
+		history:     true,
+		events:      true,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
-	node := &clusterNode{opts: o, notify: sh.Notify}
-	sh.SetCluster(node)
+	defer release()
+	stopJoin := n.startLocal(ctx, sh, interactive, logw, stderr)
 	err = sh.Run(ctx)
-	node.shutdown()
+	stopJoin()
 	switch {
 	case err == nil:
 		return exitOK
