@@ -259,7 +259,6 @@ func trimNewline(p []byte) []byte {
 	return p
 }
 
-
 // startLocal records the node's own shell, sends the SSH server's log to
 // it when it is a terminal, and joins the --join nodes: in the background
 // for a terminal, before the script runs (one round, no retry) for a
