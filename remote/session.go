@@ -144,7 +144,9 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	switch kind {
 	case "terminal":
 		sio.Terminal = ss.term
-		sio.Stdin = &interruptReader{r: ss.ch, shell: &ss.shell}
+		in := newInputPump(ss.ch, &ss.shell)
+		defer in.Close()
+		sio.Stdin = in
 	case "exec":
 		sio.Stdin = strings.NewReader(command)
 	}
@@ -227,30 +229,90 @@ func (r *shellRef) interrupt() bool {
 // ctrlC is the byte a raw terminal sends for Ctrl-C.
 const ctrlC = 0x03
 
-// interruptReader passes a terminal session's input on, but turns a
-// Ctrl-C typed while a program runs into an interruption of that program
-// (and drops the byte). At the prompt, Ctrl-C passes on to line editing,
-// which drops the edited line.
-type interruptReader struct {
-	r     io.Reader
+// maxTypeAhead bounds the input a terminal session holds that line
+// editing has not read yet; past it, the session stops reading the client.
+const maxTypeAhead = 64 << 10
+
+// inputPump reads a terminal session's input all the time, also while a
+// program runs and line editing reads nothing, so that a Ctrl-C typed
+// then interrupts that program (and is dropped). At the prompt, Ctrl-C
+// passes on to line editing, which drops the edited line. Other input
+// waits, at most maxTypeAhead bytes of it, for line editing to read it.
+type inputPump struct {
 	shell *shellRef
+
+	mu     sync.Mutex
+	cond   *sync.Cond
+	buf    []byte
+	err    error // the input's read error, once the buffer is drained
+	closed bool
 }
 
-func (ir *interruptReader) Read(p []byte) (int, error) {
+func newInputPump(r io.Reader, shell *shellRef) *inputPump {
+	p := &inputPump{shell: shell}
+	p.cond = sync.NewCond(&p.mu)
+	go p.pump(r)
+	return p
+}
+
+// pump reads r until it fails or the pump is closed.
+func (p *inputPump) pump(r io.Reader) {
+	chunk := make([]byte, 4096)
 	for {
-		n, err := ir.r.Read(p)
-		kept := 0
-		for _, b := range p[:n] {
-			if b == ctrlC && ir.shell.interrupt() {
+		n, err := r.Read(chunk)
+		kept := chunk[:0]
+		for _, b := range chunk[:n] {
+			if b == ctrlC && p.shell.interrupt() {
 				continue
 			}
-			p[kept] = b
-			kept++
+			kept = append(kept, b)
 		}
-		if kept > 0 || err != nil || n == 0 {
-			return kept, err
+		p.mu.Lock()
+		for len(p.buf)+len(kept) > maxTypeAhead && !p.closed {
+			p.cond.Wait()
+		}
+		if p.closed {
+			p.mu.Unlock()
+			return
+		}
+		p.buf = append(p.buf, kept...)
+		if err != nil {
+			p.err = err
+		}
+		p.cond.Broadcast()
+		p.mu.Unlock()
+		if err != nil {
+			return
 		}
 	}
+}
+
+// Read implements io.Reader for line editing.
+func (p *inputPump) Read(b []byte) (int, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for len(p.buf) == 0 && p.err == nil && !p.closed {
+		p.cond.Wait()
+	}
+	if len(p.buf) == 0 {
+		if p.closed {
+			return 0, io.EOF
+		}
+		return 0, p.err
+	}
+	n := copy(b, p.buf)
+	p.buf = p.buf[n:]
+	p.cond.Broadcast()
+	return n, nil
+}
+
+// Close ends Read and lets the pump go once its read returns.
+func (p *inputPump) Close() error {
+	p.mu.Lock()
+	p.closed = true
+	p.cond.Broadcast()
+	p.mu.Unlock()
+	return nil
 }
 
 // crlfWriter ends lines with CR LF, as a terminal in raw mode needs.

@@ -38,6 +38,12 @@ func startPTY(t *testing.T, dataDir string, env ...string) *ptyREPL {
 	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), append([]string{"TERM=xterm", "XDG_DATA_HOME=" + t.TempDir()}, env...)...)
+	return startOnPTY(t, cmd)
+}
+
+// startOnPTY starts cmd on a new pseudo-terminal.
+func startOnPTY(t *testing.T, cmd *exec.Cmd) *ptyREPL {
+	t.Helper()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: 160})
 	if err != nil {
 		t.Fatalf("start on a pty: %v", err)
