@@ -11,6 +11,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/iridium-vm/iridium/internal/suggest"
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -293,9 +294,11 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("!spawn: %w", err)
 	}
-	sp := spawner{cfg: s.vmConfig(nil), out: s.con, announce: s.announce}
-	err = s.jobs.start(ctx, path, p, sp, func(j *job) {
-		s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.id, path))
+	_, err = s.jobs.Start(ctx, jobs.Spec{
+		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
+		Output:  &lineWriter{dst: s.con},
+		Started: func(j *jobs.Job) { s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, path)) },
+		Ended:   s.announce,
 	})
 	if err != nil {
 		return fmt.Errorf("!spawn %s: %w", path, err)
@@ -304,10 +307,10 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 }
 
 // announce tells how a job ended; it runs on the job's goroutine.
-func (s *Shell) announce(j *job) {
-	state, err := s.jobs.status(j)
-	msg := fmt.Sprintf("[job %d] %s %s", j.id, j.file, state)
-	if state == jobFaulted {
+func (s *Shell) announce(j *jobs.Job) {
+	state, err := j.Status()
+	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), j.File, state)
+	if state == jobs.Faulted || state == jobs.Lost {
 		s.con.printErr(s.con.failure, msg+": "+err.Error())
 		return
 	}
@@ -315,27 +318,27 @@ func (s *Shell) announce(j *job) {
 }
 
 func (s *Shell) cmdJobs(context.Context, []string) error {
-	jobs := s.jobs.list()
-	if len(jobs) == 0 {
+	list := s.jobs.List()
+	if len(list) == 0 {
 		s.con.print(nil, "(no jobs)")
 		return nil
 	}
-	rows := [][]string{{"ID", "STATE", "FILE"}}
-	for _, j := range jobs {
-		state, _ := s.jobs.status(j)
-		rows = append(rows, []string{strconv.Itoa(j.id), state.String(), j.file})
+	rows := [][]string{{"ID", "STATE", "OWNER", "FILE"}}
+	for _, j := range list {
+		state, _ := j.Status()
+		owner := j.Owner.String()
+		if j.Owner == s.owner {
+			owner += " (you)"
+		}
+		rows = append(rows, []string{j.Name(), state.String(), owner, j.File})
 	}
 	s.con.print(nil, table(rows))
 	return nil
 }
 
-// jobArg parses a job id argument and finds the job.
-func (s *Shell) jobArg(cmd, arg string) (*job, error) {
-	id, err := strconv.Atoi(strings.TrimPrefix(arg, "%"))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %q is not a job id (a number, as !jobs shows)", cmd, arg)
-	}
-	j, err := s.jobs.get(id)
+// jobArg finds the job an argument names.
+func (s *Shell) jobArg(cmd, arg string) (*jobs.Job, error) {
+	j, err := s.jobs.Lookup(arg)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", cmd, err)
 	}
@@ -347,35 +350,35 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	if state, _ := s.jobs.status(j); state != jobRunning {
-		return fmt.Errorf("!kill: job %d (%s) has already stopped (%s)", j.id, j.file, state)
+	if state, _ := j.Status(); state != jobs.Running {
+		return fmt.Errorf("!kill: job %s (%s) has already stopped (%s)", j.Name(), j.File, state)
 	}
-	j.cancel(errKilled)
-	if err := wait(ctx, j); err != nil {
+	j.Kill()
+	if err := j.Wait(ctx); err != nil {
 		return fmt.Errorf("!kill: %w", err)
 	}
 	return nil
 }
 
 func (s *Shell) cmdWait(ctx context.Context, args []string) error {
-	var jobs []*job
+	var list []*jobs.Job
 	if len(args) == 1 {
 		j, err := s.jobArg("!wait", args[0])
 		if err != nil {
 			return err
 		}
-		jobs = []*job{j}
+		list = []*jobs.Job{j}
 	} else {
-		jobs = s.jobs.unwaited()
+		list = s.jobs.Unwaited(s.owner)
 	}
 	var errs []error
-	for _, j := range jobs {
-		if err := wait(ctx, j); err != nil {
+	for _, j := range list {
+		if err := j.Wait(ctx); err != nil {
 			return fmt.Errorf("!wait: %w", err)
 		}
-		s.jobs.markWaited(j)
-		if state, err := s.jobs.status(j); state == jobFaulted {
-			errs = append(errs, fmt.Errorf("job %d (%s) faulted: %w", j.id, j.file, err))
+		j.MarkWaited()
+		if state, err := j.Status(); state == jobs.Faulted || state == jobs.Lost {
+			errs = append(errs, fmt.Errorf("job %s (%s) %s: %w", j.Name(), j.File, state, err))
 		}
 	}
 	if len(errs) > 0 {

@@ -3,7 +3,6 @@ package repl
 import (
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -68,8 +67,8 @@ func (s *Shell) completeArg(prev []string, before, word string) ([]string, strin
 		return withPrefix(word, append(s.commandNames("!"), mnemonics()...), " ")
 	case argJob:
 		var ids []string
-		for _, j := range s.jobs.list() {
-			ids = append(ids, strconv.Itoa(j.id))
+		for _, j := range s.jobs.List() {
+			ids = append(ids, j.Name())
 		}
 		return withPrefix(word, ids, " ")
 	case argAll:

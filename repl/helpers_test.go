@@ -5,6 +5,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -116,12 +117,12 @@ func eventually(t *testing.T, what string, cond func() error) {
 // has stopped and its end has been announced.
 func waitJob(t *testing.T, ts *testShell, id int) {
 	t.Helper()
-	j, err := ts.jobs.get(id)
+	j, err := ts.jobs.Lookup(strconv.Itoa(id))
 	if err != nil {
 		t.Fatal(err)
 	}
 	select {
-	case <-j.done:
+	case <-j.Done():
 	case <-time.After(waitTimeout):
 		t.Fatalf("job %d did not stop within %v", id, waitTimeout)
 	}

@@ -2,9 +2,10 @@ package repl
 
 import (
 	"context"
-	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/iridium-vm/iridium/jobs"
 )
 
 // TestSpawnCap checks that !spawn refuses past Options.MaxJobs running
@@ -23,25 +24,6 @@ func TestSpawnCap(t *testing.T) {
 	}
 }
 
-// TestJobTableForgets checks that the table keeps at most keepJobs jobs,
-// forgetting the oldest ended ones but not a fault no !wait has reported.
-func TestJobTableForgets(t *testing.T) {
-	hello := writeFile(t, "hello.iasm", helloSrc)
-	fault := writeFile(t, "fault.iasm", faultSrc)
-	ts := newTestShell(t, "", Options{})
-	ts.exec(t, "!spawn "+fault)
-	for i := 0; i < keepJobs+20; i++ {
-		ts.exec(t, "!spawn "+hello, fmt.Sprintf("!wait %d", i+2))
-	}
-	jobs := ts.jobs.list()
-	if len(jobs) > keepJobs {
-		t.Errorf("the table holds %d jobs, want at most %d", len(jobs), keepJobs)
-	}
-	if jobs[0].id != 1 || jobs[len(jobs)-1].id != keepJobs+21 {
-		t.Errorf("the table holds jobs %d to %d; want the unreported fault (1) and the newest (%d)", jobs[0].id, jobs[len(jobs)-1].id, keepJobs+21)
-	}
-}
-
 // TestCommandParsing checks that commands split on any white space and
 // match in any case.
 func TestCommandParsing(t *testing.T) {
@@ -51,4 +33,36 @@ func TestCommandParsing(t *testing.T) {
 	if !strings.Contains(out, "$3 = 9") || !strings.Contains(out, "load $a #n") {
 		t.Fatalf("stdout:\n%s\nwant the registers and the help of load", out)
 	}
+}
+
+// TestSharedJobTable checks two shells on one table: each sees the
+// other's jobs, and closing one stops only the jobs it started.
+func TestSharedJobTable(t *testing.T) {
+	endless := writeFile(t, "endless.iasm", endlessSrc)
+	table := jobs.NewTable(4)
+	defer table.Close()
+	a := newTestShell(t, "", Options{Jobs: table, JobOwner: "ssh a"})
+	b := newTestShell(t, "", Options{Jobs: table, JobOwner: "ssh b"})
+	a.exec(t, "!spawn "+endless)
+	b.exec(t, "!spawn "+endless, "!jobs")
+	if !hasFields(b.out.String(), "1", "running", "ssh", "a", endless) || !hasFields(b.out.String(), "2", "running", "ssh", "b", "(you)", endless) {
+		t.Fatalf("b's !jobs:\n%s\nwant a's job and b's own", b.out.String())
+	}
+	a.Close()
+	waitJob(t, b, 1)
+	if state, _ := mustLookup(t, table, "1").Status(); state != jobs.Killed {
+		t.Errorf("a's job is %s after a closed, want killed", state)
+	}
+	if state, _ := mustLookup(t, table, "2").Status(); state != jobs.Running {
+		t.Errorf("b's job is %s after a closed, want running", state)
+	}
+}
+
+func mustLookup(t *testing.T, table *jobs.Table, name string) *jobs.Job {
+	t.Helper()
+	j, err := table.Lookup(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
 }

@@ -22,6 +22,7 @@ import (
 
 	"github.com/chzyer/readline"
 
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -61,6 +62,13 @@ type Options struct {
 	Terminal Terminal
 	// Sessions backs !sessions. Nil: the command says there is no list.
 	Sessions SessionLister
+	// Jobs is the node's job table, shared by its shells; closing the
+	// shell kills only the jobs it started. Nil: the shell makes a table
+	// of its own (capped by MaxJobs), whose jobs all die with the shell.
+	Jobs *jobs.Table
+	// JobOwner names this shell as the owner of the jobs it starts, in
+	// !jobs. Default "local".
+	JobOwner string
 }
 
 // DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
@@ -87,7 +95,9 @@ type Shell struct {
 	in       lineSource
 	asm      *asm.Assembler
 	vm       *vm.VM
-	jobs     *jobTable
+	jobs     *jobs.Table
+	owner    *jobs.Owner // of the jobs this shell starts
+	ownsJobs bool        // jobs was made for this shell alone
 	commands []command
 	history  []string
 	lineNo   int // the number of input lines read so far
@@ -116,7 +126,13 @@ func New(opts Options) (*Shell, error) {
 	if opts.MaxJobs <= 0 {
 		opts.MaxJobs = DefaultMaxJobs
 	}
-	s := &Shell{opts: opts, asm: asm.New(), jobs: newJobTable(opts.MaxJobs)}
+	if opts.JobOwner == "" {
+		opts.JobOwner = "local"
+	}
+	s := &Shell{opts: opts, asm: asm.New(), jobs: opts.Jobs, owner: jobs.NewOwner(opts.JobOwner)}
+	if s.jobs == nil {
+		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
+	}
 	s.commands = append(coreCommands(), clusterCommands()...)
 	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
@@ -347,11 +363,16 @@ func (s *Shell) Notify(msg string) {
 	s.con.print(s.con.notice, msg)
 }
 
-// Close kills the spawned programs that still run, waits for them, and
-// releases the terminal. Run calls it; calling it again does nothing.
+// Close kills the spawned programs of this shell that still run, waits
+// for them, and releases the terminal. Run calls it; calling it again
+// does nothing.
 func (s *Shell) Close() error {
 	s.closeOnce.Do(func() {
-		s.jobs.closeAll()
+		if s.ownsJobs {
+			s.jobs.Close()
+		} else {
+			s.jobs.KillOwner(s.owner)
+		}
 		s.con.endLine()
 		s.in.close()
 	})

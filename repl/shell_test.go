@@ -135,11 +135,11 @@ func TestJobs(t *testing.T) {
 	ts.exec(t, "!wait") // reported once
 
 	ts.exec(t, "!spawn "+endless, "!jobs")
-	if !hasFields(ts.out.String(), "5", "running", endless) {
+	if !hasFields(ts.out.String(), "5", "running", "local", "(you)", endless) {
 		t.Fatalf("!jobs:\n%s\nwant job 5 running", ts.out.String())
 	}
 	ts.exec(t, "!kill 5", "!jobs")
-	if !strings.Contains(ts.out.String(), "[job 5] "+endless+" killed") || !hasFields(ts.out.String(), "5", "killed", endless) {
+	if !strings.Contains(ts.out.String(), "[job 5] "+endless+" killed") || !hasFields(ts.out.String(), "5", "killed", "local", "(you)", endless) {
 		t.Fatalf("stdout:\n%s\nwant job 5 killed", ts.out.String())
 	}
 	if err := ts.Execute(context.Background(), "!kill 5"); err == nil || !strings.Contains(err.Error(), "has already stopped (killed)") {

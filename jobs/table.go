@@ -1,0 +1,436 @@
+// Package jobs is the node's job table: the programs that run in the
+// background on VMs of their own, shared by every shell of the node (the
+// local terminal and each remote session), and the jobs this node started
+// on other members of its cluster.
+//
+// A job records who started it (its Owner), writes its output to the
+// writer it was started with, and announces its end to the callback it
+// was started with. The table caps how many jobs run at once and forgets
+// old ended jobs.
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/iridium-vm/iridium/vm"
+)
+
+// State is where a job is in its life.
+type State int
+
+// Job states. Every state but Running is final.
+const (
+	Running  State = iota
+	Finished       // the program halted
+	Faulted        // the program faulted; Job.Status gives the fault
+	Killed         // stopped by Kill, KillOwner or Close
+	Lost           // a job on another member that can no longer be heard from
+)
+
+func (s State) String() string {
+	switch s {
+	case Running:
+		return "running"
+	case Finished:
+		return "finished"
+	case Faulted:
+		return "faulted"
+	case Killed:
+		return "killed"
+	case Lost:
+		return "lost"
+	}
+	return "State(" + strconv.Itoa(int(s)) + ")"
+}
+
+// ErrKilled is the cause a killed job's program is stopped with.
+var ErrKilled = errors.New("killed")
+
+// ErrTooMany is returned by Start when the table's running cap is reached.
+var ErrTooMany = errors.New("too many jobs running")
+
+// capError is ErrTooMany with the number of jobs running.
+type capError int
+
+func (n capError) Error() string {
+	if n == 1 {
+		return "1 program runs already, the most at once: !kill or !wait for it first"
+	}
+	return fmt.Sprintf("%d programs run already, the most at once: !kill or !wait for one first", int(n))
+}
+
+func (n capError) Is(target error) bool { return target == ErrTooMany }
+
+// KeepJobs is how many jobs a table keeps before it forgets ended ones.
+const KeepJobs = 100
+
+// Owner is who started a job: a shell, a remote session, or another
+// member of the cluster. Owners are told apart by identity, not by name.
+type Owner struct {
+	name string
+}
+
+// NewOwner returns a new owner with a name to show.
+func NewOwner(name string) *Owner { return &Owner{name: name} }
+
+// String returns the owner's name.
+func (o *Owner) String() string {
+	if o == nil {
+		return "-"
+	}
+	return o.name
+}
+
+// Register is one register a program changed, as its end reports it.
+type Register struct {
+	Index int     // 0 to vm.NumRegisters-1
+	Float bool    // a float register ($fN) rather than an integer one ($N)
+	Int   int32   // the value of an integer register
+	F64   float64 // the value of a float register
+}
+
+// String shows the register as "$N = V" or "$fN = V".
+func (r Register) String() string {
+	if r.Float {
+		return vm.FloatRegisterLine(r.Index, r.F64)
+	}
+	return vm.RegisterLine(r.Index, r.Int)
+}
+
+// Job is one program running, or run, in the background. Its exported
+// fields are set when it starts and never change.
+type Job struct {
+	// ID numbers the job on the node that runs it.
+	ID int
+	// Member is the alias of the member running the job, for a job this
+	// node started elsewhere; "" for a job running here.
+	Member string
+	// File names the program, as given to the command that started it.
+	File string
+	// Owner started the job.
+	Owner *Owner
+	// Started is when the job started.
+	Started time.Time
+
+	t      *Table
+	seq    uint64 // the table's order of jobs
+	cancel func(cause error)
+	done   chan struct{} // closed once the job has ended and been announced
+
+	// Guarded by t.mu; final once done is closed.
+	state   State
+	err     error
+	ended   time.Time
+	changed []Register
+	waited  bool // !wait reported the job's end
+}
+
+// Name is how commands name the job: "3" here, "n2:3" on member n2.
+func (j *Job) Name() string {
+	if j.Member == "" {
+		return strconv.Itoa(j.ID)
+	}
+	return j.Member + ":" + strconv.Itoa(j.ID)
+}
+
+// Status returns the job's state and, for a fault or a loss, why.
+func (j *Job) Status() (State, error) {
+	j.t.mu.Lock()
+	defer j.t.mu.Unlock()
+	return j.state, j.err
+}
+
+// RunTime is how long the job ran, or has run so far.
+func (j *Job) RunTime() time.Duration {
+	j.t.mu.Lock()
+	end := j.ended
+	j.t.mu.Unlock()
+	if end.IsZero() {
+		return time.Since(j.Started)
+	}
+	return end.Sub(j.Started)
+}
+
+// Changed returns the registers the program left non-zero when it ended
+// (each job starts with every register 0); nil while it runs.
+func (j *Job) Changed() []Register {
+	j.t.mu.Lock()
+	defer j.t.mu.Unlock()
+	return j.changed
+}
+
+// Done is closed once the job has ended and its end has been announced.
+func (j *Job) Done() <-chan struct{} { return j.done }
+
+// Kill asks the job to stop. A local job stops at once; a job on another
+// member stops when that member says so (or is lost). Wait for Done.
+func (j *Job) Kill() { j.cancel(ErrKilled) }
+
+// Wait waits for the job to end, or for ctx; it returns ctx's cause then.
+func (j *Job) Wait(ctx context.Context) error {
+	select {
+	case <-j.done:
+		return nil
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	}
+}
+
+// MarkWaited records that a wait reported the job's end, so that a fault
+// is reported once and the job may be forgotten.
+func (j *Job) MarkWaited() {
+	j.t.mu.Lock()
+	j.waited = true
+	j.t.mu.Unlock()
+}
+
+// Table holds the jobs of a node. It is safe for use by many goroutines.
+type Table struct {
+	maxRunning int
+
+	mu      sync.Mutex
+	nextID  int
+	nextSeq uint64
+	jobs    map[string]*Job // by Name
+	closed  bool
+	wg      sync.WaitGroup // local jobs' goroutines
+}
+
+// NewTable returns a table in which at most maxRunning local jobs run at
+// once (at least 1).
+func NewTable(maxRunning int) *Table {
+	if maxRunning < 1 {
+		maxRunning = 1
+	}
+	return &Table{maxRunning: maxRunning, nextID: 1, jobs: map[string]*Job{}}
+}
+
+// Spec says how to run a program as a local job.
+type Spec struct {
+	File    string
+	Owner   *Owner
+	Program *vm.Program
+	// Config is the VM's configuration; its Stdout is replaced by Output.
+	Config vm.Config
+	// Output receives what the program prints. If it has a method
+	// Flush() error, that is called when the program ends.
+	Output io.Writer
+	// Started, if set, is called with the new job before its program
+	// starts, so that it can be announced before any output.
+	Started func(*Job)
+	// Ended, if set, is called once the job has ended, on the job's
+	// goroutine, before Done is closed.
+	Ended func(*Job)
+}
+
+// Start runs spec's program on a new VM on a goroutine of its own. ctx's
+// values are kept but not its cancellation: a job lives until it ends,
+// is killed, or the table is closed.
+func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
+	t.mu.Lock()
+	if t.closed {
+		t.mu.Unlock()
+		return nil, errors.New("the job table is closed")
+	}
+	if n := t.runningLocked(); n >= t.maxRunning {
+		t.mu.Unlock()
+		return nil, capError(n)
+	}
+	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
+	j := t.addLocked(t.nextID, "", spec.File, spec.Owner, cancel)
+	t.nextID++
+	t.wg.Add(1)
+	t.mu.Unlock()
+	if spec.Started != nil {
+		spec.Started(j)
+	}
+	go t.run(ctx, j, spec)
+	return j, nil
+}
+
+// addLocked enters a new running job; t.mu is held.
+func (t *Table) addLocked(id int, member, file string, owner *Owner, cancel func(error)) *Job {
+	t.forgetLocked()
+	j := &Job{ID: id, Member: member, File: file, Owner: owner, Started: time.Now(),
+		t: t, seq: t.nextSeq, cancel: cancel, done: make(chan struct{})}
+	t.nextSeq++
+	t.jobs[j.Name()] = j
+	return j
+}
+
+// runningLocked counts the running local jobs; t.mu is held.
+func (t *Table) runningLocked() int {
+	n := 0
+	for _, j := range t.jobs {
+		if j.Member == "" && j.state == Running {
+			n++
+		}
+	}
+	return n
+}
+
+// forgetLocked drops the oldest ended jobs past KeepJobs, except faulted
+// or lost ones no wait has reported yet; t.mu is held.
+func (t *Table) forgetLocked() {
+	if len(t.jobs) < KeepJobs {
+		return
+	}
+	for _, j := range t.sortedLocked() {
+		if len(t.jobs) < KeepJobs {
+			return
+		}
+		if isClosed(j.done) && (j.waited || (j.state != Faulted && j.state != Lost)) {
+			delete(t.jobs, j.Name())
+		}
+	}
+}
+
+func isClosed(c chan struct{}) bool {
+	select {
+	case <-c:
+		return true
+	default:
+		return false
+	}
+}
+
+func (t *Table) run(ctx context.Context, j *Job, spec Spec) {
+	defer t.wg.Done()
+	defer j.cancel(nil)
+	cfg := spec.Config
+	cfg.Stdout = spec.Output
+	m := vm.New(cfg)
+	m.Load(spec.Program)
+	err := m.Run(ctx)
+	if f, ok := spec.Output.(interface{ Flush() error }); ok {
+		if ferr := f.Flush(); ferr != nil && err == nil {
+			err = fmt.Errorf("write output: %w", ferr)
+		}
+	}
+	state := Finished
+	switch {
+	case errors.Is(err, ErrKilled):
+		state, err = Killed, nil
+	case err != nil:
+		state = Faulted
+	}
+	t.end(j, state, err, nonZero(m), time.Now())
+	if spec.Ended != nil {
+		spec.Ended(j)
+	}
+	close(j.done)
+}
+
+// end records how a job ended; it reports whether it was still running.
+func (t *Table) end(j *Job, state State, err error, changed []Register, at time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if j.state != Running {
+		return false
+	}
+	j.state, j.err, j.changed, j.ended = state, err, changed, at
+	return true
+}
+
+// nonZero lists the registers of m that are not zero.
+func nonZero(m *vm.VM) []Register {
+	var out []Register
+	for i, v := range m.Registers() {
+		if v != 0 {
+			out = append(out, Register{Index: i, Int: v})
+		}
+	}
+	for i, v := range m.FloatRegisters() {
+		if v != 0 || math.Signbit(v) {
+			out = append(out, Register{Index: i, Float: true, F64: v})
+		}
+	}
+	return out
+}
+
+// Lookup finds a job by name: "3" (or "%3") for a job of this node,
+// "n2:3" for one this node started on member n2.
+func (t *Table) Lookup(name string) (*Job, error) {
+	key := strings.TrimPrefix(name, "%")
+	if member, id, ok := strings.Cut(key, ":"); ok {
+		if _, err := strconv.Atoi(id); err != nil || member == "" {
+			return nil, fmt.Errorf("%q is not a job name (a number, or ALIAS:NUMBER, as !jobs shows)", name)
+		}
+	} else if _, err := strconv.Atoi(key); err != nil {
+		return nil, fmt.Errorf("%q is not a job id (a number, as !jobs shows)", name)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	j, ok := t.jobs[key]
+	if !ok {
+		return nil, fmt.Errorf("no job %s (!jobs lists them)", key)
+	}
+	return j, nil
+}
+
+// List returns every job, oldest first.
+func (t *Table) List() []*Job {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.sortedLocked()
+}
+
+func (t *Table) sortedLocked() []*Job {
+	out := make([]*Job, 0, len(t.jobs))
+	for _, j := range t.jobs {
+		out = append(out, j)
+	}
+	sort.Slice(out, func(a, b int) bool { return out[a].seq < out[b].seq })
+	return out
+}
+
+// Unwaited returns owner's jobs that no wait has reported, oldest first.
+func (t *Table) Unwaited(owner *Owner) []*Job {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var out []*Job
+	for _, j := range t.sortedLocked() {
+		if j.Owner == owner && !j.waited {
+			out = append(out, j)
+		}
+	}
+	return out
+}
+
+// KillOwner kills owner's running jobs and waits for them to end. Jobs
+// on other members are asked to stop but not waited for.
+func (t *Table) KillOwner(owner *Owner) {
+	var local []*Job
+	for _, j := range t.List() {
+		if j.Owner != owner {
+			continue
+		}
+		j.Kill()
+		if j.Member == "" {
+			local = append(local, j)
+		}
+	}
+	for _, j := range local {
+		<-j.done
+	}
+}
+
+// Close kills every job, waits for the local ones, and refuses new ones.
+func (t *Table) Close() {
+	t.mu.Lock()
+	t.closed = true
+	t.mu.Unlock()
+	for _, j := range t.List() {
+		j.Kill()
+	}
+	t.wg.Wait()
+}

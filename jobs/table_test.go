@@ -1,0 +1,249 @@
+package jobs
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/iridium-vm/iridium/vm"
+	"github.com/iridium-vm/iridium/vm/asm"
+)
+
+const (
+	helloSrc = ".data\nhello: .asciiz 'Hello, world!\\n'\n.code\nprts @hello\nload $5 #42\nhlt\n"
+	// endlessSrc loops until it is stopped.
+	endlessSrc = ".code\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n"
+	faultSrc   = ".code\nload $1 #0\ndiv $0 $1 $2\n"
+)
+
+// waitTimeout bounds every wait of these tests; polls end far sooner.
+const waitTimeout = 10 * time.Second
+
+func program(t *testing.T, src string) *vm.Program {
+	t.Helper()
+	p, err := asm.Assemble("test.iasm", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// syncBuffer is a bytes.Buffer safe for a job and a test at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+func start(t *testing.T, tb *Table, owner *Owner, src string, out *syncBuffer) *Job {
+	t.Helper()
+	if out == nil {
+		out = &syncBuffer{}
+	}
+	j, err := tb.Start(context.Background(), Spec{File: "test.iasm", Owner: owner, Program: program(t, src), Output: out})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	return j
+}
+
+func waitDone(t *testing.T, j *Job) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), waitTimeout)
+	defer cancel()
+	if err := j.Wait(ctx); err != nil {
+		t.Fatalf("job %s did not end: %v", j.Name(), err)
+	}
+}
+
+// TestJobEnds runs programs to each end a local job can have and checks
+// the state, the error, the output and the registers left.
+func TestJobEnds(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		kill    bool
+		state   State
+		errHas  string
+		output  string
+		changed []string
+	}{
+		{name: "finished", src: helloSrc, state: Finished, output: "Hello, world!\n", changed: []string{"$5 = 42"}},
+		{name: "faulted", src: faultSrc, state: Faulted, errHas: "division by zero"},
+		{name: "killed", src: endlessSrc, kill: true, state: Killed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tb := NewTable(4)
+			defer tb.Close()
+			var out syncBuffer
+			j := start(t, tb, NewOwner("me"), tt.src, &out)
+			if tt.kill {
+				j.Kill()
+			}
+			waitDone(t, j)
+			state, err := j.Status()
+			if state != tt.state {
+				t.Errorf("state %s, want %s", state, tt.state)
+			}
+			if tt.errHas == "" && err != nil || tt.errHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errHas)) {
+				t.Errorf("error %v, want one with %q", err, tt.errHas)
+			}
+			if out.String() != tt.output {
+				t.Errorf("output %q, want %q", out.String(), tt.output)
+			}
+			var changed []string
+			for _, r := range j.Changed() {
+				if r.Index != 0 { // endless uses $0 as its loop value
+					changed = append(changed, r.String())
+				}
+			}
+			if strings.Join(changed, ",") != strings.Join(tt.changed, ",") {
+				t.Errorf("changed registers %q, want %q", changed, tt.changed)
+			}
+		})
+	}
+}
+
+// TestStartedAndEndedOrder checks that Started runs before any output and
+// Ended before Done is closed.
+func TestStartedAndEndedOrder(t *testing.T) {
+	tb := NewTable(1)
+	defer tb.Close()
+	var out syncBuffer
+	var ended bool
+	j, err := tb.Start(context.Background(), Spec{
+		File: "hello", Owner: NewOwner("me"), Program: program(t, helloSrc), Output: &out,
+		Started: func(j *Job) { out.Write([]byte("started " + j.Name() + "\n")) },
+		Ended:   func(*Job) { ended = true },
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, j)
+	if !ended { // written before Done closed; Done's close orders it before this read
+		t.Error("Ended was not called before Done closed")
+	}
+	if got := out.String(); got != "started 1\nHello, world!\n" {
+		t.Errorf("output %q", got)
+	}
+}
+
+// TestRunningCap checks that Start refuses past the cap with ErrTooMany,
+// and accepts again once a job has ended.
+func TestRunningCap(t *testing.T) {
+	tb := NewTable(2)
+	defer tb.Close()
+	me := NewOwner("me")
+	first := start(t, tb, me, endlessSrc, nil)
+	start(t, tb, me, endlessSrc, nil)
+	_, err := tb.Start(context.Background(), Spec{Owner: me, Program: program(t, endlessSrc)})
+	if !errors.Is(err, ErrTooMany) || !strings.Contains(err.Error(), "2 programs run already") {
+		t.Fatalf("third Start with a cap of 2: %v", err)
+	}
+	first.Kill()
+	waitDone(t, first)
+	if j := start(t, tb, me, endlessSrc, nil); j.ID != 3 {
+		t.Fatalf("new job has id %d, want 3", j.ID)
+	}
+}
+
+// TestForget checks that the table keeps at most KeepJobs jobs, dropping
+// the oldest ended ones but not a fault no wait has reported.
+func TestForget(t *testing.T) {
+	tb := NewTable(1)
+	defer tb.Close()
+	me := NewOwner("me")
+	waitDone(t, start(t, tb, me, faultSrc, nil))
+	for i := 0; i < KeepJobs+20; i++ {
+		waitDone(t, start(t, tb, me, helloSrc, nil))
+	}
+	list := tb.List()
+	if len(list) > KeepJobs {
+		t.Errorf("the table holds %d jobs, want at most %d", len(list), KeepJobs)
+	}
+	if list[0].ID != 1 || list[len(list)-1].ID != KeepJobs+21 {
+		t.Errorf("the table holds jobs %d to %d; want the unreported fault (1) and the newest (%d)", list[0].ID, list[len(list)-1].ID, KeepJobs+21)
+	}
+	if _, err := tb.Lookup("2"); err == nil {
+		t.Error("job 2, ended and old, is still in the table")
+	}
+}
+
+// TestKillOwner checks that a shell closing on a shared table stops its
+// own jobs only, and that Unwaited is per owner.
+func TestKillOwner(t *testing.T) {
+	tb := NewTable(4)
+	defer tb.Close()
+	a, b := NewOwner("a"), NewOwner("b")
+	ja := start(t, tb, a, endlessSrc, nil)
+	jb := start(t, tb, b, endlessSrc, nil)
+	if got := tb.Unwaited(a); len(got) != 1 || got[0] != ja {
+		t.Fatalf("Unwaited(a) = %v, want a's job only", got)
+	}
+	tb.KillOwner(a)
+	if state, _ := ja.Status(); state != Killed {
+		t.Errorf("a's job is %s after KillOwner(a), want killed", state)
+	}
+	if state, _ := jb.Status(); state != Running {
+		t.Errorf("b's job is %s after KillOwner(a), want running", state)
+	}
+}
+
+// TestClose checks that Close kills every job and refuses new ones.
+func TestClose(t *testing.T) {
+	tb := NewTable(4)
+	j1 := start(t, tb, NewOwner("a"), endlessSrc, nil)
+	j2 := start(t, tb, NewOwner("b"), endlessSrc, nil)
+	tb.Close()
+	for _, j := range []*Job{j1, j2} {
+		if state, _ := j.Status(); state != Killed {
+			t.Errorf("job %d is %s after Close, want killed", j.ID, state)
+		}
+	}
+	if _, err := tb.Start(context.Background(), Spec{Program: program(t, helloSrc)}); err == nil {
+		t.Error("Start after Close succeeded")
+	}
+}
+
+// TestLookup checks how job names parse.
+func TestLookup(t *testing.T) {
+	tb := NewTable(1)
+	defer tb.Close()
+	waitDone(t, start(t, tb, NewOwner("a"), helloSrc, nil))
+	tests := []struct {
+		name, errHas string
+	}{
+		{"1", ""},
+		{"%1", ""},
+		{"2", "no job 2"},
+		{"x", `"x" is not a job id`},
+		{"n2:7", "no job n2:7"},
+		{"n2:x", `"n2:x" is not a job name`},
+		{":3", `":3" is not a job name`},
+	}
+	for _, tt := range tests {
+		j, err := tb.Lookup(tt.name)
+		switch {
+		case tt.errHas == "" && (err != nil || j.ID != 1):
+			t.Errorf("Lookup(%q): %v, %v; want job 1", tt.name, j, err)
+		case tt.errHas != "" && (err == nil || !strings.Contains(err.Error(), tt.errHas)):
+			t.Errorf("Lookup(%q): %v; want an error with %q", tt.name, err, tt.errHas)
+		}
+	}
+}
