@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 )
@@ -21,6 +22,7 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
+	jobs    *jobs.Table // every shell's !spawn, !jobs, !kill and !wait
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -28,7 +30,7 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub()}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs)}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
 	return n
 }
@@ -44,6 +46,7 @@ type shellSpec struct {
 	session        uint64        // the SSH session's id; 0 for the node's own shell
 	asyncEvents    bool          // events reach the shell from a queue (an SSH session)
 	events         bool          // the shell is told of events at all
+	owner          string        // names the shell's jobs in !jobs; "" is "local"
 }
 
 // newShell makes a shell of this node: the local terminal's, or an SSH
@@ -68,6 +71,8 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		MaxJobs:     o.maxJobs,
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,
+		Jobs:        n.jobs,
+		JobOwner:    spec.owner,
 	}
 	if n.remoteServer() != nil {
 		ropts.Sessions = sessionList{n: n, own: spec.session}
@@ -87,7 +92,8 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 // interactive shell (colour when the client's TERM has it and neither
 // NO_COLOR nor --no-color says no), any other a scripted one.
 func (n *node) newSessionShell(sio remote.ShellIO) (remote.Shell, error) {
-	spec := shellSpec{stdin: sio.Stdin, stdout: sio.Stdout, stderr: sio.Stderr, session: sio.Session.ID, asyncEvents: true}
+	spec := shellSpec{stdin: sio.Stdin, stdout: sio.Stdout, stderr: sio.Stderr, session: sio.Session.ID, asyncEvents: true,
+		owner: fmt.Sprintf("ssh %d (%s)", sio.Session.ID, sio.Session.Key)}
 	if sio.Terminal != nil {
 		spec.interactive, spec.terminal, spec.events = true, sio.Terminal, true
 		spec.color = sio.Terminal.ColorTerm() && !sio.NoColor && !n.opts.noColor
@@ -154,12 +160,14 @@ func (n *node) setLocal(kind string) {
 	n.mu.Unlock()
 }
 
-// close ends the SSH sessions, then leaves the cluster.
+// close ends the SSH sessions, leaves the cluster and kills the jobs
+// still running.
 func (n *node) close() {
 	if srv := n.remoteServer(); srv != nil {
 		srv.Close()
 	}
 	n.cluster.shutdown()
+	n.jobs.Close()
 }
 
 // sessionList is one shell's view of the node's sessions.

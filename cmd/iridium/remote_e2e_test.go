@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -342,10 +344,13 @@ func (s *scriptSession) run(t *testing.T, line, want string) []string {
 }
 
 // TestRemoteSessionsApart: two sessions at once have registers of their
-// own, and !sessions lists both, marking the asker's.
+// own but share the node's job table: a program one spawns shows in the
+// other's !jobs, and dies with the session that spawned it. !sessions
+// lists both, marking the asker's.
 func TestRemoteSessionsApart(t *testing.T) {
 	t.Parallel()
 	n, key := newRemoteNode(t)
+	spin := writeTestFile(t, "spin.iasm", ".code\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n")
 	one := startScriptSession(t, n, key, "one")
 	two := startScriptSession(t, n, key, "two")
 	one.run(t, "load $0 #11\n!registers", `\$0 = 11\n`)
@@ -355,8 +360,27 @@ func TestRemoteSessionsApart(t *testing.T) {
 	if rows := strings.Count(two.out.buf.String(), "tester@e2e"); rows != 2 {
 		t.Errorf("!sessions lists %d sessions, want 2:\n%s", rows, two.out.buf.String())
 	}
-	if m[1] == "" {
-		t.Errorf("!sessions marks no session as the asker's")
+	mine, _ := strconv.Atoi(m[1])
+	spinner := 3 - mine // the sessions are 1 and 2
+
+	one.run(t, "!spawn "+spin+"\n!registers", `\$0 = 11\n`)
+	owner := regexp.QuoteMeta(fmt.Sprintf("ssh %d (tester@e2e)", spinner))
+	two.run(t, "!jobs", `(?m)^1 +running +`+owner+` +`+regexp.QuoteMeta(spin)+`$`)
+	one.stdin.Close() // the session ends; its job is killed
+	if err := <-one.done; err != nil {
+		t.Errorf("session one: %v", err)
+	}
+	one.done <- nil // for the cleanup
+	deadline := time.Now().Add(waitFor)
+	for {
+		out := two.run(t, "!jobs", `(?m)^1 +\S+ +`+owner+`.*\n`)
+		if strings.Contains(out[0], " killed ") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the job of a closed session is still listed as %q", out[0])
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 
