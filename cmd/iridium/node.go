@@ -216,7 +216,7 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 			if ctx.Err() != nil {
 				return
 			}
-			report(slog.LevelWarn, fmt.Sprintf("join %s: %v (retrying in %v)", a, err, pause))
+			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
 		}
 		select {
 		case <-time.After(pause):
