@@ -117,6 +117,7 @@ Usage:
   iridium asm FILE [-o OUT]     assemble FILE into bytecode (default OUT: FILE with .irb)
   iridium disasm FILE           print an assembly listing of FILE (bytecode or assembly)
   iridium [flags]               start the REPL (scripted when input is not a terminal)
+  iridium --daemon [flags]      run a node with no terminal; with -r, reach it over SSH
 
 Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
 line, 2 on a usage error, 130 when interrupted.
@@ -142,6 +143,7 @@ Flags:
 		fmt.Fprintf(w, "  %s\n      %s%s\n", name, help, def)
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
+	fmt.Fprint(w, "Remote access and daemon mode: docs/remote.md (-h is help; the SSH port is -p, the cluster's -P).\n")
 }
 
 // parseOptions parses flags and returns the file arguments. Flags may come

@@ -276,6 +276,13 @@ func TestRemoteTerminal(t *testing.T) {
 	p.expect("$3 = 4")
 	p.send("!sess\t\r")
 	p.expect("tester@e2e")
+	// Cluster events reach the session: a node joins this one.
+	clusterAddr := regexp.MustCompile(`msg="cluster listening" addr=(\S+)`).FindStringSubmatch(n.stderr.buf.String())
+	if clusterAddr == nil {
+		t.Fatalf("no cluster address in the log:\n%s", n.stderr.buf.String())
+	}
+	startNode(t, nodeSpec{alias: "b", host: "127.0.0.2", extra: []string{"--daemon", "--join", clusterAddr[1]}})
+	p.expect(`cluster: "b" (127.0.0.2:`)
 	p.send("eq $0 $0\r")
 	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
@@ -498,5 +505,43 @@ func TestRemoteGarbage(t *testing.T) {
 	logged := strings.Count(n.stderr.buf.String(), `msg="refused connection"`)
 	if logged == 0 || logged > 5 {
 		t.Errorf("%d refusals logged one by one, want 1 to 5 (the rest summarised):\n%s", logged, n.stderr.buf.String())
+	}
+}
+
+// TestRemoteLocalTerminal: the node's own terminal with -r shows the SSH
+// server's log above its prompt, and !sessions there and in an SSH
+// session lists both shells, each marking its own.
+func TestRemoteLocalTerminal(t *testing.T) {
+	t.Parallel()
+	requireOpenSSH(t)
+	dir := t.TempDir()
+	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
+	dataDir := filepath.Join(dir, "data")
+	authorize(t, dataDir, key)
+	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0")
+	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
+	p := startOnPTY(t, cmd)
+	m := regexp.MustCompile(`msg="remote access listening" addr=(\S+)`)
+	deadline := time.Now().Add(ptyTimeout)
+	var addr []string
+	for addr = m.FindStringSubmatch(p.output()); addr == nil; addr = m.FindStringSubmatch(p.output()) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no remote access address on the terminal:\n%q", p.output())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	p.expect(">>> ")
+	n := &sshNode{nodeProc: &nodeProc{alias: "local"}, dataDir: dataDir, sshAddr: addr[1], knownHosts: filepath.Join(dir, "known_hosts")}
+	out := n.sshOK(t, key, "!sessions")
+	if !regexp.MustCompile(`(?m)^ +0 +- +local .* terminal$`).MatchString(out) || !regexp.MustCompile(`(?m)^\* +\d+ +tester@e2e +127\.0\.0\.1:\d+ .* exec$`).MatchString(out) {
+		t.Errorf("!sessions over ssh:\n%s\nwant the local terminal unmarked and this session marked", out)
+	}
+	p.expect(`msg="session closed"`) // the server's log, shown above the prompt
+	p.send("!sessions\r")
+	p.expect("KIND")
+	p.expect("*  0   -    local")
+	p.send("\x04")
+	if code := p.wait(); code != 0 {
+		t.Fatalf("exit status %d, want 0", code)
 	}
 }
