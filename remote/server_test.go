@@ -451,3 +451,75 @@ func (c *countingShell) setRunning(on bool) {
 	c.running = on
 	c.mu.Unlock()
 }
+
+// floodShell writes until its output fails or its session ends, and
+// reports when it stops.
+type floodShell struct {
+	io      ShellIO
+	stopped chan struct{}
+}
+
+func (f *floodShell) Run(ctx context.Context) int {
+	defer close(f.stopped)
+	chunk := bytes.Repeat([]byte("x"), 1024)
+	for ctx.Err() == nil {
+		if _, err := f.io.Stdout.Write(chunk); err != nil {
+			return 1
+		}
+	}
+	return 1
+}
+
+func (f *floodShell) Interrupt() bool { return false }
+
+// TestClientThatNeverReads: a session whose client reads none of its
+// output holds up no other session; dropping its connection stops its
+// program, and Close does not hang on it.
+func TestClientThatNeverReads(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	stopped := make(chan struct{})
+	srv, addr, _ := startServer(t, func(c *Config) {
+		c.NewShell = func(sio ShellIO) (Shell, error) {
+			if sio.Session.ID == 1 {
+				return &floodShell{io: sio, stopped: stopped}, nil
+			}
+			return &lineShell{io: sio}, nil
+		}
+	}, key.PublicKey())
+	stuck, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := stuck.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Start("flood"); err != nil { // its output is never read
+		t.Fatal(err)
+	}
+	other, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if out, status := execOn(t, other, "still here"); status != 0 || !strings.HasSuffix(out, " still here\n") {
+		t.Errorf("another session beside a stuck one: %q, status %d", out, status)
+	}
+	stuck.Close() // the connection drops mid-program
+	select {
+	case <-stopped:
+	case <-time.After(testWait):
+		t.Fatal("the program of a dropped connection did not stop")
+	}
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(testWait):
+		t.Fatal("Close hung")
+	}
+}

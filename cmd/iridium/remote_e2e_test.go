@@ -203,8 +203,8 @@ func TestRemoteLogin(t *testing.T) {
 func TestRemoteNoAuthorizedKey(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
-	r := runBinary(t, "", "--data-root-dir", dataDir, "-r", "-p", "0", "--daemon", "-P", "0")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "no authorized key in "+filepath.Join(dataDir, "authorized_keys")) || !strings.Contains(r.stderr, ".pub >> ") {
+	r := runBinary(t, "", "--data-root-dir", dataDir, "-r", "-p", "0", "--daemon", "-P", "0", "--log-format", "json")
+	if r.code != exitFailure || !strings.Contains(r.stderr, `"msg":"remote access did not start"`) || !strings.Contains(r.stderr, "no authorized key in "+filepath.Join(dataDir, "authorized_keys")) || !strings.Contains(r.stderr, ".pub >> ") {
 		t.Errorf("status %d, stderr:\n%s\nwant %d and how to add a key", r.code, r.stderr, exitFailure)
 	}
 	if strings.Contains(r.stderr, "cluster listening") {
@@ -301,6 +301,17 @@ func TestRemoteTerminal(t *testing.T) {
 		t.Fatalf("ssh exit status %d after !quit, want 0", code)
 	}
 	expectStderr(t, n.nodeProc, `msg="session closed" session=\d+ from=127\.0\.0\.1:\d+ exit_status=0`, waitFor)
+	// TERM=dumb: no colour.
+	cmd := n.sshCommand(context.Background(), key, "accept-new", []string{"-tt"}, "")
+	cmd.Env = append(withoutEnv(cmd.Env, "TERM"), "TERM=dumb")
+	dumb := startOnPTY(t, cmd)
+	dumb.expect(">>> ")
+	dumb.send("!nope\r")
+	dumb.expect("error: unknown command !nope")
+	dumb.send("\x04")
+	if code := dumb.wait(); code != 0 || strings.Contains(dumb.output(), "\x1b[3") {
+		t.Errorf("TERM=dumb: exit status %d, output %q; want 0 and no colour", code, dumb.output())
+	}
 	if out := n.sshOK(t, key, "!registers"); strings.Contains(out, "$2") {
 		t.Errorf("a new session shares registers with the last one:\n%s", out)
 	}
