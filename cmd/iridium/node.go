@@ -113,16 +113,23 @@ type sessionShell struct {
 
 func (s *sessionShell) Run(ctx context.Context) int {
 	defer s.release()
-	err := s.sh.Run(ctx)
+	status, _ := exitStatus(ctx, s.sh.Run(ctx))
+	return status
+}
+
+// exitStatus is the exit status of a shell whose Run returned err;
+// unexpected is set for an error other than a failed script line or an
+// interruption, which the caller shows.
+func exitStatus(ctx context.Context, err error) (status int, unexpected bool) {
 	switch {
 	case err == nil:
-		return exitOK
+		return exitOK, false
 	case errors.Is(err, repl.ErrFailed):
-		return exitFailure
+		return exitFailure, false
 	case ctx.Err() != nil:
-		return exitSignal
+		return exitSignal, false
 	}
-	return exitFailure
+	return exitFailure, true
 }
 
 func (s *sessionShell) Interrupt() bool { return s.sh.InterruptProgram() }

@@ -2,14 +2,11 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"golang.org/x/term"
-
-	"github.com/iridium-vm/iridium/repl"
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
@@ -42,16 +39,11 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	stopJoin := n.startLocal(ctx, sh, interactive, logw, stderr)
 	err = sh.Run(ctx)
 	stopJoin()
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, repl.ErrFailed):
-		return exitFailure
-	case ctx.Err() != nil:
-		return exitSignal
+	status, unexpected := exitStatus(ctx, err)
+	if unexpected {
+		fmt.Fprintf(stderr, "iridium: %v\n", err)
 	}
-	fmt.Fprintf(stderr, "iridium: %v\n", err)
-	return exitFailure
+	return status
 }
 
 // isTerminal reports whether f is a terminal.
