@@ -134,12 +134,13 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	s := ss.srv
 	s.setKind(ss.info.ID, kind)
 	ss.info.Kind = kind
-	sio := ShellIO{Stdin: ss.ch, Stdout: ss.ch, Stderr: ss.ch.Stderr(), NoColor: ss.env["NO_COLOR"], Session: ss.info}
+	out := newOutputPump(ss.ch, ss.ch.Stderr())
+	sio := ShellIO{Stdin: ss.ch, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.env["NO_COLOR"], Session: ss.info}
 	if ss.term != nil {
 		// The client's terminal is raw: this side ends lines with CR LF,
 		// and both streams go to the one terminal.
-		sio.Stdout = crlfWriter{ss.ch}
-		sio.Stderr = crlfWriter{ss.ch}
+		sio.Stdout = crlfWriter{out.stdout()}
+		sio.Stderr = crlfWriter{out.stdout()}
 	}
 	switch kind {
 	case "terminal":
@@ -167,6 +168,7 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 		ss.shell.set(sh)
 		status = sh.Run(ctx)
 	}
+	out.close() // what the shell wrote is sent; later writes fail
 	s.cfg.Logger.Info("session closed", "session", ss.info.ID, "from", ss.info.From, "exit_status", status, "lasted", time.Since(ss.info.Since).Round(time.Millisecond).String())
 	ss.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: uint32(status)}))
 	ss.ch.CloseWrite()

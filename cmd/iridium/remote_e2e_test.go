@@ -439,6 +439,10 @@ func TestRemoteDaemonMesh(t *testing.T) {
 		expectStderr(t, n.nodeProc, `msg="cluster: \\"b\\" \(`+regexp.QuoteMeta(hostPort("127.0.0.2", ports[1]))+`\) left"`, waitFor)
 		waitSSHMembers(t, n, key, want)
 	}
+	// SIGINT does the same as SIGTERM.
+	nodes[2].cmd.Process.Signal(syscall.SIGINT)
+	waitExit(t, nodes[2].nodeProc)
+	expectStderr(t, nodes[0].nodeProc, `msg="cluster: \\"c\\" \(.*\) left"`, waitFor)
 }
 
 // waitSSHMembers polls ssh '!cluster_members' on n until it lists exactly
@@ -507,6 +511,13 @@ func TestRemoteGarbage(t *testing.T) {
 	wg.Wait()
 	if d := <-halfOpen; d > 8*time.Second {
 		t.Errorf("a half-open handshake was kept %v, want about --auth-timeout (2s)", d)
+	}
+
+	// An authenticated session that sends garbage gets its lines refused
+	// and a failing exit status.
+	garbage := n.ssh(t, key, string(junk), "")
+	if garbage.code != exitFailure || !strings.Contains(garbage.stderr, "line 1: ") {
+		t.Errorf("a session of random bytes: status %d, stderr %.300q; want %d and errors by line", garbage.code, garbage.stderr, exitFailure)
 	}
 
 	before.run(t, "inc $0\n!registers", `\$0 = 2\n`)
