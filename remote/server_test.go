@@ -523,3 +523,42 @@ func TestClientThatNeverReads(t *testing.T) {
 		t.Fatal("Close hung")
 	}
 }
+
+// TestOutputPump: writes from many goroutines arrive whole and in each
+// writer's order; after close, writes fail and nothing more is sent.
+func TestOutputPump(t *testing.T) {
+	t.Parallel()
+	var out, errOut syncBuffer
+	p := newOutputPump(&out, &errOut)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				fmt.Fprintf(p.stdout(), "w%d-%03d\n", w, i)
+			}
+		}()
+	}
+	fmt.Fprint(p.stderr(), "to stderr\n")
+	wg.Wait()
+	p.close()
+	if _, err := p.stdout().Write([]byte("late\n")); err == nil {
+		t.Error("a write after close succeeded")
+	}
+	next := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		var w, i int
+		if _, err := fmt.Sscanf(line, "w%d-%03d", &w, &i); err != nil {
+			t.Fatalf("a torn line %q", line)
+		}
+		key := fmt.Sprint(w)
+		if i != next[key] {
+			t.Fatalf("writer %d: line %d after %d", w, i, next[key]-1)
+		}
+		next[key]++
+	}
+	if len(next) != 4 || errOut.String() != "to stderr\n" {
+		t.Errorf("writers seen %v, stderr %q", next, errOut.String())
+	}
+}
