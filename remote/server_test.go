@@ -33,6 +33,10 @@ type lineShell struct {
 func (s *lineShell) Run(ctx context.Context) int {
 	sc := bufio.NewScanner(s.io.Stdin)
 	for sc.Scan() {
+		if sc.Text() == "width" && s.io.Terminal != nil {
+			fmt.Fprintf(s.io.Stdout, "width %d term %s\n", s.io.Terminal.Width(), s.io.Terminal.Term())
+			continue
+		}
 		fmt.Fprintf(s.io.Stdout, "%s %s\n", s.io.Session.Fingerprint, sc.Text())
 		if sc.Text() == "fail" {
 			return 3
@@ -561,4 +565,58 @@ func TestOutputPump(t *testing.T) {
 	if len(next) != 4 || errOut.String() != "to stderr\n" {
 		t.Errorf("writers seen %v, stderr %q", next, errOut.String())
 	}
+}
+
+// TestTerminalSession: a pty request gives the shell a Terminal with the
+// client's TERM and width, which window-change requests update; output
+// lines end with CR LF for the raw terminal.
+func TestTerminalSession(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	_, addr, _ := startServer(t, nil, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 24, 100, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := sess.StdinPipe()
+	outPipe, _ := sess.StdoutPipe()
+	out := bufio.NewReader(outPipe)
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(testWait)
+		for {
+			io.WriteString(in, "width\n")
+			line, err := out.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading: %v", err)
+			}
+			if line == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("got %q, want %q", line, want)
+			}
+		}
+	}
+	ask("width 100 term xterm-256color\r\n")
+	if err := sess.WindowChange(30, 5000); err != nil {
+		t.Fatal(err)
+	}
+	ask(fmt.Sprintf("width %d term xterm-256color\r\n", maxWidth))
+	if err := sess.WindowChange(30, 50); err != nil {
+		t.Fatal(err)
+	}
+	ask("width 50 term xterm-256color\r\n")
 }
