@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Defaults used by DefaultConfig and by New for zero-valued fields.
@@ -177,15 +178,30 @@ func (c Config) validate() error {
 	return nil
 }
 
-// validateAlias checks an alias from the config or from the wire.
-func validateAlias(alias string) error {
+// ValidateAlias reports why alias cannot name a node, or nil: an alias is
+// 1 to MaxAliasLength bytes of valid UTF-8, printable characters only (no
+// white space, no control or format characters). The same rule holds for
+// aliases from the config and from the wire.
+func ValidateAlias(alias string) error {
+	return validateName("alias", alias, MaxAliasLength)
+}
+
+// validateAlias is ValidateAlias for the package's own callers.
+func validateAlias(alias string) error { return ValidateAlias(alias) }
+
+// validateName checks a name (what names its role) that came from outside: 1 to limit bytes of
+// valid UTF-8 without white space or unprintable characters. Its error
+// quotes the name escaped and capped.
+func validateName(what, name string, limit int) error {
 	switch {
-	case alias == "":
-		return fmt.Errorf("alias is empty")
-	case len(alias) > MaxAliasLength:
-		return fmt.Errorf("alias is %d bytes long, the limit is %d", len(alias), MaxAliasLength)
-	case strings.IndexFunc(alias, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
-		return fmt.Errorf("alias %q has spaces or unprintable characters", alias)
+	case name == "":
+		return fmt.Errorf("%s is empty", what)
+	case len(name) > limit:
+		return fmt.Errorf("%s %s is %d bytes long, the limit is %d", what, Quote(name), len(name), limit)
+	case !utf8.ValidString(name):
+		return fmt.Errorf("%s %s is not valid UTF-8", what, Quote(name))
+	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
+		return fmt.Errorf("%s %s has spaces or unprintable characters", what, Quote(name))
 	}
 	return nil
 }

@@ -9,7 +9,8 @@ var (
 	ErrAlreadyRunning = errors.New("cluster node already runs")
 	// ErrClosed is returned by operations on a node after Close or Leave.
 	ErrClosed = errors.New("cluster node is closed")
-	// ErrNotRunning is returned by Leave when the node never started.
+	// ErrNotRunning is returned by Leave when the node never started, and
+	// by Send when the node does not run.
 	ErrNotRunning = errors.New("cluster node is not running")
 	// ErrPortInUse is returned by Start when the listen address is taken.
 	ErrPortInUse = errors.New("address already in use")
@@ -34,6 +35,15 @@ var (
 	ErrNoCookie = errors.New("cluster cookie is empty")
 	// ErrBadConfig is returned by New for an invalid Config.
 	ErrBadConfig = errors.New("invalid cluster config")
+	// ErrUnknownMember is returned by Send when no alive member has the
+	// alias.
+	ErrUnknownMember = errors.New("no such alive member")
+	// ErrMessageTooLarge is returned by Send for a payload over
+	// MaxMessageSize.
+	ErrMessageTooLarge = errors.New("message too large")
+	// ErrQueueFull is returned by Send when the member's bounded send
+	// queue is full: the caller throttles or drops.
+	ErrQueueFull = errors.New("send queue full")
 
 	// errAlreadyConnected is the benign refusal of a second link to a peer
 	// that is already connected (simultaneous dialing).

@@ -23,6 +23,7 @@ func sampleMessages() []message {
 		&ping{Seq: 9},
 		&leave{Reason: "leaving"},
 		&memberUp{Member: b},
+		&appMessage{Kind: "spawn.v1", Payload: []byte("program")},
 	}
 }
 

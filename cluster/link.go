@@ -29,13 +29,14 @@ type link struct {
 	readyOnce sync.Once
 
 	lastSeen  atomic.Int64 // unix ns of the last frame received
+	queue     *sendQueue   // frames for writeLoop
 	writeMu   sync.Mutex
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
-	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{})}
+	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue()}
 	l.lastSeen.Store(time.Now().UnixNano())
 	return l
 }
@@ -90,14 +91,53 @@ func (n *Node) send(l *link, m message) error {
 	return err
 }
 
-// startLink runs the reader and the heartbeat of an admitted link.
+// writeFrames writes encoded frames in one go, bounded by
+// Config.WriteTimeout.
+func (n *Node) writeFrames(l *link, frames [][]byte) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+		return err
+	}
+	bufs := net.Buffers(frames)
+	_, err := bufs.WriteTo(l.conn)
+	return err
+}
+
+// startLink runs the reader, the writer and the heartbeat of an admitted
+// link.
 func (n *Node) startLink(l *link) {
-	if !n.spawn(func() { n.readLoop(l) }) {
-		l.close()
+	for _, loop := range []func(*link){n.readLoop, n.writeLoop, n.heartbeatLoop} {
+		if !n.spawn(func() { loop(l) }) {
+			l.close()
+			return
+		}
+	}
+}
+
+// writeLoop writes the frames queued on l, once the link is ready (its
+// handshake's last frame is sent), until the link ends.
+func (n *Node) writeLoop(l *link) {
+	select {
+	case <-l.readyCh:
+	case <-l.done:
 		return
 	}
-	if !n.spawn(func() { n.heartbeatLoop(l) }) {
-		l.close()
+	for {
+		select {
+		case <-l.done:
+			return
+		case <-l.queue.wake:
+		}
+		frames := l.queue.take()
+		if len(frames) == 0 {
+			continue
+		}
+		if err := n.writeFrames(l, frames); err != nil {
+			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
+			n.dropLink(l, kind, reason)
+			return
+		}
 	}
 }
 
@@ -116,6 +156,8 @@ func (n *Node) readLoop(l *link) {
 		case *ping:
 		case *memberUp:
 			n.considerMember(m.Member)
+		case *appMessage:
+			n.deliver(l.peer.Alias, m, n.replyOn(l))
 		case *leave:
 			n.dropLink(l, EventLeft, nil)
 			return
@@ -175,14 +217,21 @@ func (n *Node) heartbeatLoop(l *link) {
 		}
 		seq++
 		if err := n.send(l, &ping{Seq: seq}); err != nil {
-			kind := EventLinkClosed
-			if errors.Is(err, os.ErrDeadlineExceeded) {
-				kind, err = EventFailed, fmt.Errorf("peer did not read a heartbeat for %v", n.cfg.WriteTimeout)
-			}
-			n.dropLink(l, kind, err)
+			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
+			n.dropLink(l, kind, reason)
 			return
 		}
 	}
+}
+
+// writeFailure names the event and the reason for a failed write: a
+// peer that does not read within the write timeout failed; any other
+// error closed the link.
+func writeFailure(err error, timeout time.Duration) (EventKind, error) {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return EventFailed, fmt.Errorf("peer did not read for %v", timeout)
+	}
+	return EventLinkClosed, err
 }
 
 func later(a, b time.Time) time.Time {

@@ -31,6 +31,7 @@ const (
 	msgPing           msgType = 8
 	msgLeave          msgType = 9
 	msgMemberUp       msgType = 10
+	msgApp            msgType = 11
 )
 
 func (t msgType) String() string {
@@ -55,6 +56,8 @@ func (t msgType) String() string {
 		return "Leave"
 	case msgMemberUp:
 		return "MemberUp"
+	case msgApp:
+		return "App"
 	}
 	return fmt.Sprintf("unknown message type %d", uint8(t))
 }
@@ -133,6 +136,13 @@ type memberUp struct {
 	Member memberInfo `codec:"member"`
 }
 
+// appMessage carries an application message of a kind between members
+// (see Node.Send).
+type appMessage struct {
+	Kind    string `codec:"kind"`
+	Payload []byte `codec:"payload"`
+}
+
 // message is any of the types above.
 type message interface {
 	kind() msgType
@@ -149,6 +159,7 @@ func (*refuse) kind() msgType         { return msgRefuse }
 func (*ping) kind() msgType           { return msgPing }
 func (*leave) kind() msgType          { return msgLeave }
 func (*memberUp) kind() msgType       { return msgMemberUp }
+func (*appMessage) kind() msgType     { return msgApp }
 
 // newMessage returns an empty message of type t to decode into.
 func newMessage(t msgType) (message, bool) {
@@ -173,6 +184,8 @@ func newMessage(t msgType) (message, bool) {
 		return &leave{}, true
 	case msgMemberUp:
 		return &memberUp{}, true
+	case msgApp:
+		return &appMessage{}, true
 	}
 	return nil, false
 }
@@ -301,3 +314,5 @@ func (m *leave) validate() error {
 }
 
 func (m *memberUp) validate() error { return m.Member.validate() }
+
+func (m *appMessage) validate() error { return validateKind(m.Kind) }

@@ -36,6 +36,10 @@ type Node struct {
 	// connection publishes its own local address. Port is set by Start.
 	self memberInfo
 
+	handlersMu sync.RWMutex
+	handlers   map[string]MessageHandler // by message kind
+	local      localQueue                // messages this node sends itself
+
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
 	slots     chan struct{} // one per inbound connection in its handshake
@@ -92,6 +96,8 @@ func New(cfg Config) (*Node, error) {
 		handshaking:  make(map[net.Conn]struct{}),
 		reconnecting: make(map[string]bool),
 		introducing:  make(map[string]bool),
+		handlers:     make(map[string]MessageHandler),
+		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
 	n.self = memberInfo{
 		Alias:       cfg.Alias,
@@ -162,9 +168,10 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	n.self.Port = port
 	n.listener, n.listenAddr, n.state = ln, addr, stateRunning
 	n.mu.Unlock()
-	n.wg.Add(2)
+	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.events.run() }()
 	go func() { defer n.wg.Done(); n.acceptLoop(ln) }()
+	go func() { defer n.wg.Done(); n.deliverLocal() }()
 	return addr, nil
 }
 

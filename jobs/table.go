@@ -76,7 +76,8 @@ const KeepJobs = 100
 // Owner is who started a job: a shell, a remote session, or another
 // member of the cluster. Owners are told apart by identity, not by name.
 type Owner struct {
-	name string
+	name   string
+	member bool // name is the alias of a member the job runs for
 }
 
 // NewOwner returns a new owner with a name to show.
@@ -323,22 +324,31 @@ func (t *Table) run(ctx context.Context, j *Job, spec Spec) {
 	case err != nil:
 		state = Faulted
 	}
-	t.end(j, state, err, nonZero(m), time.Now())
-	if spec.Ended != nil {
-		spec.Ended(j)
+	t.settle(j, state, err, nonZero(m), time.Now(), spec.Ended)
+}
+
+// settle records how a job ended, announces it and closes Done, unless
+// the job has ended already.
+func (t *Table) settle(j *Job, state State, err error, changed []Register, at time.Time, announce func(*Job)) {
+	t.mu.Lock()
+	if j.state != Running {
+		t.mu.Unlock()
+		return
+	}
+	j.state, j.err, j.changed, j.ended = state, err, changed, at
+	t.mu.Unlock()
+	if announce != nil {
+		announce(j)
 	}
 	close(j.done)
 }
 
-// end records how a job ended; it reports whether it was still running.
-func (t *Table) end(j *Job, state State, err error, changed []Register, at time.Time) bool {
+// track enters a job that runs on another member, as member:id; kill asks
+// that member to stop it. An entry of the same name is replaced.
+func (t *Table) track(member string, id int, file string, owner *Owner, kill func(error)) *Job {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if j.state != Running {
-		return false
-	}
-	j.state, j.err, j.changed, j.ended = state, err, changed, at
-	return true
+	return t.addLocked(id, member, file, owner, kill)
 }
 
 // nonZero lists the registers of m that are not zero.

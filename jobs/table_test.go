@@ -23,7 +23,7 @@ const (
 // waitTimeout bounds every wait of these tests; polls end far sooner.
 const waitTimeout = 10 * time.Second
 
-func program(t *testing.T, src string) *vm.Program {
+func program(t testing.TB, src string) *vm.Program {
 	t.Helper()
 	p, err := asm.Assemble("test.iasm", src)
 	if err != nil {

@@ -61,8 +61,8 @@ func coreCommands() []command {
 		{name: "!load_file", args: "[PATH]", help: "assemble an assembly file, append it to the program and run it", max: 1, rest: true, complete: argPath, run: (*Shell).cmdLoadFile},
 		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
 		{name: "!jobs", help: "list the spawned programs: id, state, file", run: (*Shell).cmdJobs},
-		{name: "!kill", args: "ID", help: "stop a spawned program", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
-		{name: "!wait", args: "[ID]", help: "wait for a spawned program, or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
+		{name: "!kill", args: "ID", help: "stop a spawned program (ALIAS:ID: one on member ALIAS)", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
+		{name: "!wait", args: "[ID]", help: "wait for a spawned program (ALIAS:ID: one on member ALIAS), or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
 	}
 }
 
@@ -346,7 +346,11 @@ func (s *Shell) jobArg(cmd, arg string) (*jobs.Job, error) {
 }
 
 func (s *Shell) cmdKill(ctx context.Context, args []string) error {
-	j, err := s.jobArg("!kill", args[0])
+	alias, id, name, elsewhere := s.remoteJob(args[0])
+	if elsewhere {
+		return s.killRemote(ctx, alias, id)
+	}
+	j, err := s.jobArg("!kill", name)
 	if err != nil {
 		return err
 	}
@@ -363,7 +367,11 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 func (s *Shell) cmdWait(ctx context.Context, args []string) error {
 	var list []*jobs.Job
 	if len(args) == 1 {
-		j, err := s.jobArg("!wait", args[0])
+		alias, id, name, elsewhere := s.remoteJob(args[0])
+		if elsewhere {
+			return s.waitRemote(ctx, alias, id)
+		}
+		j, err := s.jobArg("!wait", name)
 		if err != nil {
 			return err
 		}

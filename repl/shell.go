@@ -69,6 +69,10 @@ type Options struct {
 	// JobOwner names this shell as the owner of the jobs it starts, in
 	// !jobs. Default "local".
 	JobOwner string
+	// Remote backs !spawn_on, !spawn_all, !cluster_jobs and the job names
+	// ALIAS:ID; it should share Jobs. Nil: those commands say that remote
+	// spawn is not available.
+	Remote *jobs.Service
 }
 
 // DefaultMaxJobs is the default of Options.MaxJobs: enough to try things
@@ -133,7 +137,7 @@ func New(opts Options) (*Shell, error) {
 	if s.jobs == nil {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
-	s.commands = append(coreCommands(), clusterCommands()...)
+	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
 	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)

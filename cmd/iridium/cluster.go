@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/repl"
 )
 
@@ -20,6 +21,10 @@ import (
 type clusterNode struct {
 	opts   *options
 	notify func(string) // prints a message without breaking the edited line
+
+	// spawn is the remote spawn service: it gets the node's messages and
+	// events. Nil: none.
+	spawn *jobs.Service
 
 	mu   sync.Mutex
 	node *cluster.Node
@@ -36,11 +41,15 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.OnEvent = func(e cluster.Event) { c.notify(e.String()) }
+	cfg.OnEvent = func(e cluster.Event) {
+		c.notify(e.String())
+		spawnEvent(c.spawn, e)
+	}
 	node, err := cluster.New(cfg)
 	if err != nil {
 		return nil, err
 	}
+	registerSpawn(c.spawn, node)
 	c.node = node
 	c.notify(fmt.Sprintf("cluster: this node is %q; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom))
 	return node, nil
@@ -122,6 +131,9 @@ func (c *clusterNode) Leave(ctx context.Context) error {
 	if !node.Running() {
 		node.Close()
 		return cluster.ErrNotRunning
+	}
+	if c.spawn != nil {
+		defer c.spawn.LeftCluster()
 	}
 	return node.Leave(ctx)
 }

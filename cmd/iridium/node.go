@@ -22,7 +22,8 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
-	jobs    *jobs.Table // every shell's !spawn, !jobs, !kill and !wait
+	jobs    *jobs.Table   // every shell's !spawn, !jobs, !kill and !wait
+	spawn   *jobs.Service // programs sent to and from other members
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -32,6 +33,7 @@ type node struct {
 func newNode(o *options) *node {
 	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs)}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
+	n.spawn = newSpawnService(o, n.jobs, n.cluster)
 	return n
 }
 
@@ -72,6 +74,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,
 		Jobs:        n.jobs,
+		Remote:      n.spawn,
 		JobOwner:    spec.owner,
 	}
 	if n.remoteServer() != nil {
@@ -167,14 +170,14 @@ func (n *node) setLocal(kind string) {
 	n.mu.Unlock()
 }
 
-// close ends the SSH sessions, leaves the cluster and kills the jobs
-// still running.
+// close ends the SSH sessions, kills the jobs still running (those other
+// members run here end as killed for them) and leaves the cluster.
 func (n *node) close() {
 	if srv := n.remoteServer(); srv != nil {
 		srv.Close()
 	}
-	n.cluster.shutdown()
 	n.jobs.Close()
+	n.cluster.shutdown()
 }
 
 // sessionList is one shell's view of the node's sessions.

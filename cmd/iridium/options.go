@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -48,6 +49,10 @@ type options struct {
 	maxFrameSize      int
 	maxMembers        int
 	maxPendingConns   int
+
+	// Remote spawn.
+	remoteSpawn   onOff
+	maxRemoteJobs int
 
 	// Remote access and daemon mode (see remote.go).
 	remote remoteOptions
@@ -100,6 +105,9 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.IntVar(&o.maxFrameSize, "max-frame-size", cluster.DefaultMaxFrameSize, "the largest cluster frame accepted or sent, in bytes")
 	fs.IntVar(&o.maxMembers, "max-members", cluster.DefaultMaxMembers, "the most members the cluster may have, this node included")
 	fs.IntVar(&o.maxPendingConns, "max-pending-conns", cluster.DefaultMaxPendingConns, "the most inbound cluster connections still in their handshake at once")
+	o.remoteSpawn = true
+	fs.Var(&o.remoteSpawn, "remote-spawn", "on: other members of the cluster may run programs here (!spawn_on); off: they are refused")
+	fs.IntVar(&o.maxRemoteJobs, "max-remote-jobs", jobs.DefaultMaxRemoteJobs, "the most programs other members may run here at once")
 	defineRemoteFlags(fs, &o.remote)
 	fs.Usage = func() { usage(fs) }
 	return fs
@@ -166,6 +174,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.maxJobs <= 0 {
 		return nil, nil, fmt.Errorf("--max-jobs must be positive")
+	}
+	if o.maxRemoteJobs <= 0 {
+		return nil, nil, fmt.Errorf("--max-remote-jobs must be positive")
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")

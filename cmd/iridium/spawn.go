@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/vm"
+)
+
+// onOff is a flag that reads "on" or "off" (or true/false, 1/0).
+type onOff bool
+
+func (v *onOff) String() string {
+	if v != nil && *v {
+		return "on"
+	}
+	return "off"
+}
+
+func (v *onOff) Set(s string) error {
+	switch s {
+	case "on", "true", "1":
+		*v = true
+	case "off", "false", "0":
+		*v = false
+	default:
+		return fmt.Errorf("%q: want on or off", s)
+	}
+	return nil
+}
+
+// newSpawnService makes the node's remote spawn service on its job table,
+// carried by the REPL's cluster node. It is wired to the node as the node
+// is made (see clusterNode.get): its handlers registered, its events fanned
+// out to it.
+func newSpawnService(o *options, table *jobs.Table, node *clusterNode) *jobs.Service {
+	svc := jobs.NewService(jobs.ServiceConfig{
+		Table:         table,
+		Transport:     spawnTransport{node},
+		RemoteSpawn:   bool(o.remoteSpawn),
+		MaxRemoteJobs: o.maxRemoteJobs,
+		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit},
+		Report:        func(msg string) { node.notify(msg) },
+	})
+	node.spawn = svc
+	return svc
+}
+
+// registerSpawn registers the service's message handlers with a new node,
+// before it starts.
+func registerSpawn(svc *jobs.Service, node *cluster.Node) {
+	if svc == nil {
+		return
+	}
+	for _, kind := range jobs.Kinds() {
+		node.Handle(kind, func(from string, payload []byte) { svc.Receive(from, kind, payload) })
+	}
+	node.Handle(cluster.KindUnknown, func(from string, payload []byte) { svc.Unknown(from, string(payload)) })
+}
+
+// spawnEvent tells the service of a member that is gone, so that the jobs
+// it ran for this node are lost and those this node ran for it stop.
+func spawnEvent(svc *jobs.Service, e cluster.Event) {
+	if svc == nil {
+		return
+	}
+	switch e.Kind {
+	case cluster.EventFailed:
+		svc.MemberGone(e.Member.Alias, "failed")
+	case cluster.EventLeft:
+		svc.MemberGone(e.Member.Alias, "left the cluster")
+	case cluster.EventLinkClosed:
+		svc.MemberGone(e.Member.Alias, "closed its link")
+	case cluster.EventRejoined:
+		svc.MemberGone(e.Member.Alias, "restarted")
+	}
+}
+
+// spawnTransport is jobs.Transport over the REPL's cluster node, which
+// may not exist yet, or be made anew after a leave.
+type spawnTransport struct{ c *clusterNode }
+
+func (t spawnTransport) running() *cluster.Node {
+	t.c.mu.Lock()
+	defer t.c.mu.Unlock()
+	if t.c.node == nil || !t.c.node.Running() {
+		return nil
+	}
+	return t.c.node
+}
+
+func (t spawnTransport) Self() string {
+	if node := t.running(); node != nil {
+		return node.Alias()
+	}
+	return ""
+}
+
+func (t spawnTransport) Members() []string {
+	node := t.running()
+	if node == nil {
+		return nil
+	}
+	var out []string
+	for _, m := range node.Members() {
+		if !m.Local {
+			out = append(out, m.Alias)
+		}
+	}
+	return out
+}
+
+func (t spawnTransport) Send(to, kind string, payload []byte) error {
+	node := t.running()
+	if node == nil {
+		return cluster.ErrNotRunning
+	}
+	err := node.Send(to, kind, payload)
+	if errors.Is(err, cluster.ErrQueueFull) {
+		return fmt.Errorf("%w: %w", jobs.ErrQueueFull, err)
+	}
+	return err
+}
+
+func (t spawnTransport) MaxMessageSize() int {
+	if node := t.running(); node != nil {
+		return node.MaxMessageSize()
+	}
+	return 0
+}

@@ -1,0 +1,500 @@
+package jobs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/iridium-vm/iridium/vm"
+	"github.com/ugorji/go/codec"
+)
+
+// Transport is what remote spawn needs from the cluster: this node's
+// alias, the members it can reach, and sending a message of a kind to one
+// of them. Messages arrive through Service.Receive; a member failing or
+// leaving through Service.MemberGone.
+type Transport interface {
+	// Self returns this node's alias, or "" while it is in no cluster.
+	Self() string
+	// Members returns the aliases of the other members alive now.
+	Members() []string
+	// Send queues a message for a member without blocking. An error that
+	// wraps ErrQueueFull means "not now"; any other means "not at all".
+	Send(to, kind string, payload []byte) error
+	// MaxMessageSize is the largest payload Send takes.
+	MaxMessageSize() int
+}
+
+// Defaults of ServiceConfig.
+const (
+	DefaultMaxRemoteJobs = 8
+	DefaultReplyTimeout  = 10 * time.Second
+)
+
+// ServiceConfig configures a Service. Zero fields take their defaults.
+type ServiceConfig struct {
+	// Table is the node's job table: jobs run for other members are
+	// entered there (and count against its cap), and so are the jobs
+	// this node starts elsewhere, as ALIAS:ID. Required.
+	Table *Table
+	// Transport carries the messages. Required.
+	Transport Transport
+	// RemoteSpawn accepts programs from other members; when false they
+	// are refused with a message that says so (--remote-spawn=off).
+	RemoteSpawn bool
+	// MaxRemoteJobs bounds the jobs other members may run here at once.
+	// Default DefaultMaxRemoteJobs.
+	MaxRemoteJobs int
+	// VM sets the limits of the VMs that run programs for other members.
+	VM vm.Config
+	// ReplyTimeout bounds the wait for a member's answer to a request.
+	// Default DefaultReplyTimeout.
+	ReplyTimeout time.Duration
+	// Report, if set, is told of malformed messages from members, at most
+	// about once a second.
+	Report func(string)
+}
+
+// Service runs programs sent by other members, and starts, follows and
+// stops programs on other members for this node's shells. It is safe for
+// use by many goroutines; Receive, Unknown and MemberGone never block.
+type Service struct {
+	cfg ServiceConfig
+	t   *Table
+	tr  Transport
+	h   *codec.MsgpackHandle
+
+	mu            sync.Mutex
+	nextReq       uint64
+	pending       map[uint64]*pending
+	tracked       map[string]*tracked // jobs started elsewhere, by name
+	owners        map[string]*Owner   // the owners of jobs run here for members
+	remoteRunning int
+	lastReport    time.Time
+	unreported    int
+}
+
+// pending is a request waiting for its answer.
+type pending struct {
+	member, kind string
+	spec         *RemoteSpec // for spawn requests
+	reply        chan answer // buffered: the answer is sent once, never waited for
+}
+
+// answer is what came back for a request.
+type answer struct {
+	job   *Job         // a spawn's job
+	table []jobInfoMsg // a list's table
+	err   error
+}
+
+// tracked is a job started elsewhere for this node.
+type tracked struct {
+	job  *Job
+	pr   *printer
+	spec RemoteSpec
+}
+
+// NewService returns a service on cfg's table and transport.
+func NewService(cfg ServiceConfig) *Service {
+	if cfg.MaxRemoteJobs <= 0 {
+		cfg.MaxRemoteJobs = DefaultMaxRemoteJobs
+	}
+	if cfg.ReplyTimeout <= 0 {
+		cfg.ReplyTimeout = DefaultReplyTimeout
+	}
+	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport, h: newHandle(),
+		pending: map[uint64]*pending{}, tracked: map[string]*tracked{}, owners: map[string]*Owner{}}
+}
+
+// send encodes and sends a message.
+func (s *Service) send(to, kind string, m wireMsg) error {
+	payload, err := encode(s.h, m)
+	if err != nil {
+		return err
+	}
+	return s.tr.Send(to, kind, payload)
+}
+
+// sendPatiently sends a message that must not be lost to a busy link,
+// trying again for at most wait while the link's queue is full.
+func (s *Service) sendPatiently(to, kind string, m wireMsg, wait time.Duration) error {
+	deadline := time.Now().Add(wait)
+	for {
+		err := s.send(to, kind, m)
+		if !errors.Is(err, ErrQueueFull) || !time.Now().Before(deadline) {
+			return err
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// report tells of a bad message, at most about once a second.
+func (s *Service) report(msg string) {
+	if s.cfg.Report == nil {
+		return
+	}
+	s.mu.Lock()
+	if time.Since(s.lastReport) < time.Second {
+		s.unreported++
+		s.mu.Unlock()
+		return
+	}
+	more := s.unreported
+	s.lastReport, s.unreported = time.Now(), 0
+	s.mu.Unlock()
+	if more > 0 {
+		msg += fmt.Sprintf(" (and %d more bad messages)", more)
+	}
+	s.cfg.Report(msg)
+}
+
+// Receive handles a message of one of Kinds from member from. It runs on
+// the cluster's reader and never blocks.
+func (s *Service) Receive(from, kind string, payload []byte) {
+	m, err := decode(s.h, kind, payload)
+	if err != nil {
+		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %s", Escape(from, 64), Escape(err.Error(), maxErrorText)))
+		return
+	}
+	switch m := m.(type) {
+	case *spawnMsg:
+		s.serveSpawn(from, m)
+	case *killMsg:
+		s.serveKill(from, m)
+	case *listMsg:
+		s.serveList(from, m)
+	case *replyMsg:
+		s.gotReply(from, m)
+	case *tableMsg:
+		s.gotTable(from, m)
+	case *outputMsg:
+		if tr := s.lookupTracked(from, m.ID); tr != nil {
+			tr.pr.push(m.Text, m.Dropped)
+		}
+	case *endMsg:
+		if tr := s.lookupTracked(from, m.ID); tr != nil {
+			s.gotEnd(tr, m)
+		}
+	}
+}
+
+// Unknown handles a member's answer that it has no handler for a kind
+// this node sent it: the requests of that kind to it fail, saying so.
+func (s *Service) Unknown(from, kind string) {
+	s.failPending(func(p *pending) bool { return p.member == from && p.kind == kind },
+		fmt.Errorf("%s does not know %s messages (an Iridium without remote spawn?)", from, Escape(kind, 64)))
+}
+
+// MemberGone handles a member failing, leaving or closing its link: the
+// jobs it ran for this node are lost, the requests to it fail, and the
+// jobs this node ran for it are stopped. why is how it went ("failed").
+func (s *Service) MemberGone(alias, why string) {
+	err := fmt.Errorf("%s %s", alias, why)
+	s.failPending(func(p *pending) bool { return p.member == alias }, err)
+	s.mu.Lock()
+	var lost []*tracked
+	for _, tr := range s.tracked {
+		if tr.job.Member == alias {
+			lost = append(lost, tr)
+		}
+	}
+	owner := s.owners[alias]
+	delete(s.owners, alias)
+	s.mu.Unlock()
+	for _, tr := range lost {
+		s.endTracked(tr, Lost, err, nil, time.Now(), 0)
+	}
+	if owner != nil {
+		go s.t.KillOwner(owner)
+	}
+}
+
+// LeftCluster handles this node leaving its cluster: every member is
+// gone for it.
+func (s *Service) LeftCluster() {
+	s.mu.Lock()
+	members := map[string]bool{}
+	for _, tr := range s.tracked {
+		members[tr.job.Member] = true
+	}
+	for alias := range s.owners {
+		members[alias] = true
+	}
+	for _, p := range s.pending {
+		members[p.member] = true
+	}
+	s.mu.Unlock()
+	for alias := range members {
+		s.MemberGone(alias, "is out of reach: this node left the cluster")
+	}
+}
+
+func (s *Service) failPending(match func(*pending) bool, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for req, p := range s.pending {
+		if match(p) {
+			delete(s.pending, req)
+			p.reply <- answer{err: err}
+		}
+	}
+}
+
+// request sends a request and registers it for its answer.
+func (s *Service) request(member, kind string, m wireMsg, setReq func(uint64), spec *RemoteSpec) (*pending, error) {
+	s.mu.Lock()
+	s.nextReq++
+	req := s.nextReq
+	p := &pending{member: member, kind: kind, spec: spec, reply: make(chan answer, 1)}
+	s.pending[req] = p
+	s.mu.Unlock()
+	setReq(req)
+	if err := s.send(member, kind, m); err != nil {
+		s.mu.Lock()
+		delete(s.pending, req)
+		s.mu.Unlock()
+		return nil, fmt.Errorf("send to %s: %w", member, err)
+	}
+	return p, nil
+}
+
+// await waits for a request's answer, for ctx, or for the reply timeout.
+func (s *Service) await(ctx context.Context, p *pending) answer {
+	timer := time.NewTimer(s.cfg.ReplyTimeout)
+	defer timer.Stop()
+	select {
+	case a := <-p.reply:
+		return a
+	case <-ctx.Done():
+		return s.abandon(p, context.Cause(ctx))
+	case <-timer.C:
+		return s.abandon(p, fmt.Errorf("no answer from %s within %v", p.member, s.cfg.ReplyTimeout))
+	}
+}
+
+// abandon gives up on a request. An answer that came in the meantime is
+// taken; a job it started is killed, since no one waits for it.
+func (s *Service) abandon(p *pending, why error) answer {
+	s.mu.Lock()
+	for req, q := range s.pending {
+		if q == p {
+			delete(s.pending, req)
+			s.mu.Unlock()
+			return answer{err: why}
+		}
+	}
+	s.mu.Unlock()
+	a := <-p.reply // answered while we gave up: the answer is there
+	if a.job != nil {
+		a.job.Kill()
+		s.startPrinting(a.job)
+	}
+	return answer{err: why}
+}
+
+// takePending removes and returns the request req if member sent it an
+// answer of a kind it can have.
+func (s *Service) takePendingLocked(req uint64, member string, kinds ...string) *pending {
+	p := s.pending[req]
+	if p == nil || p.member != member {
+		return nil
+	}
+	for _, k := range kinds {
+		if p.kind == k {
+			delete(s.pending, req)
+			return p
+		}
+	}
+	return nil
+}
+
+func (s *Service) gotReply(from string, m *replyMsg) {
+	s.mu.Lock()
+	p := s.takePendingLocked(m.Req, from, KindSpawn, KindKill)
+	if p == nil {
+		s.mu.Unlock()
+		if m.ID != 0 { // a job started for a request given up: stop it
+			s.killOn(from, m.ID)
+		}
+		return
+	}
+	defer s.mu.Unlock()
+	switch {
+	case m.Err != "":
+		p.reply <- answer{err: fmt.Errorf("%s refused: %s", from, Escape(m.Err, maxErrorText))}
+	case p.kind == KindKill:
+		p.reply <- answer{}
+	case m.ID == 0:
+		p.reply <- answer{err: fmt.Errorf("%s answered with no job", from)}
+	default:
+		p.reply <- answer{job: s.trackLocked(from, m.ID, *p.spec)}
+	}
+}
+
+func (s *Service) gotTable(from string, m *tableMsg) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.takePendingLocked(m.Req, from, KindList); p != nil {
+		p.reply <- answer{table: m.Jobs}
+	}
+}
+
+// trackLocked enters a job started on member; its printer waits for
+// startPrinting. s.mu is held.
+func (s *Service) trackLocked(member string, id int, spec RemoteSpec) *Job {
+	name := member + ":" + strconv.Itoa(id)
+	if old := s.tracked[name]; old != nil { // the member restarted and reused the id
+		go s.endTracked(old, Lost, fmt.Errorf("%s restarted", member), nil, time.Now(), 0)
+	}
+	j := s.t.track(member, id, spec.File, spec.Owner, func(error) { s.killOn(member, id) })
+	label := "[" + name + "] "
+	if spec.Plain {
+		label = ""
+	}
+	s.tracked[name] = &tracked{job: j, pr: newPrinter(spec.Output, label), spec: spec}
+	return j
+}
+
+func (s *Service) lookupTracked(member string, id int) *tracked {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tracked[member+":"+strconv.Itoa(id)]
+}
+
+// startPrinting lets a tracked job's output through.
+func (s *Service) startPrinting(j *Job) {
+	s.mu.Lock()
+	tr := s.tracked[j.Name()]
+	s.mu.Unlock()
+	if tr != nil && tr.job == j {
+		tr.pr.start()
+	}
+}
+
+func (s *Service) gotEnd(tr *tracked, m *endMsg) {
+	regs := make([]Register, len(m.Regs))
+	for i, r := range m.Regs {
+		regs[i] = Register{Index: int(r.Index), Float: r.Float, Int: r.Int, F64: r.F64}
+	}
+	var err error
+	if m.Err != "" {
+		err = errors.New(Escape(m.Err, maxErrorText))
+	}
+	s.endTracked(tr, endStates[m.State], err, regs, tr.job.Started.Add(time.Duration(m.RunNS)), m.Dropped)
+}
+
+// endTracked ends a tracked job after the output queued before its end.
+func (s *Service) endTracked(tr *tracked, state State, err error, regs []Register, at time.Time, dropped uint64) {
+	tr.pr.finish(dropped, func() {
+		s.mu.Lock()
+		if s.tracked[tr.job.Name()] == tr {
+			delete(s.tracked, tr.job.Name())
+		}
+		s.mu.Unlock()
+		s.t.settle(tr.job, state, err, regs, at, tr.spec.Ended)
+	})
+}
+
+// killOn asks member to stop its job id, not waiting for the answer.
+func (s *Service) killOn(member string, id int) {
+	s.mu.Lock()
+	s.nextReq++
+	req := s.nextReq
+	s.mu.Unlock()
+	go s.sendPatiently(member, KindKill, &killMsg{Req: req, ID: id}, s.cfg.ReplyTimeout)
+}
+
+// RemoteSpec says how to run a program on another member.
+type RemoteSpec struct {
+	File    string
+	Owner   *Owner
+	Program *vm.Program
+	// Output receives the job's lines as they arrive, each marked with the
+	// job's name ("[n2:3] ") unless Plain, escaped, and the lines that
+	// stand for dropped ones.
+	Output io.Writer
+	Plain  bool
+	// Started, if set, is called with the job before any of its output.
+	Started func(*Job)
+	// Ended, if set, is called after the job's last line, once it has
+	// ended (done, fault, killed or lost).
+	Ended func(*Job)
+}
+
+// errNoCluster is the answer while the node is in no cluster.
+var errNoCluster = errors.New("this node is in no cluster (!start_cluster or !join_cluster first)")
+
+// SpawnOn sends spec's program to member alias and runs it there as a job,
+// entered here as ALIAS:ID. It fails, sending nothing, when the program is
+// too large for a cluster message.
+func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*Job, error) {
+	self := s.tr.Self()
+	switch {
+	case self == "":
+		return nil, errNoCluster
+	case alias == self:
+		return nil, fmt.Errorf("%s is this node (!spawn runs a program here)", alias)
+	case !s.isMember(alias):
+		return nil, fmt.Errorf("no member %q is alive (!cluster_members lists them)", Escape(alias, 64))
+	}
+	code, err := spec.Program.MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	if max := s.tr.MaxMessageSize(); len(code)+len(spec.File)+wireOverhead > max {
+		return nil, fmt.Errorf("the program is %s bytes of bytecode, %s with its message; a cluster message carries at most %s (--max-frame-size)",
+			Count(uint64(len(code))), Count(uint64(len(code)+len(spec.File)+wireOverhead)), Count(uint64(max)))
+	}
+	msg := &spawnMsg{File: clip(spec.File, maxFileName-len("…")), Code: code}
+	p, err := s.request(alias, KindSpawn, msg, func(req uint64) { msg.Req = req }, &spec)
+	if err != nil {
+		return nil, err
+	}
+	a := s.await(ctx, p)
+	if a.err != nil {
+		return nil, a.err
+	}
+	if spec.Started != nil {
+		spec.Started(a.job)
+	}
+	s.startPrinting(a.job)
+	return a.job, nil
+}
+
+// Self returns this node's alias, or "" while it is in no cluster.
+func (s *Service) Self() string { return s.tr.Self() }
+
+func (s *Service) isMember(alias string) bool {
+	for _, m := range s.tr.Members() {
+		if m == alias {
+			return true
+		}
+	}
+	return false
+}
+
+// members returns the other members, sorted.
+func (s *Service) members() []string {
+	ms := s.tr.Members()
+	sort.Strings(ms)
+	return ms
+}
+
+// KillOn asks member alias to stop its job id and waits for its answer.
+func (s *Service) KillOn(ctx context.Context, alias string, id int) error {
+	if s.tr.Self() == "" {
+		return errNoCluster
+	}
+	msg := &killMsg{ID: id}
+	p, err := s.request(alias, KindKill, msg, func(req uint64) { msg.Req = req }, nil)
+	if err != nil {
+		return err
+	}
+	return s.await(ctx, p).err
+}

@@ -1,0 +1,415 @@
+package jobs
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// floodSrc prints a line forever.
+const floodSrc = ".data\nmsg: .asciiz 'flood line\\n'\n.code\nload $0 #0\neq $0 $0\nspin: prts @msg\ndjmpe @spin\n"
+
+// cluster3 makes members n1, n2 and n3 with remote spawn on.
+func cluster3(t *testing.T) *fakeNet {
+	n := newFakeNet(t, 1<<20, 64)
+	for _, alias := range []string{"n1", "n2", "n3"} {
+		n.add(alias, &ServiceConfig{RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	}
+	return n
+}
+
+// remoteRun is a job started elsewhere, with its output and end line.
+type remoteRun struct {
+	job   *Job
+	out   *syncBuffer
+	ended chan string // the end line
+}
+
+func spawnOn(t *testing.T, from *fakeNode, alias, src string) (*remoteRun, error) {
+	t.Helper()
+	r := &remoteRun{out: &syncBuffer{}, ended: make(chan string, 1)}
+	j, err := from.svc.SpawnOn(context.Background(), alias, RemoteSpec{
+		File: "prog.iasm", Owner: NewOwner("local"), Program: program(t, src), Output: r.out,
+		Started: func(j *Job) { fmt.Fprintf(r.out, "started %s\n", j.Name()) },
+		Ended:   func(j *Job) { r.ended <- EndLine(j) },
+	})
+	r.job = j
+	return r, err
+}
+
+func mustSpawnOn(t *testing.T, from *fakeNode, alias, src string) *remoteRun {
+	t.Helper()
+	r, err := spawnOn(t, from, alias, src)
+	if err != nil {
+		t.Fatalf("SpawnOn %s: %v", alias, err)
+	}
+	return r
+}
+
+func (r *remoteRun) endLine(t *testing.T) string {
+	t.Helper()
+	select {
+	case line := <-r.ended:
+		return line
+	case <-time.After(waitTimeout):
+		t.Fatalf("job %s did not end; output so far:\n%s", r.job.Name(), r.out.String())
+		return ""
+	}
+}
+
+// eventually polls cond until it returns nil, for at most waitTimeout.
+func eventually(t *testing.T, what string, cond func() error) {
+	t.Helper()
+	deadline := time.Now().Add(waitTimeout)
+	for {
+		err := cond()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still waiting for %s: %v", what, err)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestSpawnOnEnds runs programs on another member and checks the output,
+// the end line and the jobs on both sides.
+func TestSpawnOnEnds(t *testing.T) {
+	tests := []struct {
+		name    string
+		src     string
+		output  string
+		endHas  []string
+		waitErr bool
+	}{
+		{"done", helloSrc, "started n2:1\n[n2:1] Hello, world!\n", []string{"[job n2:1] prog.iasm done after ", "; registers $5 = 42"}, false},
+		{"fault", faultSrc, "started n2:1\n", []string{"[job n2:1] prog.iasm fault after ", ": pc 4: div $0 $1 $2: division by zero", "$1 = 0"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := cluster3(t)
+			r := mustSpawnOn(t, n.get("n1"), "n2", tt.src)
+			line := r.endLine(t)
+			for _, want := range tt.endHas {
+				if want == "$1 = 0" {
+					if strings.Contains(line, want) {
+						t.Errorf("end line %q shows a register that is 0", line)
+					}
+					continue
+				}
+				if !strings.Contains(line, want) {
+					t.Errorf("end line %q, want %q in it", line, want)
+				}
+			}
+			if got := r.out.String(); got != tt.output {
+				t.Errorf("output %q, want %q", got, tt.output)
+			}
+			if mine, err := n.get("n1").table.Lookup("n2:1"); err != nil || mine != r.job {
+				t.Errorf("n1's table: %v, %v; want the job as n2:1", mine, err)
+			}
+			theirs, err := n.get("n2").table.Lookup("1")
+			if err != nil || theirs.Owner.String() != "n1" {
+				t.Fatalf("n2's table: %v; want job 1 run for n1", err)
+			}
+		})
+	}
+}
+
+// TestSpawnAll runs a program on three members, this one included.
+func TestSpawnAll(t *testing.T) {
+	n := cluster3(t)
+	res, err := n.get("n1").svc.SpawnAll(context.Background(), RemoteSpec{File: "hello", Owner: NewOwner("local"), Program: program(t, helloSrc)}, waitTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res) != 3 {
+		t.Fatalf("%d results, want 3: %+v", len(res), res)
+	}
+	for i, r := range res {
+		want := fmt.Sprintf("n%d", i+1)
+		if r.Member != want || r.Status != "done" || len(r.Lines) != 1 || r.Lines[0] != "Hello, world!" || len(r.Regs) != 1 || r.Regs[0].String() != "$5 = 42" {
+			t.Errorf("result %d: %+v; want %s done with its hello and $5", i, r, want)
+		}
+	}
+}
+
+// TestClusterJobsAndRemoteKill lists an endless job from a third member,
+// kills it from there, and checks that the caller hears it was killed.
+func TestClusterJobsAndRemoteKill(t *testing.T) {
+	n := cluster3(t)
+	r := mustSpawnOn(t, n.get("n1"), "n2", endlessSrc)
+	rows, missing, err := n.get("n3").svc.ClusterJobs(context.Background())
+	if err != nil || len(missing) > 0 {
+		t.Fatalf("ClusterJobs: %v, missing %v", err, missing)
+	}
+	found := false
+	for _, row := range rows {
+		found = found || row.Name == "n2:1" && row.Owner == "n1" && row.State == "running" && row.File == "prog.iasm"
+		if strings.HasPrefix(row.Name, "n1:") {
+			t.Errorf("row %+v: a job n1 started elsewhere is listed under n1", row)
+		}
+	}
+	if !found {
+		t.Fatalf("rows %+v; want n2:1 run for n1, running", rows)
+	}
+	if err := n.get("n3").svc.KillOn(context.Background(), "n2", 1); err != nil {
+		t.Fatalf("KillOn: %v", err)
+	}
+	if line := r.endLine(t); !strings.Contains(line, "[job n2:1] prog.iasm killed after ") {
+		t.Fatalf("end line %q, want killed", line)
+	}
+	err = n.get("n3").svc.KillOn(context.Background(), "n2", 1)
+	if err == nil || !strings.Contains(err.Error(), "n2 refused: job n2:1 (prog.iasm) has already stopped (killed)") {
+		t.Fatalf("second KillOn: %v", err)
+	}
+	if err := n.get("n3").svc.KillOn(context.Background(), "n2", 99); err == nil || !strings.Contains(err.Error(), "no job 99 on n2") {
+		t.Fatalf("KillOn of no job: %v", err)
+	}
+}
+
+// TestMemberGone checks link semantics both ways: a job on a member that
+// fails is lost; a job run for a member that fails is stopped.
+func TestMemberGone(t *testing.T) {
+	n := cluster3(t)
+	r := mustSpawnOn(t, n.get("n1"), "n2", endlessSrc)
+	n.fail("n2", "failed")
+	if line := r.endLine(t); !strings.Contains(line, "[job n2:1] prog.iasm lost after ") || !strings.Contains(line, ": n2 failed") {
+		t.Fatalf("end line %q, want lost because n2 failed", line)
+	}
+
+	r = mustSpawnOn(t, n.get("n1"), "n3", endlessSrc)
+	theirs, err := n.get("n3").table.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.fail("n1", "left")
+	eventually(t, "n3 to stop the job of n1", func() error {
+		if state, _ := theirs.Status(); state != Killed {
+			return fmt.Errorf("job is %s", state)
+		}
+		return nil
+	})
+}
+
+// TestKillOwnerStopsRemoteJobs checks that a shell closing on a shared
+// table stops the jobs it started on other members.
+func TestKillOwnerStopsRemoteJobs(t *testing.T) {
+	n := cluster3(t)
+	r := mustSpawnOn(t, n.get("n1"), "n2", endlessSrc)
+	n.get("n1").table.KillOwner(r.job.Owner)
+	if line := r.endLine(t); !strings.Contains(line, "killed") {
+		t.Fatalf("end line %q, want killed", line)
+	}
+}
+
+// TestRefusals checks the requests a member refuses, and those refused
+// before anything is sent.
+func TestRefusals(t *testing.T) {
+	n := newFakeNet(t, 4096, 64)
+	n1 := n.add("n1", &ServiceConfig{RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	n.add("off", &ServiceConfig{RemoteSpawn: false, ReplyTimeout: waitTimeout})
+	n.add("one", &ServiceConfig{RemoteSpawn: true, MaxRemoteJobs: 1, ReplyTimeout: waitTimeout})
+	n.add("old", nil)
+	mustSpawnOn(t, n1, "one", endlessSrc)
+	big := ".data\nbig: .asciiz '" + strings.Repeat("x", 5000) + "'\n.code\nhlt\n"
+	tests := []struct {
+		name, to, src, errHas string
+	}{
+		{"remote spawn off", "off", helloSrc, "off refused: remote spawn is off on off (--remote-spawn=off)"},
+		{"remote job cap", "one", helloSrc, "one refused: one runs 1 programs for other members already, the most it takes (--max-remote-jobs)"},
+		{"unknown kind", "old", helloSrc, "old does not know spawn.v1 messages"},
+		{"no such member", "n9", helloSrc, `no member "n9" is alive`},
+		{"itself", "n1", helloSrc, "n1 is this node"},
+		{"too large", "one", big, "a cluster message carries at most 4,096 (--max-frame-size)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := spawnOn(t, n1, tt.to, tt.src)
+			if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+				t.Fatalf("SpawnOn %s: %v; want %q", tt.to, err, tt.errHas)
+			}
+		})
+	}
+}
+
+// blockingWriter is a terminal that takes nothing until released.
+type blockingWriter struct {
+	release chan struct{}
+	syncBuffer
+}
+
+func (w *blockingWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return w.syncBuffer.Write(p)
+}
+
+// TestFlood runs a program that prints without end to a caller whose
+// terminal does not read: lines are dropped and counted on the way, the
+// job can still be killed, and what was printed ends with its end line.
+func TestFlood(t *testing.T) {
+	n := newFakeNet(t, 4096, 4)
+	n1 := n.add("n1", &ServiceConfig{RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	n.add("n2", &ServiceConfig{RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	out := &blockingWriter{release: make(chan struct{})}
+	ended := make(chan string, 1)
+	j, err := n1.svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: "flood", Owner: NewOwner("local"),
+		Program: program(t, floodSrc), Output: out, Ended: func(j *Job) { ended <- EndLine(j) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, _ := n.get("n2").table.Lookup("1")
+	// Wait until the caller has had to drop lines: its queue is full.
+	eventually(t, "the caller's queue to fill", func() error {
+		n1.svc.mu.Lock()
+		tr := n1.svc.tracked["n2:1"]
+		n1.svc.mu.Unlock()
+		tr.pr.mu.Lock()
+		defer tr.pr.mu.Unlock()
+		if tr.pr.lines < maxQueuedLines {
+			return fmt.Errorf("%d lines queued", tr.pr.lines)
+		}
+		return nil
+	})
+	j.Kill()
+	close(out.release)
+	select {
+	case line := <-ended:
+		if !strings.Contains(line, "flood killed after") {
+			t.Errorf("end line %q", line)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("the flood did not end")
+	}
+	if state, _ := theirs.Status(); state != Killed {
+		t.Errorf("n2's job is %s, want killed", state)
+	}
+	text := out.String()
+	if !strings.Contains(text, "[n2:1] flood line\n") || !strings.Contains(text, " lines dropped\n") {
+		t.Fatalf("output (%d bytes) lacks lines or a dropped count:\n%.500s", len(text), text)
+	}
+	// The printer holds one batch taken from the queue and a full queue.
+	if lines := strings.Count(text, "\n"); lines > 2*maxQueuedLines+10 {
+		t.Errorf("%d lines printed, more than the queue and one batch hold", lines)
+	}
+}
+
+// TestMalformedReported sends garbage of every kind and checks that it is
+// reported, once a second at most, and breaks nothing.
+func TestMalformedReported(t *testing.T) {
+	var mu sync.Mutex
+	var reports []string
+	n := newFakeNet(t, 1<<20, 64)
+	n1 := n.add("n1", &ServiceConfig{RemoteSpawn: true, Report: func(s string) { mu.Lock(); reports = append(reports, s); mu.Unlock() }})
+	n.add("n2", &ServiceConfig{RemoteSpawn: true})
+	for _, kind := range Kinds() {
+		n1.svc.Receive("n2", kind, []byte("\xc1garbage\x1b[2J"))
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(reports) != 1 || !strings.Contains(reports[0], "dropped a message from n2") || strings.Contains(reports[0], "\x1b") {
+		t.Fatalf("reports %q; want one, escaped", reports)
+	}
+}
+
+// TestOutboxDropsWhileLinkBusy checks the member's side of a flood: while
+// the link refuses, output is held up to maxSendBuffer, further lines are
+// counted as dropped, and the count goes with the next message.
+func TestOutboxDropsWhileLinkBusy(t *testing.T) {
+	var mu sync.Mutex
+	busy := true
+	var sent []outputMsg
+	ob := &outbox{batch: 1024, stop: make(chan struct{})}
+	ob.send = func(text []byte, dropped uint64) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if busy {
+			return fmt.Errorf("send: %w", ErrQueueFull)
+		}
+		sent = append(sent, outputMsg{Text: append([]byte(nil), text...), Dropped: dropped})
+		return nil
+	}
+	line := strings.Repeat("y", 99) + "\n"
+	total := 2 * maxSendBuffer / len(line)
+	for i := 0; i < total; i++ {
+		ob.Write([]byte(line))
+	}
+	ob.mu.Lock()
+	held, dropped := len(ob.pending), ob.dropped
+	ob.mu.Unlock()
+	if held > maxSendBuffer || dropped == 0 || uint64(held/len(line))+dropped != uint64(total) {
+		t.Fatalf("held %d bytes and dropped %d lines of %d; want at most %d bytes held and the rest counted", held, dropped, total, maxSendBuffer)
+	}
+	mu.Lock()
+	busy = false
+	mu.Unlock()
+	if left := ob.finish(waitTimeout); left != 0 {
+		t.Fatalf("finish dropped %d lines with the link free", left)
+	}
+	var lines, reported uint64
+	for _, m := range sent {
+		lines += uint64(strings.Count(string(m.Text), "\n"))
+		reported += m.Dropped
+		if len(m.Text) > 1024 {
+			t.Errorf("a message of %d bytes, more than the batch", len(m.Text))
+		}
+	}
+	if lines+reported != uint64(total) || reported != dropped {
+		t.Fatalf("sent %d lines and reported %d dropped, of %d (%d dropped)", lines, reported, total, dropped)
+	}
+}
+
+// TestHostileMember sends, from one member, answers to requests made to
+// another and messages about its jobs: all are ignored; the true answer
+// still counts.
+func TestHostileMember(t *testing.T) {
+	h := newHandle()
+	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
+	send := func(from, kind string, m wireMsg) {
+		payload, err := encode(h, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive(from, kind, payload)
+	}
+	var out syncBuffer
+	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &out}
+	got := make(chan *Job, 1)
+	go func() {
+		j, err := svc.SpawnOn(context.Background(), "peer", spec)
+		if err != nil {
+			t.Errorf("SpawnOn: %v", err)
+		}
+		got <- j
+	}()
+	eventually(t, "the spawn request", func() error {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if len(svc.pending) != 1 {
+			return fmt.Errorf("%d requests pending", len(svc.pending))
+		}
+		return nil
+	})
+	send("evil", KindReply, &replyMsg{Req: 1, ID: 9}) // not evil's request
+	send("evil", KindTable, &tableMsg{Req: 1})        // not a list request, nor evil's
+	send("peer", KindTable, &tableMsg{Req: 1})        // not a list request
+	send("peer", KindReply, &replyMsg{Req: 1, ID: 4}) // the answer
+	j := <-got
+	if j == nil || j.Name() != "peer:4" {
+		t.Fatalf("job %v, want peer:4", j)
+	}
+	send("evil", KindOutput, &outputMsg{ID: 4, Text: []byte("forged\n")})
+	send("evil", KindEnd, &endMsg{ID: 4, State: "done"})
+	send("peer", KindOutput, &outputMsg{ID: 4, Text: []byte("\x1b[2Jreal\n")})
+	send("peer", KindEnd, &endMsg{ID: 4, State: "done", RunNS: int64(time.Second)})
+	waitDone(t, j)
+	if got := out.String(); got != "[peer:4] \\x1b[2Jreal\n" {
+		t.Errorf("output %q, want peer's line only, escaped", got)
+	}
+	if state, _ := j.Status(); state != Finished || j.RunTime() != time.Second {
+		t.Errorf("job %s after %v, want finished after 1s", state, j.RunTime())
+	}
+}

@@ -1,0 +1,294 @@
+package jobs
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"sync"
+	"time"
+)
+
+// Bounds of a job's output on its way between members. Past them lines
+// are dropped and counted, never buffered.
+const (
+	// maxSendBuffer bounds the output a running job holds back on its
+	// member while the link is busy.
+	maxSendBuffer = 256 << 10
+	// maxLineLength cuts a line a program prints without a newline.
+	maxLineLength = maxShownLine
+	// flushEvery is how often held-back output is sent.
+	flushEvery = 50 * time.Millisecond
+	// throttleFor is the longest a printing program is held up while the
+	// link's queue is full, before its lines are dropped.
+	throttleFor = 20 * time.Millisecond
+	// maxQueuedLines and maxQueuedBytes bound the lines waiting to be
+	// printed on the caller.
+	maxQueuedLines = 4096
+	maxQueuedBytes = 1 << 20
+)
+
+// ErrQueueFull is what a Transport's Send returns (wrapped) when the link
+// to a member cannot take a message now; the sender tries again later or
+// drops it.
+var ErrQueueFull = errors.New("the link's queue is full")
+
+// sender sends output messages of one job to its caller.
+type sender func(text []byte, dropped uint64) error
+
+// outbox is the output of a job run here for another member: whole lines
+// are held back, up to maxSendBuffer, and sent in batches by Write when
+// a batch is full, by a ticker, and by Flush at the end. While the link is
+// busy a write waits a little (throttling the program), then drops lines
+// and counts them.
+type outbox struct {
+	send  sender
+	batch int // the most text bytes in one message
+
+	mu      sync.Mutex
+	pending []byte // whole lines
+	partial []byte // a line not ended yet
+	dropped uint64 // lines dropped since the last message
+	// congested is set when throttling did not help: lines are dropped
+	// without waiting until the link takes a message again.
+	congested bool
+	stop      chan struct{}
+	stopped   sync.Once
+}
+
+// Write takes a program's output.
+func (o *outbox) Write(p []byte) (int, error) {
+	n := len(p)
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			o.partial = append(o.partial, p...)
+			p = nil
+			if len(o.partial) < maxLineLength {
+				break
+			}
+		} else {
+			o.partial = append(o.partial, p[:i+1]...)
+			p = p[i+1:]
+		}
+		if o.partial[len(o.partial)-1] != '\n' {
+			o.partial = append(o.partial, '\n')
+		}
+		o.addLineLocked(o.partial)
+		o.partial = o.partial[:0]
+	}
+	return n, nil
+}
+
+// addLineLocked queues one line, sending or throttling when the buffer is
+// full; o.mu is held.
+func (o *outbox) addLineLocked(line []byte) {
+	if len(o.pending) >= o.batch {
+		o.sendLocked()
+	}
+	if len(o.pending)+len(line) > maxSendBuffer && !o.congested {
+		deadline := time.Now().Add(throttleFor)
+		for len(o.pending)+len(line) > maxSendBuffer && time.Now().Before(deadline) {
+			o.mu.Unlock()
+			time.Sleep(time.Millisecond)
+			o.mu.Lock()
+			o.sendLocked()
+		}
+	}
+	if len(o.pending)+len(line) > maxSendBuffer {
+		o.congested = true // drop at once until the link takes a message again
+		o.dropped++
+		return
+	}
+	o.pending = append(o.pending, line...)
+}
+
+// sendLocked sends held-back lines, a batch at a time, until the link is
+// busy; o.mu is held. Lines the link refuses for good are dropped.
+func (o *outbox) sendLocked() {
+	for len(o.pending) > 0 || o.dropped > 0 {
+		n := len(o.pending)
+		if n > o.batch {
+			n = bytes.LastIndexByte(o.pending[:o.batch], '\n') + 1
+			if n == 0 { // a line longer than a batch: cannot happen with maxLineLength < batch
+				n = o.batch
+			}
+		}
+		err := o.send(o.pending[:n], o.dropped)
+		if errors.Is(err, ErrQueueFull) {
+			return
+		}
+		if err != nil {
+			o.dropped += uint64(bytes.Count(o.pending[:n], []byte{'\n'}))
+			o.pending = o.pending[:0]
+			return
+		}
+		o.pending, o.dropped = append(o.pending[:0], o.pending[n:]...), 0
+		o.congested = false
+	}
+}
+
+// tick sends held-back output every flushEvery, so that a line printed
+// before a long computation arrives at once.
+func (o *outbox) tick() {
+	t := time.NewTicker(flushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+			o.mu.Lock()
+			o.sendLocked()
+			o.mu.Unlock()
+		}
+	}
+}
+
+// finish stops the ticker and sends what is left, trying for at most
+// wait while the link is busy. It returns how many lines it had to drop.
+func (o *outbox) finish(wait time.Duration) uint64 {
+	o.stopped.Do(func() { close(o.stop) })
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if len(o.partial) > 0 {
+		o.addLineLocked(append(o.partial, '\n'))
+		o.partial = nil
+	}
+	deadline := time.Now().Add(wait)
+	for {
+		o.sendLocked()
+		if len(o.pending) == 0 && o.dropped == 0 || !time.Now().Before(deadline) {
+			break
+		}
+		o.mu.Unlock()
+		time.Sleep(5 * time.Millisecond)
+		o.mu.Lock()
+	}
+	left := o.dropped + uint64(bytes.Count(o.pending, []byte{'\n'}))
+	o.pending, o.dropped = nil, 0
+	return left
+}
+
+// printItem is a line to print, a count of dropped lines, or the end.
+type printItem struct {
+	line    []byte
+	dropped uint64
+	end     func() // called last, on the printer's goroutine
+}
+
+// printer prints the output of one job running elsewhere, in order, on a
+// goroutine of its own, so that the cluster's reader never waits for a
+// terminal. Lines past maxQueuedLines or maxQueuedBytes are dropped and
+// counted; the end is never dropped.
+type printer struct {
+	out   io.Writer
+	label string // put before each line, such as "[n2:3] "
+
+	mu     sync.Mutex
+	items  []printItem
+	bytes  int
+	lines  int
+	ended  bool
+	wake   chan struct{}
+	resume chan struct{} // closed when printing may begin
+}
+
+func newPrinter(out io.Writer, label string) *printer {
+	p := &printer{out: out, label: label, wake: make(chan struct{}, 1), resume: make(chan struct{})}
+	go p.run()
+	return p
+}
+
+// start lets the printer print; until then it only queues.
+func (p *printer) start() {
+	select {
+	case <-p.resume:
+	default:
+		close(p.resume)
+	}
+}
+
+// push queues the lines of text, after dropped lines dropped upstream.
+func (p *printer) push(text []byte, dropped uint64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return
+	}
+	p.addDroppedLocked(dropped)
+	for len(text) > 0 {
+		i := bytes.IndexByte(text, '\n') + 1
+		if i == 0 {
+			i = len(text)
+		}
+		line := text[:i]
+		text = text[i:]
+		if p.lines >= maxQueuedLines || p.bytes+len(line) > maxQueuedBytes {
+			p.addDroppedLocked(1)
+			continue
+		}
+		p.items = append(p.items, printItem{line: bytes.Clone(line)})
+		p.lines++
+		p.bytes += len(line)
+	}
+	p.signal()
+}
+
+// addDroppedLocked counts dropped lines, merging with a count just queued.
+func (p *printer) addDroppedLocked(n uint64) {
+	if n == 0 {
+		return
+	}
+	if k := len(p.items); k > 0 && p.items[k-1].line == nil && p.items[k-1].end == nil {
+		p.items[k-1].dropped += n
+		return
+	}
+	p.items = append(p.items, printItem{dropped: n})
+}
+
+// finish queues the end, after dropped lines; later pushes are ignored.
+// It reports whether this was the first end queued.
+func (p *printer) finish(dropped uint64, end func()) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.ended {
+		return false
+	}
+	p.addDroppedLocked(dropped)
+	p.items = append(p.items, printItem{end: end})
+	p.ended = true
+	p.signal()
+	return true
+}
+
+func (p *printer) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (p *printer) run() {
+	<-p.resume
+	for {
+		<-p.wake
+		p.mu.Lock()
+		items := p.items
+		p.items, p.lines, p.bytes = nil, 0, 0
+		p.mu.Unlock()
+		for _, it := range items {
+			switch {
+			case it.end != nil:
+				it.end()
+				return
+			case it.line != nil:
+				line := Escape(string(bytes.TrimSuffix(it.line, []byte{'\n'})), maxShownLine)
+				io.WriteString(p.out, p.label+line+"\n")
+			default:
+				io.WriteString(p.out, p.label+droppedLine(it.dropped)+"\n")
+			}
+		}
+	}
+}

@@ -1,0 +1,299 @@
+package jobs
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/vm"
+	"github.com/ugorji/go/codec"
+)
+
+// Message kinds of remote spawn. Each name carries its version: a change
+// of shape gets a new name, and a member that does not know a kind
+// answers with a refusal (see Service.Unknown). docs/cluster.md
+// describes each one.
+const (
+	KindSpawn  = "spawn.v1"        // caller to member: run this program
+	KindReply  = "spawn.reply.v1"  // member to caller: the answer to spawn.v1 or spawn.kill.v1
+	KindOutput = "spawn.output.v1" // member to caller: lines a job printed
+	KindEnd    = "spawn.end.v1"    // member to caller: how a job ended
+	KindKill   = "spawn.kill.v1"   // any member to member: stop a job
+	KindList   = "jobs.list.v1"    // any member to member: send your job table
+	KindTable  = "jobs.table.v1"   // member to asker: the job table
+)
+
+// Kinds lists every message kind the service handles, for registering
+// handlers with the cluster.
+func Kinds() []string {
+	return []string{KindSpawn, KindReply, KindOutput, KindEnd, KindKill, KindList, KindTable}
+}
+
+// Limits on what a message may hold. A message past one is dropped as
+// malformed.
+const (
+	maxFileName  = 256  // a program's name, in bytes
+	maxErrorText = 1024 // a refusal or a fault's message
+	maxOwnerName = 128
+	maxTableJobs = 2 * KeepJobs
+	maxJobID     = math.MaxInt32
+	// wireOverhead is room kept in a message for everything but its big
+	// field (code or output text).
+	wireOverhead = 512
+)
+
+// spawnMsg asks a member to run a program for the sender.
+type spawnMsg struct {
+	Req  uint64 `codec:"req"`  // the sender's request number, echoed in the reply
+	File string `codec:"file"` // the program's name, for the member's job table
+	Code []byte `codec:"code"` // the program as a bytecode file
+}
+
+// replyMsg answers spawnMsg (ID is the job started) or killMsg (ID 0).
+type replyMsg struct {
+	Req uint64 `codec:"req"`
+	ID  int    `codec:"id"`
+	Err string `codec:"err"` // why the request was refused; "" when it was not
+}
+
+// outputMsg carries whole lines a job printed.
+type outputMsg struct {
+	ID      int    `codec:"id"`
+	Text    []byte `codec:"text"`    // lines, each ended by '\n'
+	Dropped uint64 `codec:"dropped"` // lines dropped just before Text
+}
+
+// endMsg says how a job ended.
+type endMsg struct {
+	ID      int      `codec:"id"`
+	State   string   `codec:"state"` // "done", "fault" or "killed"
+	Err     string   `codec:"err"`   // the fault's message
+	RunNS   int64    `codec:"run_ns"`
+	Regs    []regMsg `codec:"regs"`    // the registers left non-zero
+	Dropped uint64   `codec:"dropped"` // lines dropped after the last output
+}
+
+// regMsg is one register in endMsg.
+type regMsg struct {
+	Index uint8   `codec:"i"`
+	Float bool    `codec:"f"`
+	Int   int32   `codec:"v"`
+	F64   float64 `codec:"x"`
+}
+
+// killMsg asks a member to stop one of its jobs.
+type killMsg struct {
+	Req uint64 `codec:"req"`
+	ID  int    `codec:"id"`
+}
+
+// listMsg asks a member for its job table.
+type listMsg struct {
+	Req uint64 `codec:"req"`
+}
+
+// tableMsg is a member's job table.
+type tableMsg struct {
+	Req  uint64       `codec:"req"`
+	Jobs []jobInfoMsg `codec:"jobs"`
+}
+
+// jobInfoMsg is one row of tableMsg.
+type jobInfoMsg struct {
+	ID     int    `codec:"id"`
+	Owner  string `codec:"owner"`  // a member's alias, or a shell's name
+	Member bool   `codec:"member"` // Owner is a member, not a shell of the sender
+	File   string `codec:"file"`
+	State  string `codec:"state"` // a State's String
+	RunNS  int64  `codec:"run_ns"`
+}
+
+// wireMsg is any message above.
+type wireMsg interface{ validate() error }
+
+// newWireMsg returns an empty message of a kind to decode into.
+func newWireMsg(kind string) (wireMsg, bool) {
+	switch kind {
+	case KindSpawn:
+		return &spawnMsg{}, true
+	case KindReply:
+		return &replyMsg{}, true
+	case KindOutput:
+		return &outputMsg{}, true
+	case KindEnd:
+		return &endMsg{}, true
+	case KindKill:
+		return &killMsg{}, true
+	case KindList:
+		return &listMsg{}, true
+	case KindTable:
+		return &tableMsg{}, true
+	}
+	return nil, false
+}
+
+// newHandle returns the msgpack settings for payloads: no claimed length
+// preallocates much, nesting is shallow, strings must be UTF-8.
+func newHandle() *codec.MsgpackHandle {
+	h := &codec.MsgpackHandle{WriteExt: true}
+	h.MaxInitLen = 1024
+	h.MaxDepth = 8
+	h.ValidateUnicode = true
+	return h
+}
+
+func encode(h *codec.MsgpackHandle, m wireMsg) ([]byte, error) {
+	var out []byte
+	if err := codec.NewEncoderBytes(&out, h).Encode(m); err != nil {
+		return nil, fmt.Errorf("encode: %w", err)
+	}
+	return out, nil
+}
+
+// decode decodes and validates a payload of a kind.
+func decode(h *codec.MsgpackHandle, kind string, payload []byte) (m wireMsg, err error) {
+	m, ok := newWireMsg(kind)
+	if !ok {
+		return nil, fmt.Errorf("unknown message kind %q", clip(kind, 64))
+	}
+	defer func() { // the codec recovers its own panics; this is a last guard
+		if r := recover(); r != nil {
+			m, err = nil, fmt.Errorf("decode %s: %v", kind, r)
+		}
+	}()
+	dec := codec.NewDecoderBytes(payload, h)
+	if err := dec.Decode(m); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", kind, err)
+	}
+	if n := dec.NumBytesRead(); n != len(payload) {
+		return nil, fmt.Errorf("%s has %d stray bytes after its body", kind, len(payload)-n)
+	}
+	if err := m.validate(); err != nil {
+		return nil, fmt.Errorf("invalid %s: %w", kind, err)
+	}
+	return m, nil
+}
+
+func checkReq(req uint64) error {
+	if req == 0 {
+		return errors.New("request number 0")
+	}
+	return nil
+}
+
+func checkID(id int, zeroOK bool) error {
+	if id < 0 || id > maxJobID || id == 0 && !zeroOK {
+		return fmt.Errorf("job id %d is outside 1-%d", id, maxJobID)
+	}
+	return nil
+}
+
+func checkText(what, s string, max int) error {
+	if len(s) > max {
+		return fmt.Errorf("%s has %d bytes, the limit is %d", what, len(s), max)
+	}
+	return nil
+}
+
+func (m *spawnMsg) validate() error {
+	if err := checkReq(m.Req); err != nil {
+		return err
+	}
+	if m.File == "" {
+		return errors.New("no file name")
+	}
+	if !vm.IsBytecode(m.Code) {
+		return errors.New("code is not Iridium bytecode")
+	}
+	return checkText("file name", m.File, maxFileName)
+}
+
+func (m *replyMsg) validate() error {
+	if err := checkReq(m.Req); err != nil {
+		return err
+	}
+	if err := checkID(m.ID, true); err != nil {
+		return err
+	}
+	if m.ID != 0 && m.Err != "" {
+		return errors.New("a reply with both a job and an error")
+	}
+	return checkText("error", m.Err, maxErrorText)
+}
+
+func (m *outputMsg) validate() error {
+	if err := checkID(m.ID, false); err != nil {
+		return err
+	}
+	if len(m.Text) > 0 && m.Text[len(m.Text)-1] != '\n' {
+		return errors.New("output text does not end a line")
+	}
+	return nil
+}
+
+// endStates maps endMsg.State to the State it reports.
+var endStates = map[string]State{"done": Finished, "fault": Faulted, "killed": Killed}
+
+func (m *endMsg) validate() error {
+	if err := checkID(m.ID, false); err != nil {
+		return err
+	}
+	if _, ok := endStates[m.State]; !ok {
+		return fmt.Errorf("unknown end state %q", clip(m.State, 32))
+	}
+	if m.RunNS < 0 {
+		return fmt.Errorf("negative run time %d", m.RunNS)
+	}
+	if len(m.Regs) > 2*vm.NumRegisters {
+		return fmt.Errorf("%d registers, at most %d", len(m.Regs), 2*vm.NumRegisters)
+	}
+	for _, r := range m.Regs {
+		if int(r.Index) >= vm.NumRegisters {
+			return fmt.Errorf("register %d is outside 0-%d", r.Index, vm.NumRegisters-1)
+		}
+	}
+	return checkText("error", m.Err, maxErrorText)
+}
+
+func (m *killMsg) validate() error {
+	if err := checkReq(m.Req); err != nil {
+		return err
+	}
+	return checkID(m.ID, false)
+}
+
+func (m *listMsg) validate() error { return checkReq(m.Req) }
+
+func (m *tableMsg) validate() error {
+	if err := checkReq(m.Req); err != nil {
+		return err
+	}
+	if len(m.Jobs) > maxTableJobs {
+		return fmt.Errorf("%d jobs, at most %d", len(m.Jobs), maxTableJobs)
+	}
+	for _, j := range m.Jobs {
+		if err := checkID(j.ID, false); err != nil {
+			return err
+		}
+		if j.RunNS < 0 {
+			return fmt.Errorf("job %d: negative run time", j.ID)
+		}
+		if err := errors.Join(checkText("owner", j.Owner, maxOwnerName), checkText("file name", j.File, maxFileName), checkText("state", j.State, 16)); err != nil {
+			return fmt.Errorf("job %d: %w", j.ID, err)
+		}
+	}
+	return nil
+}
+
+// clip cuts s to at most max bytes, on a rune boundary, marking the cut.
+func clip(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}

@@ -1,0 +1,170 @@
+package jobs
+
+import (
+	"encoding/binary"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ugorji/go/codec"
+)
+
+// sampleMessages returns one valid message of each kind.
+func sampleMessages(t testing.TB) map[string]wireMsg {
+	p, err := program(t, helloSrc).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return map[string]wireMsg{
+		KindSpawn:  &spawnMsg{Req: 1, File: "hello.iasm", Code: p},
+		KindReply:  &replyMsg{Req: 1, ID: 3},
+		KindOutput: &outputMsg{ID: 3, Text: []byte("Hello, world!\n"), Dropped: 1204},
+		KindEnd:    &endMsg{ID: 3, State: "fault", Err: "pc 4: division by zero", RunNS: 1500, Regs: []regMsg{{Index: 5, Int: 42}, {Index: 1, Float: true, F64: 2.5}}},
+		KindKill:   &killMsg{Req: 2, ID: 3},
+		KindList:   &listMsg{Req: 3},
+		KindTable:  &tableMsg{Req: 3, Jobs: []jobInfoMsg{{ID: 3, Owner: "n1", Member: true, File: "hello.iasm", State: "running", RunNS: 10}}},
+	}
+}
+
+// TestDecodeValidates checks that decode takes valid messages and refuses
+// each kind of bad field with an error that names it.
+func TestDecodeValidates(t *testing.T) {
+	h := newHandle()
+	for kind, m := range sampleMessages(t) {
+		payload, err := encode(h, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decode(h, kind, payload)
+		if err != nil || !reflect.DeepEqual(got, m) {
+			t.Errorf("%s: decode gave %#v, %v; want %#v", kind, got, err, m)
+		}
+	}
+	tests := []struct {
+		kind   string
+		m      wireMsg
+		errHas string
+	}{
+		{KindSpawn, &spawnMsg{Req: 1, File: "x", Code: []byte("nope")}, "not Iridium bytecode"},
+		{KindSpawn, &spawnMsg{Req: 0, File: "x"}, "request number 0"},
+		{KindSpawn, &spawnMsg{Req: 1, File: strings.Repeat("f", maxFileName+1), Code: []byte("EPIE")}, "file name has 257 bytes"},
+		{KindReply, &replyMsg{Req: 1, ID: 2, Err: "both"}, "both a job and an error"},
+		{KindReply, &replyMsg{Req: 1, ID: -1}, "job id -1"},
+		{KindOutput, &outputMsg{ID: 1, Text: []byte("no newline")}, "does not end a line"},
+		{KindOutput, &outputMsg{ID: 0}, "job id 0"},
+		{KindEnd, &endMsg{ID: 1, State: "exploded"}, `unknown end state "exploded"`},
+		{KindEnd, &endMsg{ID: 1, State: "done", RunNS: -1}, "negative run time"},
+		{KindEnd, &endMsg{ID: 1, State: "done", Regs: []regMsg{{Index: 32}}}, "register 32"},
+		{KindEnd, &endMsg{ID: 1, State: "done", Regs: make([]regMsg, 65)}, "65 registers"},
+		{KindKill, &killMsg{Req: 1}, "job id 0"},
+		{KindTable, &tableMsg{Req: 1, Jobs: make([]jobInfoMsg, maxTableJobs+1)}, "201 jobs"},
+		{KindTable, &tableMsg{Req: 1, Jobs: []jobInfoMsg{{ID: 1, Owner: strings.Repeat("o", 200)}}}, "owner has 200 bytes"},
+	}
+	for _, tt := range tests {
+		payload, err := encode(h, tt.m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := decode(h, tt.kind, payload); err == nil || !strings.Contains(err.Error(), tt.errHas) {
+			t.Errorf("%s %#v: %v; want an error with %q", tt.kind, tt.m, err, tt.errHas)
+		}
+	}
+	if _, err := decode(h, KindList, []byte{0x81, 0xa3, 'r', 'e', 'q', 0x01, 0xc0}); err == nil || !strings.Contains(err.Error(), "1 stray bytes") {
+		t.Errorf("trailing bytes: %v", err)
+	}
+	if _, err := decode(h, "spawn.v9", nil); err == nil || !strings.Contains(err.Error(), `unknown message kind "spawn.v9"`) {
+		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+// discardTransport is a member alone, whose messages go nowhere.
+type discardTransport struct{}
+
+func (discardTransport) Self() string                         { return "me" }
+func (discardTransport) Members() []string                    { return []string{"evil", "peer"} }
+func (discardTransport) Send(to, kind string, p []byte) error { return nil }
+func (discardTransport) MaxMessageSize() int                  { return 1 << 20 }
+
+// FuzzPayload decodes any bytes as any kind of message: no panic, and a
+// message that decodes encodes to one that decodes the same. Whatever
+// decodes is then handled by a service, as a hostile member would make it.
+func FuzzPayload(f *testing.F) {
+	kinds := Kinds()
+	h := newHandle()
+	for i, kind := range kinds {
+		payload, err := encode(h, sampleMessages(f)[kind])
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(uint8(i), payload)
+	}
+	f.Add(uint8(0), []byte{0xdf, 0xff, 0xff, 0xff, 0xff})
+	f.Add(uint8(2), []byte{0x83, 0xa2, 'i', 'd', 0x01, 0xa4, 't', 'e', 'x', 't', 0xc6, 0xff, 0xff, 0xff, 0xff})
+	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}})
+	f.Fuzz(func(t *testing.T, k uint8, payload []byte) {
+		kind := kinds[int(k)%len(kinds)]
+		m, err := decode(h, kind, payload)
+		if err != nil {
+			return
+		}
+		again, err := encode(h, m)
+		if err != nil {
+			t.Fatalf("re-encode %#v: %v", m, err)
+		}
+		m2, err := decode(h, kind, again)
+		if err != nil || !reflect.DeepEqual(m, m2) {
+			t.Fatalf("round trip of %#v: %#v, %v", m, m2, err)
+		}
+		svc.Receive("peer", kind, payload) // remote spawn is off: nothing runs
+	})
+}
+
+// TestWriteSeedCorpus writes the seed corpora of FuzzPayload and of the
+// cluster's FuzzDecodeFrame (application frames carrying each kind) when
+// IRIDIUM_WRITE_CORPUS is set; run it after a message changes shape.
+func TestWriteSeedCorpus(t *testing.T) {
+	if os.Getenv("IRIDIUM_WRITE_CORPUS") == "" {
+		t.Skip("set IRIDIUM_WRITE_CORPUS=1 to write the seed corpora")
+	}
+	h := newHandle()
+	for i, kind := range Kinds() {
+		payload, err := encode(h, sampleMessages(t)[kind])
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := strings.ReplaceAll(kind, ".", "-")
+		writeCorpus(t, filepath.Join("testdata", "fuzz", "FuzzPayload", name),
+			fmt.Sprintf("uint8(%d)\n[]byte(%s)\n", i, strconv.Quote(string(payload))))
+		writeCorpus(t, filepath.Join("..", "cluster", "testdata", "fuzz", "FuzzDecodeFrame", "app-"+name),
+			fmt.Sprintf("[]byte(%s)\n", strconv.Quote(string(appFrame(t, kind, payload)))))
+	}
+}
+
+// appFrame is the cluster frame of an application message (type 11, a
+// msgpack map of kind then payload), as docs/cluster.md describes it.
+func appFrame(t *testing.T, kind string, payload []byte) []byte {
+	var body []byte
+	env := struct {
+		Kind    string `codec:"kind"`
+		Payload []byte `codec:"payload"`
+	}{kind, payload}
+	if err := codec.NewEncoderBytes(&body, &codec.MsgpackHandle{WriteExt: true}).Encode(env); err != nil {
+		t.Fatal(err)
+	}
+	frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(body)))
+	return append(append(frame, 11), body...)
+}
+
+func writeCorpus(t *testing.T, path, body string) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("go test fuzz v1\n"+body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
