@@ -214,6 +214,19 @@ func TestRemoteNoAuthorizedKey(t *testing.T) {
 	if r.code != exitFailure || !strings.Contains(r.stderr, "no authorized key") {
 		t.Errorf("shell: status %d, stderr:\n%s\nwant %d and no authorized key", r.code, r.stderr, exitFailure)
 	}
+	for _, args := range [][]string{
+		{"-r", "prog.iasm"},
+		{"--join", "127.0.0.1:1", "prog.iasm"},
+		{"--daemon", "prog.iasm"},
+		{"--join", "nohost"},
+		{"--join", "127.0.0.1:0"},
+		{"--log-format", "xml"},
+		{"-p", "65536"},
+	} {
+		if r := runBinary(t, "", args...); r.code != exitUsage || r.stderr == "" {
+			t.Errorf("iridium %q: status %d, stderr %q; want %d and why", args, r.code, r.stderr, exitUsage)
+		}
+	}
 }
 
 // TestRemoteHostKeyKept: the host key is made once (0600) and kept, so a
