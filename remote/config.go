@@ -42,7 +42,8 @@ type Config struct {
 	// once; more are closed at once. Default 8.
 	MaxHandshakes int
 	// AuthTimeout is how long a connection has from its first byte to
-	// the end of its authentication. Default 10s.
+	// the end of its authentication, and how long a new session has to
+	// ask for a shell or a command. Default 10s.
 	AuthTimeout time.Duration
 	// IdleTimeout closes a connection that carried no byte either way for
 	// this long. Default 30m; negative: never.
