@@ -66,7 +66,7 @@ func (b *syncBuffer) String() string {
 }
 
 // newKey returns a new ed25519 signer.
-func newKey(t *testing.T) ssh.Signer {
+func newKey(t testing.TB) ssh.Signer {
 	t.Helper()
 	_, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
@@ -81,7 +81,7 @@ func newKey(t *testing.T) ssh.Signer {
 
 // startServer starts a server on 127.0.0.1 that authorizes keys, with
 // change applied to its Config, and returns it, its address and its log.
-func startServer(t *testing.T, change func(*Config), keys ...ssh.PublicKey) (*Server, string, *syncBuffer) {
+func startServer(t testing.TB, change func(*Config), keys ...ssh.PublicKey) (*Server, string, *syncBuffer) {
 	t.Helper()
 	dir := t.TempDir()
 	var authorized bytes.Buffer
