@@ -457,6 +457,24 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	nodes[2].cmd.Process.Signal(syscall.SIGINT)
 	waitExit(t, nodes[2].nodeProc)
 	expectStderr(t, nodes[0].nodeProc, `msg="cluster: \\"c\\" \(.*\) left"`, waitFor)
+
+	// --join in a script joins before the first line; in a terminal, in
+	// the background as the prompt shows.
+	cookie := testCookie + "/" + t.Name()
+	joinA := hostPort("127.0.0.1", ports[0])
+	r := runBinary(t, "!cluster_members\n", "--node-alias", "d", "-H", "127.0.0.4", "-P", "0", "--cookie", cookie, "--join", joinA)
+	if r.code != 0 || !regexp.MustCompile(`(?m)^a +127\.0\.0\.1:\d+ +alive`).MatchString(r.stdout) || !strings.Contains(r.stdout, "d (this node)") {
+		t.Errorf("a script with --join: status %d, stdout:\n%s\nstderr:\n%s\nwant a and d listed", r.code, r.stdout, r.stderr)
+	}
+	cmd := exec.Command(iridiumBin, "--node-alias", "e", "-H", "127.0.0.5", "-P", "0", "--cookie", cookie, "--join", joinA, "--data-root-dir", t.TempDir())
+	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
+	p := startOnPTY(t, cmd)
+	p.expect(">>> ")
+	p.expect("joined the cluster of " + joinA)
+	p.send("\x04")
+	if code := p.wait(); code != 0 {
+		t.Errorf("the terminal with --join: exit status %d", code)
+	}
 }
 
 // waitSSHMembers polls ssh '!cluster_members' on n until it lists exactly
