@@ -620,3 +620,36 @@ func TestTerminalSession(t *testing.T) {
 	}
 	ask("width 50 term xterm-256color\r\n")
 }
+
+// TestNoForwarding: a logged-in client can open sessions only: no
+// connection through the node (direct-tcpip), no listener on it
+// (tcpip-forward), no subsystem such as sftp.
+func TestNoForwarding(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	_, addr, _ := startServer(t, nil, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if conn, err := c.Dial("tcp", addr); err == nil {
+		conn.Close()
+		t.Error("a direct-tcpip channel was opened")
+	}
+	if ln, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close()
+		t.Error("a remote forwarding listener was opened")
+	}
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was accepted")
+	}
+	if out, status := execOn(t, c, "still fine"); status != 0 || !strings.HasSuffix(out, " still fine\n") {
+		t.Errorf("after the refusals: %q, status %d", out, status)
+	}
+}
