@@ -56,6 +56,7 @@ fuzz:
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) .
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzDecodeProgram$$' -fuzztime $(FUZZTIME) .
 	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
+	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command

@@ -16,7 +16,7 @@ const killWait = 5 * time.Second
 
 // refuse answers a request with why it was refused.
 func (s *Service) refuse(to string, req uint64, why string) {
-	s.send(to, KindReply, &replyMsg{Req: req, Err: clip(why, maxErrorText-len("…"))})
+	s.send(to, KindReply, &replyMsg{Req: req, Err: wireText(why, maxErrorText)})
 }
 
 // offMessage is the refusal of every request while remote spawn is off.
@@ -111,7 +111,7 @@ func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	state, err := j.Status()
 	m := &endMsg{ID: j.ID, State: EndWord(state), RunNS: int64(j.RunTime()), Dropped: dropped}
 	if err != nil {
-		m.Err = clip(err.Error(), maxErrorText-len("…"))
+		m.Err = wireText(err.Error(), maxErrorText)
 	}
 	for _, r := range j.Changed() {
 		m.Regs = append(m.Regs, regMsg{Index: uint8(r.Index), Float: r.Float, Int: r.Int, F64: r.F64})
@@ -155,8 +155,8 @@ func (s *Service) serveList(from string, m *listMsg) {
 			continue
 		}
 		state, _ := j.Status()
-		rows = append(rows, jobInfoMsg{ID: j.ID, Owner: clip(j.Owner.String(), maxOwnerName-len("…")), Member: j.Owner != nil && j.Owner.member,
-			File: clip(j.File, maxFileName-len("…")), State: state.String(), RunNS: int64(j.RunTime())})
+		rows = append(rows, jobInfoMsg{ID: j.ID, Owner: wireText(j.Owner.String(), maxOwnerName), Member: j.Owner != nil && j.Owner.member,
+			File: wireText(j.File, maxFileName), State: state.String(), RunNS: int64(j.RunTime())})
 	}
 	if len(rows) > maxTableJobs {
 		rows = rows[len(rows)-maxTableJobs:]

@@ -451,7 +451,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 		return nil, fmt.Errorf("the program is %s bytes of bytecode, %s with its message; a cluster message carries at most %s (--max-frame-size)",
 			Count(uint64(len(code))), Count(uint64(len(code)+len(spec.File)+wireOverhead)), Count(uint64(max)))
 	}
-	msg := &spawnMsg{File: clip(spec.File, maxFileName-len("…")), Code: code}
+	msg := &spawnMsg{File: wireText(spec.File, maxFileName), Code: code}
 	p, err := s.request(alias, KindSpawn, msg, func(req uint64) { msg.Req = req }, &spec)
 	if err != nil {
 		return nil, err

@@ -156,8 +156,27 @@ func TestClusterJobsAndRemoteKill(t *testing.T) {
 	if !found {
 		t.Fatalf("rows %+v; want n2:1 run for n1, running", rows)
 	}
+	waited := make(chan string, 1)
+	go func() {
+		state, err := n.get("n3").svc.WaitOn(context.Background(), "n2", 1, time.Millisecond)
+		if err != nil {
+			t.Errorf("WaitOn: %v", err)
+		}
+		waited <- state
+	}()
 	if err := n.get("n3").svc.KillOn(context.Background(), "n2", 1); err != nil {
 		t.Fatalf("KillOn: %v", err)
+	}
+	select {
+	case state := <-waited:
+		if state != "killed" {
+			t.Errorf("WaitOn says %q, want killed", state)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("WaitOn did not return after the job was killed")
+	}
+	if _, err := n.get("n3").svc.WaitOn(context.Background(), "n2", 42, time.Millisecond); err == nil || !strings.Contains(err.Error(), "no job 42 on n2") {
+		t.Errorf("WaitOn of no job: %v", err)
 	}
 	if line := r.endLine(t); !strings.Contains(line, "[job n2:1] prog.iasm killed after ") {
 		t.Fatalf("end line %q, want killed", line)
@@ -411,5 +430,42 @@ func TestHostileMember(t *testing.T) {
 	}
 	if state, _ := j.Status(); state != Finished || j.RunTime() != time.Second {
 		t.Errorf("job %s after %v, want finished after 1s", state, j.RunTime())
+	}
+}
+
+// TestOutboxLinkGone checks that output to a caller that cannot be
+// reached at all is dropped at once, not retried until the deadline.
+func TestOutboxLinkGone(t *testing.T) {
+	calls := 0
+	ob := &outbox{batch: 1024, stop: make(chan struct{})}
+	ob.send = func([]byte, uint64) error { calls++; return errUnknownMember }
+	ob.Write([]byte("one\ntwo\nthree"))
+	if left := ob.finish(waitTimeout); left != 3 {
+		t.Errorf("finish dropped %d lines, want 3", left)
+	}
+	if calls != 1 {
+		t.Errorf("finish tried to send %d times to a link that is gone, want once", calls)
+	}
+}
+
+// TestOddFileName sends a program whose name is not UTF-8, and one with a
+// very long name: both run, under a name made safe.
+func TestOddFileName(t *testing.T) {
+	n := cluster3(t)
+	for i, name := range []string{"bad\xffname\x1b.iasm", strings.Repeat("long/", 100) + "p.iasm"} {
+		ended := make(chan *Job, 1)
+		_, err := n.get("n1").svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: name, Owner: NewOwner("me"),
+			Program: program(t, helloSrc), Output: &syncBuffer{}, Ended: func(j *Job) { ended <- j }})
+		if err != nil {
+			t.Fatalf("SpawnOn %q: %v", name, err)
+		}
+		<-ended
+		theirs, err := n.get("n2").table.Lookup(fmt.Sprint(i + 1))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if f := theirs.File; len(f) > maxFileName || strings.ContainsAny(f, "\xff\x1b") {
+			t.Errorf("n2 keeps the name %q (%d bytes)", f, len(f))
+		}
 	}
 }

@@ -105,8 +105,9 @@ func (o *outbox) addLineLocked(line []byte) {
 }
 
 // sendLocked sends held-back lines, a batch at a time, until the link is
-// busy; o.mu is held. Lines the link refuses for good are dropped.
-func (o *outbox) sendLocked() {
+// busy; o.mu is held. Lines the link refuses for good are dropped, and
+// sendLocked reports that the link is gone.
+func (o *outbox) sendLocked() (gone bool) {
 	for len(o.pending) > 0 || o.dropped > 0 {
 		n := len(o.pending)
 		if n > o.batch {
@@ -117,16 +118,17 @@ func (o *outbox) sendLocked() {
 		}
 		err := o.send(o.pending[:n], o.dropped)
 		if errors.Is(err, ErrQueueFull) {
-			return
+			return false
 		}
 		if err != nil {
-			o.dropped += uint64(bytes.Count(o.pending[:n], []byte{'\n'}))
+			o.dropped += uint64(bytes.Count(o.pending, []byte{'\n'}))
 			o.pending = o.pending[:0]
-			return
+			return true
 		}
 		o.pending, o.dropped = append(o.pending[:0], o.pending[n:]...), 0
 		o.congested = false
 	}
+	return false
 }
 
 // tick sends held-back output every flushEvery, so that a line printed
@@ -158,8 +160,8 @@ func (o *outbox) finish(wait time.Duration) uint64 {
 	}
 	deadline := time.Now().Add(wait)
 	for {
-		o.sendLocked()
-		if len(o.pending) == 0 && o.dropped == 0 || !time.Now().Before(deadline) {
+		gone := o.sendLocked()
+		if gone || len(o.pending) == 0 && o.dropped == 0 || !time.Now().Before(deadline) {
 			break
 		}
 		o.mu.Unlock()

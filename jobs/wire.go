@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/vm"
@@ -286,14 +287,25 @@ func (m *tableMsg) validate() error {
 	return nil
 }
 
-// clip cuts s to at most max bytes, on a rune boundary, marking the cut.
+// wireText makes s fit for a message: valid UTF-8 (which the receiver
+// checks), at most max bytes.
+func wireText(s string, max int) string {
+	return clip(strings.ToValidUTF8(s, "?"), max)
+}
+
+// clip cuts s to at most max bytes, the mark of the cut ("…")
+// included, on a rune boundary.
 func clip(s string, max int) string {
+	const mark = "…"
 	if len(s) <= max {
 		return s
 	}
-	cut := max
+	cut := max - len(mark)
+	if cut < 0 {
+		cut = 0
+	}
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "…"
+	return s[:cut] + mark
 }

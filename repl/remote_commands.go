@@ -151,6 +151,9 @@ func (s *Shell) cmdSpawnAll(ctx context.Context, args []string) error {
 		}
 	}
 	s.con.print(nil, table(rows))
+	if ctx.Err() != nil { // interrupted: the jobs still running were killed
+		return fmt.Errorf("!spawn_all: %w", context.Cause(ctx))
+	}
 	if len(failed) > 0 {
 		return fmt.Errorf("!spawn_all: %d of %d members did not finish: %s", len(failed), len(results), strings.Join(failed, ", "))
 	}
