@@ -444,6 +444,14 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	for _, n := range nodes {
 		waitSSHMembers(t, n, key, want)
 	}
+	// A session uses the node's cluster for remote spawn too.
+	hello := writeTestFile(t, "hello.iasm", replHello)
+	out := nodes[0].sshOK(t, key, "!spawn_all "+hello)
+	for _, alias := range aliases {
+		if !regexp.MustCompile(`(?m)^` + alias + ` +done .*Hello, world!`).MatchString(out) {
+			t.Errorf("!spawn_all over ssh: no %s done with its output:\n%s", alias, out)
+		}
+	}
 	b := nodes[1]
 	b.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, b.nodeProc)
