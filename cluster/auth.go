@@ -6,9 +6,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/iridium-vm/iridium/internal/safefile"
+	"golang.org/x/crypto/argon2"
 )
 
 // CookieFile is the name of the file, in the data directory, that keeps
@@ -18,9 +20,56 @@ const CookieFile = "cookie"
 // Labels that make the two proofs of a handshake differ, so one side's
 // proof can never be reflected back as the other's.
 const (
-	proofLabelAcceptor = "iridium cluster v1 acceptor"
-	proofLabelDialer   = "iridium cluster v1 dialer"
+	proofLabelAcceptor = "iridium cluster v2 acceptor"
+	proofLabelDialer   = "iridium cluster v2 dialer"
 )
+
+// The cookie is stretched once, when a node is made, with argon2id, and
+// the result keys every handshake proof: a recorded handshake then costs
+// an attacker one argon2id run per guessed cookie. The salt is fixed (all
+// nodes must derive the same key); it only separates this use of the
+// cookie from any other.
+const (
+	kdfSalt    = "iridium cluster cookie v2"
+	kdfTime    = 1
+	kdfMemory  = 16 << 10 // KiB: 16 MiB
+	kdfThreads = 1
+	kdfKeySize = 32
+)
+
+// MinCookieLength is the shortest cookie that is not warned about, in
+// bytes. A shorter cookie still works.
+const MinCookieLength = 16
+
+// MaxCookieFileSize is the largest cookie file ReadCookieFile accepts.
+const MaxCookieFileSize = 4096
+
+// DeriveCookieKey stretches a cookie into the key that signs handshakes
+// (argon2id: 1 pass over 16 MiB, one thread). It costs tens of
+// milliseconds; New calls it unless Config.CookieKey is set, so a caller
+// that makes several nodes from one cookie may call it once.
+func DeriveCookieKey(cookie []byte) []byte {
+	return argon2.IDKey(cookie, []byte(kdfSalt), kdfTime, kdfMemory, kdfThreads, kdfKeySize)
+}
+
+// ReadCookieFile reads a cookie from path: a regular file (never a FIFO or
+// a device) of at most MaxCookieFileSize bytes that only its owner may
+// read or write, all checked before a byte is read. Surrounding white
+// space is trimmed; an empty cookie is an error.
+func ReadCookieFile(path string) ([]byte, error) {
+	data, info, err := safefile.Read(path, MaxCookieFileSize)
+	if err != nil {
+		return nil, fmt.Errorf("cookie file: %w", err)
+	}
+	if perm := info.Mode().Perm(); perm&0o077 != 0 {
+		return nil, fmt.Errorf("cookie file %s has mode %v; others may read it (chmod 600 %s)", path, perm, path)
+	}
+	cookie := []byte(strings.TrimSpace(string(data)))
+	if len(cookie) == 0 {
+		return nil, fmt.Errorf("cookie file %s is empty", path)
+	}
+	return cookie, nil
+}
 
 // LoadOrCreateCookie returns the cluster cookie kept in dir/cookie and the
 // file's path. On first use it creates the file with mode 0600 holding 32
@@ -28,7 +77,7 @@ const (
 // Copy the file to every node of the cluster.
 func LoadOrCreateCookie(dir string) (cookie []byte, path string, err error) {
 	path = filepath.Join(dir, CookieFile)
-	data, err := loadOrCreateFile(path, 0o600, func() ([]byte, error) {
+	_, err = loadOrCreateFile(path, 0o600, func() ([]byte, error) {
 		var b [32]byte
 		if _, err := rand.Read(b[:]); err != nil {
 			return nil, fmt.Errorf("generate cookie: %w", err)
@@ -38,19 +87,8 @@ func LoadOrCreateCookie(dir string) (cookie []byte, path string, err error) {
 	if err != nil {
 		return nil, path, err
 	}
-	info, err := os.Stat(path)
-	if err != nil {
-		return nil, path, fmt.Errorf("stat %s: %w", path, err)
-	}
-	if info.Mode().Perm()&0o077 != 0 {
-		return nil, path, fmt.Errorf("cookie file %s has mode %v; others may read it (chmod 600 %s)",
-			path, info.Mode().Perm(), path)
-	}
-	cookie = []byte(strings.TrimSpace(string(data)))
-	if len(cookie) == 0 {
-		return nil, path, fmt.Errorf("cookie file %s is empty", path)
-	}
-	return cookie, path, nil
+	cookie, err = ReadCookieFile(path)
+	return cookie, path, err
 }
 
 // newNonce returns nonceSize fresh random bytes.
@@ -62,11 +100,11 @@ func newNonce() ([]byte, error) {
 	return n, nil
 }
 
-// handshakeProof is HMAC-SHA256 keyed by the cookie over a label, both
+// handshakeProof is HMAC-SHA256 keyed by the derived cookie key over a label, both
 // nonces and both aliases. dialer and acceptor name the two ends, whichever
 // side computes the proof, so both ends compute the same transcript.
-func handshakeProof(cookie []byte, label string, dialerNonce, acceptorNonce []byte, dialer, acceptor string) []byte {
-	mac := hmac.New(sha256.New, cookie)
+func handshakeProof(key []byte, label string, dialerNonce, acceptorNonce []byte, dialer, acceptor string) []byte {
+	mac := hmac.New(sha256.New, key)
 	for _, part := range [][]byte{[]byte(label), dialerNonce, acceptorNonce, []byte(dialer), []byte(acceptor)} {
 		var length [4]byte
 		length[0], length[1], length[2], length[3] = byte(len(part)>>24), byte(len(part)>>16), byte(len(part)>>8), byte(len(part))

@@ -11,17 +11,24 @@ import (
 
 // Defaults used by DefaultConfig and by New for zero-valued fields.
 const (
-	DefaultBindHost          = "127.0.0.1"
-	DefaultBindPort          = 2254
-	DefaultMaxFrameSize      = 1 << 20 // 1 MiB
-	DefaultDialTimeout       = 3 * time.Second
-	DefaultHandshakeTimeout  = 3 * time.Second
-	DefaultWriteTimeout      = 3 * time.Second
-	DefaultHeartbeatInterval = 500 * time.Millisecond
-	DefaultFailureTimeout    = 3 * time.Second
-	DefaultReconnectFor      = time.Minute
-	DefaultMaxMembers        = 256
-	DefaultMaxPendingConns   = 64
+	DefaultBindHost               = "127.0.0.1"
+	DefaultBindPort               = 2254
+	DefaultMaxFrameSize           = 1 << 20 // 1 MiB
+	DefaultDialTimeout            = 3 * time.Second
+	DefaultHandshakeTimeout       = 3 * time.Second
+	DefaultWriteTimeout           = 3 * time.Second
+	DefaultHeartbeatInterval      = 500 * time.Millisecond
+	DefaultFailureTimeout         = 3 * time.Second
+	DefaultReconnectFor           = time.Minute
+	DefaultMaxMembers             = 256
+	DefaultMaxPendingConns        = 64
+	DefaultMaxPendingPerSource    = 8
+	DefaultFirstFrameTimeout      = time.Second
+	DefaultRefusalSummaryInterval = 10 * time.Second
+	// PreAuthMaxFrameSize is the largest frame accepted from a peer that
+	// has not proven it knows the cookie (openers, Challenge,
+	// ChallengeReply).
+	PreAuthMaxFrameSize = 4096
 	// MaxAliasLength is the longest alias a node may have, in bytes.
 	MaxAliasLength = 64
 )
@@ -59,6 +66,10 @@ type Config struct {
 	// LoadOrCreateCookie.
 	Cookie []byte
 
+	// CookieKey is DeriveCookieKey(Cookie), when the caller derived it
+	// already (it costs tens of milliseconds). Default: New derives it.
+	CookieKey []byte
+
 	// MaxFrameSize is the largest frame (type byte + body) accepted or sent.
 	// A bigger frame closes its connection. Default 1 MiB.
 	MaxFrameSize int
@@ -92,9 +103,24 @@ type Config struct {
 	// Default 256.
 	MaxMembers int
 
-	// MaxPendingConns caps inbound connections still in their handshake;
-	// more are closed at once. Default 64.
+	// MaxPendingConns caps inbound connections still in their handshake.
+	// When it is reached, the oldest pending connection is closed to make
+	// room: idle connections cannot lock members out. Default 64.
 	MaxPendingConns int
+
+	// MaxPendingPerSource caps the pending inbound connections from one
+	// source address; beyond it, that source's oldest pending connection
+	// is closed. Default 8.
+	MaxPendingPerSource int
+
+	// FirstFrameTimeout bounds the wait for the first frame (Hello or
+	// Join) of an inbound connection, TLS handshake included. Default 1s.
+	FirstFrameTimeout time.Duration
+
+	// RefusalSummaryInterval is how often refused inbound connections are
+	// summarised in one EventRefused. The first refusal after a quiet
+	// interval is reported at once. Default 10s.
+	RefusalSummaryInterval time.Duration
 
 	// TLS, when set, wraps every cluster connection in TLS using this
 	// configuration for both accepting and dialing (see TLSConfig). Ignored
@@ -117,17 +143,20 @@ type Config struct {
 // or Cookie.
 func DefaultConfig() Config {
 	return Config{
-		BindHost:          DefaultBindHost,
-		BindPort:          DefaultBindPort,
-		MaxFrameSize:      DefaultMaxFrameSize,
-		DialTimeout:       DefaultDialTimeout,
-		HandshakeTimeout:  DefaultHandshakeTimeout,
-		WriteTimeout:      DefaultWriteTimeout,
-		HeartbeatInterval: DefaultHeartbeatInterval,
-		FailureTimeout:    DefaultFailureTimeout,
-		ReconnectFor:      DefaultReconnectFor,
-		MaxMembers:        DefaultMaxMembers,
-		MaxPendingConns:   DefaultMaxPendingConns,
+		BindHost:               DefaultBindHost,
+		BindPort:               DefaultBindPort,
+		MaxFrameSize:           DefaultMaxFrameSize,
+		DialTimeout:            DefaultDialTimeout,
+		HandshakeTimeout:       DefaultHandshakeTimeout,
+		WriteTimeout:           DefaultWriteTimeout,
+		HeartbeatInterval:      DefaultHeartbeatInterval,
+		FailureTimeout:         DefaultFailureTimeout,
+		ReconnectFor:           DefaultReconnectFor,
+		MaxMembers:             DefaultMaxMembers,
+		MaxPendingConns:        DefaultMaxPendingConns,
+		MaxPendingPerSource:    DefaultMaxPendingPerSource,
+		FirstFrameTimeout:      DefaultFirstFrameTimeout,
+		RefusalSummaryInterval: DefaultRefusalSummaryInterval,
 	}
 }
 
@@ -144,6 +173,9 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.ReconnectFor, d.ReconnectFor)
 	setDefault(&c.MaxMembers, d.MaxMembers)
 	setDefault(&c.MaxPendingConns, d.MaxPendingConns)
+	setDefault(&c.MaxPendingPerSource, d.MaxPendingPerSource)
+	setDefault(&c.FirstFrameTimeout, d.FirstFrameTimeout)
+	setDefault(&c.RefusalSummaryInterval, d.RefusalSummaryInterval)
 	return c
 }
 
@@ -172,7 +204,8 @@ func (c Config) validate() error {
 			ErrBadConfig, c.FailureTimeout, c.HeartbeatInterval)
 	case c.MaxMembers < 2:
 		return fmt.Errorf("%w: MaxMembers %d is below 2", ErrBadConfig, c.MaxMembers)
-	case c.DialTimeout < 0 || c.HandshakeTimeout < 0 || c.WriteTimeout < 0 || c.MaxPendingConns < 0:
+	case c.DialTimeout < 0 || c.HandshakeTimeout < 0 || c.WriteTimeout < 0 || c.MaxPendingConns < 0 ||
+		c.MaxPendingPerSource < 0 || c.FirstFrameTimeout < 0 || c.RefusalSummaryInterval < 0:
 		return fmt.Errorf("%w: timeouts and limits must not be negative", ErrBadConfig)
 	}
 	return nil

@@ -43,7 +43,7 @@ func TestJoinWithDifferentViewGetsTheList(t *testing.T) {
 	if err != nil || !ok {
 		t.Fatalf("want a Challenge, got %v %v", m, err)
 	}
-	p.send(&challengeReply{Proof: handshakeProof(p.cookie, proofLabelDialer, nonce, ch.Nonce, p.self.Alias, ch.Responder.Alias)})
+	p.send(&challengeReply{Proof: handshakeProof(keyFor(p.cookie), proofLabelDialer, nonce, ch.Nonce, p.self.Alias, ch.Responder.Alias)})
 	m, err = p.read()
 	ack, ok := m.(*joinAck)
 	if err != nil || !ok || len(ack.Members) != 2 {

@@ -26,6 +26,10 @@ var (
 	ErrClusterFull = errors.New("cluster is full")
 	// ErrNotANode means the peer did not speak the Iridium cluster protocol.
 	ErrNotANode = errors.New("not an Iridium cluster node")
+	// ErrTLSMismatch means one side speaks TLS and the other does not.
+	ErrTLSMismatch = errors.New("TLS mismatch")
+	// ErrNodeIDLocked means another process holds the node ID file.
+	ErrNodeIDLocked = errors.New("another process holds this node ID")
 	// ErrHandshakeTimeout means the peer did not finish the handshake in
 	// Config.HandshakeTimeout.
 	ErrHandshakeTimeout = errors.New("handshake timed out")
@@ -48,6 +52,8 @@ var (
 	// errAlreadyConnected is the benign refusal of a second link to a peer
 	// that is already connected (simultaneous dialing).
 	errAlreadyConnected = errors.New("already connected")
+	// errWrongAlias: a node listed under one alias answered as another.
+	errWrongAlias = errors.New("wrong alias")
 	// errProtocol marks frames or messages that break the protocol.
 	errProtocol = errors.New("protocol error")
 )

@@ -28,7 +28,11 @@ const (
 	EventReconnected
 	// EventRefused: an incoming connection was refused or broke the
 	// handshake; Err says why. Member holds what is known of the peer.
+	// Refusals are summarised: see Event.Count.
 	EventRefused
+	// EventDropped: a failed member was not reached again within
+	// Config.ReconnectFor and is no longer listed.
+	EventDropped
 )
 
 // String returns the kind as a short phrase, such as "joined".
@@ -48,6 +52,8 @@ func (k EventKind) String() string {
 		return "reconnected"
 	case EventRefused:
 		return "refused"
+	case EventDropped:
+		return "dropped"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -58,18 +64,26 @@ type Event struct {
 	Member Member    // to whom; for EventRefused, what is known of the peer
 	Err    error     // the reason, when there is one
 	Time   time.Time // when the node noticed
+	// Count, for EventRefused, is how many connections the event stands
+	// for: 1 for a refusal reported at once, more for a summary (then Err
+	// is a *RefusalSummary and Member is empty).
+	Count int
 }
 
-// String describes the event in one line, for logs and the REPL.
+// String describes the event in one line, for logs and the REPL. What
+// came from outside is escaped and capped: the line is safe to print.
 func (e Event) String() string {
-	who := fmt.Sprintf("%q (%s)", e.Member.Alias, e.Member.Addr())
-	if e.Member.Alias == "" {
-		who = e.Member.Addr()
+	if summary, ok := e.Err.(*RefusalSummary); ok {
+		return Inert("cluster: " + summary.Error())
+	}
+	who := Inert(e.Member.Addr())
+	if e.Member.Alias != "" {
+		who = Quote(e.Member.Alias) + " (" + who + ")"
 	}
 	if e.Err != nil {
-		return fmt.Sprintf("cluster: %s %s: %v", who, e.Kind, e.Err)
+		return Inert(fmt.Sprintf("cluster: %s %s: %v", who, e.Kind, e.Err))
 	}
-	return fmt.Sprintf("cluster: %s %s", who, e.Kind)
+	return Inert(fmt.Sprintf("cluster: %s %s", who, e.Kind))
 }
 
 // maxQueuedRefusals bounds how many EventRefused wait for delivery; more

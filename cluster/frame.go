@@ -61,6 +61,8 @@ func readFrame(r io.Reader, maxFrameSize int) (msgType, []byte, error) {
 	switch {
 	case size == 0:
 		return 0, nil, fmt.Errorf("%w: frame length 0 (no room for the type byte)", errProtocol)
+	case uint64(size) > uint64(maxFrameSize) && looksLikeTLS(header[:]):
+		return 0, nil, fmt.Errorf("%w: the peer speaks TLS; this node has no --tls-cert", ErrTLSMismatch)
 	case uint64(size) > uint64(maxFrameSize):
 		return 0, nil, fmt.Errorf("%w: frame of %d bytes exceeds the %d-byte limit", errProtocol, size, maxFrameSize)
 	}
@@ -75,4 +77,11 @@ func readFrame(r io.Reader, maxFrameSize int) (msgType, []byte, error) {
 		return 0, nil, err
 	}
 	return t, body, nil
+}
+
+// looksLikeTLS reports whether a frame header is the start of a TLS
+// handshake record (content type 22, version 3.x), as a ClientHello sent
+// to a node without TLS would be.
+func looksLikeTLS(header []byte) bool {
+	return len(header) >= 3 && header[0] == 0x16 && header[1] == 0x03 && header[2] <= 0x04
 }

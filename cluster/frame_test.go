@@ -15,10 +15,10 @@ func sampleMessages() []message {
 	return []message{
 		&hello{Version: ProtocolVersion, Sender: a, Nonce: nonce},
 		&join{Version: ProtocolVersion, Sender: b, Nonce: nonce, Digest: []byte("8 bytes!")},
-		&challenge{Responder: a, Nonce: nonce, Proof: nonce},
+		&challenge{Responder: a, Nonce: nonce},
 		&challengeReply{Proof: nonce},
-		&helloAck{Self: a, Members: []memberInfo{b}},
-		&joinAck{Self: b, Members: []memberInfo{a}},
+		&helloAck{Self: a, Members: []memberInfo{b}, Proof: nonce},
+		&joinAck{Self: b, Members: []memberInfo{a}, Proof: nonce},
 		&refuse{Code: codeAlias, Reason: `alias "a" is already a member`},
 		&ping{Seq: 9},
 		&leave{Reason: "leaving"},

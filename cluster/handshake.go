@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"time"
+	"unicode/utf8"
 )
 
 // admission is what admit decided about a new authenticated link.
@@ -23,23 +24,30 @@ const (
 	keepExisting                  // same peer, and the existing link wins
 )
 
-// serveInbound runs the acceptor's side of the handshake on conn and, if
-// the peer is admitted, starts its link.
-func (n *Node) serveInbound(conn net.Conn) {
+// serveInbound runs the acceptor's side of the handshake on a pending
+// connection and, if the peer is admitted, starts its link. Refusals are
+// counted and summarised (see noteRefusal), not reported one by one.
+func (n *Node) serveInbound(p *pendingConn) {
+	conn := p.conn
 	if !n.trackConn(conn) {
+		n.donePending(p)
 		conn.Close()
 		return
 	}
-	l, peer, err := n.acceptHandshake(conn)
+	l, peer, authed, err := n.acceptHandshake(conn)
 	n.untrackConn(conn)
+	if evicted := n.donePending(p); evicted != nil && err != nil {
+		err = fmt.Errorf("%w (%v)", evicted, err)
+	}
 	if err != nil {
 		conn.Close()
 		if !errors.Is(err, errAlreadyConnected) && !errors.Is(err, errSilentClose) {
 			who := publicMember(peer)
-			if who.Alias == "" {
+			if !authed { // what a stranger claims is not repeated
+				who = Member{}
 				who.Host, who.Port = splitAddr(conn.RemoteAddr())
 			}
-			n.emit(EventRefused, who, err)
+			n.noteRefusal(who, err)
 		}
 		return
 	}
@@ -50,56 +58,70 @@ func (n *Node) serveInbound(conn net.Conn) {
 // health checks, floods); not worth an event.
 var errSilentClose = errors.New("closed before the handshake")
 
-// acceptHandshake answers Hello or Join: Challenge, ChallengeReply check,
-// admission, then HelloAck or JoinAck. It returns the admitted link.
-func (n *Node) acceptHandshake(conn net.Conn) (*link, memberInfo, error) {
+// acceptHandshake answers Hello or Join: Challenge, then the check of the
+// dialer's proof, and only then admission and HelloAck or JoinAck, which
+// carries this node's proof. Nothing computed from the cookie reaches a
+// peer that has not proven it knows the cookie. Until then frames are
+// limited to PreAuthMaxFrameSize, and the first must come within
+// FirstFrameTimeout. authed reports whether the peer proved the cookie.
+func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed bool, err error) {
 	remote := conn.RemoteAddr().String()
-	if err := conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout)); err != nil {
-		return nil, memberInfo{}, err
+	start := time.Now()
+	firstWait := min(n.cfg.FirstFrameTimeout, n.cfg.HandshakeTimeout)
+	if err := conn.SetDeadline(start.Add(firstWait)); err != nil {
+		return nil, peer, false, err
 	}
-	first, err := n.frames.read(conn)
-	if errors.Is(err, io.EOF) {
-		return nil, memberInfo{}, errSilentClose
-	}
-	if err != nil {
-		return nil, memberInfo{}, n.handshakeReadError(err, remote, "Hello or Join")
+	first, err := n.preAuth.read(conn)
+	switch {
+	case errors.Is(err, io.EOF):
+		return nil, peer, false, errSilentClose
+	case errors.Is(err, ErrTLSMismatch):
+		n.sendRefusal(conn, refusef(codeTLS, "node %q does not speak TLS", n.cfg.Alias))
+		return nil, peer, false, fmt.Errorf("%s: %w", remote, err)
+	case err != nil:
+		return nil, peer, false, n.handshakeReadError(err, remote, "Hello or Join", firstWait)
 	}
 	op, wantList := openerOf(first)
 	if op == nil {
 		n.sendRefusal(conn, refusef(codeProtocol, "expected Hello or Join, got %s", first.kind()))
-		return nil, memberInfo{}, fmt.Errorf("%w: %s opened with %s instead of Hello or Join", ErrNotANode, remote, first.kind())
+		return nil, peer, false, fmt.Errorf("%w: %s opened with %s instead of Hello or Join", ErrNotANode, remote, first.kind())
 	}
-	peer := op.Sender
 	if op.Version != n.version {
 		r := refusef(codeVersion, "protocol version %d is not supported; node %q speaks version %d", op.Version, n.cfg.Alias, n.version)
 		n.sendRefusal(conn, r)
-		return nil, peer, fmt.Errorf("%w: peer speaks protocol version %d, this node speaks %d", ErrVersionMismatch, op.Version, n.version)
+		return nil, peer, false, fmt.Errorf("%w: peer speaks protocol version %d, this node speaks %d", ErrVersionMismatch, op.Version, n.version)
+	}
+	if err := conn.SetDeadline(start.Add(n.cfg.HandshakeTimeout)); err != nil {
+		return nil, peer, false, err
 	}
 	self := n.selfInfo(conn)
-	if err := n.proveAndVerify(conn, op, self); err != nil {
-		return nil, peer, err
+	acceptorNonce, err := n.challengeDialer(conn, op, self)
+	if err != nil {
+		return nil, peer, false, err
 	}
+	peer = op.Sender
 	if r := checkReachable(conn, peer); r != nil {
 		n.sendRefusal(conn, r)
-		return nil, peer, r
+		return nil, peer, true, r
 	}
-	l := newLink(conn, peer, peer.Alias)
+	l = newLink(conn, peer, peer.Alias)
 	verdict, members, err := n.admit(l, admitRequest{wantList: wantList, digest: op.Digest})
 	if err != nil {
 		n.sendRefusal(conn, err)
-		return nil, peer, err
+		return nil, peer, true, err
 	}
 	if verdict == keepExisting {
 		n.sendRefusal(conn, refusef(codeConnected, "node %q already has a link to %q", self.Alias, peer.Alias))
-		return nil, peer, errAlreadyConnected
+		return nil, peer, true, errAlreadyConnected
 	}
-	var ack message = &joinAck{Self: self, Members: members}
+	proof := handshakeProof(n.key, proofLabelAcceptor, op.Nonce, acceptorNonce, peer.Alias, self.Alias)
+	var ack message = &joinAck{Self: self, Members: members, Proof: proof}
 	if wantList {
-		ack = &helloAck{Self: self, Members: members}
+		ack = &helloAck{Self: self, Members: members, Proof: proof}
 	}
 	if err := n.send(l, ack); err != nil {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("send %s: %w", ack.kind(), err))
-		return nil, peer, errAlreadyConnected // already announced by dropLink
+		return nil, peer, true, errAlreadyConnected // already announced by dropLink
 	}
 	n.mu.Lock()
 	l.markReadyLocked()
@@ -107,13 +129,13 @@ func (n *Node) acceptHandshake(conn net.Conn) (*link, memberInfo, error) {
 	n.mu.Unlock()
 	if retired {
 		l.close()
-		return nil, peer, errAlreadyConnected
+		return nil, peer, true, errAlreadyConnected
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		n.dropLink(l, EventLinkClosed, err)
-		return nil, peer, errAlreadyConnected
+		return nil, peer, true, errAlreadyConnected
 	}
-	return l, peer, nil
+	return l, peer, true, nil
 }
 
 // openerOf returns the opener in m and whether it asks for the member list.
@@ -127,39 +149,40 @@ func openerOf(m message) (*hello, bool) {
 	return nil, false
 }
 
-// proveAndVerify is the acceptor's cookie check: send a Challenge with a
-// fresh nonce and our proof, then verify the dialer's proof.
-func (n *Node) proveAndVerify(conn net.Conn, op *hello, self memberInfo) error {
+// challengeDialer is the acceptor's cookie check: send a Challenge with a
+// fresh nonce and no proof, then verify the dialer's proof. It returns the
+// nonce, which the acceptor's own proof (in its ack) covers.
+func (n *Node) challengeDialer(conn net.Conn, op *hello, self memberInfo) ([]byte, error) {
 	remote := conn.RemoteAddr().String()
 	nonce, err := newNonce()
 	if err != nil {
-		return err
+		return nil, err
 	}
-	proof := handshakeProof(n.cfg.Cookie, proofLabelAcceptor, op.Nonce, nonce, op.Sender.Alias, self.Alias)
-	if err := n.writeMessage(conn, &challenge{Responder: self, Nonce: nonce, Proof: proof}); err != nil {
-		return fmt.Errorf("send Challenge to %s: %w", remote, err)
+	if err := n.writeMessage(conn, &challenge{Responder: self, Nonce: nonce}); err != nil {
+		return nil, fmt.Errorf("send Challenge to %s: %w", remote, err)
 	}
-	m, err := n.frames.read(conn)
+	m, err := n.preAuth.read(conn)
 	if err != nil {
-		return n.handshakeReadError(err, remote, "ChallengeReply")
+		return nil, n.handshakeReadError(err, remote, "ChallengeReply", n.cfg.HandshakeTimeout)
 	}
 	switch m := m.(type) {
 	case *refuse:
-		return &peerRefusedError{peer: strconv.Quote(op.Sender.Alias), code: m.Code, reason: m.Reason}
+		return nil, &peerRefusedError{peer: "at " + remote, code: m.Code, reason: m.Reason}
 	case *challengeReply:
-		want := handshakeProof(n.cfg.Cookie, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
+		want := handshakeProof(n.key, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
 		if !hmac.Equal(m.Proof, want) {
-			n.sendRefusal(conn, refusef(codeCookie, "node %q has a different cluster cookie from ours", op.Sender.Alias))
-			return fmt.Errorf("%w: peer %q at %s has a different cluster cookie", ErrBadCookie, op.Sender.Alias, remote)
+			n.sendRefusal(conn, refusef(codeCookie, "the cluster cookies differ"))
+			return nil, fmt.Errorf("%w: the peer at %s has a different cluster cookie", ErrBadCookie, remote)
 		}
-		return nil
+		return nonce, nil
 	}
 	n.sendRefusal(conn, refusef(codeProtocol, "expected ChallengeReply, got %s", m.kind()))
-	return fmt.Errorf("%w: %s sent %s instead of ChallengeReply", ErrNotANode, remote, m.kind())
+	return nil, fmt.Errorf("%w: %s sent %s instead of ChallengeReply", ErrNotANode, remote, m.kind())
 }
 
 // dialSpec says what a dialer asks for.
 type dialSpec struct {
+	expect   string // the alias the acceptor must have, when known
 	wantList bool   // send Hello (and get the member list), not Join
 	redial   bool   // the reconnect loop dials
 	digest   []byte // Join: digest of the members we expect the peer to know
@@ -194,7 +217,9 @@ func (n *Node) dialHandshake(ctx context.Context, addr string, spec dialSpec) (*
 	return l, members, nil
 }
 
-// dialerSteps runs the dialer's messages on an open connection.
+// dialerSteps runs the dialer's messages on an open connection: opener,
+// Challenge, our proof first, then the ack, whose proof we check before
+// we believe anything in it.
 func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []memberInfo, error) {
 	if err := conn.SetDeadline(time.Now().Add(n.cfg.HandshakeTimeout)); err != nil {
 		return nil, nil, err
@@ -213,11 +238,11 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	if err := n.writeMessage(conn, opener); err != nil {
 		return nil, nil, fmt.Errorf("send %s to %s: %w", opener.kind(), addr, err)
 	}
-	peer, err := n.answerChallenge(conn, addr, op)
+	peer, acceptorNonce, err := n.answerChallenge(conn, addr, op, spec.expect)
 	if err != nil {
 		return nil, nil, err
 	}
-	members, err := n.readAck(conn, addr, peer, spec.wantList)
+	members, err := n.readAck(conn, addr, peer, spec.wantList, handshakeProof(n.key, proofLabelAcceptor, nonce, acceptorNonce, self.Alias, peer.Alias))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -236,59 +261,91 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	return l, members, nil
 }
 
-// answerChallenge reads the acceptor's Challenge, checks its proof and
-// sends ours. It returns the acceptor as it describes itself.
-func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello) (memberInfo, error) {
-	m, err := n.frames.read(conn)
+// answerChallenge reads the acceptor's Challenge and sends our proof. It
+// returns the acceptor as it describes itself (not yet proven) and its
+// nonce. expect, when set, is the alias the acceptor must have: a list
+// that named another alias at this address is not believed, and the
+// connection is dropped before it can disturb an existing link.
+func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello, expect string) (memberInfo, []byte, error) {
+	m, err := n.preAuth.read(conn)
 	if err != nil {
-		return memberInfo{}, n.handshakeReadError(err, addr, "Challenge")
+		return memberInfo{}, nil, n.handshakeReadError(err, addr, "Challenge", n.cfg.HandshakeTimeout)
 	}
 	var ch *challenge
 	switch m := m.(type) {
 	case *refuse:
-		return memberInfo{}, &peerRefusedError{peer: "at " + addr, code: m.Code, reason: m.Reason}
+		return memberInfo{}, nil, refusalFrom("", addr, m)
 	case *challenge:
 		ch = m
 	default:
-		return memberInfo{}, fmt.Errorf("%w: %s answered %s instead of Challenge", ErrNotANode, addr, m.kind())
+		return memberInfo{}, nil, fmt.Errorf("%w: %s answered %s instead of Challenge", ErrNotANode, addr, m.kind())
 	}
 	peer := ch.Responder
-	want := handshakeProof(n.cfg.Cookie, proofLabelAcceptor, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
-	if !hmac.Equal(ch.Proof, want) {
-		n.sendRefusal(conn, refusef(codeCookie, "node %q has a different cluster cookie from ours", peer.Alias))
-		return peer, fmt.Errorf("%w: peer %q at %s has a different cluster cookie", ErrBadCookie, peer.Alias, addr)
-	}
 	if peer.NodeID == n.cfg.NodeID {
-		n.sendRefusal(conn, refusef(codeSelf, "a node cannot join itself: the peer has this node's ID %s (processes that share a data directory and alias share their node ID)", peer.NodeID))
-		return peer, fmt.Errorf("%w: %s is this node", ErrJoinSelf, addr)
+		n.sendRefusal(conn, refusef(codeSelf, "a node cannot join itself: the peer has this node's ID %s", peer.NodeID))
+		return peer, nil, fmt.Errorf("%w: %s answers with this node's own ID", ErrJoinSelf, addr)
 	}
-	proof := handshakeProof(n.cfg.Cookie, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
+	if expect != "" && peer.Alias != expect {
+		return peer, nil, fmt.Errorf("%w: the node at %s is %s, not %s as listed", errWrongAlias, addr, Quote(peer.Alias), Quote(expect))
+	}
+	proof := handshakeProof(n.key, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
 	if err := n.writeMessage(conn, &challengeReply{Proof: proof}); err != nil {
-		return peer, fmt.Errorf("send ChallengeReply to %s: %w", addr, err)
+		return peer, nil, fmt.Errorf("send ChallengeReply to %s: %w", addr, err)
 	}
-	return peer, nil
+	return peer, ch.Nonce, nil
 }
 
-// readAck reads the acceptor's final answer: HelloAck, JoinAck or Refuse,
-// and returns the members it lists.
-func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList bool) ([]memberInfo, error) {
+// readAck reads the acceptor's final answer: HelloAck, JoinAck or Refuse.
+// It checks the acceptor's proof against want and returns the members the
+// ack lists.
+func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList bool, want []byte) ([]memberInfo, error) {
 	m, err := n.frames.read(conn)
 	if err != nil {
-		return nil, n.handshakeReadError(err, addr, "HelloAck or JoinAck")
+		return nil, n.handshakeReadError(err, addr, "HelloAck or JoinAck", n.cfg.HandshakeTimeout)
 	}
+	var self memberInfo
+	var proof []byte
+	var members []memberInfo
 	switch m := m.(type) {
 	case *refuse:
-		return nil, &peerRefusedError{peer: strconv.Quote(peer.Alias), code: m.Code, reason: m.Reason}
+		return nil, refusalFrom(peer.Alias, addr, m)
 	case *helloAck:
-		if wantList && m.Self.Alias == peer.Alias {
-			return n.checkListSize(peer, m.Members)
+		if !wantList {
+			return nil, fmt.Errorf("%w: %s answered HelloAck to Join", ErrNotANode, addr)
 		}
+		self, proof, members = m.Self, m.Proof, m.Members
 	case *joinAck:
-		if !wantList && m.Self.Alias == peer.Alias {
-			return n.checkListSize(peer, m.Members)
+		if wantList {
+			return nil, fmt.Errorf("%w: %s answered JoinAck to Hello", ErrNotANode, addr)
 		}
+		self, proof, members = m.Self, m.Proof, m.Members
+	default:
+		return nil, fmt.Errorf("%w: %s answered %s out of turn", ErrNotANode, addr, m.kind())
 	}
-	return nil, fmt.Errorf("%w: %s answered %s out of turn", ErrNotANode, addr, m.kind())
+	if !hmac.Equal(proof, want) {
+		return nil, fmt.Errorf("%w: the peer %s at %s did not prove it has our cluster cookie", ErrBadCookie, Quote(peer.Alias), addr)
+	}
+	if self.Alias != peer.Alias || self.NodeID != peer.NodeID {
+		return nil, fmt.Errorf("%w: %s changed its name during the handshake", ErrNotANode, addr)
+	}
+	return n.checkListSize(peer, members)
+}
+
+// refusalFrom turns a Refuse received while dialing addr into an error
+// that names the cause from this node's side. alias is the peer's, if
+// known.
+func refusalFrom(alias, addr string, m *refuse) error {
+	who := "at " + addr
+	if alias != "" {
+		who = Quote(alias)
+	}
+	switch m.Code {
+	case codeCookie:
+		return fmt.Errorf("%w: the peer %s at %s has a different cluster cookie", ErrBadCookie, Quote(alias), addr)
+	case codeTLS:
+		return fmt.Errorf("%w: the peer at %s speaks TLS; this node has no --tls-cert", ErrTLSMismatch, addr)
+	}
+	return &peerRefusedError{peer: who, code: m.Code, reason: m.Reason}
 }
 
 func (n *Node) checkListSize(peer memberInfo, members []memberInfo) ([]memberInfo, error) {
@@ -336,7 +393,7 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 		// the acceptor refuses the handshake
 	default:
 		n.links[p.Alias] = l
-		n.announceAdmissionLocked(l, verdict)
+		n.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
 		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked())
 		if req.wantList || mismatch {
 			members = n.memberInfosLocked(p.Alias)
@@ -363,6 +420,12 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	return verdict, members, err
 }
 
+// heardRecently reports whether l carried a frame within two heartbeat
+// intervals: its member is alive, not suspect.
+func (n *Node) heardRecently(l *link) bool {
+	return time.Since(time.Unix(0, l.lastSeen.Load())) <= 2*n.cfg.HeartbeatInterval
+}
+
 func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	p := l.peer
 	if n.state != stateRunning {
@@ -377,12 +440,17 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	old := n.links[p.Alias]
 	switch {
 	case old == nil:
-		if len(n.links)+1 >= n.cfg.MaxMembers {
+		if len(n.members)+1 >= n.cfg.MaxMembers && n.members[p.Alias] == nil {
 			return 0, nil, refusef(codeFull, "cluster is full: node %q allows %d members", n.cfg.Alias, n.cfg.MaxMembers)
 		}
 		return admitted, nil, nil
 	case old.peer.NodeID != p.NodeID:
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
+	case p.Incarnation > old.peer.Incarnation && n.heardRecently(old):
+		// A live member is never evicted by a claim to be a newer run
+		// of it: a restarted node's old run is gone (its link closed) or
+		// silent. The node ID is public; a member could forge the claim.
+		return 0, nil, refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
 	case p.Incarnation > old.peer.Incarnation:
 		return replaced, old, nil
 	case p.Incarnation < old.peer.Incarnation:
@@ -395,15 +463,17 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	return keepExisting, nil, nil
 }
 
-func (n *Node) announceAdmissionLocked(l *link, verdict admission) {
+// admissionEventLocked names the event of a member's admission.
+func (n *Node) admissionEventLocked(l *link, verdict admission) EventKind {
 	switch {
 	case verdict == replaced:
-		n.emit(EventRejoined, publicMember(l.peer), nil)
-	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias]):
-		n.emit(EventReconnected, publicMember(l.peer), nil)
+		return EventRejoined
+	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias] || n.members[l.peer.Alias] != nil):
+		return EventReconnected
 	case verdict == admitted:
-		n.emit(EventJoined, publicMember(l.peer), nil)
+		return EventJoined
 	}
+	return 0
 }
 
 // digestLocked is the digest of this node and its members.
@@ -480,21 +550,27 @@ func (n *Node) sendRefusal(conn net.Conn, err error) {
 	if !ok {
 		r = refusef(codeProtocol, "%v", err)
 	}
-	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: truncate(r.reason, maxReasonLength)})
+	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: truncateUTF8(r.reason, maxReasonLength)})
 }
 
-func truncate(s string, limit int) string {
+// truncateUTF8 cuts s to at most limit bytes, not inside a character.
+func truncateUTF8(s string, limit int) string {
 	if len(s) <= limit {
 		return s
+	}
+	for limit > 0 && !utf8.RuneStart(s[limit]) {
+		limit--
 	}
 	return s[:limit]
 }
 
 // handshakeReadError explains a failed read while waiting for want.
-func (n *Node) handshakeReadError(err error, addr, want string) error {
+func (n *Node) handshakeReadError(err error, addr, want string, within time.Duration) error {
 	switch {
 	case errors.Is(err, os.ErrDeadlineExceeded):
-		return fmt.Errorf("%w: %s sent no %s within %v", ErrHandshakeTimeout, addr, want, n.cfg.HandshakeTimeout)
+		return fmt.Errorf("%w: %s sent no %s within %v", ErrHandshakeTimeout, addr, want, within)
+	case errors.Is(err, ErrTLSMismatch):
+		return fmt.Errorf("%s: %w", addr, err)
 	case errors.Is(err, errProtocol):
 		return fmt.Errorf("%w: %s: %v", ErrNotANode, addr, err)
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):

@@ -13,6 +13,18 @@ import (
 
 var testCookie = []byte("test cookie: not a secret")
 
+// testKey is testCookie stretched once for all tests: argon2id costs tens
+// of milliseconds, more under the race detector.
+var testKey = sync.OnceValue(func() []byte { return DeriveCookieKey(testCookie) })
+
+// keyFor returns the derived key of cookie, reusing testKey for testCookie.
+func keyFor(cookie []byte) []byte {
+	if string(cookie) == string(testCookie) {
+		return testKey()
+	}
+	return DeriveCookieKey(cookie)
+}
+
 // Timeouts of test nodes: short, so failures show up fast, but with room
 // for -race on a busy 2-core machine.
 const (
@@ -29,6 +41,7 @@ func testConfig(alias string) Config {
 	return Config{
 		Alias:             alias,
 		Cookie:            testCookie,
+		CookieKey:         testKey(),
 		BindHost:          "127.0.0.1",
 		BindPort:          0,
 		DialTimeout:       testHandshake,

@@ -10,7 +10,7 @@ import (
 )
 
 // maxParallelJoins bounds the Join messages a joining node sends at once.
-const maxParallelJoins = 16
+const maxParallelJoins = 8
 
 // Join makes this node a member of the cluster that the node at host:port
 // belongs to. It starts the listener first if needed, greets that member
@@ -117,6 +117,10 @@ func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo
 		if m.Alias == n.cfg.Alias || n.isLinked(m) {
 			continue
 		}
+		if net.ParseIP(m.Host) == nil { // gossiped names are not resolved
+			fail(fmt.Errorf("member %q at %s: its host is not an IP address; it is not dialed", m.Alias, m.addr()))
+			continue
+		}
 		slots <- struct{}{}
 		wg.Add(1)
 		started := n.spawn(func() {
@@ -143,6 +147,7 @@ func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo
 // Members the peer lists back (our digest differed from its view) that we
 // do not know are dialed in turn.
 func (n *Node) joinMember(ctx context.Context, m memberInfo, spec dialSpec) error {
+	spec.expect = m.Alias
 	l, members, err := n.dialHandshake(ctx, m.addr(), spec)
 	if errors.Is(err, errAlreadyConnected) {
 		return nil

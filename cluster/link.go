@@ -56,24 +56,10 @@ func (l *link) close() {
 	})
 }
 
-// member describes the peer; it is suspect after silence longer than
-// suspectAfter.
-func (l *link) member(now time.Time, suspectAfter time.Duration) Member {
-	seen := time.Unix(0, l.lastSeen.Load())
-	state := StateAlive
-	if now.Sub(seen) > suspectAfter {
-		state = StateSuspect
-	}
-	return Member{
-		Alias: l.peer.Alias, Host: l.peer.Host, Port: l.peer.Port,
-		NodeID: l.peer.NodeID, State: state, LastSeen: seen,
-	}
-}
-
 // publicMember describes a wire member for events about links that may
 // not exist any more.
 func publicMember(m memberInfo) Member {
-	return Member{Alias: m.Alias, Host: m.Host, Port: m.Port, NodeID: m.NodeID}
+	return Member{Alias: m.Alias, Host: m.Host, Port: m.Port, NodeID: m.NodeID, Incarnation: m.Incarnation}
 }
 
 // send writes one message, bounded by Config.WriteTimeout.
@@ -258,11 +244,16 @@ func (n *Node) dropLink(l *link, kind EventKind, err error) {
 		delete(n.links, l.peer.Alias)
 	}
 	announce := current && n.state == stateRunning
+	redial := announce && kind != EventLeft && n.cfg.ReconnectFor >= 0
 	if announce {
-		n.emit(kind, publicMember(l.peer), err)
+		to := StateFailed
+		if kind == EventLeft {
+			to = StateLeft
+		}
+		n.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
 	}
 	n.mu.Unlock()
-	if announce && (kind == EventFailed || kind == EventLinkClosed) {
+	if redial {
 		n.startReconnect(l.peer)
 	}
 }

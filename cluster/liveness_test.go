@@ -52,9 +52,11 @@ func kill(n *testNode) {
 	n.Close()
 }
 
+// hasMember reports whether n lists alias as a linked member (not one
+// it lists as failed while redialing it).
 func hasMember(n *Node, alias string) bool {
 	for _, m := range n.Members() {
-		if m.Alias == alias {
+		if m.Alias == alias && m.State != StateFailed {
 			return true
 		}
 	}
@@ -210,6 +212,17 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 	nodes, nets := cuttableCluster(t, 3, long)
 	old := nodes[2]
 	nets[2].cut.Store(true) // the old run hangs: peers still list it
+	eventually(t, testSlack, "peers suspect the old run", func() bool {
+		suspects := 0
+		for _, n := range nodes[:2] {
+			for _, m := range n.Members() {
+				if m.Alias == "n2" && m.State == StateSuspect {
+					suspects++
+				}
+			}
+		}
+		return suspects == 2
+	})
 	cfg := testConfig("n2")
 	long(&cfg)
 	restarted := startNode(t, cfg)
@@ -236,7 +249,8 @@ func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
 	nets[2].cut.Store(true)
 	eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
-		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") && len(nodes[2].Members()) == 1
+		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") &&
+			!hasMember(nodes[2].Node, "n0") && !hasMember(nodes[2].Node, "n1")
 	})
 	nets[2].heal()
 	waitFullMesh(t, nodes, 10*time.Second)

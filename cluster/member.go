@@ -10,18 +10,25 @@ import (
 // MemberState is how a member looks from this node.
 type MemberState int
 
-// Member states. Members that failed or left are not listed at all.
+// Member states. See docs/cluster.md for the transitions; transition (in
+// this file) applies every one of them.
 const (
-	// StateAlive: heard from within two heartbeat intervals.
+	// StateAlive: linked, and heard from within two heartbeat intervals.
 	StateAlive MemberState = iota + 1
-	// StateSuspect: silent for longer than two heartbeat intervals, but
-	// not yet for the failure timeout.
+	// StateSuspect: linked, but silent for longer than two heartbeat
+	// intervals, not yet for the failure timeout.
 	StateSuspect
 	// StateLocal: the node itself.
 	StateLocal
+	// StateFailed: its link failed or closed; this node redials it until
+	// Config.ReconnectFor ends, then drops it.
+	StateFailed
+	// StateLeft: it left on purpose. A member that left is dropped at
+	// once, so lists never show this state; events do.
+	StateLeft
 )
 
-// String returns "alive", "suspect" or "local".
+// String returns "alive", "suspect", "local", "failed" or "left".
 func (s MemberState) String() string {
 	switch s {
 	case StateAlive:
@@ -30,19 +37,25 @@ func (s MemberState) String() string {
 		return "suspect"
 	case StateLocal:
 		return "local"
+	case StateFailed:
+		return "failed"
+	case StateLeft:
+		return "left"
 	}
 	return "unknown"
 }
 
 // Member is a node of the cluster as this node sees it.
 type Member struct {
-	Alias    string      // unique name in the cluster
-	Host     string      // host where it accepts cluster connections
-	Port     int         // port where it accepts cluster connections
-	Local    bool        // true for the node that made the list
-	NodeID   string      // stable identity (see Config.NodeID)
-	State    MemberState // alive, suspect or local
-	LastSeen time.Time   // last frame received from it; now for the local node
+	Alias       string      // unique name in the cluster
+	Host        string      // host where it accepts cluster connections
+	Port        int         // port where it accepts cluster connections
+	Local       bool        // true for the node that made the list
+	NodeID      string      // stable identity (see Config.NodeID)
+	Incarnation uint64      // which run of the node (its start, Unix ns)
+	State       MemberState // alive, suspect, failed or local
+	LastSeen    time.Time   // last frame received from it; now for the local node
+	Since       time.Time   // when it entered State (alive: when linked)
 }
 
 // Addr returns the member's cluster address as "host:port".
@@ -57,4 +70,89 @@ func (m memberInfo) addr() string {
 
 func sortMembers(ms []Member) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Alias < ms[j].Alias })
+}
+
+// memberRecord is one member in the member table (Node.members): every
+// member this node knows, linked or failed. Links are kept apart
+// (Node.links); a record's state says what became of its link.
+type memberRecord struct {
+	info     memberInfo
+	state    MemberState // StateAlive, StateSuspect or StateFailed
+	since    time.Time   // when it entered state
+	lastSeen time.Time   // failed: the last frame heard before the failure
+}
+
+// transition is the one place where a member changes state. Under mu, it
+// updates the member table for alias and queues the event that reports
+// the change (none for alive ↔ suspect, which show in lists only). to is
+// one of:
+//
+//   - StateAlive (from nothing, failed or an older run): kind is
+//     EventJoined, EventReconnected or EventRejoined;
+//   - StateSuspect (from alive) and StateAlive (from suspect): no event;
+//   - StateFailed (from alive or suspect): kind is EventFailed or
+//     EventLinkClosed; the record stays, listed as failed, while this
+//     node redials it; when keep is false (no reconnection), it is dropped
+//     at once;
+//   - StateLeft: EventLeft, and the record is dropped;
+//   - 0 (drop a failed member whose reconnect window ended): EventDropped.
+//
+// lastSeen, for StateFailed, is when the member was last heard from.
+func (n *Node) transition(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen time.Time) {
+	now := time.Now()
+	rec := n.members[alias]
+	switch {
+	case to == StateAlive && rec != nil && rec.state == StateSuspect,
+		to == StateSuspect && rec != nil && rec.state == StateAlive:
+		rec.state, rec.since = to, now
+		return
+	case to == StateAlive && kind == 0 && rec != nil:
+		rec.info = info // the same run, over a link that won a tie
+		return
+	case to == StateAlive:
+		n.members[alias] = &memberRecord{info: info, state: StateAlive, since: now}
+	case to == StateFailed && keep:
+		n.members[alias] = &memberRecord{info: info, state: StateFailed, since: now, lastSeen: lastSeen}
+	case to == StateFailed, to == StateLeft:
+		delete(n.members, alias)
+	case to == 0:
+		if rec == nil || rec.state != StateFailed {
+			return // back meanwhile, or gone
+		}
+		delete(n.members, alias)
+		kind = EventDropped
+	default:
+		return
+	}
+	if kind != 0 {
+		n.emit(kind, publicMember(info), reason)
+	}
+}
+
+// Members returns the members this node knows, itself included with
+// Local set, sorted by alias: linked members (alive or suspect) and
+// failed members this node still redials. Members that left, and failed
+// members whose reconnect window ended, are not listed.
+func (n *Node) Members() []Member {
+	now := time.Now()
+	n.mu.Lock()
+	members := make([]Member, 0, len(n.members)+1)
+	members = append(members, Member{
+		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
+		NodeID: n.cfg.NodeID, Incarnation: n.self.Incarnation, State: StateLocal, LastSeen: now, Since: n.started,
+	})
+	for alias, rec := range n.members {
+		m := publicMember(rec.info)
+		m.State, m.Since, m.LastSeen = rec.state, rec.since, rec.lastSeen
+		if l := n.links[alias]; l != nil && rec.state != StateFailed {
+			m.LastSeen = time.Unix(0, l.lastSeen.Load())
+			if now.Sub(m.LastSeen) > 2*n.cfg.HeartbeatInterval {
+				m.State = StateSuspect
+			}
+		}
+		members = append(members, m)
+	}
+	n.mu.Unlock()
+	sortMembers(members)
+	return members
 }

@@ -188,7 +188,7 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 		t.Errorf("error text\n got %q\nwant %q", err, want)
 	}
 	eventually(t, 2*time.Second, "a announces the refusal", func() bool {
-		e, ok := a.events.find(EventRefused, "b")
+		e, ok := a.events.find(EventRefused, "")
 		return ok && errors.Is(e.Err, ErrVersionMismatch)
 	})
 	if len(a.Members()) != 1 || len(b.Members()) != 1 {

@@ -2,19 +2,21 @@ package cluster
 
 import (
 	"fmt"
+	"net"
+	"strings"
 
 	"github.com/ugorji/go/codec"
 )
 
 // ProtocolVersion is the version of the cluster protocol this package
 // speaks. Hello and Join carry it; a node refuses any other version.
-const ProtocolVersion = 1
+const ProtocolVersion = 2
 
 // nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
 const nonceSize = 32
 
 // maxReasonLength caps the human-readable reason in Refuse and Leave.
-const maxReasonLength = 1024
+const maxReasonLength = 200
 
 // msgType is the byte after a frame's length that says what the body is.
 type msgType uint8
@@ -87,12 +89,11 @@ type hello struct {
 // join opens a connection to a member learnt from a HelloAck; no list back.
 type join hello
 
-// challenge is the acceptor's answer to an opener: who it is, its nonce and
-// the proof that it knows the cookie.
+// challenge is the acceptor's answer to an opener: who it is and its
+// nonce. It carries no proof: the dialer proves first.
 type challenge struct {
 	Responder memberInfo `codec:"responder"`
 	Nonce     []byte     `codec:"nonce"`
-	Proof     []byte     `codec:"proof"`
 }
 
 // challengeReply is the dialer's proof that it knows the cookie.
@@ -104,6 +105,7 @@ type challengeReply struct {
 type helloAck struct {
 	Self    memberInfo   `codec:"self"`
 	Members []memberInfo `codec:"members"`
+	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
 }
 
 // joinAck admits the sender of a Join. Members is empty unless the
@@ -111,6 +113,7 @@ type helloAck struct {
 type joinAck struct {
 	Self    memberInfo   `codec:"self"`
 	Members []memberInfo `codec:"members,omitempty"`
+	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
 }
 
 // refuse ends a handshake (or a link) and says why.
@@ -241,8 +244,8 @@ func (m *memberInfo) validate() error {
 	switch {
 	case m.NodeID == "" || len(m.NodeID) > 64:
 		return fmt.Errorf("member %q: node id must have 1 to 64 bytes", m.Alias)
-	case m.Host == "" || len(m.Host) > 253:
-		return fmt.Errorf("member %q: host must have 1 to 253 bytes", m.Alias)
+	case !validHost(m.Host):
+		return fmt.Errorf("member %q: host %s is neither an IP address nor a DNS name", m.Alias, Quote(m.Host))
 	case m.Port < 1 || m.Port > 65535:
 		return fmt.Errorf("member %q: port %d is outside 1-65535", m.Alias, m.Port)
 	}
@@ -268,8 +271,8 @@ func (m *hello) validate() error {
 func (m *join) validate() error { return (*hello)(m).validate() }
 
 func (m *challenge) validate() error {
-	if len(m.Nonce) != nonceSize || len(m.Proof) != nonceSize {
-		return fmt.Errorf("nonce and proof must have %d bytes", nonceSize)
+	if len(m.Nonce) != nonceSize {
+		return fmt.Errorf("nonce must have %d bytes", nonceSize)
 	}
 	return m.Responder.validate()
 }
@@ -281,9 +284,16 @@ func (m *challengeReply) validate() error {
 	return nil
 }
 
-func (m *helloAck) validate() error { return validateMembers(m.Self, m.Members) }
+func (m *helloAck) validate() error { return validateAck(m.Self, m.Members, m.Proof) }
 
-func (m *joinAck) validate() error { return validateMembers(m.Self, m.Members) }
+func (m *joinAck) validate() error { return validateAck(m.Self, m.Members, m.Proof) }
+
+func validateAck(self memberInfo, members []memberInfo, proof []byte) error {
+	if len(proof) != nonceSize {
+		return fmt.Errorf("proof has %d bytes, want %d", len(proof), nonceSize)
+	}
+	return validateMembers(self, members)
+}
 
 func validateMembers(self memberInfo, members []memberInfo) error {
 	if err := self.validate(); err != nil {
@@ -316,3 +326,26 @@ func (m *leave) validate() error {
 func (m *memberUp) validate() error { return m.Member.validate() }
 
 func (m *appMessage) validate() error { return validateKind(m.Kind) }
+
+// validHost reports whether host is an IP literal or a DNS name (labels of
+// letters, digits and hyphens, at most 63 bytes each, 253 in all).
+func validHost(host string) bool {
+	if net.ParseIP(host) != nil {
+		return true
+	}
+	if host == "" || len(host) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(host, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}

@@ -112,7 +112,7 @@ func TestNetworkCutInNamespaces(t *testing.T) {
 	ipCommand(t, "-n", nsA, "link", "set", vethA, "down")
 	timeout := nodes[0].cfg.FailureTimeout
 	eventually(t, timeout+testSlack, "both nodes drop each other", func() bool {
-		return len(nodes[0].Members()) == 1 && len(nodes[1].Members()) == 1
+		return !hasMember(nodes[0].Node, "b") && !hasMember(nodes[1].Node, "a")
 	})
 	t.Logf("both sides dropped the other %v after the cut", time.Since(cut))
 	for _, n := range nodes {

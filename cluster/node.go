@@ -26,6 +26,9 @@ const (
 type Node struct {
 	cfg       Config
 	frames    frameCodec
+	preAuth   frameCodec // for frames from a peer not yet authenticated
+	key       []byte     // DeriveCookieKey(cfg.Cookie): keys the proofs
+	refusals  refusalLog
 	transport Transport
 	events    *eventQueue
 	version   uint32 // ProtocolVersion; tests change it
@@ -42,18 +45,23 @@ type Node struct {
 
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
-	slots     chan struct{} // one per inbound connection in its handshake
 
 	mu           sync.Mutex
 	state        nodeState
 	listener     net.Listener
-	listenAddr   string                // the bind host with the port bound
-	learnedHost  string                // local address seen on a connection
-	links        map[string]*link      // established links, by peer alias
-	standby      map[*link]struct{}    // losing duplicate links (see admit)
-	handshaking  map[net.Conn]struct{} // connections not yet links
-	reconnecting map[string]bool       // aliases being redialed
-	introducing  map[string]bool       // aliases learnt from MemberUp, being checked
+	listenAddr   string                    // the bind host with the port bound
+	learnedHost  string                    // local address seen on a connection
+	members      map[string]*memberRecord  // the member table (member.go)
+	started      time.Time                 // when Start bound the listener
+	links        map[string]*link          // established links, by peer alias
+	standby      map[*link]struct{}        // losing duplicate links (see admit)
+	handshaking  map[net.Conn]struct{}     // connections not yet links
+	pending      map[net.Conn]*pendingConn // inbound ones, for eviction
+	pendingFrom  map[string]int            // pending inbound by source
+	reconnecting map[string]bool           // aliases being redialed
+	introducing  map[string]bool           // aliases learnt from MemberUp, being checked
+	backoff      map[string]dialBackoff    // gossip-driven dials, by address
+	dialPool     chan struct{}             // one token per gossip-driven dial
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -81,6 +89,9 @@ func New(cfg Config) (*Node, error) {
 	default:
 		transport = TCPTransport{}
 	}
+	if len(cfg.CookieKey) == 0 {
+		cfg.CookieKey = DeriveCookieKey(cfg.Cookie)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n := &Node{
 		cfg:          cfg,
@@ -90,12 +101,18 @@ func New(cfg Config) (*Node, error) {
 		version:      ProtocolVersion,
 		ctx:          ctx,
 		cancel:       cancel,
-		slots:        make(chan struct{}, cfg.MaxPendingConns),
+		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
+		key:          cfg.CookieKey,
+		pending:      make(map[net.Conn]*pendingConn),
+		pendingFrom:  make(map[string]int),
 		links:        make(map[string]*link),
+		members:      make(map[string]*memberRecord),
 		standby:      make(map[*link]struct{}),
 		handshaking:  make(map[net.Conn]struct{}),
 		reconnecting: make(map[string]bool),
 		introducing:  make(map[string]bool),
+		backoff:      make(map[string]dialBackoff),
+		dialPool:     make(chan struct{}, dialPoolSize),
 		handlers:     make(map[string]MessageHandler),
 		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
@@ -166,7 +183,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.state = ln, addr, stateRunning
+	n.listener, n.listenAddr, n.state, n.started = ln, addr, stateRunning, time.Now()
 	n.mu.Unlock()
 	n.wg.Add(3)
 	go func() { defer n.wg.Done(); n.events.run() }()
@@ -180,24 +197,6 @@ func (n *Node) Running() bool {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return n.state == stateRunning
-}
-
-// Members returns the members this node knows, itself included with
-// Local set, sorted by alias. Members that failed or left are not listed.
-func (n *Node) Members() []Member {
-	now := time.Now()
-	n.mu.Lock()
-	members := make([]Member, 0, len(n.links)+1)
-	members = append(members, Member{
-		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
-		NodeID: n.cfg.NodeID, State: StateLocal, LastSeen: now,
-	})
-	for _, l := range n.links {
-		members = append(members, l.member(now, 2*n.cfg.HeartbeatInterval))
-	}
-	n.mu.Unlock()
-	sortMembers(members)
-	return members
 }
 
 // localHostLocked is the host shown for the local node. Caller holds mu.
@@ -311,8 +310,8 @@ func (n *Node) emit(kind EventKind, m Member, err error) {
 }
 
 // acceptLoop accepts connections until the listener closes, handing each
-// to its own goroutine. Beyond MaxPendingConns handshakes in flight, new
-// connections are closed at once.
+// to its own goroutine. The pending table (see admitPending) bounds the
+// connections in their handshake.
 func (n *Node) acceptLoop(ln net.Listener) {
 	var backoff time.Duration
 	for {
@@ -328,14 +327,16 @@ func (n *Node) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 0
-		select {
-		case n.slots <- struct{}{}:
-		default:
+		p, err := n.admitPending(conn)
+		if err != nil {
 			conn.Close()
+			if errors.Is(err, ErrClosed) {
+				return
+			}
 			continue
 		}
-		if !n.spawn(func() { defer func() { <-n.slots }(); n.serveInbound(conn) }) {
-			<-n.slots
+		if !n.spawn(func() { n.serveInbound(p) }) {
+			n.donePending(p)
 			conn.Close()
 			return
 		}

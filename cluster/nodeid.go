@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/iridium-vm/iridium/internal/safefile"
 )
 
 // NodeIDFile is the name of the file, in the data directory, that keeps a
@@ -61,16 +63,21 @@ func isUUID(s string) bool {
 	return true
 }
 
-// loadOrCreateFile returns the content of path; if the file does not exist
+// maxSmallFile bounds the node ID and cookie files in the data directory.
+const maxSmallFile = 4096
+
+// loadOrCreateFile returns the content of path, a regular file of at most
+// maxSmallFile bytes (checked before reading, so a FIFO or a device there
+// is refused, not read); if the file does not exist
 // it creates dir and the file (exclusively, with mode perm) holding make().
 // When two processes race, the loser reads the winner's file.
 func loadOrCreateFile(path string, perm fs.FileMode, make func() ([]byte, error)) ([]byte, error) {
-	data, err := os.ReadFile(path)
+	data, _, err := safefile.Read(path, maxSmallFile)
 	if err == nil {
 		return data, nil
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, fmt.Errorf("read %w", err)
 	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("create directory for %s: %w", path, err)
@@ -81,7 +88,8 @@ func loadOrCreateFile(path string, perm fs.FileMode, make func() ([]byte, error)
 	}
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
 	if errors.Is(err, fs.ErrExist) {
-		return os.ReadFile(path)
+		data, _, err := safefile.Read(path, maxSmallFile)
+		return data, err
 	}
 	if err != nil {
 		return nil, fmt.Errorf("create %s: %w", path, err)

@@ -34,6 +34,9 @@ func (n *Node) redial(m memberInfo) {
 	defer func() {
 		n.mu.Lock()
 		delete(n.reconnecting, m.Alias)
+		if n.state == stateRunning && n.links[m.Alias] == nil {
+			n.transition(m.Alias, 0, m, EventDropped, nil, false, time.Time{})
+		}
 		n.mu.Unlock()
 	}()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ReconnectFor)

@@ -13,6 +13,7 @@ const (
 	codeConnected = "connected" // a link to this peer exists already
 	codeAddress   = "address"   // the published address cannot reach the sender
 	codeProtocol  = "protocol"  // a message broke the protocol
+	codeTLS       = "tls"       // one side speaks TLS, the other does not
 )
 
 // sentinelFor maps a refusal code to the error callers test for.
@@ -34,6 +35,8 @@ func sentinelFor(code string) error {
 		return errAlreadyConnected
 	case codeProtocol:
 		return errProtocol
+	case codeTLS:
+		return ErrTLSMismatch
 	}
 	return nil
 }
@@ -60,7 +63,7 @@ type peerRefusedError struct {
 }
 
 func (e *peerRefusedError) Error() string {
-	return fmt.Sprintf("peer %s refused us: %s", e.peer, e.reason)
+	return fmt.Sprintf("peer %s refused us: %s", e.peer, Inert(e.reason))
 }
 
 func (e *peerRefusedError) Unwrap() error { return sentinelFor(e.code) }

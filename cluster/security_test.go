@@ -20,17 +20,17 @@ func TestWrongCookieIsRefusedOnBothSides(t *testing.T) {
 	nodes := startCluster(t, 2)
 	a := nodes[0]
 	cfg := testConfig("x")
-	cfg.Cookie = []byte("another cookie")
+	cfg.Cookie, cfg.CookieKey = []byte("another cookie"), nil
 	x := startNode(t, cfg)
 	_, err := x.Join(context.Background(), a.host, a.port)
 	if !errors.Is(err, ErrBadCookie) {
 		t.Fatalf("got %v, want ErrBadCookie", err)
 	}
-	if !strings.Contains(err.Error(), `peer "n0" at `+a.addr+` has a different cluster cookie`) {
+	if !strings.Contains(err.Error(), `the peer "n0" at `+a.addr+` has a different cluster cookie`) {
 		t.Errorf("joining side says %q", err)
 	}
 	eventually(t, 2*time.Second, "n0 announces the refusal", func() bool {
-		e, ok := a.events.find(EventRefused, "x")
+		e, ok := a.events.find(EventRefused, "")
 		return ok && errors.Is(e.Err, ErrBadCookie) && strings.Contains(e.Err.Error(), "cookie")
 	})
 	waitFullMesh(t, nodes, testSlack)
@@ -104,7 +104,7 @@ func TestReplayedDialerHandshakeIsRefused(t *testing.T) {
 		t.Fatalf("replayed proof: got %#v %v, want a cookie refusal", m, err)
 	}
 	eventually(t, 2*time.Second, "a announces the refused replay", func() bool {
-		e, ok := a.events.find(EventRefused, "eve")
+		e, ok := a.events.find(EventRefused, "")
 		return ok && errors.Is(e.Err, ErrBadCookie)
 	})
 	if len(a.Members()) != 1 {
@@ -112,19 +112,18 @@ func TestReplayedDialerHandshakeIsRefused(t *testing.T) {
 	}
 }
 
+// A fake acceptor that replays a genuine Challenge and HelloAck, recorded
+// from an exchange with a, cannot prove the cookie: the dialer refuses it.
 func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
 	checkNoLeaks(t)
 	a := startNode(t, testConfig("a"))
-	// Record a genuine Challenge from a.
 	p := dialRaw(t, a.addr, "eve")
 	nonce, _ := newNonce()
-	p.send(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce})
-	m, err := p.read()
-	recorded, ok := m.(*challenge)
-	if err != nil || !ok {
-		t.Fatalf("want a Challenge, got %v %v", m, err)
+	recorded, recordedAck, err := p.handshake(nonce, true)
+	if _, ok := recordedAck.(*helloAck); err != nil || !ok {
+		t.Fatalf("want a HelloAck, got %v %v", recordedAck, err)
 	}
-	// A fake a answers b's Hello with the recorded Challenge.
+	// A fake a answers b's Hello with the recorded Challenge and ack.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -142,18 +141,20 @@ func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
 		defer c.Close()
 		c.SetDeadline(time.Now().Add(3 * time.Second))
 		fc := newFrameCodec(DefaultMaxFrameSize)
-		if _, err := fc.read(c); err != nil {
-			return
+		for _, m := range []message{recorded, recordedAck} {
+			if _, err := fc.read(c); err != nil {
+				return
+			}
+			frame, _ := fc.marshal(m)
+			c.Write(frame)
 		}
-		frame, _ := fc.marshal(recorded)
-		c.Write(frame)
 		io.Copy(io.Discard, c)
 	}()
 	b := startNode(t, testConfig("b"))
 	host, port := splitAddr(ln.Addr())
 	_, err = b.Join(context.Background(), host, port)
-	if !errors.Is(err, ErrBadCookie) {
-		t.Fatalf("got %v, want ErrBadCookie", err)
+	if !errors.Is(err, ErrBadCookie) || !strings.Contains(err.Error(), "did not prove") {
+		t.Fatalf("got %v, want ErrBadCookie: did not prove", err)
 	}
 	if len(b.Members()) != 1 {
 		t.Errorf("b lists %v", b.Members())

@@ -3,6 +3,8 @@ package cluster
 import (
 	"context"
 	"crypto/tls"
+	"errors"
+	"fmt"
 	"net"
 )
 
@@ -48,11 +50,56 @@ func (t TLSTransport) Listen(ctx context.Context, address string) (net.Listener,
 	if err != nil {
 		return nil, err
 	}
-	return tls.NewListener(ln, t.Config), nil
+	return tlsListener{Listener: ln, config: t.Config}, nil
 }
 
-// Dial connects to address and completes the TLS handshake.
+// tlsListener serves TLS on accepted connections, and answers a peer
+// that speaks the plain protocol with a plain Refuse that says why.
+type tlsListener struct {
+	net.Listener
+	config *tls.Config
+}
+
+// Accept returns the next connection, wrapped in TLS.
+func (l tlsListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return tls.Server(&plainSniffer{Conn: c}, l.config), nil
+}
+
+// plainSniffer looks at the first bytes of a connection: a TLS client
+// starts with a handshake record (byte 22); anything else is a peer
+// without TLS, which gets a plain Refuse naming the mismatch.
+type plainSniffer struct {
+	net.Conn
+	looked bool
+}
+
+func (s *plainSniffer) Read(p []byte) (int, error) {
+	n, err := s.Conn.Read(p)
+	if s.looked || n == 0 {
+		return n, err
+	}
+	s.looked = true
+	if p[0] != 0x16 {
+		if frame, merr := newFrameCodec(PreAuthMaxFrameSize).marshal(&refuse{Code: codeTLS, Reason: "this node speaks TLS"}); merr == nil {
+			s.Conn.Write(frame)
+		}
+		return 0, fmt.Errorf("%w: the peer does not speak TLS; this node has --tls-cert", ErrTLSMismatch)
+	}
+	return n, err
+}
+
+// Dial connects to address and completes the TLS handshake. A peer that
+// answers without TLS gives an error wrapping ErrTLSMismatch.
 func (t TLSTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
 	d := tls.Dialer{Config: t.Config}
-	return d.DialContext(ctx, "tcp", address)
+	c, err := d.DialContext(ctx, "tcp", address)
+	var header tls.RecordHeaderError
+	if errors.As(err, &header) {
+		return nil, fmt.Errorf("%w: the peer at %s does not speak TLS; this node has --tls-cert", ErrTLSMismatch, address)
+	}
+	return c, err
 }

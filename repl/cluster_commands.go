@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // ClusterNode is what the cluster commands need from this process's
@@ -70,7 +71,7 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 	addr, running, err := node.Start(ctx)
 	switch {
 	case err != nil:
-		return fmt.Errorf("!start_cluster: %w", err)
+		return shownError("!start_cluster", err)
 	case running:
 		s.con.print(s.con.warning, "the cluster node already listens on "+addr)
 	default:
@@ -82,7 +83,7 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	port, err := strconv.Atoi(args[1])
 	if err != nil || port < 1 || port > 65535 {
-		return fmt.Errorf("!join_cluster: port %q: want a number from 1 to 65535", args[1])
+		return fmt.Errorf("!join_cluster: port %q: want a number from 1 to 65535", capText(args[1], 64))
 	}
 	node, err := s.cluster("!join_cluster")
 	if err != nil {
@@ -90,14 +91,14 @@ func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	}
 	members, err := node.Join(ctx, args[0], port)
 	if err != nil {
-		return fmt.Errorf("!join_cluster %s %d: %w", args[0], port, err)
+		return shownError(fmt.Sprintf("!join_cluster %s %d", shownText(args[0]), port), err)
 	}
 	names := make([]string, 0, len(members))
 	for _, m := range members {
-		names = append(names, m.Alias+" ("+m.Addr+")")
+		names = append(names, shownText(m.Alias)+" ("+shownText(m.Addr)+")")
 	}
 	s.con.print(s.con.result, fmt.Sprintf("joined the cluster through %s %d: %d members: %s",
-		args[0], port, len(members), strings.Join(names, ", ")))
+		shownText(args[0]), port, len(members), strings.Join(names, ", ")))
 	return nil
 }
 
@@ -113,11 +114,11 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 		if !m.Local && !m.LastSeen.IsZero() {
 			heard = now.Sub(m.LastSeen).Round(10*time.Millisecond).String() + " ago"
 		}
-		alias := m.Alias
+		alias := shownText(m.Alias)
 		if m.Local {
 			alias += " (this node)"
 		}
-		rows = append(rows, []string{alias, m.Addr, m.State, heard})
+		rows = append(rows, []string{alias, shownText(m.Addr), shownText(m.State), heard})
 	}
 	s.con.print(nil, table(rows))
 	return nil
@@ -129,8 +130,52 @@ func (s *Shell) cmdLeaveCluster(ctx context.Context, _ []string) error {
 		return err
 	}
 	if err := node.Leave(ctx); err != nil {
-		return fmt.Errorf("!leave_cluster: %w", err)
+		return shownError("!leave_cluster", err)
 	}
 	s.con.print(s.con.result, "left the cluster")
 	return nil
+}
+
+// maxShownText caps text from outside (a member's alias or address, an
+// error that quotes a peer, an echoed argument) in cluster output.
+const maxShownText = 512
+
+// shownText returns text that came from the network or the user ready to
+// print: every unprintable character (an escape sequence, a carriage
+// return, a line break, invalid UTF-8) escaped as %q escapes it, and the
+// text cut to maxShownText bytes.
+func shownText(s string) string {
+	cut := ""
+	if len(s) > maxShownText {
+		cut = fmt.Sprintf("…(%d bytes more)", len(s)-maxShownText)
+		s = capText(s, maxShownText)
+	}
+	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
+		return s + cut
+	}
+	q := strconv.Quote(s)
+	return q[1:len(q)-1] + cut
+}
+
+// capText cuts s to at most limit bytes, dropping a character cut in two.
+func capText(s string, limit int) string {
+	if len(s) <= limit {
+		return s
+	}
+	return strings.ToValidUTF8(s[:limit], "")
+}
+
+// escapedError shows an error with its text made printable (shownText)
+// and still unwraps to it, so errors.Is works through it.
+type escapedError struct {
+	msg string
+	err error
+}
+
+func (e *escapedError) Error() string { return e.msg }
+func (e *escapedError) Unwrap() error { return e.err }
+
+// shownError wraps err after prefix, its text escaped.
+func shownError(prefix string, err error) error {
+	return &escapedError{msg: prefix + ": " + shownText(err.Error()), err: err}
 }

@@ -94,3 +94,41 @@ func TestClusterCommandErrors(t *testing.T) {
 		}
 	}
 }
+
+// hostileNode is a ClusterNode whose members and errors carry escape
+// sequences, as a hostile peer would send them.
+type hostileNode struct{ fakeNode }
+
+const hostileText = "\x1b[2J\r\ncluster: \"admin\" (10.0.0.1:2254) joined\a"
+
+func (h *hostileNode) Members() []ClusterMember {
+	return []ClusterMember{
+		{Alias: "a", Addr: "127.0.0.1:2254", State: "local", Local: true},
+		{Alias: hostileText + strings.Repeat("x", 2000), Addr: hostileText, State: "alive", LastSeen: time.Now()},
+	}
+}
+
+func (h *hostileNode) Join(context.Context, string, int) ([]ClusterMember, error) {
+	return h.Members(), errors.New("peer refused us: " + hostileText)
+}
+
+// TestClusterOutputIsInert checks that member fields and errors from the
+// network, and the user's own arguments, are printed escaped and capped.
+func TestClusterOutputIsInert(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	ts.SetCluster(&hostileNode{})
+	ts.exec(t, "!cluster_members")
+	err := ts.Execute(context.Background(), "!join_cluster \x1b[31mhost 2254")
+	out := ts.out.String()
+	for _, text := range []string{out, err.Error()} {
+		if strings.ContainsAny(text, "\x1b\a\r") || strings.Contains(text, "\ncluster:") {
+			t.Errorf("raw control characters or a forged line in %q", text)
+		}
+	}
+	if !strings.Contains(out, `\x1b[2J\r\ncluster:`) || !strings.Contains(out, "bytes more") {
+		t.Errorf("the hostile alias is not shown escaped and capped:\n%s", out)
+	}
+	if !strings.Contains(err.Error(), `\x1b[2J`) {
+		t.Errorf("join error hides the escape: %q", err)
+	}
+}

@@ -60,7 +60,7 @@ func coreCommands() []command {
 		{name: "!reset", help: "empty the program, forget its labels, clear registers, heap and stack", run: (*Shell).cmdReset},
 		{name: "!load_file", args: "[PATH]", help: "assemble an assembly file, append it to the program and run it", max: 1, rest: true, complete: argPath, run: (*Shell).cmdLoadFile},
 		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
-		{name: "!jobs", help: "list the spawned programs: id, state, file", run: (*Shell).cmdJobs},
+		{name: "!jobs", help: "list the node's jobs, and those it started on other members: id, state, owner, file", run: (*Shell).cmdJobs},
 		{name: "!kill", args: "ID", help: "stop a spawned program (ALIAS:ID: one on member ALIAS)", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
 		{name: "!wait", args: "[ID]", help: "wait for a spawned program (ALIAS:ID: one on member ALIAS), or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
 	}

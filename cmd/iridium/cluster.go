@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
@@ -28,6 +29,7 @@ type clusterNode struct {
 
 	mu   sync.Mutex
 	node *cluster.Node
+	lock *cluster.NodeIDLock // held while node exists
 }
 
 // get returns the node, making it if there is none.
@@ -37,7 +39,7 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 	if c.node != nil {
 		return c.node, nil
 	}
-	cfg, cookieFrom, err := clusterConfig(c.opts)
+	cfg, cookieFrom, lock, err := clusterConfig(c.opts)
 	if err != nil {
 		return nil, err
 	}
@@ -47,11 +49,15 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 	}
 	node, err := cluster.New(cfg)
 	if err != nil {
+		lock.Release()
 		return nil, err
 	}
 	registerSpawn(c.spawn, node)
-	c.node = node
-	c.notify(fmt.Sprintf("cluster: this node is %q; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom))
+	c.node, c.lock = node, lock
+	c.notify(fmt.Sprintf("cluster: this node is %s; the cookie comes from %s (every node of a cluster needs the same one)", cluster.Quote(cfg.Alias), cookieFrom))
+	if len(cfg.Cookie) < cluster.MinCookieLength {
+		c.notify(fmt.Sprintf("cluster: warning: the cookie has %d bytes; one of fewer than %d is easy to guess", len(cfg.Cookie), cluster.MinCookieLength))
+	}
 	return node, nil
 }
 
@@ -62,17 +68,30 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 // per alias (under nodes/ in the data directory), so that several nodes
 // with their own aliases can share a data directory, as several terminals
 // of one user do. Without --node-alias, the alias is the data directory's
-// own node ID.
-func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, err error) {
+// own node ID. The node ID file stays locked by this process (see
+// cluster.LockNodeID) until the returned lock is released, so that a
+// second process with the same data directory and alias refuses to start
+// a node rather than take this one's place.
+//
+// The cookie comes from --cookie, else --cookie-file, else the
+// environment variable IRIDIUM_COOKIE, else the data directory's cookie
+// file, made on first use.
+func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *cluster.NodeIDLock, err error) {
 	cfg = cluster.DefaultConfig()
 	idDir := o.dataDir
 	if o.nodeAlias != "" {
 		idDir = filepath.Join(o.dataDir, "nodes", hex.EncodeToString([]byte(o.nodeAlias)))
 	}
-	cfg.NodeID, err = cluster.LoadOrCreateNodeID(idDir)
+	cfg.NodeID, lock, err = cluster.LockNodeID(idDir)
 	if err != nil {
-		return cfg, "", fmt.Errorf("node id: %w", err)
+		return cfg, "", nil, fmt.Errorf("node id: %w", err)
 	}
+	defer func() {
+		if err != nil {
+			lock.Release()
+			lock = nil
+		}
+	}()
 	cfg.Alias = o.nodeAlias
 	if cfg.Alias == "" {
 		cfg.Alias = cfg.NodeID
@@ -82,18 +101,41 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, err error
 	cfg.DialTimeout, cfg.HandshakeTimeout, cfg.WriteTimeout = o.dialTimeout, o.handshakeTimeout, o.writeTimeout
 	cfg.ReconnectFor, cfg.MaxFrameSize = o.reconnectFor, o.maxFrameSize
 	cfg.MaxMembers, cfg.MaxPendingConns = o.maxMembers, o.maxPendingConns
-	cookieFrom = "--cookie"
-	if o.cookie != "" {
-		cfg.Cookie = []byte(o.cookie)
-	} else if cfg.Cookie, cookieFrom, err = cluster.LoadOrCreateCookie(o.dataDir); err != nil {
-		return cfg, "", fmt.Errorf("cookie: %w", err)
+	if cfg.Cookie, cookieFrom, err = clusterCookie(o); err != nil {
+		return cfg, "", nil, fmt.Errorf("cookie: %w", err)
 	}
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
 		if cfg.TLS, err = cluster.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA); err != nil {
-			return cfg, "", err
+			return cfg, "", nil, err
 		}
 	}
-	return cfg, cookieFrom, nil
+	return cfg, cookieFrom, lock, nil
+}
+
+// cookieEnv is the environment variable that may hold the cluster cookie.
+const cookieEnv = "IRIDIUM_COOKIE"
+
+// clusterCookie returns the cookie and says where it came from.
+func clusterCookie(o *options) ([]byte, string, error) {
+	switch {
+	case o.cookie != "":
+		return []byte(o.cookie), "--cookie", nil
+	case o.cookieFile != "":
+		cookie, err := cluster.ReadCookieFile(o.cookieFile)
+		return cookie, "--cookie-file " + o.cookieFile, err
+	case os.Getenv(cookieEnv) != "":
+		return []byte(os.Getenv(cookieEnv)), "$" + cookieEnv, nil
+	}
+	return cluster.LoadOrCreateCookie(o.dataDir)
+}
+
+// releaseLock gives up the node ID lock once the node is gone.
+func (c *clusterNode) releaseLock() {
+	c.mu.Lock()
+	lock := c.lock
+	c.lock = nil
+	c.mu.Unlock()
+	lock.Release()
 }
 
 // Start implements repl.ClusterNode.
@@ -128,6 +170,7 @@ func (c *clusterNode) Leave(ctx context.Context) error {
 	if node == nil {
 		return cluster.ErrNotRunning
 	}
+	defer c.releaseLock()
 	if !node.Running() {
 		node.Close()
 		return cluster.ErrNotRunning
@@ -159,6 +202,7 @@ func (c *clusterNode) shutdown() {
 	if node == nil {
 		return
 	}
+	defer c.releaseLock()
 	if node.Running() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()

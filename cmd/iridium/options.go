@@ -37,6 +37,7 @@ type options struct {
 	advertiseHost     string
 	nodeAlias         string
 	cookie            string
+	cookieFile        string
 	tlsCert           string
 	tlsKey            string
 	tlsCA             string
@@ -92,7 +93,8 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	}
 	fs.StringVar(&o.advertiseHost, "advertise-host", "", "the host other nodes should dial to reach this one (default: the bind host, or a local address when binding 0.0.0.0)")
 	fs.StringVar(&o.nodeAlias, "node-alias", "", "this node's name in the cluster (default: a UUID made once and kept in the data directory)")
-	fs.StringVar(&o.cookie, "cookie", "", "the cluster secret (default: the file 'cookie' in the data directory, made on first use)")
+	fs.StringVar(&o.cookie, "cookie", "", "the cluster secret; other users can see it in ps: prefer --cookie-file or IRIDIUM_COOKIE (default: the file 'cookie' in the data directory, made on first use)")
+	fs.StringVar(&o.cookieFile, "cookie-file", "", "read the cluster secret from this file (regular, at most 4 KiB, mode 600)")
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for TLS on cluster links (with --tls-key and --tls-ca)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
@@ -171,6 +173,14 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.dialTimeout <= 0 || o.handshakeTimeout <= 0 || o.writeTimeout <= 0 || o.maxFrameSize <= 0 || o.maxMembers < 2 || o.maxPendingConns <= 0 {
 		return nil, nil, fmt.Errorf("cluster limits must be positive (and --max-members at least 2)")
+	}
+	if o.nodeAlias != "" {
+		if err := cluster.ValidateAlias(o.nodeAlias); err != nil {
+			return nil, nil, fmt.Errorf("--node-alias: %v (an alias is 1 to %d bytes of printable characters without spaces)", err, cluster.MaxAliasLength)
+		}
+	}
+	if o.cookie != "" && o.cookieFile != "" {
+		return nil, nil, fmt.Errorf("--cookie and --cookie-file: give one, not both")
 	}
 	if o.maxJobs <= 0 {
 		return nil, nil, fmt.Errorf("--max-jobs must be positive")

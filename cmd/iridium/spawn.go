@@ -105,7 +105,9 @@ func (t spawnTransport) Members() []string {
 	}
 	var out []string
 	for _, m := range node.Members() {
-		if !m.Local {
+		// A failed member stays listed while it is redialed; it is
+		// not reachable.
+		if m.State == cluster.StateAlive || m.State == cluster.StateSuspect {
 			out = append(out, m.Alias)
 		}
 	}

@@ -1,0 +1,565 @@
+package cluster
+
+// Hostile peers, one per observation of issue 8: each speaks the wire
+// protocol on loopback as an attacker would, before or after the
+// handshake.
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/ugorji/go/codec"
+)
+
+// forged is text a stranger would like to see printed raw.
+const forged = "\x1b[2J\r\ncluster: \"admin\" (10.0.0.1:2254) joined\x07"
+
+// checkInert fails the test if any event line of r could drive a
+// terminal or is longer than a line should be.
+func checkInert(t *testing.T, r *recorder) {
+	t.Helper()
+	for _, e := range r.all() {
+		line := e.String()
+		if strings.ContainsAny(line, "\x1b\r\n\x07") || len(line) > 2*MaxLineLength {
+			t.Errorf("event line is not inert (%d bytes): %q", len(line), line)
+		}
+	}
+}
+
+// Observation 1: escape sequences from a stranger (a Hello's host, an
+// opener of another version, a Refuse's reason) and from a member never
+// reach the terminal raw.
+func TestStrangerTextIsInert(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	// A Hello whose host is a forged line.
+	p := dialRaw(t, a.addr, "x")
+	p.self.Host = forged
+	nonce, _ := newNonce()
+	p.send(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce})
+	p.expectClosed()
+	// An opener of another version naming itself with escapes.
+	q := dialRaw(t, a.addr, forged)
+	q.send(&hello{Version: ProtocolVersion + 7, Sender: q.self, Nonce: nonce})
+	q.expectClosed()
+	eventually(t, testSlack, "a reports the stranger", func() bool { return a.events.count(EventRefused) > 0 })
+	checkInert(t, a.events)
+
+	// A fake node refuses a join with a forged reason.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		c, err := ln.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		fc := newFrameCodec(DefaultMaxFrameSize)
+		fc.read(c)
+		frame, _ := fc.marshal(&refuse{Code: "x", Reason: forged})
+		c.Write(frame)
+	}()
+	host, port := splitAddr(ln.Addr())
+	_, err = a.Join(context.Background(), host, port)
+	if err == nil || strings.ContainsAny(err.Error(), "\x1b\r\n\x07") || !strings.Contains(err.Error(), `\x1b[2J`) {
+		t.Errorf("join error is not inert, or hides the escape: %q", err)
+	}
+}
+
+// Observation 1, with the cookie: a member cannot publish a host that
+// is not an IP literal or a DNS name, nor an alias with escapes.
+func TestMemberCannotPublishEscapes(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	for _, bad := range []memberInfo{
+		{Alias: "m", NodeID: "id-m", Incarnation: 1, Host: forged, Port: 9},
+		{Alias: "m\x1b[2J", NodeID: "id-m", Incarnation: 1, Host: "127.0.0.1", Port: 9},
+		{Alias: "m\u202e", NodeID: "id-m", Incarnation: 1, Host: "127.0.0.1", Port: 9},
+	} {
+		p := dialRaw(t, a.addr, "m")
+		p.self = bad
+		nonce, _ := newNonce()
+		p.send(&join{Version: ProtocolVersion, Sender: p.self, Nonce: nonce})
+		p.expectClosed()
+	}
+	if got := len(a.Members()); got != 1 {
+		t.Errorf("a lists %d members: %v", got, a.Members())
+	}
+	checkInert(t, a.events)
+}
+
+// Observation 2: a flood of huge openers costs a small, fixed amount of
+// memory and output: frames are refused at their header, and refusals
+// are summarised, not printed one by one.
+func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.RefusalSummaryInterval = 300 * time.Millisecond
+	a := startNode(t, cfg)
+	const conns = 100
+	frame, _ := newFrameCodec(4 << 20).marshal(&hello{Version: ProtocolVersion,
+		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20), Port: 1}, Nonce: make([]byte, nonceSize)})
+	start := time.Now()
+	var wg sync.WaitGroup
+	for range conns {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := net.DialTimeout("tcp", a.addr, 2*time.Second)
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(3 * time.Second))
+			c.Write(frame) // the node closes after the header
+			c.Read(make([]byte, 1))
+		}()
+	}
+	wg.Wait()
+	total := func() int {
+		sum := 0
+		for _, e := range a.events.all() {
+			if e.Kind == EventRefused {
+				sum += e.Count
+			}
+		}
+		return sum
+	}
+	eventually(t, testSlack, fmt.Sprintf("refusals of %d connections counted: %v", conns, a.events.all()), func() bool { return total() >= conns-5 })
+	// One event at once, then at most one summary per interval.
+	limit := 2 + int(time.Since(start)/cfg.RefusalSummaryInterval)
+	if n := a.events.count(EventRefused); n > limit {
+		t.Errorf("%d refusal events for %d connections, want at most %d", n, conns, limit)
+	}
+	size := 0
+	for _, e := range a.events.all() {
+		size += len(e.String())
+	}
+	if size > 4*MaxLineLength {
+		t.Errorf("%d bytes of event text for %d refused connections", size, conns)
+	}
+	checkInert(t, a.events)
+}
+
+// decodeLoose decodes a frame body into a generic map, to see every key a
+// peer sent.
+func decodeLoose(t *testing.T, c net.Conn) (msgType, map[string]any) {
+	t.Helper()
+	typ, body, err := readFrame(c, DefaultMaxFrameSize)
+	if err != nil {
+		t.Fatalf("read frame: %v", err)
+	}
+	var m map[string]any
+	if err := codec.NewDecoderBytes(body, newMsgpackHandle()).Decode(&m); err != nil {
+		t.Fatalf("decode %s: %v", typ, err)
+	}
+	return typ, m
+}
+
+// Observation 3: a stranger gets nothing computed from the cookie: the
+// Challenge carries no proof, and a wrong proof gets a Refuse without one.
+// An honest exchange's proofs are keyed by the stretched cookie.
+func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	p := dialRaw(t, a.addr, "eve")
+	nonce, _ := newNonce()
+	p.send(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce})
+	typ, ch := decodeLoose(t, p.conn)
+	if typ != msgChallenge {
+		t.Fatalf("got %s, want Challenge", typ)
+	}
+	if _, ok := ch["proof"]; ok || len(ch) != 2 {
+		t.Errorf("Challenge to a stranger carries %v", ch)
+	}
+	p.send(&challengeReply{Proof: make([]byte, nonceSize)})
+	typ, r := decodeLoose(t, p.conn)
+	if typ != msgRefuse || r["code"] != codeCookie || len(r) != 2 {
+		t.Errorf("answer to a wrong proof: %s %v", typ, r)
+	}
+
+	// An honest exchange: the ack's proof is keyed by the derived key,
+	// not by the cookie itself.
+	q := dialRaw(t, a.addr, "honest")
+	challenge, ack, err := q.handshake(nonce, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proof := ack.(*joinAck).Proof
+	if want := handshakeProof(testKey(), proofLabelAcceptor, nonce, challenge.Nonce, "honest", "a"); !bytes.Equal(proof, want) {
+		t.Error("the acceptor's proof is not keyed by DeriveCookieKey(cookie)")
+	}
+	if raw := handshakeProof(testCookie, proofLabelAcceptor, nonce, challenge.Nonce, "honest", "a"); bytes.Equal(proof, raw) {
+		t.Error("the acceptor's proof is keyed by the raw cookie")
+	}
+}
+
+// Observation 4: idle connections held open, and re-opened when closed,
+// by a stranger on several addresses do not lock real joins out.
+func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
+	checkNoLeaks(t)
+	a := startNode(t, testConfig("a"))
+	ctx, stop := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	for src := 2; src < 10; src++ { // 8 sources, 20 connections each
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(src))}, Timeout: time.Second}
+		for range 20 {
+			wg.Add(1)
+			go func() { // hold a silent connection, re-open it when closed
+				defer wg.Done()
+				for ctx.Err() == nil {
+					c, err := d.DialContext(ctx, "tcp", a.addr)
+					if err != nil {
+						time.Sleep(10 * time.Millisecond)
+						continue
+					}
+					stopRead := context.AfterFunc(ctx, func() { c.Close() })
+					c.Read(make([]byte, 1))
+					stopRead()
+					c.Close()
+				}
+			}()
+		}
+	}
+	eventually(t, testSlack, "the stranger fills the pending table", func() bool {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		return len(a.pending) >= 60
+	})
+	for i := range 5 {
+		n := startNode(t, testConfig(fmt.Sprint("j", i)))
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		_, err := n.Join(ctx, a.host, a.port)
+		cancel()
+		if err != nil {
+			t.Errorf("join %d while the stranger holds the pending table: %v", i, err)
+		}
+	}
+	stop()
+}
+
+// Observation 9: a TLS node and a plain node name the mismatch on both
+// sides, whichever dials.
+func TestTLSMismatchIsNamed(t *testing.T) {
+	ca := newTestCA(t, "cluster CA")
+	tests := []struct {
+		name             string
+		dialerTLS        bool
+		dialerSays, says string
+	}{
+		{"plain dials TLS", false, "speaks TLS; this node has no --tls-cert", "does not speak TLS"},
+		{"TLS dials plain", true, "does not speak TLS", "speaks TLS; this node has no --tls-cert"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			checkNoLeaks(t)
+			acfg, xcfg := testConfig("a"), testConfig("x")
+			if tt.dialerTLS {
+				xcfg.TLS = tlsFiles(t, ca, ca, "x")
+			} else {
+				acfg.TLS = tlsFiles(t, ca, ca, "a")
+			}
+			a, x := startNode(t, acfg), startNode(t, xcfg)
+			_, err := x.Join(context.Background(), a.host, a.port)
+			if !errors.Is(err, ErrTLSMismatch) || !strings.Contains(err.Error(), tt.dialerSays) {
+				t.Errorf("dialer: %v, want ErrTLSMismatch saying %q", err, tt.dialerSays)
+			}
+			eventually(t, testSlack, "the acceptor names the mismatch", func() bool {
+				e, ok := a.events.find(EventRefused, "")
+				return ok && errors.Is(e.Err, ErrTLSMismatch) && strings.Contains(e.Err.Error(), tt.says)
+			})
+		})
+	}
+}
+
+// Observation 10: a cookie file that is a FIFO or a link to a device is
+// refused before it is read, at once.
+func TestCookieFileMustBeRegular(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	zero := filepath.Join(dir, "zero")
+	if err := os.Symlink("/dev/zero", zero); err != nil {
+		t.Fatal(err)
+	}
+	big := filepath.Join(dir, "big")
+	os.WriteFile(big, bytes.Repeat([]byte("x"), MaxCookieFileSize+1), 0o600)
+	open := filepath.Join(dir, "open")
+	os.WriteFile(open, []byte("a cookie others may read\n"), 0o644)
+	good := filepath.Join(dir, "good")
+	os.WriteFile(good, []byte("  a good cookie of some length\n"), 0o600)
+	for _, tt := range []struct{ path, want string }{
+		{fifo, "FIFO"}, {zero, "character device"}, {big, "size limit"}, {open, "chmod 600"}, {good, ""},
+	} {
+		done := make(chan struct{})
+		var cookie []byte
+		var err error
+		go func() { defer close(done); cookie, err = ReadCookieFile(tt.path) }()
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			t.Fatalf("ReadCookieFile(%s) hangs", tt.path)
+		}
+		if tt.want == "" {
+			if err != nil || string(cookie) != "a good cookie of some length" {
+				t.Errorf("%s: %q %v", tt.path, cookie, err)
+			}
+		} else if err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an error saying %q", tt.path, err, tt.want)
+		}
+	}
+	// The data directory's own cookie file is checked the same way.
+	data := t.TempDir()
+	syscall.Mkfifo(filepath.Join(data, CookieFile), 0o600)
+	done := make(chan error, 1)
+	go func() { _, _, err := LoadOrCreateCookie(data); done <- err }()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "FIFO") {
+			t.Errorf("FIFO cookie in the data directory: %v", err)
+		}
+	case <-time.After(2 * time.Second):
+		t.Fatal("LoadOrCreateCookie hangs on a FIFO")
+	}
+}
+
+// Observation 7, first half: a second process cannot take the node ID a
+// running one holds. (Locks are per open file description, so a second
+// LockNodeID in this process stands for the second process.)
+func TestNodeIDIsLockedByOneHolder(t *testing.T) {
+	dir := t.TempDir()
+	id, lock, err := LockNodeID(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := LockNodeID(dir); !errors.Is(err, ErrNodeIDLocked) || !strings.Contains(err.Error(), "another process holds") {
+		t.Fatalf("second lock: %v, want ErrNodeIDLocked", err)
+	}
+	lock.Release()
+	again, lock2, err := LockNodeID(dir)
+	if err != nil || again != id {
+		t.Fatalf("after release: %q %v, want %q", again, err, id)
+	}
+	lock2.Release()
+}
+
+// Observation 7, second half: a member that claims a live member's alias
+// and (public) node ID with a huge incarnation, from another address, is
+// refused; the real member keeps its place everywhere.
+func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, testSlack)
+	b := nodes[1]
+	for _, target := range []*testNode{nodes[0], nodes[2]} {
+		p := dialRaw(t, target.addr, "n1")
+		p.self.NodeID, p.self.Incarnation = b.NodeID(), 1<<63
+		nonce, _ := newNonce()
+		_, answer, err := p.handshake(nonce, false)
+		if r, ok := answer.(*refuse); err != nil || !ok || r.Code != codeAlias || !strings.Contains(r.Reason, "live member") {
+			t.Errorf("claim to %s: got %#v %v, want an alias refusal", target.Alias(), answer, err)
+		}
+	}
+	waitFullMesh(t, nodes, testSlack)
+	for _, n := range nodes {
+		if losses := n.events.losses(); len(losses) != 0 {
+			t.Errorf("%s lost members: %v", n.Alias(), losses)
+		}
+	}
+}
+
+// Observation 8: a member whose link breaks is listed as failed, with
+// since when, while this node redials it, and dropped (with an event)
+// when the reconnect window ends.
+func TestFailedMemberIsListedUntilDropped(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.ReconnectFor = time.Second
+	a := startNode(t, cfg)
+	b := startNode(t, testConfig("b"))
+	joinTo(t, b, a)
+	waitFullMesh(t, []*testNode{a, b}, testSlack)
+	b.Close() // as kill -9 would: the link closes without Leave
+	var failedAt time.Time
+	eventually(t, testSlack, "a lists b as failed", func() bool {
+		for _, m := range a.Members() {
+			if m.Alias == "b" && m.State == StateFailed && !m.Since.IsZero() && !m.LastSeen.IsZero() {
+				failedAt = m.Since
+				return true
+			}
+		}
+		return false
+	})
+	if _, ok := a.events.find(EventLinkClosed, "b"); !ok {
+		t.Errorf("no event for the failure: %v", a.events.all())
+	}
+	eventually(t, cfg.ReconnectFor+testSlack, "a drops b after the reconnect window", func() bool {
+		_, dropped := a.events.find(EventDropped, "b")
+		return dropped && len(a.Members()) == 1
+	})
+	if took := time.Since(failedAt); took < cfg.ReconnectFor {
+		t.Errorf("dropped %v after the failure, before the %v reconnect window ended", took, cfg.ReconnectFor)
+	}
+}
+
+// countingListener accepts connections and holds them silent, counting
+// how many are open at once and in all.
+type countingListener struct {
+	ln                net.Listener
+	mu                sync.Mutex
+	open, peak, total int
+	conns             []net.Conn
+}
+
+func listenCounting(t *testing.T, addr string) *countingListener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &countingListener{ln: ln}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			c.mu.Lock()
+			c.open++
+			c.total++
+			c.peak = max(c.peak, c.open)
+			c.conns = append(c.conns, conn)
+			c.mu.Unlock()
+			go func() {
+				conn.Read(make([]byte, 1<<16)) // until the dialer gives up
+				c.mu.Lock()
+				c.open--
+				c.mu.Unlock()
+			}()
+		}
+	}()
+	t.Cleanup(func() {
+		ln.Close()
+		<-done
+		c.mu.Lock()
+		for _, conn := range c.conns {
+			conn.Close()
+		}
+		c.mu.Unlock()
+	})
+	return c
+}
+
+func (c *countingListener) counts() (open, peak, total int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.open, c.peak, c.total
+}
+
+// Observation 5: a member naming 2,000 made-up members in MemberUp frames
+// makes the node dial a few at a time, never more than the member limit,
+// IP literals only (a host name is not resolved), and not again at once.
+func TestGossipFloodIsBounded(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.MaxMembers = 64
+	a := startNode(t, cfg)
+	sink := listenCounting(t, "0.0.0.0:0")
+	_, sinkPort := splitAddr(sink.ln.Addr())
+	named := listenCounting(t, "127.0.0.1:0")
+	_, namedPort := splitAddr(named.ln.Addr())
+	p := dialRaw(t, a.addr, "gossip")
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", ack, err)
+	}
+	send := func() {
+		for i := range 2000 {
+			host := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
+			p.send(&memberUp{Member: memberInfo{Alias: fmt.Sprint("ghost", i), NodeID: fmt.Sprint("id", i), Incarnation: 1, Host: host, Port: sinkPort}})
+		}
+		p.send(&memberUp{Member: memberInfo{Alias: "named", NodeID: "id-named", Incarnation: 1, Host: "localhost", Port: namedPort}})
+	}
+	send()
+	send() // a resend adds nothing
+	deadline := time.Now().Add(testHeartbeat + time.Second)
+	for time.Now().Before(deadline) {
+		p.send(&ping{}) // keep the link up
+		time.Sleep(50 * time.Millisecond)
+	}
+	_, peak, total := sink.counts()
+	if peak > dialPoolSize || peak == 0 {
+		t.Errorf("%d gossip-driven dials at once, want 1 to %d", peak, dialPoolSize)
+	}
+	if total > cfg.MaxMembers {
+		t.Errorf("%d dials for made-up members, over the member limit %d", total, cfg.MaxMembers)
+	}
+	if _, _, n := named.counts(); n != 0 {
+		t.Errorf("a gossiped host name was resolved and dialed %d times", n)
+	}
+	a.mu.Lock()
+	introducing := len(a.introducing)
+	a.mu.Unlock()
+	if introducing >= cfg.MaxMembers {
+		t.Errorf("%d introductions pending, over the member limit", introducing)
+	}
+}
+
+// Observation 6: a made-up alias listed at a real member's address does
+// not make two honest members drop each other.
+func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 2)
+	a, b := nodes[0], nodes[1]
+	waitFullMesh(t, nodes, testSlack)
+	p := dialRaw(t, a.addr, "liar")
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", ack, err)
+	}
+	p.send(&memberUp{Member: memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: b.host, Port: b.port}})
+	// a dials b's address as "ghost" only through join paths that check
+	// the alias; a direct dial, as a list from a member would cause:
+	err := a.joinMember(context.Background(), memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: b.host, Port: b.port}, dialSpec{})
+	if !errors.Is(err, errWrongAlias) {
+		t.Errorf("dial of b's address as ghost: %v, want errWrongAlias", err)
+	}
+	deadline := time.Now().Add(3 * testHeartbeat)
+	for time.Now().Before(deadline) {
+		p.send(&ping{})
+		time.Sleep(50 * time.Millisecond)
+	}
+	for _, n := range nodes {
+		for _, e := range n.events.all() {
+			if e.Member.Alias != "liar" && (e.Kind == EventLinkClosed || e.Kind == EventFailed) {
+				t.Errorf("%s: %v", n.Alias(), e)
+			}
+		}
+	}
+	if !hasMember(a.Node, "n1") || !hasMember(b.Node, "n0") {
+		t.Errorf("the honest link is gone: %v / %v", a.Members(), b.Members())
+	}
+}

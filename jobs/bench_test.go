@@ -1,0 +1,58 @@
+package jobs
+
+import (
+	"bytes"
+	"io"
+	"testing"
+)
+
+// benchLine is a typical line of program output.
+var benchLine = []byte("fib(20) = 6765 and more\n")
+
+// BenchmarkOutboxLine is the member's cost per line a job prints: kept,
+// batched and encoded as spawn.output.v1 messages (sent nowhere).
+func BenchmarkOutboxLine(b *testing.B) {
+	h := newHandle()
+	ob := &outbox{batch: 32 << 10, stop: make(chan struct{})}
+	ob.send = func(text []byte, dropped uint64) error {
+		_, err := encode(h, &outputMsg{ID: 1, Text: text, Dropped: dropped})
+		return err
+	}
+	b.SetBytes(int64(len(benchLine)))
+	b.ReportAllocs()
+	for i := 0; i < b.N; i++ {
+		ob.Write(benchLine)
+	}
+	ob.finish(0)
+}
+
+// BenchmarkReceiveLine is the caller's cost per line on the cluster's
+// reader goroutine: a 32 KiB spawn.output.v1 message decoded, checked,
+// split into lines and queued for the printer (whose own goroutine, which
+// escapes and writes them, is not measured).
+func BenchmarkReceiveLine(b *testing.B) {
+	h := newHandle()
+	text := bytes.Repeat(benchLine, (32<<10)/len(benchLine))
+	payload, err := encode(h, &outputMsg{ID: 1, Text: text})
+	if err != nil {
+		b.Fatal(err)
+	}
+	perMsg := bytes.Count(text, []byte{'\n'})
+	pr := newPrinter(io.Discard, "[n2:1] ") // never started: nothing printed
+	b.SetBytes(int64(len(benchLine)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i += perMsg {
+		m, err := decode(h, KindOutput, payload)
+		if err != nil {
+			b.Fatal(err)
+		}
+		pr.push(m.(*outputMsg).Text, 0)
+		pr.mu.Lock()
+		if len(pr.items) != perMsg {
+			b.Fatalf("%d lines queued, want %d", len(pr.items), perMsg)
+		}
+		pr.items, pr.lines, pr.bytes = pr.items[:0], 0, 0 // as the printer takes them
+		pr.mu.Unlock()
+	}
+}
