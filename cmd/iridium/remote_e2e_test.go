@@ -291,10 +291,7 @@ func TestRemoteTerminal(t *testing.T) {
 	p.send("!sess\t\r")
 	p.expect("tester@e2e")
 	// Cluster events reach the session: a node joins this one.
-	clusterAddr := regexp.MustCompile(`msg="cluster listening" addr=(\S+)`).FindStringSubmatch(n.stderr.buf.String())
-	if clusterAddr == nil {
-		t.Fatalf("no cluster address in the log:\n%s", n.stderr.buf.String())
-	}
+	clusterAddr := expectStderr(t, n.nodeProc, `msg="cluster listening" addr=(\S+)`, waitFor)
 	startNode(t, nodeSpec{alias: "b", host: "127.0.0.2", extra: []string{"--daemon", "--join", clusterAddr[1]}})
 	p.expect(`cluster: "b" (127.0.0.2:`)
 	p.send("eq $0 $0\r")
