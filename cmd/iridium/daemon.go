@@ -17,7 +17,7 @@ import (
 func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	logger := newLogger(o.remote.logFormat, stderr)
+	logger := newLogger(o.remote.logFormat, stderr, false)
 	logger.Info("iridium daemon starting", "version", version, "pid", os.Getpid(), "data_dir", o.dataDir)
 	n := newNode(o)
 	release := n.events.subscribe(func(msg string) { logger.Info(msg) }, true)

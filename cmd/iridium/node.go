@@ -237,12 +237,22 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 	}
 }
 
-// writerLogger is a logger that writes text lines to w.
-func newLogger(format string, w io.Writer) *slog.Logger {
-	if format == "json" {
-		return slog.New(slog.NewJSONHandler(w, nil))
+// newLogger is a logger that writes text or JSON lines to w; with
+// noTime, without the time (lines shown on a terminal as they happen).
+func newLogger(format string, w io.Writer, noTime bool) *slog.Logger {
+	opts := &slog.HandlerOptions{}
+	if noTime {
+		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		}
 	}
-	return slog.New(slog.NewTextHandler(w, nil))
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
 }
 
 // notifyWriter passes each write (slog writes one record per call) to a

@@ -17,7 +17,7 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	defer n.close()
 	logw := &notifyWriter{stderr: stderr}
 	if o.remote.enabled {
-		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw)); err != nil {
+		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw, interactive)); err != nil {
 			fmt.Fprintf(stderr, "iridium: %v\n", err)
 			return exitFailure
 		}
