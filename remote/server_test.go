@@ -123,6 +123,20 @@ func dial(addr string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
 	})
 }
 
+// loggedIn starts a server that authorizes one new key, and returns a
+// client logged in with it (closed when the test ends) and the address.
+func loggedIn(t *testing.T) (*ssh.Client, string) {
+	t.Helper()
+	key := newKey(t)
+	_, addr, _ := startServer(t, nil, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, addr
+}
+
 // execOn runs command in a new session of c and returns its output and
 // exit status.
 func execOn(t *testing.T, c *ssh.Client, command string) (string, int) {
@@ -572,13 +586,7 @@ func TestOutputPump(t *testing.T) {
 // lines end with CR LF for the raw terminal.
 func TestTerminalSession(t *testing.T) {
 	t.Parallel()
-	key := newKey(t)
-	_, addr, _ := startServer(t, nil, key.PublicKey())
-	c, err := dial(addr, ssh.PublicKeys(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, _ := loggedIn(t)
 	sess, err := c.NewSession()
 	if err != nil {
 		t.Fatal(err)
@@ -626,13 +634,7 @@ func TestTerminalSession(t *testing.T) {
 // (tcpip-forward), no subsystem such as sftp.
 func TestNoForwarding(t *testing.T) {
 	t.Parallel()
-	key := newKey(t)
-	_, addr, _ := startServer(t, nil, key.PublicKey())
-	c, err := dial(addr, ssh.PublicKeys(key))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
+	c, addr := loggedIn(t)
 	if conn, err := c.Dial("tcp", addr); err == nil {
 		conn.Close()
 		t.Error("a direct-tcpip channel was opened")
