@@ -137,6 +137,19 @@ func loggedIn(t *testing.T) (*ssh.Client, string) {
 	return c, addr
 }
 
+// waitLog waits until log holds want count times: the server logs a
+// refusal after the client has seen the connection close.
+func waitLog(t *testing.T, log *syncBuffer, want string, count int) {
+	t.Helper()
+	deadline := time.Now().Add(testWait)
+	for strings.Count(log.String(), want) != count {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log holds %q %d times, want %d:\n%s", want, strings.Count(log.String(), want), count, log.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // execOn runs command in a new session of c and returns its output and
 // exit status.
 func execOn(t *testing.T, c *ssh.Client, command string) (string, int) {
@@ -190,9 +203,7 @@ func TestOnlyPublicKeys(t *testing.T) {
 	if out, status := execOn(t, c, "hello\nfail\nnot run"); status != 3 || out != ssh.FingerprintSHA256(good.PublicKey())+" hello\n"+ssh.FingerprintSHA256(good.PublicKey())+" fail\n" {
 		t.Errorf("exec: %q, status %d; want two lines and 3", out, status)
 	}
-	if got := strings.Count(log.String(), `msg="refused connection" from=127.0.0.1:`); got != 4 {
-		t.Errorf("%d refusals logged, want 4:\n%s", got, log.String())
-	}
+	waitLog(t, log, `msg="refused connection" from=127.0.0.1:`, 4)
 }
 
 // forgedSigner claims an authorized public key but signs with another
@@ -221,9 +232,7 @@ func TestAuthorisesTheKeyThatSigned(t *testing.T) {
 		c.Close()
 		t.Fatal("logged in with a forged signature")
 	}
-	if !strings.Contains(log.String(), "signature did not verify") {
-		t.Errorf("the forged signature is not logged:\n%s", log.String())
-	}
+	waitLog(t, log, "signature did not verify", 1)
 	c, err := dial(addr, ssh.PublicKeys(attacker))
 	if err != nil {
 		t.Fatal(err)
@@ -370,9 +379,7 @@ func TestSessionLimits(t *testing.T) {
 	case <-time.After(testWait):
 		t.Fatal("an idle connection stayed open past IdleTimeout")
 	}
-	if !strings.Contains(log.String(), "already 1 connections") {
-		t.Errorf("the refusal past MaxSessions is not logged:\n%s", log.String())
-	}
+	waitLog(t, log, "already 1 connections", 1)
 }
 
 // TestRefusalLogBounded: past LogsPerInterval refusals are counted, then
