@@ -566,6 +566,17 @@ func TestRemoteGarbage(t *testing.T) {
 		t.Errorf("a session of random bytes: status %d, stderr %.300q; want %d and errors by line", garbage.code, garbage.stderr, exitFailure)
 	}
 
+	// A connection dropped mid-program: the client dies while its
+	// session spins; the session's program stops and the session closes.
+	spin := n.sshCommand(context.Background(), key, "accept-new", nil, "load $0 #0\neq $0 $0\nspin: djmpe @spin")
+	if err := spin.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m := expectStderr(t, n.nodeProc, `msg="session opened" session=(\d+) .* kind=exec`, waitFor)
+	spin.Process.Kill()
+	spin.Wait()
+	expectStderr(t, n.nodeProc, `msg="session closed" session=`+m[1]+` `, waitFor)
+
 	before.run(t, "inc $0\n!registers", `\$0 = 2\n`)
 	if out := n.sshOK(t, key, "load $0 #3\n!registers"); !strings.Contains(out, "$0 = 3") {
 		t.Errorf("login after the attack: %q", out)
