@@ -348,15 +348,12 @@ func TestHostKeyKept(t *testing.T) {
 	}
 }
 
-// TestSessionLimits: past MaxSessions a connection is refused; an idle
-// connection is closed after IdleTimeout.
+// TestSessionLimits: past MaxSessions a connection is refused, and
+// logged.
 func TestSessionLimits(t *testing.T) {
 	t.Parallel()
 	key := newKey(t)
-	_, addr, log := startServer(t, func(c *Config) {
-		c.MaxSessions = 1
-		c.IdleTimeout = 300 * time.Millisecond
-	}, key.PublicKey())
+	_, addr, log := startServer(t, func(c *Config) { c.MaxSessions = 1 }, key.PublicKey())
 	first, err := dial(addr, ssh.PublicKeys(key))
 	if err != nil {
 		t.Fatal(err)
@@ -372,14 +369,35 @@ func TestSessionLimits(t *testing.T) {
 	if err == nil {
 		t.Error("a second connection opened a session past MaxSessions 1")
 	}
+	waitLog(t, log, "already 1 connections", 1)
+	if out, status := execOn(t, first, "first"); status != 0 || !strings.HasSuffix(out, " first\n") {
+		t.Errorf("the first connection after the refusal: %q, status %d", out, status)
+	}
+}
+
+// TestIdleTimeout: a connection that carries nothing for IdleTimeout is
+// closed, not before.
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	const idle = 300 * time.Millisecond
+	_, addr, _ := startServer(t, func(c *Config) { c.IdleTimeout = idle }, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
 	closed := make(chan error, 1)
-	go func() { closed <- first.Wait() }()
+	go func() { closed <- c.Wait() }()
 	select {
 	case <-closed:
+		if d := time.Since(start); d < idle/2 {
+			t.Errorf("closed after %v, before the idle timeout %v", d, idle)
+		}
 	case <-time.After(testWait):
 		t.Fatal("an idle connection stayed open past IdleTimeout")
 	}
-	waitLog(t, log, "already 1 connections", 1)
 }
 
 // TestRefusalLogBounded: past LogsPerInterval refusals are counted, then
