@@ -29,12 +29,14 @@ vet:
 	$(GO) vet ./...
 
 ## test-deps: what tests need beyond Go: ip (iproute2) for the network-cut
-## test, tmux for the cluster demo test. Installed when missing and we are
+## test, tmux for the cluster demo test, ssh and ssh-keygen (openssh-client)
+## for the remote-access tests. Installed when missing and we are
 ## root with apt-get; otherwise those tests skip and say why.
 test-deps:
 	@missing=""; \
 	command -v ip >/dev/null 2>&1 || missing="$$missing iproute2"; \
 	command -v tmux >/dev/null 2>&1 || missing="$$missing tmux"; \
+	{ command -v ssh >/dev/null 2>&1 && command -v ssh-keygen >/dev/null 2>&1; } || missing="$$missing openssh-client"; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 			echo "installing$$missing"; \
@@ -55,6 +57,7 @@ fuzz:
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzDecodeProgram$$' -fuzztime $(FUZZTIME) .
 	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
+	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command
 install:

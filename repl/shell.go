@@ -63,6 +63,11 @@ type Options struct {
 	// Cluster backs !start_cluster, !join_cluster and !cluster_members.
 	// Nil: those commands say that clustering is not available.
 	Cluster ClusterNode
+	// Terminal, for an interactive shell on a terminal that is not this
+	// process's (an SSH session), is that terminal. Nil: this process's.
+	Terminal Terminal
+	// Sessions backs !sessions. Nil: the command says there is no list.
+	Sessions SessionLister
 	// Jobs is the node's job table, shared by its shells; closing the
 	// shell kills only the jobs it started. Nil: the shell makes a table
 	// of its own (capped by MaxJobs), whose jobs all die with the shell.
@@ -146,6 +151,7 @@ func New(opts Options) (*Shell, error) {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
 	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
+	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)
@@ -165,14 +171,16 @@ func (s *Shell) vmConfig(out io.Writer) vm.Config {
 func (s *Shell) openTerminal() error {
 	histFile, warning := prepareHistory(s.opts.DataDir)
 	stdin := readline.NewCancelableStdin(s.opts.Stdin)
-	rl, err := readline.NewEx(&readline.Config{
+	cfg := &readline.Config{
 		HistoryFile:       histFile,
 		HistorySearchFold: true,
 		AutoComplete:      completer{s},
 		Stdin:             stdin,
 		Stdout:            s.opts.Stdout,
 		Stderr:            s.opts.Stderr,
-	})
+	}
+	useTerminal(cfg, s.opts.Terminal)
+	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
@@ -231,6 +239,8 @@ func (s *Shell) Run(ctx context.Context) error {
 	defer s.Close()
 	if s.opts.Interactive {
 		s.banner()
+	}
+	if s.opts.Interactive && s.opts.Terminal == nil {
 		stop := s.catchInterrupts()
 		defer stop()
 	}

@@ -64,6 +64,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintln(stdout, "iridium", version)
 		return exitOK
 	}
+	switch {
+	case opts.remote.daemon && len(files) > 0:
+		fmt.Fprintf(stderr, "iridium: --daemon runs no file, got %q\n", files)
+		return exitUsage
+	case opts.remote.daemon:
+		return runDaemon(ctx, opts, stderr)
+	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
+		fmt.Fprintf(stderr, "iridium: -r and --join are for the shell and --daemon, not for running FILE %q\n", files[0])
+		return exitUsage
+	}
 	switch len(files) {
 	case 0:
 		return runShell(ctx, opts, stdin, stdout, stderr)

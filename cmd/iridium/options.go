@@ -58,6 +58,9 @@ type options struct {
 	// Remote spawn.
 	remoteSpawn   onOff
 	maxRemoteJobs int
+
+	// Remote access and daemon mode (see remote.go).
+	remote remoteOptions
 }
 
 // defaultDataDir is where the REPL keeps its history, the node id and the
@@ -116,11 +119,12 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	o.remoteSpawn = true
 	fs.Var(&o.remoteSpawn, "remote-spawn", "on: other members of the cluster may run programs here (!spawn_on); off: they are refused")
 	fs.IntVar(&o.maxRemoteJobs, "max-remote-jobs", jobs.DefaultMaxRemoteJobs, "the most programs other members may run here at once")
+	defineRemoteFlags(fs, &o.remote)
 	return fs
 }
 
 // shortFlags maps a long flag name to its short one, for usage.
-var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P"}
+var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P", "enable-remote-access": "r", "bind-port": "p"}
 
 // isShortAlias reports whether name is the short name of a long flag,
 // which usage lists with the long one.
@@ -144,6 +148,7 @@ Usage:
   iridium [flags]               start the REPL (scripted unless on a terminal)
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
+  iridium --daemon [flags]      run a node with no terminal; with -r, reach it by SSH
 
 Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
 line, 2 on a usage error, 130 when interrupted.
@@ -172,6 +177,7 @@ Flags:
 		fmt.Fprintf(w, "  %s\n%s\n", name, termtext.Indent(help+def, 80, "      "))
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
+	fmt.Fprint(w, "Remote access and daemon mode: docs/remote.md (-h is help; the SSH port is -p, the cluster's -P).\n")
 }
 
 // parseOptions parses flags and returns the file arguments. Flags may come
@@ -219,6 +225,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
+	}
+	if err := o.remote.check(o.dataDir); err != nil {
+		return nil, nil, err
 	}
 	return o, files, nil
 }

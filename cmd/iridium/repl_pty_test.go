@@ -45,6 +45,12 @@ func startPTYArgs(t *testing.T, cols uint16, args []string, env ...string) *ptyR
 	cmd := exec.Command(iridiumBin, args...)
 	cmd.Dir = t.TempDir()
 	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), append([]string{"TERM=xterm", "XDG_DATA_HOME=" + t.TempDir()}, env...)...)
+	return startOnPTY(t, cmd, cols)
+}
+
+// startOnPTY starts cmd on a new pseudo-terminal of cols columns.
+func startOnPTY(t *testing.T, cmd *exec.Cmd, cols uint16) *ptyREPL {
+	t.Helper()
 	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 40, Cols: cols})
 	if err != nil {
 		t.Fatalf("start on a pty: %v", err)

@@ -2,16 +2,12 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 
 	"golang.org/x/term"
-
-	"github.com/iridium-vm/iridium/jobs"
-	"github.com/iridium-vm/iridium/repl"
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
@@ -22,44 +18,38 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	if len(o.evalLines) > 0 {
 		stdin, interactive = strings.NewReader(strings.Join(o.evalLines, "\n")+"\n"), false
 	}
-	table := jobs.NewTable(o.maxJobs)
-	node := &clusterNode{opts: o}
-	svc := newSpawnService(o, table, node)
-	sh, err := repl.New(repl.Options{
-		LoadFirst:   o.interactFile,
-		Stdin:       stdin,
-		Stdout:      stdout,
-		Stderr:      stderr,
-		Interactive: interactive,
-		Color:       interactive && !o.noColor && os.Getenv("NO_COLOR") == "",
-		FailFast:    o.failFast,
-		DataDir:     o.dataDir,
-		Version:     version,
-		StackLimit:  o.stackLimit,
-		HeapLimit:   o.heapLimit,
-		MaxJobs:     o.maxJobs,
-		Jobs:        table,
-		Remote:      svc,
+	n := newNode(o)
+	defer n.close()
+	logw := &notifyWriter{stderr: stderr}
+	if o.remote.enabled {
+		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw, interactive)); err != nil {
+			fmt.Fprintf(stderr, "iridium: %v\n", err)
+			return exitFailure
+		}
+	}
+	sh, release, err := n.newShell(shellSpec{
+		stdin:       stdin,
+		stdout:      stdout,
+		stderr:      stderr,
+		interactive: interactive,
+		color:       interactive && !o.noColor && os.Getenv("NO_COLOR") == "",
+		history:     true,
+		events:      true,
+		loadFirst:   o.interactFile,
 	})
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 		return exitFailure
 	}
-	node.notify = sh.Notify
-	sh.SetCluster(node)
+	defer release()
+	stopJoin := n.startLocal(ctx, sh, interactive, logw, stderr)
 	err = sh.Run(ctx)
-	table.Close() // the jobs other members run here end as killed for them
-	node.shutdown()
-	switch {
-	case err == nil:
-		return exitOK
-	case errors.Is(err, repl.ErrFailed):
-		return exitFailure
-	case ctx.Err() != nil:
-		return exitSignal
+	stopJoin()
+	status, unexpected := exitStatus(ctx, err)
+	if unexpected {
+		fmt.Fprintf(stderr, "iridium: %v\n", err)
 	}
-	fmt.Fprintf(stderr, "iridium: %v\n", err)
-	return exitFailure
+	return status
 }
 
 // isTerminal reports whether f is a terminal.

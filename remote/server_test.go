@@ -1,0 +1,682 @@
+package remote
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+)
+
+// testWait bounds every wait of these tests.
+const testWait = 10 * time.Second
+
+// lineShell is a Shell for the server's tests: it answers each input line
+// with "SESSION-KEY-FINGERPRINT line" and exits with status 3 after the
+// line "fail", else 0 at the end of the input.
+type lineShell struct {
+	io ShellIO
+}
+
+func (s *lineShell) Run(ctx context.Context) int {
+	sc := bufio.NewScanner(s.io.Stdin)
+	for sc.Scan() {
+		if sc.Text() == "width" && s.io.Terminal != nil {
+			fmt.Fprintf(s.io.Stdout, "width %d term %s\n", s.io.Terminal.Width(), s.io.Terminal.Term())
+			continue
+		}
+		fmt.Fprintf(s.io.Stdout, "%s %s\n", s.io.Session.Fingerprint, sc.Text())
+		if sc.Text() == "fail" {
+			return 3
+		}
+	}
+	return 0
+}
+
+func (s *lineShell) Interrupt() bool { return false }
+
+// syncBuffer is a bytes.Buffer for a logger written from many goroutines.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// newKey returns a new ed25519 signer.
+func newKey(t testing.TB) ssh.Signer {
+	t.Helper()
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := ssh.NewSignerFromKey(priv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// startServer starts a server on 127.0.0.1 that authorizes keys, with
+// change applied to its Config, and returns it, its address and its log.
+func startServer(t testing.TB, change func(*Config), keys ...ssh.PublicKey) (*Server, string, *syncBuffer) {
+	t.Helper()
+	dir := t.TempDir()
+	var authorized bytes.Buffer
+	for i, k := range keys {
+		fmt.Fprintf(&authorized, "%s key%d@test\n", strings.TrimSpace(string(ssh.MarshalAuthorizedKey(k))), i)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), authorized.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	log := &syncBuffer{}
+	cfg := DefaultConfig()
+	cfg.Addr = "127.0.0.1:0"
+	cfg.HostKeyPath = filepath.Join(dir, "host_key")
+	cfg.AuthorizedKeysPath = filepath.Join(dir, "authorized_keys")
+	cfg.Logger = slog.New(slog.NewTextHandler(log, nil))
+	cfg.NewShell = func(sio ShellIO) (Shell, error) { return &lineShell{io: sio}, nil }
+	if change != nil {
+		change(&cfg)
+	}
+	srv, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr, err := srv.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { srv.Close() })
+	return srv, addr, log
+}
+
+// dial logs in to addr with auth.
+func dial(addr string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
+	return ssh.Dial("tcp", addr, &ssh.ClientConfig{
+		User:            "anyone",
+		Auth:            auth,
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+		Timeout:         testWait,
+	})
+}
+
+// loggedIn starts a server that authorizes one new key, and returns a
+// client logged in with it (closed when the test ends) and the address.
+func loggedIn(t *testing.T) (*ssh.Client, string) {
+	t.Helper()
+	key := newKey(t)
+	_, addr, _ := startServer(t, nil, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c, addr
+}
+
+// waitLog waits until log holds want count times: the server logs a
+// refusal after the client has seen the connection close.
+func waitLog(t *testing.T, log *syncBuffer, want string, count int) {
+	t.Helper()
+	deadline := time.Now().Add(testWait)
+	for strings.Count(log.String(), want) != count {
+		if time.Now().After(deadline) {
+			t.Fatalf("the log holds %q %d times, want %d:\n%s", want, strings.Count(log.String(), want), count, log.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// execOn runs command in a new session of c and returns its output and
+// exit status.
+func execOn(t *testing.T, c *ssh.Client, command string) (string, int) {
+	t.Helper()
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatalf("new session: %v", err)
+	}
+	defer sess.Close()
+	out, err := sess.Output(command)
+	if exit, ok := err.(*ssh.ExitError); ok {
+		return string(out), exit.ExitStatus()
+	}
+	if err != nil {
+		t.Fatalf("exec %q: %v", command, err)
+	}
+	return string(out), 0
+}
+
+// TestOnlyPublicKeys: a password, keyboard-interactive and no
+// authentication at all are refused, an unknown key too, and each refusal
+// is logged with the client's address.
+func TestOnlyPublicKeys(t *testing.T) {
+	t.Parallel()
+	good := newKey(t)
+	_, addr, log := startServer(t, nil, good.PublicKey())
+	answer := func(name, instruction string, questions []string, echos []bool) ([]string, error) {
+		return make([]string, len(questions)), nil
+	}
+	for name, auth := range map[string][]ssh.AuthMethod{
+		"password":             {ssh.Password("hunter2")},
+		"keyboard-interactive": {ssh.KeyboardInteractive(answer)},
+		"none":                 nil,
+		"unknown key":          {ssh.PublicKeys(newKey(t))},
+	} {
+		c, err := dial(addr, auth...)
+		if err == nil {
+			c.Close()
+			t.Errorf("%s: logged in", name)
+			continue
+		}
+		if !strings.Contains(err.Error(), "unable to authenticate") || !strings.Contains(err.Error(), "no supported methods remain") && name != "unknown key" {
+			t.Errorf("%s: %v, want an authentication failure with publickey the only method", name, err)
+		}
+	}
+	c, err := dial(addr, ssh.PublicKeys(good))
+	if err != nil {
+		t.Fatalf("authorized key: %v", err)
+	}
+	defer c.Close()
+	if out, status := execOn(t, c, "hello\nfail\nnot run"); status != 3 || out != ssh.FingerprintSHA256(good.PublicKey())+" hello\n"+ssh.FingerprintSHA256(good.PublicKey())+" fail\n" {
+		t.Errorf("exec: %q, status %d; want two lines and 3", out, status)
+	}
+	waitLog(t, log, `msg="refused connection" from=127.0.0.1:`, 4)
+}
+
+// forgedSigner claims an authorized public key but signs with another
+// key, as a client that knows the authorized public key only would.
+type forgedSigner struct {
+	claimed ssh.PublicKey
+	signer  ssh.Signer
+}
+
+func (f forgedSigner) PublicKey() ssh.PublicKey { return f.claimed }
+func (f forgedSigner) Sign(r io.Reader, data []byte) (*ssh.Signature, error) {
+	return f.signer.Sign(r, data)
+}
+
+// TestAuthorisesTheKeyThatSigned: a client that offers an authorized
+// public key it cannot sign for is refused (x/crypto/ssh ends the
+// handshake at the bad signature, after PublicKeyCallback accepted the
+// key); a session runs as the key that signed, recorded by
+// VerifiedPublicKeyCallback.
+func TestAuthorisesTheKeyThatSigned(t *testing.T) {
+	t.Parallel()
+	victim, attacker := newKey(t), newKey(t)
+	_, addr, log := startServer(t, nil, victim.PublicKey(), attacker.PublicKey())
+	forged := forgedSigner{claimed: victim.PublicKey(), signer: newKey(t)}
+	if c, err := dial(addr, ssh.PublicKeys(forged)); err == nil {
+		c.Close()
+		t.Fatal("logged in with a forged signature")
+	}
+	waitLog(t, log, "signature did not verify", 1)
+	c, err := dial(addr, ssh.PublicKeys(attacker))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, _ := execOn(t, c, "who")
+	if want := ssh.FingerprintSHA256(attacker.PublicKey()) + " who\n"; out != want {
+		t.Errorf("session as %q, want %q (the key that signed)", out, want)
+	}
+}
+
+// TestNoAuthorizedKey: a server with no usable key does not start, and
+// says how to add one; skipped lines are named.
+func TestNoAuthorizedKey(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	keys := filepath.Join(dir, "authorized_keys")
+	pub := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(newKey(t).PublicKey())))
+	os.WriteFile(keys, []byte("# a comment\n\nnot a key\ncommand=\"/bin/sh\" "+pub+" restricted\n"), 0o600)
+	cfg := DefaultConfig()
+	cfg.HostKeyPath, cfg.AuthorizedKeysPath = filepath.Join(dir, "host"), keys
+	cfg.NewShell = func(ShellIO) (Shell, error) { return nil, nil }
+	_, err := New(cfg)
+	if err == nil || !strings.Contains(err.Error(), "no authorized key in "+keys) || !strings.Contains(err.Error(), ".pub >> "+keys) {
+		t.Fatalf("error %v, want no authorized key and how to add one", err)
+	}
+	got, warnings := parseAuthorizedKeys("f", []byte("# c\n\nnot a key\ncommand=\"x\" "+pub+" r\n"+pub+" kept@host\n"))
+	want := []string{"f:3: not a public key, skipped", "f:4: key options such as from= or command= are not supported; the key is skipped"}
+	if len(got) != 1 || strings.Join(warnings, "|") != strings.Join(want, "|") {
+		t.Errorf("parsed %v, warnings %q; want one key and %q", got, warnings, want)
+	}
+	for _, k := range got {
+		if k.comment != "kept@host" {
+			t.Errorf("comment %q, want kept@host", k.comment)
+		}
+	}
+}
+
+// FuzzParseAuthorizedKeys: any file parses without panicking, and every
+// key it yields is a public key again.
+func FuzzParseAuthorizedKeys(f *testing.F) {
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	pub := ssh.MarshalAuthorizedKey(signer.PublicKey())
+	f.Add(pub)
+	f.Add([]byte("# comment\n\n" + string(pub) + "from=\"10.0.0.1\" " + string(pub)))
+	f.Add([]byte("ssh-ed25519 AAAA\x00\x01 x\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		keys, _ := parseAuthorizedKeys("f", data)
+		for wire := range keys {
+			if _, err := ssh.ParsePublicKey([]byte(wire)); err != nil {
+				t.Errorf("kept a key that does not parse: %v", err)
+			}
+		}
+	})
+}
+
+// TestAuthorizedKeysReloaded: a key added to the file while the server
+// runs logs in without a restart; a key removed no longer does.
+func TestAuthorizedKeysReloaded(t *testing.T) {
+	t.Parallel()
+	first, second := newKey(t), newKey(t)
+	srv, addr, _ := startServer(t, nil, first.PublicKey())
+	path := srv.cfg.AuthorizedKeysPath
+	if c, err := dial(addr, ssh.PublicKeys(second)); err == nil {
+		c.Close()
+		t.Fatal("a key not yet authorized logged in")
+	}
+	// A different size, so the change is seen whatever the clock's grain.
+	data := "# reloaded\n" + string(ssh.MarshalAuthorizedKey(second.PublicKey()))
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(addr, ssh.PublicKeys(second))
+	if err != nil {
+		t.Fatalf("an added key: %v", err)
+	}
+	c.Close()
+	if c, err := dial(addr, ssh.PublicKeys(first)); err == nil {
+		c.Close()
+		t.Fatal("a removed key logged in")
+	}
+}
+
+// TestHostKeyKept: the host key is made 0600 once and read back; a key
+// file others may read, and a FIFO, are refused.
+func TestHostKeyKept(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "sub", "key")
+	k1, created, err := LoadOrCreateHostKey(path)
+	if err != nil || !created {
+		t.Fatalf("first: %v, created %v", err, created)
+	}
+	fi, _ := os.Stat(path)
+	if fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode %v, want 0600", fi.Mode().Perm())
+	}
+	k2, created, err := LoadOrCreateHostKey(path)
+	if err != nil || created || !bytes.Equal(k1.PublicKey().Marshal(), k2.PublicKey().Marshal()) {
+		t.Fatalf("second: %v, created %v, same key %v", err, created, err == nil && bytes.Equal(k1.PublicKey().Marshal(), k2.PublicKey().Marshal()))
+	}
+	os.Chmod(path, 0o644)
+	if _, _, err := LoadOrCreateHostKey(path); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+		t.Errorf("a readable key: %v, want a refusal that says chmod 600", err)
+	}
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Skip("no FIFO:", err)
+	}
+	if _, _, err := LoadOrCreateHostKey(fifo); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("a FIFO: %v, want not a regular file", err)
+	}
+}
+
+// TestSessionLimits: past MaxSessions a connection is refused, and
+// logged.
+func TestSessionLimits(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	_, addr, log := startServer(t, func(c *Config) { c.MaxSessions = 1 }, key.PublicKey())
+	first, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer first.Close()
+	second, err := dial(addr, ssh.PublicKeys(key))
+	if err == nil {
+		// The handshake may finish before the server drops the
+		// connection: then nothing can be done on it.
+		_, err = second.NewSession()
+		second.Close()
+	}
+	if err == nil {
+		t.Error("a second connection opened a session past MaxSessions 1")
+	}
+	waitLog(t, log, "already 1 connections", 1)
+	if out, status := execOn(t, first, "first"); status != 0 || !strings.HasSuffix(out, " first\n") {
+		t.Errorf("the first connection after the refusal: %q, status %d", out, status)
+	}
+}
+
+// TestIdleTimeout: a connection that carries nothing for IdleTimeout is
+// closed, not before.
+func TestIdleTimeout(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	const idle = 300 * time.Millisecond
+	_, addr, _ := startServer(t, func(c *Config) { c.IdleTimeout = idle }, key.PublicKey())
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	start := time.Now()
+	closed := make(chan error, 1)
+	go func() { closed <- c.Wait() }()
+	select {
+	case <-closed:
+		if d := time.Since(start); d < idle/2 {
+			t.Errorf("closed after %v, before the idle timeout %v", d, idle)
+		}
+	case <-time.After(testWait):
+		t.Fatal("an idle connection stayed open past IdleTimeout")
+	}
+}
+
+// TestRefusalLogBounded: past LogsPerInterval refusals are counted, then
+// logged as one summary.
+func TestRefusalLogBounded(t *testing.T) {
+	t.Parallel()
+	var log syncBuffer
+	r := newRefusalLog(slog.New(slog.NewTextHandler(&log, nil)), time.Hour, 3)
+	for i := range 100 {
+		r.refuse(fmt.Sprintf("10.0.0.%d:%d", i%7, 1000+i), "junk")
+	}
+	r.close()
+	if got := strings.Count(log.String(), `msg="refused connection"`); got != 3 {
+		t.Errorf("%d refusals logged one by one, want 3:\n%s", got, log.String())
+	}
+	if !strings.Contains(log.String(), `msg="refused more connections" count=97 hosts=7`) {
+		t.Errorf("no summary of the other 97 from 7 hosts:\n%s", log.String())
+	}
+}
+
+// TestCRLFWriter: line ends become CR LF once, whatever the writes.
+func TestCRLFWriter(t *testing.T) {
+	for _, tt := range []struct{ in, want string }{
+		{"a\nb\n", "a\r\nb\r\n"},
+		{"a\r\nb", "a\r\nb"},
+		{"\n\n", "\r\n\r\n"},
+		{"none", "none"},
+	} {
+		var b bytes.Buffer
+		n, err := crlfWriter{&b}.Write([]byte(tt.in))
+		if err != nil || n != len(tt.in) || b.String() != tt.want {
+			t.Errorf("%q: wrote %q (n %d, %v), want %q", tt.in, b.String(), n, err, tt.want)
+		}
+	}
+}
+
+// TestInputPump: Ctrl-C interrupts a running program and is dropped; at
+// the prompt it passes on; the rest of the input is kept in order.
+func TestInputPump(t *testing.T) {
+	t.Parallel()
+	pr, pw := io.Pipe()
+	sh := &countingShell{running: true}
+	ref := &shellRef{}
+	ref.set(sh)
+	p := newInputPump(pr, ref)
+	defer p.Close()
+	got := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(p)
+		got <- string(b)
+	}()
+	pw.Write([]byte("ab\x03c"))
+	deadline := time.Now().Add(testWait)
+	for sh.count() == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("Ctrl-C during a program did not interrupt it")
+		}
+		time.Sleep(time.Millisecond)
+	}
+	sh.setRunning(false)
+	pw.Write([]byte("\x03d"))
+	pw.Close()
+	if g := <-got; g != "abc\x03d" || sh.count() != 1 {
+		t.Errorf("read %q, %d interrupts; want \"abc\\x03d\" and 1", g, sh.count())
+	}
+}
+
+// countingShell counts interruptions while it is "running".
+type countingShell struct {
+	mu         sync.Mutex
+	running    bool
+	interrupts int
+}
+
+func (c *countingShell) Run(context.Context) int { return 0 }
+
+func (c *countingShell) Interrupt() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.running {
+		c.interrupts++
+	}
+	return c.running
+}
+
+func (c *countingShell) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.interrupts
+}
+
+func (c *countingShell) setRunning(on bool) {
+	c.mu.Lock()
+	c.running = on
+	c.mu.Unlock()
+}
+
+// floodShell writes until its output fails or its session ends, and
+// reports when it stops.
+type floodShell struct {
+	io      ShellIO
+	stopped chan struct{}
+}
+
+func (f *floodShell) Run(ctx context.Context) int {
+	defer close(f.stopped)
+	chunk := bytes.Repeat([]byte("x"), 1024)
+	for ctx.Err() == nil {
+		if _, err := f.io.Stdout.Write(chunk); err != nil {
+			return 1
+		}
+	}
+	return 1
+}
+
+func (f *floodShell) Interrupt() bool { return false }
+
+// TestClientThatNeverReads: a session whose client reads none of its
+// output holds up no other session; dropping its connection stops its
+// program, and Close does not hang on it.
+func TestClientThatNeverReads(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	stopped := make(chan struct{})
+	srv, addr, _ := startServer(t, func(c *Config) {
+		c.NewShell = func(sio ShellIO) (Shell, error) {
+			if sio.Session.ID == 1 {
+				return &floodShell{io: sio, stopped: stopped}, nil
+			}
+			return &lineShell{io: sio}, nil
+		}
+	}, key.PublicKey())
+	stuck, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess, err := stuck.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sess.Start("flood"); err != nil { // its output is never read
+		t.Fatal(err)
+	}
+	other, err := dial(addr, ssh.PublicKeys(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	if out, status := execOn(t, other, "still here"); status != 0 || !strings.HasSuffix(out, " still here\n") {
+		t.Errorf("another session beside a stuck one: %q, status %d", out, status)
+	}
+	stuck.Close() // the connection drops mid-program
+	select {
+	case <-stopped:
+	case <-time.After(testWait):
+		t.Fatal("the program of a dropped connection did not stop")
+	}
+	closed := make(chan struct{})
+	go func() {
+		srv.Close()
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(testWait):
+		t.Fatal("Close hung")
+	}
+}
+
+// TestOutputPump: writes from many goroutines arrive whole and in each
+// writer's order; after close, writes fail and nothing more is sent.
+func TestOutputPump(t *testing.T) {
+	t.Parallel()
+	var out, errOut syncBuffer
+	p := newOutputPump(&out, &errOut)
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range 200 {
+				fmt.Fprintf(p.stdout(), "w%d-%03d\n", w, i)
+			}
+		}()
+	}
+	fmt.Fprint(p.stderr(), "to stderr\n")
+	wg.Wait()
+	p.close()
+	if _, err := p.stdout().Write([]byte("late\n")); err == nil {
+		t.Error("a write after close succeeded")
+	}
+	next := map[string]int{}
+	for _, line := range strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n") {
+		var w, i int
+		if _, err := fmt.Sscanf(line, "w%d-%03d", &w, &i); err != nil {
+			t.Fatalf("a torn line %q", line)
+		}
+		key := fmt.Sprint(w)
+		if i != next[key] {
+			t.Fatalf("writer %d: line %d after %d", w, i, next[key]-1)
+		}
+		next[key]++
+	}
+	if len(next) != 4 || errOut.String() != "to stderr\n" {
+		t.Errorf("writers seen %v, stderr %q", next, errOut.String())
+	}
+}
+
+// TestTerminalSession: a pty request gives the shell a Terminal with the
+// client's TERM and width, which window-change requests update; output
+// lines end with CR LF for the raw terminal.
+func TestTerminalSession(t *testing.T) {
+	t.Parallel()
+	c, _ := loggedIn(t)
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestPty("xterm-256color", 24, 100, ssh.TerminalModes{}); err != nil {
+		t.Fatal(err)
+	}
+	in, _ := sess.StdinPipe()
+	outPipe, _ := sess.StdoutPipe()
+	out := bufio.NewReader(outPipe)
+	if err := sess.Shell(); err != nil {
+		t.Fatal(err)
+	}
+	ask := func(want string) {
+		t.Helper()
+		deadline := time.Now().Add(testWait)
+		for {
+			io.WriteString(in, "width\n")
+			line, err := out.ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading: %v", err)
+			}
+			if line == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("got %q, want %q", line, want)
+			}
+		}
+	}
+	ask("width 100 term xterm-256color\r\n")
+	if err := sess.WindowChange(30, 5000); err != nil {
+		t.Fatal(err)
+	}
+	ask(fmt.Sprintf("width %d term xterm-256color\r\n", maxWidth))
+	if err := sess.WindowChange(30, 50); err != nil {
+		t.Fatal(err)
+	}
+	ask("width 50 term xterm-256color\r\n")
+}
+
+// TestNoForwarding: a logged-in client can open sessions only: no
+// connection through the node (direct-tcpip), no listener on it
+// (tcpip-forward), no subsystem such as sftp.
+func TestNoForwarding(t *testing.T) {
+	t.Parallel()
+	c, addr := loggedIn(t)
+	if conn, err := c.Dial("tcp", addr); err == nil {
+		conn.Close()
+		t.Error("a direct-tcpip channel was opened")
+	}
+	if ln, err := c.Listen("tcp", "127.0.0.1:0"); err == nil {
+		ln.Close()
+		t.Error("a remote forwarding listener was opened")
+	}
+	sess, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sess.Close()
+	if err := sess.RequestSubsystem("sftp"); err == nil {
+		t.Error("the sftp subsystem was accepted")
+	}
+	if out, status := execOn(t, c, "still fine"); status != 0 || !strings.HasSuffix(out, " still fine\n") {
+		t.Errorf("after the refusals: %q, status %d", out, status)
+	}
+}
