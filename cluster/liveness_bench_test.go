@@ -50,7 +50,7 @@ func BenchmarkIdleHeartbeat(b *testing.B) {
 		}
 	}
 	waitMesh(b, nodes)
-	time.Sleep(5 * interval) // let the joins' own traffic settle
+	time.Sleep(5 * interval)         // let the joins' own traffic settle
 	perInterval := size * (size - 1) // both ends of every link
 	b.ResetTimer()
 	before := cpuTime(b)
