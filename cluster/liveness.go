@@ -5,8 +5,8 @@ import (
 	"time"
 )
 
-// livenessLoop is the node's one heartbeat timer. Every HeartbeatInterval
-// it looks at every link: a link silent for FailureTimeout is dropped as
+// livenessLoop is the node's one heartbeat timer. Every HeartbeatInterval,
+// on the clock's multiples of it (see untilNextTick), it looks at every link: a link silent for FailureTimeout is dropped as
 // failed; a link that wrote nothing for an interval gets the pre-encoded
 // Ping frame on its send queue (a link busy with other frames needs none).
 // Members go from alive to suspect and back here too.
@@ -21,18 +21,19 @@ import (
 func (n *Node) livenessLoop() {
 	interval := n.cfg.HeartbeatInterval
 	pauseThreshold := max(2*interval, n.cfg.FailureTimeout/2)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
 	lastTick := time.Now()
 	resumed := lastTick
+	timer := time.NewTimer(untilNextTick(lastTick, interval))
+	defer timer.Stop()
 	var links []*link
 	for {
 		select {
 		case <-n.ctx.Done():
 			return
-		case <-ticker.C:
+		case <-timer.C:
 		}
 		now := time.Now()
+		timer.Reset(untilNextTick(now, interval))
 		if now.Sub(lastTick) > pauseThreshold {
 			resumed = now
 		}
@@ -70,4 +71,13 @@ func (n *Node) tickLinks(links []*link, now time.Time) []*link {
 		links = append(links, l)
 	}
 	return links
+}
+
+// untilNextTick is the wait until the next multiple of interval on the
+// wall clock. Ticking on the clock's multiples makes the nodes of one
+// machine send their heartbeats at about the same moment, so that each
+// process wakes once for a burst of Pings rather than once per Ping: on
+// an idle mesh of real processes that wake-up is most of the cost.
+func untilNextTick(now time.Time, interval time.Duration) time.Duration {
+	return now.Truncate(interval).Add(interval).Sub(now)
 }
