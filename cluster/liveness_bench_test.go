@@ -59,3 +59,12 @@ func BenchmarkIdleHeartbeat(b *testing.B) {
 	b.StopTimer()
 	b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-µs/heartbeat")
 }
+
+// BenchmarkDeriveCookieKey measures the argon2id stretch of a cookie: what
+// New pays once, and what each offline guess at a recorded handshake
+// costs.
+func BenchmarkDeriveCookieKey(b *testing.B) {
+	for b.Loop() {
+		DeriveCookieKey([]byte("a cookie of thirty-two bytes....."))
+	}
+}
