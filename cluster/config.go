@@ -17,7 +17,7 @@ const (
 	DefaultDialTimeout            = 3 * time.Second
 	DefaultHandshakeTimeout       = 3 * time.Second
 	DefaultWriteTimeout           = 3 * time.Second
-	DefaultHeartbeatInterval      = 500 * time.Millisecond
+	DefaultHeartbeatInterval      = time.Second
 	DefaultFailureTimeout         = 3 * time.Second
 	DefaultReconnectFor           = time.Minute
 	DefaultMaxMembers             = 256
@@ -86,7 +86,8 @@ type Config struct {
 	WriteTimeout time.Duration
 
 	// HeartbeatInterval is how often each link sends a heartbeat.
-	// Default 500ms.
+	// Default 1s. One timer per node sends them; a link that carried other
+	// frames within the interval sends none.
 	HeartbeatInterval time.Duration
 
 	// FailureTimeout is how long a link may stay silent before its member

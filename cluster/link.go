@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -29,6 +30,7 @@ type link struct {
 	readyOnce sync.Once
 
 	lastSeen  atomic.Int64 // unix ns of the last frame received
+	lastSent  atomic.Int64 // unix ns of the last frame written
 	queue     *sendQueue   // frames for writeLoop
 	writeMu   sync.Mutex
 	closeOnce sync.Once
@@ -38,6 +40,7 @@ type link struct {
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue()}
 	l.lastSeen.Store(time.Now().UnixNano())
+	l.lastSent.Store(time.Now().UnixNano())
 	return l
 }
 
@@ -74,6 +77,9 @@ func (n *Node) send(l *link, m message) error {
 		return err
 	}
 	_, err = l.conn.Write(frame)
+	if err == nil {
+		l.lastSent.Store(time.Now().UnixNano())
+	}
 	return err
 }
 
@@ -87,13 +93,16 @@ func (n *Node) writeFrames(l *link, frames [][]byte) error {
 	}
 	bufs := net.Buffers(frames)
 	_, err := bufs.WriteTo(l.conn)
+	if err == nil {
+		l.lastSent.Store(time.Now().UnixNano())
+	}
 	return err
 }
 
 // startLink runs the reader, the writer and the heartbeat of an admitted
 // link.
 func (n *Node) startLink(l *link) {
-	for _, loop := range []func(*link){n.readLoop, n.writeLoop, n.heartbeatLoop} {
+	for _, loop := range []func(*link){n.readLoop, n.writeLoop} {
 		if !n.spawn(func() { loop(l) }) {
 			l.close()
 			return
@@ -128,16 +137,25 @@ func (n *Node) writeLoop(l *link) {
 }
 
 // readLoop reads frames until the link ends, noting when each arrives.
-// It has no deadline of its own: heartbeatLoop judges silence, and closes
-// the connection, which ends the read.
+// It has no deadline of its own: the liveness loop judges silence, and
+// closes the connection, which ends the read. A Ping, the usual frame of
+// an idle link, is not decoded: its arrival is all that counts.
 func (n *Node) readLoop(l *link) {
 	for {
-		m, err := n.frames.read(l.conn)
+		t, body, err := readFrame(l.conn, n.frames.maxFrameSize)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
 		l.lastSeen.Store(time.Now().UnixNano())
+		if t == msgPing && bytes.Equal(body, n.pingFrame[frameHeaderSize:]) {
+			continue
+		}
+		m, err := decodeBody(n.frames.handle, t, body)
+		if err != nil {
+			n.dropLink(l, EventLinkClosed, readErrorReason(err))
+			return
+		}
 		switch m := m.(type) {
 		case *ping:
 		case *memberUp:
@@ -158,56 +176,13 @@ func (n *Node) readLoop(l *link) {
 }
 
 // readErrorReason says why a link's read failed. Reads on a link have no
-// deadline (heartbeatLoop judges silence), so the connection closed or
+// deadline (the liveness loop judges silence), so the connection closed or
 // broke.
 func readErrorReason(err error) error {
 	if errors.Is(err, io.EOF) {
 		return errors.New("peer closed the connection")
 	}
 	return err
-}
-
-// heartbeatLoop sends a ping every HeartbeatInterval and fails the member
-// once nothing has been heard from it for FailureTimeout.
-//
-// Silence is measured from the later of the last frame received and the
-// end of the last pause of this node. A tick that comes later than
-// pauseThreshold means this process did not run (a stopped process, a
-// suspended machine, heavy CPU starvation); frames may sit unread in the
-// socket meanwhile, so the peer is not blamed for that time. Smaller
-// delays count as jitter, so a node that is merely slow still detects
-// failures.
-func (n *Node) heartbeatLoop(l *link) {
-	interval := n.cfg.HeartbeatInterval
-	pauseThreshold := max(2*interval, n.cfg.FailureTimeout/2)
-	ticker := time.NewTicker(interval)
-	defer ticker.Stop()
-	var seq uint64
-	lastTick := time.Now()
-	resumed := lastTick
-	for {
-		select {
-		case <-l.done:
-			return
-		case <-ticker.C:
-		}
-		now := time.Now()
-		if now.Sub(lastTick) > pauseThreshold {
-			resumed = now
-		}
-		lastTick = now
-		heard := time.Unix(0, l.lastSeen.Load())
-		if now.Sub(later(heard, resumed)) > n.cfg.FailureTimeout {
-			n.dropLink(l, EventFailed, fmt.Errorf("nothing heard for %v", n.cfg.FailureTimeout))
-			return
-		}
-		seq++
-		if err := n.send(l, &ping{Seq: seq}); err != nil {
-			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
-			n.dropLink(l, kind, reason)
-			return
-		}
-	}
 }
 
 // writeFailure names the event and the reason for a failed write: a

@@ -102,11 +102,13 @@ func (n *Node) transition(alias string, to MemberState, info memberInfo, kind Ev
 	now := time.Now()
 	rec := n.members[alias]
 	switch {
-	case to == StateAlive && rec != nil && rec.state == StateSuspect,
-		to == StateSuspect && rec != nil && rec.state == StateAlive:
+	case kind == 0 && to == StateAlive && rec.stateOr(0) == StateSuspect,
+		kind == 0 && to == StateSuspect && rec.stateOr(0) == StateAlive:
 		rec.state, rec.since = to, now
 		return
-	case to == StateAlive && kind == 0 && rec != nil:
+	case to == rec.stateOr(0) && kind == 0:
+		return // no change
+	case to == StateAlive && kind == 0 && rec != nil && rec.state != StateFailed:
 		rec.info = info // the same run, over a link that won a tie
 		return
 	case to == StateAlive:
@@ -146,13 +148,18 @@ func (n *Node) Members() []Member {
 		m.State, m.Since, m.LastSeen = rec.state, rec.since, rec.lastSeen
 		if l := n.links[alias]; l != nil && rec.state != StateFailed {
 			m.LastSeen = time.Unix(0, l.lastSeen.Load())
-			if now.Sub(m.LastSeen) > 2*n.cfg.HeartbeatInterval {
-				m.State = StateSuspect
-			}
 		}
 		members = append(members, m)
 	}
 	n.mu.Unlock()
 	sortMembers(members)
 	return members
+}
+
+// stateOr returns the record's state, or def when there is no record.
+func (r *memberRecord) stateOr(def MemberState) MemberState {
+	if r == nil {
+		return def
+	}
+	return r.state
 }

@@ -159,7 +159,11 @@ func TestSendErrors(t *testing.T) {
 // once instead of blocking or growing memory.
 func TestSendQueueFullWhenThePeerDoesNotRead(t *testing.T) {
 	checkNoLeaks(t)
-	a := startNode(t, testConfig("a"))
+	cfg := testConfig("a")
+	// Long enough that the deaf peer stays a member while the queue fills
+	// on a slow machine: the test is about Send, not failure detection.
+	cfg.WriteTimeout, cfg.FailureTimeout = 20*time.Second, 20*time.Second
+	a := startNode(t, cfg)
 	p := dialRaw(t, a.addr, "deaf")
 	nonce, _ := newNonce()
 	if _, ack, err := p.handshake(nonce, false); err != nil {

@@ -27,6 +27,7 @@ type Node struct {
 	cfg       Config
 	frames    frameCodec
 	preAuth   frameCodec // for frames from a peer not yet authenticated
+	pingFrame []byte     // the heartbeat, encoded once
 	key       []byte     // DeriveCookieKey(cfg.Cookie): keys the proofs
 	refusals  refusalLog
 	transport Transport
@@ -116,6 +117,11 @@ func New(cfg Config) (*Node, error) {
 		handlers:     make(map[string]MessageHandler),
 		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
+	var err error
+	if n.pingFrame, err = n.frames.marshal(&ping{}); err != nil {
+		cancel()
+		return nil, err
+	}
 	n.self = memberInfo{
 		Alias:       cfg.Alias,
 		NodeID:      cfg.NodeID,
@@ -185,7 +191,8 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	n.self.Port = port
 	n.listener, n.listenAddr, n.state, n.started = ln, addr, stateRunning, time.Now()
 	n.mu.Unlock()
-	n.wg.Add(3)
+	n.wg.Add(4)
+	go func() { defer n.wg.Done(); n.livenessLoop() }()
 	go func() { defer n.wg.Done(); n.events.run() }()
 	go func() { defer n.wg.Done(); n.acceptLoop(ln) }()
 	go func() { defer n.wg.Done(); n.deliverLocal() }()

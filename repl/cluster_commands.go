@@ -30,9 +30,10 @@ type ClusterNode interface {
 type ClusterMember struct {
 	Alias    string    // the node's name in the cluster
 	Addr     string    // host:port where it accepts cluster connections
-	State    string    // such as "local", "alive" or "suspect"
+	State    string    // "local", "alive", "suspect" or "failed" (being redialed)
 	Local    bool      // this process's own node
 	LastSeen time.Time // when it was last heard from
+	Since    time.Time // when it entered State
 }
 
 // SetCluster sets the node behind the cluster commands, replacing
@@ -50,7 +51,7 @@ func clusterCommands() []command {
 	return []command{
 		{name: "!start_cluster", help: "listen for other nodes (the address comes from -H/-P)", run: (*Shell).cmdStartCluster},
 		{name: "!join_cluster", args: "HOST PORT", help: "join the cluster of the node listening at HOST PORT", min: 2, max: 2, run: (*Shell).cmdJoinCluster},
-		{name: "!cluster_members", help: "list the nodes of the cluster: alias, address, state, last heard from", run: (*Shell).cmdClusterMembers},
+		{name: "!cluster_members", help: "list the nodes of the cluster: alias, address, state (failed ones while redialed), since when, last heard from", run: (*Shell).cmdClusterMembers},
 		{name: "!leave_cluster", help: "tell every member this node leaves, and stop listening", run: (*Shell).cmdLeaveCluster},
 	}
 }
@@ -107,18 +108,24 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 	if err != nil {
 		return err
 	}
-	rows := [][]string{{"ALIAS", "ADDRESS", "STATE", "LAST HEARD"}}
+	rows := [][]string{{"ALIAS", "ADDRESS", "STATE", "SINCE", "LAST HEARD"}}
 	now := time.Now()
+	ago := func(t time.Time) string {
+		if t.IsZero() {
+			return "-"
+		}
+		return now.Sub(t).Round(10*time.Millisecond).String() + " ago"
+	}
 	for _, m := range node.Members() {
 		heard := "-"
-		if !m.Local && !m.LastSeen.IsZero() {
-			heard = now.Sub(m.LastSeen).Round(10*time.Millisecond).String() + " ago"
+		if !m.Local {
+			heard = ago(m.LastSeen)
 		}
 		alias := shownText(m.Alias)
 		if m.Local {
 			alias += " (this node)"
 		}
-		rows = append(rows, []string{alias, shownText(m.Addr), shownText(m.State), heard})
+		rows = append(rows, []string{alias, shownText(m.Addr), shownText(m.State), ago(m.Since), heard})
 	}
 	s.con.print(nil, table(rows))
 	return nil

@@ -40,7 +40,7 @@ func (f *fakeNode) Leave(context.Context) error {
 func (f *fakeNode) Members() []ClusterMember {
 	return []ClusterMember{
 		{Alias: "a", Addr: "127.0.0.1:2254", State: "local", Local: true, LastSeen: time.Now()},
-		{Alias: "b", Addr: "127.0.0.2:2255", State: "alive", LastSeen: time.Now().Add(-1500 * time.Millisecond)},
+		{Alias: "b", Addr: "127.0.0.2:2255", State: "alive", LastSeen: time.Now().Add(-1500 * time.Millisecond), Since: time.Now().Add(-time.Minute)},
 	}
 }
 
@@ -61,9 +61,9 @@ func TestClusterCommands(t *testing.T) {
 			t.Errorf("stdout\n%s\nwant %q", out, want)
 		}
 	}
-	if !hasFields(out, "ALIAS", "ADDRESS", "STATE", "LAST", "HEARD") ||
-		!hasFields(out, "a", "(this", "node)", "127.0.0.1:2254", "local", "-") ||
-		!regexp.MustCompile(`(?m)^b +127\.0\.0\.2:2255 +alive +\d+(\.\d+)?m?s ago$`).MatchString(out) {
+	if !hasFields(out, "ALIAS", "ADDRESS", "STATE", "SINCE", "LAST", "HEARD") ||
+		!hasFields(out, "a", "(this", "node)", "127.0.0.1:2254", "local", "-", "-") ||
+		!regexp.MustCompile(`(?m)^b +127\.0\.0\.2:2255 +alive +1m0s ago +\d+(\.\d+)?m?s ago$`).MatchString(out) {
 		t.Errorf("stdout\n%s\nwant the member table with the local node marked and when b was heard", out)
 	}
 	if node.joined != "10.0.0.2 2255" || !node.left {

@@ -216,7 +216,7 @@ func (c *clusterNode) shutdown() {
 func replMembers(members []cluster.Member) []repl.ClusterMember {
 	out := make([]repl.ClusterMember, len(members))
 	for i, m := range members {
-		out[i] = repl.ClusterMember{Alias: m.Alias, Addr: m.Addr(), State: m.State.String(), Local: m.Local, LastSeen: m.LastSeen}
+		out[i] = repl.ClusterMember{Alias: m.Alias, Addr: m.Addr(), State: m.State.String(), Local: m.Local, LastSeen: m.LastSeen, Since: m.Since}
 	}
 	return out
 }

@@ -66,3 +66,38 @@ func TestNodeAliasCheckedAtStart(t *testing.T) {
 		}
 	}
 }
+
+// TestClusterKilledMemberIsListedFailedThenDropped: after kill -9, the
+// others list the member as failed, with since when, while they redial
+// it, and drop it with an event when the reconnect window ends.
+func TestClusterKilledMemberIsListedFailedThenDropped(t *testing.T) {
+	t.Parallel()
+	extra := []string{"--reconnect-for", "3s"}
+	a := startNode(t, nodeSpec{alias: "a", host: "127.0.0.1", extra: extra})
+	c := startNode(t, nodeSpec{alias: "c", host: "127.0.0.3", extra: extra})
+	pa := startCluster(t, a, "127.0.0.1")
+	pc := startCluster(t, c, "127.0.0.3")
+	joinCluster(t, c, "127.0.0.1", pa)
+	waitMembers(t, a, map[string]string{"a": hostPort("127.0.0.1", pa), "c": hostPort("127.0.0.3", pc)}, waitFor)
+
+	if err := c.cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-c.done
+	expectEvent(t, a, eventRE("c", hostPort("127.0.0.3", pc), "(link closed|failed)"), waitFor)
+	failed := false
+	for _, r := range listMembers(t, a) {
+		if r.alias == "c" && r.state == "failed" {
+			failed = true
+		}
+	}
+	if !failed {
+		t.Errorf("a does not list c as failed right after the kill:\n%s", a.stdout.buf.String())
+	}
+	expectEvent(t, a, eventRE("c", hostPort("127.0.0.3", pc), "dropped"), waitFor)
+	for _, r := range listMembers(t, a) {
+		if r.alias == "c" {
+			t.Errorf("a still lists c after dropping it: %+v", r)
+		}
+	}
+}

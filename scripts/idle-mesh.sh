@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# idle-mesh.sh measures the CPU an idle cluster of real iridium processes
+# uses: it starts N processes (default 50) on 127.0.0.1, joins each to the
+# first, waits for the full mesh, then sums the CPU time (user + system,
+# from /proc/PID/stat) all of them use over a window (default 20 s) and
+# prints it as a share of one core. Build the binary first (make build).
+#
+# Usage: scripts/idle-mesh.sh [N] [WINDOW_SECONDS]
+# Environment: IRIDIUM_BIN (default ./bin/iridium); extra flags for every
+# node in IDLE_MESH_FLAGS (such as "--heartbeat-interval 500ms").
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bin=${IRIDIUM_BIN:-./bin/iridium}
+count=${1:-50}
+window=${2:-20}
+[ -x "$bin" ] || { echo "idle-mesh.sh: $bin not found; run 'make build'" >&2; exit 1; }
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/idle-mesh.XXXXXX")
+pids=()
+cleanup() {
+	for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+	wait 2>/dev/null || true
+	rm -rf "$work"
+}
+trap cleanup EXIT
+cookie=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+
+# start_node I LINES...: a scripted REPL fed from a FIFO kept open, so it
+# stays up after its commands; its output goes to $work/I.out.
+start_node() {
+	local i=$1; shift
+	mkfifo "$work/$i.in"
+	# shellcheck disable=SC2086
+	"$bin" -H 127.0.0.1 -P 0 --node-alias "n$i" --data-root-dir "$work/d$i" \
+		${IDLE_MESH_FLAGS:-} <"$work/$i.in" >"$work/$i.out" 2>&1 &
+	pids+=($!)
+	exec {fd}>"$work/$i.in"
+	printf '%s\n' "$@" >&$fd
+	fds+=("$fd")
+}
+fds=()
+export IRIDIUM_COOKIE=$cookie
+
+start_node 0 '!start_cluster'
+for _ in $(seq 100); do
+	port=$(sed -n 's/^cluster node listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' "$work/0.out")
+	[ -n "$port" ] && break
+	sleep 0.1
+done
+[ -n "$port" ] || { echo "idle-mesh.sh: the first node did not start:" >&2; cat "$work/0.out" >&2; exit 1; }
+for i in $(seq 1 $((count - 1))); do
+	start_node "$i" "!join_cluster 127.0.0.1 $port"
+	for _ in $(seq 100); do # one join at a time, as a user would
+		grep -q '^joined the cluster' "$work/$i.out" && break
+		sleep 0.1
+	done
+done
+sleep 5 # let the last fan-out finish
+printf '!cluster_members\n' >&"${fds[0]}"
+sleep 1
+members=$(grep -c '  alive  ' "$work/0.out" || true)
+echo "mesh: the first node lists $members alive members besides itself (want $((count - 1)))"
+
+ticks=$(getconf CLK_TCK)
+cpu() { # total utime + stime of all nodes, in clock ticks
+	local sum=0 pid f
+	for pid in "${pids[@]}"; do
+		read -ra f <"/proc/$pid/stat"
+		sum=$((sum + f[13] + f[14]))
+	done
+	echo "$sum"
+}
+before=$(cpu)
+sleep "$window"
+after=$(cpu)
+used=$((after - before))
+echo "idle mesh of $count processes: $used ticks of CPU in ${window}s ($ticks ticks/s):" \
+	"$(awk -v u="$used" -v t="$ticks" -v w="$window" 'BEGIN { printf "%.1f%% of one core", 100 * u / t / w }')"
