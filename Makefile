@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test check-format vet test-deps bench fuzz install clean
+.PHONY: all build run test check-format vet test-deps bench bench-vs-lua fuzz install clean
 
 all: build
 
@@ -48,6 +48,23 @@ test-deps:
 ## bench: the VM benchmarks, 10 runs each, into bench.txt (compare with benchstat)
 bench:
 	$(GO) test -run '^$$' -bench . -count 10 ./vm/ | tee bench.txt
+
+## bench-vs-lua: the suite in bench/ side by side with C Lua 5.4 and
+## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).
+## Installs lua5.4 and luajit from Debian when missing and we are root.
+bench-vs-lua:
+	@missing=""; \
+	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
+	command -v luajit >/dev/null 2>&1 || missing="$$missing luajit"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "not installed:$$missing (needs root to install)"; exit 1; \
+		fi; \
+	fi
+	GO=$(GO) bench/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
