@@ -913,6 +913,36 @@ func TestInterruptCause(t *testing.T) {
 	}
 }
 
+// TestLateCancelOfEarlierRun: the cancel of one run's context may run
+// its function on another goroutine late, after that run has ended and
+// the next has begun; it must not interrupt the next run.
+func TestLateCancelOfEarlierRun(t *testing.T) {
+	m, _ := newVM(t, Config{}, nil, "load $1 #1000; top: inc $0; neq $0 $1; djmpe @top; hlt")
+	var kept []func()
+	m.afterFunc = func(_ context.Context, f func()) func() bool {
+		kept = append(kept, f)
+		if len(kept) == 2 {
+			kept[0]() // the first run's cancel lands as the second run starts
+		}
+		return func() bool { return false } // as if f had already started
+	}
+	for run := 1; run <= 2; run++ {
+		m.Reset()
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatalf("run %d = %v, want nil", run, err)
+		}
+		if got := m.Registers()[0]; got != 1000 {
+			t.Errorf("run %d: $0 = %d, want 1000", run, got)
+		}
+	}
+	// A run's own cancel still interrupts it.
+	m.Reset()
+	m.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
+	if err := m.Run(context.Background()); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("Run = %v, want interrupted by its own context", err)
+	}
+}
+
 // The step test program: arithmetic, a loop, a call, the stack, the heap,
 // floats and output.
 const stepSrc = `

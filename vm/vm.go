@@ -54,10 +54,18 @@ type VM struct {
 	halted bool
 	steps  uint64
 
-	cfg         Config
-	out         io.Writer
-	buf         []byte // scratch for printing numbers
-	interrupted atomic.Bool
+	cfg Config
+	out io.Writer
+	buf []byte // scratch for printing numbers
+	// interrupted is set when the context of the run in progress is
+	// cancelled. Each Run gets a flag of its own, so that the cancel of
+	// an earlier run, arriving late, cannot stop a later one; Step points
+	// it at never, which nothing sets.
+	interrupted *atomic.Bool
+	never       atomic.Bool
+	// afterFunc is context.AfterFunc; tests replace it to call the
+	// function when they choose, as a late goroutine would.
+	afterFunc func(context.Context, func()) func() bool
 }
 
 // New returns a VM with no program and every register zero.
@@ -72,7 +80,10 @@ func New(cfg Config) *VM {
 	if out == nil {
 		out = io.Discard
 	}
-	return &VM{cfg: cfg, out: out, prog: &Program{}}
+	m := &VM{cfg: cfg, out: out, prog: &Program{}}
+	m.interrupted = &m.never
+	m.afterFunc = context.AfterFunc
+	return m
 }
 
 // Load makes p the VM's program and sets the program counter to 0. The
@@ -166,15 +177,17 @@ func (m *VM) Done() bool { return m.halted || m.pc >= uint(len(m.code)) }
 // cause, when ctx was cancelled). After HLT, Run carries on from the
 // instruction after it.
 func (m *VM) Run(ctx context.Context) error {
-	m.interrupted.Store(false)
 	if err := context.Cause(ctx); err != nil {
 		return m.interruptFault(m.pc, err)
 	}
-	stop := context.AfterFunc(ctx, func() { m.interrupted.Store(true) })
+	interrupted := new(atomic.Bool)
+	m.interrupted = interrupted
+	defer func() { m.interrupted = &m.never }()
+	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
 	err := m.exec(m.code, ^uint64(0))
-	if err != nil && m.interrupted.Load() {
+	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
 		}
@@ -187,7 +200,6 @@ func (m *VM) Step() error {
 	if m.Done() {
 		return nil
 	}
-	m.interrupted.Store(false)
 	if m.single == nil {
 		m.single = decodeProgram(m.prog.Code, false)
 	}
