@@ -178,11 +178,11 @@ func checkState(t *testing.T, m *VM, out string, want state) {
 	if !bytes.Equal(m.heap, want.heap) || m.HeapSize() != len(want.heap) {
 		t.Errorf("heap = % x (size %d), want % x", m.heap, m.HeapSize(), want.heap)
 	}
-	if !slices.Equal(m.stack, want.stack) || m.StackDepth() != len(want.stack) {
-		t.Errorf("stack = %v (depth %d), want %v", m.stack, m.StackDepth(), want.stack)
+	if !slices.Equal(m.stack[:m.sp], want.stack) || m.StackDepth() != len(want.stack) {
+		t.Errorf("stack = %v (depth %d), want %v", m.stack[:m.sp], m.StackDepth(), want.stack)
 	}
-	if len(m.calls) != want.calls {
-		t.Errorf("call stack depth = %d, want %d", len(m.calls), want.calls)
+	if int(m.csp) != want.calls {
+		t.Errorf("call stack depth = %d, want %d", int(m.csp), want.calls)
 	}
 	if out != want.out {
 		t.Errorf("output = %q, want %q", out, want.out)
@@ -649,8 +649,8 @@ func faultCases() []faultCase {
 		{name: "recursive call overflow", cfg: Config{StackLimit: 3}, src: "nop; f: inc $0; call @f", kind: ErrStackOverflow, pc: 8, instr: []string{"call @L0004"},
 			check: func(t *testing.T, m *VM) {
 				regs(R{0: 4})(t, m)
-				if len(m.calls) != 3 {
-					t.Errorf("call depth = %d, want 3", len(m.calls))
+				if int(m.csp) != 3 {
+					t.Errorf("call depth = %d, want 3", int(m.csp))
 				}
 			}},
 		{name: "pop empty", src: "pop $0", kind: ErrStackEmpty, pc: 0, instr: []string{"pop $0"}},
@@ -807,8 +807,8 @@ func TestStackLimitExact(t *testing.T) {
 	if err := run(m); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if m.StackDepth() != 3 || m.Registers()[1] != 1 || len(m.calls) != 0 {
-		t.Errorf("stack depth %d, $1 = %d, calls %d; want 3, 1, 0", m.StackDepth(), m.Registers()[1], len(m.calls))
+	if m.StackDepth() != 3 || m.Registers()[1] != 1 || int(m.csp) != 0 {
+		t.Errorf("stack depth %d, $1 = %d, calls %d; want 3, 1, 0", m.StackDepth(), m.Registers()[1], int(m.csp))
 	}
 }
 

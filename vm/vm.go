@@ -45,8 +45,10 @@ type VM struct {
 	rem   int32
 	count uint32 // the loop counter of CLOOP and LOOP
 	heap  []byte
-	stack []int32
-	calls []uint32 // return addresses, as instruction indexes
+	stack []int32  // the stack's memory; the values are stack[:sp]
+	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
+	sp    uint
+	csp   uint
 
 	prog   *Program
 	code   []inst // decoded with fused instructions, for Run
@@ -112,6 +114,7 @@ func (m *VM) Program() *Program { return m.prog }
 func (m *VM) Reset() {
 	m.ResetRegisters()
 	m.heap, m.stack, m.calls = nil, nil, nil
+	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0
 }
 
@@ -162,7 +165,7 @@ func (m *VM) Remainder() int32 { return m.rem }
 func (m *VM) HeapSize() int { return len(m.heap) }
 
 // StackDepth returns the number of values on the stack.
-func (m *VM) StackDepth() int { return len(m.stack) }
+func (m *VM) StackDepth() int { return int(m.sp) }
 
 // Steps returns how many instructions the VM has executed since New or Reset.
 func (m *VM) Steps() uint64 { return m.steps }
@@ -186,7 +189,7 @@ func (m *VM) Run(ctx context.Context) error {
 	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
-	err := m.exec(m.code, ^uint64(0))
+	err := m.exec(m.code, ^uint64(0), true)
 	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
@@ -203,7 +206,7 @@ func (m *VM) Step() error {
 	if m.single == nil {
 		m.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(m.single, 1)
+	return m.exec(m.single, 1, false)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {
