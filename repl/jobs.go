@@ -150,6 +150,7 @@ func (t *jobTable) run(ctx context.Context, j *job, p *vm.Program, sp spawner) {
 	m := vm.New(cfg)
 	m.Load(p)
 	err := m.Run(ctx)
+	m.Reset() // give the heap back to the node-wide budget now
 	if ferr := out.Flush(); ferr != nil && err == nil {
 		err = fmt.Errorf("write output: %w", ferr)
 	}

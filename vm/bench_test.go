@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -182,5 +183,72 @@ func TestSuitePrograms(t *testing.T) {
 				t.Errorf("Run and Step end differently: %d and %d steps", run.Steps(), step.Steps())
 			}
 		})
+	}
+}
+
+// heapJobSrc grows the heap to 64 MiB in steps of 64 KiB, writing a word in
+// every 4 KiB page of each step, as a job that fills its heap does.
+const heapJobSrc = `
+        load $1 #65536
+        load $2 #4096
+        load $4 #1024           ; steps
+        load $6 #0
+grow:   aloc $1
+        load $7 #16             ; pages a step
+page:   setm $5 $4
+        add $5 $2 $5
+        dec $7
+        neq $7 $6
+        djmpe @page
+        dec $4
+        neq $4 $6
+        djmpe @grow
+        hlt
+`
+
+// rssBytes reads the resident set size of this process from /proc.
+func rssBytes(tb testing.TB) int64 {
+	data, err := os.ReadFile("/proc/self/statm")
+	if err != nil {
+		tb.Skip("no /proc/self/statm:", err)
+	}
+	var size, resident int64
+	if _, err := fmt.Sscan(string(data), &size, &resident); err != nil {
+		tb.Fatal(err)
+	}
+	return resident * int64(os.Getpagesize())
+}
+
+// BenchmarkHeap16Jobs runs 16 VMs side by side, each growing its heap to
+// 64 MiB, and reports the memory the process gained while they hold their
+// heaps, as a multiple of the 1 GiB of heap: rss/heap. Run it alone, once:
+// go test -run '^$' -bench Heap16Jobs -benchtime 1x ./vm/
+func BenchmarkHeap16Jobs(b *testing.B) {
+	p := assembleFile(b, "heapjob", heapJobSrc)
+	const jobs, heap = 16, 64 << 20
+	for b.Loop() {
+		runtime.GC()
+		before := rssBytes(b)
+		vms := make([]*vm.VM, jobs)
+		errs := make(chan error, jobs)
+		for i := range vms {
+			vms[i] = vm.New(vm.Config{})
+			vms[i].Load(p)
+			go func() { errs <- vms[i].Run(context.Background()) }()
+		}
+		for range vms {
+			if err := <-errs; err != nil {
+				b.Fatal(err)
+			}
+		}
+		for _, m := range vms {
+			if m.HeapSize() != heap {
+				b.Fatalf("heap is %d bytes, want %d", m.HeapSize(), heap)
+			}
+		}
+		b.ReportMetric(float64(rssBytes(b)-before)/float64(jobs*heap), "rss/heap")
+		for _, m := range vms {
+			m.Reset()
+		}
 	}
 }

@@ -533,17 +533,6 @@ func jumpDetail(target int64, codeLen int) string {
 	return fmt.Sprintf("target %d, code is %d bytes", target, codeLen)
 }
 
-func (m *VM) alloc(pc uint, n int32) error {
-	if n < 0 {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("cannot grow the heap by %d bytes", n))
-	}
-	if len(m.heap)+int(n) > m.cfg.HeapLimit {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
-	}
-	m.heap = append(m.heap, make([]byte, n)...)
-	return nil
-}
-
 // heapWord checks that a 4-byte word at offset off lies in the heap.
 func (m *VM) heapWord(pc uint, off int32) (int, error) {
 	if off < 0 || int(off)+4 > len(m.heap) {

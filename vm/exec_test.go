@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -1186,3 +1187,104 @@ func TestSetPC(t *testing.T) {
 }
 
 var _ io.Writer = failWriter{}
+
+func TestHeapBudget(t *testing.T) {
+	budget := NewHeapBudget(100)
+	cfg := Config{HeapBudget: budget}
+	a, _ := newVM(t, cfg, nil, "load $0 #60; aloc $0")
+	b, _ := newVM(t, cfg, nil, "load $0 #60; aloc $0")
+	if err := run(a); err != nil {
+		t.Fatal(err)
+	}
+	err := run(b)
+	checkFault(t, err, ErrHeapBudget, 4, nil, "60 more bytes; the budget of 100 bytes for all heaps has 40 left")
+	if !strings.Contains(err.Error(), "node heap budget exhausted") {
+		t.Errorf("fault %q does not say the budget is exhausted", err)
+	}
+	if got := budget.Used(); got != 60 {
+		t.Errorf("Used() = %d after a refused ALOC, want 60", got)
+	}
+	a.Reset() // gives its 60 bytes back
+	if got := budget.Used(); got != 0 {
+		t.Errorf("Used() = %d after Reset, want 0", got)
+	}
+	if err := b.SetPC(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(b); err != nil || b.HeapSize() != 60 || budget.Used() != 60 {
+		t.Errorf("after the other VM's Reset: %v, heap %d bytes, %d used; want nil, 60, 60", err, b.HeapSize(), budget.Used())
+	}
+}
+
+// TestHeapBudgetConcurrent: VMs on several goroutines grow their heaps
+// from one budget until it refuses; together they get exactly what fits.
+func TestHeapBudgetConcurrent(t *testing.T) {
+	const vms, step, limit = 8, 16, 1000
+	budget := NewHeapBudget(limit)
+	var wg sync.WaitGroup
+	machines := make([]*VM, vms)
+	for i := range machines {
+		machines[i], _ = newVM(t, Config{HeapBudget: budget}, nil, "load $0 #16; top: aloc $0; djmpe @top")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			machines[i].flag = true
+			if err := run(machines[i]); !errors.Is(err, ErrHeapBudget) {
+				t.Errorf("Run = %v, want the budget exhausted", err)
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, m := range machines {
+		total += m.HeapSize()
+	}
+	if want := limit / step * step; total != want || budget.Used() != int64(want) {
+		t.Errorf("heaps hold %d bytes, budget used %d; want %d", total, budget.Used(), want)
+	}
+	for _, m := range machines {
+		m.Reset()
+	}
+	if budget.Used() != 0 {
+		t.Errorf("Used() = %d after every Reset, want 0", budget.Used())
+	}
+}
+
+// TestHeapBudgetReleasedByGarbage: a VM dropped without Reset gives its
+// bytes back once the garbage collector finds it.
+func TestHeapBudgetReleasedByGarbage(t *testing.T) {
+	budget := NewHeapBudget(1 << 20)
+	func() {
+		m, _ := newVM(t, Config{HeapBudget: budget}, nil, "load $0 #4096; aloc $0")
+		if err := run(m); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for budget.Used() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Used() = %d 10s after the VM became garbage, want 0", budget.Used())
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+}
+
+// TestHeapGrowthKeepsContents: growing the heap keeps what was written and
+// adds zero bytes, across many growths and after a Reset.
+func TestHeapGrowthKeepsContents(t *testing.T) {
+	m, _ := newVM(t, Config{HeapLimit: 1 << 20}, nil, `
+		load $0 #4; load $1 #7; load $2 #4000; load $3 #0
+		aloc $0; setm $3 $1
+		top: aloc $2; inc $4; lt $4 $0; djmpe @top
+		loadm $3 $5; load $6 #12000; loadm $6 $7; hlt`)
+	for round := range 2 {
+		if err := run(m); err != nil {
+			t.Fatal(err)
+		}
+		if r := m.Registers(); m.HeapSize() != 16004 || r[5] != 7 || r[7] != 0 {
+			t.Errorf("round %d: heap %d bytes, first word %d, a later word %d; want 16004, 7, 0", round, m.HeapSize(), r[5], r[7])
+		}
+		m.Reset()
+	}
+}

@@ -26,6 +26,10 @@ type Config struct {
 	StackLimit int
 	// HeapLimit is the most bytes ALOC may grow the heap to. Default 64 MiB.
 	HeapLimit int
+	// HeapBudget, if not nil, is a budget shared with other VMs that every
+	// growth of the heap reserves from; an ALOC it cannot cover faults
+	// with ErrHeapBudget. Default: none.
+	HeapBudget *HeapBudget
 }
 
 // Defaults of Config.
@@ -44,7 +48,8 @@ type VM struct {
 	flag  bool // the equal flag, set by comparisons
 	rem   int32
 	count uint32 // the loop counter of CLOOP and LOOP
-	heap  []byte
+	heap  []byte // in mem
+	mem   *heapMemory
 	stack []int32  // the stack's memory; the values are stack[:sp]
 	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
 	sp    uint
@@ -83,6 +88,7 @@ func New(cfg Config) *VM {
 		out = io.Discard
 	}
 	m := &VM{cfg: cfg, out: out, prog: &Program{}}
+	m.mem = newHeapMemory(m, cfg.HeapBudget)
 	m.interrupted = &m.never
 	m.afterFunc = context.AfterFunc
 	return m
@@ -110,9 +116,13 @@ func (m *VM) SetProgram(p *Program) {
 func (m *VM) Program() *Program { return m.prog }
 
 // Reset clears the registers, the flag, the remainder, the loop counter,
-// the heap and both stacks, and sets the program counter to 0.
+// the heap and both stacks, and sets the program counter to 0. The heap's
+// memory goes back to the system and its bytes to the HeapBudget at once;
+// a VM no longer used should be Reset (else that happens when the garbage
+// collector finds it).
 func (m *VM) Reset() {
 	m.ResetRegisters()
+	m.mem.free()
 	m.heap, m.stack, m.calls = nil, nil, nil
 	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0

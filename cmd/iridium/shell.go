@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/iridium-vm/iridium/repl"
+	"github.com/iridium-vm/iridium/vm"
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
@@ -27,6 +28,7 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		Version:     version,
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
+		HeapBudget:  vm.NewHeapBudget(o.heapTotal),
 		MaxJobs:     o.maxJobs,
 	})
 	if err != nil {
