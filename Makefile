@@ -8,9 +8,10 @@ FUZZTIME ?= 60s
 
 all: build
 
-## build: compile bin/iridium
+## build: compile bin/iridium, static (no cgo: the pure-Go resolver and
+## user lookup; a cgo binary starts about 7 ms slower, docs/performance.md)
 build:
-	$(GO) build -o $(BIN) ./cmd/iridium
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iridium
 
 ## run: build, then start Iridium (the REPL; ARGS="file.iasm" runs a file)
 run: build
@@ -74,7 +75,7 @@ fuzz:
 
 ## install: go install the iridium command
 install:
-	$(GO) install ./cmd/iridium
+	CGO_ENABLED=0 $(GO) install ./cmd/iridium
 
 clean:
 	rm -rf bin bench.txt

@@ -14,7 +14,7 @@ PROGRAMS=${PROGRAMS:-"count fib30 fib32 sieve mandelbrot loops_cloop loops_cmp c
 for c in lua5.4 luajit; do
   command -v "$c" >/dev/null || { echo "bench/run.sh: $c is not installed (make bench-vs-lua installs it)" >&2; exit 1; }
 done
-${GO:-go} build -o bin/iridium ./cmd/iridium
+CGO_ENABLED=0 ${GO:-go} build -o bin/iridium ./cmd/iridium # as make build does
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -346,11 +346,64 @@ loop:
 			nx := code[pc+1]
 			flag = r[nx.a()] > r[nx.b()]
 			goto fused3
+		case opLOADADD:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] + r[nx.b()]
+			pc += 2
+			continue
+		case opLOADSUB:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] - r[nx.b()]
+			pc += 2
+			continue
+		case opLOADMUL:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] * r[nx.b()]
+			pc += 2
+			continue
+		case opPOPPUSH:
+			sp := m.sp - 1
+			if sp >= uint(len(m.stack)) {
+				break loop // empty
+			}
+			r[in.a()] = m.stack[sp]
+			m.stack[sp] = r[code[pc+1].a()]
+			pc += 2
+			continue
+		case opPOPADD:
+			sp := m.sp - 1
+			if sp >= uint(len(m.stack)) {
+				break loop // empty
+			}
+			r[in.a()] = m.stack[sp]
+			m.sp = sp
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] + r[nx.b()]
+			pc += 2
+			continue
+		case opINCRET:
+			r[in.a()]++
+			goto ret
+		case opADDRET:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			goto ret
 		default: // JMPF, JMPB, ALOC, PRTS, PRTI, PRTF64, FTOI, LDF64, opTrap
 			break loop
 		}
 		pc++
 		continue
+	ret: // the RET half of a pair at pc
+		pc++
+		if csp := m.csp - 1; csp < uint(len(m.calls)) {
+			m.csp = csp
+			target = uint(m.calls[csp])
+			pc++
+			goto taken
+		}
+		break loop // stop at the RET: the call stack is empty
 	fused2: // the DJMPE half of a compare-and-jump at pc
 		if !flag {
 			pc += 2
@@ -395,7 +448,9 @@ func (m *VM) slow(code []inst) error {
 	if m.interrupted.Load() {
 		return m.interruptFault(pc, nil)
 	}
-	next, err := m.slowStep(pc, &code[pc])
+	in := code[pc]
+	in.setOp(firstOp(in.op()))
+	next, err := m.slowStep(pc, &in)
 	if err != nil {
 		return err
 	}

@@ -55,9 +55,33 @@ const (
 	opADDLTEJ
 	opADDLTJ
 	opADDGTJ
+	// Pairs, found in calls and expressions; the second instruction's
+	// operands are in the next slot. opLOADADD to opLOADMUL: LOAD $x #n
+	// and an ADD, SUB or MUL after it (arithmetic with a constant).
+	opLOADADD
+	opLOADSUB
+	opLOADMUL
+	// opPOPPUSH: POP then PUSH (a value saved across a call, replaced).
+	opPOPPUSH
+	// opPOPADD: POP then ADD (a saved value added to a result).
+	opPOPADD
+	// opINCRET and opADDRET: INC or ADD, then RET.
+	opINCRET
+	opADDRET
 	// opLast is the last internal opcode.
-	opLast = opADDGTJ
+	opLast = opADDRET
 )
+
+// pairs gives the fused opcode of two plain instructions in a row.
+var pairs = map[[2]Opcode]Opcode{
+	{LOAD, ADD}: opLOADADD,
+	{LOAD, SUB}: opLOADSUB,
+	{LOAD, MUL}: opLOADMUL,
+	{POP, PUSH}: opPOPPUSH,
+	{POP, ADD}:  opPOPADD,
+	{INC, RET}:  opINCRET,
+	{ADD, RET}:  opADDRET,
+}
 
 // intCompare and floatCompare list the comparisons in family order.
 var (
@@ -82,8 +106,9 @@ func compareIndex(op Opcode) (Opcode, Opcode, bool) {
 }
 
 // fuseCode replaces, in decoded code, each comparison followed by DJMPE
-// with a compare-and-jump, and then each INC, LOAD or ADD followed by an
-// integer compare-and-jump with a three-step fused instruction.
+// with a compare-and-jump; then each INC, LOAD or ADD followed by an
+// integer compare-and-jump with a three-step fused instruction; then each
+// pair of pairs that is still plain, from the first instruction on.
 func fuseCode(code []inst) {
 	for i := 0; i+1 < len(code); i++ {
 		if k, family, ok := compareIndex(code[i].op()); ok && code[i+1].op() == DJMPE {
@@ -110,4 +135,31 @@ func fuseCode(code []inst) {
 		}
 		code[i].setOp(family + k)
 	}
+	for i := 0; i+1 < len(code); i++ {
+		if op, ok := pairs[[2]Opcode{code[i].op(), code[i+1].op()}]; ok {
+			code[i].setOp(op)
+			i++ // the second stays plain, for jumps to it
+		}
+	}
+}
+
+// firstOp returns the plain opcode of the first instruction a fused one
+// stands for, or op itself if it is not fused. When the dispatch loop
+// stops at a fused instruction, the slow path runs that one alone.
+func firstOp(op Opcode) Opcode {
+	switch {
+	case op >= opEQJ && op <= opGTJ:
+		return intCompare[op-opEQJ]
+	case op >= opFEQJ && op <= opFLTEJ:
+		return floatCompare[op-opFEQJ]
+	case op >= opINCEQJ && op <= opINCGTJ, op == opINCRET:
+		return INC
+	case op >= opLOADEQJ && op <= opLOADGTJ, op >= opLOADADD && op <= opLOADMUL:
+		return LOAD
+	case op >= opADDEQJ && op <= opADDGTJ, op == opADDRET:
+		return ADD
+	case op == opPOPPUSH || op == opPOPADD:
+		return POP
+	}
+	return op
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -73,7 +75,44 @@ func fuzzSeeds() [][]byte {
 		seeds = append(seeds, []byte{0, byte(LOADF64), 1, 0, 5, byte(LOADF64), 2, 0, 1, byte(ADDF64), 0, 2, 0,
 			byte(cmp), 0, 1, 0, byte(DJMPE), 0, 0, 8, byte(HLT), 0, 0, 0})
 	}
+	// Pairs, and their faults.
+	for _, code := range []string{
+		"load $2 #5; add $2 $1 $3; load $2 #5; sub $2 $1 $3; load $2 #5; mul $2 $1 $3; hlt",
+		"load $1 #3; push $1; pop $2; push $3; pop $4; add $4 $2 $5; pop $2; push $3",
+		"pop $2; add $2 $1 $3",
+		"call @12; call @20; hlt; inc $0; ret; add $0 $1 $0; ret; inc $0; ret",
+		"add $0 $1 $0; ret",
+	} {
+		seeds = append(seeds, append([]byte{0}, encSeed(code)...))
+	}
 	return seeds
+}
+
+// encSeed encodes a few instructions, separated by ";", with register,
+// number and @address operands, for fuzzSeeds (package vm cannot import
+// the assembler).
+func encSeed(src string) []byte {
+	var out []byte
+	for _, line := range strings.Split(src, ";") {
+		fields := strings.Fields(line)
+		in := LookupName(fields[0])
+		word := []byte{byte(in.Op), 0, 0, 0}
+		pos := 1
+		for i, kind := range in.Operands {
+			v, _ := strconv.Atoi(strings.TrimLeft(fields[1+i], "$#@"))
+			switch kind.Size() {
+			case 1:
+				word[pos] = byte(v)
+			case 2:
+				word[pos], word[pos+1] = byte(v>>8), byte(v)
+			case 3:
+				word[pos], word[pos+1], word[pos+2] = byte(v>>16), byte(v>>8), byte(v)
+			}
+			pos += kind.Size()
+		}
+		out = append(out, word...)
+	}
+	return out
 }
 
 // TestFuzzSeedsFuseEverything checks that FuzzExec's seeds, decoded as Run
