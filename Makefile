@@ -46,9 +46,10 @@ test-deps:
 		fi; \
 	fi
 
-## bench: the VM benchmarks, 10 runs each, into bench.txt (compare with benchstat)
+## bench: the VM suite's benchmarks, 10 runs each, into bench.txt (compare
+## with benchstat); BenchmarkHeap16Jobs is run alone (docs/performance.md)
 bench:
-	$(GO) test -run '^$$' -bench . -count 10 ./vm/ | tee bench.txt
+	$(GO) test -run '^$$' -bench Suite -count 10 ./vm/ | tee bench.txt
 
 ## bench-vs-lua: the suite in bench/ side by side with C Lua 5.4 and
 ## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).

@@ -6,6 +6,7 @@
 # time (user + sys) of whole processes. Prints a table of medians, the
 # ratios Iridium / Lua and Iridium / LuaJIT, and their geometric means.
 # Each program prints its result; the script checks all three agree.
+# IRIDIUM=path runs that iridium binary instead of building bin/iridium.
 # `make bench-vs-lua` installs lua5.4 and luajit first when missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,11 @@ PROGRAMS=${PROGRAMS:-"count fib30 fib32 sieve mandelbrot loops_cloop loops_cmp c
 for c in lua5.4 luajit; do
   command -v "$c" >/dev/null || { echo "bench/run.sh: $c is not installed (make bench-vs-lua installs it)" >&2; exit 1; }
 done
-CGO_ENABLED=0 ${GO:-go} build -o bin/iridium ./cmd/iridium # as make build does
+# IRIDIUM=path runs another build (an older one, to compare).
+IRIDIUM=${IRIDIUM:-bin/iridium}
+if [ "$IRIDIUM" = bin/iridium ]; then
+  CGO_ENABLED=0 ${GO:-go} build -o bin/iridium ./cmd/iridium # as make build does
+fi
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -29,7 +34,7 @@ cpu() {
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), load $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "versions: $(${GO:-go} version | cut -d' ' -f3), $(lua5.4 -v 2>&1 | cut -d' ' -f1-2), $(luajit -v 2>&1 | cut -d' ' -f1-2) -joff; $RUNS runs, median CPU seconds (user+sys)"
 for p in $PROGRAMS; do
-  engines=("iridium bin/iridium bench/$p.iasm" "lua lua5.4 bench/$p.lua" "luajit luajit -joff bench/$p.lua")
+  engines=("iridium $IRIDIUM bench/$p.iasm" "lua lua5.4 bench/$p.lua" "luajit luajit -joff bench/$p.lua")
   for ((r = 0; r < RUNS; r++)); do
     for ((k = 0; k < 3; k++)); do
       e=${engines[$(((r + k) % 3))]}
