@@ -25,9 +25,12 @@ func (m *VM) exec(code []inst, limit uint64, fused bool) error {
 	}
 	start := m.steps
 	for {
-		m.fast(code, start+limit-m.steps, slack)
+		cut := m.fast(code, start+limit-m.steps, slack)
 		if m.halted || m.pc >= uint(len(code)) || m.steps-start >= limit {
 			return nil
+		}
+		if cut {
+			continue // a straight run reached the limit's cut after a jump forward
 		}
 		if err := m.slow(code); err != nil {
 			return err
@@ -45,8 +48,12 @@ func (m *VM) exec(code []inst, limit uint64, fused bool) error {
 // taken jump adds the length of the run that ends with it. With slack, a
 // straight run may pass the limit by that many instructions, so that a
 // fused instruction's slots stay in code.
-func (m *VM) fast(code []inst, limit uint64, slack uint) {
+//
+// It reports whether it stopped at the end of a code cut short for the
+// limit, rather than at an instruction for slow.
+func (m *VM) fast(code []inst, limit uint64, slack uint) (cut bool) {
 	pc := m.pc
+	full := uint(len(code))
 	if rest := uint64(uint(len(code)) - pc); pc < uint(len(code)) && limit < rest {
 		code = code[:min(pc+uint(limit)+slack, uint(len(code)))] // a straight run may not pass the limit
 	}
@@ -434,6 +441,7 @@ loop:
 	}
 	m.pc, m.flag = pc, flag
 	m.steps += acc + uint64(pc)
+	return pc >= n && n < full
 }
 
 // slow runs the one instruction at m.pc that fast stopped at, with every

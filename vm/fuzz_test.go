@@ -47,6 +47,28 @@ func FuzzExec(f *testing.F) {
 	})
 }
 
+// TestLimitCutAfterJumpForward: with a step limit, a jump forward can end
+// a straight run at the limit's cut before the limit is reached; the run
+// must carry on there, fused or not, and stop once past the limit.
+func TestLimitCutAfterJumpForward(t *testing.T) {
+	src := "eq $0 $0; djmpe @200" + strings.Repeat("; inc $0", 198)
+	p := &Program{Code: encSeed(src)}
+	for _, fuse := range []bool{true, false} {
+		m := New(Config{})
+		m.Load(p)
+		code := m.code
+		if !fuse {
+			code = decodeProgram(p.Code, false)
+		}
+		if err := m.exec(code, 100, fuse); err != nil {
+			t.Fatalf("fused %v: %v", fuse, err)
+		}
+		if m.Steps() < 100 || m.Steps() > 102 || m.Registers()[0] != int32(m.Steps()-2) {
+			t.Errorf("fused %v: %d steps, $0 = %d; want 100 to 102 steps, $0 two less", fuse, m.Steps(), m.Registers()[0])
+		}
+	}
+}
+
 // fuzzSeeds are FuzzExec's seeds: a few programs, and for each fused
 // instruction a loop that decodes to it. The first byte of each is the
 // length of the read-only data.
