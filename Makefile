@@ -4,13 +4,14 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test check-format vet test-deps bench fuzz install clean
+.PHONY: all build run test check-format vet test-deps bench bench-vs-lua fuzz install clean
 
 all: build
 
-## build: compile bin/iridium
+## build: compile bin/iridium, static (no cgo: the pure-Go resolver and
+## user lookup; a cgo binary starts about 7 ms slower, docs/performance.md)
 build:
-	$(GO) build -o $(BIN) ./cmd/iridium
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iridium
 
 ## run: build, then start Iridium (the REPL; ARGS="file.iasm" runs a file)
 run: build
@@ -47,9 +48,27 @@ test-deps:
 		fi; \
 	fi
 
-## bench: the VM benchmarks, 10 runs each, into bench.txt (compare with benchstat)
+## bench: the VM suite's benchmarks, 10 runs each, into bench.txt (compare
+## with benchstat); BenchmarkHeap16Jobs is run alone (docs/performance.md)
 bench:
-	$(GO) test -run '^$$' -bench . -count 10 ./vm/ | tee bench.txt
+	$(GO) test -run '^$$' -bench Suite -count 10 ./vm/ | tee bench.txt
+
+## bench-vs-lua: the suite in bench/ side by side with C Lua 5.4 and
+## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).
+## Installs lua5.4 and luajit from Debian when missing and we are root.
+bench-vs-lua:
+	@missing=""; \
+	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
+	command -v luajit >/dev/null 2>&1 || missing="$$missing luajit"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "not installed:$$missing (needs root to install)"; exit 1; \
+		fi; \
+	fi
+	GO=$(GO) bench/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
@@ -61,7 +80,7 @@ fuzz:
 
 ## install: go install the iridium command
 install:
-	$(GO) install ./cmd/iridium
+	CGO_ENABLED=0 $(GO) install ./cmd/iridium
 
 clean:
 	rm -rf bin bench.txt

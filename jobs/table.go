@@ -330,7 +330,9 @@ func (t *Table) run(ctx context.Context, j *Job, spec Spec) {
 	case err != nil:
 		state = Faulted
 	}
-	t.settle(j, state, err, nonZero(m), time.Now(), spec.Ended)
+	changed := nonZero(m)
+	m.Reset() // give the heap back to the node-wide budget now
+	t.settle(j, state, err, changed, time.Now(), spec.Ended)
 }
 
 // settle records how a job ended, announces it and closes Done, unless

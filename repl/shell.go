@@ -54,6 +54,9 @@ type Options struct {
 	Version string
 	// StackLimit and HeapLimit are passed to every VM (see vm.Config).
 	StackLimit, HeapLimit int
+	// HeapBudget, if not nil, bounds the heaps of all the shell's VMs
+	// together (see vm.Config).
+	HeapBudget *vm.HeapBudget
 	// MaxJobs is the most spawned programs that may run at once; !spawn
 	// past it fails. Default DefaultMaxJobs.
 	MaxJobs int
@@ -163,7 +166,7 @@ func New(opts Options) (*Shell, error) {
 }
 
 func (s *Shell) vmConfig(out io.Writer) vm.Config {
-	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit}
+	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget}
 }
 
 // openTerminal sets up readline, with the history file in the data

@@ -37,8 +37,8 @@ func TestAppendProgramDecodesOnlyTheNewCode(t *testing.T) {
 			t.Fatalf("line %d: Step's copy %v is not the unfused decode", i+1, m.single)
 		}
 	}
-	if m.code[2].op != opLTJ {
-		t.Errorf("the LT before the appended DJMPE is %v, want the fused opLTJ", m.code[2].op)
+	if m.code[2].op() != opLTJ {
+		t.Errorf("the LT before the appended DJMPE is %v, want the fused opLTJ", m.code[2].op())
 	}
 	// Code that did not grow in place (a copy) is decoded whole.
 	other := slices.Clone(buf)
@@ -52,5 +52,37 @@ func TestAppendProgramDecodesOnlyTheNewCode(t *testing.T) {
 	}
 	if err := m.Run(context.Background()); err == nil {
 		t.Error("the program ran past the illegal instruction")
+	}
+}
+
+// Every fused form, appended one instruction a line, decodes as the whole
+// program does: the three-step forms (INC, a comparison, DJMPE) and the
+// pairs, including a chain of pairs where which pairs fuse depends on the
+// pair before the boundary.
+func TestAppendProgramFusesAcrossLines(t *testing.T) {
+	programs := [][]string{
+		{"inc $1", "lt $1 $0", "djmpe @0", "hlt"},
+		{"load $2 #5", "eq $1 $2", "djmpe @0", "hlt"},
+		{"add $1 $2 $1", "gte $1 $0", "djmpe @0", "hlt"},
+		{"ltf64 $1 $2", "djmpe @0", "hlt"},
+		{"load $1 #2", "add $1 $2 $3", "ret"},
+		{"pop $1", "push $2", "pop $3", "add $1 $2 $3", "ret"},
+		{"pop $1", "pop $2", "push $3", "pop $4", "push $5", "inc $1", "ret"},
+		{"load $1 #1", "load $2 #2", "add $1 $2 $3", "sub $1 $2 $3"},
+		// LOAD+ADD fuses, so the ADD stays plain rather than fusing with
+		// the RET, also when fusing restarts at the ADD.
+		{"nop", "nop", "load $1 #1", "add $1 $2 $3", "ret", "nop", "nop"},
+	}
+	for _, lines := range programs {
+		buf := make([]byte, 0, 1024)
+		m := New(Config{})
+		for i, line := range lines {
+			buf = append(buf, enc(t, line)...)
+			p := &Program{Code: buf[:len(buf):len(buf)]}
+			m.AppendProgram(p)
+			if want := decodeProgram(p.Code, true); !slices.Equal(m.code, want) {
+				t.Fatalf("%q, after line %d: decoded %v, want %v", lines, i+1, m.code, want)
+			}
+		}
 	}
 }

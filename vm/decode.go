@@ -7,52 +7,34 @@ import "fmt"
 // loop: every register number in an inst is below 32, and every label
 // target is a valid instruction index. An instruction that is not valid
 // decodes to opTrap, which faults with the reason only if it is reached.
+//
+// It is two words, so that the dispatch loop can copy one into registers:
+// ops holds the opcode in its low byte and the register operands, in
+// source order, in the bytes above it.
 type inst struct {
-	op      Opcode
-	a, b, c uint8 // register operands, in source order
-	imm     int32 // immediate, shift count, label target (instruction index) or read-only offset
+	ops uint32
+	imm int32 // immediate, shift count, label target (instruction index) or read-only offset
 }
 
-// Internal opcodes, which have no instruction of their own in the table.
-// They follow the last real opcode below IGL, so that the dispatch loop's
-// switch stays one dense jump table (IGL itself never reaches the loop: it
-// decodes to opTrap). TestInternalOpcodes checks that none collides with a
-// real one.
-const (
-	// opTrap is an instruction that faults when reached.
-	opTrap Opcode = LDF64 + 1 + iota
-	// opEQJ to opGTJ are a comparison fused with the DJMPE after it: one
-	// dispatch sets the flag and jumps if it is set. The DJMPE keeps its
-	// own slot, so a jump to it still runs it alone.
-	opEQJ
-	opNEQJ
-	opGTEJ
-	opLTEJ
-	opLTJ
-	opGTJ
-)
+// op is the opcode; a, b and c the register operands, masked to 0-31 (which
+// changes nothing for decoded code and lets the compiler drop bounds checks).
+func (in inst) op() Opcode { return Opcode(in.ops) }
+func (in inst) a() uint32  { return in.ops >> 8 & 31 }
+func (in inst) b() uint32  { return in.ops >> 16 & 31 }
+func (in inst) c() uint32  { return in.ops >> 24 & 31 }
 
-// fused returns the fused form of a comparison, or false.
-func fused(op Opcode) (Opcode, bool) {
-	switch op {
-	case EQ:
-		return opEQJ, true
-	case NEQ:
-		return opNEQJ, true
-	case GTE:
-		return opGTEJ, true
-	case LTE:
-		return opLTEJ, true
-	case LT:
-		return opLTJ, true
-	case GT:
-		return opGTJ, true
-	}
-	return 0, false
-}
+// setOp replaces the opcode and keeps the operands.
+func (in *inst) setOp(op Opcode) { in.ops = in.ops&^0xff | uint32(op) }
 
-// decodeProgram decodes code for the dispatch loop; with fuse, a
-// comparison followed by DJMPE becomes one fused instruction.
+// opTrap is an instruction that faults when reached. It and the fused
+// opcodes of fuse.go follow the last real opcode below IGL, so that the
+// dispatch loop's switch stays one dense jump table (IGL itself never
+// reaches the loop: it decodes to opTrap). TestInternalOpcodes checks that
+// none collides with a real one.
+const opTrap Opcode = LDF64 + 1
+
+// decodeProgram decodes code for the dispatch loop; with fuse, common
+// sequences become fused instructions (see fuseCode).
 func decodeProgram(code []byte, fuse bool) []inst {
 	n := (len(code) + InstructionSize - 1) / InstructionSize
 	return decodeAppend(make([]inst, 0, n), code, 0, fuse)
@@ -61,23 +43,16 @@ func decodeProgram(code []byte, fuse bool) []inst {
 // decodeAt decodes the instruction at byte address addr of code.
 func decodeAt(code []byte, addr int) inst {
 	if checkInstruction(code, addr) != nil {
-		return inst{op: opTrap}
+		return inst{ops: uint32(opTrap)}
 	}
 	raw := code[addr : addr+InstructionSize]
-	in := inst{op: Opcode(raw[0])}
+	in := inst{ops: uint32(raw[0])}
 	pos, nreg := 1, 0
-	for _, kind := range Lookup(in.op).Operands {
+	for _, kind := range Lookup(Opcode(raw[0])).Operands {
 		switch kind {
 		case IntReg, FloatReg:
-			switch nreg {
-			case 0:
-				in.a = raw[pos]
-			case 1:
-				in.b = raw[pos]
-			default:
-				in.c = raw[pos]
-			}
 			nreg++
+			in.ops |= uint32(raw[pos]) << (8 * nreg)
 		case Bits:
 			in.imm = int32(raw[pos])
 			if in.imm == 0 {
@@ -145,27 +120,31 @@ func checkEncoding(raw []byte) (error, string) {
 	return nil, ""
 }
 
-// fuseSpan is the most instructions one fused instruction stands for.
-// Fusing the instructions appended to a decoded program starts this many
-// minus one before them, so that a fused form across the boundary is
-// found as decoding the whole program finds it.
-const fuseSpan = 2
+// fuseReach is how far fusing looks ahead: whether an instruction is
+// fused depends on at most the fuseReach instructions after it (INC, then
+// a comparison, then DJMPE). Fusing the instructions appended to a decoded
+// program therefore starts this many before them, so that every fused
+// form across the boundary is found as decoding the whole program finds
+// it.
+const fuseReach = 3
 
 // decodeAppend decodes the instructions of code from byte address from
 // on and appends them to out, which holds code[:from] decoded (with fuse
-// if fuse is set); with fuse, a comparison followed by DJMPE becomes one
-// fused instruction, across the boundary too. It returns out.
+// if fuse is set); with fuse, common sequences become fused instructions
+// (see fuseCode), across the boundary too. It returns out.
 func decodeAppend(out []inst, code []byte, from int, fuse bool) []inst {
 	first := len(out)
 	for addr := from; addr < len(code); addr += InstructionSize {
 		out = append(out, decodeAt(code, addr))
 	}
 	if fuse {
-		for i := max(first-(fuseSpan-1), 0); i+1 < len(out); i++ {
-			if op, ok := fused(out[i].op); ok && out[i+1].op == DJMPE {
-				out[i].op, out[i].imm = op, out[i+1].imm
-			}
+		start := max(first-fuseReach, 0)
+		for i := start; i < first; i++ { // undo what fusing did there
+			out[i] = decodeAt(code, i*InstructionSize)
 		}
+		// The instruction before start keeps its fused form; if it is the
+		// first of a pair, start is its second and stays plain.
+		fuseCode(out[start:], start > 0 && isPair(out[start-1].op()))
 	}
 	return out
 }

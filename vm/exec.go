@@ -7,20 +7,30 @@ import (
 	"strconv"
 )
 
-// exec runs the decoded code until it has run limit instructions (one more
-// when the last is a fused pair), HLT, the end of the code or a fault.
+// exec runs the decoded code until HLT, the end of the code, a fault, or
+// the run has taken limit steps. With a limit, the run may take more: a
+// fused instruction's steps all count, and the limit is checked at each
+// jump taken and at the end of the straight run of code that began where
+// the run began; so a limit of 1 runs exactly one plain instruction.
 //
 // It alternates two loops. fast runs every instruction that needs no
 // function call; it stops, without running it, at one that does (printing,
 // growing the heap or a stack, a fault, an interrupted jump), and slow runs
 // that one with every check. Keeping calls out of fast lets the compiler
 // hold the program counter and the flag in registers.
-func (m *VM) exec(code []inst, limit uint64) error {
+func (m *VM) exec(code []inst, limit uint64, fused bool) error {
+	var slack uint
+	if fused {
+		slack = 2
+	}
 	start := m.steps
 	for {
-		m.fast(code, start+limit-m.steps)
+		cut := m.fast(code, start+limit-m.steps, slack)
 		if m.halted || m.pc >= uint(len(code)) || m.steps-start >= limit {
 			return nil
+		}
+		if cut {
+			continue // a straight run reached the limit's cut after a jump forward
 		}
 		if err := m.slow(code); err != nil {
 			return err
@@ -33,230 +43,417 @@ func (m *VM) exec(code []inst, limit uint64) error {
 // run-time values. Register numbers are masked with &31, which changes
 // nothing for decoded code and lets the compiler drop bounds checks. It
 // must call no function.
-func (m *VM) fast(code []inst, limit uint64) {
+//
+// Steps are counted per straight run of code, not per instruction: a
+// taken jump adds the length of the run that ends with it. With slack, a
+// straight run may pass the limit by that many instructions, so that a
+// fused instruction's slots stay in code.
+//
+// It reports whether it stopped at the end of a code cut short for the
+// limit, rather than at an instruction for slow.
+func (m *VM) fast(code []inst, limit uint64, slack uint) (cut bool) {
+	pc := m.pc
+	full := uint(len(code))
+	if rest := uint64(uint(len(code)) - pc); pc < uint(len(code)) && limit < rest {
+		code = code[:min(pc+uint(limit)+slack, uint(len(code)))] // a straight run may not pass the limit
+	}
 	n := uint(len(code))
 	r := &m.regs
 	f := &m.fregs
-	pc, flag := m.pc, m.flag
-	var steps uint64
+	flag := m.flag
+	interrupted := m.interrupted
+	// steps taken so far = acc + pc
+	acc, target := -uint64(pc), uint(0)
 loop:
-	for pc < n && steps < limit {
-		in := &code[pc]
-		switch in.op {
+	for pc < n {
+		in := code[pc]
+		switch in.op() & 127 { // with a case 127, one jump table and no range check
 		case LOAD:
-			r[in.a&31] = in.imm
+			r[in.a()] = in.imm
 		case ADD:
-			r[in.c&31] = r[in.a&31] + r[in.b&31]
+			r[in.c()] = r[in.a()] + r[in.b()]
 		case SUB:
-			r[in.c&31] = r[in.a&31] - r[in.b&31]
+			r[in.c()] = r[in.a()] - r[in.b()]
 		case MUL:
-			r[in.c&31] = r[in.a&31] * r[in.b&31]
-		case DIV:
-			d := r[in.b&31]
-			if d == 0 {
-				break loop
-			}
-			x := r[in.a&31]
-			r[in.c&31], m.rem = x/d, x%d
+			r[in.c()] = r[in.a()] * r[in.b()]
 		case HLT:
 			m.halted = true
 			pc++
-			steps++
 			break loop
 		case EQ:
-			flag = r[in.a&31] == r[in.b&31]
+			flag = r[in.a()] == r[in.b()]
 		case NEQ:
-			flag = r[in.a&31] != r[in.b&31]
+			flag = r[in.a()] != r[in.b()]
 		case GTE:
-			flag = r[in.a&31] >= r[in.b&31]
+			flag = r[in.a()] >= r[in.b()]
 		case LTE:
-			flag = r[in.a&31] <= r[in.b&31]
+			flag = r[in.a()] <= r[in.b()]
 		case LT:
-			flag = r[in.a&31] < r[in.b&31]
+			flag = r[in.a()] < r[in.b()]
 		case GT:
-			flag = r[in.a&31] > r[in.b&31]
+			flag = r[in.a()] > r[in.b()]
 		case NOP:
 		case INC:
-			r[in.a&31]++
+			r[in.a()]++
 		case DEC:
-			r[in.a&31]--
+			r[in.a()]--
 		case JMPE:
 			if !flag {
 				break
 			}
 			fallthrough
 		case JMP:
-			t := uint32(r[in.a&31])
-			if t%InstructionSize != 0 || t/InstructionSize >= uint32(n) || m.interrupted.Load() {
+			t := uint32(r[in.a()])
+			if t%InstructionSize != 0 || t/InstructionSize >= uint32(n) || interrupted.Load() {
 				break loop // out of range (slow faults), or the end, or interrupted
 			}
-			pc = uint(t / InstructionSize)
-			steps++
-			continue
+			target = uint(t / InstructionSize)
+			pc++
+			goto taken
 		case DJMPE:
 			if flag {
-				if m.interrupted.Load() {
+				if interrupted.Load() {
 					break loop
 				}
-				pc = uint(in.imm)
-				steps++
-				continue
+				target = uint(in.imm)
+				pc++
+				goto taken
 			}
-		case opEQJ:
-			flag = r[in.a&31] == r[in.b&31]
-			goto fusedJump
-		case opNEQJ:
-			flag = r[in.a&31] != r[in.b&31]
-			goto fusedJump
-		case opGTEJ:
-			flag = r[in.a&31] >= r[in.b&31]
-			goto fusedJump
-		case opLTEJ:
-			flag = r[in.a&31] <= r[in.b&31]
-			goto fusedJump
-		case opLTJ:
-			flag = r[in.a&31] < r[in.b&31]
-			goto fusedJump
-		case opGTJ:
-			flag = r[in.a&31] > r[in.b&31]
-			goto fusedJump
 		case LOADF64:
-			f[in.a&31] = float64(in.imm)
+			f[in.a()] = float64(in.imm)
 		case ADDF64:
-			f[in.c&31] = f[in.a&31] + f[in.b&31]
+			f[in.c()] = f[in.a()] + f[in.b()]
 		case SUBF64:
-			f[in.c&31] = f[in.a&31] - f[in.b&31]
+			f[in.c()] = f[in.a()] - f[in.b()]
 		case MULF64:
-			f[in.c&31] = f[in.a&31] * f[in.b&31]
+			f[in.c()] = f[in.a()] * f[in.b()]
 		case DIVF64:
-			f[in.c&31] = f[in.a&31] / f[in.b&31]
+			f[in.c()] = f[in.a()] / f[in.b()]
 		case EQF64:
-			flag = f[in.a&31] == f[in.b&31]
+			flag = f[in.a()] == f[in.b()]
 		case NEQF64:
-			flag = f[in.a&31] != f[in.b&31]
+			flag = f[in.a()] != f[in.b()]
 		case GTF64:
-			flag = f[in.a&31] > f[in.b&31]
+			flag = f[in.a()] > f[in.b()]
 		case GTEF64:
-			flag = f[in.a&31] >= f[in.b&31]
+			flag = f[in.a()] >= f[in.b()]
 		case LTF64:
-			flag = f[in.a&31] < f[in.b&31]
+			flag = f[in.a()] < f[in.b()]
 		case LTEF64:
-			flag = f[in.a&31] <= f[in.b&31]
+			flag = f[in.a()] <= f[in.b()]
 		case SHL:
-			r[in.a&31] <<= uint32(in.imm)
+			r[in.a()] <<= uint32(in.imm)
 		case SHR:
-			r[in.a&31] >>= uint32(in.imm)
+			r[in.a()] >>= uint32(in.imm)
 		case AND:
-			r[in.c&31] = r[in.a&31] & r[in.b&31]
+			r[in.c()] = r[in.a()] & r[in.b()]
 		case OR:
-			r[in.c&31] = r[in.a&31] | r[in.b&31]
+			r[in.c()] = r[in.a()] | r[in.b()]
 		case XOR:
-			r[in.c&31] = r[in.a&31] ^ r[in.b&31]
+			r[in.c()] = r[in.a()] ^ r[in.b()]
 		case NOT:
-			r[in.b&31] = ^r[in.a&31]
+			r[in.b()] = ^r[in.a()]
 		case LUI:
-			r[in.a&31] = r[in.a&31]<<16 | in.imm
+			r[in.a()] = r[in.a()]<<16 | in.imm
 		case CLOOP:
 			m.count = uint32(in.imm)
 		case LOOP:
 			if m.count != 0 {
-				if m.interrupted.Load() {
+				if interrupted.Load() {
 					break loop
 				}
 				m.count--
-				pc = uint(in.imm)
-				steps++
-				continue
+				target = uint(in.imm)
+				pc++
+				goto taken
 			}
 		case LOADM:
-			off := uint(uint32(r[in.a&31]))
+			off := uint(uint32(r[in.a()]))
 			if off+4 > uint(len(m.heap)) {
 				break loop
 			}
-			r[in.b&31] = int32(binary.LittleEndian.Uint32(m.heap[off:]))
+			r[in.b()] = int32(binary.LittleEndian.Uint32(m.heap[off:]))
 		case SETM:
-			off := uint(uint32(r[in.a&31]))
+			off := uint(uint32(r[in.a()]))
 			if off+4 > uint(len(m.heap)) {
 				break loop
 			}
-			binary.LittleEndian.PutUint32(m.heap[off:], uint32(r[in.b&31]))
+			binary.LittleEndian.PutUint32(m.heap[off:], uint32(r[in.b()]))
 		case PUSH:
-			top := len(m.stack)
-			if top == cap(m.stack) || top >= m.cfg.StackLimit {
+			sp := m.sp
+			if sp >= uint(len(m.stack)) {
 				break loop // slow grows the stack, or faults
 			}
-			m.stack = m.stack[:top+1]
-			m.stack[top] = r[in.a&31]
+			m.stack[sp] = r[in.a()]
+			m.sp = sp + 1
 		case POP:
-			top := len(m.stack) - 1
-			if top < 0 {
-				break loop
+			sp := m.sp - 1
+			if sp >= uint(len(m.stack)) {
+				break loop // empty
 			}
-			r[in.a&31] = m.stack[top]
-			m.stack = m.stack[:top]
+			r[in.a()] = m.stack[sp]
+			m.sp = sp
 		case CALL:
-			top := len(m.calls)
-			if top == cap(m.calls) || top >= m.cfg.StackLimit || m.interrupted.Load() {
+			csp := m.csp
+			if csp >= uint(len(m.calls)) || interrupted.Load() {
 				break loop
 			}
-			m.calls = m.calls[:top+1]
-			m.calls[top] = uint32(pc + 1)
-			pc = uint(in.imm)
-			steps++
-			continue
+			pc++
+			m.calls[csp] = uint32(pc)
+			m.csp = csp + 1
+			target = uint(in.imm)
+			goto taken
 		case RET:
-			top := len(m.calls) - 1
-			if top < 0 {
-				break loop
+			csp := m.csp - 1
+			if csp >= uint(len(m.calls)) {
+				break loop // empty
 			}
-			pc = uint(m.calls[top])
-			m.calls = m.calls[:top]
-			steps++
-			continue
+			m.csp = csp
+			target = uint(m.calls[csp])
+			pc++
+			goto taken
 		case MOV:
-			r[in.b&31] = r[in.a&31]
+			r[in.b()] = r[in.a()]
 		case MOVF64:
-			f[in.b&31] = f[in.a&31]
+			f[in.b()] = f[in.a()]
 		case ITOF:
-			f[in.b&31] = float64(r[in.a&31])
+			f[in.b()] = float64(r[in.a()])
 		case REM:
-			r[in.a&31] = m.rem
-		default: // JMPF, JMPB, ALOC, PRTS, PRTI, PRTF64, FTOI, LDF64, opTrap
+			r[in.a()] = m.rem
+		case opEQJ:
+			flag = r[in.a()] == r[in.b()]
+			goto fused2
+		case opNEQJ:
+			flag = r[in.a()] != r[in.b()]
+			goto fused2
+		case opGTEJ:
+			flag = r[in.a()] >= r[in.b()]
+			goto fused2
+		case opLTEJ:
+			flag = r[in.a()] <= r[in.b()]
+			goto fused2
+		case opLTJ:
+			flag = r[in.a()] < r[in.b()]
+			goto fused2
+		case opGTJ:
+			flag = r[in.a()] > r[in.b()]
+			goto fused2
+		case opFEQJ:
+			flag = f[in.a()] == f[in.b()]
+			goto fused2
+		case opFNEQJ:
+			flag = f[in.a()] != f[in.b()]
+			goto fused2
+		case opFGTJ:
+			flag = f[in.a()] > f[in.b()]
+			goto fused2
+		case opFGTEJ:
+			flag = f[in.a()] >= f[in.b()]
+			goto fused2
+		case opFLTJ:
+			flag = f[in.a()] < f[in.b()]
+			goto fused2
+		case opFLTEJ:
+			flag = f[in.a()] <= f[in.b()]
+			goto fused2
+		case opINCEQJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] == r[nx.b()]
+			goto fused3
+		case opINCNEQJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] != r[nx.b()]
+			goto fused3
+		case opINCGTEJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] >= r[nx.b()]
+			goto fused3
+		case opINCLTEJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] <= r[nx.b()]
+			goto fused3
+		case opINCLTJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] < r[nx.b()]
+			goto fused3
+		case opINCGTJ:
+			r[in.a()]++
+			nx := code[pc+1]
+			flag = r[nx.a()] > r[nx.b()]
+			goto fused3
+		case opLOADEQJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] == r[nx.b()]
+			goto fused3
+		case opLOADNEQJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] != r[nx.b()]
+			goto fused3
+		case opLOADGTEJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] >= r[nx.b()]
+			goto fused3
+		case opLOADLTEJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] <= r[nx.b()]
+			goto fused3
+		case opLOADLTJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] < r[nx.b()]
+			goto fused3
+		case opLOADGTJ:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			flag = r[nx.a()] > r[nx.b()]
+			goto fused3
+		case opADDEQJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] == r[nx.b()]
+			goto fused3
+		case opADDNEQJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] != r[nx.b()]
+			goto fused3
+		case opADDGTEJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] >= r[nx.b()]
+			goto fused3
+		case opADDLTEJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] <= r[nx.b()]
+			goto fused3
+		case opADDLTJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] < r[nx.b()]
+			goto fused3
+		case opADDGTJ:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			nx := code[pc+1]
+			flag = r[nx.a()] > r[nx.b()]
+			goto fused3
+		case opLOADADD:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] + r[nx.b()]
+			pc += 2
+			continue
+		case opLOADSUB:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] - r[nx.b()]
+			pc += 2
+			continue
+		case opLOADMUL:
+			r[in.a()] = in.imm
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] * r[nx.b()]
+			pc += 2
+			continue
+		case opPOPPUSH:
+			sp := m.sp - 1
+			if sp >= uint(len(m.stack)) {
+				break loop // empty
+			}
+			r[in.a()] = m.stack[sp]
+			m.stack[sp] = r[code[pc+1].a()]
+			pc += 2
+			continue
+		case opPOPADD:
+			sp := m.sp - 1
+			if sp >= uint(len(m.stack)) {
+				break loop // empty
+			}
+			r[in.a()] = m.stack[sp]
+			m.sp = sp
+			nx := code[pc+1]
+			r[nx.c()] = r[nx.a()] + r[nx.b()]
+			pc += 2
+			continue
+		case opINCRET:
+			r[in.a()]++
+			goto ret
+		case opADDRET:
+			r[in.c()] = r[in.a()] + r[in.b()]
+			goto ret
+		case 127: // no opcode: with &127 above, the jump table needs no range check
+			break loop
+		default: // DIV, JMPF, JMPB, ALOC, PRTS, PRTI, PRTF64, FTOI, LDF64, opTrap
 			break loop
 		}
 		pc++
-		steps++
 		continue
-	fusedJump: // the DJMPE half of a fused comparison at pc
+	ret: // the RET half of a pair at pc
+		pc++
+		if csp := m.csp - 1; csp < uint(len(m.calls)) {
+			m.csp = csp
+			target = uint(m.calls[csp])
+			pc++
+			goto taken
+		}
+		break loop // stop at the RET: the call stack is empty
+	fused2: // the DJMPE half of a compare-and-jump at pc
 		if !flag {
 			pc += 2
-			steps += 2
 			continue
 		}
-		if m.interrupted.Load() {
-			break loop // slow stops at the DJMPE
+		if interrupted.Load() {
+			pc++ // stop at the DJMPE, as plain code does
+			break loop
 		}
-		pc = uint(code[pc].imm)
-		steps += 2
+		pc += 2
+		target = uint(in.imm)
+		goto taken
+	fused3: // the DJMPE third of a three-step fused instruction at pc
+		if !flag {
+			pc += 3
+			continue
+		}
+		if interrupted.Load() {
+			pc += 2
+			break loop
+		}
+		target = uint(code[pc+1].imm)
+		pc += 3
+	taken: // a jump to target, pc past the jump
+		acc += uint64(pc)
+		if acc >= limit {
+			pc = target
+			acc -= uint64(pc)
+			break loop
+		}
+		pc = target
+		acc -= uint64(pc)
 	}
 	m.pc, m.flag = pc, flag
-	m.steps += steps
+	m.steps += acc + uint64(pc)
+	return pc >= n && n < full
 }
 
 // slow runs the one instruction at m.pc that fast stopped at, with every
 // check, or stops the run there if it was interrupted.
 func (m *VM) slow(code []inst) error {
 	pc := m.pc
-	in := &code[pc]
 	if m.interrupted.Load() {
-		if in.op >= opEQJ && in.op <= opGTJ { // fast set the flag: stop at the DJMPE, as unfused code does
-			pc++
-			m.pc = pc
-			m.steps++
-		}
 		return m.interruptFault(pc, nil)
 	}
-	next, err := m.slowStep(pc, in)
+	in := code[pc]
+	in.setOp(firstOp(in.op()))
+	next, err := m.slowStep(pc, &in)
 	if err != nil {
 		return err
 	}
@@ -269,59 +466,65 @@ func (m *VM) slow(code []inst) error {
 // next one.
 func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 	r := &m.regs
-	switch in.op {
-	case DIV: // fast stops here only with a zero divisor
-		if r[in.b&31] == 0 {
-			return 0, m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b))
+	switch in.op() {
+	case DIV: // fast leaves DIV here: IDIV's fixed registers cost fast a shuffle on every dispatch
+		d := r[in.b()]
+		if d == 0 {
+			return 0, m.fault(pc, ErrDivisionByZero, fmt.Sprintf("$%d is 0", in.b()))
 		}
-		return 0, m.fastDisagrees(pc)
+		x := r[in.a()]
+		r[in.c()], m.rem = x/d, x%d
 	case JMP, JMPE, JMPF, JMPB:
 		return m.registerJump(pc, in)
 	case ALOC:
-		return pc + 1, m.alloc(pc, r[in.a&31])
+		return pc + 1, m.alloc(pc, r[in.a()])
 	case PRTS:
 		return pc + 1, m.printString(pc, int(in.imm))
 	case PRTI:
-		m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a&31]), 10), '\n')
+		m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a()]), 10), '\n')
 		return pc + 1, m.write(pc, m.buf)
 	case PRTF64:
-		m.buf = append(AppendFloat(m.buf[:0], m.fregs[in.a&31]), '\n')
+		m.buf = append(AppendFloat(m.buf[:0], m.fregs[in.a()]), '\n')
 		return pc + 1, m.write(pc, m.buf)
 	case FTOI:
-		v := math.Trunc(m.fregs[in.a&31])
+		v := math.Trunc(m.fregs[in.a()])
 		if !(v >= math.MinInt32 && v <= math.MaxInt32) {
-			return 0, m.fault(pc, ErrFloatConversion, fmt.Sprintf("$f%d is %s", in.a, FormatFloat(m.fregs[in.a&31])))
+			return 0, m.fault(pc, ErrFloatConversion, fmt.Sprintf("$f%d is %s", in.a(), FormatFloat(m.fregs[in.a()])))
 		}
-		r[in.b&31] = int32(v)
+		r[in.b()] = int32(v)
 	case LDF64:
 		off := int(in.imm)
 		if off+8 > len(m.prog.ReadOnly) {
 			return 0, m.fault(pc, ErrDataOutOfRange, fmt.Sprintf("8 bytes at offset %d, read-only data is %d bytes", off, len(m.prog.ReadOnly)))
 		}
-		m.fregs[in.a&31] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
+		m.fregs[in.a()] = math.Float64frombits(binary.LittleEndian.Uint64(m.prog.ReadOnly[off:]))
 	case LOADM, SETM: // fast stops here only out of range
-		if _, err := m.heapWord(pc, r[in.a&31]); err != nil {
+		if _, err := m.heapWord(pc, r[in.a()]); err != nil {
 			return 0, err
 		}
 		return 0, m.fastDisagrees(pc)
-	case PUSH:
-		if len(m.stack) >= m.cfg.StackLimit {
-			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", len(m.stack)))
+	case PUSH: // fast stops here only with the stack's memory full
+		if m.sp >= uint(m.cfg.StackLimit) {
+			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", m.sp))
 		}
-		m.stack = append(m.stack, r[in.a&31])
+		m.stack = grow(m.stack, m.cfg.StackLimit)
+		m.stack[m.sp] = r[in.a()]
+		m.sp++
 	case POP: // fast stops here only on an empty stack
-		if len(m.stack) == 0 {
+		if m.sp == 0 {
 			return 0, m.fault(pc, ErrStackEmpty, "")
 		}
 		return 0, m.fastDisagrees(pc)
-	case CALL:
-		if len(m.calls) >= m.cfg.StackLimit {
-			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", len(m.calls)))
+	case CALL: // fast stops here with the call stack's memory full, or interrupted
+		if m.csp >= uint(m.cfg.StackLimit) {
+			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", m.csp))
 		}
-		m.calls = append(m.calls, uint32(pc+1))
+		m.calls = grow(m.calls, m.cfg.StackLimit)
+		m.calls[m.csp] = uint32(pc + 1)
+		m.csp++
 		return uint(in.imm), nil
 	case RET: // fast stops here only with an empty call stack
-		if len(m.calls) == 0 {
+		if m.csp == 0 {
 			return 0, m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
 		}
 		return 0, m.fastDisagrees(pc)
@@ -332,6 +535,18 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 		return 0, m.fastDisagrees(pc)
 	}
 	return pc + 1, nil
+}
+
+// grow returns s with more room when it is full: twice the length, at
+// least 64 and at most limit. Values past the stack's top are garbage.
+func grow[T int32 | uint32](s []T, limit int) []T {
+	n := min(max(2*len(s), 64), limit)
+	if n <= len(s) {
+		return s
+	}
+	bigger := make([]T, n)
+	copy(bigger, s)
+	return bigger
 }
 
 // fastDisagrees is the error for an instruction fast stopped at for no
@@ -357,9 +572,9 @@ func (m *VM) instrText(pc uint) string {
 // registerJump works out the target of JMP, JMPE, JMPF or JMPB at index pc.
 func (m *VM) registerJump(pc uint, in *inst) (uint, error) {
 	here := int64(pc) * InstructionSize
-	v := int64(m.regs[in.a&31])
+	v := int64(m.regs[in.a()])
 	target := v
-	switch in.op {
+	switch in.op() {
 	case JMPF:
 		target = here + v
 	case JMPB:
@@ -376,17 +591,6 @@ func jumpDetail(target int64, codeLen int) string {
 		return fmt.Sprintf("target %d is not a multiple of %d", target, InstructionSize)
 	}
 	return fmt.Sprintf("target %d, code is %d bytes", target, codeLen)
-}
-
-func (m *VM) alloc(pc uint, n int32) error {
-	if n < 0 {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("cannot grow the heap by %d bytes", n))
-	}
-	if len(m.heap)+int(n) > m.cfg.HeapLimit {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
-	}
-	m.heap = append(m.heap, make([]byte, n)...)
-	return nil
 }
 
 // heapWord checks that a 4-byte word at offset off lies in the heap.

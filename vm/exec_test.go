@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -178,11 +179,11 @@ func checkState(t *testing.T, m *VM, out string, want state) {
 	if !bytes.Equal(m.heap, want.heap) || m.HeapSize() != len(want.heap) {
 		t.Errorf("heap = % x (size %d), want % x", m.heap, m.HeapSize(), want.heap)
 	}
-	if !slices.Equal(m.stack, want.stack) || m.StackDepth() != len(want.stack) {
-		t.Errorf("stack = %v (depth %d), want %v", m.stack, m.StackDepth(), want.stack)
+	if !slices.Equal(m.stack[:m.sp], want.stack) || m.StackDepth() != len(want.stack) {
+		t.Errorf("stack = %v (depth %d), want %v", m.stack[:m.sp], m.StackDepth(), want.stack)
 	}
-	if len(m.calls) != want.calls {
-		t.Errorf("call stack depth = %d, want %d", len(m.calls), want.calls)
+	if int(m.csp) != want.calls {
+		t.Errorf("call stack depth = %d, want %d", int(m.csp), want.calls)
 	}
 	if out != want.out {
 		t.Errorf("output = %q, want %q", out, want.out)
@@ -649,8 +650,8 @@ func faultCases() []faultCase {
 		{name: "recursive call overflow", cfg: Config{StackLimit: 3}, src: "nop; f: inc $0; call @f", kind: ErrStackOverflow, pc: 8, instr: []string{"call @L0004"},
 			check: func(t *testing.T, m *VM) {
 				regs(R{0: 4})(t, m)
-				if len(m.calls) != 3 {
-					t.Errorf("call depth = %d, want 3", len(m.calls))
+				if int(m.csp) != 3 {
+					t.Errorf("call depth = %d, want 3", int(m.csp))
 				}
 			}},
 		{name: "pop empty", src: "pop $0", kind: ErrStackEmpty, pc: 0, instr: []string{"pop $0"}},
@@ -807,8 +808,8 @@ func TestStackLimitExact(t *testing.T) {
 	if err := run(m); err != nil {
 		t.Fatalf("Run: %v", err)
 	}
-	if m.StackDepth() != 3 || m.Registers()[1] != 1 || len(m.calls) != 0 {
-		t.Errorf("stack depth %d, $1 = %d, calls %d; want 3, 1, 0", m.StackDepth(), m.Registers()[1], len(m.calls))
+	if m.StackDepth() != 3 || m.Registers()[1] != 1 || int(m.csp) != 0 {
+		t.Errorf("stack depth %d, $1 = %d, calls %d; want 3, 1, 0", m.StackDepth(), m.Registers()[1], int(m.csp))
 	}
 }
 
@@ -910,6 +911,36 @@ func TestInterruptCause(t *testing.T) {
 	err := m.Run(ctx)
 	if !errors.Is(err, ErrInterrupted) || !errors.Is(err, why) || !strings.Contains(err.Error(), "shutting down") {
 		t.Errorf("Run = %v, want interrupted with the cause", err)
+	}
+}
+
+// TestLateCancelOfEarlierRun: the cancel of one run's context may run
+// its function on another goroutine late, after that run has ended and
+// the next has begun; it must not interrupt the next run.
+func TestLateCancelOfEarlierRun(t *testing.T) {
+	m, _ := newVM(t, Config{}, nil, "load $1 #1000; top: inc $0; neq $0 $1; djmpe @top; hlt")
+	var kept []func()
+	m.afterFunc = func(_ context.Context, f func()) func() bool {
+		kept = append(kept, f)
+		if len(kept) == 2 {
+			kept[0]() // the first run's cancel lands as the second run starts
+		}
+		return func() bool { return false } // as if f had already started
+	}
+	for run := 1; run <= 2; run++ {
+		m.Reset()
+		if err := m.Run(context.Background()); err != nil {
+			t.Fatalf("run %d = %v, want nil", run, err)
+		}
+		if got := m.Registers()[0]; got != 1000 {
+			t.Errorf("run %d: $0 = %d, want 1000", run, got)
+		}
+	}
+	// A run's own cancel still interrupts it.
+	m.Reset()
+	m.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
+	if err := m.Run(context.Background()); !errors.Is(err, ErrInterrupted) {
+		t.Errorf("Run = %v, want interrupted by its own context", err)
 	}
 }
 
@@ -1156,3 +1187,104 @@ func TestSetPC(t *testing.T) {
 }
 
 var _ io.Writer = failWriter{}
+
+func TestHeapBudget(t *testing.T) {
+	budget := NewHeapBudget(100)
+	cfg := Config{HeapBudget: budget}
+	a, _ := newVM(t, cfg, nil, "load $0 #60; aloc $0")
+	b, _ := newVM(t, cfg, nil, "load $0 #60; aloc $0")
+	if err := run(a); err != nil {
+		t.Fatal(err)
+	}
+	err := run(b)
+	checkFault(t, err, ErrHeapBudget, 4, nil, "60 more bytes; the budget of 100 bytes for all heaps has 40 left")
+	if !strings.Contains(err.Error(), "node heap budget exhausted") {
+		t.Errorf("fault %q does not say the budget is exhausted", err)
+	}
+	if got := budget.Used(); got != 60 {
+		t.Errorf("Used() = %d after a refused ALOC, want 60", got)
+	}
+	a.Reset() // gives its 60 bytes back
+	if got := budget.Used(); got != 0 {
+		t.Errorf("Used() = %d after Reset, want 0", got)
+	}
+	if err := b.SetPC(0); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(b); err != nil || b.HeapSize() != 60 || budget.Used() != 60 {
+		t.Errorf("after the other VM's Reset: %v, heap %d bytes, %d used; want nil, 60, 60", err, b.HeapSize(), budget.Used())
+	}
+}
+
+// TestHeapBudgetConcurrent: VMs on several goroutines grow their heaps
+// from one budget until it refuses; together they get exactly what fits.
+func TestHeapBudgetConcurrent(t *testing.T) {
+	const vms, step, limit = 8, 16, 1000
+	budget := NewHeapBudget(limit)
+	var wg sync.WaitGroup
+	machines := make([]*VM, vms)
+	for i := range machines {
+		machines[i], _ = newVM(t, Config{HeapBudget: budget}, nil, "load $0 #16; top: aloc $0; djmpe @top")
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			machines[i].flag = true
+			if err := run(machines[i]); !errors.Is(err, ErrHeapBudget) {
+				t.Errorf("Run = %v, want the budget exhausted", err)
+			}
+		}()
+	}
+	wg.Wait()
+	total := 0
+	for _, m := range machines {
+		total += m.HeapSize()
+	}
+	if want := limit / step * step; total != want || budget.Used() != int64(want) {
+		t.Errorf("heaps hold %d bytes, budget used %d; want %d", total, budget.Used(), want)
+	}
+	for _, m := range machines {
+		m.Reset()
+	}
+	if budget.Used() != 0 {
+		t.Errorf("Used() = %d after every Reset, want 0", budget.Used())
+	}
+}
+
+// TestHeapBudgetReleasedByGarbage: a VM dropped without Reset gives its
+// bytes back once the garbage collector finds it.
+func TestHeapBudgetReleasedByGarbage(t *testing.T) {
+	budget := NewHeapBudget(1 << 20)
+	func() {
+		m, _ := newVM(t, Config{HeapBudget: budget}, nil, "load $0 #4096; aloc $0")
+		if err := run(m); err != nil {
+			t.Fatal(err)
+		}
+	}()
+	deadline := time.Now().Add(10 * time.Second)
+	for budget.Used() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("Used() = %d 10s after the VM became garbage, want 0", budget.Used())
+		}
+		runtime.GC()
+		runtime.Gosched()
+	}
+}
+
+// TestHeapGrowthKeepsContents: growing the heap keeps what was written and
+// adds zero bytes, across many growths and after a Reset.
+func TestHeapGrowthKeepsContents(t *testing.T) {
+	m, _ := newVM(t, Config{HeapLimit: 1 << 20}, nil, `
+		load $0 #4; load $1 #7; load $2 #4000; load $3 #0
+		aloc $0; setm $3 $1
+		top: aloc $2; inc $4; lt $4 $0; djmpe @top
+		loadm $3 $5; load $6 #12000; loadm $6 $7; hlt`)
+	for round := range 2 {
+		if err := run(m); err != nil {
+			t.Fatal(err)
+		}
+		if r := m.Registers(); m.HeapSize() != 16004 || r[5] != 7 || r[7] != 0 {
+			t.Errorf("round %d: heap %d bytes, first word %d, a later word %d; want 16004, 7, 0", round, m.HeapSize(), r[5], r[7])
+		}
+		m.Reset()
+	}
+}

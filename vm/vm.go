@@ -26,6 +26,10 @@ type Config struct {
 	StackLimit int
 	// HeapLimit is the most bytes ALOC may grow the heap to. Default 64 MiB.
 	HeapLimit int
+	// HeapBudget, if not nil, is a budget shared with other VMs that every
+	// growth of the heap reserves from; an ALOC it cannot cover faults
+	// with ErrHeapBudget. Default: none.
+	HeapBudget *HeapBudget
 }
 
 // Defaults of Config.
@@ -44,9 +48,12 @@ type VM struct {
 	flag  bool // the equal flag, set by comparisons
 	rem   int32
 	count uint32 // the loop counter of CLOOP and LOOP
-	heap  []byte
-	stack []int32
-	calls []uint32 // return addresses, as instruction indexes
+	heap  []byte // in mem
+	mem   *heapMemory
+	stack []int32  // the stack's memory; the values are stack[:sp]
+	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
+	sp    uint
+	csp   uint
 
 	prog   *Program
 	code   []inst // decoded with fused instructions, for Run
@@ -54,10 +61,18 @@ type VM struct {
 	halted bool
 	steps  uint64
 
-	cfg         Config
-	out         io.Writer
-	buf         []byte // scratch for printing numbers
-	interrupted atomic.Bool
+	cfg Config
+	out io.Writer
+	buf []byte // scratch for printing numbers
+	// interrupted is set when the context of the run in progress is
+	// cancelled. Each Run gets a flag of its own, so that the cancel of
+	// an earlier run, arriving late, cannot stop a later one; Step points
+	// it at never, which nothing sets.
+	interrupted *atomic.Bool
+	never       atomic.Bool
+	// afterFunc is context.AfterFunc; tests replace it to call the
+	// function when they choose, as a late goroutine would.
+	afterFunc func(context.Context, func()) func() bool
 }
 
 // New returns a VM with no program and every register zero.
@@ -72,7 +87,11 @@ func New(cfg Config) *VM {
 	if out == nil {
 		out = io.Discard
 	}
-	return &VM{cfg: cfg, out: out, prog: &Program{}}
+	m := &VM{cfg: cfg, out: out, prog: &Program{}}
+	m.mem = newHeapMemory(m, cfg.HeapBudget)
+	m.interrupted = &m.never
+	m.afterFunc = context.AfterFunc
+	return m
 }
 
 // Load makes p the VM's program and sets the program counter to 0. The
@@ -97,10 +116,15 @@ func (m *VM) SetProgram(p *Program) {
 func (m *VM) Program() *Program { return m.prog }
 
 // Reset clears the registers, the flag, the remainder, the loop counter,
-// the heap and both stacks, and sets the program counter to 0.
+// the heap and both stacks, and sets the program counter to 0. The heap's
+// memory goes back to the system and its bytes to the HeapBudget at once;
+// a VM no longer used should be Reset (else that happens when the garbage
+// collector finds it).
 func (m *VM) Reset() {
 	m.ResetRegisters()
+	m.mem.free()
 	m.heap, m.stack, m.calls = nil, nil, nil
+	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0
 }
 
@@ -151,7 +175,7 @@ func (m *VM) Remainder() int32 { return m.rem }
 func (m *VM) HeapSize() int { return len(m.heap) }
 
 // StackDepth returns the number of values on the stack.
-func (m *VM) StackDepth() int { return len(m.stack) }
+func (m *VM) StackDepth() int { return int(m.sp) }
 
 // Steps returns how many instructions the VM has executed since New or Reset.
 func (m *VM) Steps() uint64 { return m.steps }
@@ -166,15 +190,17 @@ func (m *VM) Done() bool { return m.halted || m.pc >= uint(len(m.code)) }
 // cause, when ctx was cancelled). After HLT, Run carries on from the
 // instruction after it.
 func (m *VM) Run(ctx context.Context) error {
-	m.interrupted.Store(false)
 	if err := context.Cause(ctx); err != nil {
 		return m.interruptFault(m.pc, err)
 	}
-	stop := context.AfterFunc(ctx, func() { m.interrupted.Store(true) })
+	interrupted := new(atomic.Bool)
+	m.interrupted = interrupted
+	defer func() { m.interrupted = &m.never }()
+	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
-	err := m.exec(m.code, ^uint64(0))
-	if err != nil && m.interrupted.Load() {
+	err := m.exec(m.code, ^uint64(0), true)
+	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
 		}
@@ -187,11 +213,10 @@ func (m *VM) Step() error {
 	if m.Done() {
 		return nil
 	}
-	m.interrupted.Store(false)
 	if m.single == nil {
 		m.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(m.single, 1)
+	return m.exec(m.single, 1, false)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {

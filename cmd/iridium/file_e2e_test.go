@@ -142,6 +142,7 @@ func TestCommandFailures(t *testing.T) {
 		{"a device is refused", "", []string{"/dev/zero"}, 1, `^$`, `/dev/zero is a character device, not a regular file`},
 		{"a directory", "", []string{"/"}, 1, `^$`, `/ is a directory`},
 		{"heap limit 0", "", []string{"--heap-limit", "0", "x.iasm"}, 2, `^$`, `--heap-limit must be positive`},
+		{"max heap total 0", "", []string{"--max-heap-total", "0", "x.iasm"}, 2, `^$`, `--max-heap-total must be positive`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

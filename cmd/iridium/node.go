@@ -12,6 +12,7 @@ import (
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
+	"github.com/iridium-vm/iridium/vm"
 )
 
 // node is what every shell of this process shares: the cluster node, the
@@ -22,8 +23,9 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
-	jobs    *jobs.Table   // every shell's !spawn, !jobs, !kill and !wait
-	spawn   *jobs.Service // programs sent to and from other members
+	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
+	spawn   *jobs.Service  // programs sent to and from other members
+	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -31,9 +33,9 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs)}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
-	n.spawn = newSpawnService(o, n.jobs, n.cluster)
+	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	return n
 }
 
@@ -71,6 +73,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		Version:     version,
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
+		HeapBudget:  n.heap,
 		MaxJobs:     o.maxJobs,
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,

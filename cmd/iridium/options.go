@@ -20,12 +20,17 @@ import (
 // version is the program's version, shown by --version and the REPL banner.
 const version = "0.1.0"
 
+// defaultHeapTotal is the default of --max-heap-total: 1 GiB, what the
+// default 16 jobs hold with the default 64 MiB heap each.
+const defaultHeapTotal = 1 << 30
+
 // options are the command's flags.
 type options struct {
 	registers  bool
 	version    bool
 	stackLimit int
 	heapLimit  int
+	heapTotal  int64
 
 	// The REPL.
 	evalLines    []string // -e: lines run as a script, in order
@@ -90,6 +95,7 @@ func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
 	fs.StringVar(&o.interactFile, "i", "", "run the assembly `FILE`, then stay in the REPL with its program, labels and registers")
 	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
 	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
+	fs.Int64Var(&o.heapTotal, "max-heap-total", defaultHeapTotal, "the most bytes the heaps of all programs (the REPL's and every job's) may hold together")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
 	fs.IntVar(&o.maxJobs, "max-jobs", repl.DefaultMaxJobs, "the most programs !spawn may run at once in the REPL")
@@ -228,6 +234,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if err := o.remote.check(o.dataDir); err != nil {
 		return nil, nil, err
+	}
+	if o.heapTotal <= 0 {
+		return nil, nil, fmt.Errorf("--max-heap-total must be positive")
 	}
 	return o, files, nil
 }
