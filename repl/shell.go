@@ -199,6 +199,10 @@ func (s *Shell) openTerminal() error {
 	return nil
 }
 
+// maxHistoryFile bounds the history file read at start: readline reads it
+// whole, and keeps its last 500 lines.
+const maxHistoryFile = 4 << 20
+
 // prepareHistory makes the data directory and the history file, private
 // to the user, and returns the file's path; "" and why when it cannot.
 func prepareHistory(dataDir string) (string, error) {
@@ -219,8 +223,13 @@ func prepareHistory(dataDir string) (string, error) {
 	}
 	fi, err := f.Stat()
 	f.Close()
-	if err == nil && !fi.Mode().IsRegular() {
+	switch {
+	case err != nil:
+	case !fi.Mode().IsRegular():
 		err = fmt.Errorf("%s is not a regular file", path)
+	case fi.Size() > maxHistoryFile:
+		// readline reads the whole file before the first prompt.
+		err = fmt.Errorf("%s is %d bytes, over the limit of %d: remove it or cut it down", path, fi.Size(), maxHistoryFile)
 	}
 	if err != nil {
 		return "", fmt.Errorf("history will not be kept: %w", err)

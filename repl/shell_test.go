@@ -237,6 +237,20 @@ func TestPrepareHistory(t *testing.T) {
 	if path, err := prepareHistory(""); err != nil || path != "" {
 		t.Fatalf("no data dir: %q, %v", path, err)
 	}
+	// A history file too large to read at start is not used, and the
+	// warning says why (a sparse file: its size costs no disk).
+	bigDir := t.TempDir()
+	f, err := os.Create(filepath.Join(bigDir, "history"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Truncate(maxHistoryFile + 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	if path, err := prepareHistory(bigDir); err == nil || path != "" || !strings.Contains(err.Error(), "over the limit") {
+		t.Fatalf("a history file over the limit: %q, %v; want an error saying so", path, err)
+	}
 }
 
 // TestLineWriter checks that output is passed on by whole lines.
