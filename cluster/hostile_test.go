@@ -563,3 +563,37 @@ func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
 		t.Errorf("the honest link is gone: %v / %v", a.Members(), b.Members())
 	}
 }
+
+// A member that published another live member's address under its own
+// alias, then vanished, is not redialed at that address for the whole
+// reconnect window: the address belongs to the live member, so the
+// claimant is dropped at once instead (found by attacking the binary: a
+// minute of refused redials at the honest member).
+func TestVanishedClaimantOfALiveAddressIsNotRedialed(t *testing.T) {
+	checkNoLeaks(t)
+	cfg := testConfig("n0")
+	cfg.ReconnectFor = time.Minute
+	a := startNode(t, cfg)
+	b := startNode(t, testConfig("n1"))
+	joinTo(t, b, a)
+	waitFullMesh(t, []*testNode{a, b}, testSlack)
+	p := dialRaw(t, a.addr, "claimant")
+	p.self.Host, p.self.Port = b.host, b.port
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("handshake: %v %v", ack, err)
+	}
+	eventually(t, testSlack, "a lists the claimant", func() bool { return hasMember(a.Node, "claimant") })
+	p.conn.Close()
+	eventually(t, 10*testHeartbeat+testSlack, "a drops the claimant", func() bool {
+		for _, e := range a.events.all() {
+			if e.Kind == EventDropped && e.Member.Alias == "claimant" {
+				return true
+			}
+		}
+		return false
+	})
+	if !hasMember(a.Node, "n1") || !hasMember(b.Node, "n0") {
+		t.Errorf("the honest link is gone: %v / %v", a.Members(), b.Members())
+	}
+}

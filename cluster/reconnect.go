@@ -43,7 +43,10 @@ func (n *Node) redial(m memberInfo) {
 	defer cancel()
 	backoff := n.cfg.HeartbeatInterval
 	for {
-		if !sleepCtx(ctx, backoff) || n.hasAlias(m.Alias) {
+		// The address may belong to another member now (or always did:
+		// a member can publish any address); that member is linked, so
+		// this one is not redialed there.
+		if !sleepCtx(ctx, backoff) || n.hasAlias(m.Alias) || n.linkedElsewhere(m) {
 			return
 		}
 		backoff = min(2*backoff, maxRedialBackoff)
@@ -64,6 +67,14 @@ func (n *Node) redialOnce(ctx context.Context, m memberInfo) error {
 		return ErrClosed
 	}
 	return n.joinMember(ctx, m, dialSpec{redial: true})
+}
+
+// linkedElsewhere reports whether m's address is linked under another
+// alias.
+func (n *Node) linkedElsewhere(m memberInfo) bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.linkedElsewhereLocked(m)
 }
 
 // hasAlias reports whether alias is a linked member.
