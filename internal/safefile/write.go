@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 )
 
 // Replace writes data to path. A regular file (or a path that does not
@@ -15,7 +16,8 @@ import (
 // is followed, so the link stays and its target is replaced. Anything
 // else that exists at path (a device such as /dev/null or /dev/stdout, a
 // FIFO) is written in place: renaming over it would replace the device
-// itself, for every program on the machine. A directory is refused.
+// itself, for every program on the machine (a FIFO that nothing reads is
+// refused). A directory is refused.
 func Replace(path string, data []byte, perm os.FileMode) error {
 	fi, err := os.Stat(path)
 	switch {
@@ -48,18 +50,21 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 	return os.Rename(tmp.Name(), path)
 }
 
-// writeInPlace writes data to an existing file that is not regular.
+// writeInPlace writes data to an existing file that is not regular: a
+// device such as /dev/null, or a pipe such as /dev/stdout. It is opened
+// without blocking, so that a FIFO with no reader is refused at once
+// rather than waited on.
 func writeInPlace(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	f, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if errors.Is(err, syscall.ENXIO) {
+		return fmt.Errorf("%s is a FIFO that nothing reads", path)
+	}
 	if err != nil {
 		return err
 	}
-	_, err = f.Write(data)
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if _, err := f.Write(data); err != nil {
+		f.Close()
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return nil
+	return f.Close()
 }

@@ -3,6 +3,7 @@ package safefile
 import (
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 )
 
@@ -63,5 +64,13 @@ func TestReplaceKeepsDevicesAndLinks(t *testing.T) {
 	}
 	if err := Replace(dir, []byte("x"), 0o644); err == nil {
 		t.Fatal("Replace of a directory: no error")
+	}
+	// A FIFO with no reader is refused at once, not waited on.
+	fifo := filepath.Join(dir, "fifo")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := Replace(fifo, []byte("x"), 0o644); err == nil {
+		t.Fatal("Replace of a FIFO: no error")
 	}
 }
