@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -150,5 +151,27 @@ func TestTLSRefusesStrangers(t *testing.T) {
 				t.Errorf("members changed: %v / %v", a.Members(), x.Members())
 			}
 		})
+	}
+}
+
+// TLS files are read only when regular and small: a FIFO in their place
+// is refused at once rather than blocking the first cluster command.
+func TestTLSConfigRefusesSpecialFiles(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "ca.pem")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][3]string{{fifo, fifo, fifo}, {"/dev/zero", "/dev/zero", "/dev/zero"}} {
+		done := make(chan error, 1)
+		go func() { _, err := TLSConfig(args[0], args[1], args[2]); done <- err }()
+		select {
+		case err := <-done:
+			if err == nil || !strings.Contains(err.Error(), "is a ") {
+				t.Errorf("TLSConfig(%s): %v; want a refusal naming the kind of file", args[0], err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("TLSConfig(%s) still blocked after 5s", args[0])
+		}
 	}
 }

@@ -5,7 +5,8 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
-	"os"
+
+	"github.com/iridium-vm/iridium/internal/safefile"
 )
 
 // TLSConfig builds a TLS configuration for cluster links from PEM files:
@@ -16,20 +17,29 @@ import (
 // names are not checked: nodes are dialed by address, and any certificate
 // the cluster CA signed belongs to a cluster node.
 func TLSConfig(certFile, keyFile, caFile string) (*tls.Config, error) {
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	var pem [3][]byte
+	for i, path := range []string{certFile, keyFile, caFile} {
+		data, _, err := safefile.Read(path, MaxTLSFileSize)
+		if err != nil {
+			return nil, fmt.Errorf("read TLS file: %w", err)
+		}
+		pem[i] = data
+	}
+	cert, err := tls.X509KeyPair(pem[0], pem[1])
 	if err != nil {
 		return nil, fmt.Errorf("load TLS certificate %s and key %s: %w", certFile, keyFile, err)
 	}
-	caPEM, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("read TLS CA %s: %w", caFile, err)
-	}
 	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(caPEM) {
+	if !pool.AppendCertsFromPEM(pem[2]) {
 		return nil, fmt.Errorf("TLS CA %s holds no PEM certificate", caFile)
 	}
 	return NewTLSConfig(cert, pool), nil
 }
+
+// MaxTLSFileSize bounds each PEM file TLSConfig reads: a certificate
+// chain, a key or a CA bundle is a few KiB; a system-wide CA bundle is
+// about 200 KiB.
+const MaxTLSFileSize = 1 << 20
 
 // NewTLSConfig is TLSConfig for a certificate and a CA pool already in
 // memory.
