@@ -32,16 +32,28 @@ type clusterNode struct {
 	lock *cluster.NodeIDLock // held while node exists
 }
 
-// get returns the node, making it if there is none.
+// get returns the node, making it if there is none. What making it has to
+// say is said after the lock is released: no lock is held while writing
+// to a terminal.
 func (c *clusterNode) get() (*cluster.Node, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
+	node, notes, err := c.makeLocked()
+	c.mu.Unlock()
+	for _, note := range notes {
+		c.notify(note)
+	}
+	return node, err
+}
+
+// makeLocked returns the node, making it if there is none, and the notes
+// to show when it was made; c.mu is held.
+func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 	if c.node != nil {
-		return c.node, nil
+		return c.node, nil, nil
 	}
 	cfg, cookieFrom, lock, err := clusterConfig(c.opts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	cfg.OnEvent = func(e cluster.Event) {
 		c.notify(e.String())
@@ -50,15 +62,15 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 	node, err := cluster.New(cfg)
 	if err != nil {
 		lock.Release()
-		return nil, err
+		return nil, nil, err
 	}
 	registerSpawn(c.spawn, node)
 	c.node, c.lock = node, lock
-	c.notify(fmt.Sprintf("cluster: this node is %s; the cookie comes from %s (every node of a cluster needs the same one)", cluster.Quote(cfg.Alias), cookieFrom))
+	notes := []string{fmt.Sprintf("cluster: this node is %s; the cookie comes from %s (every node of a cluster needs the same one)", cluster.Quote(cfg.Alias), cookieFrom)}
 	if len(cfg.Cookie) < cluster.MinCookieLength {
-		c.notify(fmt.Sprintf("cluster: warning: the cookie has %d bytes; one of fewer than %d is easy to guess", len(cfg.Cookie), cluster.MinCookieLength))
+		notes = append(notes, fmt.Sprintf("cluster: warning: the cookie has %d bytes; one of fewer than %d is easy to guess", len(cfg.Cookie), cluster.MinCookieLength))
 	}
-	return node, nil
+	return node, notes, nil
 }
 
 // clusterConfig builds the node's configuration from the flags and the

@@ -13,6 +13,7 @@ import (
 	"strings"
 
 	"github.com/iridium-vm/iridium/internal/safefile"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -55,17 +56,20 @@ func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Wri
 // runAsm is "iridium asm FILE [-o OUT]".
 func runAsm(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("iridium asm", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	// The flag package would print its error and the usage; one line is
+	// printed instead, and the usage only when asked for.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	out := fs.String("o", "", "the bytecode file to write (default: FILE with the extension .irb)")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "Usage: iridium asm FILE [-o OUT]\n\nAssembles FILE and writes its bytecode to OUT.")
-		fs.PrintDefaults()
-	}
 	files, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		fmt.Fprintln(stderr, "Usage: iridium asm FILE [-o OUT]\n\nAssembles FILE and writes its bytecode to OUT\n(default: FILE with the extension .irb).")
 		return exitOK
-	}
-	if err != nil || len(files) != 1 {
+	case err != nil:
+		fmt.Fprintf(stderr, "iridium asm: %s\nRun 'iridium asm --help' for usage.\n", termtext.Clip(err.Error(), 200))
+		return exitUsage
+	case len(files) != 1:
 		fmt.Fprintln(stderr, "iridium asm: want one file: iridium asm FILE [-o OUT]")
 		return exitUsage
 	}
@@ -103,11 +107,15 @@ func writeOutput(in, out string, data []byte) error {
 
 // runDisasm is "iridium disasm FILE".
 func runDisasm(args []string, stdout, stderr io.Writer) int {
-	if len(args) != 1 || strings.HasPrefix(args[0], "-") {
+	switch {
+	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprintln(stderr, "Usage: iridium disasm FILE\n\nPrints FILE (bytecode or assembly) as an assembly listing.")
-		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-			return exitOK
-		}
+		return exitOK
+	case len(args) == 1 && strings.HasPrefix(args[0], "-"):
+		fmt.Fprintf(stderr, "iridium disasm: no flag %s\nRun 'iridium disasm --help' for usage.\n", termtext.Clip(args[0], 200))
+		return exitUsage
+	case len(args) != 1:
+		fmt.Fprintln(stderr, "iridium disasm: want one file: iridium disasm FILE")
 		return exitUsage
 	}
 	p, err := asm.LoadFile(args[0])

@@ -68,6 +68,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case opts.remote.daemon && len(files) > 0:
 		fmt.Fprintf(stderr, "iridium: --daemon runs no file, got %q\n", files)
 		return exitUsage
+	case opts.remote.daemon && (len(opts.evalLines) > 0 || opts.interactFile != ""):
+		fmt.Fprintln(stderr, "iridium: --daemon has no shell to run -e or -i in; reach it with -r and ssh")
+		return exitUsage
 	case opts.remote.daemon:
 		return runDaemon(ctx, opts, stderr)
 	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
