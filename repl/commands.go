@@ -398,7 +398,7 @@ func (s *Shell) announce(j *jobs.Job) {
 	state, err := j.Status()
 	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), termtext.Clip(j.File, 200), state)
 	if state == jobs.Faulted || state == jobs.Lost {
-		s.con.printErr(s.con.failure, msg+": "+termtext.Escape(err.Error(), true))
+		s.notifyFailure(msg + ": " + termtext.Escape(err.Error(), true))
 		return
 	}
 	s.Notify(msg)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
@@ -64,7 +65,7 @@ func (s *Shell) cmdSpawnOn(ctx context.Context, args []string) error {
 	_, err = svc.SpawnOn(ctx, alias, jobs.RemoteSpec{
 		File: path, Owner: s.owner, Program: p, Output: s.con,
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %s] %s started on %s", j.Name(), path, j.Member))
+			s.con.print(s.con.result, fmt.Sprintf("[job %s] %s started on %s", j.Name(), termtext.Clip(path, 200), j.Member))
 		},
 		Ended: s.announceRemote,
 	})
@@ -78,7 +79,7 @@ func (s *Shell) cmdSpawnOn(ctx context.Context, args []string) error {
 func (s *Shell) announceRemote(j *jobs.Job) {
 	line := jobs.EndLine(j)
 	if state, _ := j.Status(); state == jobs.Faulted || state == jobs.Lost {
-		s.con.printErr(s.con.failure, line)
+		s.notifyFailure(line)
 		return
 	}
 	s.Notify(line)

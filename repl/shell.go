@@ -444,6 +444,16 @@ func (s *Shell) Notify(msg string) {
 	s.con.print(s.con.notice, msg)
 }
 
+// notifyFailure is Notify for a message that says something failed (a job
+// that faulted or was lost): in the failure colour, on standard error.
+func (s *Shell) notifyFailure(msg string) {
+	if !s.opts.Interactive {
+		s.con.printAside(s.con.failure, msg)
+		return
+	}
+	s.con.printErr(s.con.failure, msg)
+}
+
 // Close kills the spawned programs of this shell that still run, waits
 // for them, and releases the terminal. Run calls it; calling it again
 // does nothing.
