@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -903,4 +904,82 @@ func TestHandshakeTableEviction(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestAuthorizedKeysWritableByOthers: an authorized keys file, or its
+// directory, that its group or others may write is refused at start with
+// the path and the chmod that fixes it; when it becomes so later, the keys
+// read before stay, a key added meanwhile is not taken, and the problem is
+// logged once, not at every connection.
+func TestAuthorizedKeysWritableByOthers(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	line := ssh.MarshalAuthorizedKey(key.PublicKey())
+	for _, tt := range []struct {
+		name              string
+		fileMode, dirMode os.FileMode
+		wantPathIsTheDir  bool
+	}{
+		{"group-writable file", 0o620, 0o700, false},
+		{"world-writable file", 0o606, 0o700, false},
+		{"group-writable directory", 0o600, 0o770, true},
+		{"world-writable directory", 0o600, 0o1777, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "keys")
+			path := filepath.Join(dir, "authorized_keys")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, line, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(os.Chmod(path, tt.fileMode), os.Chmod(dir, tt.dirMode)); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.HostKeyPath = filepath.Join(t.TempDir(), "host_key")
+			cfg.AuthorizedKeysPath = path
+			cfg.NewShell = func(sio ShellIO) (Shell, error) { return &lineShell{io: sio}, nil }
+			named := path
+			if tt.wantPathIsTheDir {
+				named = dir
+			}
+			_, err := New(cfg)
+			if !errors.Is(err, ErrWritableByOthers) || !strings.Contains(err.Error(), "chmod go-w "+named) {
+				t.Errorf("New: %v, want %v naming %s and its chmod go-w", err, ErrWritableByOthers, named)
+			}
+		})
+	}
+
+	other := newKey(t)
+	srv, addr, log := startServer(t, nil, key.PublicKey())
+	path := srv.cfg.AuthorizedKeysPath
+	data := append(append([]byte("# another key\n"), line...), ssh.MarshalAuthorizedKey(other.PublicKey())...)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c, err := dial(addr, ssh.PublicKeys(key))
+		if err != nil {
+			t.Fatalf("a key read before the file became writable by others: %v", err)
+		}
+		c.Close()
+		if c, err := dial(addr, ssh.PublicKeys(other)); err == nil {
+			c.Close()
+			t.Fatal("a key added to a file writable by others logged in")
+		}
+	}
+	waitLog(t, log, "chmod go-w "+path, 1)
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(addr, ssh.PublicKeys(other))
+	if err != nil {
+		t.Fatalf("the added key after chmod go-w: %v", err)
+	}
+	c.Close()
 }
