@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 
@@ -20,6 +21,11 @@ const maxAuthorizedKeysSize = 1 << 20
 // ErrNoAuthorizedKey is wrapped by the error of a start with no
 // authorized key.
 var ErrNoAuthorizedKey = errors.New("no authorized key")
+
+// ErrWritableByOthers is wrapped by the error of an authorized keys file,
+// or a directory holding it, that its group or others may write: any of
+// them could authorize a key of theirs.
+var ErrWritableByOthers = errors.New("writable by its group or by others")
 
 // authorizedKey is one usable line of the authorized_keys file.
 type authorizedKey struct {
@@ -37,6 +43,9 @@ type authorizedKeys struct {
 	size     int64
 	modTime  time.Time
 	warnings []string
+	// reported is the text of the last error refresh returned, so that
+	// an error that persists is reported once, not at every connection.
+	reported string
 }
 
 // loadAuthorizedKeys reads path; a file with no usable key is an error
@@ -69,6 +78,9 @@ func (a *authorizedKeys) reload() error {
 	if err != nil {
 		return fmt.Errorf("authorized keys: %w", err)
 	}
+	if err := checkNotWritableByOthers(a.path, fi); err != nil {
+		return err
+	}
 	keys, warnings := parseAuthorizedKeys(a.path, data)
 	a.mu.Lock()
 	a.keys, a.warnings, a.size, a.modTime = keys, warnings, fi.Size(), fi.ModTime()
@@ -77,17 +89,68 @@ func (a *authorizedKeys) reload() error {
 }
 
 // refresh reloads the file if its size or time changed since the last
-// read; it returns why it could not.
+// read. A file, or directory, others may write is refused whether it
+// changed or not (a chmod changes neither size nor time); the keys read
+// before stay. It returns why it could not read the file, once for the
+// same reason.
 func (a *authorizedKeys) refresh() error {
 	fi, err := os.Stat(a.path)
 	a.mu.Lock()
 	same := err == nil && fi.Size() == a.size && fi.ModTime().Equal(a.modTime)
 	gone := errors.Is(err, fs.ErrNotExist) && a.size == -1
 	a.mu.Unlock()
-	if same || gone {
+	switch {
+	case same:
+		return a.report(checkNotWritableByOthers(a.path, fi))
+	case gone:
+		return a.report(nil)
+	}
+	return a.report(a.reload())
+}
+
+// report returns err unless it is the error reported last.
+func (a *authorizedKeys) report(err error) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if err == nil {
+		a.reported = ""
 		return nil
 	}
-	return a.reload()
+	if err.Error() == a.reported {
+		return nil
+	}
+	a.reported = err.Error()
+	return err
+}
+
+// checkNotWritableByOthers refuses, as OpenSSH's StrictModes does, the
+// authorized keys file at path, of FileInfo fi, when its group or others
+// may write it or a directory holding it: the file's own directory, and
+// the directory of the file a symbolic link leads to.
+func checkNotWritableByOthers(path string, fi fs.FileInfo) error {
+	if fi.Mode().Perm()&0o022 != 0 {
+		return writableByOthers(path, fi.Mode())
+	}
+	dirs := []string{filepath.Dir(path)}
+	if real, err := filepath.EvalSymlinks(path); err == nil && filepath.Dir(real) != dirs[0] {
+		dirs = append(dirs, filepath.Dir(real))
+	}
+	for _, dir := range dirs {
+		di, err := os.Stat(dir)
+		if err != nil {
+			return fmt.Errorf("authorized keys: %w", err)
+		}
+		if di.Mode().Perm()&0o022 != 0 {
+			return writableByOthers(dir, di.Mode())
+		}
+	}
+	return nil
+}
+
+// writableByOthers is the error for path, of mode, that others may write.
+func writableByOthers(path string, mode fs.FileMode) error {
+	return fmt.Errorf("authorized keys: %s is %w (mode %04o), so any of them could authorize a key; fix it with: chmod go-w %s",
+		path, ErrWritableByOthers, mode.Perm(), path)
 }
 
 // lookup returns the authorized key k, if it is one.

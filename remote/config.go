@@ -14,8 +14,12 @@ const (
 	DefaultBindPort      = 2244
 	DefaultMaxSessions   = 16
 	DefaultMaxHandshakes = 8
-	DefaultAuthTimeout   = 10 * time.Second
-	DefaultIdleTimeout   = 30 * time.Minute
+	// DefaultMaxHandshakesPerSource is half of DefaultMaxHandshakes: one
+	// address cannot fill the handshake table by itself.
+	DefaultMaxHandshakesPerSource = 4
+	DefaultVersionTimeout         = 2 * time.Second
+	DefaultAuthTimeout            = 10 * time.Second
+	DefaultIdleTimeout            = 30 * time.Minute
 	// DefaultLogEvery is the interval in which at most
 	// DefaultLogsPerInterval refused connections are logged one by one;
 	// the rest are logged as one summary at the end of the interval.
@@ -39,11 +43,22 @@ type Config struct {
 	// connections, and the most authenticated connections. Default 16.
 	MaxSessions int
 	// MaxHandshakes is the most connections still in their handshake at
-	// once; more are closed at once. Default 8.
+	// once. A new connection is never refused for it: when the table is
+	// full, the oldest handshake of the address with the most is closed
+	// to make room, so that idle connections cannot lock clients out.
+	// Default 8.
 	MaxHandshakes int
-	// AuthTimeout is how long a connection has from its first byte to
-	// the end of its authentication, and how long a new session has to
-	// ask for a shell or a command. Default 10s.
+	// MaxHandshakesPerSource is the most connections in their handshake
+	// from one IP address; a new one from an address that has as many
+	// closes that address's oldest. Default 4.
+	MaxHandshakesPerSource int
+	// VersionTimeout is how long a new connection has to send its SSH
+	// version line, the first thing a client sends: a client that sends
+	// nothing is closed after it, not after AuthTimeout. Default 2s.
+	VersionTimeout time.Duration
+	// AuthTimeout is how long a connection has from its accept to the
+	// end of its authentication, and how long a new session has to ask
+	// for a shell or a command. Default 10s.
 	AuthTimeout time.Duration
 	// IdleTimeout closes a connection that carried no byte either way for
 	// this long. Default 30m; negative: never.
@@ -62,13 +77,15 @@ type Config struct {
 // DefaultConfig returns a Config with every default set.
 func DefaultConfig() Config {
 	return Config{
-		Addr:            "127.0.0.1:2244",
-		MaxSessions:     DefaultMaxSessions,
-		MaxHandshakes:   DefaultMaxHandshakes,
-		AuthTimeout:     DefaultAuthTimeout,
-		IdleTimeout:     DefaultIdleTimeout,
-		LogEvery:        DefaultLogEvery,
-		LogsPerInterval: DefaultLogsPerInterval,
+		Addr:                   "127.0.0.1:2244",
+		MaxSessions:            DefaultMaxSessions,
+		MaxHandshakes:          DefaultMaxHandshakes,
+		MaxHandshakesPerSource: DefaultMaxHandshakesPerSource,
+		VersionTimeout:         DefaultVersionTimeout,
+		AuthTimeout:            DefaultAuthTimeout,
+		IdleTimeout:            DefaultIdleTimeout,
+		LogEvery:               DefaultLogEvery,
+		LogsPerInterval:        DefaultLogsPerInterval,
 	}
 }
 
@@ -84,9 +101,17 @@ func (c *Config) check() error {
 	if c.MaxHandshakes <= 0 {
 		c.MaxHandshakes = d.MaxHandshakes
 	}
+	if c.MaxHandshakesPerSource <= 0 {
+		c.MaxHandshakesPerSource = d.MaxHandshakesPerSource
+	}
+	c.MaxHandshakesPerSource = min(c.MaxHandshakesPerSource, c.MaxHandshakes)
 	if c.AuthTimeout <= 0 {
 		c.AuthTimeout = d.AuthTimeout
 	}
+	if c.VersionTimeout <= 0 {
+		c.VersionTimeout = d.VersionTimeout
+	}
+	c.VersionTimeout = min(c.VersionTimeout, c.AuthTimeout)
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = d.IdleTimeout
 	}

@@ -67,3 +67,52 @@ func (c *idleConn) Write(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// versionConn holds a new connection to a short deadline until the
+// client's SSH version line (a line that starts "SSH-") has arrived, then
+// to the handshake's: a client that connects and sends nothing gives its
+// place up in VersionTimeout, not AuthTimeout.
+type versionConn struct {
+	net.Conn
+	handshakeDeadline time.Time
+	seen              atomic.Bool
+	line              []byte // the first bytes of the line being read, at most 4
+}
+
+func newVersionConn(c net.Conn, versionTimeout, authTimeout time.Duration) *versionConn {
+	now := time.Now()
+	vc := &versionConn{Conn: c, handshakeDeadline: now.Add(authTimeout), line: make([]byte, 0, 4)}
+	c.SetDeadline(now.Add(versionTimeout))
+	return vc
+}
+
+func (c *versionConn) Read(p []byte) (int, error) {
+	n, err := c.Conn.Read(p)
+	if n > 0 && !c.seen.Load() {
+		c.scan(p[:n])
+	}
+	return n, err
+}
+
+// scan looks for the end of the version line in b, the next bytes read.
+// Lines before it are allowed (RFC 4253, 4.2) but do not end the short
+// deadline.
+func (c *versionConn) scan(b []byte) {
+	for _, ch := range b {
+		if ch != '\n' {
+			if len(c.line) < cap(c.line) {
+				c.line = append(c.line, ch)
+			}
+			continue
+		}
+		if string(c.line) == "SSH-" {
+			c.seen.Store(true)
+			c.Conn.SetDeadline(c.handshakeDeadline)
+			return
+		}
+		c.line = c.line[:0]
+	}
+}
+
+// versionSeen reports whether the client's version line arrived.
+func (c *versionConn) versionSeen() bool { return c.seen.Load() }

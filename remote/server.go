@@ -38,19 +38,23 @@ type Server struct {
 	hostKey   ssh.Signer
 	keys      *authorizedKeys
 	refusals  *refusalLog
-	handshake chan struct{} // one token per connection in its handshake
 
 	ctx    context.Context // cancelled by Close: ends every session
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu        sync.Mutex
-	ln        net.Listener
-	conns     map[net.Conn]struct{}
-	authConns int
-	sessions  map[uint64]SessionInfo
-	nextID    uint64
-	closed    bool
+	mu    sync.Mutex
+	ln    net.Listener
+	conns map[net.Conn]struct{}
+	// pending is the handshake table: the connections in their handshake,
+	// and how many each source address has (see admitPending).
+	pending     map[net.Conn]*pendingConn
+	pendingFrom map[string]int
+	pendingSeq  uint64
+	authConns   int
+	sessions    map[uint64]SessionInfo
+	nextID      uint64
+	closed      bool
 }
 
 // New checks cfg, loads or makes the host key and reads the authorized
@@ -72,13 +76,14 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:       cfg,
-		hostKey:   hostKey,
-		keys:      keys,
-		refusals:  newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
-		handshake: make(chan struct{}, cfg.MaxHandshakes),
-		conns:     make(map[net.Conn]struct{}),
-		sessions:  make(map[uint64]SessionInfo),
+		cfg:         cfg,
+		hostKey:     hostKey,
+		keys:        keys,
+		refusals:    newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
+		conns:       make(map[net.Conn]struct{}),
+		pending:     make(map[net.Conn]*pendingConn),
+		pendingFrom: make(map[string]int),
+		sessions:    make(map[uint64]SessionInfo),
 	}
 	s.logKeyWarnings()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -169,32 +174,14 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		select {
-		case s.handshake <- struct{}{}:
-		default:
-			s.refusals.refuse(conn.RemoteAddr().String(), "too many connections in their handshake")
-			conn.Close()
-			continue
-		}
-		if !s.track(conn) {
-			<-s.handshake
+		p, ok := s.admitPending(conn)
+		if !ok {
 			conn.Close()
 			return
 		}
 		s.wg.Add(1)
-		go s.serveConn(conn)
+		go s.serveConn(conn, p)
 	}
-}
-
-// track records conn for Close; false when the server is closed.
-func (s *Server) track(conn net.Conn) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.closed {
-		return false
-	}
-	s.conns[conn] = struct{}{}
-	return true
 }
 
 func (s *Server) untrack(conn net.Conn) {
@@ -203,22 +190,29 @@ func (s *Server) untrack(conn net.Conn) {
 	s.mu.Unlock()
 }
 
-// serveConn runs the handshake of one connection, then its sessions.
-func (s *Server) serveConn(raw net.Conn) {
+// serveConn runs the handshake of one connection, p in the handshake
+// table, then its sessions.
+func (s *Server) serveConn(raw net.Conn, p *pendingConn) {
 	defer s.wg.Done()
 	defer s.untrack(raw)
 	defer raw.Close()
 	from := raw.RemoteAddr().String()
 	conn := newIdleConn(raw, s.cfg.IdleTimeout)
-	conn.SetDeadline(time.Now().Add(s.cfg.AuthTimeout))
+	vc := newVersionConn(conn, s.cfg.VersionTimeout, s.cfg.AuthTimeout)
 	if err := s.keys.refresh(); err != nil {
 		s.cfg.Logger.Warn("authorized keys could not be read again; the keys read before stay", "err", err)
 	}
 	s.logKeyWarnings()
-	sconn, chans, reqs, err := ssh.NewServerConn(conn, s.sshConfig)
-	<-s.handshake
+	sconn, chans, reqs, err := ssh.NewServerConn(vc, s.sshConfig)
+	if evicted := s.donePending(p); evicted != nil {
+		if err == nil {
+			sconn.Close()
+		}
+		s.refusals.refuse(from, evicted.Error())
+		return
+	}
 	if err != nil {
-		s.refusals.refuse(from, handshakeFailure(err))
+		s.refusals.refuse(from, s.handshakeFailure(err, vc.versionSeen()))
 		return
 	}
 	defer sconn.Close()
@@ -262,14 +256,18 @@ func (s *Server) serveConn(raw net.Conn) {
 	sessions.Wait()
 }
 
-// handshakeFailure words why a handshake failed, for the refusal log.
-func handshakeFailure(err error) string {
+// handshakeFailure words why a handshake failed, for the refusal log;
+// versionSeen says whether the client's version line had arrived.
+func (s *Server) handshakeFailure(err error, versionSeen bool) string {
 	var authErr *ssh.ServerAuthError
 	if errors.As(err, &authErr) {
 		return "authentication failed: no authorized key was offered"
 	}
 	var netErr net.Error
 	if errors.As(err, &netErr) && netErr.Timeout() {
+		if !versionSeen {
+			return fmt.Sprintf("no SSH version line within %v", s.cfg.VersionTimeout)
+		}
 		return "the handshake timed out"
 	}
 	return "the handshake failed: " + clip(err.Error(), 120)

@@ -6,13 +6,16 @@ import (
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -679,4 +682,304 @@ func TestNoForwarding(t *testing.T) {
 	if out, status := execOn(t, c, "still fine"); status != 0 || !strings.HasSuffix(out, " still fine\n") {
 		t.Errorf("after the refusals: %q, status %d", out, status)
 	}
+}
+
+// holdIdle is a hostile client: from the local address src it opens a
+// connection to addr, reads the server's version line (the server has
+// taken it) and sends nothing, and opens another as soon as the server
+// closes it, until ctx ends. held counts its connections the server has
+// taken and still holds; peak is the most held at once.
+func holdIdle(ctx context.Context, addr, src string, held, peak *atomic.Int64) {
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: testWait}
+	for ctx.Err() == nil {
+		conn, err := d.DialContext(ctx, "tcp", addr)
+		if err == nil {
+			stop := context.AfterFunc(ctx, func() { conn.Close() })
+			conn.SetReadDeadline(time.Now().Add(testWait))
+			line, err := bufio.NewReader(conn).ReadString('\n')
+			if err == nil && strings.HasPrefix(line, "SSH-") {
+				n := held.Add(1)
+				for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+				}
+				conn.SetReadDeadline(time.Time{})
+				io.Copy(io.Discard, conn) // until the server closes it
+				held.Add(-1)
+			}
+			stop()
+			conn.Close()
+		}
+		// Pace the re-opening a little, so that the churn of connections
+		// closed and opened again does not take the test's whole CPU.
+		select {
+		case <-ctx.Done():
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// loginWithin logs in to addr with key, the whole handshake bounded by
+// limit.
+func loginWithin(addr string, key ssh.Signer, limit time.Duration) (*ssh.Client, error) {
+	conn, err := net.DialTimeout("tcp", addr, limit)
+	if err != nil {
+		return nil, err
+	}
+	conn.SetDeadline(time.Now().Add(limit))
+	sconn, chans, reqs, err := ssh.NewClientConn(conn, addr, &ssh.ClientConfig{
+		User:            "anyone",
+		Auth:            []ssh.AuthMethod{ssh.PublicKeys(key)},
+		HostKeyCallback: ssh.InsecureIgnoreHostKey(),
+	})
+	if err != nil {
+		conn.Close()
+		return nil, err
+	}
+	conn.SetDeadline(time.Time{})
+	return ssh.NewClient(sconn, chans, reqs), nil
+}
+
+// TestIdleConnectionsDoNotLockOut is the hostile peer of the handshake
+// table: a stranger holds more than MaxHandshakes idle connections from
+// four addresses, opening a new one whenever one is closed; a real key
+// must still log in within a few seconds, and the closed connections must
+// not flood the log.
+func TestIdleConnectionsDoNotLockOut(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	// Deadlines longer than the test: only making room in the handshake
+	// table, not a timeout, can let the login in.
+	srv, addr, log := startServer(t, func(c *Config) {
+		c.VersionTimeout, c.AuthTimeout = time.Minute, time.Minute
+	}, key.PublicKey())
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	defer func() {
+		cancel()
+		wg.Wait()
+	}()
+	var held, peak atomic.Int64
+	for i := range srv.cfg.MaxHandshakes + 4 {
+		src := fmt.Sprintf("127.0.0.%d", 2+i%4)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			holdIdle(ctx, addr, src, &held, &peak)
+		}()
+	}
+	deadline := time.Now().Add(testWait)
+	for peak.Load() < int64(srv.cfg.MaxHandshakes) {
+		if time.Now().After(deadline) {
+			t.Fatalf("the hostile client never held %d connections at once (peak %d)", srv.cfg.MaxHandshakes, peak.Load())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	const within = 5 * time.Second
+	start := time.Now()
+	var tries int
+	for {
+		tries++
+		c, err := loginWithin(addr, key, within-time.Since(start))
+		if err == nil {
+			out, status := execOn(t, c, "hello")
+			c.Close()
+			if status != 0 || !strings.HasSuffix(out, " hello\n") {
+				t.Errorf("the session after the login: %q, status %d", out, status)
+			}
+			break
+		}
+		if time.Since(start) >= within {
+			t.Fatalf("no login within %v while %d idle connections were held (%d tries, last: %v)", within, held.Load(), tries, err)
+		}
+		time.Sleep(10 * time.Millisecond) // pace the tries; the deadline above bounds them
+	}
+	cancel()
+	wg.Wait()
+	if got := strings.Count(log.String(), `msg="refused connection"`); got > srv.cfg.LogsPerInterval {
+		t.Errorf("%d refusals logged one by one, want at most %d", got, srv.cfg.LogsPerInterval)
+	}
+}
+
+// TestVersionTimeout: a connection that sends nothing is closed after
+// VersionTimeout, long before AuthTimeout, and logged as such; one that
+// sent its version line is held to AuthTimeout only.
+func TestVersionTimeout(t *testing.T) {
+	t.Parallel()
+	const versionTimeout = 200 * time.Millisecond
+	_, addr, log := startServer(t, func(c *Config) {
+		c.VersionTimeout, c.AuthTimeout = versionTimeout, time.Minute
+	}, newKey(t).PublicKey())
+
+	silent, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer silent.Close()
+	start := time.Now()
+	silent.SetReadDeadline(start.Add(testWait))
+	if _, err := io.Copy(io.Discard, silent); err != nil {
+		t.Fatalf("a silent connection was not closed by the server: %v", err)
+	}
+	if d := time.Since(start); d < versionTimeout/2 {
+		t.Errorf("a silent connection closed after %v, before VersionTimeout %v", d, versionTimeout)
+	}
+	waitLog(t, log, "no SSH version line within 200ms", 1)
+
+	talker, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer talker.Close()
+	if _, err := talker.Write([]byte("a line before the version\r\nSSH-2.0-test\r\n")); err != nil {
+		t.Fatal(err)
+	}
+	talker.SetReadDeadline(time.Now().Add(5 * versionTimeout))
+	_, err = io.Copy(io.Discard, talker)
+	if ne, ok := err.(net.Error); !ok || !ne.Timeout() {
+		t.Errorf("a connection that sent its version line was closed within 5*VersionTimeout (%v), want it held to AuthTimeout", err)
+	}
+}
+
+// addrConn is a net.Conn with the remote address a test gives it.
+type addrConn struct {
+	net.Conn
+	remote net.Addr
+}
+
+func (c addrConn) RemoteAddr() net.Addr { return c.remote }
+
+// TestHandshakeTableEviction: a new connection is always taken; the one
+// closed to make room is the oldest of its own address when that address
+// is at MaxHandshakesPerSource, else, when the table is full, the oldest
+// of the address with the most.
+func TestHandshakeTableEviction(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name    string
+		held    []string // the sources of the connections held, oldest first
+		newFrom string
+		evicted int // index in held of the one closed, -1 for none
+		why     error
+	}{
+		{"room", []string{"a", "b"}, "c", -1, nil},
+		{"per source", []string{"a", "b", "a", "a", "a"}, "a", 0, errEvictedSource},
+		{"per source, the newcomer's own", []string{"b", "b", "a", "a", "a", "a"}, "a", 2, errEvictedSource},
+		{"full: the busiest", []string{"a", "b", "b", "b", "c", "c", "d", "d"}, "e", 1, errEvictedFull},
+		{"full: a tie, the oldest", []string{"d", "c", "b", "a", "a", "b", "c", "d"}, "e", 0, errEvictedFull},
+		{"full: not the lone newcomer", []string{"a", "b", "c", "d", "e", "f", "g", "x"}, "y", 0, errEvictedFull},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg := DefaultConfig()
+			s := &Server{cfg: cfg, conns: make(map[net.Conn]struct{}), pending: make(map[net.Conn]*pendingConn), pendingFrom: make(map[string]int)}
+			conn := func(source string) net.Conn {
+				local, remote := net.Pipe()
+				t.Cleanup(func() { local.Close(); remote.Close() })
+				return addrConn{Conn: local, remote: &net.TCPAddr{IP: net.ParseIP("10.0.0." + fmt.Sprint(source[0])), Port: 1}}
+			}
+			var held []*pendingConn
+			for _, source := range tt.held {
+				p, ok := s.admitPending(conn(source))
+				if !ok || p.evicted != nil {
+					t.Fatalf("setting up: admitted %v", ok)
+				}
+				held = append(held, p)
+			}
+			if p, ok := s.admitPending(conn(tt.newFrom)); !ok || p.evicted != nil {
+				t.Fatalf("the new connection was not taken")
+			}
+			for i, p := range held {
+				want := error(nil)
+				if i == tt.evicted {
+					want = tt.why
+				}
+				if p.evicted != want {
+					t.Errorf("connection %d (from %s): evicted %v, want %v", i, tt.held[i], p.evicted, want)
+				}
+				if _, in := s.pending[p.conn]; in != (want == nil) {
+					t.Errorf("connection %d: in the table %v, want %v", i, in, want == nil)
+				}
+			}
+			if len(s.pending) > cfg.MaxHandshakes {
+				t.Errorf("%d in the table, over MaxHandshakes %d", len(s.pending), cfg.MaxHandshakes)
+			}
+		})
+	}
+}
+
+// TestAuthorizedKeysWritableByOthers: an authorized keys file, or its
+// directory, that its group or others may write is refused at start with
+// the path and the chmod that fixes it; when it becomes so later, the keys
+// read before stay, a key added meanwhile is not taken, and the problem is
+// logged once, not at every connection.
+func TestAuthorizedKeysWritableByOthers(t *testing.T) {
+	t.Parallel()
+	key := newKey(t)
+	line := ssh.MarshalAuthorizedKey(key.PublicKey())
+	for _, tt := range []struct {
+		name              string
+		fileMode, dirMode os.FileMode
+		wantPathIsTheDir  bool
+	}{
+		{"group-writable file", 0o620, 0o700, false},
+		{"world-writable file", 0o606, 0o700, false},
+		{"group-writable directory", 0o600, 0o770, true},
+		{"world-writable directory", 0o600, 0o1777, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "keys")
+			path := filepath.Join(dir, "authorized_keys")
+			if err := os.Mkdir(dir, 0o700); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path, line, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			if err := errors.Join(os.Chmod(path, tt.fileMode), os.Chmod(dir, tt.dirMode)); err != nil {
+				t.Fatal(err)
+			}
+			cfg := DefaultConfig()
+			cfg.HostKeyPath = filepath.Join(t.TempDir(), "host_key")
+			cfg.AuthorizedKeysPath = path
+			cfg.NewShell = func(sio ShellIO) (Shell, error) { return &lineShell{io: sio}, nil }
+			named := path
+			if tt.wantPathIsTheDir {
+				named = dir
+			}
+			_, err := New(cfg)
+			if !errors.Is(err, ErrWritableByOthers) || !strings.Contains(err.Error(), "chmod go-w "+named) {
+				t.Errorf("New: %v, want %v naming %s and its chmod go-w", err, ErrWritableByOthers, named)
+			}
+		})
+	}
+
+	other := newKey(t)
+	srv, addr, log := startServer(t, nil, key.PublicKey())
+	path := srv.cfg.AuthorizedKeysPath
+	data := append(append([]byte("# another key\n"), line...), ssh.MarshalAuthorizedKey(other.PublicKey())...)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o666); err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		c, err := dial(addr, ssh.PublicKeys(key))
+		if err != nil {
+			t.Fatalf("a key read before the file became writable by others: %v", err)
+		}
+		c.Close()
+		if c, err := dial(addr, ssh.PublicKeys(other)); err == nil {
+			c.Close()
+			t.Fatal("a key added to a file writable by others logged in")
+		}
+	}
+	waitLog(t, log, "chmod go-w "+path, 1)
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := dial(addr, ssh.PublicKeys(other))
+	if err != nil {
+		t.Fatalf("the added key after chmod go-w: %v", err)
+	}
+	c.Close()
 }

@@ -515,11 +515,17 @@ func TestRemoteGarbage(t *testing.T) {
 	before.run(t, "load $0 #1\n!registers", `\$0 = 1\n`)
 
 	var wg sync.WaitGroup
-	attack := func(f func(net.Conn)) {
+	// attackFrom runs f on a new connection from the local address from
+	// ("": any).
+	attackFrom := func(from string, f func(net.Conn)) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.Dial("tcp", n.sshAddr)
+			var d net.Dialer
+			if from != "" {
+				d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(from)}
+			}
+			c, err := d.Dial("tcp", n.sshAddr)
 			if err != nil {
 				return // the flood may be refused by the kernel's backlog
 			}
@@ -528,6 +534,7 @@ func TestRemoteGarbage(t *testing.T) {
 			f(c)
 		}()
 	}
+	attack := func(f func(net.Conn)) { attackFrom("", f) }
 	junk := make([]byte, 64<<10)
 	rand.Read(junk)
 	attack(func(c net.Conn) { c.Write(junk); io.Copy(io.Discard, c) })
@@ -535,10 +542,11 @@ func TestRemoteGarbage(t *testing.T) {
 	// Half open: a version line and then nothing, until the server's
 	// authentication timeout closes it. It starts before the flood, and
 	// waits for the server's own version line, so that it is in its
-	// handshake and not refused for the flood.
+	// handshake. It comes from another address than the flood, which
+	// makes room by closing its own oldest handshakes, not this one.
 	halfOpen := make(chan time.Duration, 1)
 	greeted := make(chan struct{})
-	attack(func(c net.Conn) {
+	attackFrom("127.0.0.2", func(c net.Conn) {
 		start := time.Now()
 		io.WriteString(c, "SSH-2.0-OpenSSH_9.6\r\n")
 		line, _ := bufio.NewReader(c).ReadString('\n')
