@@ -90,15 +90,13 @@ func TestSpawnLinkSemantics(t *testing.T) {
 
 	a.send(t, "!spawn_on b "+endless)
 	expect(t, a, `(?m)^\[job b:1\] .* started on b$`, waitFor)
-	killed := time.Now()
 	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
+	// expectStderr fails the test past within: lost within the failure
+	// timeout, with slack for a loaded machine.
 	within := testFailureTimeout + 3*time.Second
 	expectStderr(t, a, `(?m)^\[job b:1\] `+q(endless)+` lost after \S+: b (failed|closed its link)$`, within)
-	if d := time.Since(killed); d > within {
-		t.Errorf("the job was reported lost %v after its member was killed, want at most %v", d, within)
-	}
 
 	c.send(t, "!spawn_on a "+endless)
 	expect(t, c, `(?m)^\[job a:1\] .* started on a$`, waitFor)
