@@ -469,3 +469,47 @@ func TestOddFileName(t *testing.T) {
 		}
 	}
 }
+
+// TestRemoteFaultsForgotten is the hostile member of the job table: it
+// sends thousands of spawn.v1 requests of a program that faults at once.
+// No one on this node waits for those jobs, yet the table must stay
+// within KeepJobs: a job run for another member is reported once its end
+// is sent.
+func TestRemoteFaultsForgotten(t *testing.T) {
+	const spawns = MaxKeptJobs + MaxKeptJobs/2
+	tb := NewTable(DefaultMaxRemoteJobs)
+	defer tb.Close()
+	svc := NewService(ServiceConfig{Table: tb, Transport: discardTransport{}, RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	code, err := program(t, faultSrc).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandle()
+	for i := 1; i <= spawns; i++ {
+		payload, err := encode(h, &spawnMsg{Req: uint64(i), File: "fault.iasm", Code: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive("evil", KindSpawn, payload)
+		if i%DefaultMaxRemoteJobs == 0 || i == spawns { // at most MaxRemoteJobs at once
+			eventually(t, "the remote jobs to end", func() error {
+				svc.mu.Lock()
+				defer svc.mu.Unlock()
+				if svc.remoteRunning != 0 {
+					return fmt.Errorf("%d remote jobs running", svc.remoteRunning)
+				}
+				return nil
+			})
+		}
+	}
+	list := tb.List()
+	if len(list) > KeepJobs {
+		t.Fatalf("after %d faulting remote spawns the table holds %d jobs, want at most %d", spawns, len(list), KeepJobs)
+	}
+	if last := list[len(list)-1]; last.ID != spawns {
+		t.Errorf("the newest job kept is %d, want %d", last.ID, spawns)
+	}
+	if state, _ := list[len(list)-1].Status(); state != Faulted {
+		t.Errorf("the newest job is %s, want faulted", state)
+	}
+}
