@@ -144,6 +144,7 @@ type Job struct {
 	ended   time.Time
 	changed []Register
 	waited  bool // !wait reported the job's end
+	gone    bool // forgotten, or replaced by a job of the same name
 }
 
 // Name is how commands name the job: "3" here, "n2:3" on member n2.
@@ -212,7 +213,7 @@ type Table struct {
 	mu      sync.Mutex
 	nextID  int
 	jobs    map[string]*Job // by Name
-	order   []*Job          // oldest first; may hold jobs replaced in jobs
+	order   []*Job          // oldest first; may hold gone jobs
 	running int             // local jobs running
 	closed  bool
 	wg      sync.WaitGroup // local jobs' goroutines
@@ -276,6 +277,9 @@ func (t *Table) addLocked(id int, member, file string, owner *Owner, cancel func
 	t.forgetLocked()
 	j := &Job{ID: id, Member: member, File: file, Owner: owner, Started: time.Now(),
 		t: t, cancel: cancel, done: make(chan struct{})}
+	if old := t.jobs[j.Name()]; old != nil {
+		old.gone = true
+	}
 	t.jobs[j.Name()] = j
 	t.order = append(t.order, j)
 	return j
@@ -302,11 +306,12 @@ func (t *Table) forgetLocked() {
 func (t *Table) dropLocked(keep int, may func(*Job) bool) {
 	kept := t.order[:0]
 	for _, j := range t.order {
-		switch {
-		case t.jobs[j.Name()] != j: // replaced by a job of the same name
+		if j.gone {
 			continue
-		case len(t.jobs) >= keep && isClosed(j.done) && may(j):
+		}
+		if len(t.jobs) >= keep && may(j) && isClosed(j.done) {
 			delete(t.jobs, j.Name())
+			j.gone = true
 			continue
 		}
 		kept = append(kept, j)
@@ -430,7 +435,7 @@ func (t *Table) List() []*Job {
 func (t *Table) sortedLocked() []*Job {
 	out := make([]*Job, 0, len(t.jobs))
 	for _, j := range t.order {
-		if t.jobs[j.Name()] == j {
+		if !j.gone {
 			out = append(out, j)
 		}
 	}
