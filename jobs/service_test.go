@@ -382,6 +382,19 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 	}
 }
 
+// waitPending waits until svc has n requests waiting for their answer.
+func waitPending(t *testing.T, svc *Service, n int) {
+	t.Helper()
+	eventually(t, "the requests", func() error {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if len(svc.pending) != n {
+			return fmt.Errorf("%d requests pending, want %d", len(svc.pending), n)
+		}
+		return nil
+	})
+}
+
 // TestHostileMember sends, from one member, answers to requests made to
 // another and messages about its jobs: all are ignored; the true answer
 // still counts.
@@ -405,14 +418,7 @@ func TestHostileMember(t *testing.T) {
 		}
 		got <- j
 	}()
-	eventually(t, "the spawn request", func() error {
-		svc.mu.Lock()
-		defer svc.mu.Unlock()
-		if len(svc.pending) != 1 {
-			return fmt.Errorf("%d requests pending", len(svc.pending))
-		}
-		return nil
-	})
+	waitPending(t, svc, 1)
 	send("evil", KindReply, &replyMsg{Req: 1, ID: 9}) // not evil's request
 	send("evil", KindTable, &tableMsg{Req: 1})        // not a list request, nor evil's
 	send("peer", KindTable, &tableMsg{Req: 1})        // not a list request
@@ -535,14 +541,7 @@ func TestTableBadRowsDropped(t *testing.T) {
 		}
 		got <- result{rows, missing}
 	}()
-	eventually(t, "the list requests", func() error {
-		svc.mu.Lock()
-		defer svc.mu.Unlock()
-		if len(svc.pending) != 2 {
-			return fmt.Errorf("%d requests pending", len(svc.pending))
-		}
-		return nil
-	})
+	waitPending(t, svc, 2)
 	send := func(from string, m *tableMsg) {
 		payload, err := encode(h, m)
 		if err != nil {
