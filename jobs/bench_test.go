@@ -56,3 +56,27 @@ func BenchmarkReceiveLine(b *testing.B) {
 		pr.mu.Unlock()
 	}
 }
+
+// BenchmarkStartFullTable is the table's cost of entering a job when it
+// holds MaxKeptJobs faults no wait has reported (the most it keeps): the
+// forgetting a start does, without running a program.
+func BenchmarkStartFullTable(b *testing.B) {
+	tb := NewTable(1)
+	owner := NewOwner("me")
+	enter := func(id int) {
+		j := tb.track("n2", id, "p", owner, func(error) {})
+		tb.settle(j, Faulted, ErrKilled, nil, j.Started, nil)
+	}
+	for id := 1; id <= MaxKeptJobs; id++ {
+		enter(id)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		enter(MaxKeptJobs + 1 + i)
+	}
+	b.StopTimer()
+	if n := len(tb.List()); n > MaxKeptJobs {
+		b.Fatalf("the table holds %d jobs, more than %d", n, MaxKeptJobs)
+	}
+}

@@ -337,12 +337,24 @@ func (s *Service) gotReply(from string, m *replyMsg) {
 	}
 }
 
+// gotTable answers a list request with the rows of a member's table that
+// are valid; the bad ones are dropped and reported.
 func (s *Service) gotTable(from string, m *tableMsg) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if p := s.takePendingLocked(m.Req, from, KindList); p != nil {
-		p.reply <- answer{table: m.Jobs}
+	p := s.takePendingLocked(m.Req, from, KindList)
+	s.mu.Unlock()
+	if p == nil {
+		return
 	}
+	if n, why := m.dropBadRows(); n > 0 {
+		rows := "1 bad row"
+		if n > 1 {
+			rows = Count(uint64(n)) + " bad rows"
+		}
+		s.report(fmt.Sprintf("remote spawn: dropped %s of the job table from %s, kept %d (first: %s)",
+			rows, Escape(from, 64), len(m.Jobs), Escape(why.Error(), maxErrorText)))
+	}
+	p.reply <- answer{table: m.Jobs}
 }
 
 // trackLocked enters a job started on member; its printer waits for

@@ -3,6 +3,7 @@ package jobs
 import (
 	"context"
 	"fmt"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -381,6 +382,19 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 	}
 }
 
+// waitPending waits until svc has n requests waiting for their answer.
+func waitPending(t *testing.T, svc *Service, n int) {
+	t.Helper()
+	eventually(t, "the requests", func() error {
+		svc.mu.Lock()
+		defer svc.mu.Unlock()
+		if len(svc.pending) != n {
+			return fmt.Errorf("%d requests pending, want %d", len(svc.pending), n)
+		}
+		return nil
+	})
+}
+
 // TestHostileMember sends, from one member, answers to requests made to
 // another and messages about its jobs: all are ignored; the true answer
 // still counts.
@@ -404,14 +418,7 @@ func TestHostileMember(t *testing.T) {
 		}
 		got <- j
 	}()
-	eventually(t, "the spawn request", func() error {
-		svc.mu.Lock()
-		defer svc.mu.Unlock()
-		if len(svc.pending) != 1 {
-			return fmt.Errorf("%d requests pending", len(svc.pending))
-		}
-		return nil
-	})
+	waitPending(t, svc, 1)
 	send("evil", KindReply, &replyMsg{Req: 1, ID: 9}) // not evil's request
 	send("evil", KindTable, &tableMsg{Req: 1})        // not a list request, nor evil's
 	send("peer", KindTable, &tableMsg{Req: 1})        // not a list request
@@ -467,5 +474,127 @@ func TestOddFileName(t *testing.T) {
 		if f := theirs.File; len(f) > maxFileName || strings.ContainsAny(f, "\xff\x1b") {
 			t.Errorf("n2 keeps the name %q (%d bytes)", f, len(f))
 		}
+	}
+}
+
+// TestRemoteFaultsForgotten is the hostile member of the job table: it
+// sends thousands of spawn.v1 requests of a program that faults at once.
+// No one on this node waits for those jobs, yet the table must stay
+// within KeepJobs: a job run for another member is reported once its end
+// is sent.
+func TestRemoteFaultsForgotten(t *testing.T) {
+	const spawns = MaxKeptJobs + MaxKeptJobs/2
+	tb := NewTable(DefaultMaxRemoteJobs)
+	defer tb.Close()
+	svc := NewService(ServiceConfig{Table: tb, Transport: discardTransport{}, RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	code, err := program(t, faultSrc).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newHandle()
+	for i := 1; i <= spawns; i++ {
+		payload, err := encode(h, &spawnMsg{Req: uint64(i), File: "fault.iasm", Code: code})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive("evil", KindSpawn, payload)
+		if i%DefaultMaxRemoteJobs == 0 || i == spawns { // at most MaxRemoteJobs at once
+			eventually(t, "the remote jobs to end", func() error {
+				svc.mu.Lock()
+				defer svc.mu.Unlock()
+				if svc.remoteRunning != 0 {
+					return fmt.Errorf("%d remote jobs running", svc.remoteRunning)
+				}
+				return nil
+			})
+		}
+	}
+	list := tb.List()
+	if len(list) > KeepJobs {
+		t.Fatalf("after %d faulting remote spawns the table holds %d jobs, want at most %d", spawns, len(list), KeepJobs)
+	}
+	if last := list[len(list)-1]; last.ID != spawns {
+		t.Errorf("the newest job kept is %d, want %d", last.ID, spawns)
+	}
+	if state, _ := list[len(list)-1].Status(); state != Faulted {
+		t.Errorf("the newest job is %s, want faulted", state)
+	}
+}
+
+// TestTableBadRowsDropped answers !cluster_jobs with job tables that hold
+// bad rows: the good rows are shown at once (no wait for the reply
+// timeout), the bad ones dropped, and the drop reported.
+func TestTableBadRowsDropped(t *testing.T) {
+	h := newHandle()
+	reports := make(chan string, 4)
+	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: time.Hour,
+		Report: func(s string) { reports <- s }})
+	type result struct {
+		rows    []JobRow
+		missing []string
+	}
+	got := make(chan result, 1)
+	go func() {
+		rows, missing, err := svc.ClusterJobs(context.Background())
+		if err != nil {
+			t.Errorf("ClusterJobs: %v", err)
+		}
+		got <- result{rows, missing}
+	}()
+	waitPending(t, svc, 2)
+	send := func(from string, m *tableMsg) {
+		payload, err := encode(h, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive(from, KindTable, payload)
+	}
+	row := func(id int, runNS int64) jobInfoMsg {
+		return jobInfoMsg{ID: id, Owner: "sh", File: "p", State: "finished", RunNS: runNS}
+	}
+	send("evil", &tableMsg{Req: 1, Jobs: []jobInfoMsg{row(1, int64(time.Second)), row(2, math.MaxInt64), row(3, -5)}})
+	send("peer", &tableMsg{Req: 2, Jobs: []jobInfoMsg{row(7, 1)}})
+	var r result
+	select {
+	case r = <-got:
+	case <-time.After(waitTimeout):
+		t.Fatal("ClusterJobs did not answer")
+	}
+	var names []string
+	for _, j := range r.rows {
+		names = append(names, j.Name)
+	}
+	if strings.Join(names, " ") != "evil:1 peer:7" || len(r.missing) != 0 {
+		t.Errorf("rows %v, missing %q; want evil:1 and peer:7, none missing", names, r.missing)
+	}
+	if rep := <-reports; !strings.Contains(rep, "dropped 2 bad rows of the job table from evil, kept 1") || !strings.Contains(rep, "over ten years") {
+		t.Errorf("report %q; want the 2 bad rows of evil's table", rep)
+	}
+}
+
+// TestForgedErrorClipped sends the end of a job with an error text at the
+// limit, every byte of which escaping makes four: the end line printed
+// holds it clipped after escaping.
+func TestForgedErrorClipped(t *testing.T) {
+	h := newHandle()
+	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
+	ended := make(chan string, 1)
+	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &syncBuffer{},
+		Ended: func(j *Job) { ended <- EndLine(j) }}
+	svc.mu.Lock()
+	j := svc.trackLocked("peer", 4, spec)
+	svc.mu.Unlock()
+	svc.startPrinting(j)
+	for _, forged := range []string{strings.Repeat("\x01", maxErrorText), strings.Repeat("\x7f", maxErrorText)} {
+		payload, err := encode(h, &endMsg{ID: 4, State: "fault", Err: forged, RunNS: int64(time.Second)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Receive("peer", KindEnd, payload)
+	}
+	line := <-ended
+	const prefix = "[job peer:4] prog fault after 1s: "
+	if !strings.HasPrefix(line, prefix+`\x01\x01`) || len(line) > len(prefix)+maxErrorText+len("; registers all 0") {
+		t.Errorf("end line of %d bytes, %.60q…; want the forged error escaped and clipped to %d bytes", len(line), line, maxErrorText)
 	}
 }

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -76,8 +75,15 @@ func (n capError) Error() string {
 
 func (n capError) Is(target error) bool { return target == ErrTooMany }
 
-// KeepJobs is how many jobs a table keeps before it forgets ended ones.
+// KeepJobs is how many jobs a table keeps before it forgets ended ones
+// (the oldest first): those that no wait need report, and those whose end
+// has been reported.
 const KeepJobs = 100
+
+// MaxKeptJobs bounds the jobs a table keeps, whatever happens: past it,
+// the oldest ended jobs are forgotten even if they are faults or losses
+// no wait has reported yet. Only running jobs count beyond it.
+const MaxKeptJobs = 10 * KeepJobs
 
 // Owner is who started a job: a shell, a remote session, or another
 // member of the cluster. Owners are told apart by identity, not by name.
@@ -129,7 +135,6 @@ type Job struct {
 	Started time.Time
 
 	t      *Table
-	seq    uint64 // the table's order of jobs
 	cancel func(cause error)
 	done   chan struct{} // closed once the job has ended and been announced
 
@@ -139,6 +144,7 @@ type Job struct {
 	ended   time.Time
 	changed []Register
 	waited  bool // !wait reported the job's end
+	gone    bool // forgotten, or replaced by a job of the same name
 }
 
 // Name is how commands name the job: "3" here, "n2:3" on member n2.
@@ -206,8 +212,9 @@ type Table struct {
 
 	mu      sync.Mutex
 	nextID  int
-	nextSeq uint64
 	jobs    map[string]*Job // by Name
+	order   []*Job          // oldest first; may hold gone jobs
+	running int             // local jobs running
 	closed  bool
 	wg      sync.WaitGroup // local jobs' goroutines
 }
@@ -248,13 +255,14 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 		t.mu.Unlock()
 		return nil, errors.New("the job table is closed")
 	}
-	if n := t.runningLocked(); n >= t.maxRunning {
+	if t.running >= t.maxRunning {
 		t.mu.Unlock()
-		return nil, capError(n)
+		return nil, capError(t.running)
 	}
 	ctx, cancel := context.WithCancelCause(context.WithoutCancel(ctx))
 	j := t.addLocked(t.nextID, "", spec.File, spec.Owner, cancel)
 	t.nextID++
+	t.running++
 	t.wg.Add(1)
 	t.mu.Unlock()
 	if spec.Started != nil {
@@ -268,37 +276,55 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 func (t *Table) addLocked(id int, member, file string, owner *Owner, cancel func(error)) *Job {
 	t.forgetLocked()
 	j := &Job{ID: id, Member: member, File: file, Owner: owner, Started: time.Now(),
-		t: t, seq: t.nextSeq, cancel: cancel, done: make(chan struct{})}
-	t.nextSeq++
+		t: t, cancel: cancel, done: make(chan struct{})}
+	if old := t.jobs[j.Name()]; old != nil {
+		old.gone = true
+	}
 	t.jobs[j.Name()] = j
+	t.order = append(t.order, j)
 	return j
 }
 
-// runningLocked counts the running local jobs; t.mu is held.
-func (t *Table) runningLocked() int {
-	n := 0
-	for _, j := range t.jobs {
-		if j.Member == "" && j.state == Running {
-			n++
-		}
-	}
-	return n
-}
-
-// forgetLocked drops the oldest ended jobs past KeepJobs, except faulted
-// or lost ones no wait has reported yet; t.mu is held.
+// forgetLocked makes room for a new job; t.mu is held. Oldest first, it
+// drops the ended jobs past KeepJobs that need no report, then, past
+// MaxKeptJobs, ended jobs whatever their report. It walks the jobs in
+// start order once or twice, and the table it walks is bounded: its cost
+// does not grow with the number of jobs ever started.
 func (t *Table) forgetLocked() {
-	if len(t.jobs) < KeepJobs {
+	if len(t.order) < KeepJobs {
 		return
 	}
-	for _, j := range t.sortedLocked() {
-		if len(t.jobs) < KeepJobs {
-			return
-		}
-		if isClosed(j.done) && (j.waited || (j.state != Faulted && j.state != Lost)) {
-			delete(t.jobs, j.Name())
-		}
+	t.dropLocked(KeepJobs, (*Job).reportedLocked)
+	if len(t.jobs) >= MaxKeptJobs {
+		t.dropLocked(MaxKeptJobs, func(*Job) bool { return true })
 	}
+}
+
+// dropLocked forgets, oldest first, the ended jobs for which may is true
+// until fewer than keep are left, and the entries of replaced jobs; t.mu
+// is held.
+func (t *Table) dropLocked(keep int, may func(*Job) bool) {
+	kept := t.order[:0]
+	for _, j := range t.order {
+		if j.gone {
+			continue
+		}
+		if len(t.jobs) >= keep && may(j) && isClosed(j.done) {
+			delete(t.jobs, j.Name())
+			j.gone = true
+			continue
+		}
+		kept = append(kept, j)
+	}
+	clear(t.order[len(kept):]) // let the forgotten jobs go
+	t.order = kept
+}
+
+// reportedLocked is whether the job's end needs no (more) report here: a
+// wait reported it, it is no fault or loss, or it ran for another member,
+// who was sent its end. t.mu is held.
+func (j *Job) reportedLocked() bool {
+	return j.waited || (j.state != Faulted && j.state != Lost) || (j.Owner != nil && j.Owner.member)
 }
 
 func isClosed(c chan struct{}) bool {
@@ -344,6 +370,9 @@ func (t *Table) settle(j *Job, state State, err error, changed []Register, at ti
 		return
 	}
 	j.state, j.err, j.changed, j.ended = state, err, changed, at
+	if j.Member == "" {
+		t.running--
+	}
 	t.mu.Unlock()
 	if announce != nil {
 		announce(j)
@@ -402,12 +431,14 @@ func (t *Table) List() []*Job {
 	return t.sortedLocked()
 }
 
+// sortedLocked returns the jobs in start order; t.mu is held.
 func (t *Table) sortedLocked() []*Job {
 	out := make([]*Job, 0, len(t.jobs))
-	for _, j := range t.jobs {
-		out = append(out, j)
+	for _, j := range t.order {
+		if !j.gone {
+			out = append(out, j)
+		}
 	}
-	sort.Slice(out, func(a, b int) bool { return out[a].seq < out[b].seq })
 	return out
 }
 

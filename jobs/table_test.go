@@ -185,6 +185,48 @@ func TestForget(t *testing.T) {
 	}
 }
 
+// TestForgetHardCap checks that faults no wait reports do not grow the
+// table past MaxKeptJobs: the oldest are forgotten, the newest kept.
+func TestForgetHardCap(t *testing.T) {
+	tb := NewTable(1)
+	defer tb.Close()
+	me := NewOwner("me")
+	const starts = MaxKeptJobs + 50
+	for i := 0; i < starts; i++ {
+		waitDone(t, start(t, tb, me, faultSrc, nil))
+	}
+	list := tb.List()
+	if len(list) > MaxKeptJobs {
+		t.Fatalf("after %d unreported faults the table holds %d jobs, want at most %d", starts, len(list), MaxKeptJobs)
+	}
+	if first, last := list[0].ID, list[len(list)-1].ID; last != starts || last-first+1 != len(list) {
+		t.Errorf("the table holds jobs %d to %d (%d); want the newest, up to %d", first, last, len(list), starts)
+	}
+	if got := len(tb.Unwaited(me)); got != len(list) {
+		t.Errorf("Unwaited lists %d jobs, want the %d kept", got, len(list))
+	}
+}
+
+// TestTrackReplacedForgotten checks that entries replaced by a job of
+// the same name (a member that restarted and reused ids) do not pile up
+// behind the table's back.
+func TestTrackReplacedForgotten(t *testing.T) {
+	tb := NewTable(1)
+	defer tb.Close()
+	for i := 0; i < 3*KeepJobs; i++ {
+		tb.track("n2", 1, "p", nil, func(error) {})
+	}
+	if got := len(tb.List()); got != 1 {
+		t.Errorf("List has %d jobs, want 1", got)
+	}
+	tb.mu.Lock()
+	n := len(tb.order)
+	tb.mu.Unlock()
+	if n > KeepJobs {
+		t.Errorf("the table remembers %d entries for one job, want at most %d", n, KeepJobs)
+	}
+}
+
 // TestKillOwner checks that a shell closing on a shared table stops its
 // own jobs only, and that Unwaited is per owner.
 func TestKillOwner(t *testing.T) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/vm"
@@ -39,6 +40,11 @@ const (
 	maxOwnerName = 128
 	maxTableJobs = 2 * KeepJobs
 	maxJobID     = math.MaxInt32
+	// maxRunNS bounds a run time: ten years, in nanoseconds.
+	maxRunNS = int64(10 * 365 * 24 * time.Hour)
+	// maxDropped bounds a count of dropped lines: more than a program
+	// prints in years.
+	maxDropped = 1 << 50
 	// wireOverhead is room kept in a message for everything but its big
 	// field (code or output text).
 	wireOverhead = 512
@@ -190,6 +196,23 @@ func checkID(id int, zeroOK bool) error {
 	return nil
 }
 
+func checkRunNS(ns int64) error {
+	switch {
+	case ns < 0:
+		return fmt.Errorf("negative run time %dns", ns)
+	case ns > maxRunNS:
+		return fmt.Errorf("run time %v is over ten years", time.Duration(ns))
+	}
+	return nil
+}
+
+func checkDropped(n uint64) error {
+	if n > maxDropped {
+		return fmt.Errorf("%d lines dropped, more than %d", n, uint64(maxDropped))
+	}
+	return nil
+}
+
 func checkText(what, s string, max int) error {
 	if len(s) > max {
 		return fmt.Errorf("%s has %d bytes, the limit is %d", what, len(s), max)
@@ -230,7 +253,7 @@ func (m *outputMsg) validate() error {
 	if len(m.Text) > 0 && m.Text[len(m.Text)-1] != '\n' {
 		return errors.New("output text does not end a line")
 	}
-	return nil
+	return checkDropped(m.Dropped)
 }
 
 // endStates maps endMsg.State to the State it reports.
@@ -243,8 +266,8 @@ func (m *endMsg) validate() error {
 	if _, ok := endStates[m.State]; !ok {
 		return fmt.Errorf("unknown end state %q", clip(m.State, 32))
 	}
-	if m.RunNS < 0 {
-		return fmt.Errorf("negative run time %d", m.RunNS)
+	if err := errors.Join(checkRunNS(m.RunNS), checkDropped(m.Dropped)); err != nil {
+		return err
 	}
 	if len(m.Regs) > 2*vm.NumRegisters {
 		return fmt.Errorf("%d registers, at most %d", len(m.Regs), 2*vm.NumRegisters)
@@ -273,18 +296,40 @@ func (m *tableMsg) validate() error {
 	if len(m.Jobs) > maxTableJobs {
 		return fmt.Errorf("%d jobs, at most %d", len(m.Jobs), maxTableJobs)
 	}
-	for _, j := range m.Jobs {
-		if err := checkID(j.ID, false); err != nil {
-			return err
-		}
-		if j.RunNS < 0 {
-			return fmt.Errorf("job %d: negative run time", j.ID)
-		}
-		if err := errors.Join(checkText("owner", j.Owner, maxOwnerName), checkText("file name", j.File, maxFileName), checkText("state", j.State, 16)); err != nil {
-			return fmt.Errorf("job %d: %w", j.ID, err)
-		}
+	return nil // bad rows are dropped one by one: see dropBadRows
+}
+
+// validate checks one row of a job table.
+func (j *jobInfoMsg) validate() error {
+	if err := checkID(j.ID, false); err != nil {
+		return err
+	}
+	err := errors.Join(checkRunNS(j.RunNS), checkText("owner", j.Owner, maxOwnerName),
+		checkText("file name", j.File, maxFileName), checkText("state", j.State, 16))
+	if err != nil {
+		return fmt.Errorf("job %d: %w", j.ID, err)
 	}
 	return nil
+}
+
+// dropBadRows removes the rows that fail validation, so that one bad row
+// does not cost the whole table, and returns how many it removed and why
+// the first of them was bad.
+func (m *tableMsg) dropBadRows() (int, error) {
+	var first error
+	good := m.Jobs[:0]
+	for _, j := range m.Jobs {
+		if err := j.validate(); err != nil {
+			if first == nil {
+				first = err
+			}
+			continue
+		}
+		good = append(good, j)
+	}
+	n := len(m.Jobs) - len(good)
+	m.Jobs = good
+	return n, first
 }
 
 // wireText makes s fit for a message: valid UTF-8 (which the receiver

@@ -3,6 +3,7 @@ package jobs
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -62,7 +63,9 @@ func TestDecodeValidates(t *testing.T) {
 		{KindEnd, &endMsg{ID: 1, State: "done", Regs: make([]regMsg, 65)}, "65 registers"},
 		{KindKill, &killMsg{Req: 1}, "job id 0"},
 		{KindTable, &tableMsg{Req: 1, Jobs: make([]jobInfoMsg, maxTableJobs+1)}, "201 jobs"},
-		{KindTable, &tableMsg{Req: 1, Jobs: []jobInfoMsg{{ID: 1, Owner: strings.Repeat("o", 200)}}}, "owner has 200 bytes"},
+		{KindEnd, &endMsg{ID: 1, State: "done", RunNS: maxRunNS + 1}, "over ten years"},
+		{KindEnd, &endMsg{ID: 1, State: "done", Dropped: maxDropped + 1}, "lines dropped, more than"},
+		{KindOutput, &outputMsg{ID: 1, Dropped: math.MaxUint64}, "18446744073709551615 lines dropped"},
 	}
 	for _, tt := range tests {
 		payload, err := encode(h, tt.m)
@@ -78,6 +81,36 @@ func TestDecodeValidates(t *testing.T) {
 	}
 	if _, err := decode(h, "spawn.v9", nil); err == nil || !strings.Contains(err.Error(), `unknown message kind "spawn.v9"`) {
 		t.Errorf("unknown kind: %v", err)
+	}
+}
+
+// TestDropBadRows checks that a job table's bad rows are dropped one by
+// one, each for what is wrong with it, and the good ones kept in order.
+func TestDropBadRows(t *testing.T) {
+	good := jobInfoMsg{ID: 3, Owner: "n1", File: "p", State: "running", RunNS: 10}
+	tests := []struct {
+		bad    jobInfoMsg
+		errHas string
+	}{
+		{jobInfoMsg{ID: 0}, "job id 0"},
+		{jobInfoMsg{ID: 4, RunNS: -1}, "job 4: negative run time"},
+		{jobInfoMsg{ID: 4, RunNS: maxRunNS + 1}, "job 4: run time 87600h0m0.000000001s is over ten years"},
+		{jobInfoMsg{ID: 4, Owner: strings.Repeat("o", 200)}, "job 4: owner has 200 bytes"},
+		{jobInfoMsg{ID: 4, File: strings.Repeat("f", maxFileName+1)}, "file name has 257 bytes"},
+		{jobInfoMsg{ID: 4, State: strings.Repeat("s", 17)}, "state has 17 bytes"},
+	}
+	for _, tt := range tests {
+		m := &tableMsg{Req: 1, Jobs: []jobInfoMsg{good, tt.bad, good, tt.bad}}
+		if err := m.validate(); err != nil {
+			t.Errorf("%+v: the table is refused (%v); want only the row dropped", tt.bad, err)
+		}
+		n, err := m.dropBadRows()
+		if n != 2 || err == nil || !strings.Contains(err.Error(), tt.errHas) {
+			t.Errorf("%+v: dropped %d rows, first because %v; want 2, with %q", tt.bad, n, err, tt.errHas)
+		}
+		if !reflect.DeepEqual(m.Jobs, []jobInfoMsg{good, good}) {
+			t.Errorf("%+v: kept %+v, want the two good rows", tt.bad, m.Jobs)
+		}
 	}
 }
 
