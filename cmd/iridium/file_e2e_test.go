@@ -137,7 +137,7 @@ func TestCommandFailures(t *testing.T) {
 		{"help", "", []string{"--help"}, 0, `^$`, `(?s)iridium asm FILE.*iridium disasm FILE.*--registers.*-H, --server-bind-host`},
 		{"version", "", []string{"--version"}, 0, `^iridium \d+\.\d+\.\d+\n$`, `^$`},
 		{"asm needs a file", "", []string{"asm"}, 2, `^$`, `want one file`},
-		{"disasm needs a file", "", []string{"disasm"}, 2, `^$`, `Usage: iridium disasm FILE`},
+		{"disasm needs a file", "", []string{"disasm"}, 2, `^$`, `want one file: iridium disasm FILE`},
 		{"disasm of bad bytecode", badBytecode, []string{"disasm"}, 1, `^$`, `format version 0`},
 		{"a device is refused", "", []string{"/dev/zero"}, 1, `^$`, `/dev/zero is a character device, not a regular file`},
 		{"a directory", "", []string{"/"}, 1, `^$`, `/ is a directory`},
