@@ -385,13 +385,9 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 // another and messages about its jobs: all are ignored; the true answer
 // still counts.
 func TestHostileMember(t *testing.T) {
-	h := newHandle()
 	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
 	send := func(from, kind string, m wireMsg) {
-		payload, err := encode(h, m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := encode(m)
 		svc.Receive(from, kind, payload)
 	}
 	var out syncBuffer
