@@ -46,24 +46,6 @@ func (m *memberInfo) decode(d *msgpack.Decoder) error {
 	})
 }
 
-// decodeMembers decodes an array of members into *s, reusing its
-// elements as a second occurrence of the field did before.
-func decodeMembers(d *msgpack.Decoder, s *[]memberInfo) error {
-	if d.TryNil() {
-		*s = nil
-		return nil
-	}
-	old := *s
-	*s = []memberInfo{}
-	return d.Array(func(i, n int) error {
-		if i == 0 {
-			*s = make([]memberInfo, n)
-			copy(*s, old)
-		}
-		return (*s)[i].decode(d)
-	})
-}
-
 func appendMembers(b []byte, members []memberInfo) []byte {
 	if members == nil {
 		return msgpack.AppendNil(b)
@@ -169,7 +151,7 @@ func decodeAck(d *msgpack.Decoder, self *memberInfo, members *[]memberInfo, proo
 		case 0:
 			err = self.decode(d)
 		case 1:
-			err = decodeMembers(d, members)
+			err = msgpack.DecodeSlice(d, members, func(m *memberInfo) error { return m.decode(d) })
 		case 2:
 			*proof, err = d.Bytes()
 		}

@@ -117,7 +117,7 @@ func (m *endMsg) decode(d *msgpack.Decoder) error {
 		case 3:
 			m.RunNS, err = d.Int(64)
 		case 4:
-			err = decodeSlice(d, &m.Regs, (*regMsg).decode)
+			err = msgpack.DecodeSlice(d, &m.Regs, func(r *regMsg) error { return r.decode(d) })
 		case 5:
 			m.Dropped, err = d.Uint(64)
 		}
@@ -216,7 +216,7 @@ func (m *tableMsg) decode(d *msgpack.Decoder) error {
 			m.Req, err = d.Uint(64)
 			return err
 		}
-		return decodeSlice(d, &m.Jobs, (*jobInfoMsg).decode)
+		return msgpack.DecodeSlice(d, &m.Jobs, func(j *jobInfoMsg) error { return j.decode(d) })
 	})
 }
 
@@ -253,23 +253,5 @@ func (j *jobInfoMsg) decode(d *msgpack.Decoder) error {
 			j.RunNS, err = d.Int(64)
 		}
 		return err
-	})
-}
-
-// decodeSlice decodes an array (or nil) into *s, decoding each element
-// with elem into the element already there when the field came twice.
-func decodeSlice[T any](d *msgpack.Decoder, s *[]T, elem func(*T, *msgpack.Decoder) error) error {
-	if d.TryNil() {
-		*s = nil
-		return nil
-	}
-	old := *s
-	*s = []T{}
-	return d.Array(func(i, n int) error {
-		if i == 0 {
-			*s = make([]T, n)
-			copy(*s, old)
-		}
-		return elem(&(*s)[i], d)
 	})
 }

@@ -384,6 +384,34 @@ func (d *Decoder) Array(elem func(i, n int) error) error {
 	return nil
 }
 
+// DecodeSlice reads an array (nil reads as a nil slice) into *s, calling
+// elem for each element. When *s already holds elements (a field that
+// came twice) they are decoded into in place, as the codec the wire
+// format came from did.
+func DecodeSlice[T any](d *Decoder, s *[]T, elem func(*T) error) error {
+	if d.TryNil() {
+		*s = nil
+		return nil
+	}
+	old := *s
+	*s = []T{}
+	return d.Array(func(i, n int) error {
+		if i == 0 {
+			*s = make([]T, 0, min(n, MaxPrealloc))
+		}
+		var v T
+		if i < len(old) {
+			v = old[i]
+		}
+		*s = append(*s, v)
+		return elem(&(*s)[i])
+	})
+}
+
+// MaxPrealloc is the most elements DecodeSlice allocates ahead on the
+// word of a claimed length; past it the slice grows as elements arrive.
+const MaxPrealloc = 1024
+
 // Struct reads a struct encoded as a map of field names (or as an array
 // of fields in order, or nil: no fields). For each field it calls field
 // with the field's index in names; fields of other names, and array

@@ -231,3 +231,44 @@ func TestIntegerForms(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeSlice checks nil, an empty array, and a second occurrence of
+// a field decoding into the elements already there.
+func TestDecodeSlice(t *testing.T) {
+	type pair struct{ A, B uint64 }
+	names := []string{"a", "b"}
+	read := func(d *Decoder) func(p *pair) error {
+		return func(p *pair) error {
+			return d.Struct(names, func(i int) (err error) {
+				if i == 0 {
+					p.A, err = d.Uint(64)
+				} else {
+					p.B, err = d.Uint(64)
+				}
+				return err
+			})
+		}
+	}
+	s := []pair{{1, 2}, {3, 4}}
+	in := AppendUint(AppendString(AppendMapHeader(AppendArrayHeader(nil, 1), 1), "a"), 9)
+	d := NewDecoder(in, 16)
+	if err := DecodeSlice(d, &s, read(d)); err != nil || !reflect.DeepEqual(s, []pair{{9, 2}}) {
+		t.Errorf("into [{1 2} {3 4}]: %v, %v", s, err)
+	}
+	d = NewDecoder([]byte{0x90}, 16)
+	if err := DecodeSlice(d, &s, read(d)); err != nil || s == nil || len(s) != 0 {
+		t.Errorf("empty array: %#v, %v", s, err)
+	}
+	d = NewDecoder([]byte{tNil}, 16)
+	if err := DecodeSlice(d, &s, read(d)); err != nil || s != nil {
+		t.Errorf("nil: %#v, %v", s, err)
+	}
+	big := AppendArrayHeader(nil, 5000)
+	for range 5000 {
+		big = AppendNil(big)
+	}
+	d = NewDecoder(big, 16)
+	if err := DecodeSlice(d, &s, read(d)); err != nil || len(s) != 5000 {
+		t.Errorf("5000 elements: %d, %v", len(s), err)
+	}
+}
