@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"os"
@@ -102,7 +103,9 @@ func FuzzPayload(f *testing.F) {
 		}
 		again := encode(m)
 		m2, err := decode(kind, again)
-		if err != nil || !reflect.DeepEqual(m, m2) {
+		// Compared by their bytes: a register may hold a NaN, which
+		// reflect.DeepEqual never finds equal to itself.
+		if err != nil || !reflect.DeepEqual(m, m2) && !bytes.Equal(encode(m2), again) {
 			t.Fatalf("round trip of %#v: %#v, %v", m, m2, err)
 		}
 		svc.Receive("peer", kind, payload) // remote spawn is off: nothing runs
