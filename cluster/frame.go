@@ -4,8 +4,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
-
-	"github.com/ugorji/go/codec"
 )
 
 // frameHeaderSize is the 4-byte big-endian length plus the type byte. The
@@ -15,20 +13,16 @@ const frameHeaderSize = 5
 // frameCodec turns messages into frames and back. It is safe for
 // concurrent use.
 type frameCodec struct {
-	handle       *codec.MsgpackHandle
 	maxFrameSize int // largest length field accepted or produced
 }
 
 func newFrameCodec(maxFrameSize int) frameCodec {
-	return frameCodec{handle: newMsgpackHandle(), maxFrameSize: maxFrameSize}
+	return frameCodec{maxFrameSize: maxFrameSize}
 }
 
 // marshal encodes m as a complete frame.
 func (fc frameCodec) marshal(m message) ([]byte, error) {
-	body, err := encodeBody(fc.handle, m)
-	if err != nil {
-		return nil, err
-	}
+	body := encodeBody(m)
 	size := 1 + len(body)
 	if size > fc.maxFrameSize {
 		return nil, fmt.Errorf("%s frame of %d bytes exceeds the %d-byte limit", m.kind(), size, fc.maxFrameSize)
@@ -47,7 +41,7 @@ func (fc frameCodec) read(r io.Reader) (message, error) {
 	if err != nil {
 		return nil, err
 	}
-	return decodeBody(fc.handle, t, body)
+	return decodeBody(t, body)
 }
 
 // readFrame reads the header and body of one frame.

@@ -151,7 +151,7 @@ func (n *Node) readLoop(l *link) {
 		if t == msgPing && bytes.Equal(body, n.pingFrame[frameHeaderSize:]) {
 			continue
 		}
-		m, err := decodeBody(n.frames.handle, t, body)
+		m, err := decodeBody(t, body)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return

@@ -5,7 +5,7 @@ import (
 	"net"
 	"strings"
 
-	"github.com/ugorji/go/codec"
+	"github.com/iridium-vm/iridium/internal/msgpack"
 )
 
 // ProtocolVersion is the version of the cluster protocol this package
@@ -150,6 +150,8 @@ type appMessage struct {
 type message interface {
 	kind() msgType
 	validate() error
+	appendTo(b []byte) []byte        // the msgpack body (see wire.go)
+	decode(d *msgpack.Decoder) error // fills an empty message from a body
 }
 
 func (*hello) kind() msgType          { return msgHello }
@@ -193,42 +195,21 @@ func newMessage(t msgType) (message, bool) {
 	return nil, false
 }
 
-// newMsgpackHandle returns the codec settings for message bodies. The
-// handle is read-only once built and safe to share.
-func newMsgpackHandle() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{WriteExt: true}
-	h.MaxInitLen = 1024 // a claimed length never preallocates more
-	h.MaxDepth = 16     // our messages nest three levels deep
-	h.ValidateUnicode = true
-	return h
-}
-
 // encodeBody encodes m in msgpack.
-func encodeBody(h *codec.MsgpackHandle, m message) ([]byte, error) {
-	var body []byte
-	if err := codec.NewEncoderBytes(&body, h).Encode(m); err != nil {
-		return nil, fmt.Errorf("encode %s: %w", m.kind(), err)
-	}
-	return body, nil
-}
+func encodeBody(m message) []byte { return m.appendTo(nil) }
 
 // decodeBody decodes and validates a message of type t. Every failure
 // wraps errProtocol.
-func decodeBody(h *codec.MsgpackHandle, t msgType, body []byte) (m message, err error) {
+func decodeBody(t msgType, body []byte) (message, error) {
 	m, ok := newMessage(t)
 	if !ok {
 		return nil, fmt.Errorf("%w: %s", errProtocol, t)
 	}
-	defer func() { // the codec recovers its own panics; this is a last guard
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, r)
-		}
-	}()
-	dec := codec.NewDecoderBytes(body, h)
-	if err := dec.Decode(m); err != nil {
+	d := msgpackDecoder(body)
+	if err := m.decode(d); err != nil {
 		return nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, err)
 	}
-	if n := dec.NumBytesRead(); n != len(body) {
+	if n := d.Offset(); n != len(body) {
 		return nil, fmt.Errorf("%w: %s has %d stray bytes after its body", errProtocol, t, len(body)-n)
 	}
 	if err := m.validate(); err != nil {

@@ -12,11 +12,10 @@ var benchLine = []byte("fib(20) = 6765 and more\n")
 // BenchmarkOutboxLine is the member's cost per line a job prints: kept,
 // batched and encoded as spawn.output.v1 messages (sent nowhere).
 func BenchmarkOutboxLine(b *testing.B) {
-	h := newHandle()
 	ob := &outbox{batch: 32 << 10, stop: make(chan struct{})}
 	ob.send = func(text []byte, dropped uint64) error {
-		_, err := encode(h, &outputMsg{ID: 1, Text: text, Dropped: dropped})
-		return err
+		encode(&outputMsg{ID: 1, Text: text, Dropped: dropped})
+		return nil
 	}
 	b.SetBytes(int64(len(benchLine)))
 	b.ReportAllocs()
@@ -31,19 +30,15 @@ func BenchmarkOutboxLine(b *testing.B) {
 // split into lines and queued for the printer (whose own goroutine, which
 // escapes and writes them, is not measured).
 func BenchmarkReceiveLine(b *testing.B) {
-	h := newHandle()
 	text := bytes.Repeat(benchLine, (32<<10)/len(benchLine))
-	payload, err := encode(h, &outputMsg{ID: 1, Text: text})
-	if err != nil {
-		b.Fatal(err)
-	}
+	payload := encode(&outputMsg{ID: 1, Text: text})
 	perMsg := bytes.Count(text, []byte{'\n'})
 	pr := newPrinter(io.Discard, "[n2:1] ") // never started: nothing printed
 	b.SetBytes(int64(len(benchLine)))
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; i < b.N; i += perMsg {
-		m, err := decode(h, KindOutput, payload)
+		m, err := decode(KindOutput, payload)
 		if err != nil {
 			b.Fatal(err)
 		}

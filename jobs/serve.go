@@ -162,10 +162,7 @@ func (s *Service) serveList(from string, m *listMsg) {
 		rows = rows[len(rows)-maxTableJobs:]
 	}
 	for {
-		payload, err := encode(s.h, &tableMsg{Req: m.Req, Jobs: rows})
-		if err != nil {
-			return
-		}
+		payload := encode(&tableMsg{Req: m.Req, Jobs: rows})
 		if len(payload) <= s.tr.MaxMessageSize() || len(rows) == 0 {
 			s.tr.Send(from, KindTable, payload)
 			return

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/vm"
-	"github.com/ugorji/go/codec"
 )
 
 // Transport is what remote spawn needs from the cluster: this node's
@@ -67,7 +66,6 @@ type Service struct {
 	cfg ServiceConfig
 	t   *Table
 	tr  Transport
-	h   *codec.MsgpackHandle
 
 	mu            sync.Mutex
 	nextReq       uint64
@@ -108,17 +106,13 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.ReplyTimeout <= 0 {
 		cfg.ReplyTimeout = DefaultReplyTimeout
 	}
-	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport, h: newHandle(),
+	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport,
 		pending: map[uint64]*pending{}, tracked: map[string]*tracked{}, owners: map[string]*Owner{}}
 }
 
 // send encodes and sends a message.
 func (s *Service) send(to, kind string, m wireMsg) error {
-	payload, err := encode(s.h, m)
-	if err != nil {
-		return err
-	}
-	return s.tr.Send(to, kind, payload)
+	return s.tr.Send(to, kind, encode(m))
 }
 
 // sendPatiently sends a message that must not be lost to a busy link,
@@ -157,7 +151,7 @@ func (s *Service) report(msg string) {
 // Receive handles a message of one of Kinds from member from. It runs on
 // the cluster's reader and never blocks.
 func (s *Service) Receive(from, kind string, payload []byte) {
-	m, err := decode(s.h, kind, payload)
+	m, err := decode(kind, payload)
 	if err != nil {
 		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %s", Escape(from, 64), Escape(err.Error(), maxErrorText)))
 		return

@@ -399,13 +399,9 @@ func waitPending(t *testing.T, svc *Service, n int) {
 // another and messages about its jobs: all are ignored; the true answer
 // still counts.
 func TestHostileMember(t *testing.T) {
-	h := newHandle()
 	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
 	send := func(from, kind string, m wireMsg) {
-		payload, err := encode(h, m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := encode(m)
 		svc.Receive(from, kind, payload)
 	}
 	var out syncBuffer

@@ -8,8 +8,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/iridium-vm/iridium/internal/msgpack"
 	"github.com/iridium-vm/iridium/vm"
-	"github.com/ugorji/go/codec"
 )
 
 // Message kinds of remote spawn. Each name carries its version: a change
@@ -117,7 +117,11 @@ type jobInfoMsg struct {
 }
 
 // wireMsg is any message above.
-type wireMsg interface{ validate() error }
+type wireMsg interface {
+	validate() error
+	appendTo(b []byte) []byte        // the msgpack payload (see codec.go)
+	decode(d *msgpack.Decoder) error // fills an empty message from a payload
+}
 
 // newWireMsg returns an empty message of a kind to decode into.
 func newWireMsg(kind string) (wireMsg, bool) {
@@ -140,40 +144,20 @@ func newWireMsg(kind string) (wireMsg, bool) {
 	return nil, false
 }
 
-// newHandle returns the msgpack settings for payloads: no claimed length
-// preallocates much, nesting is shallow, strings must be UTF-8.
-func newHandle() *codec.MsgpackHandle {
-	h := &codec.MsgpackHandle{WriteExt: true}
-	h.MaxInitLen = 1024
-	h.MaxDepth = 8
-	h.ValidateUnicode = true
-	return h
-}
-
-func encode(h *codec.MsgpackHandle, m wireMsg) ([]byte, error) {
-	var out []byte
-	if err := codec.NewEncoderBytes(&out, h).Encode(m); err != nil {
-		return nil, fmt.Errorf("encode: %w", err)
-	}
-	return out, nil
-}
+// encode encodes m in msgpack.
+func encode(m wireMsg) []byte { return m.appendTo(nil) }
 
 // decode decodes and validates a payload of a kind.
-func decode(h *codec.MsgpackHandle, kind string, payload []byte) (m wireMsg, err error) {
+func decode(kind string, payload []byte) (wireMsg, error) {
 	m, ok := newWireMsg(kind)
 	if !ok {
 		return nil, fmt.Errorf("unknown message kind %q", clip(kind, 64))
 	}
-	defer func() { // the codec recovers its own panics; this is a last guard
-		if r := recover(); r != nil {
-			m, err = nil, fmt.Errorf("decode %s: %v", kind, r)
-		}
-	}()
-	dec := codec.NewDecoderBytes(payload, h)
-	if err := dec.Decode(m); err != nil {
+	d := msgpack.NewDecoder(payload, maxDepth)
+	if err := m.decode(d); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", kind, err)
 	}
-	if n := dec.NumBytesRead(); n != len(payload) {
+	if n := d.Offset(); n != len(payload) {
 		return nil, fmt.Errorf("%s has %d stray bytes after its body", kind, len(payload)-n)
 	}
 	if err := m.validate(); err != nil {
