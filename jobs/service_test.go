@@ -311,9 +311,13 @@ func TestFlood(t *testing.T) {
 	if !strings.Contains(text, "[n2:1] flood line\n") || !strings.Contains(text, " lines dropped\n") {
 		t.Fatalf("output (%d bytes) lacks lines or a dropped count:\n%.500s", len(text), text)
 	}
-	// The printer holds one batch taken from the queue and a full queue.
-	if lines := strings.Count(text, "\n"); lines > 2*maxQueuedLines+10 {
-		t.Errorf("%d lines printed, more than the queue and one batch hold", lines)
+	// The printer holds one batch taken from the queue and a full queue;
+	// after the release, what was still on the link when the job was
+	// killed (the fake link's 4 messages and one being received, of 4,096
+	// bytes of "flood line\n" each) may follow.
+	inFlight := 5 * 4096 / len("flood line\n")
+	if lines := strings.Count(text, "\n"); lines > 2*maxQueuedLines+inFlight+10 {
+		t.Errorf("%d lines printed, more than the queue, one batch and the link hold", lines)
 	}
 }
 
@@ -487,12 +491,8 @@ func TestRemoteFaultsForgotten(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h := newHandle()
 	for i := 1; i <= spawns; i++ {
-		payload, err := encode(h, &spawnMsg{Req: uint64(i), File: "fault.iasm", Code: code})
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := encode(&spawnMsg{Req: uint64(i), File: "fault.iasm", Code: code})
 		svc.Receive("evil", KindSpawn, payload)
 		if i%DefaultMaxRemoteJobs == 0 || i == spawns { // at most MaxRemoteJobs at once
 			eventually(t, "the remote jobs to end", func() error {
@@ -521,7 +521,6 @@ func TestRemoteFaultsForgotten(t *testing.T) {
 // bad rows: the good rows are shown at once (no wait for the reply
 // timeout), the bad ones dropped, and the drop reported.
 func TestTableBadRowsDropped(t *testing.T) {
-	h := newHandle()
 	reports := make(chan string, 4)
 	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: time.Hour,
 		Report: func(s string) { reports <- s }})
@@ -539,10 +538,7 @@ func TestTableBadRowsDropped(t *testing.T) {
 	}()
 	waitPending(t, svc, 2)
 	send := func(from string, m *tableMsg) {
-		payload, err := encode(h, m)
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := encode(m)
 		svc.Receive(from, KindTable, payload)
 	}
 	row := func(id int, runNS int64) jobInfoMsg {
@@ -572,7 +568,6 @@ func TestTableBadRowsDropped(t *testing.T) {
 // limit, every byte of which escaping makes four: the end line printed
 // holds it clipped after escaping.
 func TestForgedErrorClipped(t *testing.T) {
-	h := newHandle()
 	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
 	ended := make(chan string, 1)
 	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &syncBuffer{},
@@ -582,10 +577,7 @@ func TestForgedErrorClipped(t *testing.T) {
 	svc.mu.Unlock()
 	svc.startPrinting(j)
 	for _, forged := range []string{strings.Repeat("\x01", maxErrorText), strings.Repeat("\x7f", maxErrorText)} {
-		payload, err := encode(h, &endMsg{ID: 4, State: "fault", Err: forged, RunNS: int64(time.Second)})
-		if err != nil {
-			t.Fatal(err)
-		}
+		payload := encode(&endMsg{ID: 4, State: "fault", Err: forged, RunNS: int64(time.Second)})
 		svc.Receive("peer", KindEnd, payload)
 	}
 	line := <-ended
