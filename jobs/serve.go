@@ -116,7 +116,12 @@ func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	for _, r := range j.Changed() {
 		m.Regs = append(m.Regs, regMsg{Index: uint8(r.Index), Float: r.Float, Int: r.Int, F64: r.F64})
 	}
-	s.sendPatiently(to, KindEnd, m, s.cfg.ReplyTimeout/2)
+	// The end must reach the caller, or its job shows running for good: a
+	// queue that stays full means a link that is not read, which the
+	// cluster drops after its write timeout (then the send fails at once
+	// and the caller reports the job lost), so waiting long costs nothing
+	// but this ended job's goroutine.
+	s.sendPatiently(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
 }
 
 // serveKill stops a job of this node for member from.
