@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/chzyer/readline"
 	"github.com/fatih/color"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
@@ -122,6 +123,19 @@ func (c *console) endEdit() {
 	c.mu.Lock()
 	c.editing = false
 	c.mu.Unlock()
+}
+
+// filterInputRune sees each key on readline's reader before readline
+// handles it. A key that ends the line (Enter, Ctrl-J, Ctrl-C) makes
+// readline empty its line buffer without the buffer's lock; from that key
+// on the console writes as if no line were edited, so it does not erase
+// and redraw the line (which reads that buffer) while it is emptied.
+func (c *console) filterInputRune(r rune) (rune, bool) {
+	switch r {
+	case readline.CharEnter, readline.CharCtrlJ, readline.CharInterrupt:
+		c.endEdit()
+	}
+	return r, true
 }
 
 func (c *console) writeOut(p []byte) (int, error) {

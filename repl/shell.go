@@ -182,13 +182,15 @@ func (s *Shell) openTerminal() error {
 		Stdout:            s.opts.Stdout,
 		Stderr:            s.opts.Stderr,
 	}
+	con := newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
+	cfg.FuncFilterInputRune = con.filterInputRune
 	useTerminal(cfg, s.opts.Terminal)
 	rl, err := readline.NewEx(cfg)
 	if err != nil {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
 	}
-	s.con = newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
+	s.con = con
 	s.con.editor = rl
 	s.con.reading = rl.Terminal.IsReading
 	s.con.width = terminalWidth
