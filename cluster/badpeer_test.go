@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/pending"
 )
 
 // rawPeer speaks the protocol by hand, to misbehave on purpose.
@@ -184,7 +186,7 @@ func TestSilentPeerBlocksNothing(t *testing.T) {
 	}
 	eventually(t, 2*time.Second, "a reports the silent peers", func() bool {
 		e, ok := a.events.find(EventRefused, "")
-		return ok && (errors.Is(e.Err, ErrHandshakeTimeout) || errors.Is(e.Err, errSourceCap))
+		return ok && (errors.Is(e.Err, ErrHandshakeTimeout) || errors.Is(e.Err, pending.ErrSourceFull))
 	})
 }
 

@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"time"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/pending"
 )
 
 // admission is what admit decided about a new authenticated link.
@@ -27,16 +29,16 @@ const (
 // serveInbound runs the acceptor's side of the handshake on a pending
 // connection and, if the peer is admitted, starts its link. Refusals are
 // counted and summarised (see noteRefusal), not reported one by one.
-func (n *Node) serveInbound(p *pendingConn) {
-	conn := p.conn
+func (n *Node) serveInbound(p *pending.Conn) {
+	conn := p.Conn
 	if !n.trackConn(conn) {
-		n.donePending(p)
+		n.handshakes.Done(p)
 		conn.Close()
 		return
 	}
 	l, peer, authed, err := n.acceptHandshake(conn)
 	n.untrackConn(conn)
-	if evicted := n.donePending(p); evicted != nil && err != nil {
+	if evicted := n.handshakes.Done(p); evicted != nil && err != nil {
 		err = fmt.Errorf("%w (%v)", evicted, err)
 	}
 	if err != nil {

@@ -250,9 +250,7 @@ func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
 		}
 	}
 	eventually(t, testSlack, "the stranger fills the pending table", func() bool {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		return len(a.pending) >= 60
+		return a.handshakes.Len() >= 60
 	})
 	for i := range 5 {
 		n := startNode(t, testConfig(fmt.Sprint("j", i)))

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/pending"
 )
 
 // nodeState is where a Node is in its life.
@@ -50,19 +52,18 @@ type Node struct {
 	mu           sync.Mutex
 	state        nodeState
 	listener     net.Listener
-	listenAddr   string                    // the bind host with the port bound
-	learnedHost  string                    // local address seen on a connection
-	members      map[string]*memberRecord  // the member table (member.go)
-	started      time.Time                 // when Start bound the listener
-	links        map[string]*link          // established links, by peer alias
-	standby      map[*link]struct{}        // losing duplicate links (see admit)
-	handshaking  map[net.Conn]struct{}     // connections not yet links
-	pending      map[net.Conn]*pendingConn // inbound ones, for eviction
-	pendingFrom  map[string]int            // pending inbound by source
-	reconnecting map[string]bool           // aliases being redialed
-	introducing  map[string]bool           // aliases learnt from MemberUp, being checked
-	backoff      map[string]dialBackoff    // gossip-driven dials, by address
-	dialPool     chan struct{}             // one token per gossip-driven dial
+	listenAddr   string                   // the bind host with the port bound
+	learnedHost  string                   // local address seen on a connection
+	members      map[string]*memberRecord // the member table (member.go)
+	started      time.Time                // when Start bound the listener
+	links        map[string]*link         // established links, by peer alias
+	standby      map[*link]struct{}       // losing duplicate links (see admit)
+	handshaking  map[net.Conn]struct{}    // connections not yet links
+	handshakes   *pending.Table           // inbound ones, for eviction
+	reconnecting map[string]bool          // aliases being redialed
+	introducing  map[string]bool          // aliases learnt from MemberUp, being checked
+	backoff      map[string]dialBackoff   // gossip-driven dials, by address
+	dialPool     chan struct{}            // one token per gossip-driven dial
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -104,8 +105,7 @@ func New(cfg Config) (*Node, error) {
 		cancel:       cancel,
 		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
 		key:          cfg.CookieKey,
-		pending:      make(map[net.Conn]*pendingConn),
-		pendingFrom:  make(map[string]int),
+		handshakes:   pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
 		links:        make(map[string]*link),
 		members:      make(map[string]*memberRecord),
 		standby:      make(map[*link]struct{}),
@@ -343,7 +343,7 @@ func (n *Node) acceptLoop(ln net.Listener) {
 			continue
 		}
 		if !n.spawn(func() { n.serveInbound(p) }) {
-			n.donePending(p)
+			n.handshakes.Done(p)
 			conn.Close()
 			return
 		}

@@ -8,102 +8,23 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/pending"
 )
 
-// Errors that name why a pending inbound connection was closed.
-var (
-	errEvicted   = errors.New("closed to make room: the pending-connection table was full")
-	errSourceCap = errors.New("closed to make room: too many pending connections from one source")
-)
-
-// pendingConn is an inbound connection in its handshake.
-type pendingConn struct {
-	conn   net.Conn
-	source string // remote IP
-	since  time.Time
-	// evicted, set under Node.mu, says why the node closed it.
-	evicted error
-}
-
-// admitPending records an accepted connection in the pending table. When
-// its source already has MaxPendingPerSource pending, the oldest of them
-// is closed to make room; when the whole table is full, the oldest of the
-// source with the most pending is. A stranger holding idle connections so
-// delays itself, not the members. It returns the record, or ErrClosed
-// when the node is closed.
-func (n *Node) admitPending(conn net.Conn) (*pendingConn, error) {
-	source, _ := splitAddr(conn.RemoteAddr())
-	p := &pendingConn{conn: conn, source: source, since: time.Now()}
+// admitPending enters an accepted connection in the table of inbound
+// connections in their handshake (internal/pending): a new one is never
+// refused; an old one, of the busiest source, is closed to make room, so
+// a stranger holding idle connections delays itself, not the members. It
+// returns ErrClosed when the node is closed.
+func (n *Node) admitPending(conn net.Conn) (*pending.Conn, error) {
 	n.mu.Lock()
-	if n.state == stateClosed {
-		n.mu.Unlock()
+	closed := n.state == stateClosed
+	n.mu.Unlock()
+	if closed {
 		return nil, ErrClosed
 	}
-	var victim *pendingConn
-	switch {
-	case n.pendingFrom[source] >= n.cfg.MaxPendingPerSource:
-		if victim = n.oldestPendingLocked(source); victim != nil {
-			victim.evicted = errSourceCap
-		}
-	case len(n.pending) >= n.cfg.MaxPendingConns:
-		if victim = n.oldestPendingLocked(n.busiestSourceLocked()); victim != nil {
-			victim.evicted = errEvicted
-		}
-	}
-	if victim != nil {
-		n.removePendingLocked(victim)
-	}
-	n.pending[conn] = p
-	n.pendingFrom[source]++
-	n.mu.Unlock()
-	if victim != nil {
-		victim.conn.Close() // its handshake fails and reports the eviction
-	}
-	return p, nil
-}
-
-// busiestSourceLocked returns the source with the most pending
-// connections. Caller holds mu.
-func (n *Node) busiestSourceLocked() string {
-	busiest, most := "", 0
-	for source, count := range n.pendingFrom {
-		if count > most {
-			busiest, most = source, count
-		}
-	}
-	return busiest
-}
-
-// oldestPendingLocked returns the oldest pending connection from source
-// ("" for any source). Caller holds mu. The table is small (at most
-// MaxPendingConns), so a scan costs little.
-func (n *Node) oldestPendingLocked(source string) *pendingConn {
-	var oldest *pendingConn
-	for _, p := range n.pending {
-		if (source == "" || p.source == source) && (oldest == nil || p.since.Before(oldest.since)) {
-			oldest = p
-		}
-	}
-	return oldest
-}
-
-func (n *Node) removePendingLocked(p *pendingConn) {
-	if n.pending[p.conn] != p {
-		return
-	}
-	delete(n.pending, p.conn)
-	if n.pendingFrom[p.source]--; n.pendingFrom[p.source] <= 0 {
-		delete(n.pendingFrom, p.source)
-	}
-}
-
-// donePending removes p from the table and returns why the node evicted
-// it, if it did.
-func (n *Node) donePending(p *pendingConn) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.removePendingLocked(p)
-	return p.evicted
+	return n.handshakes.Admit(conn), nil
 }
 
 // maxSummarySources bounds the sources a refusal summary names; the rest
@@ -212,7 +133,7 @@ func (s *RefusalSummary) Error() string {
 // never text from the peer.
 func reasonOf(err error) string {
 	switch {
-	case errors.Is(err, errEvicted), errors.Is(err, errSourceCap):
+	case errors.Is(err, pending.ErrTableFull), errors.Is(err, pending.ErrSourceFull):
 		return "evicted"
 	case errors.Is(err, ErrHandshakeTimeout):
 		return "timed out"

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/iridium-vm/iridium/internal/pending"
 )
 
 // extKey is the Permissions extension that carries the authorised key
@@ -38,23 +40,21 @@ type Server struct {
 	hostKey   ssh.Signer
 	keys      *authorizedKeys
 	refusals  *refusalLog
+	// handshakes is the table of connections in their handshake: a new
+	// one is never refused, an old one is closed to make room.
+	handshakes *pending.Table
 
 	ctx    context.Context // cancelled by Close: ends every session
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 
-	mu    sync.Mutex
-	ln    net.Listener
-	conns map[net.Conn]struct{}
-	// pending is the handshake table: the connections in their handshake,
-	// and how many each source address has (see admitPending).
-	pending     map[net.Conn]*pendingConn
-	pendingFrom map[string]int
-	pendingSeq  uint64
-	authConns   int
-	sessions    map[uint64]SessionInfo
-	nextID      uint64
-	closed      bool
+	mu        sync.Mutex
+	ln        net.Listener
+	conns     map[net.Conn]struct{}
+	authConns int
+	sessions  map[uint64]SessionInfo
+	nextID    uint64
+	closed    bool
 }
 
 // New checks cfg, loads or makes the host key and reads the authorized
@@ -76,14 +76,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{
-		cfg:         cfg,
-		hostKey:     hostKey,
-		keys:        keys,
-		refusals:    newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
-		conns:       make(map[net.Conn]struct{}),
-		pending:     make(map[net.Conn]*pendingConn),
-		pendingFrom: make(map[string]int),
-		sessions:    make(map[uint64]SessionInfo),
+		cfg:        cfg,
+		hostKey:    hostKey,
+		keys:       keys,
+		refusals:   newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
+		conns:      make(map[net.Conn]struct{}),
+		handshakes: pending.New(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource),
+		sessions:   make(map[uint64]SessionInfo),
 	}
 	s.logKeyWarnings()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -174,14 +173,26 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			continue
 		}
 		backoff = 5 * time.Millisecond
-		p, ok := s.admitPending(conn)
-		if !ok {
+		if !s.track(conn) {
 			conn.Close()
 			return
 		}
+		p := s.handshakes.Admit(conn)
 		s.wg.Add(1)
 		go s.serveConn(conn, p)
 	}
+}
+
+// track adds conn to the connections Close closes; false when the server
+// is closed.
+func (s *Server) track(conn net.Conn) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return false
+	}
+	s.conns[conn] = struct{}{}
+	return true
 }
 
 func (s *Server) untrack(conn net.Conn) {
@@ -192,7 +203,7 @@ func (s *Server) untrack(conn net.Conn) {
 
 // serveConn runs the handshake of one connection, p in the handshake
 // table, then its sessions.
-func (s *Server) serveConn(raw net.Conn, p *pendingConn) {
+func (s *Server) serveConn(raw net.Conn, p *pending.Conn) {
 	defer s.wg.Done()
 	defer s.untrack(raw)
 	defer raw.Close()
@@ -204,7 +215,7 @@ func (s *Server) serveConn(raw net.Conn, p *pendingConn) {
 	}
 	s.logKeyWarnings()
 	sconn, chans, reqs, err := ssh.NewServerConn(vc, s.sshConfig)
-	if evicted := s.donePending(p); evicted != nil {
+	if evicted := s.handshakes.Done(p); evicted != nil {
 		if err == nil {
 			sconn.Close()
 		}
