@@ -66,11 +66,11 @@ func (t msgType) String() string {
 
 // memberInfo is how a member is described on the wire.
 type memberInfo struct {
-	Alias       string `codec:"alias"`
-	NodeID      string `codec:"node_id"`
-	Incarnation uint64 `codec:"incarnation"` // start time of the node, unix ns
-	Host        string `codec:"host"`        // where it accepts cluster connections
-	Port        int    `codec:"port"`        // its listen port, never an ephemeral one
+	Alias       string
+	NodeID      string
+	Incarnation uint64 // start time of the node, unix ns
+	Host        string // where it accepts cluster connections
+	Port        int    // its listen port, never an ephemeral one
 }
 
 // digestSize is the length of a member-set digest.
@@ -78,12 +78,12 @@ const digestSize = 8
 
 // hello opens a connection to a member whose member list we want.
 type hello struct {
-	Version uint32     `codec:"version"`
-	Sender  memberInfo `codec:"sender"`
-	Nonce   []byte     `codec:"nonce"`
+	Version uint32
+	Sender  memberInfo
+	Nonce   []byte
 	// Digest (Join only, optional) summarises the members the sender
 	// expects the receiver to know; see membersDigest.
-	Digest []byte `codec:"digest,omitempty"`
+	Digest []byte
 }
 
 // join opens a connection to a member learnt from a HelloAck; no list back.
@@ -92,58 +92,58 @@ type join hello
 // challenge is the acceptor's answer to an opener: who it is and its
 // nonce. It carries no proof: the dialer proves first.
 type challenge struct {
-	Responder memberInfo `codec:"responder"`
-	Nonce     []byte     `codec:"nonce"`
+	Responder memberInfo
+	Nonce     []byte
 }
 
 // challengeReply is the dialer's proof that it knows the cookie.
 type challengeReply struct {
-	Proof []byte `codec:"proof"`
+	Proof []byte
 }
 
 // helloAck admits the sender of a Hello and lists every other member.
 type helloAck struct {
-	Self    memberInfo   `codec:"self"`
-	Members []memberInfo `codec:"members"`
-	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
+	Self    memberInfo
+	Members []memberInfo
+	Proof   []byte // the acceptor's proof of the cookie
 }
 
 // joinAck admits the sender of a Join. Members is empty unless the
 // Join's digest differs from the receiver's own members.
 type joinAck struct {
-	Self    memberInfo   `codec:"self"`
-	Members []memberInfo `codec:"members,omitempty"`
-	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
+	Self    memberInfo
+	Members []memberInfo
+	Proof   []byte // the acceptor's proof of the cookie
 }
 
 // refuse ends a handshake (or a link) and says why.
 type refuse struct {
-	Code   string `codec:"code"`
-	Reason string `codec:"reason"`
+	Code   string
+	Reason string
 }
 
 // ping is the heartbeat.
 type ping struct {
-	Seq uint64 `codec:"seq"`
+	Seq uint64
 }
 
 // leave says the sender leaves the cluster on purpose.
 type leave struct {
-	Reason string `codec:"reason"`
+	Reason string
 }
 
 // memberUp tells the members of a node that it admitted a new member, so
 // that nodes which joined at the same moment through different members
 // still find each other.
 type memberUp struct {
-	Member memberInfo `codec:"member"`
+	Member memberInfo
 }
 
 // appMessage carries an application message of a kind between members
 // (see Node.Send).
 type appMessage struct {
-	Kind    string `codec:"kind"`
-	Payload []byte `codec:"payload"`
+	Kind    string
+	Payload []byte
 }
 
 // message is any of the types above.

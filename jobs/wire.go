@@ -52,68 +52,68 @@ const (
 
 // spawnMsg asks a member to run a program for the sender.
 type spawnMsg struct {
-	Req  uint64 `codec:"req"`  // the sender's request number, echoed in the reply
-	File string `codec:"file"` // the program's name, for the member's job table
-	Code []byte `codec:"code"` // the program as a bytecode file
+	Req  uint64 // the sender's request number, echoed in the reply
+	File string // the program's name, for the member's job table
+	Code []byte // the program as a bytecode file
 }
 
 // replyMsg answers spawnMsg (ID is the job started) or killMsg (ID 0).
 type replyMsg struct {
-	Req uint64 `codec:"req"`
-	ID  int    `codec:"id"`
-	Err string `codec:"err"` // why the request was refused; "" when it was not
+	Req uint64
+	ID  int
+	Err string // why the request was refused; "" when it was not
 }
 
 // outputMsg carries whole lines a job printed.
 type outputMsg struct {
-	ID      int    `codec:"id"`
-	Text    []byte `codec:"text"`    // lines, each ended by '\n'
-	Dropped uint64 `codec:"dropped"` // lines dropped just before Text
+	ID      int
+	Text    []byte // lines, each ended by '\n'
+	Dropped uint64 // lines dropped just before Text
 }
 
 // endMsg says how a job ended.
 type endMsg struct {
-	ID      int      `codec:"id"`
-	State   string   `codec:"state"` // "done", "fault" or "killed"
-	Err     string   `codec:"err"`   // the fault's message
-	RunNS   int64    `codec:"run_ns"`
-	Regs    []regMsg `codec:"regs"`    // the registers left non-zero
-	Dropped uint64   `codec:"dropped"` // lines dropped after the last output
+	ID      int
+	State   string // "done", "fault" or "killed"
+	Err     string // the fault's message
+	RunNS   int64
+	Regs    []regMsg // the registers left non-zero
+	Dropped uint64   // lines dropped after the last output
 }
 
 // regMsg is one register in endMsg.
 type regMsg struct {
-	Index uint8   `codec:"i"`
-	Float bool    `codec:"f"`
-	Int   int32   `codec:"v"`
-	F64   float64 `codec:"x"`
+	Index uint8
+	Float bool
+	Int   int32
+	F64   float64
 }
 
 // killMsg asks a member to stop one of its jobs.
 type killMsg struct {
-	Req uint64 `codec:"req"`
-	ID  int    `codec:"id"`
+	Req uint64
+	ID  int
 }
 
 // listMsg asks a member for its job table.
 type listMsg struct {
-	Req uint64 `codec:"req"`
+	Req uint64
 }
 
 // tableMsg is a member's job table.
 type tableMsg struct {
-	Req  uint64       `codec:"req"`
-	Jobs []jobInfoMsg `codec:"jobs"`
+	Req  uint64
+	Jobs []jobInfoMsg
 }
 
 // jobInfoMsg is one row of tableMsg.
 type jobInfoMsg struct {
-	ID     int    `codec:"id"`
-	Owner  string `codec:"owner"`  // a member's alias, or a shell's name
-	Member bool   `codec:"member"` // Owner is a member, not a shell of the sender
-	File   string `codec:"file"`
-	State  string `codec:"state"` // a State's String
-	RunNS  int64  `codec:"run_ns"`
+	ID     int
+	Owner  string // a member's alias, or a shell's name
+	Member bool   // Owner is a member, not a shell of the sender
+	File   string
+	State  string // a State's String
+	RunNS  int64
 }
 
 // wireMsg is any message above.
