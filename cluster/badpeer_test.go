@@ -20,6 +20,9 @@ type rawPeer struct {
 	frames frameCodec
 	cookie []byte
 	self   memberInfo
+	// linked is set once the handshake succeeded: from then on, each
+	// write ends with the wake trailer, as the protocol asks (quiet.go).
+	linked bool
 }
 
 func dialRaw(t testing.TB, addr string, alias string) *rawPeer {
@@ -42,8 +45,18 @@ func (p *rawPeer) send(m message) {
 	if err != nil {
 		p.t.Fatal(err)
 	}
-	if _, err := p.conn.Write(frame); err != nil {
-		p.t.Fatalf("write %s: %v", m.kind(), err)
+	p.write(frame)
+}
+
+// write writes raw bytes, ended with the wake trailer once linked.
+func (p *rawPeer) write(b []byte) {
+	p.t.Helper()
+	if p.linked {
+		ping, _ := p.frames.marshal(&ping{})
+		b = append(b[:len(b):len(b)], wakeTrailer(ping)...)
+	}
+	if _, err := p.conn.Write(b); err != nil {
+		p.t.Fatalf("write: %v", err)
 	}
 }
 
@@ -78,6 +91,10 @@ func (p *rawPeer) handshakeOpts(op *hello, wantList bool) (*challenge, message, 
 	}
 	p.send(&challengeReply{Proof: handshakeProof(keyFor(p.cookie), proofLabelDialer, nonce, ch.Nonce, p.self.Alias, ch.Responder.Alias)})
 	m, err = p.read()
+	switch m.(type) {
+	case *joinAck, *helloAck:
+		p.linked = true
+	}
 	return ch, m, err
 }
 
@@ -117,7 +134,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
 		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
 		{"empty opener: version 0", append(header(2, msgHello), 0x80), "peer speaks protocol version 0"},
-		{"version 2 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x02"...)...), "invalid Hello"},
+		{"version 3 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x03"...)...), "invalid Hello"},
 		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
 	}
 	for _, tt := range tests {
@@ -158,7 +175,7 @@ func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
 		t.Fatalf("got %#v, want JoinAck", ack)
 	}
 	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 3 })
-	p.conn.Write(append(header(3, msgPing), 0xc1, 0xc1))
+	p.write(append(header(3, msgPing), 0xc1, 0xc1))
 	p.expectClosed()
 	eventually(t, 2*time.Second, "a drops raw", func() bool {
 		e, ok := a.events.find(EventLinkClosed, "raw")

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -29,16 +31,32 @@ type link struct {
 	readyCh   chan struct{}
 	readyOnce sync.Once
 
-	lastSeen  atomic.Int64 // unix ns of the last frame received
-	lastSent  atomic.Int64 // unix ns of the last frame written
-	queue     *sendQueue   // frames for writeLoop
-	writeMu   sync.Mutex
-	closeOnce sync.Once
-	done      chan struct{} // closed by close
+	lastSeen atomic.Int64 // unix ns of the last frame received
+	lastSent atomic.Int64 // unix ns of the last frame written
+	queue    *sendQueue   // frames for writeLoop
+	// raw is the socket of a plain TCP link, for quiet reads and direct
+	// Pings; nil with TLS or a test's transport.
+	raw syscall.RawConn
+	// waiting reports the bytes unread in a quiet link's socket (nil
+	// when its reader is woken by every frame); waitingBefore is what it
+	// reported at the last tick. Both are the liveness loop's.
+	waiting       func() (int, bool)
+	waitingBefore int
+	writeMu       sync.Mutex
+	closeOnce     sync.Once
+	done          chan struct{} // closed by close
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue()}
+	if sc, ok := conn.(syscall.Conn); ok {
+		if raw, err := sc.SyscallConn(); err == nil {
+			l.raw = raw
+			// Quiet once the peer's handshake frames are read, as those
+			// are not padded to wakeBytes.
+			l.waiting = quietReads(raw)
+		}
+	}
 	l.lastSeen.Store(time.Now().UnixNano())
 	l.lastSent.Store(time.Now().UnixNano())
 	return l
@@ -71,21 +89,19 @@ func (n *Node) send(l *link, m message) error {
 	if err != nil {
 		return err
 	}
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
-	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
-		return err
-	}
-	_, err = l.conn.Write(frame)
-	if err == nil {
-		l.lastSent.Store(time.Now().UnixNano())
-	}
-	return err
+	return n.writeFrames(l, [][]byte{frame})
 }
 
 // writeFrames writes encoded frames in one go, bounded by
-// Config.WriteTimeout.
+// Config.WriteTimeout, ended with the wake trailer unless all are Pings
+// (see quiet.go).
 func (n *Node) writeFrames(l *link, frames [][]byte) error {
+	for _, f := range frames {
+		if !bytes.Equal(f, n.pingFrame) {
+			frames = append(frames, n.wakeTrailer)
+			break
+		}
+	}
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
@@ -97,6 +113,68 @@ func (n *Node) writeFrames(l *link, frames [][]byte) error {
 		l.lastSent.Store(time.Now().UnixNano())
 	}
 	return err
+}
+
+// sendPing sends the pre-encoded Ping on l: written at once by the
+// caller when the link is idle (see writePingNow), else queued for the
+// link's writer.
+func (n *Node) sendPing(l *link) {
+	if !l.writePingNow(n.pingFrame) {
+		l.queue.push(n.pingFrame)
+	}
+}
+
+// writePingNow writes ping on l from the calling goroutine, without waking
+// the link's writer, when the link is ready, plain TCP, its write lock
+// free and its send queue empty; it reports whether it took the ping. The
+// write never waits: a socket with no room (a peer that does not read)
+// leaves the ping to the writer and its write timeout, and the part of a
+// ping that did not fit goes to the front of the queue, so frames stay
+// whole and in order.
+func (l *link) writePingNow(ping []byte) bool {
+	if l.raw == nil || !l.writeMu.TryLock() {
+		return false
+	}
+	defer l.writeMu.Unlock()
+	select {
+	case <-l.readyCh:
+	default:
+		return false
+	}
+	q := l.queue
+	q.mu.Lock()
+	idle := len(q.frames) == 0
+	q.mu.Unlock()
+	if !idle {
+		return false
+	}
+	written := 0
+	l.raw.Write(func(fd uintptr) bool {
+		for written < len(ping) {
+			n, err := syscall.Write(int(fd), ping[written:])
+			if n <= 0 || err != nil {
+				break
+			}
+			written += n
+		}
+		return true // never wait for room: the writer does that
+	})
+	switch {
+	case written == len(ping):
+		l.lastSent.Store(time.Now().UnixNano())
+		return true
+	case written == 0:
+		return false // nothing sent: the writer sends it, or reports the error
+	}
+	q.mu.Lock() // a part is sent: the rest goes first, the writer sends it
+	q.frames = append([][]byte{ping[written:]}, q.frames...)
+	q.bytes += len(ping) - written
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+	return true
 }
 
 // startLink runs the reader, the writer and the heartbeat of an admitted
@@ -141,8 +219,11 @@ func (n *Node) writeLoop(l *link) {
 // closes the connection, which ends the read. A Ping, the usual frame of
 // an idle link, is not decoded: its arrival is all that counts.
 func (n *Node) readLoop(l *link) {
+	// One read takes every frame that waits, such as the Pings of a quiet
+	// link.
+	r := bufio.NewReaderSize(l.conn, 4096)
 	for {
-		t, body, err := readFrame(l.conn, n.frames.maxFrameSize)
+		t, body, err := readFrame(r, n.frames.maxFrameSize)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return

@@ -8,7 +8,10 @@ import (
 // livenessLoop is the node's one heartbeat timer. Every HeartbeatInterval,
 // on the clock's multiples of it (see untilNextTick), it looks at every link: a link silent for FailureTimeout is dropped as
 // failed; a link that wrote nothing for an interval gets the pre-encoded
-// Ping frame on its send queue (a link busy with other frames needs none).
+// Ping frame, written here at once when the link is idle (no hop to the
+// link's writer), else queued (a link busy with other frames needs none).
+// Pings that wait unread in a quiet link's socket count as heard (see
+// quiet.go).
 // Members go from alive to suspect and back here too.
 //
 // Silence is measured from the later of the last frame received and the
@@ -38,7 +41,13 @@ func (n *Node) livenessLoop() {
 			resumed = now
 		}
 		lastTick = now
-		links = n.tickLinks(links[:0], now)
+		links = n.allLinks(links[:0])
+		for _, l := range links {
+			if l.heardWaiting() {
+				l.lastSeen.Store(now.UnixNano())
+			}
+		}
+		n.judgeMembers(now)
 		for _, l := range links {
 			heard := time.Unix(0, l.lastSeen.Load())
 			if now.Sub(later(heard, resumed)) > n.cfg.FailureTimeout {
@@ -48,29 +57,37 @@ func (n *Node) livenessLoop() {
 			// A ping is due unless the link wrote within this interval,
 			// less a little for timer jitter.
 			if now.Sub(time.Unix(0, l.lastSent.Load())) >= interval*9/10 {
-				l.queue.push(n.pingFrame)
+				n.sendPing(l)
 			}
 		}
 	}
 }
 
-// tickLinks appends every link (members' and standby) to links, and moves
-// members between alive and suspect by how recently they were heard.
-func (n *Node) tickLinks(links []*link, now time.Time) []*link {
+// allLinks appends every link (members' and standby) to links.
+func (n *Node) allLinks(links []*link) []*link {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	for _, l := range n.links {
+		links = append(links, l)
+	}
+	for l := range n.standby {
+		links = append(links, l)
+	}
+	return links
+}
+
+// judgeMembers moves members between alive and suspect by how recently
+// they were heard.
+func (n *Node) judgeMembers(now time.Time) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	for alias, l := range n.links {
-		links = append(links, l)
 		to := StateAlive
 		if now.Sub(time.Unix(0, l.lastSeen.Load())) > 2*n.cfg.HeartbeatInterval {
 			to = StateSuspect
 		}
 		n.transition(alias, to, l.peer, 0, nil, true, time.Time{})
 	}
-	for l := range n.standby {
-		links = append(links, l)
-	}
-	return links
 }
 
 // untilNextTick is the wait until the next multiple of interval on the

@@ -10,7 +10,7 @@ import (
 
 // ProtocolVersion is the version of the cluster protocol this package
 // speaks. Hello and Join carry it; a node refuses any other version.
-const ProtocolVersion = 2
+const ProtocolVersion = 3
 
 // nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
 const nonceSize = 32

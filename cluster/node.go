@@ -30,13 +30,15 @@ type Node struct {
 	frames    frameCodec
 	preAuth   frameCodec // for frames from a peer not yet authenticated
 	pingFrame []byte     // the heartbeat, encoded once
-	key       []byte     // DeriveCookieKey(cfg.Cookie): keys the proofs
-	refusals  refusalLog
-	transport Transport
-	events    *eventQueue
-	version   uint32 // ProtocolVersion; tests change it
-	ctx       context.Context
-	cancel    context.CancelFunc
+	// wakeTrailer ends every write of a frame other than Ping (quiet.go).
+	wakeTrailer []byte
+	key         []byte // DeriveCookieKey(cfg.Cookie): keys the proofs
+	refusals    refusalLog
+	transport   Transport
+	events      *eventQueue
+	version     uint32 // ProtocolVersion; tests change it
+	ctx         context.Context
+	cancel      context.CancelFunc
 	// self describes this node on the wire. Host is empty when the node
 	// listens on a wildcard address without an advertise host; then each
 	// connection publishes its own local address. Port is set by Start.
@@ -122,6 +124,7 @@ func New(cfg Config) (*Node, error) {
 		cancel()
 		return nil, err
 	}
+	n.wakeTrailer = wakeTrailer(n.pingFrame)
 	n.self = memberInfo{
 		Alias:       cfg.Alias,
 		NodeID:      cfg.NodeID,

@@ -1,0 +1,67 @@
+package cluster
+
+import (
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// A quiet link's socket does not poll readable for a lone Ping, which the
+// liveness loop still sees waiting, and does for a frame ended with the
+// wake trailer. The test asks the kernel through an epoll set of its own,
+// as Go's poller would be woken.
+func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
+	local, remote := tcpPair(t)
+	l := newLink(local, memberInfo{}, "")
+	if l.waiting == nil {
+		t.Fatal("a plain TCP link on Linux is not quiet")
+	}
+	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(ep)
+	var ctlErr error
+	l.raw.Control(func(fd uintptr) {
+		ctlErr = unix.EpollCtl(ep, unix.EPOLL_CTL_ADD, int(fd), &unix.EpollEvent{Events: unix.EPOLLIN, Fd: int32(fd)})
+	})
+	if ctlErr != nil {
+		t.Fatal(ctlErr)
+	}
+	readable := func(wait time.Duration) bool {
+		events := make([]unix.EpollEvent, 1)
+		n, err := unix.EpollWait(ep, events, int(wait/time.Millisecond))
+		if err != nil && err != unix.EINTR {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+
+	ping := []byte{0, 0, 0, 2, byte(msgPing), 0x80}
+	for i := 1; i <= 3; i++ {
+		if _, err := remote.Write(ping); err != nil {
+			t.Fatal(err)
+		}
+		eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
+			n, ok := l.waiting()
+			return ok && n == i*len(ping)
+		})
+		if readable(0) {
+			t.Fatalf("%d Pings made the socket readable", i)
+		}
+		if !l.heardWaiting() {
+			t.Errorf("Ping %d, waiting unread, was not heard", i)
+		}
+		if l.heardWaiting() {
+			t.Errorf("after Ping %d: heard again with nothing new waiting", i)
+		}
+	}
+	frame := append([]byte{0, 0, 0, 2, byte(msgLeave), 0x80}, wakeTrailer(ping)...)
+	if _, err := remote.Write(frame); err != nil {
+		t.Fatal(err)
+	}
+	if !readable(5 * time.Second) {
+		t.Fatal("a frame ended with the wake trailer did not make the socket readable")
+	}
+}

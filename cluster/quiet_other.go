@@ -1,0 +1,8 @@
+//go:build !linux
+
+package cluster
+
+import "syscall"
+
+// quietReads is Linux only: elsewhere every frame wakes a link's reader.
+func quietReads(syscall.RawConn) func() (int, bool) { return nil }
