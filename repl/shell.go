@@ -57,6 +57,9 @@ type Options struct {
 	// HeapBudget, if not nil, bounds the heaps of all the shell's VMs
 	// together (see vm.Config).
 	HeapBudget *vm.HeapBudget
+	// Runs, if not nil, is told when each of the shell's programs starts
+	// and ends (see vm.Config).
+	Runs vm.RunObserver
 	// MaxJobs is the most spawned programs that may run at once; !spawn
 	// past it fails. Default DefaultMaxJobs.
 	MaxJobs int
@@ -166,7 +169,7 @@ func New(opts Options) (*Shell, error) {
 }
 
 func (s *Shell) vmConfig(out io.Writer) vm.Config {
-	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget}
+	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget, Runs: s.opts.Runs}
 }
 
 // openTerminal sets up readline, with the history file in the data

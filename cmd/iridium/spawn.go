@@ -35,13 +35,13 @@ func (v *onOff) Set(s string) error {
 // carried by the REPL's cluster node. It is wired to the node as the node
 // is made (see clusterNode.get): its handlers registered, its events fanned
 // out to it.
-func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.HeapBudget) *jobs.Service {
+func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.HeapBudget, runs vm.RunObserver) *jobs.Service {
 	svc := jobs.NewService(jobs.ServiceConfig{
 		Table:         table,
 		Transport:     spawnTransport{node},
 		RemoteSpawn:   bool(o.remoteSpawn),
 		MaxRemoteJobs: o.maxRemoteJobs,
-		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap},
+		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap, Runs: runs},
 		Report:        func(msg string) { node.notify(msg) },
 	})
 	node.spawn = svc
