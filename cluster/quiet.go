@@ -15,7 +15,7 @@ import "bytes"
 // wakes it, however the network cut the write into segments.
 
 // wakeBytes is the number of bytes that must wait in a quiet link's
-// socket before its reader is woken: about ten Pings.
+// socket before its reader is woken: six Pings of 11 bytes.
 const wakeBytes = 64
 
 // wakeTrailer returns the Pings, at least wakeBytes of them, that end

@@ -3,7 +3,8 @@
 # uses: it starts N processes (default 50) on 127.0.0.1, joins each to the
 # first, waits for the full mesh, then sums the CPU time (user + system,
 # from /proc/PID/stat) all of them use over a window (default 20 s) and
-# prints it as a share of one core. Build the binary first (make build).
+# prints it as a share of one core, and the context switches (wake-ups)
+# per node per second. Build the binary first (make build).
 #
 # Usage: scripts/idle-mesh.sh [N] [WINDOW_SECONDS]
 # Environment: IRIDIUM_BIN (default ./bin/iridium); extra flags for every
@@ -70,9 +71,21 @@ cpu() { # total utime + stime of all nodes, in clock ticks
 	done
 	echo "$sum"
 }
+switches() { # context switches of every thread of every node
+	local sum=0 task
+	for pid in "${pids[@]}"; do
+		for task in /proc/"$pid"/task/*; do
+			sum=$((sum + $(awk '/ctxt_switches/ { n += $2 } END { print n }' "$task/status")))
+		done
+	done
+	echo "$sum"
+}
+switches_before=$(switches)
 before=$(cpu)
 sleep "$window"
 after=$(cpu)
+switches_after=$(switches)
 used=$((after - before))
 echo "idle mesh of $count processes: $used ticks of CPU in ${window}s ($ticks ticks/s):" \
 	"$(awk -v u="$used" -v t="$ticks" -v w="$window" 'BEGIN { printf "%.1f%% of one core", 100 * u / t / w }')"
+echo "context switches per node per second: $(((switches_after - switches_before) / count / window))"
