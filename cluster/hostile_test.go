@@ -458,6 +458,52 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 	}
 }
 
+// Observation 7, the partition, from a real second start: a node with a
+// live member's alias and node ID (as a second process with the same
+// data directory and alias would have) joins; after it goes away, the
+// mesh must be whole again within the failure timeout, whether the
+// claim was refused or the members redial the real one. (The old code
+// let the second start replace the member everywhere and then redialed
+// only the second start's address.)
+func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
+	checkNoLeaks(t)
+	withReconnect := func(cfg *Config) { cfg.ReconnectFor = 20 * time.Second }
+	nodes := startClusterWith(t, 3, withReconnect)
+	waitFullMesh(t, nodes, testSlack)
+	cfg := testConfig("n1")
+	cfg.NodeID = nodes[1].NodeID()
+	withReconnect(&cfg)
+	second := startNode(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, err := second.Join(ctx, nodes[0].host, nodes[0].port)
+	cancel()
+	t.Logf("the second start's join: %v", err)
+	// If n0 or n2 took the second start in the real n1's place, the real
+	// one lost its links and tries to come back: let that attempt meet
+	// the live second start, as it did when the partition was seen. Wait
+	// until the last event about n1 on each of them is about the real one
+	// again; at most testSlack, since a design may not need the attempt.
+	replaced := func() bool {
+		for _, n := range []*testNode{nodes[0], nodes[2]} {
+			var last Member
+			for _, e := range n.events.all() {
+				if e.Member.Alias == "n1" {
+					last = e.Member
+				}
+			}
+			if last.Host == second.host && last.Port == second.port {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(testSlack); replaced() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	second.Close()
+	waitFullMesh(t, nodes, testFailure+2*testSlack)
+}
+
 // Observation 8: a member whose link breaks is listed as failed, with
 // since when, while this node redials it, and dropped (with an event)
 // when the reconnect window ends.
