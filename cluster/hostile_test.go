@@ -643,6 +643,50 @@ func TestGossipFloodIsBounded(t *testing.T) {
 	}
 }
 
+// Observation 5, second half: a member whose Join carries a digest that
+// differs from the members' view is announced to every member, and they
+// must not resolve the host name it published (gossiped host names are
+// not resolved: IP literals only). A second such member that publishes
+// an IP literal is the control: the members do dial it, so the gossip
+// did reach them.
+func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, testSlack)
+	named := listenCounting(t, "127.0.0.1:0")
+	_, namedPort := splitAddr(named.ln.Addr())
+	literal := listenCounting(t, "127.0.0.1:0")
+	_, literalPort := splitAddr(literal.ln.Addr())
+	var peers []*rawPeer
+	for _, published := range []memberInfo{
+		{Alias: "x", NodeID: "raw-x", Incarnation: 1, Host: "localhost", Port: namedPort},
+		{Alias: "y", NodeID: "raw-y", Incarnation: 1, Host: "127.0.0.1", Port: literalPort},
+	} {
+		p := dialRaw(t, nodes[0].addr, published.Alias)
+		p.self = published
+		wrong := membersDigest([]memberInfo{p.self})
+		if _, ack, err := p.handshakeWithDigest(wrong); err != nil || ack.kind() != msgJoinAck {
+			t.Fatalf("Join of %s with a wrong digest: %v %v", published.Alias, ack, err)
+		}
+		peers = append(peers, p)
+	}
+	// n0 announces x, then y, on each link in that order; n1 and n2 each
+	// dial y after a heartbeat interval.
+	eventually(t, testSlack, "n1 and n2 dial the member that published an IP literal", func() bool {
+		for _, p := range peers {
+			p.send(&ping{}) // keep the links up
+		}
+		_, _, total := literal.counts()
+		return total >= 2
+	})
+	// An observation window in which nothing must happen: a dial of x,
+	// had it been started, began with y's; give it one more heartbeat.
+	time.Sleep(testHeartbeat)
+	if _, _, n := named.counts(); n != 0 {
+		t.Errorf("the members resolved the published host name and dialed it %d times", n)
+	}
+}
+
 // Observation 6: a made-up alias listed at a real member's address does
 // not make two honest members drop each other.
 func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
