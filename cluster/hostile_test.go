@@ -481,17 +481,22 @@ func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
 	// If n0 or n2 took the second start in the real n1's place, the real
 	// one lost its links and tries to come back: let that attempt meet
 	// the live second start, as it did when the partition was seen. Wait
-	// until the last event about n1 on each of them is about the real one
-	// again; at most testSlack, since a design may not need the attempt.
+	// until neither has admitted the second start without reporting the
+	// real one since; at most testSlack, as a design may not need the
+	// attempt. (A node that refused the second start admitted nothing.)
 	replaced := func() bool {
 		for _, n := range []*testNode{nodes[0], nodes[2]} {
-			var last Member
+			pending := false
 			for _, e := range n.events.all() {
-				if e.Member.Alias == "n1" {
-					last = e.Member
+				switch {
+				case e.Member.Alias != "n1":
+				case e.Member.Host == nodes[1].host && e.Member.Port == nodes[1].port:
+					pending = false
+				case e.Kind == EventJoined || e.Kind == EventRejoined || e.Kind == EventReconnected:
+					pending = true
 				}
 			}
-			if last.Host == second.host && last.Port == second.port {
+			if pending {
 				return true
 			}
 		}
