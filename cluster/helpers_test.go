@@ -165,9 +165,20 @@ func joinTo(t testing.TB, n, seed *testNode) []Member {
 // startCluster starts count nodes named n0, n1... and joins each to n0.
 func startCluster(t testing.TB, count int) []*testNode {
 	t.Helper()
+	return startClusterWith(t, count, nil)
+}
+
+// startClusterWith is startCluster with change, if not nil, applied to
+// each node's config.
+func startClusterWith(t testing.TB, count int, change func(*Config)) []*testNode {
+	t.Helper()
 	nodes := make([]*testNode, count)
 	for i := range nodes {
-		nodes[i] = startNode(t, testConfig(fmt.Sprintf("n%d", i)))
+		cfg := testConfig(fmt.Sprintf("n%d", i))
+		if change != nil {
+			change(&cfg)
+		}
+		nodes[i] = startNode(t, cfg)
 		if i > 0 {
 			joinTo(t, nodes[i], nodes[0])
 		}

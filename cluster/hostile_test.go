@@ -103,24 +103,50 @@ func TestMemberCannotPublishEscapes(t *testing.T) {
 	checkInert(t, a.events)
 }
 
-// Observation 2: a flood of huge openers costs a small, fixed amount of
-// memory and output: frames are refused at their header, and refusals
-// are summarised, not printed one by one.
-func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
+// Observation 1, with the cookie, carried past the handshake: a member
+// that completes the handshake with a forged host gets no JoinAck, and
+// one that completes it honestly and then publishes forged fields in a
+// MemberUp loses its link; neither is ever listed raw.
+func TestMemberCannotPublishEscapesAfterHandshake(t *testing.T) {
 	checkNoLeaks(t)
-	cfg := testConfig("a")
-	cfg.RefusalSummaryInterval = 300 * time.Millisecond
-	a := startNode(t, cfg)
-	const conns = 100
-	frame, _ := newFrameCodec(4 << 20).marshal(&hello{Version: ProtocolVersion,
-		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20), Port: 1}, Nonce: make([]byte, nonceSize)})
-	start := time.Now()
+	a := startNode(t, testConfig("a"))
+	p := dialRaw(t, a.addr, "m")
+	p.self.Host = forged
+	nonce, _ := newNonce()
+	if _, answer, err := p.handshake(nonce, false); err == nil {
+		if _, ok := answer.(*joinAck); ok {
+			t.Errorf("a member publishing a forged host got a JoinAck: %#v", answer)
+		}
+	}
+
+	q := dialRaw(t, a.addr, "honest")
+	if _, ack, err := q.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		t.Fatalf("honest handshake: %v %v", ack, err)
+	}
+	eventually(t, testSlack, "a lists the honest member", func() bool { return hasMember(a.Node, "honest") })
+	q.send(&memberUp{Member: memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: forged, Port: 9}})
+	q.expectClosed()
+	eventually(t, testSlack, "a closes the link of the member that published a forged host", func() bool {
+		e, ok := a.events.find(EventLinkClosed, "honest")
+		return ok && e.Err != nil && strings.Contains(e.Err.Error(), "MemberUp")
+	})
+	for _, m := range a.Members() {
+		if strings.ContainsAny(m.Alias+m.Addr(), "\x1b\r\n\x07") || m.Alias == "ghost" {
+			t.Errorf("a lists a member published with forged fields: %q at %q", m.Alias, m.Addr())
+		}
+	}
+	checkInert(t, a.events)
+}
+
+// floodOpeners opens conns connections to addr at once, each writing
+// frame, and returns when the node has closed them all (or 3 s passed).
+func floodOpeners(addr string, conns int, frame []byte) {
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			c, err := net.DialTimeout("tcp", a.addr, 2*time.Second)
+			c, err := net.DialTimeout("tcp", addr, 2*time.Second)
 			if err != nil {
 				return
 			}
@@ -131,6 +157,25 @@ func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+}
+
+// checkHugeOpenersAreCheap floods a node with 100 connections, each
+// sending opener, and checks that the refusals are all counted, but
+// reported in at most one event at once and one summary per interval,
+// in a few lines of inert text in all.
+func checkHugeOpenersAreCheap(t *testing.T, opener *hello) {
+	t.Helper()
+	checkNoLeaks(t)
+	cfg := testConfig("a")
+	cfg.RefusalSummaryInterval = 300 * time.Millisecond
+	a := startNode(t, cfg)
+	const conns = 100
+	frame, err := newFrameCodec(4 << 20).marshal(opener)
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	floodOpeners(a.addr, conns, frame)
 	total := func() int {
 		sum := 0
 		for _, e := range a.events.all() {
@@ -140,7 +185,7 @@ func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
 		}
 		return sum
 	}
-	eventually(t, testSlack, fmt.Sprintf("refusals of %d connections counted: %v", conns, a.events.all()), func() bool { return total() >= conns-5 })
+	eventually(t, testSlack, fmt.Sprintf("refusals of %d connections counted", conns), func() bool { return total() >= conns-5 })
 	// One event at once, then at most one summary per interval.
 	limit := 2 + int(time.Since(start)/cfg.RefusalSummaryInterval)
 	if n := a.events.count(EventRefused); n > limit {
@@ -154,6 +199,23 @@ func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
 		t.Errorf("%d bytes of event text for %d refused connections", size, conns)
 	}
 	checkInert(t, a.events)
+}
+
+// Observation 2: a flood of huge openers costs a small, fixed amount of
+// memory and output: frames are refused at their header, and refusals
+// are summarised, not printed one by one.
+func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
+	checkHugeOpenersAreCheap(t, &hello{Version: ProtocolVersion,
+		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20), Port: 1}, Nonce: make([]byte, nonceSize)})
+}
+
+// Observation 2 as it was seen: the opener is of another protocol
+// version, whose body a node cannot judge, with a host just under 1 MiB
+// so that the frame fits a 1 MiB frame limit. The old node printed each
+// refusal naming the whole host.
+func TestHugeOpenersOfAnotherVersionAreCheap(t *testing.T) {
+	checkHugeOpenersAreCheap(t, &hello{Version: ProtocolVersion + 1,
+		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20-1024), Port: 1}, Nonce: make([]byte, nonceSize)})
 }
 
 // decodeLoose decodes a frame body into a map of every key a peer sent;
@@ -396,6 +458,57 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 	}
 }
 
+// Observation 7, the partition, from a real second start: a node with a
+// live member's alias and node ID (as a second process with the same
+// data directory and alias would have) joins; after it goes away, the
+// mesh must be whole again within the failure timeout, whether the
+// claim was refused or the members redial the real one. (The old code
+// let the second start replace the member everywhere and then redialed
+// only the second start's address.)
+func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
+	checkNoLeaks(t)
+	withReconnect := func(cfg *Config) { cfg.ReconnectFor = 20 * time.Second }
+	nodes := startClusterWith(t, 3, withReconnect)
+	waitFullMesh(t, nodes, testSlack)
+	cfg := testConfig("n1")
+	cfg.NodeID = nodes[1].NodeID()
+	withReconnect(&cfg)
+	second := startNode(t, cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	_, err := second.Join(ctx, nodes[0].host, nodes[0].port)
+	cancel()
+	t.Logf("the second start's join: %v", err)
+	// If n0 or n2 took the second start in the real n1's place, the real
+	// one lost its links and tries to come back: let that attempt meet
+	// the live second start, as it did when the partition was seen. Wait
+	// until neither has admitted the second start without reporting the
+	// real one since; at most testSlack, as a design may not need the
+	// attempt. (A node that refused the second start admitted nothing.)
+	replaced := func() bool {
+		for _, n := range []*testNode{nodes[0], nodes[2]} {
+			pending := false
+			for _, e := range n.events.all() {
+				switch {
+				case e.Member.Alias != "n1":
+				case e.Member.Host == nodes[1].host && e.Member.Port == nodes[1].port:
+					pending = false
+				case e.Kind == EventJoined || e.Kind == EventRejoined || e.Kind == EventReconnected:
+					pending = true
+				}
+			}
+			if pending {
+				return true
+			}
+		}
+		return false
+	}
+	for deadline := time.Now().Add(testSlack); replaced() && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	second.Close()
+	waitFullMesh(t, nodes, testFailure+2*testSlack)
+}
+
 // Observation 8: a member whose link breaks is listed as failed, with
 // since when, while this node redials it, and dropped (with an event)
 // when the reconnect window ends.
@@ -532,6 +645,50 @@ func TestGossipFloodIsBounded(t *testing.T) {
 	a.mu.Unlock()
 	if introducing >= cfg.MaxMembers {
 		t.Errorf("%d introductions pending, over the member limit", introducing)
+	}
+}
+
+// Observation 5, second half: a member whose Join carries a digest that
+// differs from the members' view is announced to every member, and they
+// must not resolve the host name it published (gossiped host names are
+// not resolved: IP literals only). A second such member that publishes
+// an IP literal is the control: the members do dial it, so the gossip
+// did reach them.
+func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, testSlack)
+	named := listenCounting(t, "127.0.0.1:0")
+	_, namedPort := splitAddr(named.ln.Addr())
+	literal := listenCounting(t, "127.0.0.1:0")
+	_, literalPort := splitAddr(literal.ln.Addr())
+	var peers []*rawPeer
+	for _, published := range []memberInfo{
+		{Alias: "x", NodeID: "raw-x", Incarnation: 1, Host: "localhost", Port: namedPort},
+		{Alias: "y", NodeID: "raw-y", Incarnation: 1, Host: "127.0.0.1", Port: literalPort},
+	} {
+		p := dialRaw(t, nodes[0].addr, published.Alias)
+		p.self = published
+		wrong := membersDigest([]memberInfo{p.self})
+		if _, ack, err := p.handshakeWithDigest(wrong); err != nil || ack.kind() != msgJoinAck {
+			t.Fatalf("Join of %s with a wrong digest: %v %v", published.Alias, ack, err)
+		}
+		peers = append(peers, p)
+	}
+	// n0 announces x, then y, on each link in that order; n1 and n2 each
+	// dial y after a heartbeat interval.
+	eventually(t, testSlack, "n1 and n2 dial the member that published an IP literal", func() bool {
+		for _, p := range peers {
+			p.send(&ping{}) // keep the links up
+		}
+		_, _, total := literal.counts()
+		return total >= 2
+	})
+	// An observation window in which nothing must happen: a dial of x,
+	// had it been started, began with y's; give it one more heartbeat.
+	time.Sleep(testHeartbeat)
+	if _, _, n := named.counts(); n != 0 {
+		t.Errorf("the members resolved the published host name and dialed it %d times", n)
 	}
 }
 

@@ -3,9 +3,17 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
+
+	"github.com/iridium-vm/iridium/cluster"
 )
 
 // TestClusterSecondProcessRefused: a second process with the same data
@@ -99,5 +107,75 @@ func TestClusterKilledMemberIsListedFailedThenDropped(t *testing.T) {
 		if r.alias == "c" {
 			t.Errorf("a still lists c after dropping it: %+v", r)
 		}
+	}
+}
+
+// vmRSS is the resident memory of process pid, in bytes, from /proc.
+func vmRSS(pid int) (int64, error) {
+	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+			return kb << 10, err
+		}
+	}
+	return 0, errors.New("no VmRSS in /proc/" + strconv.Itoa(pid) + "/status")
+}
+
+// TestClusterCookieFileMustBeRegular: a cookie file that is a FIFO, or a
+// link to /dev/zero, whether the data directory's or --cookie-file's, is
+// refused by !start_cluster at once with an error naming the kind of
+// file, and the program carries on. (The old program hung on the FIFO,
+// and read /dev/zero until it was killed at 256 MiB.)
+func TestClusterCookieFileMustBeRegular(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name, want string
+		make       func(path string) error
+		flag       bool // give the file with --cookie-file, not in the data directory
+	}{
+		{"FIFO", "FIFO", func(path string) error { return syscall.Mkfifo(path, 0o600) }, false},
+		{"link to /dev/zero", "character device", func(path string) error { return os.Symlink("/dev/zero", path) }, false},
+		{"FIFO as --cookie-file", "FIFO", func(path string) error { return syscall.Mkfifo(path, 0o600) }, true},
+		{"link to /dev/zero as --cookie-file", "character device", func(path string) error { return os.Symlink("/dev/zero", path) }, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			path := filepath.Join(dir, cluster.CookieFile)
+			extra := []string{"--cookie", ""} // no --cookie: the data directory's file
+			if tt.flag {
+				path = filepath.Join(t.TempDir(), "secret")
+				extra = append(extra, "--cookie-file", path)
+			}
+			if err := tt.make(path); err != nil {
+				t.Fatal(err)
+			}
+			p := startNode(t, nodeSpec{alias: "a", dataDir: dir, extra: extra})
+			p.send(t, "!start_cluster", "load $0 #7", "!registers")
+			// Poll for the answer after the refusal; a process that grows
+			// over 256 MiB meanwhile is killed at once.
+			const limit = 256 << 20
+			var peak int64
+			deadline := time.Now().Add(waitFor)
+			for !strings.Contains(p.stdout.buf.String(), "$0 = 7") {
+				if rss, err := vmRSS(p.cmd.Process.Pid); err == nil {
+					peak = max(peak, rss)
+				}
+				switch {
+				case peak > limit:
+					p.cmd.Process.Kill()
+					t.Fatalf("the process grew to %d MiB (killed)", peak>>20)
+				case time.Now().After(deadline):
+					t.Fatalf("no answer within %v (peak RSS %d MiB)", waitFor, peak>>20)
+				}
+				time.Sleep(20 * time.Millisecond)
+			}
+			expectStderr(t, p, `(?m)^line 1: !start_cluster: .*`+regexp.QuoteMeta(tt.want), 0)
+		})
 	}
 }
