@@ -11,6 +11,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/internal/termtext"
@@ -18,9 +19,10 @@ import (
 	"github.com/iridium-vm/iridium/vm/asm"
 )
 
-// runFile runs one program and reports how it ended. Ctrl-C stops it.
+// runFile runs one program and reports how it ended. Ctrl-C or SIGTERM
+// stops it (exit status 130).
 func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	p, err := asm.LoadFile(path)
 	if err != nil {

@@ -1,11 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // expectedOutput collects the ";>" lines of an example: what
@@ -164,6 +169,75 @@ func TestCommandFailures(t *testing.T) {
 			}
 			if !regexp.MustCompile(tc.stderr).MatchString(r.stderr) {
 				t.Errorf("stderr %q does not match %q", r.stderr, tc.stderr)
+			}
+		})
+	}
+}
+
+// TestFileRunSignals checks that SIGINT (Ctrl-C) and SIGTERM stop a file
+// run with status 130 and a message naming the signal. The program spins
+// silently for a while (tens of milliseconds or more) before it prints
+// without end, so its first output shows it has run past its start-up.
+func TestFileRunSignals(t *testing.T) {
+	const src = `.data
+line: .asciiz 'tick\n'
+.code
+        load $1 #20000
+        load $2 #2000
+outer:  load $0 #0
+inner:  inc $0
+        neq $0 $1
+        djmpe @inner
+        inc $3
+        neq $3 $2
+        djmpe @outer
+print:  prts @line
+        eq $0 $0
+        djmpe @print
+`
+	path := writeTestFile(t, "spin.iasm", src)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		want string
+	}{
+		{syscall.SIGINT, "interrupt signal received"},
+		{syscall.SIGTERM, "terminated signal received"},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(iridiumBin, path)
+			cmd.Env = testEnv(t)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			if _, err := io.ReadFull(stdout, make([]byte, 5)); err != nil {
+				t.Fatalf("no output from the program: %v", err)
+			}
+			if err := cmd.Process.Signal(tc.sig); err != nil {
+				t.Fatal(err)
+			}
+			go io.Copy(io.Discard, stdout)
+			done := make(chan error, 1)
+			go func() { done <- cmd.Wait() }()
+			select {
+			case err := <-done:
+				exitErr, ok := err.(*exec.ExitError)
+				if !ok || exitErr.ExitCode() != exitSignal {
+					t.Fatalf("after %v: %v, want exit status %d; stderr %q", tc.sig, err, exitSignal, stderr.String())
+				}
+			case <-time.After(30 * time.Second):
+				t.Fatalf("the run did not stop after %v", tc.sig)
+			}
+			want := regexp.MustCompile(`^iridium: .*spin\.iasm: pc \d+: \w+ .*: interrupted: ` + tc.want + "\n$")
+			if !want.MatchString(stderr.String()) {
+				t.Fatalf("stderr %q, want it to match %q", stderr.String(), want)
 			}
 		})
 	}
