@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -222,25 +223,33 @@ print:  prts @line
 			if _, err := io.ReadFull(stdout, make([]byte, 5)); err != nil {
 				t.Fatalf("no output from the program: %v", err)
 			}
-			if err := cmd.Process.Signal(tc.sig); err != nil {
-				t.Fatal(err)
-			}
 			go io.Copy(io.Discard, stdout)
-			done := make(chan error, 1)
-			go func() { done <- cmd.Wait() }()
-			select {
-			case err := <-done:
-				exitErr, ok := err.(*exec.ExitError)
-				if !ok || exitErr.ExitCode() != exitSignal {
-					t.Fatalf("after %v: %v, want exit status %d; stderr %q", tc.sig, err, exitSignal, stderr.String())
-				}
-			case <-time.After(30 * time.Second):
-				t.Fatalf("the run did not stop after %v", tc.sig)
+			if err := signalExit(cmd, tc.sig); err != nil {
+				t.Fatalf("%v; stderr %q", err, stderr.String())
 			}
 			want := regexp.MustCompile(`^iridium: .*spin\.iasm: pc \d+: \w+ .*: interrupted: ` + tc.want + "\n$")
 			if !want.MatchString(stderr.String()) {
 				t.Fatalf("stderr %q, want it to match %q", stderr.String(), want)
 			}
 		})
+	}
+}
+
+// signalExit sends sig to cmd's process and waits for it to exit with
+// status exitSignal, for at most 30 seconds.
+func signalExit(cmd *exec.Cmd, sig os.Signal) error {
+	if err := cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != exitSignal {
+			return fmt.Errorf("after %v: %v, want exit status %d", sig, err, exitSignal)
+		}
+		return nil
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("no exit within 30s of %v", sig)
 	}
 }
