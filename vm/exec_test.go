@@ -1288,3 +1288,64 @@ func TestHeapGrowthKeepsContents(t *testing.T) {
 		m.Reset()
 	}
 }
+
+// slicedProgram has fused loops, a counted loop and calls: the places
+// where a run stops at a limit or an interruption.
+const slicedProgram = `load $1 #1500; load $2 #1500
+	outer: load $0 #0
+	inner: inc $0; neq $0 $1; djmpe @inner
+	call @f; inc $3; neq $3 $2; djmpe @outer
+	cloop #1000; top: inc $5; loop @top
+	hlt
+	f: add $6 $0 $6; ret`
+
+// wholeRun is slicedProgram run in one Run.
+func wholeRun(t *testing.T) *VM {
+	t.Helper()
+	m, _ := newVM(t, Config{}, nil, slicedProgram)
+	if err := run(m); err != nil {
+		t.Fatal(err)
+	}
+	if want := int32(1500 * 1500); m.Registers()[6] != want {
+		t.Fatalf("the whole run computed $6 = %d, want %d", m.Registers()[6], want)
+	}
+	return m
+}
+
+// checkSameEnd fails unless m ended as whole did.
+func checkSameEnd(t *testing.T, m, whole *VM, how string) {
+	t.Helper()
+	if !m.Done() || m.Registers() != whole.Registers() || m.Flag() != whole.Flag() || m.PC() != whole.PC() || m.Steps() != whole.Steps() {
+		t.Errorf("%s: done %v, registers %v, flag %v, pc %d, %d steps; in one run: %v, %v, %d, %d", how,
+			m.Done(), m.Registers(), m.Flag(), m.PC(), m.Steps(), whole.Registers(), whole.Flag(), whole.PC(), whole.Steps())
+	}
+}
+
+// TestRunCarriesOnAfterInterrupt interrupts a run again and again, each
+// time calling Run again, and wants the state of one whole run: an
+// interruption stops before the instruction it names, and Run carries on
+// from there.
+func TestRunCarriesOnAfterInterrupt(t *testing.T) {
+	whole := wholeRun(t)
+	m, _ := newVM(t, Config{}, nil, slicedProgram)
+	why := errors.New("a slice of the run is over")
+	interruptions := 0
+	for ; ; interruptions++ {
+		ctx, cancel := context.WithTimeoutCause(context.Background(), 100*time.Microsecond, why)
+		err := m.Run(ctx)
+		cancel()
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, ErrInterrupted) || !errors.Is(err, why) {
+			t.Fatalf("after %d interruptions, Run = %v, want an interruption by the timeout", interruptions, err)
+		}
+		if interruptions > 1e6 {
+			t.Fatal("the run makes no progress between interruptions")
+		}
+	}
+	if interruptions == 0 {
+		t.Skip("the run ended before its first timeout: nothing was interrupted")
+	}
+	checkSameEnd(t, m, whole, fmt.Sprintf("after %d interruptions", interruptions))
+}

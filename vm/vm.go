@@ -199,7 +199,8 @@ func (m *VM) Done() bool { return m.halted || m.pc >= uint(len(m.code)) }
 // fault or the cancellation of ctx. It returns nil on HLT or at the end of
 // the code, and a *Fault otherwise (ErrInterrupted, wrapping the context's
 // cause, when ctx was cancelled). After HLT, Run carries on from the
-// instruction after it.
+// instruction after it; after an interruption, from the instruction it
+// stopped at, which has not run.
 func (m *VM) Run(ctx context.Context) error {
 	if err := context.Cause(ctx); err != nil {
 		return m.interruptFault(m.pc, err)

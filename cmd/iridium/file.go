@@ -11,6 +11,8 @@ import (
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/internal/termtext"
@@ -18,10 +20,9 @@ import (
 	"github.com/iridium-vm/iridium/vm/asm"
 )
 
-// runFile runs one program and reports how it ended. Ctrl-C stops it.
+// runFile runs one program and reports how it ended. Ctrl-C or SIGTERM
+// stops it (exit status 130).
 func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
-	defer stop()
 	p, err := asm.LoadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
@@ -36,7 +37,7 @@ func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Wri
 	}
 	m := vm.New(vm.Config{Stdout: out, StackLimit: o.stackLimit, HeapLimit: o.heapLimit})
 	m.Load(p)
-	runErr := m.Run(ctx)
+	runErr := runInterruptible(ctx, m)
 	if o.registers {
 		m.WriteRegisters(out, true)
 	}
@@ -51,6 +52,34 @@ func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Wri
 		return exitFailure
 	}
 	return exitOK
+}
+
+// signalDelay is how long a file run goes before it starts watching for
+// SIGINT and SIGTERM.
+const signalDelay = 5 * time.Millisecond
+
+// errSignalDelay ends the first stretch of a file run, the one that does
+// not watch for signals.
+var errSignalDelay = errors.New("signal delay over")
+
+// runInterruptible runs m until it ends and lets SIGINT and SIGTERM stop
+// it. Watching for signals costs a process about a millisecond of CPU
+// (os/signal starts goroutines and the threads that carry them), more than
+// the whole run of a short program, so it starts only once the program
+// has run for signalDelay: a short program never pays for it. A signal
+// before then ends the process as one during the runtime's own start-up
+// does, by the signal's default action (a shell reports status 130 for
+// SIGINT then too, but there is no message and buffered output is lost).
+func runInterruptible(ctx context.Context, m *vm.VM) error {
+	first, cancel := context.WithTimeoutCause(ctx, signalDelay, errSignalDelay)
+	err := m.Run(first)
+	cancel()
+	if !errors.Is(err, errSignalDelay) {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return m.Run(ctx) // from the instruction the delay stopped it at
 }
 
 // runAsm is "iridium asm FILE [-o OUT]".

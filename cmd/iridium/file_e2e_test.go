@@ -1,11 +1,17 @@
 package main
 
 import (
+	"bytes"
+	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // expectedOutput collects the ";>" lines of an example: what
@@ -166,5 +172,84 @@ func TestCommandFailures(t *testing.T) {
 				t.Errorf("stderr %q does not match %q", r.stderr, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestFileRunSignals checks that SIGINT (Ctrl-C) and SIGTERM stop a file
+// run with status 130 and a message naming the signal. The program spins
+// silently for 10^8 steps (tens of milliseconds at the least, far more in
+// this race-detector build) before it prints without end, so its first
+// output shows it has run past signalDelay, when the run starts watching
+// for signals.
+func TestFileRunSignals(t *testing.T) {
+	const src = `.data
+line: .asciiz 'tick\n'
+.code
+        load $1 #20000
+        load $2 #2000
+outer:  load $0 #0
+inner:  inc $0
+        neq $0 $1
+        djmpe @inner
+        inc $3
+        neq $3 $2
+        djmpe @outer
+print:  prts @line
+        eq $0 $0
+        djmpe @print
+`
+	path := writeTestFile(t, "spin.iasm", src)
+	for _, tc := range []struct {
+		sig  syscall.Signal
+		want string
+	}{
+		{syscall.SIGINT, "interrupt signal received"},
+		{syscall.SIGTERM, "terminated signal received"},
+	} {
+		t.Run(tc.sig.String(), func(t *testing.T) {
+			t.Parallel()
+			cmd := exec.Command(iridiumBin, path)
+			cmd.Env = testEnv(t)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			if _, err := io.ReadFull(stdout, make([]byte, 5)); err != nil {
+				t.Fatalf("no output from the program: %v", err)
+			}
+			go io.Copy(io.Discard, stdout)
+			if err := signalExit(cmd, tc.sig); err != nil {
+				t.Fatalf("%v; stderr %q", err, stderr.String())
+			}
+			want := regexp.MustCompile(`^iridium: .*spin\.iasm: pc \d+: \w+ .*: interrupted: ` + tc.want + "\n$")
+			if !want.MatchString(stderr.String()) {
+				t.Fatalf("stderr %q, want it to match %q", stderr.String(), want)
+			}
+		})
+	}
+}
+
+// signalExit sends sig to cmd's process and waits for it to exit with
+// status exitSignal, for at most 30 seconds.
+func signalExit(cmd *exec.Cmd, sig os.Signal) error {
+	if err := cmd.Process.Signal(sig); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != exitSignal {
+			return fmt.Errorf("after %v: %v, want exit status %d", sig, err, exitSignal)
+		}
+		return nil
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("no exit within 30s of %v", sig)
 	}
 }

@@ -18,8 +18,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
 )
@@ -32,14 +30,12 @@ const (
 	exitSignal  = 130
 )
 
-// main cancels the context on SIGTERM. SIGINT (Ctrl-C) is left to each
-// mode: running a file, it stops the program; in the REPL, it stops the
-// running program and returns to the prompt.
+// main runs the command. Signals are left to each mode, which catches
+// only those it handles (see runFile, runShell, runDaemon): the paths that
+// handle none (--version, --help, asm, disasm, usage errors) start no
+// signal watcher, which is most of the start-up of a short run.
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
 
 // run is the whole command, with its streams passed in so tests can drive it.

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // writeTestFile writes a file in the test's temporary directory.
@@ -126,19 +125,8 @@ func TestREPLScriptedSIGTERM(t *testing.T) {
 	if _, err := io.ReadFull(stdout, got); err != nil || string(got) != "$0 = 1\n" {
 		t.Fatalf("output %q, %v", got, err)
 	}
-	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := signalExit(cmd, syscall.SIGTERM); err != nil {
 		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	select {
-	case err := <-done:
-		exitErr, ok := err.(*exec.ExitError)
-		if !ok || exitErr.ExitCode() != exitSignal {
-			t.Fatalf("after SIGTERM: %v, want exit status %d", err, exitSignal)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the REPL did not exit after SIGTERM")
 	}
 }
 

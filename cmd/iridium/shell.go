@@ -5,15 +5,21 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 
 	"golang.org/x/term"
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
 // terminal, scripted otherwise. With -e the lines given are the script;
-// with -i the file runs first, in the shell.
+// with -i the file runs first, in the shell. SIGTERM ends it (exit status
+// 130); SIGINT (Ctrl-C) is the shell's: it stops the running program and
+// returns to the prompt.
 func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
+	defer stop()
 	interactive := isTerminal(stdin) && isTerminal(stdout)
 	if len(o.evalLines) > 0 {
 		stdin, interactive = strings.NewReader(strings.Join(o.evalLines, "\n")+"\n"), false
