@@ -43,8 +43,11 @@ type link struct {
 	waiting       func() (int, bool)
 	waitingBefore int
 	writeMu       sync.Mutex
-	closeOnce     sync.Once
-	done          chan struct{} // closed by close
+	// pingRest is what a direct Ping left unwritten when the socket took
+	// only part of it; under writeMu, written before anything else.
+	pingRest  []byte
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
@@ -96,14 +99,28 @@ func (n *Node) send(l *link, m message) error {
 // Config.WriteTimeout, ended with the wake trailer unless all are Pings
 // (see quiet.go).
 func (n *Node) writeFrames(l *link, frames [][]byte) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return n.writeFramesLocked(l, frames)
+}
+
+// writeFramesLocked is writeFrames for a caller that holds l.writeMu. The
+// rest of a direct Ping that the socket took only in part goes first, so
+// that no frame cuts it.
+func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
+	if l.pingRest != nil {
+		frames = append([][]byte{l.pingRest}, frames...)
+		l.pingRest = nil
+	}
+	if len(frames) == 0 {
+		return nil
+	}
 	for _, f := range frames {
 		if !bytes.Equal(f, n.pingFrame) {
 			frames = append(frames, n.wakeTrailer)
 			break
 		}
 	}
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
 	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
@@ -129,8 +146,8 @@ func (n *Node) sendPing(l *link) {
 // free and its send queue empty; it reports whether it took the ping. The
 // write never waits: a socket with no room (a peer that does not read)
 // leaves the ping to the writer and its write timeout, and the part of a
-// ping that did not fit goes to the front of the queue, so frames stay
-// whole and in order.
+// ping that did not fit is kept in pingRest, which the next write on the
+// link sends first, so frames stay whole and in order.
 func (l *link) writePingNow(ping []byte) bool {
 	if l.raw == nil || !l.writeMu.TryLock() {
 		return false
@@ -145,7 +162,7 @@ func (l *link) writePingNow(ping []byte) bool {
 	q.mu.Lock()
 	idle := len(q.frames) == 0
 	q.mu.Unlock()
-	if !idle {
+	if !idle || l.pingRest != nil {
 		return false
 	}
 	written := 0
@@ -166,10 +183,9 @@ func (l *link) writePingNow(ping []byte) bool {
 	case written == 0:
 		return false // nothing sent: the writer sends it, or reports the error
 	}
-	q.mu.Lock() // a part is sent: the rest goes first, the writer sends it
-	q.frames = append([][]byte{ping[written:]}, q.frames...)
-	q.bytes += len(ping) - written
-	q.mu.Unlock()
+	// A part is sent: the rest goes before any other frame (see
+	// writeFramesLocked); the writer is woken to send it.
+	l.pingRest = ping[written:]
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -202,11 +218,13 @@ func (n *Node) writeLoop(l *link) {
 			return
 		case <-l.queue.wake:
 		}
-		frames := l.queue.take()
-		if len(frames) == 0 {
-			continue
-		}
-		if err := n.writeFrames(l, frames); err != nil {
+		// The frames are taken under the write lock, so that a direct
+		// Ping is written either before them, whole or with its rest
+		// first, or after them.
+		l.writeMu.Lock()
+		err := n.writeFramesLocked(l, l.queue.take())
+		l.writeMu.Unlock()
+		if err != nil {
 			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
 			n.dropLink(l, kind, reason)
 			return
