@@ -37,12 +37,16 @@ type link struct {
 	// raw is the socket of a plain TCP link, for quiet reads and direct
 	// Pings; nil with TLS or a test's transport.
 	raw syscall.RawConn
-	// waiting reports the bytes unread in a quiet link's socket (nil
-	// when its reader is woken by every frame); waitingBefore is what it
-	// reported at the last tick. Both are the liveness loop's.
-	waiting       func() (int, bool)
-	waitingBefore int
-	writeMu       sync.Mutex
+	// peek copies the start of the bytes unread in a quiet link's socket
+	// without taking them (nil when its reader is woken by every frame);
+	// pingsBefore is how many whole Pings it showed at the last tick.
+	// Both are the liveness loop's.
+	peek        func([]byte) (int, bool)
+	pingsBefore int
+	// midFrame is set while the reader holds part of a frame: the bytes
+	// in the socket are then the rest of it, not Pings.
+	midFrame atomic.Bool
+	writeMu  sync.Mutex
 	// pingRest is what a direct Ping left unwritten when the socket took
 	// only part of it; under writeMu, written before anything else.
 	pingRest  []byte
@@ -57,7 +61,7 @@ func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 			l.raw = raw
 			// Quiet once the peer's handshake frames are read, as those
 			// are not padded to wakeBytes.
-			l.waiting = quietReads(raw)
+			l.peek = quietReads(raw)
 		}
 	}
 	l.lastSeen.Store(time.Now().UnixNano())
@@ -239,13 +243,14 @@ func (n *Node) writeLoop(l *link) {
 func (n *Node) readLoop(l *link) {
 	// One read takes every frame that waits, such as the Pings of a quiet
 	// link.
-	r := bufio.NewReaderSize(l.conn, 4096)
+	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
 	for {
 		t, body, err := readFrame(r, n.frames.maxFrameSize)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
+		l.midFrame.Store(false)
 		l.lastSeen.Store(time.Now().UnixNano())
 		if t == msgPing && bytes.Equal(body, n.pingFrame[frameHeaderSize:]) {
 			continue
@@ -272,6 +277,22 @@ func (n *Node) readLoop(l *link) {
 			return
 		}
 	}
+}
+
+// frameStartReader notes on its link that the reader holds part of a
+// frame as soon as a read of the frame returns bytes; the read loop
+// clears the mark once the frame is whole.
+type frameStartReader struct {
+	r *bufio.Reader
+	l *link
+}
+
+func (f frameStartReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 {
+		f.l.midFrame.Store(true)
+	}
+	return n, err
 }
 
 // readErrorReason says why a link's read failed. Reads on a link have no

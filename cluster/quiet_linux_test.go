@@ -14,7 +14,7 @@ import (
 func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
-	if l.waiting == nil {
+	if l.peek == nil {
 		t.Fatal("a plain TCP link on Linux is not quiet")
 	}
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -44,16 +44,16 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
-			n, ok := l.waiting()
+			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == i*len(ping)
 		})
 		if readable(0) {
 			t.Fatalf("%d Pings made the socket readable", i)
 		}
-		if !l.heardWaiting() {
+		if !l.heardWaiting(ping) {
 			t.Errorf("Ping %d, waiting unread, was not heard", i)
 		}
-		if l.heardWaiting() {
+		if l.heardWaiting(ping) {
 			t.Errorf("after Ping %d: heard again with nothing new waiting", i)
 		}
 	}

@@ -10,7 +10,23 @@ import (
 // sends nothing, and is failed after FailureTimeout. On a quiet link its
 // bytes wait unread below the wake mark, and the liveness loop must not
 // take their growth for a member that is heard.
+//
+// The second trickle sends whole Pings as the frame's body: once the
+// reader holds the frame's start, the bytes that wait look like Pings but
+// are the rest of that frame.
 func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		piece func(n *Node) []byte
+	}{
+		{"a byte at a time", func(*Node) []byte { return []byte{0x80} }},
+		{"Pings inside the frame", func(n *Node) []byte { return n.pingFrame }},
+	} {
+		t.Run(tt.name, func(t *testing.T) { testTrickle(t, tt.piece) })
+	}
+}
+
+func testTrickle(t *testing.T, piece func(*Node) []byte) {
 	checkNoLeaks(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "raw")
@@ -22,9 +38,10 @@ func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
 	}
 	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 2 })
 	started := time.Now()
-	// A 1000-byte AppMessage of which only the header and, every
-	// heartbeat, one more byte arrive.
-	if _, err := p.conn.Write(header(1000, msgApp)); err != nil {
+	// A 4000-byte AppMessage of which only the header and, twice a
+	// heartbeat, one more piece arrive.
+	bit := piece(a.Node)
+	if _, err := p.conn.Write(header(4000, msgApp)); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
@@ -38,7 +55,7 @@ func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
 			case <-stop:
 				return
 			case <-tick.C:
-				if _, err := p.conn.Write([]byte{0x80}); err != nil {
+				if _, err := p.conn.Write(bit); err != nil {
 					return
 				}
 			}
