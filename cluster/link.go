@@ -43,6 +43,10 @@ type link struct {
 	// Both are the liveness loop's.
 	peek        func([]byte) (int, bool)
 	pingsBefore int
+	// reads counts the reader's reads that took bytes; readsBefore is
+	// its value at the last tick (the liveness loop's).
+	reads       atomic.Uint64
+	readsBefore uint64
 	// midFrame is set while the reader holds part of a frame: the bytes
 	// in the socket are then the rest of it, not Pings.
 	midFrame atomic.Bool
@@ -280,8 +284,8 @@ func (n *Node) readLoop(l *link) {
 }
 
 // frameStartReader notes on its link that the reader holds part of a
-// frame as soon as a read of the frame returns bytes; the read loop
-// clears the mark once the frame is whole.
+// frame as soon as a read of the frame returns bytes (the read loop
+// clears the mark once the frame is whole), and counts those reads.
 type frameStartReader struct {
 	r *bufio.Reader
 	l *link
@@ -291,6 +295,7 @@ func (f frameStartReader) Read(p []byte) (int, error) {
 	n, err := f.r.Read(p)
 	if n > 0 {
 		f.l.midFrame.Store(true)
+		f.l.reads.Add(1)
 	}
 	return n, err
 }

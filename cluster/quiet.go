@@ -26,7 +26,8 @@ func wakeTrailer(ping []byte) []byte {
 
 // heardWaiting reports whether Pings arrived on l since the last call
 // that the reader has not taken yet: more whole Pings (equal to ping) wait
-// at the start of its socket than waited then. Only whole Pings count,
+// at the start of its socket than waited then, or than none if the reader
+// read since. Only whole Pings count,
 // and none while the reader holds part of a frame: a member that sends a
 // frame bit by bit and never ends it is as silent as one that sends
 // nothing. It is called by the liveness loop only, once per tick; on a
@@ -35,6 +36,10 @@ func wakeTrailer(ping []byte) []byte {
 func (l *link) heardWaiting(ping []byte) bool {
 	if l.peek == nil || len(ping) == 0 {
 		return false
+	}
+	if reads := l.reads.Load(); reads != l.readsBefore {
+		// The reader took what waited: all that waits now came after.
+		l.readsBefore, l.pingsBefore = reads, 0
 	}
 	pings := 0
 	if !l.midFrame.Load() {
