@@ -37,14 +37,25 @@ type link struct {
 	// raw is the socket of a plain TCP link, for quiet reads and direct
 	// Pings; nil with TLS or a test's transport.
 	raw syscall.RawConn
-	// waiting reports the bytes unread in a quiet link's socket (nil
-	// when its reader is woken by every frame); waitingBefore is what it
-	// reported at the last tick. Both are the liveness loop's.
-	waiting       func() (int, bool)
-	waitingBefore int
-	writeMu       sync.Mutex
-	closeOnce     sync.Once
-	done          chan struct{} // closed by close
+	// peek copies the start of the bytes unread in a quiet link's socket
+	// without taking them (nil when its reader is woken by every frame);
+	// pingsBefore is how many whole Pings it showed at the last tick.
+	// Both are the liveness loop's.
+	peek        func([]byte) (int, bool)
+	pingsBefore int
+	// reads counts the reader's reads that took bytes; readsBefore is
+	// its value at the last tick (the liveness loop's).
+	reads       atomic.Uint64
+	readsBefore uint64
+	// midFrame is set while the reader holds part of a frame: the bytes
+	// in the socket are then the rest of it, not Pings.
+	midFrame atomic.Bool
+	writeMu  sync.Mutex
+	// pingRest is what a direct Ping left unwritten when the socket took
+	// only part of it; under writeMu, written before anything else.
+	pingRest  []byte
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
@@ -54,7 +65,7 @@ func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 			l.raw = raw
 			// Quiet once the peer's handshake frames are read, as those
 			// are not padded to wakeBytes.
-			l.waiting = quietReads(raw)
+			l.peek = quietReads(raw)
 		}
 	}
 	l.lastSeen.Store(time.Now().UnixNano())
@@ -96,14 +107,28 @@ func (n *Node) send(l *link, m message) error {
 // Config.WriteTimeout, ended with the wake trailer unless all are Pings
 // (see quiet.go).
 func (n *Node) writeFrames(l *link, frames [][]byte) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return n.writeFramesLocked(l, frames)
+}
+
+// writeFramesLocked is writeFrames for a caller that holds l.writeMu. The
+// rest of a direct Ping that the socket took only in part goes first, so
+// that no frame cuts it.
+func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
+	if l.pingRest != nil {
+		frames = append([][]byte{l.pingRest}, frames...)
+		l.pingRest = nil
+	}
+	if len(frames) == 0 {
+		return nil
+	}
 	for _, f := range frames {
 		if !bytes.Equal(f, n.pingFrame) {
 			frames = append(frames, n.wakeTrailer)
 			break
 		}
 	}
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
 	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
@@ -129,8 +154,8 @@ func (n *Node) sendPing(l *link) {
 // free and its send queue empty; it reports whether it took the ping. The
 // write never waits: a socket with no room (a peer that does not read)
 // leaves the ping to the writer and its write timeout, and the part of a
-// ping that did not fit goes to the front of the queue, so frames stay
-// whole and in order.
+// ping that did not fit is kept in pingRest, which the next write on the
+// link sends first, so frames stay whole and in order.
 func (l *link) writePingNow(ping []byte) bool {
 	if l.raw == nil || !l.writeMu.TryLock() {
 		return false
@@ -145,7 +170,7 @@ func (l *link) writePingNow(ping []byte) bool {
 	q.mu.Lock()
 	idle := len(q.frames) == 0
 	q.mu.Unlock()
-	if !idle {
+	if !idle || l.pingRest != nil {
 		return false
 	}
 	written := 0
@@ -166,10 +191,9 @@ func (l *link) writePingNow(ping []byte) bool {
 	case written == 0:
 		return false // nothing sent: the writer sends it, or reports the error
 	}
-	q.mu.Lock() // a part is sent: the rest goes first, the writer sends it
-	q.frames = append([][]byte{ping[written:]}, q.frames...)
-	q.bytes += len(ping) - written
-	q.mu.Unlock()
+	// A part is sent: the rest goes before any other frame (see
+	// writeFramesLocked); the writer is woken to send it.
+	l.pingRest = ping[written:]
 	select {
 	case q.wake <- struct{}{}:
 	default:
@@ -202,11 +226,13 @@ func (n *Node) writeLoop(l *link) {
 			return
 		case <-l.queue.wake:
 		}
-		frames := l.queue.take()
-		if len(frames) == 0 {
-			continue
-		}
-		if err := n.writeFrames(l, frames); err != nil {
+		// The frames are taken under the write lock, so that a direct
+		// Ping is written either before them, whole or with its rest
+		// first, or after them.
+		l.writeMu.Lock()
+		err := n.writeFramesLocked(l, l.queue.take())
+		l.writeMu.Unlock()
+		if err != nil {
 			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
 			n.dropLink(l, kind, reason)
 			return
@@ -221,13 +247,14 @@ func (n *Node) writeLoop(l *link) {
 func (n *Node) readLoop(l *link) {
 	// One read takes every frame that waits, such as the Pings of a quiet
 	// link.
-	r := bufio.NewReaderSize(l.conn, 4096)
+	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
 	for {
 		t, body, err := readFrame(r, n.frames.maxFrameSize)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
+		l.midFrame.Store(false)
 		l.lastSeen.Store(time.Now().UnixNano())
 		if t == msgPing && bytes.Equal(body, n.pingFrame[frameHeaderSize:]) {
 			continue
@@ -254,6 +281,23 @@ func (n *Node) readLoop(l *link) {
 			return
 		}
 	}
+}
+
+// frameStartReader notes on its link that the reader holds part of a
+// frame as soon as a read of the frame returns bytes (the read loop
+// clears the mark once the frame is whole), and counts those reads.
+type frameStartReader struct {
+	r *bufio.Reader
+	l *link
+}
+
+func (f frameStartReader) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if n > 0 {
+		f.l.midFrame.Store(true)
+		f.l.reads.Add(1)
+	}
+	return n, err
 }
 
 // readErrorReason says why a link's read failed. Reads on a link have no

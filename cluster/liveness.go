@@ -43,7 +43,7 @@ func (n *Node) livenessLoop() {
 		lastTick = now
 		links = n.allLinks(links[:0])
 		for _, l := range links {
-			if l.heardWaiting() {
+			if l.heardWaiting(n.pingFrame) {
 				l.lastSeen.Store(now.UnixNano())
 			}
 		}

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"bufio"
 	"testing"
 	"time"
 
@@ -14,7 +15,7 @@ import (
 func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
-	if l.waiting == nil {
+	if l.peek == nil {
 		t.Fatal("a plain TCP link on Linux is not quiet")
 	}
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
@@ -44,16 +45,16 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 			t.Fatal(err)
 		}
 		eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
-			n, ok := l.waiting()
+			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == i*len(ping)
 		})
 		if readable(0) {
 			t.Fatalf("%d Pings made the socket readable", i)
 		}
-		if !l.heardWaiting() {
+		if !l.heardWaiting(ping) {
 			t.Errorf("Ping %d, waiting unread, was not heard", i)
 		}
-		if l.heardWaiting() {
+		if l.heardWaiting(ping) {
 			t.Errorf("after Ping %d: heard again with nothing new waiting", i)
 		}
 	}
@@ -63,5 +64,49 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 	}
 	if !readable(5 * time.Second) {
 		t.Fatal("a frame ended with the wake trailer did not make the socket readable")
+	}
+}
+
+// Pings that arrive after the reader took what waited are heard at the
+// next tick, however many waited before that read: else, with fewer
+// waiting than before, a member that Pings every interval looks silent
+// for up to two, and may be judged suspect.
+func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
+	local, remote := tcpPair(t)
+	l := newLink(local, memberInfo{}, "")
+	if l.peek == nil {
+		t.Fatal("a plain TCP link on Linux is not quiet")
+	}
+	ping := []byte{0, 0, 0, 2, byte(msgPing), 0x80}
+	waitFor := func(want int) {
+		eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
+			n, ok := l.peek(make([]byte, 1024))
+			return ok && n == want
+		})
+	}
+	for i := 1; i <= 5; i++ {
+		if _, err := remote.Write(ping); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(i * len(ping))
+		if !l.heardWaiting(ping) {
+			t.Fatalf("Ping %d, waiting unread, was not heard", i)
+		}
+	}
+	// The reader takes them, as when a frame's wake trailer wakes it.
+	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
+	for i := 1; i <= 5; i++ {
+		if _, _, err := readFrame(r, 1024); err != nil {
+			t.Fatal(err)
+		}
+		l.midFrame.Store(false)
+	}
+	waitFor(0)
+	if _, err := remote.Write(ping); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(len(ping))
+	if !l.heardWaiting(ping) {
+		t.Error("a Ping that arrived after the reader's read was not heard")
 	}
 }

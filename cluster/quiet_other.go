@@ -5,4 +5,4 @@ package cluster
 import "syscall"
 
 // quietReads is Linux only: elsewhere every frame wakes a link's reader.
-func quietReads(syscall.RawConn) func() (int, bool) { return nil }
+func quietReads(syscall.RawConn) func([]byte) (int, bool) { return nil }
