@@ -146,5 +146,50 @@ func execNoPanic(m *VM, limit uint64) (err error) {
 			err = fmt.Errorf("panic: %v", r)
 		}
 	}()
-	return m.exec(m.code, limit, true)
+	return m.exec(m.code, limit)
+}
+
+// TestSlotsMatchFuser checks slots against fuseCode: at each fused
+// instruction in FuzzExec's seeds (which hold every fused opcode), the
+// plain instructions from there fuse to the same opcode once slots of
+// them are given to fuseCode and not with fewer; and each slot of its
+// tail spans no further than the fused instruction, as limitEnd needs.
+func TestSlotsMatchFuser(t *testing.T) {
+	checked := map[Opcode]bool{}
+	for _, seed := range fuzzSeeds() {
+		split := min(int(seed[0]), len(seed)-1)
+		fused, plain := decodeProgram(seed[1+split:], true), decodeProgram(seed[1+split:], false)
+		for i, in := range fused {
+			op := in.op()
+			if op < opEQJ || op > opLast {
+				if slots(op) != 1 {
+					t.Errorf("plain opcode %v spans %d slots, want 1", op, slots(op))
+				}
+				continue
+			}
+			checked[op] = true
+			needed := 0
+			for n := 1; n <= maxSlots && i+n <= len(plain); n++ {
+				part := append([]inst(nil), plain[i:i+n]...)
+				fuseCode(part, false)
+				if part[0].op() == op {
+					needed = n
+					break
+				}
+			}
+			if uint(needed) != slots(op) {
+				t.Errorf("fused opcode %d (%v first) needs %d plain instructions, slots says %d", op, firstOp(op), needed, slots(op))
+			}
+			for k := uint(1); k < slots(op) && i+int(k) < len(fused); k++ {
+				if tail := slots(fused[i+int(k)].op()); k+tail > slots(op) {
+					t.Errorf("slot %d of fused opcode %d spans %d slots, past its end", k, op, tail)
+				}
+			}
+		}
+	}
+	for op := opEQJ; op <= opLast; op++ {
+		if !checked[op] {
+			t.Errorf("fused opcode %d not checked", op)
+		}
+	}
 }
