@@ -11,31 +11,53 @@ import (
 // the run has taken limit steps. With a limit, the run may take more: a
 // fused instruction's steps all count, and the limit is checked at each
 // jump taken and at the end of the straight run of code that began where
-// the run began; so a limit of 1 runs exactly one plain instruction.
+// the run began. That straight run ends after limit instructions' slots,
+// or at most maxSlots-1 slots later to finish a fused instruction (see
+// limitEnd); so a limit of 1 runs exactly one plain instruction.
 //
 // It alternates two loops. fast runs every instruction that needs no
 // function call; it stops, without running it, at one that does (printing,
 // growing the heap or a stack, a fault, an interrupted jump), and slow runs
 // that one with every check. Keeping calls out of fast lets the compiler
 // hold the program counter and the flag in registers.
-func (m *VM) exec(code []inst, limit uint64, fused bool) error {
-	var slack uint
-	if fused {
-		slack = 2
-	}
+func (m *VM) exec(code []inst, limit uint64) error {
 	start := m.steps
 	for {
-		cut := m.fast(code, start+limit-m.steps, slack)
+		left := start + limit - m.steps
+		end := limitEnd(code, m.pc, left)
+		m.fast(code[:end], left)
 		if m.halted || m.pc >= uint(len(code)) || m.steps-start >= limit {
 			return nil
 		}
-		if cut {
+		if m.pc >= end {
 			continue // a straight run reached the limit's cut after a jump forward
 		}
 		if err := m.slow(code); err != nil {
 			return err
 		}
 	}
+}
+
+// limitEnd returns where fast must cut code for a run from pc of at most
+// limit steps: pc+limit, moved on past the last slot of any fused
+// instruction that starts before it, so that every fused instruction in
+// the cut code has all its slots there; or len(code) if the code ends
+// first. Without a limit (Run) it is len(code), and fast's loop is the
+// same.
+func limitEnd(code []inst, pc uint, limit uint64) uint {
+	n := uint(len(code))
+	if pc >= n || limit >= uint64(n-pc) {
+		return n
+	}
+	end := pc + uint(limit)
+	// Only an instruction starting in the last maxSlots-1 slots before end
+	// can reach past it. The loop also looks at the slots it moves end
+	// over, in case one reaches further still (none does: the slots after
+	// a fused instruction's first hold its tail).
+	for j := end - min(end, maxSlots-1); j < end && j < n; j++ {
+		end = max(end, j+slots(code[j].op()))
+	}
+	return min(end, n)
 }
 
 // fast is the dispatch loop. Every operand in code was checked when the
@@ -45,18 +67,12 @@ func (m *VM) exec(code []inst, limit uint64, fused bool) error {
 // must call no function.
 //
 // Steps are counted per straight run of code, not per instruction: a
-// taken jump adds the length of the run that ends with it. With slack, a
-// straight run may pass the limit by that many instructions, so that a
-// fused instruction's slots stay in code.
-//
-// It reports whether it stopped at the end of a code cut short for the
-// limit, rather than at an instruction for slow.
-func (m *VM) fast(code []inst, limit uint64, slack uint) (cut bool) {
+// taken jump adds the length of the run that ends with it, and the run
+// stops once that reaches limit. A straight run stops at the end of code,
+// which exec cuts short for a limit (see limitEnd); every fused
+// instruction in code must have all its slots there.
+func (m *VM) fast(code []inst, limit uint64) {
 	pc := m.pc
-	full := uint(len(code))
-	if rest := uint64(uint(len(code)) - pc); pc < uint(len(code)) && limit < rest {
-		code = code[:min(pc+uint(limit)+slack, uint(len(code)))] // a straight run may not pass the limit
-	}
 	n := uint(len(code))
 	r := &m.regs
 	f := &m.fregs
@@ -441,7 +457,6 @@ loop:
 	}
 	m.pc, m.flag = pc, flag
 	m.steps += acc + uint64(pc)
-	return pc >= n && n < full
 }
 
 // slow runs the one instruction at m.pc that fast stopped at, with every

@@ -149,6 +149,24 @@ func fuseCode(code []inst, skipFirst bool) {
 	}
 }
 
+// maxSlots is the most slots a fused instruction spans (see slots).
+const maxSlots = 3
+
+// slots returns how many slots of decoded code an instruction with opcode
+// op spans: 3 for INC, LOAD or ADD fused with a compare-and-jump, 2 for a
+// compare-and-jump or a pair, 1 for a plain instruction. The slots after
+// the first hold the fused instruction's tail (see fuseCode), so each
+// reaches no further than the first. TestSlotsMatchFuser checks it.
+func slots(op Opcode) uint {
+	switch {
+	case op >= opINCEQJ && op <= opADDGTJ:
+		return 3
+	case op >= opEQJ && op <= opFLTEJ, isPair(op):
+		return 2
+	}
+	return 1
+}
+
 // isPair reports whether op is a fused pair.
 func isPair(op Opcode) bool { return op >= opLOADADD && op <= opADDRET }
 

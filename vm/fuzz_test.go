@@ -60,7 +60,7 @@ func TestLimitCutAfterJumpForward(t *testing.T) {
 		if !fuse {
 			code = decodeProgram(p.Code, false)
 		}
-		if err := m.exec(code, 100, fuse); err != nil {
+		if err := m.exec(code, 100); err != nil {
 			t.Fatalf("fused %v: %v", fuse, err)
 		}
 		if m.Steps() < 100 || m.Steps() > 102 || m.Registers()[0] != int32(m.Steps()-2) {
@@ -168,7 +168,7 @@ func fuzzRun(p *Program, fuse bool) (*VM, string, error) {
 	if !fuse {
 		code = decodeProgram(p.Code, false)
 	}
-	err := m.exec(code, 10_000, fuse)
+	err := m.exec(code, 10_000)
 	return m, out.String(), err
 }
 

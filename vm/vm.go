@@ -215,7 +215,7 @@ func (m *VM) Run(ctx context.Context) error {
 	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
-	err := m.exec(m.code, ^uint64(0), true)
+	err := m.exec(m.code, ^uint64(0))
 	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
@@ -232,7 +232,7 @@ func (m *VM) Step() error {
 	if m.single == nil {
 		m.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(m.single, 1, false)
+	return m.exec(m.single, 1)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {
