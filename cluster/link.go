@@ -39,12 +39,12 @@ type link struct {
 	raw syscall.RawConn
 	// peek copies the start of the bytes unread in a quiet link's socket
 	// without taking them (nil when its reader is woken by every frame);
-	// pingsBefore is how many whole Pings it showed at the last tick.
+	// pingsBefore is how many whole Pings it showed at the last look.
 	// Both are the liveness loop's.
 	peek        func([]byte) (int, bool)
 	pingsBefore int
 	// reads counts the reader's reads that took bytes; readsBefore is
-	// its value at the last tick (the liveness loop's).
+	// its value at the last look (the liveness loop's).
 	reads       atomic.Uint64
 	readsBefore uint64
 	// midFrame is set while the reader holds part of a frame: the bytes

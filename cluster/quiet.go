@@ -27,12 +27,11 @@ func wakeTrailer(ping []byte) []byte {
 // heardWaiting reports whether Pings arrived on l since the last call
 // that the reader has not taken yet: more whole Pings (equal to ping) wait
 // at the start of its socket than waited then, or than none if the reader
-// read since. Only whole Pings count,
-// and none while the reader holds part of a frame: a member that sends a
-// frame bit by bit and never ends it is as silent as one that sends
-// nothing. It is called by the liveness loop only, once per tick; on a
-// link without quiet reads it reports false (its reader is woken by every
-// frame and notes it itself).
+// read since. Only whole Pings count, and none while the reader holds
+// part of a frame: a member that sends a frame bit by bit and never ends
+// it is as silent as one that sends nothing. Only the liveness loop calls
+// it, at most once per tick; on a link without quiet reads it reports
+// false (its reader is woken by every frame and notes it itself).
 func (l *link) heardWaiting(ping []byte) bool {
 	if l.peek == nil || len(ping) == 0 {
 		return false
