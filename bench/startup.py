@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Start-up of iridium against lua5.4: run `bin/iridium docs/examples/hello.iasm`
-and `lua5.4 -e ''` alternately N times each (default 40) and print the median
-CPU time (user + sys, from getrusage of the children) of each, and the ratio.
+and `lua5.4 -e ''` alternately N times each (default 40) and print, for each,
+the median CPU time (user + sys), minor page faults and context switches of
+the child (from wait4), and the ratio of the CPU times.
 Run from the top of the repository after `make build`.
 
 With --floor, two more programs alternate with them, built first into bin/
@@ -12,7 +13,6 @@ bench/startup-floor-linked, which also links the functions of those
 libraries that iridium calls (never called at run time), so that its size
 is nearer iridium's. docs/performance.md explains the figures."""
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -21,11 +21,18 @@ CMDS = {"iridium": ["bin/iridium", "docs/examples/hello.iasm"], "lua5.4": ["lua5
 FLOORS = {"floor": "startup-floor", "floor-linked": "startup-floor-linked"}
 
 
-def cpu(cmd):
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    subprocess.run(cmd, stdout=subprocess.DEVNULL, check=True)
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+def run_once(cmd):
+    """Runs cmd with its output discarded; returns its CPU seconds, minor
+    faults and context switches, from the child's own rusage."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
+    finally:
+        os.close(devnull)
+    _, status, ru = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"{' '.join(cmd)} failed: status {status}")
+    return ru.ru_utime + ru.ru_stime, ru.ru_minflt, ru.ru_nvcsw + ru.ru_nivcsw
 
 
 def build_floors():
@@ -40,13 +47,17 @@ def main():
     if len(args) < len(sys.argv) - 1:
         build_floors()
     runs = int(args[0]) if args else 40
-    times = {name: [] for name in CMDS}
+    samples = {name: [] for name in CMDS}
     for _ in range(runs):
         for name, cmd in CMDS.items():
-            times[name].append(cpu(cmd))
-    ms = {name: statistics.median(t) * 1000 for name, t in times.items()}
-    print("median CPU ms: " + ", ".join(f"{name} {v:.2f}" for name, v in ms.items())
-          + f"; ratio {ms['iridium'] / ms['lua5.4']:.2f}")
+            samples[name].append(run_once(cmd))
+    ms = {}
+    for name, got in samples.items():
+        ms[name] = statistics.median(g[0] for g in got) * 1000
+        faults = statistics.median(g[1] for g in got)
+        switches = statistics.median(g[2] for g in got)
+        print(f"{name:13} median CPU {ms[name]:6.2f} ms, {faults:5.0f} minor faults, {switches:4.0f} context switches")
+    print(f"ratio iridium / lua5.4: {ms['iridium'] / ms['lua5.4']:.2f}")
     for name in FLOORS:
         if name in ms:
             print(f"{name}: {ms[name] / ms['lua5.4']:.2f}x lua5.4; iridium is {ms['iridium'] / ms[name]:.2f}x {name}")
