@@ -259,3 +259,29 @@ func checkNoLeaks(t *testing.T) {
 		}
 	})
 }
+
+// fakeServer listens on loopback and runs serve on each connection (then
+// closes it) until the test ends; it returns the address. It stands in
+// for a peer that speaks the protocol by hand, or not at all.
+func fakeServer(t *testing.T, serve func(net.Conn)) (string, int) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	t.Cleanup(func() { ln.Close(); wg.Wait() })
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			wg.Add(1)
+			go func() { defer wg.Done(); defer c.Close(); serve(c) }()
+		}
+	}()
+	return splitAddr(ln.Addr())
+}

@@ -54,28 +54,13 @@ func TestStrangerTextIsInert(t *testing.T) {
 	checkInert(t, a.events)
 
 	// A fake node refuses a join with a forged reason.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	host, port := fakeServer(t, func(c net.Conn) {
 		fc := newFrameCodec(DefaultMaxFrameSize)
 		fc.read(c)
 		frame, _ := fc.marshal(&refuse{Code: "x", Reason: forged})
 		c.Write(frame)
-	}()
-	host, port := splitAddr(ln.Addr())
-	_, err = a.Join(context.Background(), host, port)
+	})
+	_, err := a.Join(context.Background(), host, port)
 	if err == nil || strings.ContainsAny(err.Error(), "\x1b\r\n\x07") || !strings.Contains(err.Error(), `\x1b[2J`) {
 		t.Errorf("join error is not inert, or hides the escape: %q", err)
 	}

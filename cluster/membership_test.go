@@ -219,27 +219,6 @@ func TestJoinFailsClearly(t *testing.T) {
 		ln.Close()
 		return host, port
 	}
-	fakeServer := func(t *testing.T, serve func(net.Conn)) (string, int) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		var wg sync.WaitGroup
-		t.Cleanup(func() { ln.Close(); wg.Wait() })
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				c, err := ln.Accept()
-				if err != nil {
-					return
-				}
-				wg.Add(1)
-				go func() { defer wg.Done(); defer c.Close(); serve(c) }()
-			}
-		}()
-		return splitAddr(ln.Addr())
-	}
 	tests := []struct {
 		name   string
 		target func(t *testing.T, self *testNode) (string, int)

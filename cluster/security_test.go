@@ -124,21 +124,7 @@ func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
 		t.Fatalf("want a HelloAck, got %v %v", recordedAck, err)
 	}
 	// A fake a answers b's Hello with the recorded Challenge and ack.
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
+	host, port := fakeServer(t, func(c net.Conn) {
 		c.SetDeadline(time.Now().Add(3 * time.Second))
 		fc := newFrameCodec(DefaultMaxFrameSize)
 		for _, m := range []message{recorded, recordedAck} {
@@ -149,9 +135,8 @@ func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
 			c.Write(frame)
 		}
 		io.Copy(io.Discard, c)
-	}()
+	})
 	b := startNode(t, testConfig("b"))
-	host, port := splitAddr(ln.Addr())
 	_, err = b.Join(context.Background(), host, port)
 	if !errors.Is(err, ErrBadCookie) || !strings.Contains(err.Error(), "did not prove") {
 		t.Fatalf("got %v, want ErrBadCookie: did not prove", err)
