@@ -8,10 +8,12 @@ FUZZTIME ?= 60s
 
 all: build
 
-## build: compile bin/iridium, static (no cgo: the pure-Go resolver and
-## user lookup; a cgo binary starts about 7 ms slower, docs/performance.md)
+## build: compile bin/iridium and bin/iridium-node, static (no cgo: the
+## pure-Go resolver and user lookup; a cgo binary starts about 7 ms slower).
+## iridium runs files itself and becomes iridium-node, found next to it,
+## for the shell and the cluster (docs/performance.md, "Start-up").
 build:
-	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iridium
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/iridium ./cmd/iridium-node
 
 ## run: build, then start Iridium (the REPL; ARGS="file.iasm" runs a file)
 run: build
@@ -78,9 +80,9 @@ fuzz:
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
 
-## install: go install the iridium command
+## install: go install the iridium command: both binaries, side by side
 install:
-	CGO_ENABLED=0 $(GO) install ./cmd/iridium
+	CGO_ENABLED=0 $(GO) install ./cmd/iridium ./cmd/iridium-node
 
 clean:
 	rm -rf bin bench.txt

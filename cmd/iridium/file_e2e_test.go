@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 	"io"
 	"os"
 	"os/exec"
@@ -129,6 +130,8 @@ func TestCommandFailures(t *testing.T) {
 	}{
 		{"division by zero", "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", nil, 1, `^$`,
 			`prog\.iasm: pc 8: div \$0 \$1 \$2: division by zero`},
+		{"the same through iridium-node", "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", []string{"--no-color", "--registers"}, 1, `^\$0 = 7\n\$1 = 0\n$`,
+			`prog\.iasm: pc 8: div \$0 \$1 \$2: division by zero`}, // a flag iridium leaves to the node
 		{"output before a fault is kept", ".data\nm: .asciiz 'kept\\n'\n.code\nprts @m\npop $0\n", nil, 1, `^kept\n$`,
 			`pc 4: pop \$0: pop on an empty stack`},
 		{"registers after a fault", "load $3 #9\nret\n", []string{"--registers"}, 1, `^\$3 = 9\n$`,
@@ -236,7 +239,7 @@ print:  prts @line
 }
 
 // signalExit sends sig to cmd's process and waits for it to exit with
-// status exitSignal, for at most 30 seconds.
+// status filecmd.ExitSignal, for at most 30 seconds.
 func signalExit(cmd *exec.Cmd, sig os.Signal) error {
 	if err := cmd.Process.Signal(sig); err != nil {
 		return err
@@ -245,8 +248,8 @@ func signalExit(cmd *exec.Cmd, sig os.Signal) error {
 	go func() { done <- cmd.Wait() }()
 	select {
 	case err := <-done:
-		if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != exitSignal {
-			return fmt.Errorf("after %v: %v, want exit status %d", sig, err, exitSignal)
+		if exitErr, ok := err.(*exec.ExitError); !ok || exitErr.ExitCode() != filecmd.ExitSignal {
+			return fmt.Errorf("after %v: %v, want exit status %d", sig, err, filecmd.ExitSignal)
 		}
 		return nil
 	case <-time.After(30 * time.Second):

@@ -9,6 +9,17 @@
 //	iridium -i FILE               run FILE, then start the REPL
 //
 // Run "iridium --help" for every flag.
+//
+// This binary is small so that a file run starts fast: it links the VM and
+// the assembler and nothing of the shell, the cluster, TLS or SSH, whose
+// code and package initialisation would cost every short run a few
+// milliseconds (docs/performance.md, "Start-up"). It does the work on one
+// file itself: a run whose only flags are --registers, --stack-limit and
+// --heap-limit, "asm" and "disasm". For anything else, the shell, a node,
+// --help, --version or a usage error, it becomes iridium-node, the whole
+// command, by exec, with the same arguments: same process, same terminal,
+// same exit status. iridium-node is looked for next to this binary, then
+// on $PATH.
 package main
 
 import (
@@ -18,67 +29,104 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"syscall"
 
-	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/vm"
 )
 
-// Exit codes.
-const (
-	exitOK      = 0
-	exitFailure = 1 // an assembly error, a fault, a failed REPL line
-	exitUsage   = 2 // bad flags or arguments
-	exitSignal  = 130
-)
+// nodeName is the file name of the whole command.
+const nodeName = "iridium-node"
 
-// main runs the command. Signals are left to each mode, which catches
-// only those it handles (see runFile, runShell, runDaemon): the paths that
-// handle none (--version, --help, asm, disasm, usage errors) start no
-// signal watcher, which is most of the start-up of a short run.
 func main() {
-	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+	args := os.Args[1:]
+	if code, ok := runHere(context.Background(), args, os.Stdout, os.Stderr); ok {
+		os.Exit(code)
+	}
+	err := becomeNode(os.Args)
+	fmt.Fprintf(os.Stderr, "iridium: %v\n", err)
+	os.Exit(filecmd.ExitFailure)
 }
 
-// run is the whole command, with its streams passed in so tests can drive it.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// runHere does what args ask when this binary can do it alone, and
+// reports whether it did; when it did not, it has written nothing.
+func runHere(ctx context.Context, args []string, stdout, stderr io.Writer) (int, bool) {
 	if len(args) > 0 {
 		switch args[0] {
 		case "asm":
-			return runAsm(args[1:], stdout, stderr)
+			return filecmd.Asm(args[1:], stdout, stderr), true
 		case "disasm":
-			return runDisasm(args[1:], stdout, stderr)
+			return filecmd.Disasm(args[1:], stdout, stderr), true
 		}
 	}
-	opts, files, err := parseOptions(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return exitOK
+	o, file, ok := fileRun(args)
+	if !ok {
+		return 0, false
 	}
+	return filecmd.Run(ctx, o, file, stdout, stderr), true
+}
+
+// fileRun reports whether args are a file run this binary can do: one
+// file and no flags but --registers, --stack-limit and --heap-limit, with
+// valid values. Anything else, a bad value included, is iridium-node's,
+// which says what is wrong in the words it uses for every other flag.
+func fileRun(args []string) (filecmd.RunOptions, string, bool) {
+	o := filecmd.RunOptions{StackLimit: vm.DefaultStackLimit, HeapLimit: vm.DefaultHeapLimit}
+	fs := flag.NewFlagSet("iridium", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.BoolVar(&o.Registers, "registers", false, "")
+	fs.IntVar(&o.StackLimit, "stack-limit", o.StackLimit, "")
+	fs.IntVar(&o.HeapLimit, "heap-limit", o.HeapLimit, "")
+	files, err := filecmd.ParseInterspersed(fs, args)
+	if err != nil || len(files) != 1 || o.StackLimit <= 0 || o.HeapLimit <= 0 {
+		return o, "", false
+	}
+	return o, files[0], true
+}
+
+// becomeNode replaces this process with iridium-node, given argv as its
+// own. It returns only if it could not.
+func becomeNode(argv []string) error {
+	path, err := findNode()
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium: %s\nRun 'iridium --help' for usage.\n", termtext.Clip(err.Error(), 200))
-		return exitUsage
+		return err
 	}
-	if opts.version {
-		fmt.Fprintln(stdout, "iridium", version)
-		return exitOK
+	err = syscall.Exec(path, argv, os.Environ())
+	return fmt.Errorf("starting %s: %w", path, err)
+}
+
+// errNoNode is returned when iridium-node is nowhere to be found.
+var errNoNode = errors.New("the shell, the cluster, --help and --version are in " + nodeName +
+	", which is neither next to this binary nor on $PATH: build both with 'make build', or install both with 'make install'")
+
+// findNode returns the path of iridium-node: the one next to this binary
+// (symbolic links resolved), else the first in an absolute directory of
+// $PATH.
+func findNode() (string, error) {
+	if self, err := os.Executable(); err == nil {
+		if self, err = filepath.EvalSymlinks(self); err == nil {
+			path := filepath.Join(filepath.Dir(self), nodeName)
+			if isExecutable(path) {
+				return path, nil
+			}
+		}
 	}
-	switch {
-	case opts.remote.daemon && len(files) > 0:
-		fmt.Fprintf(stderr, "iridium: --daemon runs no file, got %q\n", files)
-		return exitUsage
-	case opts.remote.daemon && (len(opts.evalLines) > 0 || opts.interactFile != ""):
-		fmt.Fprintln(stderr, "iridium: --daemon has no shell to run -e or -i in; reach it with -r and ssh")
-		return exitUsage
-	case opts.remote.daemon:
-		return runDaemon(ctx, opts, stderr)
-	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
-		fmt.Fprintf(stderr, "iridium: -r and --join are for the shell and --daemon, not for running FILE %q\n", files[0])
-		return exitUsage
+	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
+		if !filepath.IsAbs(dir) {
+			continue // as exec.LookPath: never a relative directory, "." included
+		}
+		path := filepath.Join(dir, nodeName)
+		if isExecutable(path) {
+			return path, nil
+		}
 	}
-	switch len(files) {
-	case 0:
-		return runShell(ctx, opts, stdin, stdout, stderr)
-	case 1:
-		return runFile(ctx, opts, files[0], stdout, stderr)
-	}
-	fmt.Fprintf(stderr, "iridium: one file at a time, got %d: %q\n", len(files), files)
-	return exitUsage
+	return "", errNoNode
+}
+
+// isExecutable reports whether path is a regular file someone may execute.
+func isExecutable(path string) bool {
+	info, err := os.Stat(path)
+	return err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o111 != 0
 }

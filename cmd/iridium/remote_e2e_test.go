@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 	"io"
 	"maps"
 	"net"
@@ -171,16 +172,16 @@ func TestRemoteLogin(t *testing.T) {
 		t.Errorf("exec: stdout %q, want $0 = 5", out)
 	}
 	r := n.ssh(t, key, "", "load $0 #1\nbogus $0")
-	if r.code != exitFailure || !strings.Contains(r.stderr, `line 2: col 1: unknown mnemonic "bogus"`) {
-		t.Errorf("exec with a bad line: status %d, stderr %q; want %d and line 2's error", r.code, r.stderr, exitFailure)
+	if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, `line 2: col 1: unknown mnemonic "bogus"`) {
+		t.Errorf("exec with a bad line: status %d, stderr %q; want %d and line 2's error", r.code, r.stderr, filecmd.ExitFailure)
 	}
 	r = n.ssh(t, key, "load $1 #7\nadd $1 $1 $2\n!registers\n", "")
 	if r.code != 0 || !strings.Contains(r.stdout, "$1 = 7\n$2 = 14") {
 		t.Errorf("piped script: status %d, stdout %q, stderr %q; want 0 and $1 = 7, $2 = 14", r.code, r.stdout, r.stderr)
 	}
 	r = n.ssh(t, key, "load $1 #7\ndiv $1 $0 $2\nload $3 #3\n!registers\n", "")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "line 2: fault") || !strings.Contains(r.stdout, "$3 = 3") {
-		t.Errorf("piped script with a fault: status %d, stdout %q, stderr %q; want %d, line 2's fault, and the lines after run", r.code, r.stdout, r.stderr, exitFailure)
+	if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, "line 2: fault") || !strings.Contains(r.stdout, "$3 = 3") {
+		t.Errorf("piped script with a fault: status %d, stdout %q, stderr %q; want %d, line 2's fault, and the lines after run", r.code, r.stdout, r.stderr, filecmd.ExitFailure)
 	}
 
 	other := newSSHKey(t, t.TempDir(), "other", "stranger@e2e")
@@ -205,15 +206,15 @@ func TestRemoteNoAuthorizedKey(t *testing.T) {
 	t.Parallel()
 	dataDir := t.TempDir()
 	r := runBinary(t, "", "--data-root-dir", dataDir, "-r", "-p", "0", "--daemon", "-P", "0", "--log-format", "json")
-	if r.code != exitFailure || !strings.Contains(r.stderr, `"msg":"remote access did not start"`) || !strings.Contains(r.stderr, "no authorized key in "+filepath.Join(dataDir, "authorized_keys")) || !strings.Contains(r.stderr, ".pub >> ") {
-		t.Errorf("status %d, stderr:\n%s\nwant %d and how to add a key", r.code, r.stderr, exitFailure)
+	if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, `"msg":"remote access did not start"`) || !strings.Contains(r.stderr, "no authorized key in "+filepath.Join(dataDir, "authorized_keys")) || !strings.Contains(r.stderr, ".pub >> ") {
+		t.Errorf("status %d, stderr:\n%s\nwant %d and how to add a key", r.code, r.stderr, filecmd.ExitFailure)
 	}
 	if strings.Contains(r.stderr, "cluster listening") {
 		t.Errorf("the cluster listener started before remote access was refused:\n%s", r.stderr)
 	}
 	r = runBinary(t, "", "--data-root-dir", dataDir, "-r", "-p", "0")
-	if r.code != exitFailure || !strings.Contains(r.stderr, "no authorized key") {
-		t.Errorf("shell: status %d, stderr:\n%s\nwant %d and no authorized key", r.code, r.stderr, exitFailure)
+	if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, "no authorized key") {
+		t.Errorf("shell: status %d, stderr:\n%s\nwant %d and no authorized key", r.code, r.stderr, filecmd.ExitFailure)
 	}
 	for _, args := range [][]string{
 		{"-r", "prog.iasm"},
@@ -224,8 +225,8 @@ func TestRemoteNoAuthorizedKey(t *testing.T) {
 		{"--log-format", "xml"},
 		{"-p", "65536"},
 	} {
-		if r := runBinary(t, "", args...); r.code != exitUsage || r.stderr == "" {
-			t.Errorf("iridium %q: status %d, stderr %q; want %d and why", args, r.code, r.stderr, exitUsage)
+		if r := runBinary(t, "", args...); r.code != filecmd.ExitUsage || r.stderr == "" {
+			t.Errorf("iridium %q: status %d, stderr %q; want %d and why", args, r.code, r.stderr, filecmd.ExitUsage)
 		}
 	}
 }
@@ -572,8 +573,8 @@ func TestRemoteGarbage(t *testing.T) {
 	garbage := n.ssh(t, key, string(junk), "")
 	// The bytes are random: the first line may happen to be empty or a
 	// comment, so any line may be the first one refused.
-	if garbage.code != exitFailure || !regexp.MustCompile(`(?m)^line \d+: `).MatchString(garbage.stderr) {
-		t.Errorf("a session of random bytes: status %d, stderr %.300q; want %d and errors by line", garbage.code, garbage.stderr, exitFailure)
+	if garbage.code != filecmd.ExitFailure || !regexp.MustCompile(`(?m)^line \d+: `).MatchString(garbage.stderr) {
+		t.Errorf("a session of random bytes: status %d, stderr %.300q; want %d and errors by line", garbage.code, garbage.stderr, filecmd.ExitFailure)
 	}
 
 	// A connection dropped mid-program: the client dies while its

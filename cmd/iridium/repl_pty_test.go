@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -327,8 +328,8 @@ func TestREPLTerminalSIGTERM(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	if code := p.wait(); code != exitSignal {
-		t.Fatalf("exit status %d after SIGTERM, want %d", code, exitSignal)
+	if code := p.wait(); code != filecmd.ExitSignal {
+		t.Fatalf("exit status %d after SIGTERM, want %d", code, filecmd.ExitSignal)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/repl"
@@ -195,7 +196,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	// caller prints one line instead, and the usage only when asked.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
-	files, err := parseInterspersed(fs, args)
+	files, err := filecmd.ParseInterspersed(fs, args)
 	if errors.Is(err, flag.ErrHelp) {
 		fs.SetOutput(stderr)
 		usage(fs)
@@ -239,24 +240,4 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 		return nil, nil, fmt.Errorf("--max-heap-total must be positive")
 	}
 	return o, files, nil
-}
-
-// parseInterspersed parses flags that may stand before, between or after
-// positional arguments, and returns the positional ones. "--" ends flags.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		args = fs.Args()
-		if len(args) == 0 {
-			return pos, nil
-		}
-		if args[0] == "--" {
-			return append(pos, args[1:]...), nil
-		}
-		pos = append(pos, args[0])
-		args = args[1:]
-	}
 }

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"syscall"
 
-	"golang.org/x/term"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 )
 
 // runShell runs the REPL: interactive when stdin and stdout are a
@@ -20,7 +20,7 @@ import (
 func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM)
 	defer stop()
-	interactive := isTerminal(stdin) && isTerminal(stdout)
+	interactive := filecmd.IsTerminal(stdin) && filecmd.IsTerminal(stdout)
 	if len(o.evalLines) > 0 {
 		stdin, interactive = strings.NewReader(strings.Join(o.evalLines, "\n")+"\n"), false
 	}
@@ -56,10 +56,4 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
 	}
 	return status
-}
-
-// isTerminal reports whether f is a terminal.
-func isTerminal(f any) bool {
-	file, ok := f.(*os.File)
-	return ok && term.IsTerminal(int(file.Fd()))
 }

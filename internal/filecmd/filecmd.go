@@ -1,4 +1,8 @@
-package main
+// Package filecmd is what the iridium command does with one file: run it,
+// assemble it (iridium asm) and disassemble it (iridium disasm). Both
+// binaries use it: cmd/iridium, small so that these commands start fast,
+// and cmd/iridium-node, the whole command, which behaves the same for them.
+package filecmd
 
 import (
 	"bufio"
@@ -18,27 +22,49 @@ import (
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
+	"golang.org/x/term"
 )
 
-// runFile runs one program and reports how it ended. Ctrl-C or SIGTERM
-// stops it (exit status 130).
-func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Writer) int {
+// The command's exit statuses.
+const (
+	ExitOK      = 0
+	ExitFailure = 1 // an assembly error, a fault, a failed REPL line
+	ExitUsage   = 2 // bad flags or arguments
+	ExitSignal  = 130
+)
+
+// RunOptions are the flags that change how a file runs.
+type RunOptions struct {
+	Registers  bool // print the non-zero registers after the run
+	StackLimit int  // vm.Config.StackLimit
+	HeapLimit  int  // vm.Config.HeapLimit
+}
+
+// IsTerminal reports whether f is a terminal.
+func IsTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
+}
+
+// Run runs the program in the file at path and returns the exit status.
+// Ctrl-C or SIGTERM stops it (exit status 130).
+func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Writer) int {
 	p, err := asm.LoadFile(path)
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
-		return exitFailure
+		return ExitFailure
 	}
 	// Buffered for speed, except on a terminal, where a long run's output
 	// should appear as it is printed.
 	out, flush := io.Writer(stdout), func() error { return nil }
-	if !isTerminal(stdout) {
+	if !IsTerminal(stdout) {
 		buf := bufio.NewWriterSize(stdout, 64<<10)
 		out, flush = buf, buf.Flush
 	}
-	m := vm.New(vm.Config{Stdout: out, StackLimit: o.stackLimit, HeapLimit: o.heapLimit})
+	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit})
 	m.Load(p)
 	runErr := runInterruptible(ctx, m)
-	if o.registers {
+	if o.Registers {
 		m.WriteRegisters(out, true)
 	}
 	if err := flush(); err != nil && runErr == nil {
@@ -47,11 +73,11 @@ func runFile(ctx context.Context, o *options, path string, stdout, stderr io.Wri
 	if runErr != nil {
 		fmt.Fprintf(stderr, "iridium: %s: %v\n", path, runErr)
 		if errors.Is(runErr, vm.ErrInterrupted) {
-			return exitSignal
+			return ExitSignal
 		}
-		return exitFailure
+		return ExitFailure
 	}
-	return exitOK
+	return ExitOK
 }
 
 // signalDelay is how long a file run goes before it starts watching for
@@ -82,30 +108,30 @@ func runInterruptible(ctx context.Context, m *vm.VM) error {
 	return m.Run(ctx) // from the instruction the delay stopped it at
 }
 
-// runAsm is "iridium asm FILE [-o OUT]".
-func runAsm(args []string, stdout, stderr io.Writer) int {
+// Asm is "iridium asm FILE [-o OUT]": args are those after "asm".
+func Asm(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("iridium asm", flag.ContinueOnError)
 	// The flag package would print its error and the usage; one line is
 	// printed instead, and the usage only when asked for.
 	fs.SetOutput(io.Discard)
 	fs.Usage = func() {}
 	out := fs.String("o", "", "the bytecode file to write (default: FILE with the extension .irb)")
-	files, err := parseInterspersed(fs, args)
+	files, err := ParseInterspersed(fs, args)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fmt.Fprintln(stderr, "Usage: iridium asm FILE [-o OUT]\n\nAssembles FILE and writes its bytecode to OUT\n(default: FILE with the extension .irb).")
-		return exitOK
+		return ExitOK
 	case err != nil:
 		fmt.Fprintf(stderr, "iridium asm: %s\nRun 'iridium asm --help' for usage.\n", termtext.Clip(err.Error(), 200))
-		return exitUsage
+		return ExitUsage
 	case len(files) != 1:
 		fmt.Fprintln(stderr, "iridium asm: want one file: iridium asm FILE [-o OUT]")
-		return exitUsage
+		return ExitUsage
 	}
 	p, err := asm.LoadFile(files[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
-		return exitFailure
+		return ExitFailure
 	}
 	if *out == "" {
 		*out = strings.TrimSuffix(files[0], filepath.Ext(files[0])) + ".irb"
@@ -116,10 +142,10 @@ func runAsm(args []string, stdout, stderr io.Writer) int {
 	}
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium asm: %v\n", err)
-		return exitFailure
+		return ExitFailure
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d read-only, %d code)\n", *out, len(data), len(p.ReadOnly), len(p.Code))
-	return exitOK
+	return ExitOK
 }
 
 // writeOutput writes data to out through a temporary file and a rename,
@@ -134,24 +160,44 @@ func writeOutput(in, out string, data []byte) error {
 	return safefile.Replace(out, data, 0o644)
 }
 
-// runDisasm is "iridium disasm FILE".
-func runDisasm(args []string, stdout, stderr io.Writer) int {
+// Disasm is "iridium disasm FILE": args are those after "disasm".
+func Disasm(args []string, stdout, stderr io.Writer) int {
 	switch {
 	case len(args) == 1 && (args[0] == "-h" || args[0] == "--help"):
 		fmt.Fprintln(stderr, "Usage: iridium disasm FILE\n\nPrints FILE (bytecode or assembly) as an assembly listing.")
-		return exitOK
+		return ExitOK
 	case len(args) == 1 && strings.HasPrefix(args[0], "-"):
 		fmt.Fprintf(stderr, "iridium disasm: no flag %s\nRun 'iridium disasm --help' for usage.\n", termtext.Clip(args[0], 200))
-		return exitUsage
+		return ExitUsage
 	case len(args) != 1:
 		fmt.Fprintln(stderr, "iridium disasm: want one file: iridium disasm FILE")
-		return exitUsage
+		return ExitUsage
 	}
 	p, err := asm.LoadFile(args[0])
 	if err != nil {
 		fmt.Fprintf(stderr, "iridium: %v\n", err)
-		return exitFailure
+		return ExitFailure
 	}
 	fmt.Fprint(stdout, vm.Disassemble(p, vm.Names{}))
-	return exitOK
+	return ExitOK
+}
+
+// ParseInterspersed parses flags that may stand before, between or after
+// positional arguments, and returns the positional ones. "--" ends flags.
+func ParseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		if args[0] == "--" {
+			return append(pos, args[1:]...), nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
 }

@@ -1,0 +1,89 @@
+// Command iridium-node is the whole iridium command: it runs Iridium
+// assembly and bytecode files, assembles and disassembles them, and, given
+// no file, starts the interactive REPL, a cluster node and its SSH server.
+// The iridium command (cmd/iridium) does the work on one file itself and
+// becomes iridium-node, by exec, for everything else; iridium-node takes
+// the same arguments and behaves the same:
+//
+//	iridium [flags] FILE          assemble (or load) FILE and run it
+//	iridium asm FILE [-o OUT]     write FILE's bytecode to OUT
+//	iridium disasm FILE           print FILE as an assembly listing
+//	iridium [flags]               start the REPL
+//	iridium -e LINE [-e LINE...]  run the lines as a REPL script
+//	iridium -i FILE               run FILE, then start the REPL
+//
+// Run "iridium --help" for every flag.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/internal/termtext"
+)
+
+// Exit codes, the same from both binaries.
+const (
+	exitOK      = filecmd.ExitOK
+	exitFailure = filecmd.ExitFailure
+	exitUsage   = filecmd.ExitUsage
+	exitSignal  = filecmd.ExitSignal
+)
+
+// main runs the command. Signals are left to each mode, which catches
+// only those it handles (see filecmd.Run, runShell, runDaemon): the paths that
+// handle none (--version, --help, asm, disasm, usage errors) start no
+// signal watcher, which is most of the start-up of a short run.
+func main() {
+	os.Exit(run(context.Background(), os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+}
+
+// run is the whole command, with its streams passed in so tests can drive it.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	if len(args) > 0 {
+		switch args[0] {
+		case "asm":
+			return filecmd.Asm(args[1:], stdout, stderr)
+		case "disasm":
+			return filecmd.Disasm(args[1:], stdout, stderr)
+		}
+	}
+	opts, files, err := parseOptions(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "iridium: %s\nRun 'iridium --help' for usage.\n", termtext.Clip(err.Error(), 200))
+		return exitUsage
+	}
+	if opts.version {
+		fmt.Fprintln(stdout, "iridium", version)
+		return exitOK
+	}
+	switch {
+	case opts.remote.daemon && len(files) > 0:
+		fmt.Fprintf(stderr, "iridium: --daemon runs no file, got %q\n", files)
+		return exitUsage
+	case opts.remote.daemon && (len(opts.evalLines) > 0 || opts.interactFile != ""):
+		fmt.Fprintln(stderr, "iridium: --daemon has no shell to run -e or -i in; reach it with -r and ssh")
+		return exitUsage
+	case opts.remote.daemon:
+		return runDaemon(ctx, opts, stderr)
+	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
+		fmt.Fprintf(stderr, "iridium: -r and --join are for the shell and --daemon, not for running FILE %q\n", files[0])
+		return exitUsage
+	}
+	switch len(files) {
+	case 0:
+		return runShell(ctx, opts, stdin, stdout, stderr)
+	case 1:
+		return filecmd.Run(ctx, filecmd.RunOptions{Registers: opts.registers, StackLimit: opts.stackLimit, HeapLimit: opts.heapLimit}, files[0], stdout, stderr)
+	}
+	fmt.Fprintf(stderr, "iridium: one file at a time, got %d: %q\n", len(files), files)
+	return exitUsage
+}
