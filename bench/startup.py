@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""Start-up of iridium against lua5.4: run `bin/iridium docs/examples/hello.iasm`
-and `lua5.4 -e ''` alternately N times each (default 40) and print, for each,
-the median CPU time (user + sys), minor page faults and context switches of
-the child (from wait4), and the ratio of the CPU times.
-Run from the top of the repository after `make build`.
+"""Start-up of iridium against lua5.4: run `bin/iridium docs/examples/hello.iasm`,
+`bin/iridium --version` (which iridium leaves to iridium-node: the start-up
+of every shell, two binaries started by one exec) and `lua5.4 -e ''`
+alternately N times each (default 40) and print, for each, the median CPU
+time (user + sys), minor page faults and context switches of the child
+(from wait4), and the ratio of the hello run's CPU time to lua5.4's.
+Run from the top of the repository after `make build`. BEFORE=path adds
+a row for that binary's hello run (an older build, to compare).
 
 With --floor, two more programs alternate with them, built first into bin/
 (CGO_ENABLED=0): bench/startup-floor, which only imports the libraries
@@ -17,7 +20,11 @@ import statistics
 import subprocess
 import sys
 
-CMDS = {"iridium": ["bin/iridium", "docs/examples/hello.iasm"], "lua5.4": ["lua5.4", "-e", ""]}
+CMDS = {
+    "iridium": ["bin/iridium", "docs/examples/hello.iasm"],
+    "via node": ["bin/iridium", "--version"],
+    "lua5.4": ["lua5.4", "-e", ""],
+}
 FLOORS = {"floor": "startup-floor", "floor-linked": "startup-floor-linked"}
 
 
@@ -47,6 +54,8 @@ def main():
     if len(args) < len(sys.argv) - 1:
         build_floors()
     runs = int(args[0]) if args else 40
+    if os.environ.get("BEFORE"):
+        CMDS["before"] = [os.environ["BEFORE"], "docs/examples/hello.iasm"]
     samples = {name: [] for name in CMDS}
     for _ in range(runs):
         for name, cmd in CMDS.items():
