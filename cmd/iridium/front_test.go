@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/vm"
@@ -81,10 +83,12 @@ func copyBinary(t *testing.T) string {
 }
 
 // runAlone runs bin with args and the given $PATH, and returns its
-// output and exit status.
+// output and exit status; a run that lasts 30 seconds is killed (status -1).
 func runAlone(t *testing.T, bin, path string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Env = append(testEnv(t), "PATH="+path)
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
@@ -131,5 +135,31 @@ func TestNodeFoundOnPathOrThroughALink(t *testing.T) {
 	}
 	if r := runAlone(t, copyBinary(t), "/nonexistent:"+filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
 		t.Errorf("on $PATH: %+v; want the version from the node on $PATH", r)
+	}
+}
+
+// TestNodeThatIsThisBinary: an iridium-node that is iridium itself (a
+// symbolic or hard link to it, next to it or on $PATH) is not the node:
+// iridium skips it and says the node is missing, rather than exec itself
+// for ever.
+func TestNodeThatIsThisBinary(t *testing.T) {
+	t.Parallel()
+	bin := copyBinary(t)
+	dir := filepath.Dir(bin)
+	if err := os.Symlink("iridium", filepath.Join(dir, "iridium-node")); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.Link(bin, filepath.Join(other, "iridium-node")); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/nonexistent", dir, other} {
+		r := runAlone(t, bin, path, "--version")
+		if r.code != filecmd.ExitFailure || r.stdout != "" || !strings.Contains(r.stderr, "is this binary, not the node") {
+			t.Errorf("PATH=%s: %+v; want status 1 and that iridium-node is iridium itself", path, r)
+		}
+	}
+	if r := runAlone(t, bin, other+":"+filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
+		t.Errorf("with the real node later on $PATH: %+v; want its version", r)
 	}
 }
