@@ -83,13 +83,21 @@ func copyBinary(t *testing.T) string {
 }
 
 // runAlone runs bin with args and the given $PATH, and returns its
-// output and exit status; a run that lasts 30 seconds is killed (status -1).
+// output and exit status.
 func runAlone(t *testing.T, bin, path string, args ...string) result {
+	t.Helper()
+	return runIn(t, bin, "", append(testEnv(t), "PATH="+path), args...)
+}
+
+// runIn runs bin with args in dir (this one if "") and env, and returns
+// its output and exit status; a run that lasts 30 seconds is killed
+// (status -1).
+func runIn(t *testing.T, bin, dir string, env []string, args ...string) result {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Env = append(testEnv(t), "PATH="+path)
+	cmd.Dir, cmd.Env = dir, env
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -100,6 +108,41 @@ func runAlone(t *testing.T, bin, path string, args ...string) result {
 		t.Fatalf("running %s %q: %v", bin, args, err)
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// TestFrontAndNodeAgree: for the argument lists iridium runs itself, and
+// their neighbours it leaves to the node, iridium and iridium-node print
+// the same and exit with the same status.
+func TestFrontAndNodeAgree(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	hello, err := os.ReadFile(filepath.Join("..", "..", "docs", "examples", "hello.iasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"hello.iasm": string(hello), "asm": string(hello), "-": string(hello),
+		"fault.iasm": "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", "bad.iasm": "lod $0 #1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node, env := filepath.Join(filepath.Dir(iridiumBin), "iridium-node"), testEnv(t)
+	for _, args := range [][]string{
+		{"hello.iasm"}, {"-registers=false", "fault.iasm"}, {"--registers=1", "fault.iasm"}, {"--registers=yes", "hello.iasm"},
+		{"-stack-limit=+3", "--heap-limit=0x10", "hello.iasm"}, {"--stack-limit=1_000", "hello.iasm"}, {"--stack-limit=-1", "hello.iasm"},
+		{"--stack-limit=99999999999999999999", "hello.iasm"}, {"--stack-limit=0", "--stack-limit=5", "hello.iasm"},
+		{"--heap-limit=5", "--heap-limit=0", "hello.iasm"}, {"--registers", "--registers", "fault.iasm"}, {"fault.iasm", "--registers"},
+		{"--", "asm"}, {"--registers", "asm"}, {"-"}, {"--", "-"}, {""}, {"", "hello.iasm"}, {"hello.iasm", "extra"},
+		{"hello.iasm", "--"}, {"hello.iasm", "--", "--registers"}, {"---registers", "hello.iasm"}, {"--heap-limit=", "hello.iasm"},
+		{"bad.iasm"}, {"missing.iasm"}, {"."}, {"hello.iasm", "-h"}, {"--Registers", "hello.iasm"},
+		{"asm"}, {"asm", "-help"}, {"asm", "hello.iasm", "-o", "out.irb"}, {"asm", "-o"}, {"disasm", "-h"}, {"disasm", "-x"}, {"disasm", "out.irb"},
+	} {
+		front := runIn(t, iridiumBin, dir, env, args...)
+		whole := runIn(t, node, dir, env, args...)
+		if front != whole {
+			t.Errorf("%q:\niridium      %+v\niridium-node %+v", args, front, whole)
+		}
+	}
 }
 
 // TestWithoutNode: iridium alone runs, assembles and disassembles files,
