@@ -206,3 +206,28 @@ func TestNodeThatIsThisBinary(t *testing.T) {
 		t.Errorf("with the real node later on $PATH: %+v; want its version", r)
 	}
 }
+
+// TestUnusableNodeIsSkipped: an iridium-node next to iridium that cannot
+// be run (not executable, a directory, a symbolic link in a loop or to
+// nothing) is passed over for the one on $PATH, and without one there
+// iridium says the node is missing.
+func TestUnusableNodeIsSkipped(t *testing.T) {
+	t.Parallel()
+	for name, place := range map[string]func(path string) error{
+		"not executable": func(path string) error { return os.WriteFile(path, []byte("#!/bin/sh\n"), 0o644) },
+		"a directory":    func(path string) error { return os.Mkdir(path, 0o755) },
+		"a link loop":    func(path string) error { return os.Symlink(filepath.Base(path), path) },
+		"a broken link":  func(path string) error { return os.Symlink("nowhere", path) },
+	} {
+		bin := copyBinary(t)
+		if err := place(filepath.Join(filepath.Dir(bin), "iridium-node")); err != nil {
+			t.Fatal(err)
+		}
+		if r := runAlone(t, bin, "/nonexistent", "--version"); r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, "neither next to this binary nor on $PATH") {
+			t.Errorf("%s, no node on $PATH: %+v; want status 1 and that the node is missing", name, r)
+		}
+		if r := runAlone(t, bin, filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
+			t.Errorf("%s, the node on $PATH: %+v; want its version", name, r)
+		}
+	}
+}
