@@ -1,12 +1,14 @@
 package main
 
 import (
+	"context"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/vm"
@@ -84,8 +86,18 @@ func copyBinary(t *testing.T) string {
 // output and exit status.
 func runAlone(t *testing.T, bin, path string, args ...string) result {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	cmd.Env = append(testEnv(t), "PATH="+path)
+	return runIn(t, bin, "", append(testEnv(t), "PATH="+path), args...)
+}
+
+// runIn runs bin with args in dir (this one if "") and env, and returns
+// its output and exit status; a run that lasts 30 seconds is killed
+// (status -1).
+func runIn(t *testing.T, bin, dir string, env []string, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir, cmd.Env = dir, env
 	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -96,6 +108,41 @@ func runAlone(t *testing.T, bin, path string, args ...string) result {
 		t.Fatalf("running %s %q: %v", bin, args, err)
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+}
+
+// TestFrontAndNodeAgree: for the argument lists iridium runs itself, and
+// their neighbours it leaves to the node, iridium and iridium-node print
+// the same and exit with the same status.
+func TestFrontAndNodeAgree(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	hello, err := os.ReadFile(filepath.Join("..", "..", "docs", "examples", "hello.iasm"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, text := range map[string]string{"hello.iasm": string(hello), "asm": string(hello), "-": string(hello),
+		"fault.iasm": "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", "bad.iasm": "lod $0 #1\n"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	node, env := filepath.Join(filepath.Dir(iridiumBin), "iridium-node"), testEnv(t)
+	for _, args := range [][]string{
+		{"hello.iasm"}, {"-registers=false", "fault.iasm"}, {"--registers=1", "fault.iasm"}, {"--registers=yes", "hello.iasm"},
+		{"-stack-limit=+3", "--heap-limit=0x10", "hello.iasm"}, {"--stack-limit=1_000", "hello.iasm"}, {"--stack-limit=-1", "hello.iasm"},
+		{"--stack-limit=99999999999999999999", "hello.iasm"}, {"--stack-limit=0", "--stack-limit=5", "hello.iasm"},
+		{"--heap-limit=5", "--heap-limit=0", "hello.iasm"}, {"--registers", "--registers", "fault.iasm"}, {"fault.iasm", "--registers"},
+		{"--", "asm"}, {"--registers", "asm"}, {"-"}, {"--", "-"}, {""}, {"", "hello.iasm"}, {"hello.iasm", "extra"},
+		{"hello.iasm", "--"}, {"hello.iasm", "--", "--registers"}, {"---registers", "hello.iasm"}, {"--heap-limit=", "hello.iasm"},
+		{"bad.iasm"}, {"missing.iasm"}, {"."}, {"hello.iasm", "-h"}, {"--Registers", "hello.iasm"},
+		{"asm"}, {"asm", "-help"}, {"asm", "hello.iasm", "-o", "out.irb"}, {"asm", "-o"}, {"disasm", "-h"}, {"disasm", "-x"}, {"disasm", "out.irb"},
+	} {
+		front := runIn(t, iridiumBin, dir, env, args...)
+		whole := runIn(t, node, dir, env, args...)
+		if front != whole {
+			t.Errorf("%q:\niridium      %+v\niridium-node %+v", args, front, whole)
+		}
+	}
 }
 
 // TestWithoutNode: iridium alone runs, assembles and disassembles files,
@@ -131,5 +178,56 @@ func TestNodeFoundOnPathOrThroughALink(t *testing.T) {
 	}
 	if r := runAlone(t, copyBinary(t), "/nonexistent:"+filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
 		t.Errorf("on $PATH: %+v; want the version from the node on $PATH", r)
+	}
+}
+
+// TestNodeThatIsThisBinary: an iridium-node that is iridium itself (a
+// symbolic or hard link to it, next to it or on $PATH) is not the node:
+// iridium skips it and says the node is missing, rather than exec itself
+// for ever.
+func TestNodeThatIsThisBinary(t *testing.T) {
+	t.Parallel()
+	bin := copyBinary(t)
+	dir := filepath.Dir(bin)
+	if err := os.Symlink("iridium", filepath.Join(dir, "iridium-node")); err != nil {
+		t.Fatal(err)
+	}
+	other := t.TempDir()
+	if err := os.Link(bin, filepath.Join(other, "iridium-node")); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/nonexistent", dir, other} {
+		r := runAlone(t, bin, path, "--version")
+		if r.code != filecmd.ExitFailure || r.stdout != "" || !strings.Contains(r.stderr, "is this binary, not the node") {
+			t.Errorf("PATH=%s: %+v; want status 1 and that iridium-node is iridium itself", path, r)
+		}
+	}
+	if r := runAlone(t, bin, other+":"+filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
+		t.Errorf("with the real node later on $PATH: %+v; want its version", r)
+	}
+}
+
+// TestUnusableNodeIsSkipped: an iridium-node next to iridium that cannot
+// be run (not executable, a directory, a symbolic link in a loop or to
+// nothing) is passed over for the one on $PATH, and without one there
+// iridium says the node is missing.
+func TestUnusableNodeIsSkipped(t *testing.T) {
+	t.Parallel()
+	for name, place := range map[string]func(path string) error{
+		"not executable": func(path string) error { return os.WriteFile(path, []byte("#!/bin/sh\n"), 0o644) },
+		"a directory":    func(path string) error { return os.Mkdir(path, 0o755) },
+		"a link loop":    func(path string) error { return os.Symlink(filepath.Base(path), path) },
+		"a broken link":  func(path string) error { return os.Symlink("nowhere", path) },
+	} {
+		bin := copyBinary(t)
+		if err := place(filepath.Join(filepath.Dir(bin), "iridium-node")); err != nil {
+			t.Fatal(err)
+		}
+		if r := runAlone(t, bin, "/nonexistent", "--version"); r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, "neither next to this binary nor on $PATH") {
+			t.Errorf("%s, no node on $PATH: %+v; want status 1 and that the node is missing", name, r)
+		}
+		if r := runAlone(t, bin, filepath.Dir(iridiumBin), "--version"); r.code != 0 || r.stdout != "iridium "+version+"\n" {
+			t.Errorf("%s, the node on $PATH: %+v; want its version", name, r)
+		}
 	}
 }

@@ -103,30 +103,35 @@ var errNoNode = errors.New("the shell, the cluster, --help and --version are in 
 
 // findNode returns the path of iridium-node: the one next to this binary
 // (symbolic links resolved), else the first in an absolute directory of
-// $PATH.
+// $PATH. A file that is this binary (a link to it) is skipped: becoming
+// it would start this search again, for ever.
 func findNode() (string, error) {
-	if self, err := os.Executable(); err == nil {
-		if self, err = filepath.EvalSymlinks(self); err == nil {
-			path := filepath.Join(filepath.Dir(self), nodeName)
-			if isExecutable(path) {
-				return path, nil
-			}
+	var self os.FileInfo
+	var candidates []string
+	if exe, err := os.Executable(); err == nil {
+		if exe, err = filepath.EvalSymlinks(exe); err == nil {
+			self, _ = os.Stat(exe)
+			candidates = append(candidates, filepath.Join(filepath.Dir(exe), nodeName))
 		}
 	}
 	for _, dir := range filepath.SplitList(os.Getenv("PATH")) {
-		if !filepath.IsAbs(dir) {
-			continue // as exec.LookPath: never a relative directory, "." included
+		if filepath.IsAbs(dir) { // as exec.LookPath: never a relative directory, "." included
+			candidates = append(candidates, filepath.Join(dir, nodeName))
 		}
-		path := filepath.Join(dir, nodeName)
-		if isExecutable(path) {
+	}
+	var isSelf string
+	for _, path := range candidates {
+		info, err := os.Stat(path)
+		switch {
+		case err != nil || !info.Mode().IsRegular() || info.Mode().Perm()&0o111 == 0:
+		case self != nil && os.SameFile(info, self):
+			isSelf = path
+		default:
 			return path, nil
 		}
 	}
+	if isSelf != "" {
+		return "", fmt.Errorf("%s is this binary, not the node: %w", isSelf, errNoNode)
+	}
 	return "", errNoNode
-}
-
-// isExecutable reports whether path is a regular file someone may execute.
-func isExecutable(path string) bool {
-	info, err := os.Stat(path)
-	return err == nil && info.Mode().IsRegular() && info.Mode().Perm()&0o111 != 0
 }
