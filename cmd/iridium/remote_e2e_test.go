@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"github.com/iridium-vm/iridium/internal/filecmd"
 	"io"
 	"maps"
 	"net"
@@ -21,6 +20,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/filecmd"
 )
 
 // End-to-end tests of remote access: the real binary as a daemon with -r,

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"errors"
-	"github.com/iridium-vm/iridium/internal/filecmd"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/creack/pty"
+	"github.com/iridium-vm/iridium/internal/filecmd"
 )
 
 // ptyTimeout bounds each wait for the REPL's output and for its exit.
