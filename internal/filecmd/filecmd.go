@@ -33,6 +33,13 @@ const (
 	ExitSignal  = 130
 )
 
+// fail writes err to w after prefix, with the control characters of the
+// path or text it names from outside escaped; its newlines are kept, so an
+// assembly error's listing of the line and a caret stays as it is.
+func fail(w io.Writer, prefix string, err error) {
+	fmt.Fprintf(w, "%s: %s\n", prefix, termtext.Escape(err.Error(), true))
+}
+
 // RunOptions are the flags that change how a file runs.
 type RunOptions struct {
 	Registers  bool // print the non-zero registers after the run
@@ -51,7 +58,7 @@ func IsTerminal(f any) bool {
 func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Writer) int {
 	p, err := asm.LoadFile(path)
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium: %v\n", err)
+		fail(stderr, "iridium", err)
 		return ExitFailure
 	}
 	// Buffered for speed, except on a terminal, where a long run's output
@@ -71,7 +78,7 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if runErr != nil {
-		fmt.Fprintf(stderr, "iridium: %s: %v\n", path, runErr)
+		fail(stderr, "iridium", fmt.Errorf("%s: %w", path, runErr))
 		if errors.Is(runErr, vm.ErrInterrupted) {
 			return ExitSignal
 		}
@@ -130,7 +137,7 @@ func Asm(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := asm.LoadFile(files[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium: %v\n", err)
+		fail(stderr, "iridium", err)
 		return ExitFailure
 	}
 	if *out == "" {
@@ -141,10 +148,10 @@ func Asm(args []string, stdout, stderr io.Writer) int {
 		err = writeOutput(files[0], *out, data)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium asm: %v\n", err)
+		fail(stderr, "iridium asm", err)
 		return ExitFailure
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d read-only, %d code)\n", *out, len(data), len(p.ReadOnly), len(p.Code))
+	fmt.Fprintf(stdout, "wrote %s: %d bytes (%d read-only, %d code)\n", termtext.Escape(*out, false), len(data), len(p.ReadOnly), len(p.Code))
 	return ExitOK
 }
 
@@ -175,7 +182,7 @@ func Disasm(args []string, stdout, stderr io.Writer) int {
 	}
 	p, err := asm.LoadFile(args[0])
 	if err != nil {
-		fmt.Fprintf(stderr, "iridium: %v\n", err)
+		fail(stderr, "iridium", err)
 		return ExitFailure
 	}
 	fmt.Fprint(stdout, vm.Disassemble(p, vm.Names{}))

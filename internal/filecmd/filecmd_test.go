@@ -66,9 +66,12 @@ func TestRunAsmDisasm(t *testing.T) {
 }
 
 // TestRunFailures: a fault and a missing file are status 1 and a message
-// naming the file.
+// naming the file, with the control characters of its path escaped.
 func TestRunFailures(t *testing.T) {
-	dir := t.TempDir()
+	dir := filepath.Join(t.TempDir(), "\x1b[2J\r")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	bad := filepath.Join(dir, "bad.iasm")
 	if err := os.WriteFile(bad, []byte("pop $0\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -76,8 +79,9 @@ func TestRunFailures(t *testing.T) {
 	for _, path := range []string{bad, filepath.Join(dir, "missing.iasm")} {
 		var out, errOut strings.Builder
 		code := Run(t.Context(), RunOptions{StackLimit: 16, HeapLimit: 16}, path, &out, &errOut)
-		if code != ExitFailure || !strings.Contains(errOut.String(), path) {
-			t.Errorf("Run %s: status %d, errors %q; want 1 and the file named", path, code, errOut.String())
+		escaped := strings.ReplaceAll(path, "\x1b[2J\r", `\x1b[2J\r`)
+		if code != ExitFailure || !strings.Contains(errOut.String(), escaped) || strings.ContainsAny(errOut.String(), "\x1b\r") {
+			t.Errorf("Run %q: status %d, errors %q; want 1 and the file named, escaped", path, code, errOut.String())
 		}
 	}
 }
