@@ -7,13 +7,13 @@ import (
 	"fmt"
 	"net"
 	"sort"
-	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/crypto/ssh"
 
 	"github.com/iridium-vm/iridium/internal/pending"
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // extKey is the Permissions extension that carries the authorised key
@@ -281,7 +281,7 @@ func (s *Server) handshakeFailure(err error, versionSeen bool) string {
 		}
 		return "the handshake timed out"
 	}
-	return "the handshake failed: " + clip(err.Error(), 120)
+	return "the handshake failed: " + termtext.Clip(err.Error(), 120)
 }
 
 // checkKey is the PublicKeyCallback: it accepts a key found in
@@ -350,7 +350,7 @@ func (s *Server) openSession(key authorizedKey, from string) (SessionInfo, bool)
 	if name == "" {
 		name = key.fingerprint
 	}
-	info := SessionInfo{ID: s.nextID, Key: clip(name, 80), Fingerprint: key.fingerprint, From: from, Since: time.Now()}
+	info := SessionInfo{ID: s.nextID, Key: termtext.Clip(name, 80), Fingerprint: key.fingerprint, From: from, Since: time.Now()}
 	s.sessions[info.ID] = info
 	return info, true
 }
@@ -377,18 +377,4 @@ func (s *Server) logKeyWarnings() {
 	for _, w := range s.keys.takeWarnings() {
 		s.cfg.Logger.Warn(w)
 	}
-}
-
-// clip returns s with non-printable characters escaped, at most max
-// runes of it, marked when cut.
-func clip(s string, max int) string {
-	q := fmt.Sprintf("%+q", s)
-	q = q[1 : len(q)-1]
-	if r := []rune(q); len(r) > max {
-		return string(r[:max]) + "..."
-	}
-	if !strings.ContainsRune(q, '\\') {
-		return s
-	}
-	return q
 }
