@@ -428,13 +428,7 @@ func (s *Shell) startForeground(ctx context.Context) (context.Context, func()) {
 
 // Interrupt stops what the shell is executing (a program, !wait, ...),
 // as Ctrl-C does. It does nothing at the prompt.
-func (s *Shell) Interrupt() {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.foreground != nil {
-		s.foreground(errInterrupted)
-	}
-}
+func (s *Shell) Interrupt() { s.InterruptProgram() }
 
 // Notify prints a message at once, from any goroutine: a spawned program
 // ending, a cluster event. On a terminal it goes on lines of its own
