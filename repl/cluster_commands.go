@@ -7,7 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // ClusterNode is what the cluster commands need from this process's
@@ -149,19 +150,15 @@ const maxShownText = 512
 
 // shownText returns text that came from the network or the user ready to
 // print: every unprintable character (an escape sequence, a carriage
-// return, a line break, invalid UTF-8) escaped as %q escapes it, and the
-// text cut to maxShownText bytes.
+// return, a line break, invalid UTF-8) escaped by termtext.Escape, and the
+// text cut to maxShownText bytes, saying how many more there were.
 func shownText(s string) string {
 	cut := ""
 	if len(s) > maxShownText {
 		cut = fmt.Sprintf("…(%d bytes more)", len(s)-maxShownText)
 		s = capText(s, maxShownText)
 	}
-	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
-		return s + cut
-	}
-	q := strconv.Quote(s)
-	return q[1:len(q)-1] + cut
+	return termtext.Escape(s, false) + cut
 }
 
 // capText cuts s to at most limit bytes, dropping a character cut in two.
