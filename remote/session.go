@@ -1,6 +1,7 @@
 package remote
 
 import (
+	"bytes"
 	"context"
 	"io"
 	"strings"
@@ -321,7 +322,7 @@ func (p *inputPump) Close() error {
 type crlfWriter struct{ w io.Writer }
 
 func (c crlfWriter) Write(p []byte) (int, error) {
-	if !strings.ContainsRune(string(p), '\n') {
+	if bytes.IndexByte(p, '\n') < 0 {
 		return c.w.Write(p)
 	}
 	out := make([]byte, 0, len(p)+8)
