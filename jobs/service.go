@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"sync"
@@ -292,8 +293,8 @@ func (s *Service) abandon(p *pending, why error) answer {
 	return answer{err: why}
 }
 
-// takePending removes and returns the request req if member sent it an
-// answer of a kind it can have.
+// takePendingLocked removes and returns the request req if member sent
+// it an answer of a kind it can have; s.mu is held.
 func (s *Service) takePendingLocked(req uint64, member string, kinds ...string) *pending {
 	p := s.pending[req]
 	if p == nil || p.member != member {
@@ -476,14 +477,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 // Self returns this node's alias, or "" while it is in no cluster.
 func (s *Service) Self() string { return s.tr.Self() }
 
-func (s *Service) isMember(alias string) bool {
-	for _, m := range s.tr.Members() {
-		if m == alias {
-			return true
-		}
-	}
-	return false
-}
+func (s *Service) isMember(alias string) bool { return slices.Contains(s.tr.Members(), alias) }
 
 // members returns the other members, sorted.
 func (s *Service) members() []string {
