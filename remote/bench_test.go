@@ -19,14 +19,7 @@ func BenchmarkLoginExec(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		sess, err := c.NewSession()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := sess.Output("x"); err != nil {
-			b.Fatal(err)
-		}
-		sess.Close()
+		execOnce(b, c)
 		c.Close()
 	}
 }
@@ -43,13 +36,18 @@ func BenchmarkExecOnOpenConnection(b *testing.B) {
 	defer c.Close()
 	b.ReportAllocs()
 	for b.Loop() {
-		sess, err := c.NewSession()
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := sess.Output("x"); err != nil {
-			b.Fatal(err)
-		}
-		sess.Close()
+		execOnce(b, c)
+	}
+}
+
+// execOnce runs one exec session on c to its end.
+func execOnce(b *testing.B, c *ssh.Client) {
+	sess, err := c.NewSession()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer sess.Close()
+	if _, err := sess.Output("x"); err != nil {
+		b.Fatal(err)
 	}
 }

@@ -126,6 +126,22 @@ func dial(addr string, auth ...ssh.AuthMethod) (*ssh.Client, error) {
 	})
 }
 
+// checkLogIn logs in with key and out again, and fails the test, saying
+// what, unless the login succeeds exactly when want is true.
+func checkLogIn(t *testing.T, addr string, key ssh.Signer, want bool, what string) {
+	t.Helper()
+	c, err := dial(addr, ssh.PublicKeys(key))
+	if err == nil {
+		c.Close()
+	}
+	switch {
+	case want && err != nil:
+		t.Fatalf("%s: %v", what, err)
+	case !want && err == nil:
+		t.Fatal(what)
+	}
+}
+
 // loggedIn starts a server that authorizes one new key, and returns a
 // client logged in with it (closed when the test ends) and the address.
 func loggedIn(t *testing.T) (*ssh.Client, string) {
@@ -231,10 +247,7 @@ func TestAuthorisesTheKeyThatSigned(t *testing.T) {
 	victim, attacker := newKey(t), newKey(t)
 	_, addr, log := startServer(t, nil, victim.PublicKey(), attacker.PublicKey())
 	forged := forgedSigner{claimed: victim.PublicKey(), signer: newKey(t)}
-	if c, err := dial(addr, ssh.PublicKeys(forged)); err == nil {
-		c.Close()
-		t.Fatal("logged in with a forged signature")
-	}
+	checkLogIn(t, addr, forged, false, "logged in with a forged signature")
 	waitLog(t, log, "signature did not verify", 1)
 	c, err := dial(addr, ssh.PublicKeys(attacker))
 	if err != nil {
@@ -300,24 +313,14 @@ func TestAuthorizedKeysReloaded(t *testing.T) {
 	first, second := newKey(t), newKey(t)
 	srv, addr, _ := startServer(t, nil, first.PublicKey())
 	path := srv.cfg.AuthorizedKeysPath
-	if c, err := dial(addr, ssh.PublicKeys(second)); err == nil {
-		c.Close()
-		t.Fatal("a key not yet authorized logged in")
-	}
+	checkLogIn(t, addr, second, false, "a key not yet authorized logged in")
 	// A different size, so the change is seen whatever the clock's grain.
 	data := "# reloaded\n" + string(ssh.MarshalAuthorizedKey(second.PublicKey()))
 	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := dial(addr, ssh.PublicKeys(second))
-	if err != nil {
-		t.Fatalf("an added key: %v", err)
-	}
-	c.Close()
-	if c, err := dial(addr, ssh.PublicKeys(first)); err == nil {
-		c.Close()
-		t.Fatal("a removed key logged in")
-	}
+	checkLogIn(t, addr, second, true, "an added key")
+	checkLogIn(t, addr, first, false, "a removed key logged in")
 }
 
 // TestHostKeyKept: the host key is made 0600 once and read back; a key
@@ -896,23 +899,12 @@ func TestAuthorizedKeysWritableByOthers(t *testing.T) {
 		t.Fatal(err)
 	}
 	for range 3 {
-		c, err := dial(addr, ssh.PublicKeys(key))
-		if err != nil {
-			t.Fatalf("a key read before the file became writable by others: %v", err)
-		}
-		c.Close()
-		if c, err := dial(addr, ssh.PublicKeys(other)); err == nil {
-			c.Close()
-			t.Fatal("a key added to a file writable by others logged in")
-		}
+		checkLogIn(t, addr, key, true, "a key read before the file became writable by others")
+		checkLogIn(t, addr, other, false, "a key added to a file writable by others logged in")
 	}
 	waitLog(t, log, "chmod go-w "+path, 1)
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	c, err := dial(addr, ssh.PublicKeys(other))
-	if err != nil {
-		t.Fatalf("the added key after chmod go-w: %v", err)
-	}
-	c.Close()
+	checkLogIn(t, addr, other, true, "the added key after chmod go-w")
 }
