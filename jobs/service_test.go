@@ -201,7 +201,7 @@ func TestMemberGone(t *testing.T) {
 		t.Fatalf("end line %q, want lost because n2 failed", line)
 	}
 
-	r = mustSpawnOn(t, n.get("n1"), "n3", endlessSrc)
+	mustSpawnOn(t, n.get("n1"), "n3", endlessSrc)
 	theirs, err := n.get("n3").table.Lookup("1")
 	if err != nil {
 		t.Fatal(err)
