@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"strconv"
 	"time"
 )
 
@@ -77,7 +79,7 @@ type Config struct {
 // DefaultConfig returns a Config with every default set.
 func DefaultConfig() Config {
 	return Config{
-		Addr:                   "127.0.0.1:2244",
+		Addr:                   net.JoinHostPort(DefaultBindHost, strconv.Itoa(DefaultBindPort)),
 		MaxSessions:            DefaultMaxSessions,
 		MaxHandshakes:          DefaultMaxHandshakes,
 		MaxHandshakesPerSource: DefaultMaxHandshakesPerSource,
