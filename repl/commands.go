@@ -112,9 +112,10 @@ func (s *Shell) suggestCommand(name string) string {
 	if len(name) > 40 {
 		return ""
 	}
-	best := suggest.Prefixed(name, s.commandNames(""), len("!")+3)
+	names := s.commandNames("")
+	best := suggest.Prefixed(name, names, len("!")+3)
 	if best == "" {
-		best = suggest.Closest(name, s.commandNames(""), 3)
+		best = suggest.Closest(name, names, 3)
 	}
 	if best == "" {
 		return ""
