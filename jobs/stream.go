@@ -37,7 +37,7 @@ type sender func(text []byte, dropped uint64) error
 
 // outbox is the output of a job run here for another member: whole lines
 // are held back, up to maxSendBuffer, and sent in batches by Write when
-// a batch is full, by a ticker, and by Flush at the end. While the link is
+// a batch is full, by tick, and by finish at the end. While the link is
 // busy a write waits a little (throttling the program), then drops lines
 // and counts them.
 type outbox struct {
