@@ -250,19 +250,18 @@ func (p *printer) addDroppedLocked(n uint64) {
 	p.items = append(p.items, printItem{dropped: n})
 }
 
-// finish queues the end, after dropped lines; later pushes are ignored.
-// It reports whether this was the first end queued.
-func (p *printer) finish(dropped uint64, end func()) bool {
+// finish queues the end, after dropped lines; later pushes, and later
+// ends, are ignored.
+func (p *printer) finish(dropped uint64, end func()) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.ended {
-		return false
+		return
 	}
 	p.addDroppedLocked(dropped)
 	p.items = append(p.items, printItem{end: end})
 	p.ended = true
 	p.signal()
-	return true
 }
 
 func (p *printer) signal() {
