@@ -38,12 +38,12 @@ type (
 // session is one session channel: the requests that set it up, then its
 // shell.
 type session struct {
-	srv   *Server
-	ch    ssh.Channel
-	info  SessionInfo
-	term  *Terminal // set by pty-req
-	env   map[string]bool
-	shell shellRef
+	srv     *Server
+	ch      ssh.Channel
+	info    SessionInfo
+	term    *Terminal // set by pty-req
+	noColor bool      // the client sent NO_COLOR, the one variable taken
+	shell   shellRef
 }
 
 // serveSession accepts nc, waits (up to AuthTimeout) for a shell or exec
@@ -54,7 +54,7 @@ func (s *Server) serveSession(ctx context.Context, nc ssh.NewChannel, info Sessi
 		return
 	}
 	defer ch.Close()
-	ss := &session{srv: s, ch: ch, info: info, env: make(map[string]bool)}
+	ss := &session{srv: s, ch: ch, info: info}
 	start := time.NewTimer(s.cfg.AuthTimeout)
 	defer start.Stop()
 	for {
@@ -92,7 +92,7 @@ func (ss *session) setUp(req *ssh.Request) (command, kind string, started bool) 
 		var e envRequest
 		ok := ssh.Unmarshal(req.Payload, &e) == nil && e.Name == "NO_COLOR"
 		if ok {
-			ss.env[e.Name] = true
+			ss.noColor = true
 		}
 		req.Reply(ok, nil)
 	case "window-change":
@@ -136,7 +136,7 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	s.setKind(ss.info.ID, kind)
 	ss.info.Kind = kind
 	out := newOutputPump(ss.ch, ss.ch.Stderr())
-	sio := ShellIO{Stdin: ss.ch, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.env["NO_COLOR"], Session: ss.info}
+	sio := ShellIO{Stdin: ss.ch, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.noColor, Session: ss.info}
 	if ss.term != nil {
 		// The client's terminal is raw: this side ends lines with CR LF,
 		// and both streams go to the one terminal.
