@@ -448,7 +448,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 	case alias == self:
 		return nil, fmt.Errorf("%s is this node (!spawn runs a program here)", alias)
 	case !s.isMember(alias):
-		return nil, fmt.Errorf("no member %q is alive (!cluster_members lists them)", Escape(alias, 64))
+		return nil, fmt.Errorf("no member %q is alive (!cluster_members lists them)", clip(alias, 64))
 	}
 	code, err := spec.Program.MarshalBinary()
 	if err != nil {

@@ -243,6 +243,7 @@ func TestRefusals(t *testing.T) {
 		{"remote job cap", "one", helloSrc, "one refused: one runs 1 programs for other members already, the most it takes (--max-remote-jobs)"},
 		{"unknown kind", "old", helloSrc, "old does not know spawn.v1 messages"},
 		{"no such member", "n9", helloSrc, `no member "n9" is alive`},
+		{"no such member, escaped once", "n\x1b9", helloSrc, `no member "n\x1b9" is alive`},
 		{"itself", "n1", helloSrc, "n1 is this node"},
 		{"too large", "one", big, "a cluster message carries at most 4,096 (--max-frame-size)"},
 	}
