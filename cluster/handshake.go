@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/internal/pending"
 )
@@ -553,17 +552,6 @@ func (n *Node) sendRefusal(conn net.Conn, err error) {
 		r = refusef(codeProtocol, "%v", err)
 	}
 	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: truncateUTF8(r.reason, maxReasonLength)})
-}
-
-// truncateUTF8 cuts s to at most limit bytes, not inside a character.
-func truncateUTF8(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	for limit > 0 && !utf8.RuneStart(s[limit]) {
-		limit--
-	}
-	return s[:limit]
 }
 
 // handshakeReadError explains a failed read while waiting for want.
