@@ -115,7 +115,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.sendRefusal(conn, refusef(codeConnected, "node %q already has a link to %q", self.Alias, peer.Alias))
 		return nil, peer, true, errAlreadyConnected
 	}
-	proof := handshakeProof(n.key, proofLabelAcceptor, op.Nonce, acceptorNonce, peer.Alias, self.Alias)
+	proof := handshakeProof(n.cfg.CookieKey, proofLabelAcceptor, op.Nonce, acceptorNonce, peer.Alias, self.Alias)
 	var ack message = &joinAck{Self: self, Members: members, Proof: proof}
 	if wantList {
 		ack = &helloAck{Self: self, Members: members, Proof: proof}
@@ -170,7 +170,7 @@ func (n *Node) challengeDialer(conn net.Conn, op *hello, self memberInfo) ([]byt
 	case *refuse:
 		return nil, &peerRefusedError{peer: "at " + remote, code: m.Code, reason: m.Reason}
 	case *challengeReply:
-		want := handshakeProof(n.key, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
+		want := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
 		if !hmac.Equal(m.Proof, want) {
 			n.sendRefusal(conn, refusef(codeCookie, "the cluster cookies differ"))
 			return nil, fmt.Errorf("%w: the peer at %s has a different cluster cookie", ErrBadCookie, remote)
@@ -243,7 +243,7 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	if err != nil {
 		return nil, nil, err
 	}
-	members, err := n.readAck(conn, addr, peer, spec.wantList, handshakeProof(n.key, proofLabelAcceptor, nonce, acceptorNonce, self.Alias, peer.Alias))
+	members, err := n.readAck(conn, addr, peer, spec.wantList, handshakeProof(n.cfg.CookieKey, proofLabelAcceptor, nonce, acceptorNonce, self.Alias, peer.Alias))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -289,7 +289,7 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello, expect str
 	if expect != "" && peer.Alias != expect {
 		return peer, nil, fmt.Errorf("%w: the node at %s is %s, not %s as listed", errWrongAlias, addr, Quote(peer.Alias), Quote(expect))
 	}
-	proof := handshakeProof(n.key, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
+	proof := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
 	if err := n.writeMessage(conn, &challengeReply{Proof: proof}); err != nil {
 		return peer, nil, fmt.Errorf("send ChallengeReply to %s: %w", addr, err)
 	}

@@ -32,7 +32,6 @@ type Node struct {
 	pingFrame []byte     // the heartbeat, encoded once
 	// wakeTrailer ends every write of a frame other than Ping (quiet.go).
 	wakeTrailer []byte
-	key         []byte // DeriveCookieKey(cfg.Cookie): keys the proofs
 	refusals    refusalLog
 	transport   Transport
 	events      *eventQueue
@@ -106,7 +105,6 @@ func New(cfg Config) (*Node, error) {
 		ctx:          ctx,
 		cancel:       cancel,
 		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
-		key:          cfg.CookieKey,
 		handshakes:   pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
 		links:        make(map[string]*link),
 		members:      make(map[string]*memberRecord),
