@@ -52,7 +52,7 @@ func (n *Node) noteRefusal(who Member, err error) {
 	if !r.open {
 		r.open = true
 		r.mu.Unlock()
-		n.emitRefusal(Event{Kind: EventRefused, Member: who, Err: err, Count: 1, Time: time.Now()})
+		n.events.push(Event{Kind: EventRefused, Member: who, Err: err, Count: 1, Time: time.Now()})
 		if !n.spawn(n.summariseRefusals) {
 			r.mu.Lock()
 			r.open = false
@@ -93,11 +93,9 @@ func (n *Node) summariseRefusals() {
 		summary := &RefusalSummary{Count: r.count, Since: r.since, Sources: r.sources, Others: r.others, Reasons: r.reasons}
 		r.count, r.others, r.sources, r.reasons = 0, 0, nil, nil
 		r.mu.Unlock()
-		n.emitRefusal(Event{Kind: EventRefused, Err: summary, Count: summary.Count, Time: time.Now()})
+		n.events.push(Event{Kind: EventRefused, Err: summary, Count: summary.Count, Time: time.Now()})
 	}
 }
-
-func (n *Node) emitRefusal(e Event) { n.events.push(e) }
 
 // RefusalSummary is the Err of an EventRefused that stands for several
 // refused connections.
