@@ -336,12 +336,9 @@ func (n *Node) acceptLoop(ln net.Listener) {
 		}
 		backoff = 0
 		p, err := n.admitPending(conn)
-		if err != nil {
+		if err != nil { // ErrClosed, its only error
 			conn.Close()
-			if errors.Is(err, ErrClosed) {
-				return
-			}
-			continue
+			return
 		}
 		if !n.spawn(func() { n.serveInbound(p) }) {
 			n.handshakes.Done(p)
