@@ -74,6 +74,16 @@ func (p *rawPeer) handshake(nonce []byte, wantList bool) (*challenge, message, e
 	return p.handshakeOpts(&hello{Version: ProtocolVersion, Sender: p.self, Nonce: nonce}, wantList)
 }
 
+// join runs the Join steps with a fresh nonce and fails the test unless
+// the node answers JoinAck: the peer is then a member.
+func (p *rawPeer) join() {
+	p.t.Helper()
+	nonce, _ := newNonce()
+	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
+		p.t.Fatalf("handshake: %v %v", ack, err)
+	}
+}
+
 func (p *rawPeer) handshakeOpts(op *hello, wantList bool) (*challenge, message, error) {
 	nonce := op.Nonce
 	if wantList {
@@ -166,14 +176,7 @@ func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
 	nodes := startCluster(t, 2)
 	a := nodes[0]
 	p := dialRaw(t, a.addr, "raw")
-	nonce, _ := newNonce()
-	_, ack, err := p.handshake(nonce, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, ok := ack.(*joinAck); !ok {
-		t.Fatalf("got %#v, want JoinAck", ack)
-	}
+	p.join()
 	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 3 })
 	p.write(append(header(3, msgPing), 0xc1, 0xc1))
 	p.expectClosed()

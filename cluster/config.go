@@ -189,7 +189,7 @@ func setDefault[T comparable](field *T, def T) {
 
 // validate reports the first problem with an already defaulted config.
 func (c Config) validate() error {
-	if err := validateAlias(c.Alias); err != nil {
+	if err := ValidateAlias(c.Alias); err != nil {
 		return fmt.Errorf("%w: %v", ErrBadConfig, err)
 	}
 	if len(c.Cookie) == 0 {
@@ -220,12 +220,10 @@ func ValidateAlias(alias string) error {
 	return validateName("alias", alias, MaxAliasLength)
 }
 
-// validateAlias is ValidateAlias for the package's own callers.
-func validateAlias(alias string) error { return ValidateAlias(alias) }
-
-// validateName checks a name (what names its role) that came from outside: 1 to limit bytes of
-// valid UTF-8 without white space or unprintable characters. Its error
-// quotes the name escaped and capped.
+// validateName checks a name that came from outside (what says what it
+// names, such as "alias"): 1 to limit bytes of valid UTF-8 without white
+// space or unprintable characters. Its error quotes the name escaped and
+// capped.
 func validateName(what, name string, limit int) error {
 	switch {
 	case name == "":

@@ -11,7 +11,6 @@ import (
 	"os"
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/internal/pending"
 )
@@ -116,7 +115,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.sendRefusal(conn, refusef(codeConnected, "node %q already has a link to %q", self.Alias, peer.Alias))
 		return nil, peer, true, errAlreadyConnected
 	}
-	proof := handshakeProof(n.key, proofLabelAcceptor, op.Nonce, acceptorNonce, peer.Alias, self.Alias)
+	proof := handshakeProof(n.cfg.CookieKey, proofLabelAcceptor, op.Nonce, acceptorNonce, peer.Alias, self.Alias)
 	var ack message = &joinAck{Self: self, Members: members, Proof: proof}
 	if wantList {
 		ack = &helloAck{Self: self, Members: members, Proof: proof}
@@ -171,7 +170,7 @@ func (n *Node) challengeDialer(conn net.Conn, op *hello, self memberInfo) ([]byt
 	case *refuse:
 		return nil, &peerRefusedError{peer: "at " + remote, code: m.Code, reason: m.Reason}
 	case *challengeReply:
-		want := handshakeProof(n.key, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
+		want := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
 		if !hmac.Equal(m.Proof, want) {
 			n.sendRefusal(conn, refusef(codeCookie, "the cluster cookies differ"))
 			return nil, fmt.Errorf("%w: the peer at %s has a different cluster cookie", ErrBadCookie, remote)
@@ -244,7 +243,7 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	if err != nil {
 		return nil, nil, err
 	}
-	members, err := n.readAck(conn, addr, peer, spec.wantList, handshakeProof(n.key, proofLabelAcceptor, nonce, acceptorNonce, self.Alias, peer.Alias))
+	members, err := n.readAck(conn, addr, peer, spec.wantList, handshakeProof(n.cfg.CookieKey, proofLabelAcceptor, nonce, acceptorNonce, self.Alias, peer.Alias))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -290,7 +289,7 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello, expect str
 	if expect != "" && peer.Alias != expect {
 		return peer, nil, fmt.Errorf("%w: the node at %s is %s, not %s as listed", errWrongAlias, addr, Quote(peer.Alias), Quote(expect))
 	}
-	proof := handshakeProof(n.key, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
+	proof := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
 	if err := n.writeMessage(conn, &challengeReply{Proof: proof}); err != nil {
 		return peer, nil, fmt.Errorf("send ChallengeReply to %s: %w", addr, err)
 	}
@@ -553,17 +552,6 @@ func (n *Node) sendRefusal(conn net.Conn, err error) {
 		r = refusef(codeProtocol, "%v", err)
 	}
 	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: truncateUTF8(r.reason, maxReasonLength)})
-}
-
-// truncateUTF8 cuts s to at most limit bytes, not inside a character.
-func truncateUTF8(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	for limit > 0 && !utf8.RuneStart(s[limit]) {
-		limit--
-	}
-	return s[:limit]
 }
 
 // handshakeReadError explains a failed read while waiting for want.

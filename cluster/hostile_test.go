@@ -597,10 +597,7 @@ func TestGossipFloodIsBounded(t *testing.T) {
 	named := listenCounting(t, "127.0.0.1:0")
 	_, namedPort := splitAddr(named.ln.Addr())
 	p := dialRaw(t, a.addr, "gossip")
-	nonce, _ := newNonce()
-	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
-		t.Fatalf("handshake: %v %v", ack, err)
-	}
+	p.join()
 	send := func() {
 		for i := range 2000 {
 			host := fmt.Sprintf("127.0.%d.%d", 1+i/250, 1+i%250)
@@ -685,10 +682,7 @@ func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
 	a, b := nodes[0], nodes[1]
 	waitFullMesh(t, nodes, testSlack)
 	p := dialRaw(t, a.addr, "liar")
-	nonce, _ := newNonce()
-	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
-		t.Fatalf("handshake: %v %v", ack, err)
-	}
+	p.join()
 	p.send(&memberUp{Member: memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: b.host, Port: b.port}})
 	// a dials b's address as "ghost" only through join paths that check
 	// the alias; a direct dial, as a list from a member would cause:
@@ -728,10 +722,7 @@ func TestVanishedClaimantOfALiveAddressIsNotRedialed(t *testing.T) {
 	waitFullMesh(t, []*testNode{a, b}, testSlack)
 	p := dialRaw(t, a.addr, "claimant")
 	p.self.Host, p.self.Port = b.host, b.port
-	nonce, _ := newNonce()
-	if _, ack, err := p.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
-		t.Fatalf("handshake: %v %v", ack, err)
-	}
+	p.join()
 	eventually(t, testSlack, "a lists the claimant", func() bool { return hasMember(a.Node, "claimant") })
 	p.conn.Close()
 	eventually(t, 10*testHeartbeat+testSlack, "a drops the claimant", func() bool {

@@ -6,12 +6,12 @@ import (
 )
 
 // livenessLoop is the node's one heartbeat timer. Every HeartbeatInterval,
-// on the clock's multiples of it (see untilNextTick), it looks at every link: a link silent for FailureTimeout is dropped as
-// failed; a link that wrote nothing for an interval gets the pre-encoded
-// Ping frame, written here at once when the link is idle (no hop to the
-// link's writer), else queued (a link busy with other frames needs none).
-// Pings that wait unread in a quiet link's socket count as heard (see
-// quiet.go).
+// on the clock's multiples of it (see untilNextTick), it looks at every
+// link: a link silent for FailureTimeout is dropped as failed; a link that
+// wrote nothing for an interval (a link busy with other frames needs no
+// Ping) gets the pre-encoded Ping frame, written here at once when the
+// link is idle (no hop to the link's writer), else queued. Pings that
+// wait unread in a quiet link's socket count as heard (see quiet.go).
 // Members go from alive to suspect and back here too.
 //
 // Silence is measured from the later of the last frame received and the

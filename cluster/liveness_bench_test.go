@@ -3,19 +3,11 @@ package cluster
 import (
 	"context"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
-)
 
-// cpuTime is the CPU time (user and system) this process has used.
-func cpuTime(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		b.Fatal(err)
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
+	"github.com/iridium-vm/iridium/internal/cputime"
+)
 
 // BenchmarkIdleHeartbeat measures the CPU an idle mesh spends per
 // heartbeat: both ends' work for one Ping on one link (the tick, the
@@ -53,9 +45,9 @@ func BenchmarkIdleHeartbeat(b *testing.B) {
 	time.Sleep(5 * interval)         // let the joins' own traffic settle
 	perInterval := size * (size - 1) // both ends of every link
 	b.ResetTimer()
-	before := cpuTime(b)
+	before := cputime.Process()
 	time.Sleep(time.Duration(b.N) * interval / time.Duration(perInterval))
-	used := cpuTime(b) - before
+	used := cputime.Process() - before
 	b.StopTimer()
 	b.ReportMetric(float64(used.Microseconds())/float64(b.N), "cpu-µs/heartbeat")
 }

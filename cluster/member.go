@@ -101,12 +101,16 @@ type memberRecord struct {
 func (n *Node) transition(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen time.Time) {
 	now := time.Now()
 	rec := n.members[alias]
+	var from MemberState // 0: no record
+	if rec != nil {
+		from = rec.state
+	}
 	switch {
-	case kind == 0 && to == StateAlive && rec.stateOr(0) == StateSuspect,
-		kind == 0 && to == StateSuspect && rec.stateOr(0) == StateAlive:
+	case kind == 0 && to == StateAlive && from == StateSuspect,
+		kind == 0 && to == StateSuspect && from == StateAlive:
 		rec.state, rec.since = to, now
 		return
-	case to == rec.stateOr(0) && kind == 0:
+	case to == from && kind == 0:
 		return // no change
 	case to == StateAlive && kind == 0 && rec != nil && rec.state != StateFailed:
 		rec.info = info // the same run, over a link that won a tie
@@ -118,7 +122,7 @@ func (n *Node) transition(alias string, to MemberState, info memberInfo, kind Ev
 	case to == StateFailed, to == StateLeft:
 		delete(n.members, alias)
 	case to == 0:
-		if rec == nil || rec.state != StateFailed {
+		if from != StateFailed {
 			return // back meanwhile, or gone
 		}
 		delete(n.members, alias)
@@ -154,12 +158,4 @@ func (n *Node) Members() []Member {
 	n.mu.Unlock()
 	sortMembers(members)
 	return members
-}
-
-// stateOr returns the record's state, or def when there is no record.
-func (r *memberRecord) stateOr(def MemberState) MemberState {
-	if r == nil {
-		return def
-	}
-	return r.state
 }

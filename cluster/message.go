@@ -219,7 +219,7 @@ func decodeBody(t msgType, body []byte) (message, error) {
 }
 
 func (m *memberInfo) validate() error {
-	if err := validateAlias(m.Alias); err != nil {
+	if err := ValidateAlias(m.Alias); err != nil {
 		return err
 	}
 	switch {

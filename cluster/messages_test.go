@@ -165,12 +165,7 @@ func TestSendQueueFullWhenThePeerDoesNotRead(t *testing.T) {
 	cfg.WriteTimeout, cfg.FailureTimeout = 20*time.Second, 20*time.Second
 	a := startNode(t, cfg)
 	p := dialRaw(t, a.addr, "deaf")
-	nonce, _ := newNonce()
-	if _, ack, err := p.handshake(nonce, false); err != nil {
-		t.Fatal(err)
-	} else if _, ok := ack.(*joinAck); !ok {
-		t.Fatalf("got %#v, want JoinAck", ack)
-	}
+	p.join()
 	payload := make([]byte, 64<<10)
 	for i := 0; ; i++ {
 		err := a.Send("deaf", "test.v1", payload)

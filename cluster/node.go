@@ -32,7 +32,6 @@ type Node struct {
 	pingFrame []byte     // the heartbeat, encoded once
 	// wakeTrailer ends every write of a frame other than Ping (quiet.go).
 	wakeTrailer []byte
-	key         []byte // DeriveCookieKey(cfg.Cookie): keys the proofs
 	refusals    refusalLog
 	transport   Transport
 	events      *eventQueue
@@ -106,7 +105,6 @@ func New(cfg Config) (*Node, error) {
 		ctx:          ctx,
 		cancel:       cancel,
 		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
-		key:          cfg.CookieKey,
 		handshakes:   pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
 		links:        make(map[string]*link),
 		members:      make(map[string]*memberRecord),
@@ -338,12 +336,9 @@ func (n *Node) acceptLoop(ln net.Listener) {
 		}
 		backoff = 0
 		p, err := n.admitPending(conn)
-		if err != nil {
+		if err != nil { // ErrClosed, its only error
 			conn.Close()
-			if errors.Is(err, ErrClosed) {
-				return
-			}
-			continue
+			return
 		}
 		if !n.spawn(func() { n.serveInbound(p) }) {
 			n.handshakes.Done(p)

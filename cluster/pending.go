@@ -52,7 +52,7 @@ func (n *Node) noteRefusal(who Member, err error) {
 	if !r.open {
 		r.open = true
 		r.mu.Unlock()
-		n.emitRefusal(Event{Kind: EventRefused, Member: who, Err: err, Count: 1, Time: time.Now()})
+		n.events.push(Event{Kind: EventRefused, Member: who, Err: err, Count: 1, Time: time.Now()})
 		if !n.spawn(n.summariseRefusals) {
 			r.mu.Lock()
 			r.open = false
@@ -93,11 +93,9 @@ func (n *Node) summariseRefusals() {
 		summary := &RefusalSummary{Count: r.count, Since: r.since, Sources: r.sources, Others: r.others, Reasons: r.reasons}
 		r.count, r.others, r.sources, r.reasons = 0, 0, nil, nil
 		r.mu.Unlock()
-		n.emitRefusal(Event{Kind: EventRefused, Err: summary, Count: summary.Count, Time: time.Now()})
+		n.events.push(Event{Kind: EventRefused, Err: summary, Count: summary.Count, Time: time.Now()})
 	}
 }
-
-func (n *Node) emitRefusal(e Event) { n.events.push(e) }
 
 // RefusalSummary is the Err of an EventRefused that stands for several
 // refused connections.
@@ -112,21 +110,23 @@ type RefusalSummary struct {
 // Error describes the summary in one line, such as
 // "100 connections refused since 12:00:01 from 10.0.0.9 (100): timed out 100".
 func (s *RefusalSummary) Error() string {
-	var from []string
-	for src, c := range s.Sources {
-		from = append(from, fmt.Sprintf("%s (%d)", src, c))
-	}
-	sort.Strings(from)
+	from := countsText(s.Sources, "%s (%d)")
 	if s.Others > 0 {
 		from = append(from, fmt.Sprintf("others (%d)", s.Others))
 	}
-	var why []string
-	for reason, c := range s.Reasons {
-		why = append(why, fmt.Sprintf("%s %d", reason, c))
-	}
-	sort.Strings(why)
 	return fmt.Sprintf("%d connections refused since %s from %s: %s",
-		s.Count, s.Since.Format("15:04:05"), strings.Join(from, ", "), strings.Join(why, ", "))
+		s.Count, s.Since.Format("15:04:05"), strings.Join(from, ", "), strings.Join(countsText(s.Reasons, "%s %d"), ", "))
+}
+
+// countsText formats each key of counts and its count with format (a %s
+// then a %d), sorted.
+func countsText(counts map[string]int, format string) []string {
+	texts := make([]string, 0, len(counts))
+	for key, c := range counts {
+		texts = append(texts, fmt.Sprintf(format, key, c))
+	}
+	sort.Strings(texts)
+	return texts
 }
 
 // reasonOf names the kind of a refusal for summaries: a fixed phrase,

@@ -39,7 +39,7 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 		return n > 0
 	}
 
-	ping := []byte{0, 0, 0, 2, byte(msgPing), 0x80}
+	ping := testPing
 	for i := 1; i <= 3; i++ {
 		if _, err := remote.Write(ping); err != nil {
 			t.Fatal(err)
@@ -77,7 +77,7 @@ func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
 	if l.peek == nil {
 		t.Fatal("a plain TCP link on Linux is not quiet")
 	}
-	ping := []byte{0, 0, 0, 2, byte(msgPing), 0x80}
+	ping := testPing
 	waitFor := func(want int) {
 		eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
 			n, ok := l.peek(make([]byte, 1024))

@@ -1,10 +1,10 @@
 package cluster
 
 import (
-	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // MaxQuotedLength caps how many bytes of a string from outside Quote shows.
@@ -15,14 +15,8 @@ const MaxQuotedLength = 200
 // MaxQuotedLength bytes of s with the number of bytes left out. Use it for
 // any text that came from the network or from a user.
 func Quote(s string) string {
-	if len(s) <= MaxQuotedLength {
-		return strconv.Quote(s)
-	}
-	cut := MaxQuotedLength
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return strconv.Quote(s[:cut]) + "…(" + strconv.Itoa(len(s)-cut) + " more bytes)"
+	kept, more := clip(s, MaxQuotedLength)
+	return strconv.Quote(kept) + more
 }
 
 // MaxLineLength caps a line Inert returns, in bytes before escaping.
@@ -33,29 +27,27 @@ const MaxLineLength = 1024
 // escape it, without surrounding quotes, and cut to MaxLineLength bytes:
 // a line that can be written to a terminal as it is.
 func Inert(s string) string {
-	cut := ""
-	if len(s) > MaxLineLength {
-		end := MaxLineLength
-		for end > 0 && !utf8.RuneStart(s[end]) {
-			end--
-		}
-		s, cut = s[:end], "…("+strconv.Itoa(len(s)-end)+" more bytes)"
+	kept, more := clip(s, MaxLineLength)
+	return termtext.Escape(kept, false) + more
+}
+
+// clip cuts s to at most limit bytes, not inside a character, and returns
+// what it kept and a note of how many bytes it left out ("" when none).
+func clip(s string, limit int) (kept, more string) {
+	if len(s) <= limit {
+		return s, ""
 	}
-	if utf8.ValidString(s) && strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) }) < 0 {
-		return s + cut
+	kept = truncateUTF8(s, limit)
+	return kept, "…(" + strconv.Itoa(len(s)-len(kept)) + " more bytes)"
+}
+
+// truncateUTF8 cuts s to at most limit bytes, not inside a character.
+func truncateUTF8(s string, limit int) string {
+	if len(s) <= limit {
+		return s
 	}
-	var b strings.Builder
-	for i, r := range s {
-		_, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			fmt.Fprintf(&b, `\x%02x`, s[i])
-		case strconv.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r) // 'x' with the escape inside
-			b.WriteString(q[1 : len(q)-1])
-		}
+	for limit > 0 && !utf8.RuneStart(s[limit]) {
+		limit--
 	}
-	return b.String() + cut
+	return s[:limit]
 }

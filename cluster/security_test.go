@@ -79,10 +79,7 @@ func TestReplayedDialerHandshakeIsRefused(t *testing.T) {
 	p := dialRaw(t, a.addr, "eve")
 	rec := &recordingConn{Conn: p.conn}
 	p.conn = rec
-	nonce, _ := newNonce()
-	if _, answer, err := p.handshake(nonce, false); err != nil || answer.kind() != msgJoinAck {
-		t.Fatalf("genuine handshake: %v %v", answer, err)
-	}
+	p.join()
 	p.conn.Close()
 	eventually(t, 2*time.Second, "a drops the recorded peer", func() bool { return len(a.Members()) == 1 })
 	// Replay them on a new connection, reading nothing in between.
@@ -216,10 +213,7 @@ func TestSlowPeersAreCutOff(t *testing.T) {
 	}()
 	// A peer that completes the handshake, then neither reads nor writes.
 	mute := dialRaw(t, a.addr, "mute")
-	nonce, _ := newNonce()
-	if _, answer, err := mute.handshake(nonce, false); err != nil || answer.kind() != msgJoinAck {
-		t.Fatalf("handshake: %v %v", answer, err)
-	}
+	mute.join()
 	c := startNode(t, testConfig("c"))
 	joinTo(t, c, nodes[1]) // not held up by either (n1 does not list mute)
 	eventually(t, testFailure+testSlack, "a fails the mute peer", func() bool {

@@ -30,12 +30,7 @@ func testTrickle(t *testing.T, piece func(*Node) []byte) {
 	checkNoLeaks(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "raw")
-	nonce, _ := newNonce()
-	if _, ack, err := p.handshake(nonce, false); err != nil {
-		t.Fatal(err)
-	} else if _, ok := ack.(*joinAck); !ok {
-		t.Fatalf("got %#v, want JoinAck", ack)
-	}
+	p.join()
 	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 2 })
 	started := time.Now()
 	// A 4000-byte AppMessage of which only the header and, twice a
