@@ -106,15 +106,19 @@ func (n *Node) transition(alias string, to MemberState, info memberInfo, kind Ev
 		from = rec.state
 	}
 	switch {
-	case kind == 0 && to == StateAlive && from == StateSuspect,
-		kind == 0 && to == StateSuspect && from == StateAlive:
+	case kind == 0 && to == StateAlive && (from == StateAlive || from == StateSuspect):
+		// The same run, heard again or over a link that won a tie, whose
+		// info (the host it came from) is now the one to list.
+		rec.info = info
+		if from == StateSuspect {
+			rec.state, rec.since = to, now
+		}
+		return
+	case kind == 0 && to == StateSuspect && from == StateAlive:
 		rec.state, rec.since = to, now
 		return
 	case to == from && kind == 0:
 		return // no change
-	case to == StateAlive && kind == 0 && rec != nil && rec.state != StateFailed:
-		rec.info = info // the same run, over a link that won a tie
-		return
 	case to == StateAlive:
 		n.members[alias] = &memberRecord{info: info, state: StateAlive, since: now}
 	case to == StateFailed && keep:
