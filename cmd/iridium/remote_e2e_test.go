@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -119,24 +117,11 @@ func (n *sshNode) sshCommand(ctx context.Context, key, strict string, extra []st
 // ended.
 func (n *sshNode) ssh(t *testing.T, key, stdin string, command string, extra ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := n.sshCommand(ctx, key, "accept-new", extra, command)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("ssh %q did not finish in time; stdout:\n%s\nstderr:\n%s", command, out.String(), errOut.String())
-	}
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running ssh: %v", err)
-	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	return runCommand(t, func(ctx context.Context) *exec.Cmd {
+		cmd := n.sshCommand(ctx, key, "accept-new", extra, command)
+		cmd.Stdin = strings.NewReader(stdin)
+		return cmd
+	})
 }
 
 // sshOK runs command over ssh and fails the test unless it exits 0.
