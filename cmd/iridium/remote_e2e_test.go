@@ -597,15 +597,7 @@ func TestRemoteLocalTerminal(t *testing.T) {
 	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0")
 	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
 	p := startOnPTY(t, cmd, 160)
-	m := regexp.MustCompile(`msg="remote access listening" addr=(\S+)`)
-	deadline := time.Now().Add(ptyTimeout)
-	var addr []string
-	for addr = m.FindStringSubmatch(p.output()); addr == nil; addr = m.FindStringSubmatch(p.output()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no remote access address on the terminal:\n%q", p.output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	addr := p.expectMatch(regexp.MustCompile(`msg="remote access listening" addr=(\S+) host_key=`))
 	p.expect(">>> ")
 	n := &sshNode{nodeProc: &nodeProc{alias: "local"}, dataDir: dataDir, sshAddr: addr[1], knownHosts: filepath.Join(dir, "known_hosts")}
 	out := n.sshOK(t, key, "!sessions")
