@@ -77,15 +77,15 @@ type sshNode struct {
 	knownHosts string // the test's known_hosts file for this node
 }
 
-// startSSHNode starts a daemon with -r on host (a free SSH port and a free
-// cluster port) whose data directory authorizes key, and waits until it
-// serves SSH.
-func startSSHNode(t *testing.T, alias, host, dataDir string, extra ...string) *sshNode {
+// startSSHNode starts the node n as a daemon with -r, serving SSH on a
+// free port of n.host, and waits until it serves. n.host and n.dataDir
+// must be given; the data directory authorizes the test's keys.
+func startSSHNode(t *testing.T, n nodeSpec) *sshNode {
 	t.Helper()
-	args := append([]string{"--daemon", "-r", "--bind-host", host, "-p", "0"}, extra...)
-	p := startNode(t, nodeSpec{alias: alias, host: host, dataDir: dataDir, extra: args})
+	n.extra = append([]string{"--daemon", "-r", "--bind-host", n.host, "-p", "0"}, n.extra...)
+	p := startNode(t, n)
 	m := expectStderr(t, p, `msg="remote access listening" addr=(\S+) host_key=(SHA256:\S+)`, waitFor)
-	return &sshNode{nodeProc: p, dataDir: dataDir, sshAddr: m[1], knownHosts: filepath.Join(dataDir, "..", alias+"-known_hosts")}
+	return &sshNode{nodeProc: p, dataDir: n.dataDir, sshAddr: m[1], knownHosts: filepath.Join(n.dataDir, "..", n.alias+"-known_hosts")}
 }
 
 // sshCommand is the ssh command line that logs in to n with key and runs
@@ -143,7 +143,7 @@ func newRemoteNode(t *testing.T, extra ...string) (*sshNode, string) {
 	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
 	dataDir := filepath.Join(dir, "data")
 	authorize(t, dataDir, key)
-	return startSSHNode(t, "a", "127.0.0.1", dataDir, extra...), key
+	return startSSHNode(t, nodeSpec{alias: "a", host: "127.0.0.1", dataDir: dataDir, extra: extra}), key
 }
 
 // TestRemoteLogin: an authorized key logs in; an exec request and a piped
@@ -235,7 +235,7 @@ func TestRemoteHostKeyKept(t *testing.T) {
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, n.nodeProc)
 
-	again := startSSHNode(t, "a", "127.0.0.1", n.dataDir)
+	again := startSSHNode(t, nodeSpec{alias: "a", host: "127.0.0.1", dataDir: n.dataDir})
 	again.knownHosts = n.knownHosts
 	if strings.Contains(again.stderr.buf.String(), "made a new SSH host key") {
 		t.Errorf("a new host key was made on restart:\n%s", again.stderr.buf.String())
@@ -419,11 +419,8 @@ func TestRemoteDaemonMesh(t *testing.T) {
 		authorize(t, dataDir, key)
 		next := (i + 1) % 3
 		want[aliases[i]] = hostPort(hosts[i], ports[i])
-		spec := nodeSpec{alias: aliases[i], host: hosts[i], port: ports[i], dataDir: dataDir, extra: []string{
-			"--daemon", "-r", "--bind-host", hosts[i], "-p", "0", "--join", hostPort(hosts[next], ports[next])}}
-		p := startNode(t, spec)
-		m := expectStderr(t, p, `msg="remote access listening" addr=(\S+)`, waitFor)
-		nodes[i] = &sshNode{nodeProc: p, dataDir: dataDir, sshAddr: m[1], knownHosts: filepath.Join(dir, aliases[i]+"-known_hosts")}
+		nodes[i] = startSSHNode(t, nodeSpec{alias: aliases[i], host: hosts[i], port: ports[i], dataDir: dataDir,
+			extra: []string{"--join", hostPort(hosts[next], ports[next])}})
 	}
 	for _, n := range nodes {
 		waitSSHMembers(t, n, key, want)
