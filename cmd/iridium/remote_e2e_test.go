@@ -455,9 +455,7 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	if r.code != 0 || !regexp.MustCompile(`(?m)^a +127\.0\.0\.1:\d+ +alive`).MatchString(r.stdout) || !strings.Contains(r.stdout, "d (this node)") {
 		t.Errorf("a script with --join: status %d, stdout:\n%s\nstderr:\n%s\nwant a and d listed", r.code, r.stdout, r.stderr)
 	}
-	cmd := exec.Command(iridiumBin, "--node-alias", "e", "-H", "127.0.0.5", "-P", "0", "--cookie", cookie, "--join", joinA, "--data-root-dir", t.TempDir())
-	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
-	p := startOnPTY(t, cmd, 160)
+	p := startPTYArgs(t, 160, []string{"--node-alias", "e", "-H", "127.0.0.5", "-P", "0", "--cookie", cookie, "--join", joinA, "--data-root-dir", t.TempDir()}, "NO_COLOR=1")
 	p.expect(">>> ")
 	p.expect("joined the cluster of " + joinA)
 	p.send("\x04")
@@ -591,9 +589,7 @@ func TestRemoteLocalTerminal(t *testing.T) {
 	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
 	dataDir := filepath.Join(dir, "data")
 	authorize(t, dataDir, key)
-	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0")
-	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
-	p := startOnPTY(t, cmd, 160)
+	p := startPTYArgs(t, 160, []string{"--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0"}, "NO_COLOR=1")
 	addr := p.expectMatch(regexp.MustCompile(`msg="remote access listening" addr=(\S+) host_key=`))
 	p.expect(">>> ")
 	n := &sshNode{nodeProc: &nodeProc{alias: "local"}, dataDir: dataDir, sshAddr: addr[1], knownHosts: filepath.Join(dir, "known_hosts")}
