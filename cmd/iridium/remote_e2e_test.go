@@ -285,13 +285,7 @@ func TestRemoteTerminal(t *testing.T) {
 	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
 	p.expect("spin: djmpe @spin")
-	deadline := time.Now().Add(ptyTimeout)
-	for !p.expectWithin("warning: interrupted at pc", 500*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl-C did not stop the loop; the terminal shows:\n%q", p.output())
-		}
-		p.send("\x03")
-	}
+	p.interrupt("warning: interrupted at pc")
 	p.send("inc $2\r")
 	p.expect("$2 = 8")
 	p.send("!quit\r")

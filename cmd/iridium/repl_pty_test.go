@@ -171,6 +171,23 @@ func (p *ptyREPL) advance(d time.Duration, find func(rest string) int) bool {
 	}
 }
 
+// interrupt presses Ctrl-C until want, the REPL's report that it stopped
+// the running program, appears: the first Ctrl-C may come before the
+// program starts, so it is pressed again every half second.
+func (p *ptyREPL) interrupt(want string) {
+	p.t.Helper()
+	deadline := time.Now().Add(ptyTimeout)
+	for {
+		p.send("\x03")
+		if p.expectWithin(want, 500*time.Millisecond) {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("Ctrl-C did not stop the program (no %q); the terminal shows:\n%q", want, p.output())
+		}
+	}
+}
+
 // noRace fails the test if the race detector reported a data race on
 // the terminal.
 func (p *ptyREPL) noRace() {
@@ -294,18 +311,7 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
 	p.expect("spin: djmpe @spin")
-	// The first Ctrl-C may come before the loop starts; send it until the
-	// REPL reports the interruption.
-	deadline := time.Now().Add(ptyTimeout)
-	for {
-		p.send("\x03")
-		if p.expectWithin("warning: interrupted at pc 16 (djmpe @spin)", 500*time.Millisecond) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl-C did not stop the loop; the terminal shows:\n%q", p.output())
-		}
-	}
+	p.interrupt("warning: interrupted at pc 16 (djmpe @spin)")
 	p.send("inc $6\r")
 	p.expect("$6 = 7")
 	p.send("!quit\r")
