@@ -251,12 +251,12 @@ func TestRemoteHostKeyKept(t *testing.T) {
 	}
 }
 
-// sshTerminal starts ssh -tt to n on a pseudo-terminal of its own, as a
-// user at a terminal would.
-func sshTerminal(t *testing.T, n *sshNode, key string) *ptyREPL {
+// sshTerminal starts ssh -tt to n on a pseudo-terminal of its own, of
+// the type term, as a user at a terminal would.
+func sshTerminal(t *testing.T, n *sshNode, key, term string) *ptyREPL {
 	t.Helper()
 	cmd := n.sshCommand(context.Background(), key, "accept-new", []string{"-tt"}, "")
-	cmd.Env = append(withoutEnv(cmd.Env, "NO_COLOR"), "TERM=xterm")
+	cmd.Env = append(withoutEnv(cmd.Env, "NO_COLOR"), "TERM="+term)
 	return startOnPTY(t, cmd, 160)
 }
 
@@ -266,7 +266,7 @@ func sshTerminal(t *testing.T, n *sshNode, key string) *ptyREPL {
 func TestRemoteTerminal(t *testing.T) {
 	t.Parallel()
 	n, key := newRemoteNode(t)
-	p := sshTerminal(t, n, key)
+	p := sshTerminal(t, n, key, "xterm")
 	p.expect("Iridium " + version)
 	p.expect("\x1b[36;1m>>> ")
 	p.send("nop\r")
@@ -294,9 +294,7 @@ func TestRemoteTerminal(t *testing.T) {
 	}
 	expectStderr(t, n.nodeProc, `msg="session closed" session=\d+ from=127\.0\.0\.1:\d+ exit_status=0`, waitFor)
 	// TERM=dumb: no colour.
-	cmd := n.sshCommand(context.Background(), key, "accept-new", []string{"-tt"}, "")
-	cmd.Env = append(withoutEnv(cmd.Env, "TERM"), "TERM=dumb")
-	dumb := startOnPTY(t, cmd, 160)
+	dumb := sshTerminal(t, n, key, "dumb")
 	dumb.expect(">>> ")
 	dumb.send("!nope\r")
 	dumb.expect("error: unknown command !nope")
