@@ -531,7 +531,14 @@ func TestRemoteGarbage(t *testing.T) {
 		io.Copy(io.Discard, c)
 		halfOpen <- time.Since(start)
 	})
-	<-greeted
+	// If the half-open connection could not be made, greeted is never
+	// closed (nor halfOpen written): the test fails, rather than wait for
+	// ever.
+	select {
+	case <-greeted:
+	case <-time.After(waitFor):
+		t.Fatalf("the half-open connection from 127.0.0.2 got no server version line within %v", waitFor)
+	}
 	attack(func(c net.Conn) { io.Copy(io.Discard, c) }) // says nothing at all
 	for range 100 {
 		attack(func(c net.Conn) {})
