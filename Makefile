@@ -79,6 +79,8 @@ fuzz:
 	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
+	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
+	cd internal/msgpack && $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command: both binaries, side by side
 install:

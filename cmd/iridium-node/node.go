@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -303,15 +304,8 @@ func (w *notifyWriter) Write(p []byte) (int, error) {
 	if notify == nil {
 		return w.stderr.Write(p)
 	}
-	notify(string(trimNewline(p)))
+	notify(string(bytes.TrimSuffix(p, []byte("\n"))))
 	return len(p), nil
-}
-
-func trimNewline(p []byte) []byte {
-	if len(p) > 0 && p[len(p)-1] == '\n' {
-		return p[:len(p)-1]
-	}
-	return p
 }
 
 // startLocal records the node's own shell, sends the SSH server's log to

@@ -84,9 +84,8 @@ func defaultDataDir() string {
 
 // newFlagSet defines every flag. Flags with a short and a long name are
 // defined twice over one variable; usage lists them together.
-func newFlagSet(o *options, stderr io.Writer) *flag.FlagSet {
+func newFlagSet(o *options) *flag.FlagSet {
 	fs := flag.NewFlagSet("iridium", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.BoolVar(&o.registers, "registers", false, "after running FILE, print the non-zero registers")
 	fs.BoolVar(&o.version, "version", false, "print the version and exit")
 	fs.Func("e", "run `LINE` as a REPL script line and exit with the script's status (repeatable)", func(line string) error {
@@ -191,7 +190,7 @@ Flags:
 // before or after the file.
 func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	o := &options{}
-	fs := newFlagSet(o, stderr)
+	fs := newFlagSet(o)
 	// The flag package would print an error and the whole usage; the
 	// caller prints one line instead, and the usage only when asked.
 	fs.SetOutput(io.Discard)

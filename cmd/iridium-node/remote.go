@@ -6,7 +6,6 @@ import (
 	"net"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/iridium-vm/iridium/remote"
@@ -105,13 +104,4 @@ func (r *remoteOptions) serverConfig(dataDir string) remote.Config {
 		cfg.IdleTimeout = -1
 	}
 	return cfg
-}
-
-// joinList is the --join addresses for messages.
-func joinList(js []joinAddr) string {
-	parts := make([]string, len(js))
-	for i, j := range js {
-		parts[i] = j.String()
-	}
-	return strings.Join(parts, ", ")
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -58,16 +57,13 @@ func TestClusterSecondProcessRefused(t *testing.T) {
 func TestNodeAliasCheckedAtStart(t *testing.T) {
 	t.Parallel()
 	for _, alias := range []string{"has space", "esc\x1b[2J", strings.Repeat("x", 65)} {
-		cmd := exec.Command(iridiumBin, "--node-alias", alias)
-		cmd.Env = testEnv(t)
-		cmd.Stdin = strings.NewReader("")
-		out, err := cmd.CombinedOutput()
-		var exit *exec.ExitError
-		if !errors.As(err, &exit) || exit.ExitCode() != 2 {
-			t.Errorf("--node-alias %q: %v, want exit status 2\n%s", alias, err, out)
+		r := runBinary(t, "", "--node-alias", alias)
+		out := r.stdout + r.stderr
+		if r.code != 2 {
+			t.Errorf("--node-alias %q: exit status %d, want 2\n%s", alias, r.code, out)
 			continue
 		}
-		first, _, _ := strings.Cut(string(out), "\n")
+		first, _, _ := strings.Cut(out, "\n")
 		if !strings.Contains(first, "--node-alias") || !strings.Contains(first, "printable characters without spaces") ||
 			strings.ContainsRune(first, '\x1b') {
 			t.Errorf("--node-alias %q: first line %q, want the flag and the rule, escaped", alias, first)

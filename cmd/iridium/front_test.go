@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/vm"
@@ -90,24 +89,14 @@ func runAlone(t *testing.T, bin, path string, args ...string) result {
 }
 
 // runIn runs bin with args in dir (this one if "") and env, and returns
-// its output and exit status; a run that lasts 30 seconds is killed
-// (status -1).
+// its output and exit status.
 func runIn(t *testing.T, bin, dir string, env []string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir, cmd.Env = dir, env
-	var out, errOut strings.Builder
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	code := 0
-	if exitErr, ok := err.(*exec.ExitError); ok {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running %s %q: %v", bin, args, err)
-	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	return runCommand(t, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, bin, args...)
+		cmd.Dir, cmd.Env = dir, env
+		return cmd
+	})
 }
 
 // TestFrontAndNodeAgree: for the argument lists iridium runs itself, and

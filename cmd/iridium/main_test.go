@@ -1,12 +1,13 @@
 package main
 
 import (
-	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -54,22 +55,34 @@ type result struct {
 // and an isolated data directory so no test touches the user's.
 func runBinary(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	return runCommand(t, func(ctx context.Context) *exec.Cmd {
+		cmd := exec.CommandContext(ctx, iridiumBin, args...)
+		cmd.Env = testEnv(t)
+		cmd.Stdin = strings.NewReader(stdin)
+		return cmd
+	})
+}
+
+// runCommand runs the command newCmd makes with the context it is given,
+// and returns its output and exit status. The test fails if the command
+// cannot be started or does not finish within 60 seconds.
+func runCommand(t *testing.T, newCmd func(ctx context.Context) *exec.Cmd) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, iridiumBin, args...)
-	cmd.Env = testEnv(t)
-	cmd.Stdin = bytes.NewBufferString(stdin)
-	var out, errOut bytes.Buffer
+	cmd := newCmd(ctx)
+	var out, errOut strings.Builder
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
 	if ctx.Err() != nil {
-		t.Fatalf("iridium %q did not finish in time; stdout:\n%s\nstderr:\n%s", args, out.String(), errOut.String())
+		t.Fatalf("%q did not finish in time; stdout:\n%s\nstderr:\n%s", cmd.Args, out.String(), errOut.String())
 	}
 	code := 0
-	if exitErr, ok := err.(*exec.ExitError); ok {
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
 		code = exitErr.ExitCode()
 	} else if err != nil {
-		t.Fatalf("running iridium %q: %v", args, err)
+		t.Fatalf("running %q: %v", cmd.Args, err)
 	}
 	return result{stdout: out.String(), stderr: errOut.String(), code: code}
 }

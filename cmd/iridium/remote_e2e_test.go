@@ -2,10 +2,8 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
-	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -79,15 +77,15 @@ type sshNode struct {
 	knownHosts string // the test's known_hosts file for this node
 }
 
-// startSSHNode starts a daemon with -r on host (a free SSH port and a free
-// cluster port) whose data directory authorizes key, and waits until it
-// serves SSH.
-func startSSHNode(t *testing.T, alias, host, dataDir string, extra ...string) *sshNode {
+// startSSHNode starts the node n as a daemon with -r, serving SSH on a
+// free port of n.host, and waits until it serves. n.host and n.dataDir
+// must be given; the data directory authorizes the test's keys.
+func startSSHNode(t *testing.T, n nodeSpec) *sshNode {
 	t.Helper()
-	args := append([]string{"--daemon", "-r", "--bind-host", host, "-p", "0"}, extra...)
-	p := startNode(t, nodeSpec{alias: alias, host: host, dataDir: dataDir, extra: args})
+	n.extra = append([]string{"--daemon", "-r", "--bind-host", n.host, "-p", "0"}, n.extra...)
+	p := startNode(t, n)
 	m := expectStderr(t, p, `msg="remote access listening" addr=(\S+) host_key=(SHA256:\S+)`, waitFor)
-	return &sshNode{nodeProc: p, dataDir: dataDir, sshAddr: m[1], knownHosts: filepath.Join(dataDir, "..", alias+"-known_hosts")}
+	return &sshNode{nodeProc: p, dataDir: n.dataDir, sshAddr: m[1], knownHosts: filepath.Join(n.dataDir, "..", n.alias+"-known_hosts")}
 }
 
 // sshCommand is the ssh command line that logs in to n with key and runs
@@ -119,24 +117,11 @@ func (n *sshNode) sshCommand(ctx context.Context, key, strict string, extra []st
 // ended.
 func (n *sshNode) ssh(t *testing.T, key, stdin string, command string, extra ...string) result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := n.sshCommand(ctx, key, "accept-new", extra, command)
-	cmd.Stdin = strings.NewReader(stdin)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		t.Fatalf("ssh %q did not finish in time; stdout:\n%s\nstderr:\n%s", command, out.String(), errOut.String())
-	}
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("running ssh: %v", err)
-	}
-	return result{stdout: out.String(), stderr: errOut.String(), code: code}
+	return runCommand(t, func(ctx context.Context) *exec.Cmd {
+		cmd := n.sshCommand(ctx, key, "accept-new", extra, command)
+		cmd.Stdin = strings.NewReader(stdin)
+		return cmd
+	})
 }
 
 // sshOK runs command over ssh and fails the test unless it exits 0.
@@ -158,7 +143,7 @@ func newRemoteNode(t *testing.T, extra ...string) (*sshNode, string) {
 	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
 	dataDir := filepath.Join(dir, "data")
 	authorize(t, dataDir, key)
-	return startSSHNode(t, "a", "127.0.0.1", dataDir, extra...), key
+	return startSSHNode(t, nodeSpec{alias: "a", host: "127.0.0.1", dataDir: dataDir, extra: extra}), key
 }
 
 // TestRemoteLogin: an authorized key logs in; an exec request and a piped
@@ -250,7 +235,7 @@ func TestRemoteHostKeyKept(t *testing.T) {
 	n.cmd.Process.Signal(syscall.SIGTERM)
 	waitExit(t, n.nodeProc)
 
-	again := startSSHNode(t, "a", "127.0.0.1", n.dataDir)
+	again := startSSHNode(t, nodeSpec{alias: "a", host: "127.0.0.1", dataDir: n.dataDir})
 	again.knownHosts = n.knownHosts
 	if strings.Contains(again.stderr.buf.String(), "made a new SSH host key") {
 		t.Errorf("a new host key was made on restart:\n%s", again.stderr.buf.String())
@@ -266,12 +251,12 @@ func TestRemoteHostKeyKept(t *testing.T) {
 	}
 }
 
-// sshTerminal starts ssh -tt to n on a pseudo-terminal of its own, as a
-// user at a terminal would.
-func sshTerminal(t *testing.T, n *sshNode, key string) *ptyREPL {
+// sshTerminal starts ssh -tt to n on a pseudo-terminal of its own, of
+// the type term, as a user at a terminal would.
+func sshTerminal(t *testing.T, n *sshNode, key, term string) *ptyREPL {
 	t.Helper()
 	cmd := n.sshCommand(context.Background(), key, "accept-new", []string{"-tt"}, "")
-	cmd.Env = append(withoutEnv(cmd.Env, "NO_COLOR"), "TERM=xterm")
+	cmd.Env = append(withoutEnv(cmd.Env, "NO_COLOR"), "TERM="+term)
 	return startOnPTY(t, cmd, 160)
 }
 
@@ -281,7 +266,7 @@ func sshTerminal(t *testing.T, n *sshNode, key string) *ptyREPL {
 func TestRemoteTerminal(t *testing.T) {
 	t.Parallel()
 	n, key := newRemoteNode(t)
-	p := sshTerminal(t, n, key)
+	p := sshTerminal(t, n, key, "xterm")
 	p.expect("Iridium " + version)
 	p.expect("\x1b[36;1m>>> ")
 	p.send("nop\r")
@@ -300,13 +285,7 @@ func TestRemoteTerminal(t *testing.T) {
 	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
 	p.expect("spin: djmpe @spin")
-	deadline := time.Now().Add(ptyTimeout)
-	for !p.expectWithin("warning: interrupted at pc", 500*time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl-C did not stop the loop; the terminal shows:\n%q", p.output())
-		}
-		p.send("\x03")
-	}
+	p.interrupt("warning: interrupted at pc")
 	p.send("inc $2\r")
 	p.expect("$2 = 8")
 	p.send("!quit\r")
@@ -315,9 +294,7 @@ func TestRemoteTerminal(t *testing.T) {
 	}
 	expectStderr(t, n.nodeProc, `msg="session closed" session=\d+ from=127\.0\.0\.1:\d+ exit_status=0`, waitFor)
 	// TERM=dumb: no colour.
-	cmd := n.sshCommand(context.Background(), key, "accept-new", []string{"-tt"}, "")
-	cmd.Env = append(withoutEnv(cmd.Env, "TERM"), "TERM=dumb")
-	dumb := startOnPTY(t, cmd, 160)
+	dumb := sshTerminal(t, n, key, "dumb")
 	dumb.expect(">>> ")
 	dumb.send("!nope\r")
 	dumb.expect("error: unknown command !nope")
@@ -434,11 +411,8 @@ func TestRemoteDaemonMesh(t *testing.T) {
 		authorize(t, dataDir, key)
 		next := (i + 1) % 3
 		want[aliases[i]] = hostPort(hosts[i], ports[i])
-		spec := nodeSpec{alias: aliases[i], host: hosts[i], port: ports[i], dataDir: dataDir, extra: []string{
-			"--daemon", "-r", "--bind-host", hosts[i], "-p", "0", "--join", hostPort(hosts[next], ports[next])}}
-		p := startNode(t, spec)
-		m := expectStderr(t, p, `msg="remote access listening" addr=(\S+)`, waitFor)
-		nodes[i] = &sshNode{nodeProc: p, dataDir: dataDir, sshAddr: m[1], knownHosts: filepath.Join(dir, aliases[i]+"-known_hosts")}
+		nodes[i] = startSSHNode(t, nodeSpec{alias: aliases[i], host: hosts[i], port: ports[i], dataDir: dataDir,
+			extra: []string{"--join", hostPort(hosts[next], ports[next])}})
 	}
 	for _, n := range nodes {
 		waitSSHMembers(t, n, key, want)
@@ -473,9 +447,7 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	if r.code != 0 || !regexp.MustCompile(`(?m)^a +127\.0\.0\.1:\d+ +alive`).MatchString(r.stdout) || !strings.Contains(r.stdout, "d (this node)") {
 		t.Errorf("a script with --join: status %d, stdout:\n%s\nstderr:\n%s\nwant a and d listed", r.code, r.stdout, r.stderr)
 	}
-	cmd := exec.Command(iridiumBin, "--node-alias", "e", "-H", "127.0.0.5", "-P", "0", "--cookie", cookie, "--join", joinA, "--data-root-dir", t.TempDir())
-	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
-	p := startOnPTY(t, cmd, 160)
+	p := startPTYArgs(t, 160, []string{"--node-alias", "e", "-H", "127.0.0.5", "-P", "0", "--cookie", cookie, "--join", joinA, "--data-root-dir", t.TempDir()}, "NO_COLOR=1")
 	p.expect(">>> ")
 	p.expect("joined the cluster of " + joinA)
 	p.send("\x04")
@@ -559,7 +531,14 @@ func TestRemoteGarbage(t *testing.T) {
 		io.Copy(io.Discard, c)
 		halfOpen <- time.Since(start)
 	})
-	<-greeted
+	// If the half-open connection could not be made, greeted is never
+	// closed (nor halfOpen written): the test fails, rather than wait for
+	// ever.
+	select {
+	case <-greeted:
+	case <-time.After(waitFor):
+		t.Fatalf("the half-open connection from 127.0.0.2 got no server version line within %v", waitFor)
+	}
 	attack(func(c net.Conn) { io.Copy(io.Discard, c) }) // says nothing at all
 	for range 100 {
 		attack(func(c net.Conn) {})
@@ -609,18 +588,8 @@ func TestRemoteLocalTerminal(t *testing.T) {
 	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
 	dataDir := filepath.Join(dir, "data")
 	authorize(t, dataDir, key)
-	cmd := exec.Command(iridiumBin, "--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0")
-	cmd.Env = append(withoutEnv(os.Environ(), "NO_COLOR"), "TERM=xterm", "NO_COLOR=1")
-	p := startOnPTY(t, cmd, 160)
-	m := regexp.MustCompile(`msg="remote access listening" addr=(\S+)`)
-	deadline := time.Now().Add(ptyTimeout)
-	var addr []string
-	for addr = m.FindStringSubmatch(p.output()); addr == nil; addr = m.FindStringSubmatch(p.output()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("no remote access address on the terminal:\n%q", p.output())
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	p := startPTYArgs(t, 160, []string{"--data-root-dir", dataDir, "-r", "-p", "0", "-P", "0"}, "NO_COLOR=1")
+	addr := p.expectMatch(regexp.MustCompile(`msg="remote access listening" addr=(\S+) host_key=`))
 	p.expect(">>> ")
 	n := &sshNode{nodeProc: &nodeProc{alias: "local"}, dataDir: dataDir, sshAddr: addr[1], knownHosts: filepath.Join(dir, "known_hosts")}
 	out := n.sshOK(t, key, "!sessions")

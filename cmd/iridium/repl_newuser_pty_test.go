@@ -9,7 +9,6 @@ import (
 	"strings"
 	"syscall"
 	"testing"
-	"time"
 	"unicode/utf8"
 )
 
@@ -276,18 +275,7 @@ func TestREPLTerminalClusterEventsAboveThePrompt(t *testing.T) {
 		"--node-alias", "ptynode", "--cookie", cookie}, "NO_COLOR=1")
 	p.expect(">>> ")
 	p.send("!start_cluster\r")
-	p.expect("listening on 127.0.0.1:")
-	portRE := regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+)\r?\n`)
-	var port int
-	for deadline := time.Now().Add(ptyTimeout); port == 0; {
-		if m := portRE.FindStringSubmatch(p.output()); m != nil {
-			port, _ = strconv.Atoi(m[1])
-			break
-		}
-		if !p.expectWithin("\n", time.Until(deadline)) {
-			t.Fatalf("no port in %q", p.output())
-		}
-	}
+	port, _ := strconv.Atoi(p.expectMatch(regexp.MustCompile(`listening on 127\.0\.0\.1:(\d+)\r?\n`))[1])
 	p.expect(">>> ")
 
 	idle := startNode(t, nodeSpec{alias: "idle", cookie: cookie})

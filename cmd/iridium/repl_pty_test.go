@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -113,22 +114,76 @@ func (p *ptyREPL) expect(want string) {
 
 // expectWithin is expect that reports a timeout instead of failing.
 func (p *ptyREPL) expectWithin(want string, d time.Duration) bool {
+	return p.advance(d, func(rest string) int {
+		if i := strings.Index(rest, want); i >= 0 {
+			return i + len(want)
+		}
+		return -1
+	})
+}
+
+// expectMatch waits until re matches the output after what earlier calls
+// matched, moves past the match and returns it with its submatches.
+func (p *ptyREPL) expectMatch(re *regexp.Regexp) []string {
+	p.t.Helper()
+	var m []string
+	found := p.advance(ptyTimeout, func(rest string) int {
+		loc := re.FindStringSubmatchIndex(rest)
+		if loc == nil {
+			return -1
+		}
+		for i := 0; i < len(loc); i += 2 {
+			if loc[i] >= 0 {
+				m = append(m, rest[loc[i]:loc[i+1]])
+			} else {
+				m = append(m, "")
+			}
+		}
+		return loc[1]
+	})
+	if !found {
+		p.t.Fatalf("nothing matches %q in the terminal within %v; it shows:\n%q", re, ptyTimeout, p.output())
+	}
+	return m
+}
+
+// advance waits up to d until find, given the output after what earlier
+// calls matched, returns where its match ends in it, and moves past that;
+// find returns -1 while there is no match.
+func (p *ptyREPL) advance(d time.Duration, find func(rest string) int) bool {
 	timeout := time.NewTimer(d)
 	defer timeout.Stop()
 	for {
 		p.mu.Lock()
-		i := strings.Index(p.out.String()[p.seen:], want)
-		if i >= 0 {
-			p.seen += i + len(want)
+		end := find(p.out.String()[p.seen:])
+		if end >= 0 {
+			p.seen += end
 		}
 		p.mu.Unlock()
-		if i >= 0 {
+		if end >= 0 {
 			return true
 		}
 		select {
 		case <-p.changed:
 		case <-timeout.C:
 			return false
+		}
+	}
+}
+
+// interrupt presses Ctrl-C until want, the REPL's report that it stopped
+// the running program, appears: the first Ctrl-C may come before the
+// program starts, so it is pressed again every half second.
+func (p *ptyREPL) interrupt(want string) {
+	p.t.Helper()
+	deadline := time.Now().Add(ptyTimeout)
+	for {
+		p.send("\x03")
+		if p.expectWithin(want, 500*time.Millisecond) {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("Ctrl-C did not stop the program (no %q); the terminal shows:\n%q", want, p.output())
 		}
 	}
 }
@@ -256,18 +311,7 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 	p.expect(">>> ")
 	p.send("spin: djmpe @spin\r")
 	p.expect("spin: djmpe @spin")
-	// The first Ctrl-C may come before the loop starts; send it until the
-	// REPL reports the interruption.
-	deadline := time.Now().Add(ptyTimeout)
-	for {
-		p.send("\x03")
-		if p.expectWithin("warning: interrupted at pc 16 (djmpe @spin)", 500*time.Millisecond) {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("Ctrl-C did not stop the loop; the terminal shows:\n%q", p.output())
-		}
-	}
+	p.interrupt("warning: interrupted at pc 16 (djmpe @spin)")
 	p.send("inc $6\r")
 	p.expect("$6 = 7")
 	p.send("!quit\r")
