@@ -121,9 +121,6 @@ func TestFuzzSeedsFuseEverything(t *testing.T) {
 		}
 	}
 	for op := opEQJ; op <= opLast; op++ {
-		if in := Lookup(op); in != nil || op >= IGL {
-			t.Errorf("fused opcode %d collides with %v", op, in)
-		}
 		if !seen[op] {
 			t.Errorf("no seed of FuzzExec decodes to fused opcode %d", op)
 		}
