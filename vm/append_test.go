@@ -72,6 +72,10 @@ func TestAppendProgramFusesAcrossLines(t *testing.T) {
 		// LOAD+ADD fuses, so the ADD stays plain rather than fusing with
 		// the RET, also when fusing restarts at the ADD.
 		{"nop", "nop", "load $1 #1", "add $1 $2 $3", "ret", "nop", "nop"},
+		// The LOAD pairs with the ADD until the DJMPE, three lines on,
+		// makes the ADD the first of a three-step fused form: the longest
+		// reach of fusing (fuseReach).
+		{"inc $0", "inc $0", "load $1 #1", "add $1 $2 $1", "lt $1 $0", "djmpe @0"},
 	}
 	for _, lines := range programs {
 		buf := make([]byte, 0, 1024)

@@ -121,11 +121,12 @@ func checkEncoding(raw []byte) (error, string) {
 }
 
 // fuseReach is how far fusing looks ahead: whether an instruction is
-// fused depends on at most the fuseReach instructions after it (INC, then
-// a comparison, then DJMPE). Fusing the instructions appended to a decoded
-// program therefore starts this many before them, so that every fused
-// form across the boundary is found as decoding the whole program finds
-// it.
+// fused depends on at most the fuseReach instructions after it. The
+// longest chain is a LOAD before an ADD: they pair only if the ADD does
+// not fuse with the comparison and DJMPE after it. Fusing the
+// instructions appended to a decoded program therefore starts this many
+// before them, so that every fused form across the boundary is found as
+// decoding the whole program finds it.
 const fuseReach = 3
 
 // decodeAppend decodes the instructions of code from byte address from

@@ -73,7 +73,7 @@ func runWhole(t *testing.T, p *Program) (*VM, string) {
 // leave it; and the end must be that of one whole Run.
 func TestLimitedSlicesMatchRun(t *testing.T) {
 	for _, tt := range limitPrograms {
-		p := &Program{Code: encSeed(tt.src)}
+		p := &Program{Code: enc(t, tt.src)}
 		fusedOps := map[Opcode]bool{}
 		for _, in := range decodeProgram(p.Code, true) {
 			fusedOps[in.op()] = true
@@ -156,7 +156,7 @@ func execNoPanic(m *VM, limit uint64) (err error) {
 // tail spans no further than the fused instruction, as limitEnd needs.
 func TestSlotsMatchFuser(t *testing.T) {
 	checked := map[Opcode]bool{}
-	for _, seed := range fuzzSeeds() {
+	for _, seed := range fuzzSeeds(t) {
 		split := min(int(seed[0]), len(seed)-1)
 		fused, plain := decodeProgram(seed[1+split:], true), decodeProgram(seed[1+split:], false)
 		for i, in := range fused {

@@ -58,12 +58,16 @@ func TestManualInstructionTable(t *testing.T) {
 	}
 }
 
-// TestInternalOpcodes checks that the dispatch loop's internal opcodes
-// collide with no instruction of the table.
+// TestInternalOpcodes checks that the dispatch loop's internal opcodes,
+// opTrap and every fused opcode of fuse.go, collide with no instruction of
+// the table and stay below IGL, as its dense jump table needs.
 func TestInternalOpcodes(t *testing.T) {
-	for _, op := range []Opcode{opTrap, opEQJ, opNEQJ, opGTEJ, opLTEJ, opLTJ, opGTJ} {
+	for op := opTrap; op <= opLast; op++ {
 		if in := Lookup(op); in != nil {
 			t.Errorf("internal opcode %d is also %s", op, in.Name)
+		}
+		if op >= IGL {
+			t.Errorf("internal opcode %d is not below igl (%d)", op, IGL)
 		}
 	}
 }

@@ -99,18 +99,6 @@ func (l *lexer) nextLine() []token {
 	return l.tokens
 }
 
-// lex returns every token of input; the last is tokEOF.
-func lex(input string) []token {
-	var out []token
-	for l := newLexer(input); ; {
-		line := l.nextLine()
-		if len(line) == 0 {
-			return out
-		}
-		out = append(out, line...)
-	}
-}
-
 func (l *lexer) next() int {
 	if l.pos >= len(l.input) {
 		l.width = 0

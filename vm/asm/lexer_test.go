@@ -6,6 +6,19 @@ import (
 	"testing"
 )
 
+// lex returns every token of input, the last being tokEOF, as the
+// assembler gets them a line at a time from nextLine.
+func lex(input string) []token {
+	var out []token
+	for l := newLexer(input); ; {
+		line := l.nextLine()
+		if len(line) == 0 {
+			return out
+		}
+		out = append(out, line...)
+	}
+}
+
 // lexTok is a token as the lexer tests expect it: kind, value and position.
 type lexTok struct {
 	kind      tokenKind

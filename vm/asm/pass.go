@@ -270,16 +270,22 @@ func (p *pass) token(o operand) token {
 	return t
 }
 
+// wideIndex returns how many wide LOADs come before the slot, and whether
+// the LOAD in the slot is wide (it is then p.wides at that index).
+func (p *pass) wideIndex(slot int32) (int, bool) {
+	return slices.BinarySearchFunc(p.wides, slot, func(w wide, s int32) int { return int(w.slot - s) })
+}
+
 // addr returns the byte address of the instruction in the slot, counting
 // the second words of the wide LOADs before it.
 func (p *pass) addr(slot int) int {
-	n, _ := slices.BinarySearchFunc(p.wides, int32(slot), func(w wide, s int32) int { return int(w.slot - s) })
+	n, _ := p.wideIndex(int32(slot))
 	return p.base + (slot+n)*vm.InstructionSize
 }
 
 // wideAt returns the wide LOAD in the slot, or nil.
 func (p *pass) wideAt(slot int32) *wide {
-	i, ok := slices.BinarySearchFunc(p.wides, slot, func(w wide, s int32) int { return int(w.slot - s) })
+	i, ok := p.wideIndex(slot)
 	if !ok {
 		return nil
 	}
@@ -294,11 +300,14 @@ func (p *pass) relax() {
 	for changed := true; changed; {
 		changed = false
 		p.fixups.all(func(f *fixup) {
-			if f.op != vm.LOAD || f.opd.kind != tokLabelRef || p.wideAt(f.slot) != nil {
+			if f.op != vm.LOAD || f.opd.kind != tokLabelRef {
+				return
+			}
+			n, isWide := p.wideIndex(f.slot)
+			if isWide {
 				return
 			}
 			if v, ok := p.labelValue(p.token(f.opd).val); ok && !fitsInt16(v) {
-				n, _ := slices.BinarySearchFunc(p.wides, f.slot, func(w wide, s int32) int { return int(w.slot - s) })
 				p.wides = slices.Insert(p.wides, n, wide{slot: f.slot})
 				changed = true
 			}
