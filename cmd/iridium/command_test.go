@@ -95,18 +95,16 @@ func runIn(t *testing.T, bin, dir string, env []string, args ...string) result {
 	})
 }
 
-// decoys puts an executable iridium-node, and one named iridium-shell,
-// next to bin and in a new directory, and returns that directory and the
-// file each decoy creates when it is run.
+// decoys puts an executable iridium-node, the second binary of the
+// two-binary build, next to bin and in a new directory, and returns that
+// directory and the file a decoy creates when it is run.
 func decoys(t *testing.T, bin string) (dir, ran string) {
 	t.Helper()
 	dir, ran = t.TempDir(), filepath.Join(t.TempDir(), "ran")
 	script := "#!/bin/sh\necho decoy ran >>" + ran + "\necho decoy\nexit 3\n"
 	for _, d := range []string{dir, filepath.Dir(bin)} {
-		for _, name := range []string{"iridium-node", "iridium-shell"} {
-			if err := os.WriteFile(filepath.Join(d, name), []byte(script), 0o755); err != nil {
-				t.Fatal(err)
-			}
+		if err := os.WriteFile(filepath.Join(d, "iridium-node"), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
 		}
 	}
 	return dir, ran
