@@ -12,8 +12,10 @@
 // Run "iridium --help" for every flag.
 //
 // It is one binary that does all of this itself, with no second program to
-// find or exec. A file run starts fast because nothing in the packages it
-// links builds anything at initialisation (docs/performance.md, "Start-up").
+// find or exec. Every run pays the initialisation of everything it links
+// (TLS, SSH, readline), so Iridium's own packages build nothing at
+// initialisation but the instruction table; docs/performance.md
+// ("Start-up") has the figures.
 package main
 
 import (
