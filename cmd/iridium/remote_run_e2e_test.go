@@ -179,3 +179,22 @@ func startHTTPServer(t *testing.T) string {
 	}()
 	return l.Addr().String()
 }
+
+// TestRemoteRunStopsWithItsConnection: a program that "run" started
+// stops when its client goes away, and the node goes on.
+func TestRemoteRunStopsWithItsConnection(t *testing.T) {
+	t.Parallel()
+	n, key := newRemoteNode(t)
+	cmd := n.sshCommand(t.Context(), key, "accept-new", nil, "run")
+	cmd.Stdin = strings.NewReader(".code\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	m := expectStderr(t, n.nodeProc, `msg="session opened" session=(\d+) .* kind=run`, waitFor)
+	cmd.Process.Kill()
+	cmd.Wait()
+	expectStderr(t, n.nodeProc, `msg="session closed" session=`+m[1]+` .* exit_status=130`, waitFor)
+	if r := n.ssh(t, key, fibSource(t), "run"); r.code != 0 || r.stdout != "fib(20) = 6765\n" {
+		t.Errorf("run after a dropped one: status %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+}
