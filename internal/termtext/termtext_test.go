@@ -3,6 +3,7 @@ package termtext
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestEscape(t *testing.T) {
@@ -33,11 +34,14 @@ func TestClip(t *testing.T) {
 		t.Errorf("Clip(short) = %q", got)
 	}
 	got := Clip(strings.Repeat("é", 100), 20)
-	if len(got) > 20 || !strings.HasSuffix(got, "...") {
+	if len(got) > 20 || !strings.HasSuffix(got, "...") || !utf8.ValidString(got) {
 		t.Errorf("Clip of a long word = %q (%d bytes)", got, len(got))
 	}
-	if got := Clip("\x1b\x1b\x1b\x1b\x1b", 10); got != `\x1b\x1...` {
-		t.Errorf("Clip of escapes = %q", got)
+	if got := Clip("\x1b\x1b\x1b\x1b\x1b", 5); got != `\x1b\x1b\x1b\x1b\x1b` {
+		t.Errorf("Clip of escapes = %q, want all five", got)
+	}
+	if got := Clip("\x1b\x1b\x1b\x1b\x1b\x1b", 5); got != `\x1b\x1b...` {
+		t.Errorf("Clip of escapes = %q, want two whole escapes and the mark", got)
 	}
 }
 
