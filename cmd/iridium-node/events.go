@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -18,6 +19,12 @@ type notice struct {
 	level slog.Level  // for the log
 	msg   string      // for the log: the node's own words, no outside text
 	attrs []slog.Attr // for the log: what it is about
+}
+
+// log writes the notice to logger: the node's words and the attributes,
+// which the handler quotes (see newLogger).
+func (n notice) log(ctx context.Context, logger *slog.Logger) {
+	logger.LogAttrs(ctx, n.level, n.msg, n.attrs...)
 }
 
 // plainNotice is a notice that is one line of text, logged as it is.

@@ -269,25 +269,20 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 // newLogger is a logger that writes text or JSON lines to w; with
 // noTime, without the time (lines shown on a terminal as they happen).
 // Values may be text from outside (a peer's alias, an SSH client's
-// version): the text handler quotes every value with a control or other
-// unprintable character; the JSON handler escapes control characters but
-// leaves DEL and format characters such as U+202E as they are, so that
-// printableValue escapes those for it.
+// version). Neither handler makes every such value inert on its own: the
+// text handler quotes control characters but leaves a DEL in a value it
+// need not quote, and the JSON handler leaves DEL and format characters
+// such as U+202E as they are. So a string value with an unprintable
+// character is escaped by printableValue first (termtext's escapes, as
+// the shell shows them), then encoded by the handler.
 func newLogger(format string, w io.Writer, noTime bool) *slog.Logger {
-	opts := &slog.HandlerOptions{}
-	json := format == "json"
-	if noTime || json {
-		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
-			if noTime && len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			if json {
-				return printableValue(a)
-			}
-			return a
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if noTime && len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
 		}
-	}
-	if json {
+		return printableValue(a)
+	}}
+	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
