@@ -384,7 +384,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
 		Output: &lineWriter{dst: s.con},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, termtext.Clip(path, 200)))
+			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, shownText(path)))
 		},
 		Ended: s.announce,
 	})

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
 	"time"
@@ -76,23 +75,6 @@ func (s *Shell) cmdSpawnOn(ctx context.Context, args []string) error {
 	return nil
 }
 
-// remoteOutput shows the lines of a job run on another member: jobs
-// writes each line whole and raw, and it is escaped here, its newline
-// kept, so that a member cannot drive this terminal.
-type remoteOutput struct{ w io.Writer }
-
-func (o remoteOutput) Write(p []byte) (int, error) {
-	line, ended := strings.CutSuffix(string(p), "\n")
-	shown := termtext.Escape(line, false)
-	if ended {
-		shown += "\n"
-	}
-	if _, err := io.WriteString(o.w, shown); err != nil {
-		return 0, err
-	}
-	return len(p), nil
-}
-
 // announceRemote prints the end line of a job run elsewhere (Notify
 // escapes what the member sent).
 func (s *Shell) announceRemote(j *jobs.Job) {
@@ -146,7 +128,7 @@ func (s *Shell) cmdSpawnAll(ctx context.Context, args []string) error {
 	for _, r := range results {
 		status, when := r.Status, "-"
 		if r.Err != "" {
-			status += ": " + termtext.Clip(r.Err, 200)
+			status += ": " + shownText(r.Err)
 		}
 		if r.Status != "done" {
 			failed = append(failed, termtext.Cut(r.Member, maxShownText)+" "+r.Status)
