@@ -8,36 +8,19 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/internal/termtext/termtexttest"
 	"github.com/iridium-vm/iridium/repl"
 )
 
-// hostileTexts are what a hostile peer would like a terminal, or a person
-// reading a log on one, to act on.
-var hostileTexts = []struct{ name, text string }{
-	{"clear screen", "\x1b[2J"},
-	{"carriage return", "\r"},
-	{"NUL", "\x00"},
-	{"DEL", "\x7f"},
-	{"invalid UTF-8", "\xff\xfe"},
-	{"bidi override", "\u202e"},
-	{"forged line", "\ncluster: admin joined"},
-}
-
 // checkInert fails the test if out holds a character a terminal acts on
-// (anything unprintable but a line break at the end of a line) or lacks
-// want, the hostile text as it should be shown.
+// or a forged line, or lacks want, the hostile text as it should be shown.
 func checkInert(t *testing.T, where, out, want string) {
 	t.Helper()
-	for i, r := range strings.TrimSuffix(out, "\n") {
-		if r == utf8.RuneError || r != ' ' && !unicode.IsPrint(r) {
-			t.Errorf("%s: raw %q at byte %d of %q", where, r, i, out)
-			return
-		}
+	if raw := termtexttest.Raw(out); raw != "" {
+		t.Errorf("%s: %s in %q", where, raw, out)
 	}
 	if !strings.Contains(out, want) {
 		t.Errorf("%s: %q is not shown as %q in %q", where, want, want, out)
@@ -75,9 +58,9 @@ func TestEventsShownEscaped(t *testing.T) {
 		}, true},
 	}
 	for _, f := range fields {
-		for _, h := range hostileTexts {
-			t.Run(f.name+"/"+h.name, func(t *testing.T) {
-				text := "evil" + h.text + "name"
+		for _, h := range termtexttest.Hostile {
+			t.Run(f.name+"/"+h.Name, func(t *testing.T) {
+				text := termtexttest.Name(h.Text)
 				n := eventNotice(f.event(text))
 				if strings.Contains(n.msg, "evil") {
 					t.Errorf("the log message %q quotes the peer: it goes in an attribute", n.msg)

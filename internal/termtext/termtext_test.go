@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext/termtexttest"
 )
 
 func TestEscape(t *testing.T) {
@@ -73,5 +75,17 @@ func TestIndent(t *testing.T) {
 	got := Indent("one two three four", 12, "    ")
 	if want := "    one two\n    three\n    four"; got != want {
 		t.Errorf("Indent = %q, want %q", got, want)
+	}
+}
+
+// TestClipHostile checks that Clip leaves nothing a terminal acts on in
+// any hostile text, and keeps the name around it recognisable.
+func TestClipHostile(t *testing.T) {
+	for _, h := range termtexttest.Hostile {
+		name := termtexttest.Name(h.Text)
+		got := Clip(name, 100)
+		if raw := termtexttest.Raw(got); raw != "" || !strings.HasPrefix(got, "evil") || !strings.HasSuffix(got, "name") {
+			t.Errorf("%s: Clip(%q) = %q (%s)", h.Name, name, got, raw)
+		}
 	}
 }
