@@ -21,19 +21,6 @@ import (
 	"github.com/iridium-vm/iridium/vm/asm"
 )
 
-// checkShown fails the test if out holds a character a terminal acts on
-// or a forged line, or lacks want, the outside text as the shell should
-// show it (escaped by termtext.Escape).
-func checkShown(t *testing.T, where, out, want string) {
-	t.Helper()
-	if raw := termtexttest.Raw(out); raw != "" {
-		t.Errorf("%s: %s in %q", where, raw, out)
-	}
-	if !strings.Contains(out, want) {
-		t.Errorf("%s: %q is not shown as %q in:\n%s", where, want, want, out)
-	}
-}
-
 // asmBytes writes s as the body of an assembly string, every byte an
 // \xNN escape.
 func asmBytes(s string) string {
@@ -81,19 +68,19 @@ func TestClusterOutsideTextShownEscaped(t *testing.T) {
 			ts := newTestShell(t, "", Options{})
 			ts.SetCluster(&hostileNode{text: text})
 			ts.exec(t, "!cluster_members")
-			checkShown(t, "!cluster_members", ts.out.String(), want+" ")
-			checkShown(t, "!cluster_members address", ts.out.String(), want+":2255")
+			termtexttest.Check(t, "!cluster_members", ts.out.String(), want+" ")
+			termtexttest.Check(t, "!cluster_members address", ts.out.String(), want+":2255")
 
 			err := ts.Execute(context.Background(), "!join_cluster 10.0.0.1 2254")
 			if !errors.Is(err, errPeer) {
 				t.Fatalf("!join_cluster: %v, want the peer's error wrapped", err)
 			}
 			ts.report(err)
-			checkShown(t, "!join_cluster error", ts.err.String(), "refused us: "+want)
+			termtexttest.Check(t, "!join_cluster error", ts.err.String(), "refused us: "+want)
 
 			mark := len(ts.err.String())
 			ts.Notify(`cluster: "` + text + `" (10.0.0.1:2254) failed: ` + text)
-			checkShown(t, "event line", ts.err.String()[mark:], `cluster: "`+want+`" (10.0.0.1:2254) failed: `+want)
+			termtexttest.Check(t, "event line", ts.err.String()[mark:], `cluster: "`+want+`" (10.0.0.1:2254) failed: `+want)
 		})
 	}
 	t.Run("long", func(t *testing.T) {
@@ -226,11 +213,11 @@ func TestJobsOutsideTextShownEscaped(t *testing.T) {
 			// that quotes the refusing member's alias.
 			err := ts.Execute(context.Background(), "!spawn_all "+printer)
 			ts.report(err)
-			checkShown(t, "!spawn_all member", ts.out.String(), want+" ")
-			checkShown(t, "!spawn_all refusal", ts.out.String(), "refused: "+want+"-off refused")
-			checkShown(t, "!spawn_all failure", ts.err.String(), want+"-off refused")
+			termtexttest.Check(t, "!spawn_all member", ts.out.String(), want+" ")
+			termtexttest.Check(t, "!spawn_all refusal", ts.out.String(), "refused: "+want+"-off refused")
+			termtexttest.Check(t, "!spawn_all failure", ts.err.String(), want+"-off refused")
 			if h.Text != "\x00" {
-				checkShown(t, "!spawn_all output", ts.out.String(), " "+wantOut)
+				termtexttest.Check(t, "!spawn_all output", ts.out.String(), " "+wantOut)
 			}
 
 			// !spawn_on: the output lines as they come, and the end line.
@@ -243,7 +230,7 @@ func TestJobsOutsideTextShownEscaped(t *testing.T) {
 				return nil
 			})
 			if h.Text != "\x00" {
-				checkShown(t, "!spawn_on output", ts.out.String()[outMark:], "] "+wantOut)
+				termtexttest.Check(t, "!spawn_on output", ts.out.String()[outMark:], "] "+wantOut)
 			}
 
 			// A job run on the hostile member under a hostile file name and
@@ -260,14 +247,14 @@ func TestJobsOutsideTextShownEscaped(t *testing.T) {
 			shown := termtext.Escape(strings.ToValidUTF8(text, "?"), false) // as sent: valid UTF-8
 			outMark = len(ts.out.String())
 			ts.exec(t, "!cluster_jobs")
-			checkShown(t, "!cluster_jobs job", ts.out.String()[outMark:], want+":1 ")
-			checkShown(t, "!cluster_jobs file", ts.out.String()[outMark:], " "+shown+" ")
-			checkShown(t, "!cluster_jobs owner", ts.out.String()[outMark:], " "+want+"@here ")
+			termtexttest.Check(t, "!cluster_jobs job", ts.out.String()[outMark:], want+":1 ")
+			termtexttest.Check(t, "!cluster_jobs file", ts.out.String()[outMark:], " "+shown+" ")
+			termtexttest.Check(t, "!cluster_jobs owner", ts.out.String()[outMark:], " "+want+"@here ")
 			there := newTestShell(t, "", Options{Jobs: busy.table})
 			there.exec(t, "!jobs")
-			checkShown(t, "!jobs of the member", there.out.String(), " "+shown)
+			termtexttest.Check(t, "!jobs of the member", there.out.String(), " "+shown)
 			there.Notify(jobs.EndLine(j))
-			checkShown(t, "end line of a forged file name", there.err.String(), "] "+want+" ")
+			termtexttest.Check(t, "end line of a forged file name", there.err.String(), "] "+want+" ")
 		})
 	}
 }

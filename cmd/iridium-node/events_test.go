@@ -15,18 +15,6 @@ import (
 	"github.com/iridium-vm/iridium/repl"
 )
 
-// checkInert fails the test if out holds a character a terminal acts on
-// or a forged line, or lacks want, the hostile text as it should be shown.
-func checkInert(t *testing.T, where, out, want string) {
-	t.Helper()
-	if raw := termtexttest.Raw(out); raw != "" {
-		t.Errorf("%s: %s in %q", where, raw, out)
-	}
-	if !strings.Contains(out, want) {
-		t.Errorf("%s: %q is not shown as %q in %q", where, want, want, out)
-	}
-}
-
 // TestEventsShownEscaped feeds each field of a cluster event that comes
 // from outside (alias, host, node ID, a peer's reason, a refusal
 // summary's sources) with hostile text through the two ways the node
@@ -81,21 +69,21 @@ func TestEventsShownEscaped(t *testing.T) {
 				if f.inLine {
 					want = shown
 				}
-				checkInert(t, "shell", errOut.String(), want)
+				termtexttest.Check(t, "shell", errOut.String(), want)
 
 				// The text handler quotes a value with a space, and so
 				// writes shown's backslashes twice.
 				var text1 bytes.Buffer
 				n.log(context.Background(), newLogger("text", &text1, true))
 				quoted := strings.Trim(strconv.Quote(shown), `"`)
-				checkInert(t, "text log", text1.String(), "evil")
+				termtexttest.Check(t, "text log", text1.String(), "evil")
 				if !strings.Contains(text1.String(), shown) && !strings.Contains(text1.String(), quoted) {
 					t.Errorf("text log %q holds neither %q nor %q", text1.String(), shown, quoted)
 				}
 
 				var json1 bytes.Buffer
 				n.log(context.Background(), newLogger("json", &json1, true))
-				checkInert(t, "JSON log", json1.String(), "evil")
+				termtexttest.Check(t, "JSON log", json1.String(), "evil")
 				var record map[string]any
 				if err := json.Unmarshal(json1.Bytes(), &record); err != nil {
 					t.Fatalf("JSON log %q: %v", json1.String(), err)
@@ -103,7 +91,7 @@ func TestEventsShownEscaped(t *testing.T) {
 				found := false
 				for _, v := range record {
 					if s, ok := v.(string); ok {
-						checkInert(t, "JSON log value", s, "")
+						termtexttest.Check(t, "JSON log value", s, "")
 						found = found || strings.Contains(s, termtext.Escape(text, false))
 					}
 				}

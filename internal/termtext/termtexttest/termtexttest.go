@@ -6,6 +6,7 @@ package termtexttest
 import (
 	"fmt"
 	"strings"
+	"testing"
 	"unicode"
 	"unicode/utf8"
 )
@@ -47,4 +48,17 @@ func Raw(out string) string {
 		}
 	}
 	return ""
+}
+
+// Check fails the test if out holds a character a terminal acts on or a
+// forged line (see Raw), or lacks want, the hostile text as it should be
+// shown there.
+func Check(t testing.TB, where, out, want string) {
+	t.Helper()
+	if raw := Raw(out); raw != "" {
+		t.Errorf("%s: %s in %q", where, raw, out)
+	}
+	if !strings.Contains(out, want) {
+		t.Errorf("%s: %q is not shown as %q in:\n%s", where, want, want, out)
+	}
 }
