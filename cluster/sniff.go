@@ -73,7 +73,7 @@ func (n *Node) acceptedForeign(conn net.Conn, err error) error {
 	if !errors.As(err, &f) {
 		return nil
 	}
-	text := fmt.Sprintf("this is the cluster port of Iridium node %s, not an %s port", Quote(n.cfg.Alias), f.protocol)
+	text := fmt.Sprintf("this is the cluster port of Iridium node %q, not an %s port", n.cfg.Alias, f.protocol)
 	if f.protocol == "HTTP" {
 		text = "HTTP/1.0 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n" + text + "\n"
 	} else {

@@ -6,7 +6,6 @@ import (
 	"io"
 	"strings"
 
-	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
 
@@ -102,7 +101,7 @@ func (s *Shell) runPiped(ctx context.Context, src string) error {
 	default:
 		s.failures++
 		var list asm.ErrorList
-		msg := termtext.Escape(err.Error(), true)
+		msg := shownError(err)
 		if !errors.As(err, &list) {
 			msg = pipedName + ": " + msg
 		}

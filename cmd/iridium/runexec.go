@@ -60,7 +60,7 @@ func (n *node) newProgramRun(sio remote.ShellIO) *programRun {
 // Run implements remote.Shell.
 func (r *programRun) Run(ctx context.Context) int {
 	if r.usageErr != nil {
-		fmt.Fprintf(r.sio.Stderr, "iridium run: %s\n%s\n", termtext.Clip(termtext.Escape(r.usageErr.Error(), false), 200), runUsage)
+		fmt.Fprintf(r.sio.Stderr, "iridium run: %s\n%s\n", termtext.Clip(r.usageErr.Error(), 200), runUsage)
 		return exitUsage
 	}
 	src, err := readProgramInput(r.sio.Stdin)
