@@ -149,7 +149,7 @@ func TestJoinForeignPort(t *testing.T) {
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body[:k]), `this is the cluster port of Iridium node "a", not an HTTP port`) {
 		t.Errorf("GET on the cluster port: %s, body %q; want 400 and what the port is", resp.Status, body[:k])
 	}
-	expectStderr(t, n.nodeProc, `refused: not an Iridium cluster node: it sent an HTTP request to the cluster port`, waitFor)
+	expectStderr(t, n.nodeProc, `refused.* err="not an Iridium cluster node: it sent an HTTP request to the cluster port`, waitFor)
 }
 
 // startHTTPServer answers each connection on a free loopback port with an
