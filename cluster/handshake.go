@@ -81,6 +81,9 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.sendRefusal(conn, refusef(codeTLS, "node %q does not speak TLS", n.cfg.Alias))
 		return nil, peer, false, fmt.Errorf("%s: %w", remote, err)
 	case err != nil:
+		if ferr := n.acceptedForeign(conn, err); ferr != nil {
+			return nil, peer, false, ferr
+		}
 		return nil, peer, false, n.handshakeReadError(err, remote, "Hello or Join", firstWait)
 	}
 	op, wantList := openerOf(first)

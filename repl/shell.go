@@ -265,6 +265,11 @@ func (s *Shell) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if !s.opts.Interactive {
+		if whole, err := s.runIfProgram(ctx); whole {
+			return err
+		}
+	}
 	for {
 		if s.opts.Interactive {
 			s.con.endLine() // the prompt starts a line

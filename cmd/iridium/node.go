@@ -108,10 +108,13 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 	return sh, release, nil
 }
 
-// newSessionShell is the SSH server's NewShell: a terminal session gets an
-// interactive shell (colour when the client's TERM has it and neither
+// newSessionShell is the SSH server's NewShell: "run" runs the program on
+// its input (programRun); a terminal session gets an interactive shell (colour when the client's TERM has it and neither
 // NO_COLOR nor --no-color says no), any other a scripted one.
 func (n *node) newSessionShell(sio remote.ShellIO) (remote.Shell, error) {
+	if sio.Run != nil {
+		return n.newProgramRun(sio), nil
+	}
 	spec := shellSpec{stdin: sio.Stdin, stdout: sio.Stdout, stderr: sio.Stderr, session: sio.Session.ID, asyncEvents: true,
 		owner: fmt.Sprintf("ssh %d (%s)", sio.Session.ID, sio.Session.Key)}
 	if sio.Terminal != nil {
