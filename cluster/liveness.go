@@ -43,6 +43,12 @@ func (n *Node) livenessLoop() {
 		lastTick = now
 		links = n.allLinks(links[:0])
 		for _, l := range links {
+			if l.readerWaits.Load() {
+				// The reader waits for a slow handler: the member's
+				// frames wait unread through this node's doing.
+				l.lastSeen.Store(now.UnixNano())
+				continue
+			}
 			// A look at the waiting Pings every other tick is enough: a
 			// link heard within an interval and a half is neither
 			// suspect nor failed by this tick, and the look costs a
