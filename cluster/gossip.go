@@ -3,6 +3,7 @@ package cluster
 import (
 	"context"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -21,6 +22,107 @@ const (
 type dialBackoff struct {
 	next  time.Time     // no gossip-driven dial before this
 	delay time.Duration // the next failure's back-off
+}
+
+// gossip is the state of the dials this node makes on its own: members
+// learnt from MemberUp being introduced, back-off per address, the pool
+// that bounds the dials at once, and members whose link failed being
+// redialed (reconnect.go). It has a lock of its own; a caller that holds
+// Node.mu as well took that first.
+type gossip struct {
+	dialPool chan struct{} // one token per gossip-driven dial
+
+	mu           sync.Mutex
+	introducing  map[string]bool        // aliases learnt from MemberUp, being checked
+	backoff      map[string]dialBackoff // gossip-driven dials, by address
+	reconnecting map[string]bool        // aliases being redialed
+}
+
+func newGossip() *gossip {
+	return &gossip{
+		dialPool:     make(chan struct{}, dialPoolSize),
+		introducing:  make(map[string]bool),
+		backoff:      make(map[string]dialBackoff),
+		reconnecting: make(map[string]bool),
+	}
+}
+
+// introduce marks alias as being introduced unless it is already, or
+// members (those known, counted by the caller) and the introductions
+// together would reach limit; it reports whether it did.
+func (g *gossip) introduce(alias string, members, limit int) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.introducing[alias] || members+len(g.introducing)+1 >= limit {
+		return false
+	}
+	g.introducing[alias] = true
+	return true
+}
+
+// introduced ends the introduction of alias.
+func (g *gossip) introduced(alias string) {
+	g.mu.Lock()
+	delete(g.introducing, alias)
+	g.mu.Unlock()
+}
+
+// backingOff reports whether dials to addr wait out a back-off at now.
+func (g *gossip) backingOff(addr string, now time.Time) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	b, ok := g.backoff[addr]
+	return ok && now.Before(b.next)
+}
+
+// dialed notes how a gossip-driven dial of addr went: a success forgets
+// its back-off, a failure doubles it. At most 2×limit addresses are kept.
+func (g *gossip) dialed(addr string, err error, limit int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if err == nil {
+		delete(g.backoff, addr)
+		return
+	}
+	b := g.backoff[addr]
+	b.delay = min(max(2*b.delay, minDialBackoff), maxDialBackoff)
+	b.next = time.Now().Add(b.delay)
+	if len(g.backoff) >= 2*limit { // bounded: forget expired entries
+		for a, old := range g.backoff {
+			if time.Now().After(old.next) {
+				delete(g.backoff, a)
+			}
+		}
+	}
+	if len(g.backoff) < 2*limit {
+		g.backoff[addr] = b
+	}
+}
+
+// startRedial marks alias as being redialed unless it is already; it
+// reports whether it did.
+func (g *gossip) startRedial(alias string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.reconnecting[alias] {
+		return false
+	}
+	g.reconnecting[alias] = true
+	return true
+}
+
+// endRedial ends the redialing of alias.
+func (g *gossip) endRedial(alias string) {
+	g.mu.Lock()
+	delete(g.reconnecting, alias)
+	g.mu.Unlock()
+}
+
+// redialing reports whether alias is being redialed.
+func (g *gossip) redialing(alias string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.reconnecting[alias]
 }
 
 // announceMember sends MemberUp about a joiner whose view of the cluster
@@ -48,32 +150,22 @@ func (n *Node) announceMember(m memberInfo) {
 // (its own Join usually arrives first), it is dialed.
 func (n *Node) considerMember(m memberInfo) {
 	n.mu.Lock()
-	skip := m.Alias == n.cfg.Alias || n.introducing[m.Alias] || !n.wantsLinkLocked(m) ||
-		net.ParseIP(m.Host) == nil ||
-		len(n.members)+len(n.introducing)+1 >= n.cfg.MaxMembers ||
-		n.linkedElsewhereLocked(m)
-	if !skip {
-		n.introducing[m.Alias] = true
-	}
+	take := m.Alias != n.cfg.Alias && n.wantsLinkLocked(m) &&
+		net.ParseIP(m.Host) != nil && !n.linkedElsewhereLocked(m) &&
+		n.gossip.introduce(m.Alias, n.members.count(), n.cfg.MaxMembers)
 	n.mu.Unlock()
-	if skip {
+	if !take {
 		return
 	}
 	started := n.spawn(func() {
-		defer func() {
-			n.mu.Lock()
-			delete(n.introducing, m.Alias)
-			n.mu.Unlock()
-		}()
+		defer n.gossip.introduced(m.Alias)
 		if !sleepCtx(n.ctx, n.cfg.HeartbeatInterval) {
 			return
 		}
 		n.gossipDial(m)
 	})
 	if !started {
-		n.mu.Lock()
-		delete(n.introducing, m.Alias)
-		n.mu.Unlock()
+		n.gossip.introduced(m.Alias)
 	}
 }
 
@@ -81,18 +173,17 @@ func (n *Node) considerMember(m memberInfo) {
 // unless its address is backing off or it is linked meanwhile.
 func (n *Node) gossipDial(m memberInfo) {
 	select {
-	case n.dialPool <- struct{}{}:
-		defer func() { <-n.dialPool }()
+	case n.gossip.dialPool <- struct{}{}:
+		defer func() { <-n.gossip.dialPool }()
 	case <-n.ctx.Done():
 		return
 	}
 	addr := m.addr()
-	now := time.Now()
+	if n.gossip.backingOff(addr, time.Now()) {
+		return
+	}
 	n.mu.Lock()
 	wanted := n.state == stateRunning && n.wantsLinkLocked(m) && !n.linkedElsewhereLocked(m)
-	if b, ok := n.backoff[addr]; ok && now.Before(b.next) {
-		wanted = false
-	}
 	n.mu.Unlock()
 	if !wanted {
 		return
@@ -100,25 +191,7 @@ func (n *Node) gossipDial(m memberInfo) {
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.DialTimeout+n.cfg.HandshakeTimeout)
 	defer cancel()
 	err := n.joinMember(ctx, m, dialSpec{}) // a failure: the member dials us, or is gone
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if err == nil {
-		delete(n.backoff, addr)
-		return
-	}
-	b := n.backoff[addr]
-	b.delay = min(max(2*b.delay, minDialBackoff), maxDialBackoff)
-	b.next = time.Now().Add(b.delay)
-	if len(n.backoff) >= 2*n.cfg.MaxMembers { // bounded: forget expired entries
-		for a, old := range n.backoff {
-			if time.Now().After(old.next) {
-				delete(n.backoff, a)
-			}
-		}
-	}
-	if len(n.backoff) < 2*n.cfg.MaxMembers {
-		n.backoff[addr] = b
-	}
+	n.gossip.dialed(addr, err, n.cfg.MaxMembers)
 }
 
 // wantsLinkLocked reports whether m is a member we should link to: not

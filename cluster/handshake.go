@@ -394,7 +394,7 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 		// the acceptor refuses the handshake
 	default:
 		n.links[p.Alias] = l
-		n.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
+		n.members.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
 		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked())
 		if req.wantList || mismatch {
 			members = n.memberInfosLocked(p.Alias)
@@ -441,7 +441,7 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	old := n.links[p.Alias]
 	switch {
 	case old == nil:
-		if len(n.members)+1 >= n.cfg.MaxMembers && n.members[p.Alias] == nil {
+		if n.members.count()+1 >= n.cfg.MaxMembers && !n.members.known(p.Alias) {
 			return 0, nil, refusef(codeFull, "cluster is full: node %q allows %d members", n.cfg.Alias, n.cfg.MaxMembers)
 		}
 		return admitted, nil, nil
@@ -469,7 +469,7 @@ func (n *Node) admissionEventLocked(l *link, verdict admission) EventKind {
 	switch {
 	case verdict == replaced:
 		return EventRejoined
-	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias] || n.members[l.peer.Alias] != nil):
+	case verdict == admitted && (l.redial || n.gossip.redialing(l.peer.Alias) || n.members.known(l.peer.Alias)):
 		return EventReconnected
 	case verdict == admitted:
 		return EventJoined

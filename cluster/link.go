@@ -352,7 +352,7 @@ func (n *Node) dropLink(l *link, kind EventKind, err error) {
 		if kind == EventLeft {
 			to = StateLeft
 		}
-		n.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
+		n.members.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
 	}
 	n.mu.Unlock()
 	if redial {

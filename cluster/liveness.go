@@ -96,7 +96,7 @@ func (n *Node) judgeMembers(now time.Time) {
 		if now.Sub(time.Unix(0, l.lastSeen.Load())) > 2*n.cfg.HeartbeatInterval {
 			to = StateSuspect
 		}
-		n.transition(alias, to, l.peer, 0, nil, true, time.Time{})
+		n.members.transition(alias, to, l.peer, 0, nil, true, time.Time{})
 	}
 }
 

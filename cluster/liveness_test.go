@@ -269,9 +269,7 @@ func TestReconnectGivesUp(t *testing.T) {
 	nets[1].cut.Store(true)
 	eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
 	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
-		nodes[0].mu.Lock()
-		defer nodes[0].mu.Unlock()
-		return !nodes[0].reconnecting["n1"]
+		return !nodes[0].gossip.redialing("n1")
 	})
 }
 

@@ -155,4 +155,3 @@ func TestSendErrors(t *testing.T) {
 		t.Errorf("after Close: %v, want ErrNotRunning", err)
 	}
 }
-

@@ -50,21 +50,21 @@ type Node struct {
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
 
-	mu           sync.Mutex
-	state        nodeState
-	listener     net.Listener
-	listenAddr   string                   // the bind host with the port bound
-	learnedHost  string                   // local address seen on a connection
-	members      map[string]*memberRecord // the member table (member.go)
-	started      time.Time                // when Start bound the listener
-	links        map[string]*link         // established links, by peer alias
-	standby      map[*link]struct{}       // losing duplicate links (see admit)
-	handshaking  map[net.Conn]struct{}    // connections not yet links
-	handshakes   *pending.Table           // inbound ones, for eviction
-	reconnecting map[string]bool          // aliases being redialed
-	introducing  map[string]bool          // aliases learnt from MemberUp, being checked
-	backoff      map[string]dialBackoff   // gossip-driven dials, by address
-	dialPool     chan struct{}            // one token per gossip-driven dial
+	members    *memberTable   // its own lock, taken after mu (member.go)
+	gossip     *gossip        // its own lock, taken after mu (gossip.go)
+	handshakes *pending.Table // inbound connections in their handshake, for eviction
+
+	// mu guards the node's state and its links. It is taken before the
+	// locks of members and gossip, never while they are held.
+	mu          sync.Mutex
+	state       nodeState
+	listener    net.Listener
+	listenAddr  string                // the bind host with the port bound
+	learnedHost string                // local address seen on a connection
+	started     time.Time             // when Start bound the listener
+	links       map[string]*link      // established links, by peer alias
+	standby     map[*link]struct{}    // losing duplicate links (see admit)
+	handshaking map[net.Conn]struct{} // connections not yet links
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -96,26 +96,26 @@ func New(cfg Config) (*Node, error) {
 		cfg.CookieKey = DeriveCookieKey(cfg.Cookie)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	events := newEventQueue(cfg.OnEvent)
 	n := &Node{
-		cfg:          cfg,
-		frames:       newFrameCodec(cfg.MaxFrameSize),
-		transport:    transport,
-		events:       newEventQueue(cfg.OnEvent),
-		version:      ProtocolVersion,
-		ctx:          ctx,
-		cancel:       cancel,
-		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
-		handshakes:   pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
-		links:        make(map[string]*link),
-		members:      make(map[string]*memberRecord),
-		standby:      make(map[*link]struct{}),
-		handshaking:  make(map[net.Conn]struct{}),
-		reconnecting: make(map[string]bool),
-		introducing:  make(map[string]bool),
-		backoff:      make(map[string]dialBackoff),
-		dialPool:     make(chan struct{}, dialPoolSize),
-		handlers:     make(map[string]MessageHandler),
-		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
+		cfg:        cfg,
+		frames:     newFrameCodec(cfg.MaxFrameSize),
+		transport:  transport,
+		events:     events,
+		version:    ProtocolVersion,
+		ctx:        ctx,
+		cancel:     cancel,
+		preAuth:    newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
+		handshakes: pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
+		links:      make(map[string]*link),
+		members: newMemberTable(func(kind EventKind, m Member, err error) {
+			events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
+		}),
+		gossip:      newGossip(),
+		standby:     make(map[*link]struct{}),
+		handshaking: make(map[net.Conn]struct{}),
+		handlers:    make(map[string]MessageHandler),
+		local:       localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
 	var err error
 	if n.pingFrame, err = n.frames.marshal(&ping{}); err != nil {
@@ -310,11 +310,6 @@ func (n *Node) withNodeContext(ctx context.Context) (context.Context, context.Ca
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(n.ctx, cancel)
 	return ctx, func() { stop(); cancel() }
-}
-
-// emit queues an event. It never blocks.
-func (n *Node) emit(kind EventKind, m Member, err error) {
-	n.events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
 }
 
 // acceptLoop accepts connections until the listener closes, handing each

@@ -16,26 +16,20 @@ func (n *Node) startReconnect(m memberInfo) {
 	if n.cfg.ReconnectFor < 0 {
 		return
 	}
-	n.mu.Lock()
-	if n.reconnecting[m.Alias] {
-		n.mu.Unlock()
+	if !n.gossip.startRedial(m.Alias) {
 		return
 	}
-	n.reconnecting[m.Alias] = true
-	n.mu.Unlock()
 	if !n.spawn(func() { n.redial(m) }) {
-		n.mu.Lock()
-		delete(n.reconnecting, m.Alias)
-		n.mu.Unlock()
+		n.gossip.endRedial(m.Alias)
 	}
 }
 
 func (n *Node) redial(m memberInfo) {
 	defer func() {
 		n.mu.Lock()
-		delete(n.reconnecting, m.Alias)
+		n.gossip.endRedial(m.Alias)
 		if n.state == stateRunning && n.links[m.Alias] == nil {
-			n.transition(m.Alias, 0, m, EventDropped, nil, false, time.Time{})
+			n.members.transition(m.Alias, 0, m, EventDropped, nil, false, time.Time{})
 		}
 		n.mu.Unlock()
 	}()
