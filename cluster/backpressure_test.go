@@ -11,9 +11,7 @@ import (
 
 // linkTo returns n's current link to alias, or nil.
 func linkTo(n *Node, alias string) *link {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.links[alias]
+	return n.links.get(alias)
 }
 
 // A member that stops reading fills its send queue: Send then waits for

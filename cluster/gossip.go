@@ -28,7 +28,7 @@ type dialBackoff struct {
 // learnt from MemberUp being introduced, back-off per address, the pool
 // that bounds the dials at once, and members whose link failed being
 // redialed (reconnect.go). It has a lock of its own; a caller that holds
-// Node.mu as well took that first.
+// linkSet.mu as well took that first.
 type gossip struct {
 	dialPool chan struct{} // one token per gossip-driven dial
 
@@ -132,13 +132,13 @@ func (n *Node) announceMember(m memberInfo) {
 	if err != nil {
 		return
 	}
-	n.mu.Lock()
-	for alias, l := range n.links {
+	n.links.mu.Lock()
+	for alias, l := range n.links.byAlias {
 		if alias != m.Alias {
 			l.queue.push(frame) // the writer waits until the link is ready
 		}
 	}
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 }
 
 // considerMember handles a MemberUp. Gossip is bounded: only IP literals
@@ -149,11 +149,11 @@ func (n *Node) announceMember(m memberInfo) {
 // back-off. If the member is still unknown after a heartbeat interval
 // (its own Join usually arrives first), it is dialed.
 func (n *Node) considerMember(m memberInfo) {
-	n.mu.Lock()
-	take := m.Alias != n.cfg.Alias && n.wantsLinkLocked(m) &&
-		net.ParseIP(m.Host) != nil && !n.linkedElsewhereLocked(m) &&
+	n.links.mu.Lock()
+	take := m.Alias != n.cfg.Alias && n.links.wantsLinkLocked(m) &&
+		net.ParseIP(m.Host) != nil && !n.links.linkedElsewhereLocked(m) &&
 		n.gossip.introduce(m.Alias, n.members.count(), n.cfg.MaxMembers)
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	if !take {
 		return
 	}
@@ -182,9 +182,10 @@ func (n *Node) gossipDial(m memberInfo) {
 	if n.gossip.backingOff(addr, time.Now()) {
 		return
 	}
-	n.mu.Lock()
-	wanted := n.state == stateRunning && n.wantsLinkLocked(m) && !n.linkedElsewhereLocked(m)
-	n.mu.Unlock()
+	ls := n.links
+	ls.mu.Lock()
+	wanted := ls.state == stateRunning && ls.wantsLinkLocked(m) && !ls.linkedElsewhereLocked(m)
+	ls.mu.Unlock()
 	if !wanted {
 		return
 	}
@@ -192,22 +193,4 @@ func (n *Node) gossipDial(m memberInfo) {
 	defer cancel()
 	err := n.joinMember(ctx, m, dialSpec{}) // a failure: the member dials us, or is gone
 	n.gossip.dialed(addr, err, n.cfg.MaxMembers)
-}
-
-// wantsLinkLocked reports whether m is a member we should link to: not
-// linked, or linked to an older run of the same node. Caller holds mu.
-func (n *Node) wantsLinkLocked(m memberInfo) bool {
-	l := n.links[m.Alias]
-	return l == nil || l.peer.NodeID == m.NodeID && l.peer.Incarnation < m.Incarnation
-}
-
-// linkedElsewhereLocked reports whether m's address belongs to a member
-// linked under another alias. Caller holds mu.
-func (n *Node) linkedElsewhereLocked(m memberInfo) bool {
-	for alias, l := range n.links {
-		if alias != m.Alias && l.peer.Host == m.Host && l.peer.Port == m.Port {
-			return true
-		}
-	}
-	return false
 }

@@ -21,7 +21,7 @@ type link struct {
 	dialedBy string     // alias of the node that opened the connection
 	redial   bool       // made by the reconnect loop
 
-	// Guarded by Node.mu: an acceptor's link is ready once its HelloAck or
+	// Guarded by linkSet.mu: an acceptor's link is ready once its HelloAck or
 	// JoinAck is sent. A link replaced before that is retired: closed by
 	// the acceptor right after the ack, so the dialer's handshake completes.
 	ready   bool
@@ -77,7 +77,7 @@ func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 }
 
 // markReady records that the link's handshake is over. Caller holds
-// Node.mu.
+// linkSet.mu.
 func (l *link) markReadyLocked() {
 	l.ready = true
 	l.readyOnce.Do(func() { close(l.readyCh) })
@@ -339,13 +339,14 @@ func later(a, b time.Time) time.Time {
 // "link closed" by its own closed connection).
 func (n *Node) dropLink(l *link, kind EventKind, err error) {
 	defer l.close()
-	n.mu.Lock()
-	delete(n.standby, l)
-	current := n.links[l.peer.Alias] == l
+	ls := n.links
+	ls.mu.Lock()
+	delete(ls.standby, l)
+	current := ls.byAlias[l.peer.Alias] == l
 	if current {
-		delete(n.links, l.peer.Alias)
+		delete(ls.byAlias, l.peer.Alias)
 	}
-	announce := current && n.state == stateRunning
+	announce := current && ls.state == stateRunning
 	redial := announce && kind != EventLeft && n.cfg.ReconnectFor >= 0
 	if announce {
 		to := StateFailed
@@ -354,7 +355,7 @@ func (n *Node) dropLink(l *link, kind EventKind, err error) {
 		}
 		n.members.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
 	}
-	n.mu.Unlock()
+	ls.mu.Unlock()
 	if redial {
 		n.startReconnect(l.peer)
 	}

@@ -41,7 +41,7 @@ func (n *Node) livenessLoop() {
 			resumed = now
 		}
 		lastTick = now
-		links = n.allLinks(links[:0])
+		links = n.links.appendAll(links[:0])
 		for _, l := range links {
 			if l.readerWaits.Load() {
 				// The reader waits for a slow handler: the member's
@@ -73,25 +73,12 @@ func (n *Node) livenessLoop() {
 	}
 }
 
-// allLinks appends every link (members' and standby) to links.
-func (n *Node) allLinks(links []*link) []*link {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, l := range n.links {
-		links = append(links, l)
-	}
-	for l := range n.standby {
-		links = append(links, l)
-	}
-	return links
-}
-
 // judgeMembers moves members between alive and suspect by how recently
 // they were heard.
 func (n *Node) judgeMembers(now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for alias, l := range n.links {
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	for alias, l := range n.links.byAlias {
 		to := StateAlive
 		if now.Sub(time.Unix(0, l.lastSeen.Load())) > 2*n.cfg.HeartbeatInterval {
 			to = StateSuspect

@@ -38,8 +38,8 @@ func cuttableCluster(t *testing.T, count int, change func(*Config)) ([]*testNode
 
 // kill stops n as SIGKILL would: every connection is reset, no Leave.
 func kill(n *testNode) {
-	n.mu.Lock()
-	for _, l := range n.links {
+	n.links.mu.Lock()
+	for _, l := range n.links.byAlias {
 		conn := l.conn
 		if c, ok := conn.(*cuttableConn); ok {
 			conn = c.Conn
@@ -48,7 +48,7 @@ func kill(n *testNode) {
 			tcp.SetLinger(0)
 		}
 	}
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	n.Close()
 }
 

@@ -85,8 +85,8 @@ type memberRecord struct {
 
 // memberTable is the member table: the records of the members this node
 // knows, and transition, the one place where a member changes state. It
-// has a lock of its own; a caller that holds Node.mu as well took that
-// first (Node.mu, then memberTable.mu), which keeps a link's admission or
+// has a lock of its own; a caller that holds linkSet.mu as well took that
+// first (linkSet.mu, then memberTable.mu), which keeps a link's admission or
 // drop and its member's transition one step.
 type memberTable struct {
 	emit func(kind EventKind, m Member, reason error) // queues an event; never blocks
@@ -194,19 +194,22 @@ func (t *memberTable) appendMembers(ms []Member, heard func(alias string) (time.
 func (n *Node) Members() []Member {
 	now := time.Now()
 	n.mu.Lock()
-	members := make([]Member, 0, n.members.count()+1)
-	members = append(members, Member{
+	self := Member{
 		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
 		NodeID: n.cfg.NodeID, Incarnation: n.self.Incarnation, State: StateLocal, LastSeen: now, Since: n.started,
-	})
+	}
+	n.mu.Unlock()
+	members := make([]Member, 0, n.members.count()+1)
+	members = append(members, self)
+	n.links.mu.Lock()
 	members = n.members.appendMembers(members, func(alias string) (time.Time, bool) {
-		l := n.links[alias]
+		l := n.links.byAlias[alias]
 		if l == nil {
 			return time.Time{}, false
 		}
 		return time.Unix(0, l.lastSeen.Load()), true
 	})
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	sortMembers(members)
 	return members
 }

@@ -85,10 +85,10 @@ func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error 
 	var frame []byte
 	var ended *link // a link that ended while Send waited on it
 	for {
-		n.mu.Lock()
-		running := n.state == stateRunning
-		l := n.links[to]
-		n.mu.Unlock()
+		n.links.mu.Lock()
+		running := n.links.state == stateRunning
+		l := n.links.byAlias[to]
+		n.links.mu.Unlock()
 		switch {
 		case !running:
 			return fmt.Errorf("send %s to %q: %w", kind, to, ErrNotRunning)
