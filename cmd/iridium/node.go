@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/procs"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
@@ -236,7 +237,8 @@ func (l sessionList) Sessions() []repl.SessionInfo {
 
 // joinAtStart joins the cluster of one of the --join nodes, trying them in
 // turn with a growing pause between rounds until one succeeds or ctx ends,
-// and reports each outcome.
+// and reports each outcome. A refusal for a wrong cookie ends the tries:
+// the cookie will not become right by waiting.
 func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, msg string)) {
 	addrs := n.opts.remote.join
 	if len(addrs) == 0 {
@@ -252,6 +254,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 				return
 			}
 			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, cluster.ErrBadCookie) {
+				report(slog.LevelError, fmt.Sprintf("--join %s: %v; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, err))
 				return
 			}
 			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
