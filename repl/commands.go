@@ -134,12 +134,11 @@ func table(rows [][]string) string {
 	return b.String()
 }
 
-// done tells a terminal user that a command did what it should; a script
-// gets no such chatter on its standard output.
+// done says what a command changed, on standard output: on a terminal and
+// in a script alike, since a script's reader needs to know as much as
+// the person at a terminal (what !kill killed, where !save wrote).
 func (s *Shell) done(msg string) {
-	if s.opts.Interactive {
-		s.con.print(s.con.result, msg)
-	}
+	s.con.print(s.con.result, msg)
 }
 
 func (s *Shell) cmdHelp(_ context.Context, args []string) error {
@@ -487,6 +486,7 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 	if err := j.Wait(ctx); err != nil {
 		return fmt.Errorf("!kill: %w", err)
 	}
+	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), termtext.Clip(j.File, 200)))
 	return nil
 }
 

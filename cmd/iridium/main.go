@@ -75,11 +75,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case opts.remote.daemon && (len(opts.evalLines) > 0 || opts.interactFile != ""):
 		fmt.Fprintln(stderr, "iridium: --daemon has no shell to run -e or -i in; reach it with -r and ssh")
 		return exitUsage
-	case opts.remote.daemon:
-		return runDaemon(ctx, opts, stderr)
 	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
 		fmt.Fprintf(stderr, "iridium: -r and --join are for the shell and --daemon, not for running FILE %q\n", files[0])
 		return exitUsage
+	}
+	if len(files) == 0 {
+		if err := checkClusterFiles(opts); err != nil {
+			fmt.Fprintf(stderr, "iridium: %s\n", termtext.Clip(err.Error(), 400))
+			return exitFailure
+		}
+	}
+	if opts.remote.daemon {
+		return runDaemon(ctx, opts, stderr)
 	}
 	switch len(files) {
 	case 0:
