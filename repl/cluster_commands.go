@@ -109,6 +109,11 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 	if err != nil {
 		return err
 	}
+	members := node.Members()
+	if len(members) == 0 {
+		s.con.print(nil, "not in a cluster (!start_cluster listens for other nodes; !join_cluster HOST:PORT joins one)")
+		return nil
+	}
 	rows := [][]string{{"ALIAS", "ADDRESS", "STATE", "SINCE", "LAST HEARD"}}
 	now := time.Now()
 	ago := func(t time.Time) string {
@@ -117,7 +122,7 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 		}
 		return now.Sub(t).Round(10*time.Millisecond).String() + " ago"
 	}
-	for _, m := range node.Members() {
+	for _, m := range members {
 		heard := "-"
 		if !m.Local {
 			heard = ago(m.LastSeen)
