@@ -30,7 +30,7 @@ func ParseJoinAddr(words ...string) (host string, port int, err error) {
 		return "", 0, fmt.Errorf("want HOST:PORT or HOST PORT, such as 127.0.0.1:%d", DefaultBindPort)
 	}
 	if host == "" {
-		return "", 0, fmt.Errorf("no host before the port; want HOST:PORT, such as 127.0.0.1:%s", cut(portText))
+		return "", 0, fmt.Errorf("no host before the port; want HOST:PORT, such as %s", joinExample(portText))
 	}
 	port, err = strconv.Atoi(portText)
 	if err != nil || port < 1 || port > 65535 {
@@ -47,13 +47,19 @@ func joinExample(word string) string {
 	if _, err := strconv.Atoi(word); err == nil {
 		return "127.0.0.1:" + word
 	}
-	if word == "" || strings.ContainsAny(word, " \t/[]") || len(word) > maxQuotedAddr {
+	if word == "" || len(word) > maxQuotedAddr || strings.IndexFunc(word, notHostRune) >= 0 {
 		return "127.0.0.1:" + def
 	}
 	if net.ParseIP(word) == nil && strings.Contains(word, ":") {
 		return "127.0.0.1:" + def
 	}
 	return net.JoinHostPort(word, def)
+}
+
+// notHostRune reports whether r cannot be part of a host name or an IP
+// address.
+func notHostRune(r rune) bool {
+	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '.' || r == '-' || r == ':' || r == '_')
 }
 
 // cut is at most maxQuotedAddr bytes of s, for an error to quote.
