@@ -8,6 +8,7 @@
 //	iridium [flags]               start the REPL
 //	iridium -e LINE [-e LINE...]  run the lines as a REPL script
 //	iridium -i FILE               run FILE, then start the REPL
+//	iridium status [HOST:PORT]    show the running nodes (see status.go)
 //
 // Run "iridium --help" for every flag.
 //
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return filecmd.Asm(args[1:], stdout, stderr)
 		case "disasm":
 			return filecmd.Disasm(args[1:], stdout, stderr)
+		case "status":
+			return runStatus(ctx, args[1:], stdout, stderr)
 		}
 	}
 	opts, files, err := parseOptions(args, stderr)

@@ -328,3 +328,53 @@ func TestNewUserB9DemoAddresses(t *testing.T) {
 		t.Errorf("demo-cluster.sh with a bad address: %v\n%s", err, out)
 	}
 }
+
+// TestNewUserBStatus: iridium status shows the running nodes of a data
+// directory (alias, members and their states, jobs, uptime, and that
+// processes are not reported yet), or the one with a cluster address;
+// it says why when there is none, and a node's socket goes with it.
+func TestNewUserBStatus(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	a := startNode(t, nodeSpec{alias: "a", dataDir: dir})
+	port := startCluster(t, a, "127.0.0.1")
+	b := startNode(t, nodeSpec{alias: "b"})
+	joinCluster(t, b, "127.0.0.1", port)
+	a.send(t, "!spawn "+writeTestFile(t, "endless.iasm", spawnEndless))
+	expect(t, a, `\[job 1\] .* started`, waitFor)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	for _, args := range [][]string{{"status", "--data-root-dir", dir}, {"status", "--data-root-dir", dir, addr}} {
+		r := runBinary(t, "", args...)
+		if r.code != 0 {
+			t.Fatalf("iridium %q: status %d, stderr %q", args, r.code, r.stderr)
+		}
+		for _, re := range []string{
+			`(?m)^node: "a" at ` + regexp.QuoteMeta(addr) + `$`,
+			`(?m)^pid \d+, iridium ` + regexp.QuoteMeta(version) + `, up \d+`,
+			`(?m)^members: 2$`,
+			`(?m)^  a \(this node\) +` + regexp.QuoteMeta(addr) + ` +local `,
+			`(?m)^  b +127\.0\.0\.1:\d+ +alive `,
+			`(?m)^jobs: 1$`,
+			`(?m)^  1 +running +local +\S*endless\.iasm `,
+			`(?m)^processes: not reported by this node$`,
+		} {
+			if !regexp.MustCompile(re).MatchString(r.stdout) {
+				t.Errorf("iridium %q: no %q in:\n%s", args, re, r.stdout)
+			}
+		}
+	}
+	if r := runBinary(t, "", "status", "--data-root-dir", dir, "127.0.0.1:1"); r.code != 1 || !strings.Contains(r.stderr, "has the cluster address 127.0.0.1:1; its nodes: "+addr) {
+		t.Errorf("status of another address: %d, stderr %q", r.code, r.stderr)
+	}
+	if r := runBinary(t, "", "status", "--data-root-dir", dir, "nohost"); r.code != filecmd.ExitUsage || !strings.Contains(r.stderr, "such as nohost:2254") {
+		t.Errorf("status nohost: %d, stderr %q", r.code, r.stderr)
+	}
+	a.stdin.Close()
+	waitExit(t, a)
+	if r := runBinary(t, "", "status", "--data-root-dir", dir); r.code != 1 || !strings.Contains(r.stderr, "no running node uses the data directory "+dir) {
+		t.Errorf("status after the node ended: %d, stdout %q, stderr %q", r.code, r.stdout, r.stderr)
+	}
+	if socks, _ := filepath.Glob(filepath.Join(statusDir(dir), "*")); len(socks) != 0 {
+		t.Errorf("the ended node left %q", socks)
+	}
+}

@@ -34,6 +34,10 @@ type node struct {
 	// governor sizes GOMAXPROCS to the programs running; nil when the
 	// user set GOMAXPROCS.
 	governor *procs.Governor
+	started  time.Time // when the node was made, for iridium status
+	// processStatus lists the node's processes for iridium status; nil
+	// until the process table is wired to it (status.go).
+	processStatus func() []statusProcess
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -41,7 +45,7 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	if os.Getenv("GOMAXPROCS") == "" {
 		n.governor = procs.New(runtime.GOMAXPROCS(0), procs.DefaultIdleAfter)
 	}

@@ -206,6 +206,8 @@ Usage:
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
   iridium --daemon [flags]      run a node with no terminal; with -r, reach it by SSH
+  iridium status [HOST:PORT]    show the running nodes of the data directory:
+                                members and their states, jobs, uptime
 
 Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
 line, 2 on a usage error, 130 when interrupted.
