@@ -291,12 +291,7 @@ func TestNewUserB9DemoAddresses(t *testing.T) {
 	}
 	env := append(testEnv(t), "IRIDIUM_BIN="+iridiumBin, "IRIDIUM_DEMO_SESSION=demo-addrs", "IRIDIUM_DEMO_ATTACH=0",
 		"TMUX_TMPDIR="+t.TempDir(), "TMPDIR="+t.TempDir(), "TMUX=")
-	tmux := func(args ...string) (string, error) {
-		cmd := exec.Command("tmux", args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	tmux := tmuxWith(env)
 	t.Cleanup(func() { tmux("kill-server") })
 	script := exec.Command("bash", append([]string{filepath.Join("..", "..", "scripts", "demo-cluster.sh")}, addrs...)...)
 	script.Env = env
@@ -376,5 +371,16 @@ func TestNewUserBStatus(t *testing.T) {
 	}
 	if socks, _ := filepath.Glob(filepath.Join(statusDir(dir), "*")); len(socks) != 0 {
 		t.Errorf("the ended node left %q", socks)
+	}
+}
+
+// tmuxWith runs tmux commands with env (a tmux server of the test's own,
+// by its TMUX_TMPDIR) and returns their combined output.
+func tmuxWith(env []string) func(args ...string) (string, error) {
+	return func(args ...string) (string, error) {
+		cmd := exec.Command("tmux", args...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
 	}
 }
