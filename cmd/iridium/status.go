@@ -78,6 +78,9 @@ type statusProcess struct {
 const (
 	maxStatusSize = 4 << 20
 	statusTimeout = 5 * time.Second
+	// maxSocketPath is the longest Unix socket path every system takes
+	// (Linux takes 107 bytes, macOS 103).
+	maxSocketPath = 103
 )
 
 // statusDir is the directory of a data directory's status sockets.
@@ -134,6 +137,9 @@ func (n *node) serveStatus(warn func(string)) (stop func()) {
 // listenStatus makes dir (0700, and refuses one others may open) and
 // listens on the socket path in it.
 func listenStatus(dir, path string) (net.Listener, error) {
+	if len(path) > maxSocketPath {
+		return nil, fmt.Errorf("its socket path %s is longer than %d bytes (a shorter --data-root-dir fixes it)", path, maxSocketPath)
+	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
