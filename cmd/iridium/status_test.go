@@ -60,7 +60,9 @@ func TestStatusBadSockets(t *testing.T) {
 	}
 	serve("1.sock", func(c net.Conn) { c.Write([]byte("not json")) })
 	serve("2.sock", func(c net.Conn) { c.Write(bytes.Repeat([]byte("["), maxStatusSize+10)) })
-	serve("3.sock", func(c net.Conn) { c.Write([]byte(`{"pid":3,"alias":"good","cluster":"127.0.0.1:9","started":"2026-01-01T00:00:00Z"}`)) })
+	serve("3.sock", func(c net.Conn) {
+		c.Write([]byte(`{"pid":3,"alias":"good","cluster":"127.0.0.1:9","started":"2026-01-01T00:00:00Z"}`))
+	})
 	if err := os.WriteFile(filepath.Join(run, "4.sock"), nil, 0o600); err != nil { // a stale file, no socket
 		t.Fatal(err)
 	}
