@@ -5,10 +5,16 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // maxQuotedAddr caps how much of a mistyped address an error repeats.
 const maxQuotedAddr = 64
+
+// maxClaimShown caps what an error repeats of what an unproven peer says
+// it is (its alias, its address).
+const maxClaimShown = 128
 
 // ParseJoinAddr parses the address of a node to join as a user types it:
 // one word HOST:PORT (an IPv6 host in brackets, [::1]:2254) or two words
@@ -63,9 +69,4 @@ func notHostRune(r rune) bool {
 }
 
 // cut is at most maxQuotedAddr bytes of s, for an error to quote.
-func cut(s string) string {
-	if len(s) <= maxQuotedAddr {
-		return s
-	}
-	return strings.ToValidUTF8(s[:maxQuotedAddr], "") + "…"
-}
+func cut(s string) string { return termtext.Cut(s, maxQuotedAddr) }
