@@ -134,6 +134,13 @@ func TestNewUserB5WrongCookieStops(t *testing.T) {
 	}
 	// The refusing node's event: the stranger's host, no port, and its claim.
 	expectEvent(t, a, `(?m)^cluster: 127\.0\.0\.1 refused: cluster cookie mismatch: a node with another cookie, which says it is "b" with its cluster port at 127\.0\.0\.1:\d+$`, waitFor)
+
+	// A daemon logs the refusal at warning level, with the same address.
+	d := startNode(t, nodeSpec{alias: "d", extra: []string{"--daemon"}})
+	dPort := expectStderr(t, d, `cluster listening.*addr=127\.0\.0\.1:(\d+)`, waitFor)[1]
+	e := startNode(t, nodeSpec{alias: "e", cookie: "yet-another-cookie"})
+	e.send(t, "!join_cluster 127.0.0.1:"+dPort)
+	expectEvent(t, d, `(?m)^.*level=WARN msg="cluster: member refused" addr=127\.0\.0\.1 err=".*a node with another cookie, which says it is \\"e\\" with its cluster port at 127\.0\.0\.1:\d+"$`, waitFor)
 }
 
 // TestNewUserB6NothingMadeBeforeRefusal: a daemon refused for want of an
