@@ -45,9 +45,11 @@ func (n *Node) serveInbound(p *pending.Conn) {
 		conn.Close()
 		if !errors.Is(err, errAlreadyConnected) && !errors.Is(err, errSilentClose) {
 			who := publicMember(peer)
-			if !authed { // what a stranger claims is not repeated
+			if !authed { // what a stranger claims is not its address
+				// Its host only: the port it connects from is an
+				// ephemeral one, which names nothing to an operator.
 				who = Member{}
-				who.Host, who.Port = splitAddr(conn.RemoteAddr())
+				who.Host, _ = splitAddr(conn.RemoteAddr())
 			}
 			n.noteRefusal(who, err)
 		}
@@ -177,7 +179,8 @@ func (n *Node) challengeDialer(conn net.Conn, op *hello, self memberInfo) ([]byt
 		want := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, nonce, op.Sender.Alias, self.Alias)
 		if !hmac.Equal(m.Proof, want) {
 			n.sendRefusal(conn, refusef(codeCookie, "the cluster cookies differ"))
-			return nil, fmt.Errorf("%w: the peer at %s has a different cluster cookie", ErrBadCookie, remote)
+			return nil, fmt.Errorf("%w: a node with another cookie, which says it is \"%s\" with its cluster port at %s",
+				ErrBadCookie, termtext.Cut(op.Sender.Alias, maxClaimShown), termtext.Cut(op.Sender.addr(), maxClaimShown))
 		}
 		return nonce, nil
 	}
@@ -346,6 +349,9 @@ func refusalFrom(alias, addr string, m *refuse) error {
 	}
 	switch m.Code {
 	case codeCookie:
+		if alias == "" {
+			return fmt.Errorf("%w: the node at %s has a different cluster cookie", ErrBadCookie, addr)
+		}
 		return fmt.Errorf("%w: the peer \"%s\" at %s has a different cluster cookie", ErrBadCookie, alias, addr)
 	case codeTLS:
 		return fmt.Errorf("%w: the peer at %s speaks TLS; this node has no --tls-cert", ErrTLSMismatch, addr)

@@ -59,8 +59,13 @@ type Member struct {
 	Since       time.Time   // when it entered State (alive: when linked)
 }
 
-// Addr returns the member's cluster address as "host:port".
+// Addr returns the member's cluster address as "host:port", or the host
+// alone when the port is not known (0): that of a refused stranger, whose
+// connection came from an ephemeral port that names nothing.
 func (m Member) Addr() string {
+	if m.Port == 0 {
+		return m.Host
+	}
 	return net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
 }
 

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
@@ -28,6 +29,10 @@ type node struct {
 	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
 	spawn   *jobs.Service  // programs sent to and from other members
 	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
+	started time.Time // when the node was made, for iridium status
+	// processStatus lists the node's processes for iridium status; nil
+	// until the process table is wired to it (status.go).
+	processStatus func() []statusProcess
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -35,7 +40,7 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	return n
@@ -220,7 +225,8 @@ func (l sessionList) Sessions() []repl.SessionInfo {
 
 // joinAtStart joins the cluster of one of the --join nodes, trying them in
 // turn with a growing pause between rounds until one succeeds or ctx ends,
-// and reports each outcome.
+// and reports each outcome. A refusal for a wrong cookie ends the tries:
+// the cookie will not become right by waiting.
 func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, msg string)) {
 	addrs := n.opts.remote.join
 	if len(addrs) == 0 {
@@ -236,6 +242,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 				return
 			}
 			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, cluster.ErrBadCookie) {
+				report(slog.LevelError, fmt.Sprintf("--join %s: %v; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, err))
 				return
 			}
 			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
