@@ -29,7 +29,7 @@ type node struct {
 	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
 	spawn   *jobs.Service  // programs sent to and from other members
 	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
-	started time.Time // when the node was made, for iridium status
+	started time.Time      // when the node was made, for iridium status
 	// processStatus lists the node's processes for iridium status; nil
 	// until the process table is wired to it (status.go).
 	processStatus func() []statusProcess
