@@ -457,9 +457,10 @@ func TestClusterRefusesJoin(t *testing.T) {
 		{"duplicate alias", nodeSpec{alias: "b"},
 			`alias "b"`, `127\.0\.0\.4.* refused: .*alias "b"`},
 		// A stranger is named by its source address only (what it
-		// claims before proving the cookie is not repeated).
-		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret"},
-			`cookie`, `127\.0\.0\.1:\d+ refused: .*cookie`},
+		// claims before proving the cookie is not repeated), which is
+		// the address it listens on.
+		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret/" + t.Name()},
+			`cookie`, `127\.0\.0\.4:\d+ refused: .*cookie`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
