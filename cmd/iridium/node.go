@@ -198,6 +198,7 @@ func (n *node) close() {
 	if n.governor != nil {
 		n.governor.Close()
 	}
+	n.events.close()
 }
 
 // runs is what every VM of the node tells when a program starts and
