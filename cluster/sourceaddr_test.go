@@ -59,11 +59,21 @@ func TestDialLeavesFromTheBindHost(t *testing.T) {
 }
 
 // TestWildcardBindDialsFromAnyAddress: a node bound to every interface
-// lets the system pick the source address, which reaches any peer.
+// (or to a name, or dialing across loopback and the network) lets the
+// system pick the source address, which reaches any peer.
 func TestWildcardBindDialsFromAnyAddress(t *testing.T) {
-	for _, host := range []string{"0.0.0.0", "", "localhost"} {
-		if d := sourceDialer(host); d.LocalAddr != nil {
-			t.Errorf("sourceDialer(%q) dials from %v, want no source address", host, d.LocalAddr)
+	for _, c := range []struct{ host, to string }{
+		{"0.0.0.0", "127.0.0.1:2254"}, {"", "127.0.0.1:2254"}, {"localhost", "127.0.0.1:2254"},
+		{"127.0.0.1", "192.0.2.7:2254"}, // loopback cannot reach another machine
+		{"192.0.2.1", "127.0.0.1:2254"},
+	} {
+		if d := sourceDialer(c.host, c.to); d.LocalAddr != nil {
+			t.Errorf("sourceDialer(%q, %q) dials from %v, want no source address", c.host, c.to, d.LocalAddr)
+		}
+	}
+	for _, c := range []struct{ host, to string }{{"127.0.0.2", "127.0.0.1:2254"}, {"192.0.2.1", "192.0.2.7:2254"}, {"127.0.0.2", "node.example:2254"}} {
+		if d := sourceDialer(c.host, c.to); d.LocalAddr == nil || d.LocalAddr.String() != c.host+":0" {
+			t.Errorf("sourceDialer(%q, %q) dials from %v, want %s", c.host, c.to, d.LocalAddr, c.host)
 		}
 	}
 	acfg := testConfig("a")

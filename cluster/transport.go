@@ -36,18 +36,28 @@ func (TCPTransport) Listen(ctx context.Context, address string) (net.Listener, e
 
 // Dial opens a TCP connection to address, from SourceHost if set.
 func (t TCPTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
-	return sourceDialer(t.SourceHost).DialContext(ctx, "tcp", address)
+	return sourceDialer(t.SourceHost, address).DialContext(ctx, "tcp", address)
 }
 
-// sourceDialer returns a dialer whose connections leave from host, when
-// host is an IP address other than a wildcard ("0.0.0.0", "::"); else
-// one that lets the system pick. A peer of the other address family is
-// then unreachable from host, and the dial says so.
-func sourceDialer(host string) *net.Dialer {
+// sourceDialer returns a dialer for address whose connections leave from
+// host, when host is an IP address other than a wildcard ("0.0.0.0",
+// "::"); else one that lets the system pick. The system picks too when
+// one of host and address is a loopback address and the other an IP
+// address that is not (a packet from 127.0.0.1 cannot reach another
+// machine). A peer of the other address family is unreachable from host,
+// and the dial says so.
+func sourceDialer(host, address string) *net.Dialer {
 	d := &net.Dialer{}
-	if ip := net.ParseIP(host); ip != nil && !ip.IsUnspecified() {
-		d.LocalAddr = &net.TCPAddr{IP: ip}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsUnspecified() {
+		return d
 	}
+	if to, _, err := net.SplitHostPort(address); err == nil {
+		if toIP := net.ParseIP(to); toIP != nil && toIP.IsLoopback() != ip.IsLoopback() {
+			return d
+		}
+	}
+	d.LocalAddr = &net.TCPAddr{IP: ip}
 	return d
 }
 
@@ -115,7 +125,7 @@ func (s *plainSniffer) Read(p []byte) (int, error) {
 // Dial connects to address and completes the TLS handshake. A peer that
 // answers without TLS gives an error wrapping ErrTLSMismatch.
 func (t TLSTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
-	d := tls.Dialer{NetDialer: sourceDialer(t.SourceHost), Config: t.Config}
+	d := tls.Dialer{NetDialer: sourceDialer(t.SourceHost, address), Config: t.Config}
 	c, err := d.DialContext(ctx, "tcp", address)
 	var header tls.RecordHeaderError
 	if errors.As(err, &header) {
