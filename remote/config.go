@@ -15,10 +15,10 @@ const (
 	DefaultBindHost      = "127.0.0.1"
 	DefaultBindPort      = 2244
 	DefaultMaxSessions   = 16
-	DefaultMaxHandshakes = 8
-	// DefaultMaxHandshakesPerSource is half of DefaultMaxHandshakes: one
-	// address cannot fill the handshake table by itself.
-	DefaultMaxHandshakesPerSource = 4
+	DefaultMaxHandshakes = 64
+	// DefaultMaxHandshakesPerSource is a quarter of DefaultMaxHandshakes:
+	// an address at its share replaces its own silent connections.
+	DefaultMaxHandshakesPerSource = 16
 	DefaultVersionTimeout         = 2 * time.Second
 	DefaultAuthTimeout            = 10 * time.Second
 	DefaultIdleTimeout            = 30 * time.Minute
@@ -45,14 +45,16 @@ type Config struct {
 	// connections, and the most authenticated connections. Default 16.
 	MaxSessions int
 	// MaxHandshakes is the most connections still in their handshake at
-	// once. A new connection is never refused for it: when the table is
-	// full, the oldest handshake of the address with the most is closed
-	// to make room, so that idle connections cannot lock clients out.
-	// Default 8.
+	// once. When the table is full, a connection that has sent no version
+	// line within its grace (200ms) is closed to make room, the oldest of
+	// the address with the most first; one that has sent it never is.
+	// While none may be closed, the server accepts nothing and new
+	// connections wait in the kernel's backlog in arrival order, so idle
+	// connections slow clients down but cannot lock them out. Default 64.
 	MaxHandshakes int
-	// MaxHandshakesPerSource is the most connections in their handshake
-	// from one IP address; a new one from an address that has as many
-	// closes that address's oldest. Default 4.
+	// MaxHandshakesPerSource is an address's share of MaxHandshakes: a
+	// new connection from an address that has as many replaces that
+	// address's oldest silent one, if one is past its grace. Default 16.
 	MaxHandshakesPerSource int
 	// VersionTimeout is how long a new connection has to send its SSH
 	// version line, the first thing a client sends: a client that sends

@@ -40,8 +40,9 @@ type Server struct {
 	hostKey   ssh.Signer
 	keys      *authorizedKeys
 	refusals  *refusalLog
-	// handshakes is the table of connections in their handshake: a new
-	// one is never refused, an old one is closed to make room.
+	// handshakes is the table of connections in their handshake (see
+	// internal/pending): one that has sent its version line is never
+	// closed to make room; a silent one may be, once its grace is over.
 	handshakes *pending.Table
 
 	ctx    context.Context // cancelled by Close: ends every session
@@ -177,7 +178,12 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			conn.Close()
 			return
 		}
-		p := s.handshakes.Admit(conn)
+		p, err := s.handshakes.Admit(s.ctx, conn)
+		if err != nil { // the server is closing
+			s.untrack(conn)
+			conn.Close()
+			return
+		}
 		s.wg.Add(1)
 		go s.serveConn(conn, p)
 	}
@@ -209,7 +215,7 @@ func (s *Server) serveConn(raw net.Conn, p *pending.Conn) {
 	defer raw.Close()
 	from := raw.RemoteAddr().String()
 	conn := newIdleConn(raw, s.cfg.IdleTimeout)
-	vc := newVersionConn(conn, s.cfg.VersionTimeout, s.cfg.AuthTimeout)
+	vc := newVersionConn(conn, s.cfg.VersionTimeout, s.cfg.AuthTimeout, p.Progress)
 	if err := s.keys.refresh(); err != nil {
 		s.cfg.Logger.Warn("authorized keys could not be read again; the keys read before stay", "err", err)
 	}
