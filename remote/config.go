@@ -22,6 +22,10 @@ const (
 	DefaultVersionTimeout         = 2 * time.Second
 	DefaultAuthTimeout            = 10 * time.Second
 	DefaultIdleTimeout            = 30 * time.Minute
+	// DefaultMaxSessionInput bounds the input of one session: the REPL
+	// keeps every line it runs (the program grows by each), about ten
+	// times the input's size in memory.
+	DefaultMaxSessionInput = 4 << 20
 	// DefaultLogEvery is the interval in which at most
 	// DefaultLogsPerInterval refused connections are logged one by one;
 	// the rest are logged as one summary at the end of the interval.
@@ -67,6 +71,11 @@ type Config struct {
 	// IdleTimeout closes a connection that carried no byte either way for
 	// this long. Default 30m; negative: never.
 	IdleTimeout time.Duration
+	// MaxSessionInput is the most bytes a shell or script session takes
+	// from its client. A script is cut at the last whole line within it:
+	// the lines before run, the session then ends with an error that
+	// says so. Default 4 MiB.
+	MaxSessionInput int64
 	// LogEvery and LogsPerInterval bound the log lines of refused
 	// connections (see the defaults).
 	LogEvery        time.Duration
@@ -88,6 +97,7 @@ func DefaultConfig() Config {
 		VersionTimeout:         DefaultVersionTimeout,
 		AuthTimeout:            DefaultAuthTimeout,
 		IdleTimeout:            DefaultIdleTimeout,
+		MaxSessionInput:        DefaultMaxSessionInput,
 		LogEvery:               DefaultLogEvery,
 		LogsPerInterval:        DefaultLogsPerInterval,
 	}
@@ -118,6 +128,9 @@ func (c *Config) check() error {
 	c.VersionTimeout = min(c.VersionTimeout, c.AuthTimeout)
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.MaxSessionInput <= 0 {
+		c.MaxSessionInput = DefaultMaxSessionInput
 	}
 	if c.LogEvery <= 0 {
 		c.LogEvery = d.LogEvery
