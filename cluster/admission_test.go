@@ -4,42 +4,18 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/flood"
 )
 
-// silentFlood holds conns silent connections to addr from local (nil:
-// the system's choice, 127.0.0.1 here), each re-opened as soon as the
-// node closes it, until the test ends.
-func silentFlood(t *testing.T, addr string, local net.IP, conns int) {
+// silentFlood holds conns silent connections to addr from the system's
+// choice of address (127.0.0.1 here) until the test ends.
+func silentFlood(t *testing.T, addr string, conns int) {
 	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { stop(); wg.Wait() })
-	d := net.Dialer{Timeout: time.Second}
-	if local != nil {
-		d.LocalAddr = &net.TCPAddr{IP: local}
-	}
-	for range conns {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for ctx.Err() == nil {
-				c, err := d.DialContext(ctx, "tcp", addr)
-				if err != nil {
-					select { // out of ports or backlog: try again a little later
-					case <-ctx.Done():
-					case <-time.After(5 * time.Millisecond):
-					}
-					continue
-				}
-				stopRead := context.AfterFunc(ctx, func() { c.Close() })
-				c.Read(make([]byte, 1))
-				stopRead()
-				c.Close()
-			}
-		}()
-	}
+	wait := flood.Silent(ctx, addr, []net.IP{nil}, conns, nil)
+	t.Cleanup(func() { stop(); wait() })
 }
 
 // Issue 19: 200 silent connections from the joiner's own address, each
@@ -49,7 +25,7 @@ func silentFlood(t *testing.T, addr string, local net.IP, conns int) {
 func TestSilentFloodFromTheJoinersAddressDoesNotLockJoinsOut(t *testing.T) {
 	checkNoLeaks(t)
 	a := startNode(t, testConfig("a"))
-	silentFlood(t, a.addr, nil, 200)
+	silentFlood(t, a.addr, 200)
 	eventually(t, testSlack, "the flood fills the pending table", func() bool {
 		return a.handshakes.Len() >= DefaultMaxPendingConns
 	})

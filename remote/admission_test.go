@@ -2,48 +2,13 @@ package remote
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strings"
-	"sync"
 	"testing"
 	"time"
-)
 
-// silentFlood holds perSource silent connections to addr from each of
-// sources, each re-opened as soon as the server closes it, until the test
-// ends. It never reads, so it never waits for the server either.
-func silentFlood(t *testing.T, addr string, sources []string, perSource int) {
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	t.Cleanup(func() { stop(); wg.Wait() })
-	for _, src := range sources {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(src)}, Timeout: time.Second}
-		for range perSource {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				buf := make([]byte, 512)
-				for ctx.Err() == nil {
-					c, err := d.DialContext(ctx, "tcp", addr)
-					if err != nil {
-						select { // out of ports or backlog: again a little later
-						case <-ctx.Done():
-						case <-time.After(5 * time.Millisecond):
-						}
-						continue
-					}
-					stopRead := context.AfterFunc(ctx, func() { c.Close() })
-					for err == nil { // the server's version line, then its close
-						_, err = c.Read(buf)
-					}
-					stopRead()
-					c.Close()
-				}
-			}()
-		}
-	}
-}
+	"github.com/iridium-vm/iridium/internal/flood"
+)
 
 // Issue 19: 200 silent connections from 10 addresses, each re-opened at
 // once when closed, locked out SSH key logins. Now a connection that sent
@@ -56,11 +21,13 @@ func TestSilentFloodFromTenAddressesDoesNotLockLoginsOut(t *testing.T) {
 	srv, addr, _ := startServer(t, func(c *Config) {
 		c.VersionTimeout, c.AuthTimeout = time.Minute, time.Minute
 	}, key.PublicKey())
-	var sources []string
+	var sources []net.IP
 	for i := 2; i <= 11; i++ {
-		sources = append(sources, fmt.Sprintf("127.0.0.%d", i))
+		sources = append(sources, net.IPv4(127, 0, 0, byte(i)))
 	}
-	silentFlood(t, addr, sources, 20)
+	ctx, stop := context.WithCancel(context.Background())
+	defer flood.Silent(ctx, addr, sources, 20, nil)()
+	defer stop()
 	deadline := time.Now().Add(testWait)
 	for srv.handshakes.Len() < srv.cfg.MaxHandshakes {
 		if time.Now().After(deadline) {

@@ -1,17 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/flood"
 )
 
 // End-to-end tests of issue 19 against the real binary: silent
@@ -39,37 +39,14 @@ func rssKiB(pid int) int64 {
 // ssh client still logs in at least 5 times of 6 within 10 s.
 func TestRemoteLoginsUnderSilentFlood(t *testing.T) {
 	n, key := newRemoteNode(t)
-	ctx, stop := context.WithCancel(context.Background())
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop()
-	var admitted atomic.Int64 // connections the daemon has sent its version line on
+	var sources []net.IP
 	for src := 2; src <= 11; src++ {
-		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.IPv4(127, 0, 0, byte(src))}, Timeout: time.Second}
-		for range 20 {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for ctx.Err() == nil {
-					c, err := d.DialContext(ctx, "tcp", n.sshAddr)
-					if err != nil {
-						select {
-						case <-ctx.Done():
-						case <-time.After(5 * time.Millisecond):
-						}
-						continue
-					}
-					stopRead := context.AfterFunc(ctx, func() { c.Close() })
-					if _, err := bufio.NewReader(c).ReadString('\n'); err == nil {
-						admitted.Add(1)
-					}
-					c.Read(make([]byte, 1)) // until the daemon closes it
-					stopRead()
-					c.Close()
-				}
-			}()
-		}
+		sources = append(sources, net.IPv4(127, 0, 0, byte(src)))
 	}
+	ctx, stop := context.WithCancel(context.Background())
+	var admitted atomic.Int64 // connections the daemon sent its version line on
+	defer flood.Silent(ctx, n.sshAddr, sources, 20, func() { admitted.Add(1) })()
+	defer stop()
 	deadline := time.Now().Add(waitFor)
 	for admitted.Load() < 200 {
 		if time.Now().After(deadline) {
