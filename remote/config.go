@@ -52,7 +52,8 @@ type Config struct {
 	// MaxHandshakes is the most connections still in their handshake at
 	// once. When the table is full, a connection that has sent no version
 	// line within its grace (200ms) is closed to make room, the oldest of
-	// the address with the most first; one that has sent it never is.
+	// the address with the most first; one that has sent it is kept 2s
+	// from then, and then closed only when no silent one may be.
 	// While none may be closed, the server accepts nothing and new
 	// connections wait in the kernel's backlog in arrival order, so idle
 	// connections slow clients down but cannot lock them out. Default 64.

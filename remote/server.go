@@ -23,6 +23,12 @@ import (
 // VerifiedPublicKeyCallback, and checked again after the handshake.
 const extKey = "iridium-authorized-key"
 
+// sshStallGrace is how long a connection that sent its version line is
+// kept in the handshake table before, if it has not logged in, it may be
+// closed to make room: key exchange and authentication take a few round
+// trips and signatures.
+const sshStallGrace = 2 * time.Second
+
 // SessionInfo describes an open session, for !sessions and the log.
 type SessionInfo struct {
 	ID          uint64
@@ -82,7 +88,7 @@ func New(cfg Config) (*Server, error) {
 		keys:       keys,
 		refusals:   newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
 		conns:      make(map[net.Conn]struct{}),
-		handshakes: pending.New(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource),
+		handshakes: pending.New(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource).WithStallGrace(sshStallGrace),
 		sessions:   make(map[uint64]SessionInfo),
 	}
 	s.logKeyWarnings()

@@ -18,6 +18,12 @@ import (
 // It returns at once; the returned wait blocks until every connection is
 // closed after ctx ends.
 func Silent(ctx context.Context, addr string, sources []net.IP, perSource int, greeted func()) (wait func()) {
+	return Stalled(ctx, addr, sources, perSource, nil, greeted)
+}
+
+// Stalled is Silent, but each connection sends opener first, then
+// nothing: a handshake that starts well and stalls.
+func Stalled(ctx context.Context, addr string, sources []net.IP, perSource int, opener []byte, greeted func()) (wait func()) {
 	var wg sync.WaitGroup
 	for _, src := range sources {
 		d := net.Dialer{Timeout: time.Second}
@@ -29,7 +35,7 @@ func Silent(ctx context.Context, addr string, sources []net.IP, perSource int, g
 			go func() {
 				defer wg.Done()
 				for ctx.Err() == nil {
-					hold(ctx, &d, addr, greeted)
+					hold(ctx, &d, addr, opener, greeted)
 				}
 			}()
 		}
@@ -37,9 +43,9 @@ func Silent(ctx context.Context, addr string, sources []net.IP, perSource int, g
 	return wg.Wait
 }
 
-// hold opens one connection and keeps it, silent, until the server or
-// ctx closes it.
-func hold(ctx context.Context, d *net.Dialer, addr string, greeted func()) {
+// hold opens one connection, sends opener, and keeps it, silent, until
+// the server or ctx closes it.
+func hold(ctx context.Context, d *net.Dialer, addr string, opener []byte, greeted func()) {
 	c, err := d.DialContext(ctx, "tcp", addr)
 	if err != nil { // out of ports or backlog: again a little later
 		select {
@@ -51,6 +57,11 @@ func hold(ctx context.Context, d *net.Dialer, addr string, greeted func()) {
 	defer c.Close()
 	stop := context.AfterFunc(ctx, func() { c.Close() })
 	defer stop()
+	if len(opener) > 0 {
+		if _, err := c.Write(opener); err != nil {
+			return
+		}
+	}
 	buf := make([]byte, 512)
 	for first := true; ; first = false {
 		if _, err := c.Read(buf); err != nil {

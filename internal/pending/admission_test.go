@@ -104,3 +104,34 @@ func TestGraceEnds(t *testing.T) {
 		t.Errorf("the oldest should have made room: %v, %v", held[0].evicted, held[1].evicted)
 	}
 }
+
+// TestStalledClosedAfterIdle: a connection that showed progress is kept
+// for its stall grace; past it, it is closed to make room only when no
+// idle connection may be.
+func TestStalledClosedAfterIdle(t *testing.T) {
+	tab := New(3, 3)
+	tab.grace, tab.stallGrace = 0, time.Hour
+	held := fill(t, tab, 3, "10.0.0.1")
+	held[0].Progress() // within its stall grace
+	held[1].Progress()
+	tab.stallGrace = 0 // both stalled now, and the idle one past its grace
+	if _, err := tab.Admit(context.Background(), pipeFrom(t, "10.0.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	if held[2].evicted == nil || held[0].evicted != nil || held[1].evicted != nil {
+		t.Fatalf("the idle connection should go first: %v, %v, %v", held[0].evicted, held[1].evicted, held[2].evicted)
+	}
+	tab.grace = time.Hour // the newcomer is idle within its grace
+	if _, err := tab.Admit(context.Background(), pipeFrom(t, "10.0.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	if held[0].evicted == nil || held[1].evicted != nil {
+		t.Errorf("then the oldest stalled one: %v, %v", held[0].evicted, held[1].evicted)
+	}
+	tab.stallGrace = time.Hour
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+	defer cancel()
+	if _, err := tab.Admit(ctx, pipeFrom(t, "10.0.0.2")); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("admitted while every connection was within its grace: %v", err)
+	}
+}

@@ -6,24 +6,29 @@
 // listener with connections that send nothing, even from the same
 // address:
 //
+//   - A connection that has shown no progress is "idle". For its first
+//     grace (DefaultGrace) it is kept whatever happens: that is the time
+//     an honest peer, whose first bytes are already on their way, has to
+//     be read. After it, it may be closed to make room for a newcomer.
 //   - A connection that has shown progress (its owner calls Progress once
 //     it has sent something valid: a cluster opener, an SSH version line)
-//     is never closed to make room; its handshake deadline bounds it.
-//   - A connection that has shown none is "idle". For its first Grace it
-//     is protected too: that is the time an honest peer has to be read.
-//     After it, it may be closed to make room for a newcomer.
-//   - When a newcomer needs room, the one closed is the oldest idle
-//     connection past its grace, taken from the source address that
+//     is kept for a longer grace from then (DefaultStallGrace), the time
+//     an honest peer needs for the rest of its handshake; after it, it
+//     has stalled, and may be closed too, but only when no idle one may.
+//   - When a newcomer needs room, the one closed is, among those that may
+//     be, idle before stalled, the oldest of the source address that
 //     holds the most connections, so one address cannot crowd out the
-//     others. A source already at its share replaces its own oldest
-//     instead, leaving free places to the others.
+//     others. A source already at its share replaces its own instead,
+//     leaving free places to the others.
 //   - When the table is full and no connection may be closed yet, Admit
 //     waits. The listener then accepts nothing, and new connections wait
 //     in the kernel's backlog in the order they came, so an honest peer
 //     gets its turn behind the flood, not a lottery against it.
 //
-// A flood can therefore slow admission to Max connections per Grace, but
-// not keep a peer that speaks at once from its handshake.
+// A flood of silent connections can therefore slow admission to max
+// connections per grace, and one of stalled handshakes to max per stall
+// grace, but neither can keep a peer that speaks at once from its
+// handshake.
 package pending
 
 import (
@@ -38,10 +43,14 @@ import (
 // for its owner to read its first bytes.
 const DefaultGrace = 200 * time.Millisecond
 
+// DefaultStallGrace is how long a connection that showed progress is
+// kept whatever happens, from its progress on.
+const DefaultStallGrace = 500 * time.Millisecond
+
 // Why a connection was closed to make room for a new one.
 var (
-	ErrTableFull  = errors.New("closed to make room: the table of connections in their handshake was full and this one had sent nothing")
-	ErrSourceFull = errors.New("closed to make room: its address had its share of connections in their handshake and this one had sent nothing")
+	ErrTableFull  = errors.New("closed to make room: the table of connections in their handshake was full and this one was idle or stalled")
+	ErrSourceFull = errors.New("closed to make room: its address had its share of connections in their handshake and this one was idle or stalled")
 )
 
 // Conn is an accepted connection in the table.
@@ -51,25 +60,37 @@ type Conn struct {
 	source string    // the peer's IP address
 	seq    uint64    // the order it was admitted in: lower is older
 	since  time.Time // when it was admitted
-	// Set under Table.mu: progressed once it showed progress; evicted
-	// says why the table closed Conn.
-	progressed bool
+	// Set under Table.mu: progressed is when it showed progress, zero
+	// before; evicted says why the table closed Conn.
+	progressed time.Time
 	evicted    error
 }
 
 // Progress records that the peer sent something valid: the connection is
-// no longer closed to make room for others.
+// kept for the stall grace from now, and then closed to make room only
+// when no idle connection may be.
 func (p *Conn) Progress() {
+	now := time.Now()
 	p.table.mu.Lock()
-	p.progressed = true
+	if p.progressed.IsZero() {
+		p.progressed = now
+	}
 	p.table.mu.Unlock()
+}
+
+// evictableAt is when p may first be closed to make room.
+func (p *Conn) evictableAt(grace, stallGrace time.Duration) time.Time {
+	if p.progressed.IsZero() {
+		return p.since.Add(grace)
+	}
+	return p.progressed.Add(stallGrace)
 }
 
 // Table holds the connections in their handshake. It is safe for
 // concurrent use.
 type Table struct {
-	max, perSource int
-	grace          time.Duration
+	max, perSource    int
+	grace, stallGrace time.Duration
 
 	mu      sync.Mutex
 	seq     uint64
@@ -79,12 +100,21 @@ type Table struct {
 }
 
 // New returns a table of at most max connections, of which a source
-// address's share is perSource (both at least 1), with DefaultGrace.
+// address's share is perSource (both at least 1), with DefaultGrace and
+// DefaultStallGrace.
 func New(max, perSource int) *Table {
 	return &Table{
-		max: max, perSource: perSource, grace: DefaultGrace,
+		max: max, perSource: perSource, grace: DefaultGrace, stallGrace: DefaultStallGrace,
 		conns: make(map[*Conn]struct{}), from: make(map[string]int), changed: make(chan struct{}),
 	}
+}
+
+// WithStallGrace sets how long a connection that showed progress is kept
+// (for a handshake longer than the cluster's, such as SSH's), and returns
+// the table. Call it before the table is used.
+func (t *Table) WithStallGrace(d time.Duration) *Table {
+	t.stallGrace = d
+	return t
 }
 
 // Admit enters conn, just accepted, closing an idle connection first if
@@ -160,35 +190,39 @@ func (t *Table) makeRoomLocked(source string, now time.Time) (victim *Conn, ok b
 }
 
 // victimLocked returns the connection to close among those match
-// accepts: of the idle ones past their grace, the oldest of the source
-// that holds the most connections; nil if there is none.
+// accepts and that may be closed: idle before stalled, then the one of
+// the source that holds the most connections, then the oldest; nil if
+// there is none.
 func (t *Table) victimLocked(now time.Time, match func(*Conn) bool) *Conn {
 	var victim *Conn
 	for p := range t.conns {
-		if !match(p) || !t.evictableLocked(p, now) {
+		if !match(p) || now.Before(p.evictableAt(t.grace, t.stallGrace)) {
 			continue
 		}
-		if victim == nil || t.from[p.source] > t.from[victim.source] ||
-			t.from[p.source] == t.from[victim.source] && p.seq < victim.seq {
+		if victim == nil || t.closesBefore(p, victim) {
 			victim = p
 		}
 	}
 	return victim
 }
 
-func (t *Table) evictableLocked(p *Conn, now time.Time) bool {
-	return !p.progressed && now.Sub(p.since) >= t.grace
+// closesBefore reports whether p is closed before q when both may be.
+func (t *Table) closesBefore(p, q *Conn) bool {
+	if pIdle, qIdle := p.progressed.IsZero(), q.progressed.IsZero(); pIdle != qIdle {
+		return pIdle
+	}
+	if t.from[p.source] != t.from[q.source] {
+		return t.from[p.source] > t.from[q.source]
+	}
+	return p.seq < q.seq
 }
 
-// nextEvictableLocked is the wait until the next idle connection's grace
-// ends, or 0 when no connection is idle (only a leaving one makes room).
+// nextEvictableLocked is the wait until the next connection may be
+// closed, at least a millisecond.
 func (t *Table) nextEvictableLocked(now time.Time) time.Duration {
 	var wait time.Duration
 	for p := range t.conns {
-		if p.progressed {
-			continue
-		}
-		d := max(p.since.Add(t.grace).Sub(now), time.Millisecond)
+		d := max(p.evictableAt(t.grace, t.stallGrace).Sub(now), time.Millisecond)
 		if wait == 0 || d < wait {
 			wait = d
 		}
