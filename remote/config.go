@@ -23,10 +23,12 @@ const (
 	DefaultAuthTimeout            = 10 * time.Second
 	DefaultIdleTimeout            = 30 * time.Minute
 	// DefaultMaxSessionInput bounds the input of one session: the REPL
-	// keeps every line it runs (the program grows by each), about 14
-	// times the input's size in memory (measured: 1 MiB of script took the
-	// daemon from 26 to 40 MB).
-	DefaultMaxSessionInput = 1 << 20
+	// keeps every line it runs (the program grows by each), about 9 times
+	// the input's size in memory (8 MiB of script took the daemon from 26
+	// to 96 MB). It is above the 8 MiB of a program piped whole
+	// (repl.MaxProgramInput) and a line (repl.MaxLineSize, 1 MiB), so such
+	// a program meets its own limit, and its message, first.
+	DefaultMaxSessionInput = 10 << 20
 	// DefaultLogEvery is the interval in which at most
 	// DefaultLogsPerInterval refused connections are logged one by one;
 	// the rest are logged as one summary at the end of the interval.
@@ -76,7 +78,8 @@ type Config struct {
 	// MaxSessionInput is the most bytes a shell or script session takes
 	// from its client. A script is cut at the last whole line within it:
 	// the lines before run, the session then ends with an error that
-	// says so. Default 1 MiB.
+	// says so. A run (RunCommand) reads its program with a limit of its
+	// own. Default 10 MiB.
 	MaxSessionInput int64
 	// LogEvery and LogsPerInterval bound the log lines of refused
 	// connections (see the defaults).

@@ -141,9 +141,14 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	ss.info.Kind = kind
 	out := newOutputPump(ss.ch, ss.ch.Stderr())
 	// The REPL keeps what it runs, so the input is what bounds a
-	// session's memory; an exec's command is bounded by its packet.
+	// session's memory; an exec's command is bounded by its packet, and a
+	// run reads its program with a limit of its own.
 	input := newCappedInput(ss.ch, s.cfg.MaxSessionInput, kind == "script")
-	sio := ShellIO{Stdin: input, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.noColor, Session: ss.info}
+	var stdin io.Reader = input
+	if kind == RunCommand {
+		stdin = ss.ch
+	}
+	sio := ShellIO{Stdin: stdin, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.noColor, Session: ss.info}
 	if ss.term != nil {
 		// The client's terminal is raw: this side ends lines with CR LF,
 		// and both streams go to the one terminal.
