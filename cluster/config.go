@@ -93,7 +93,8 @@ type Config struct {
 	HeartbeatInterval time.Duration
 
 	// FailureTimeout is how long a link may stay silent before its member
-	// is marked failed and dropped. Must exceed HeartbeatInterval.
+	// is marked failed (then redialed for ReconnectFor, and dropped if not
+	// reached). Must exceed HeartbeatInterval.
 	// Default 3s.
 	FailureTimeout time.Duration
 

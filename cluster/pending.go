@@ -22,10 +22,7 @@ import (
 // flood of silent connections, even from its own address, gets its turn.
 // It returns ErrClosed when the node is closed.
 func (n *Node) admitPending(conn net.Conn) (*pending.Conn, error) {
-	n.mu.Lock()
-	closed := n.state == stateClosed
-	n.mu.Unlock()
-	if closed {
+	if n.links.currentState() == stateClosed {
 		return nil, ErrClosed
 	}
 	p, err := n.handshakes.Admit(n.ctx, conn)

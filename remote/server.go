@@ -71,16 +71,18 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	// Everything is checked before anything is made: a start refused
+	// for want of an authorized key leaves no new host key behind.
+	keys, err := loadAuthorizedKeys(cfg.AuthorizedKeysPath)
+	if err != nil {
+		return nil, err
+	}
 	hostKey, created, err := LoadOrCreateHostKey(cfg.HostKeyPath)
 	if err != nil {
 		return nil, fmt.Errorf("remote access: %w", err)
 	}
 	if created {
 		cfg.Logger.Info("made a new SSH host key", "path", cfg.HostKeyPath, "fingerprint", ssh.FingerprintSHA256(hostKey.PublicKey()))
-	}
-	keys, err := loadAuthorizedKeys(cfg.AuthorizedKeysPath)
-	if err != nil {
-		return nil, err
 	}
 	s := &Server{
 		cfg:        cfg,

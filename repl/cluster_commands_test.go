@@ -81,7 +81,7 @@ func TestClusterCommandErrors(t *testing.T) {
 		"!start_cluster":              "!start_cluster: connection refused",
 		"!join_cluster 10.0.0.3 2256": "!join_cluster 10.0.0.3 2256: connection refused",
 		"!leave_cluster":              "!leave_cluster: connection refused",
-		"!join_cluster 10.0.0.3 0":    `!join_cluster: port "0": want a number from 1 to 65535`,
+		"!join_cluster 10.0.0.3 0":    `!join_cluster: port "0": want a number from 1 to 65535 (a node's cluster port is 2254 unless its --cluster-port says otherwise)`,
 	} {
 		if err := ts.Execute(context.Background(), line); err == nil || err.Error() != want {
 			t.Errorf("%s: %v, want %q", line, err, want)

@@ -124,6 +124,28 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *clu
 	return cfg, cookieFrom, lock, nil
 }
 
+// checkClusterFiles reads the files the cluster flags name (--cookie-file,
+// --tls-cert, --tls-key, --tls-ca) and checks them as !start_cluster
+// would (the cookie file's kind, size and mode; the TLS files' PEM), so
+// that a mistake in them stops the program at start-up, before it opens
+// a port or makes a file, rather than at the first !start_cluster.
+func checkClusterFiles(o *options) error {
+	if o.cookieFile != "" {
+		if _, err := cluster.ReadCookieFile(o.cookieFile); err != nil {
+			return fmt.Errorf("--cookie-file: %w", err)
+		}
+	}
+	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
+		if o.tlsCert == "" || o.tlsKey == "" || o.tlsCA == "" {
+			return errors.New("--tls-cert, --tls-key and --tls-ca go together: give all three, or none")
+		}
+		if _, err := cluster.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // cookieEnv is the environment variable that may hold the cluster cookie.
 const cookieEnv = "IRIDIUM_COOKIE"
 

@@ -36,6 +36,7 @@ func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 		return exitFailure
 	}
 	logger.Info("cluster listening", "addr", addr)
+	defer n.serveStatus(func(msg string) { logger.Warn(msg) })()
 	joined := make(chan struct{})
 	go func() {
 		defer close(joined)

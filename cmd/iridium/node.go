@@ -7,12 +7,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime"
 	"sync"
 	"time"
 
-	"github.com/iridium-vm/iridium/internal/procs"
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
@@ -31,9 +29,10 @@ type node struct {
 	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
 	spawn   *jobs.Service  // programs sent to and from other members
 	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
-	// governor sizes GOMAXPROCS to the programs running; nil when the
-	// user set GOMAXPROCS.
-	governor *procs.Governor
+	started time.Time      // when the node was made, for iridium status
+	// processStatus lists the node's processes for iridium status; nil
+	// until the process table is wired to it (status.go).
+	processStatus func() []statusProcess
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -41,12 +40,9 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
-	if os.Getenv("GOMAXPROCS") == "" {
-		n.governor = procs.New(runtime.GOMAXPROCS(0), procs.DefaultIdleAfter)
-	}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
-	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap, n.runs())
+	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	return n
 }
 
@@ -85,7 +81,6 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
 		HeapBudget:  n.heap,
-		Runs:        n.runs(),
 		MaxJobs:     o.maxJobs,
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,
@@ -191,25 +186,15 @@ func (n *node) setLocal(kind string) {
 }
 
 // close ends the SSH sessions, kills the jobs still running (those other
-// members run here end as killed for them) and leaves the cluster.
+// members run here end as killed for them), leaves the cluster and stops
+// the remote spawn service.
 func (n *node) close() {
 	if srv := n.remoteServer(); srv != nil {
 		srv.Close()
 	}
 	n.jobs.Close()
 	n.cluster.shutdown()
-	if n.governor != nil {
-		n.governor.Close()
-	}
-}
-
-// runs is what every VM of the node tells when a program starts and
-// ends: the governor, if any.
-func (n *node) runs() vm.RunObserver {
-	if n.governor == nil {
-		return nil
-	}
-	return n.governor
+	n.spawn.Close()
 }
 
 // sessionList is one shell's view of the node's sessions.
@@ -240,7 +225,8 @@ func (l sessionList) Sessions() []repl.SessionInfo {
 
 // joinAtStart joins the cluster of one of the --join nodes, trying them in
 // turn with a growing pause between rounds until one succeeds or ctx ends,
-// and reports each outcome.
+// and reports each outcome. A refusal for a wrong cookie ends the tries:
+// the cookie will not become right by waiting.
 func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, msg string)) {
 	addrs := n.opts.remote.join
 	if len(addrs) == 0 {
@@ -256,6 +242,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 				return
 			}
 			if ctx.Err() != nil {
+				return
+			}
+			if errors.Is(err, cluster.ErrBadCookie) {
+				report(slog.LevelError, fmt.Sprintf("--join %s: %v; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, err))
 				return
 			}
 			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
