@@ -117,7 +117,7 @@ func (t *Table) WithStallGrace(d time.Duration) *Table {
 	return t
 }
 
-// Admit enters conn, just accepted, closing an idle connection first if
+// Admit enters conn, just accepted, closing an idle or stalled one first if
 // it must make room (see the package comment); that connection's Done
 // then says why. While the table is full of connections that may not be
 // closed yet, Admit waits; it returns ctx's error, with conn not entered,
