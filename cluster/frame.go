@@ -22,7 +22,7 @@ func newFrameCodec(maxFrameSize int) frameCodec {
 
 // marshal encodes m as a complete frame.
 func (fc frameCodec) marshal(m message) ([]byte, error) {
-	frame, err := appendBody(make([]byte, frameHeaderSize), m)
+	frame, err := encodeBody(m, frameHeaderSize)
 	if err != nil {
 		return nil, err
 	}

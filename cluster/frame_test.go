@@ -171,7 +171,7 @@ func BenchmarkFrameRead(b *testing.B) {
 func TestUnknownFields(t *testing.T) {
 	withField := func(m message, key string, value any) []byte {
 		t.Helper()
-		body, err := encodeBody(m)
+		body, err := encodeBody(m, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -180,7 +180,7 @@ func TestUnknownFields(t *testing.T) {
 			t.Fatal(err)
 		}
 		fields[key] = value
-		out, err := bodyCodec.Append(nil, fields)
+		out, err := bodyCodec.Encode(fields, 0)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -47,7 +47,7 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/golden from the 
 func TestWireBytesGolden(t *testing.T) {
 	for name, m := range goldenMessages() {
 		path := filepath.Join("testdata", "golden", name+".hex")
-		got, err := encodeBody(m)
+		got, err := encodeBody(m, 0)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}

@@ -20,17 +20,14 @@ const maxDepth = 16
 // and decoders are caches.
 var bodyCodec = wire.New(maxDepth)
 
-// appendBody appends the msgpack body of m to b.
-func appendBody(b []byte, m message) ([]byte, error) {
-	b, err := bodyCodec.Append(b, m)
+// encodeBody returns the msgpack body of m after room free bytes.
+func encodeBody(m message, room int) ([]byte, error) {
+	b, err := bodyCodec.Encode(m, room)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", m.kind(), err)
 	}
 	return b, nil
 }
-
-// encodeBody returns the msgpack body of m.
-func encodeBody(m message) ([]byte, error) { return appendBody(nil, m) }
 
 // decodeBody decodes and validates a message of type t. Every failure
 // wraps errProtocol.

@@ -23,7 +23,7 @@ var payloadCodec = wire.New(maxDepth)
 // encode, which no wireMsg is (TestWireBytesGolden encodes each): a
 // failure is a bug in this package, not a bad input, and panics.
 func encode(m wireMsg) []byte {
-	b, err := payloadCodec.Append(nil, m)
+	b, err := payloadCodec.Encode(m, 0)
 	if err != nil {
 		panic(fmt.Sprintf("jobs: %v", err))
 	}

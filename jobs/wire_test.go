@@ -163,10 +163,10 @@ func TestWriteSeedCorpus(t *testing.T) {
 // appFrame is the cluster frame of an application message (type 11, a
 // msgpack map of kind then payload), as docs/cluster.md describes it.
 func appFrame(t *testing.T, kind string, payload []byte) []byte {
-	body, err := payloadCodec.Append(nil, struct {
+	body, err := payloadCodec.Encode(struct {
 		Kind    string `codec:"kind"`
 		Payload []byte `codec:"payload"`
-	}{kind, payload})
+	}{kind, payload}, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

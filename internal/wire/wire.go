@@ -14,7 +14,6 @@ package wire
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"unicode/utf8"
 
@@ -65,8 +64,9 @@ func New(maxDepth int16) *Codec {
 	return &Codec{h: h}
 }
 
-// Append appends the encoding of v to b.
-func (c *Codec) Append(b []byte, v any) ([]byte, error) {
+// Encode returns the encoding of v after room bytes left free for the
+// caller (a frame header, say), in a slice of its own of just that size.
+func (c *Codec) Encode(v any, room int) ([]byte, error) {
 	e, _ := c.encs.Get().(*encoder)
 	if e == nil {
 		e = &encoder{}
@@ -75,13 +75,14 @@ func (c *Codec) Append(b []byte, v any) ([]byte, error) {
 		e.enc.ResetBytes(&e.buf)
 	}
 	if err := e.enc.Encode(v); err != nil {
-		return b, fmt.Errorf("encode %T: %w", v, err) // e is dropped: an encoder fails once for all
+		return nil, fmt.Errorf("encode %T: %w", v, err) // e is dropped: an encoder fails once for all
 	}
-	b = append(slices.Grow(b, len(e.buf)), e.buf...)
+	out := make([]byte, room+len(e.buf))
+	copy(out[room:], e.buf)
 	if cap(e.buf) <= maxPooledBuffer {
 		c.encs.Put(e)
 	}
-	return b, nil
+	return out, nil
 }
 
 // Decode decodes data, which must hold one value and nothing after it,
