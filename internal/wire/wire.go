@@ -8,15 +8,17 @@
 // of field names) and bound what hostile input can cost: nesting depth,
 // the elements a claimed length preallocates, strings that must be UTF-8,
 // no field the struct does not name, no byte after the value, and error
-// text of bounded length.
+// text that is printable and of bounded length.
 package wire
 
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/ugorji/go/codec"
 )
 
@@ -106,17 +108,24 @@ func (c *Codec) Decode(data []byte, v any) error {
 	return nil
 }
 
-// clipError bounds the text of err, which may quote the input.
+// clipError makes the text of err, which may quote the input, printable
+// (as termtext.Escape does) and at most maxErrorText bytes long.
 func clipError(err error) error {
 	s := err.Error()
-	if len(s) <= maxErrorText {
+	// v1.3.2 writes some messages after a run of NUL bytes (panicHdlBytes
+	// makes its buffer with a length, not a capacity): drop them.
+	text := termtext.Escape(strings.ReplaceAll(s, "\x00", ""), false)
+	if text == s && len(text) <= maxErrorText {
 		return err
 	}
-	cut := maxErrorText
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
+	if len(text) > maxErrorText {
+		cut := maxErrorText
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut] + "…"
 	}
-	return errors.New(s[:cut] + "…")
+	return errors.New(text)
 }
 
 // IgnoreUnknown implements codec.MissingFielder for a message whose
