@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // Defaults used by DefaultConfig and by New for zero-valued fields.
@@ -229,11 +231,11 @@ func validateName(what, name string, limit int) error {
 	case name == "":
 		return fmt.Errorf("%s is empty", what)
 	case len(name) > limit:
-		return fmt.Errorf("%s %s is %d bytes long, the limit is %d", what, Quote(name), len(name), limit)
+		return fmt.Errorf("%s \"%s\" is %d bytes long, the limit is %d", what, termtext.Cut(name, limit), len(name), limit)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("%s %s is not valid UTF-8", what, Quote(name))
+		return fmt.Errorf("%s \"%s\" is not valid UTF-8", what, name)
 	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
-		return fmt.Errorf("%s %s has spaces or unprintable characters", what, Quote(name))
+		return fmt.Errorf("%s \"%s\" has spaces or unprintable characters", what, name)
 	}
 	return nil
 }

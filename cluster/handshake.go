@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/pending"
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // admission is what admit decided about a new authenticated link.
@@ -287,7 +288,7 @@ func (n *Node) answerChallenge(conn net.Conn, addr string, op *hello, expect str
 		return peer, nil, fmt.Errorf("%w: %s answers with this node's own ID", ErrJoinSelf, addr)
 	}
 	if expect != "" && peer.Alias != expect {
-		return peer, nil, fmt.Errorf("%w: the node at %s is %s, not %s as listed", errWrongAlias, addr, Quote(peer.Alias), Quote(expect))
+		return peer, nil, fmt.Errorf("%w: the node at %s is \"%s\", not \"%s\" as listed", errWrongAlias, addr, peer.Alias, expect)
 	}
 	proof := handshakeProof(n.cfg.CookieKey, proofLabelDialer, op.Nonce, ch.Nonce, op.Sender.Alias, peer.Alias)
 	if err := n.writeMessage(conn, &challengeReply{Proof: proof}); err != nil {
@@ -324,7 +325,7 @@ func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList boo
 		return nil, fmt.Errorf("%w: %s answered %s out of turn", ErrNotANode, addr, m.kind())
 	}
 	if !hmac.Equal(proof, want) {
-		return nil, fmt.Errorf("%w: the peer %s at %s did not prove it has our cluster cookie", ErrBadCookie, Quote(peer.Alias), addr)
+		return nil, fmt.Errorf("%w: the peer \"%s\" at %s did not prove it has our cluster cookie", ErrBadCookie, peer.Alias, addr)
 	}
 	if self.Alias != peer.Alias || self.NodeID != peer.NodeID {
 		return nil, fmt.Errorf("%w: %s changed its name during the handshake", ErrNotANode, addr)
@@ -338,11 +339,11 @@ func (n *Node) readAck(conn net.Conn, addr string, peer memberInfo, wantList boo
 func refusalFrom(alias, addr string, m *refuse) error {
 	who := "at " + addr
 	if alias != "" {
-		who = Quote(alias)
+		who = `"` + alias + `"`
 	}
 	switch m.Code {
 	case codeCookie:
-		return fmt.Errorf("%w: the peer %s at %s has a different cluster cookie", ErrBadCookie, Quote(alias), addr)
+		return fmt.Errorf("%w: the peer \"%s\" at %s has a different cluster cookie", ErrBadCookie, alias, addr)
 	case codeTLS:
 		return fmt.Errorf("%w: the peer at %s speaks TLS; this node has no --tls-cert", ErrTLSMismatch, addr)
 	}
@@ -551,7 +552,7 @@ func (n *Node) sendRefusal(conn net.Conn, err error) {
 	if !ok {
 		r = refusef(codeProtocol, "%v", err)
 	}
-	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: truncateUTF8(r.reason, maxReasonLength)})
+	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: termtext.Cut(r.reason, maxReasonLength)})
 }
 
 // handshakeReadError explains a failed read while waiting for want.

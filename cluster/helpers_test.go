@@ -98,7 +98,7 @@ func (r *recorder) losses() []string {
 	var out []string
 	for _, e := range r.all() {
 		if e.Kind == EventFailed || e.Kind == EventLinkClosed || e.Kind == EventLeft {
-			out = append(out, e.String())
+			out = append(out, fmt.Sprintf("%s %s: %v", e.Member.Alias, e.Kind, e.Err))
 		}
 	}
 	return out

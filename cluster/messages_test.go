@@ -141,7 +141,7 @@ func TestSendErrors(t *testing.T) {
 		{"unknown member", "nobody", "test.v1", 1, ErrUnknownMember, `"nobody"`},
 		{"too large", "b", "test.v1", sender.MaxMessageSize() + 1, ErrMessageTooLarge, "the limit is"},
 		{"empty kind", "b", "", 1, nil, "message kind is empty"},
-		{"kind with escape", "b", "a\x1b[2J", 1, nil, `"a\x1b[2J"`},
+		{"kind with escape, quoted raw (escaped where shown)", "b", "a\x1b[2J", 1, nil, "\"a\x1b[2J\""},
 	}
 	for _, tt := range tests {
 		err := sender.Send(tt.to, tt.kind, make([]byte, tt.size))

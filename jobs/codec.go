@@ -3,6 +3,7 @@ package jobs
 import (
 	"fmt"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/internal/wire"
 )
 
@@ -34,7 +35,7 @@ func encode(m wireMsg) []byte {
 func decode(kind string, payload []byte) (wireMsg, error) {
 	m, ok := newWireMsg(kind)
 	if !ok {
-		return nil, fmt.Errorf("unknown message kind %q", clip(kind, 64))
+		return nil, fmt.Errorf("unknown message kind \"%s\"", termtext.Cut(kind, 64))
 	}
 	if err := payloadCodec.Decode(payload, m); err != nil {
 		return nil, fmt.Errorf("decode %s: %w", kind, err)

@@ -67,7 +67,7 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 		return err
 	}
 	_, err = s.t.Start(context.Background(), Spec{
-		File: Escape(m.File, maxFileName), Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
+		File: m.File, Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
 		Started: func(j *Job) {
 			id, job = j.ID, j
 			if err := s.send(from, KindReply, &replyMsg{Req: m.Req, ID: j.ID}); err != nil {
@@ -222,8 +222,8 @@ func (s *Service) ClusterJobs(ctx context.Context) ([]JobRow, []string, error) {
 			continue
 		}
 		for _, j := range a.table {
-			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: Escape(ownerName(j.Owner, j.Member, r.member), maxOwnerName),
-				File: Escape(j.File, maxFileName), State: Escape(j.State, 16), RunTime: time.Duration(j.RunNS)})
+			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: ownerName(j.Owner, j.Member, r.member),
+				File: j.File, State: j.State, RunTime: time.Duration(j.RunNS)})
 		}
 	}
 	return rows, missing, nil
@@ -256,7 +256,7 @@ func (s *Service) WaitOn(ctx context.Context, alias string, id int, poll time.Du
 			if j.ID == id {
 				found = true
 				if j.State != Running.String() {
-					return Escape(j.State, 16), nil
+					return j.State, nil
 				}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -154,7 +155,7 @@ func (s *Service) report(msg string) {
 func (s *Service) Receive(from, kind string, payload []byte) {
 	m, err := decode(kind, payload)
 	if err != nil {
-		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %s", Escape(from, 64), Escape(err.Error(), maxErrorText)))
+		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %v", from, err))
 		return
 	}
 	switch m := m.(type) {
@@ -183,7 +184,7 @@ func (s *Service) Receive(from, kind string, payload []byte) {
 // this node sent it: the requests of that kind to it fail, saying so.
 func (s *Service) Unknown(from, kind string) {
 	s.failPending(func(p *pending) bool { return p.member == from && p.kind == kind },
-		fmt.Errorf("%s does not know %s messages (an Iridium without remote spawn?)", from, Escape(kind, 64)))
+		fmt.Errorf("%s does not know %s messages (an Iridium without remote spawn?)", from, termtext.Cut(kind, 64)))
 }
 
 // MemberGone handles a member failing, leaving or closing its link: the
@@ -322,7 +323,7 @@ func (s *Service) gotReply(from string, m *replyMsg) {
 	defer s.mu.Unlock()
 	switch {
 	case m.Err != "":
-		p.reply <- answer{err: fmt.Errorf("%s refused: %s", from, Escape(m.Err, maxErrorText))}
+		p.reply <- answer{err: fmt.Errorf("%s refused: %s", from, m.Err)}
 	case p.kind == KindKill:
 		p.reply <- answer{}
 	case m.ID == 0:
@@ -347,7 +348,7 @@ func (s *Service) gotTable(from string, m *tableMsg) {
 			rows = Count(uint64(n)) + " bad rows"
 		}
 		s.report(fmt.Sprintf("remote spawn: dropped %s of the job table from %s, kept %d (first: %s)",
-			rows, Escape(from, 64), len(m.Jobs), Escape(why.Error(), maxErrorText)))
+			rows, from, len(m.Jobs), why))
 	}
 	p.reply <- answer{table: m.Jobs}
 }
@@ -391,7 +392,7 @@ func (s *Service) gotEnd(tr *tracked, m *endMsg) {
 	}
 	var err error
 	if m.Err != "" {
-		err = errors.New(Escape(m.Err, maxErrorText))
+		err = errors.New(m.Err)
 	}
 	s.endTracked(tr, endStates[m.State], err, regs, tr.job.Started.Add(time.Duration(m.RunNS)), m.Dropped)
 }
@@ -422,9 +423,10 @@ type RemoteSpec struct {
 	File    string
 	Owner   *Owner
 	Program *vm.Program
-	// Output receives the job's lines as they arrive, each marked with the
-	// job's name ("[n2:3] ") unless Plain, escaped, and the lines that
-	// stand for dropped ones.
+	// Output receives the job's lines as they arrive, one Write a line,
+	// each marked with the job's name ("[n2:3] ") unless Plain, and the
+	// lines that stand for dropped ones. A line is as the member sent it
+	// (cut to 4 KiB, not escaped): Output escapes it to show it.
 	Output io.Writer
 	Plain  bool
 	// Started, if set, is called with the job before any of its output.
@@ -448,7 +450,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 	case alias == self:
 		return nil, fmt.Errorf("%s is this node (!spawn runs a program here)", alias)
 	case !s.isMember(alias):
-		return nil, fmt.Errorf("no member %q is alive (!cluster_members lists them)", clip(alias, 64))
+		return nil, fmt.Errorf("no member \"%s\" is alive (!cluster_members lists them)", termtext.Cut(alias, 64))
 	}
 	code, err := spec.Program.MarshalBinary()
 	if err != nil {

@@ -6,6 +6,8 @@ import (
 	"io"
 	"sync"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // Bounds of a job's output on its way between members. Past them lines
@@ -285,7 +287,7 @@ func (p *printer) run() {
 				it.end()
 				return
 			case it.line != nil:
-				line := Escape(string(bytes.TrimSuffix(it.line, []byte{'\n'})), maxShownLine)
+				line := termtext.Cut(string(bytes.TrimSuffix(it.line, []byte{'\n'})), maxShownLine)
 				io.WriteString(p.out, p.label+line+"\n")
 			default:
 				io.WriteString(p.out, p.label+droppedLine(it.dropped)+"\n")

@@ -73,7 +73,7 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 	addr, running, err := node.Start(ctx)
 	switch {
 	case err != nil:
-		return shownError("!start_cluster", err)
+		return fmt.Errorf("!start_cluster: %w", err)
 	case running:
 		s.con.print(s.con.warning, "the cluster node already listens on "+addr)
 	default:
@@ -85,7 +85,7 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	port, err := strconv.Atoi(args[1])
 	if err != nil || port < 1 || port > 65535 {
-		return fmt.Errorf("!join_cluster: port %q: want a number from 1 to 65535", capText(args[1], 64))
+		return fmt.Errorf("!join_cluster: port \"%s\": want a number from 1 to 65535", termtext.Cut(args[1], 64))
 	}
 	node, err := s.cluster("!join_cluster")
 	if err != nil {
@@ -93,7 +93,7 @@ func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	}
 	members, err := node.Join(ctx, args[0], port)
 	if err != nil {
-		return shownError(fmt.Sprintf("!join_cluster %s %d", shownText(args[0]), port), err)
+		return fmt.Errorf("!join_cluster %s %d: %w", termtext.Cut(args[0], maxShownText), port, err)
 	}
 	names := make([]string, 0, len(members))
 	for _, m := range members {
@@ -138,48 +138,8 @@ func (s *Shell) cmdLeaveCluster(ctx context.Context, _ []string) error {
 		return err
 	}
 	if err := node.Leave(ctx); err != nil {
-		return shownError("!leave_cluster", err)
+		return fmt.Errorf("!leave_cluster: %w", err)
 	}
 	s.con.print(s.con.result, "left the cluster")
 	return nil
-}
-
-// maxShownText caps text from outside (a member's alias or address, an
-// error that quotes a peer, an echoed argument) in cluster output.
-const maxShownText = 512
-
-// shownText returns text that came from the network or the user ready to
-// print: every unprintable character (an escape sequence, a carriage
-// return, a line break, invalid UTF-8) escaped by termtext.Escape, and the
-// text cut to maxShownText bytes, saying how many more there were.
-func shownText(s string) string {
-	cut := ""
-	if len(s) > maxShownText {
-		cut = fmt.Sprintf("…(%d bytes more)", len(s)-maxShownText)
-		s = capText(s, maxShownText)
-	}
-	return termtext.Escape(s, false) + cut
-}
-
-// capText cuts s to at most limit bytes, dropping a character cut in two.
-func capText(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	return strings.ToValidUTF8(s[:limit], "")
-}
-
-// escapedError shows an error with its text made printable (shownText)
-// and still unwraps to it, so errors.Is works through it.
-type escapedError struct {
-	msg string
-	err error
-}
-
-func (e *escapedError) Error() string { return e.msg }
-func (e *escapedError) Unwrap() error { return e.err }
-
-// shownError wraps err after prefix, its text escaped.
-func shownError(prefix string, err error) error {
-	return &escapedError{msg: prefix + ": " + shownText(err.Error()), err: err}
 }

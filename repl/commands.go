@@ -384,7 +384,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
 		Output: &lineWriter{dst: s.con},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, termtext.Clip(path, 200)))
+			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, shownText(path)))
 		},
 		Ended: s.announce,
 	})
@@ -397,9 +397,9 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 // announce tells how a job ended; it runs on the job's goroutine.
 func (s *Shell) announce(j *jobs.Job) {
 	state, err := j.Status()
-	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), termtext.Clip(j.File, 200), state)
+	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), termtext.Cut(j.File, maxShownText), state)
 	if state == jobs.Faulted || state == jobs.Lost {
-		s.notifyFailure(msg + ": " + termtext.Escape(err.Error(), true))
+		s.notifyFailure(msg + ": " + err.Error())
 		return
 	}
 	s.Notify(msg)
@@ -452,11 +452,11 @@ func (s *Shell) cmdJobs(context.Context, []string) error {
 	rows := [][]string{{"ID", "STATE", "OWNER", "FILE"}}
 	for _, j := range list {
 		state, _ := j.Status()
-		owner := j.Owner.String()
+		owner := shownText(j.Owner.String())
 		if j.Owner == s.owner {
 			owner += " (you)"
 		}
-		rows = append(rows, []string{j.Name(), state.String(), owner, termtext.Clip(j.File, 200)})
+		rows = append(rows, []string{shownText(j.Name()), state.String(), owner, shownText(j.File)})
 	}
 	s.con.print(nil, table(rows))
 	return nil

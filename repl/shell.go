@@ -24,7 +24,6 @@ import (
 	"github.com/chzyer/readline"
 
 	"github.com/iridium-vm/iridium/internal/sorted"
-	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
@@ -324,7 +323,7 @@ func (s *Shell) loadFirst(ctx context.Context) error {
 		return nil
 	}
 	s.failures++
-	s.con.printErr(nil, "-i: "+termtext.Escape(err.Error(), true))
+	s.con.printErr(nil, "-i: "+shownError(err))
 	if s.opts.FailFast {
 		return ErrFailed
 	}
@@ -376,7 +375,7 @@ func (s *Shell) report(err error) (failed bool) {
 		return false
 	}
 	s.failures++
-	msg := termtext.Escape(err.Error(), true) // it may quote what was typed
+	msg := shownError(err) // it may quote what was typed, or a peer
 	if s.opts.Interactive {
 		s.con.printErr(s.con.failure, "error: "+msg)
 	} else {
@@ -387,7 +386,7 @@ func (s *Shell) report(err error) (failed bool) {
 
 // warn shows a warning; it does not fail the line.
 func (s *Shell) warn(err error) {
-	msg := termtext.Escape(err.Error(), true)
+	msg := shownError(err)
 	if s.opts.Interactive {
 		s.con.printErr(s.con.warning, "warning: "+msg)
 		return
@@ -430,12 +429,14 @@ func (s *Shell) startForeground(ctx context.Context) (context.Context, func()) {
 // as Ctrl-C does. It does nothing at the prompt.
 func (s *Shell) Interrupt() { s.InterruptProgram() }
 
-// Notify prints a message at once, from any goroutine: a spawned program
-// ending, a cluster event. On a terminal it goes on lines of its own
-// above the prompt and the line being edited, which are drawn again
+// Notify prints a one-line message at once, from any goroutine: a spawned
+// program ending, a cluster event. On a terminal it goes on a line of its
+// own above the prompt and the line being edited, which are drawn again
 // under it. A script gets it on standard error, so that standard output
-// holds only what its lines print.
+// holds only what its lines print. msg may quote text from outside raw (a
+// peer's alias, a remote job's error): Notify escapes it (see shownLine).
 func (s *Shell) Notify(msg string) {
+	msg = shownLine(msg)
 	if !s.opts.Interactive {
 		s.con.printAside(s.con.notice, msg)
 		return
@@ -446,6 +447,7 @@ func (s *Shell) Notify(msg string) {
 // notifyFailure is Notify for a message that says something failed (a job
 // that faulted or was lost): in the failure colour, on standard error.
 func (s *Shell) notifyFailure(msg string) {
+	msg = shownLine(msg)
 	if !s.opts.Interactive {
 		s.con.printAside(s.con.failure, msg)
 		return

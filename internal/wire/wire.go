@@ -8,7 +8,7 @@
 // of field names) and bound what hostile input can cost: nesting depth,
 // the elements a claimed length preallocates, strings that must be UTF-8,
 // no field the struct does not name, no byte after the value, and error
-// text that is printable and of bounded length.
+// text of bounded length.
 package wire
 
 import (
@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"strings"
 	"sync"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/ugorji/go/codec"
@@ -108,22 +107,16 @@ func (c *Codec) Decode(data []byte, v any) error {
 	return nil
 }
 
-// clipError makes the text of err, which may quote the input, printable
-// (as termtext.Escape does) and at most maxErrorText bytes long.
+// clipError bounds the text of err, which may quote the input, to
+// maxErrorText bytes with termtext.Cut. Like all text from outside it
+// stays raw: whoever shows it escapes it.
 func clipError(err error) error {
 	s := err.Error()
 	// v1.3.2 writes some messages after a run of NUL bytes (panicHdlBytes
 	// makes its buffer with a length, not a capacity): drop them.
-	text := termtext.Escape(strings.ReplaceAll(s, "\x00", ""), false)
-	if text == s && len(text) <= maxErrorText {
+	text := termtext.Cut(strings.ReplaceAll(s, "\x00", ""), maxErrorText)
+	if text == s {
 		return err
-	}
-	if len(text) > maxErrorText {
-		cut := maxErrorText
-		for cut > 0 && !utf8.RuneStart(text[cut]) {
-			cut--
-		}
-		text = text[:cut] + "…"
 	}
 	return errors.New(text)
 }

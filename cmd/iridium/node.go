@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/procs"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
@@ -102,7 +103,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 	}
 	release = func() {}
 	if spec.events {
-		release = n.events.subscribe(sh.Notify, spec.asyncEvents)
+		release = n.events.subscribe(func(msg notice) { sh.Notify(msg.text) }, spec.asyncEvents)
 	}
 	return sh, release, nil
 }
@@ -267,20 +268,42 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 
 // newLogger is a logger that writes text or JSON lines to w; with
 // noTime, without the time (lines shown on a terminal as they happen).
+// Values may be text from outside (a peer's alias, an SSH client's
+// version). Neither handler makes every such value inert on its own: the
+// text handler quotes control characters but leaves a DEL in a value it
+// need not quote, and the JSON handler leaves DEL and format characters
+// such as U+202E as they are. So a string value with an unprintable
+// character is escaped by printableValue first (termtext's escapes, as
+// the shell shows them), then encoded by the handler.
 func newLogger(format string, w io.Writer, noTime bool) *slog.Logger {
-	opts := &slog.HandlerOptions{}
-	if noTime {
-		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if noTime && len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
 		}
-	}
+		return printableValue(a)
+	}}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// printableValue returns a with a string or error value that has an
+// unprintable character escaped by termtext.Escape.
+func printableValue(a slog.Attr) slog.Attr {
+	var s string
+	switch v := a.Value.Any().(type) {
+	case string:
+		s = v
+	case error:
+		s = v.Error()
+	default:
+		return a
+	}
+	if shown := termtext.Escape(s, false); shown != s {
+		return slog.String(a.Key, shown)
+	}
+	return a
 }
 
 // notifyWriter passes each write (slog writes one record per call) to a
@@ -339,6 +362,6 @@ func (n *node) joinOnce(ctx context.Context, stderr io.Writer) {
 		if err == nil {
 			return
 		}
-		fmt.Fprintf(stderr, "iridium: --join %s: %v\n", a, err)
+		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, termtext.Clip(err.Error(), maxEventError))
 	}
 }

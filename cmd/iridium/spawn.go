@@ -42,7 +42,7 @@ func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.
 		RemoteSpawn:   bool(o.remoteSpawn),
 		MaxRemoteJobs: o.maxRemoteJobs,
 		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap, Runs: runs},
-		Report:        func(msg string) { node.notify(msg) },
+		Report:        func(msg string) { node.notify(plainNotice(msg)) },
 	})
 	node.spawn = svc
 	return svc
