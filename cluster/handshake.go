@@ -31,13 +31,13 @@ const (
 // counted and summarised (see noteRefusal), not reported one by one.
 func (n *Node) serveInbound(p *pending.Conn) {
 	conn := p.Conn
-	if !n.trackConn(conn) {
+	if !n.links.track(conn) {
 		n.handshakes.Done(p)
 		conn.Close()
 		return
 	}
 	l, peer, authed, err := n.acceptHandshake(conn)
-	n.untrackConn(conn)
+	n.links.untrack(conn)
 	if evicted := n.handshakes.Done(p); evicted != nil && err != nil {
 		err = fmt.Errorf("%w (%v)", evicted, err)
 	}
@@ -81,6 +81,9 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.sendRefusal(conn, refusef(codeTLS, "node %q does not speak TLS", n.cfg.Alias))
 		return nil, peer, false, fmt.Errorf("%s: %w", remote, err)
 	case err != nil:
+		if ferr := n.acceptedForeign(conn, err); ferr != nil {
+			return nil, peer, false, ferr
+		}
 		return nil, peer, false, n.handshakeReadError(err, remote, "Hello or Join", firstWait)
 	}
 	op, wantList := openerOf(first)
@@ -125,10 +128,10 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("send %s: %w", ack.kind(), err))
 		return nil, peer, true, errAlreadyConnected // already announced by dropLink
 	}
-	n.mu.Lock()
+	n.links.mu.Lock()
 	l.markReadyLocked()
 	retired := l.retired
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	if retired {
 		l.close()
 		return nil, peer, true, errAlreadyConnected
@@ -201,11 +204,11 @@ func (n *Node) dialHandshake(ctx context.Context, addr string, spec dialSpec) (*
 	if err != nil {
 		return nil, nil, err
 	}
-	if !n.trackConn(conn) {
+	if !n.links.track(conn) {
 		conn.Close()
 		return nil, nil, ErrClosed
 	}
-	defer n.untrackConn(conn)
+	defer n.links.untrack(conn)
 	stop := context.AfterFunc(ctx, func() { conn.SetDeadline(time.Unix(1, 0)) })
 	defer stop()
 	l, members, err := n.dialerSteps(conn, addr, spec)
@@ -379,6 +382,9 @@ type admitRequest struct {
 func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error) {
 	p := l.peer
 	n.mu.Lock()
+	self := n.self
+	n.mu.Unlock()
+	n.links.mu.Lock()
 	verdict, old, err := n.decideLocked(l)
 	var members []memberInfo
 	var toClose *link
@@ -389,20 +395,20 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 		if n.cfg.Alias < p.Alias {
 			toClose = l
 		} else {
-			n.standby[l] = struct{}{}
+			n.links.standby[l] = struct{}{}
 		}
 	case verdict == keepExisting:
 		// the acceptor refuses the handshake
 	default:
-		n.links[p.Alias] = l
-		n.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
-		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked())
+		n.links.byAlias[p.Alias] = l
+		n.members.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
+		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked(self))
 		if req.wantList || mismatch {
-			members = n.memberInfosLocked(p.Alias)
+			members = n.links.peersLocked(p.Alias)
 		}
 		switch {
 		case verdict == superseded && n.cfg.Alias > p.Alias:
-			n.standby[old] = struct{}{}
+			n.links.standby[old] = struct{}{}
 		case old != nil && !old.ready:
 			old.retired = true
 		default:
@@ -412,7 +418,7 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	if req.asDialer {
 		l.markReadyLocked()
 	}
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	if toClose != nil {
 		toClose.close() // its reader sees it is not current: no event
 	}
@@ -430,7 +436,7 @@ func (n *Node) heardRecently(l *link) bool {
 
 func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	p := l.peer
-	if n.state != stateRunning {
+	if n.links.state != stateRunning {
 		return 0, nil, refusef(codeClosing, "node %q is shutting down", n.cfg.Alias)
 	}
 	if p.NodeID == n.cfg.NodeID {
@@ -439,10 +445,10 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	if p.Alias == n.cfg.Alias {
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
 	}
-	old := n.links[p.Alias]
+	old := n.links.byAlias[p.Alias]
 	switch {
 	case old == nil:
-		if len(n.members)+1 >= n.cfg.MaxMembers && n.members[p.Alias] == nil {
+		if n.members.count()+1 >= n.cfg.MaxMembers && !n.members.known(p.Alias) {
 			return 0, nil, refusef(codeFull, "cluster is full: node %q allows %d members", n.cfg.Alias, n.cfg.MaxMembers)
 		}
 		return admitted, nil, nil
@@ -470,7 +476,7 @@ func (n *Node) admissionEventLocked(l *link, verdict admission) EventKind {
 	switch {
 	case verdict == replaced:
 		return EventRejoined
-	case verdict == admitted && (l.redial || n.reconnecting[l.peer.Alias] || n.members[l.peer.Alias] != nil):
+	case verdict == admitted && (l.redial || n.gossip.redialing(l.peer.Alias) || n.members.known(l.peer.Alias)):
 		return EventReconnected
 	case verdict == admitted:
 		return EventJoined
@@ -478,25 +484,10 @@ func (n *Node) admissionEventLocked(l *link, verdict admission) EventKind {
 	return 0
 }
 
-// digestLocked is the digest of this node and its members.
-func (n *Node) digestLocked() []byte {
-	all := make([]memberInfo, 0, len(n.links)+1)
-	all = append(all, n.self)
-	for _, l := range n.links {
-		all = append(all, l.peer)
-	}
-	return membersDigest(all)
-}
-
-// memberInfosLocked lists this node's members except alias.
-func (n *Node) memberInfosLocked(except string) []memberInfo {
-	members := make([]memberInfo, 0, len(n.links))
-	for alias, l := range n.links {
-		if alias != except {
-			members = append(members, l.peer)
-		}
-	}
-	return members
+// digestLocked is the digest of this node (self) and its members; the
+// caller holds links.mu.
+func (n *Node) digestLocked(self memberInfo) []byte {
+	return membersDigest(append(n.links.peersLocked(""), self))
 }
 
 // selfInfo describes this node to the peer on conn. With a wildcard bind

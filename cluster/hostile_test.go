@@ -642,9 +642,9 @@ func TestGossipFloodIsBounded(t *testing.T) {
 	if _, _, n := named.counts(); n != 0 {
 		t.Errorf("a gossiped host name was resolved and dialed %d times", n)
 	}
-	a.mu.Lock()
-	introducing := len(a.introducing)
-	a.mu.Unlock()
+	a.gossip.mu.Lock()
+	introducing := len(a.gossip.introducing)
+	a.gossip.mu.Unlock()
 	if introducing >= cfg.MaxMembers {
 		t.Errorf("%d introductions pending, over the member limit", introducing)
 	}

@@ -349,11 +349,12 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 	busy := true
 	var sent []outputMsg
 	ob := &outbox{batch: 1024, stop: make(chan struct{})}
-	ob.send = func(text []byte, dropped uint64) error {
+	ob.send = func(ctx context.Context, text []byte, dropped uint64) error {
 		mu.Lock()
 		defer mu.Unlock()
 		if busy {
-			return fmt.Errorf("send: %w", ErrQueueFull)
+			<-ctx.Done() // no room until the deadline
+			return fmt.Errorf("send: %w", ctx.Err())
 		}
 		sent = append(sent, outputMsg{Text: append([]byte(nil), text...), Dropped: dropped})
 		return nil
@@ -447,7 +448,7 @@ func TestHostileMember(t *testing.T) {
 func TestOutboxLinkGone(t *testing.T) {
 	calls := 0
 	ob := &outbox{batch: 1024, stop: make(chan struct{})}
-	ob.send = func([]byte, uint64) error { calls++; return errUnknownMember }
+	ob.send = func(context.Context, []byte, uint64) error { calls++; return errUnknownMember }
 	ob.Write([]byte("one\ntwo\nthree"))
 	if left := ob.finish(waitTimeout); left != 3 {
 		t.Errorf("finish dropped %d lines, want 3", left)

@@ -30,7 +30,7 @@ type SessionInfo struct {
 	Fingerprint string    // SHA256:... of the key that authenticated
 	From        string    // the client's address
 	Since       time.Time // when the session opened
-	Kind        string    // "terminal", "script" or "exec"
+	Kind        string    // "terminal", "script", "exec" or "run" (RunCommand)
 }
 
 // Server is the SSH server of one node. Start it, then Close it.

@@ -127,6 +127,7 @@ func newMemberNet(t *testing.T) *memberNet {
 		members := n.members
 		n.mu.Unlock()
 		for _, m := range members {
+			m.svc.Close()
 			m.table.Close() // it may send: not under n.mu
 		}
 		n.mu.Lock()
@@ -172,7 +173,9 @@ func (m *netMember) Members() []string {
 	return others
 }
 
-func (m *netMember) Send(to, kind string, payload []byte) error {
+// Send never waits: a full inbox answers as a link with no room before
+// the deadline would.
+func (m *netMember) Send(_ context.Context, to, kind string, payload []byte) error {
 	m.net.mu.Lock()
 	defer m.net.mu.Unlock()
 	dst := m.net.members[to]
@@ -183,7 +186,7 @@ func (m *netMember) Send(to, kind string, payload []byte) error {
 	case dst.inbox <- delivery{from: m.alias, kind: kind, payload: payload}:
 		return nil
 	default:
-		return fmt.Errorf("to %s: %w", to, jobs.ErrQueueFull)
+		return fmt.Errorf("to %s: %w", to, context.DeadlineExceeded)
 	}
 }
 

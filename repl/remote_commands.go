@@ -32,7 +32,7 @@ func remoteCommands() []command {
 }
 
 // remote returns the remote spawn service, or errNoRemote named after cmd.
-func (s *Shell) remote(cmd string) (*jobs.Service, error) {
+func (s *Shell) remote(cmd string) (RemoteSpawner, error) {
 	if s.opts.Remote == nil {
 		return nil, fmt.Errorf("%s: %w", cmd, errNoRemote)
 	}

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/chzyer/readline"
 
@@ -56,9 +57,6 @@ type Options struct {
 	// HeapBudget, if not nil, bounds the heaps of all the shell's VMs
 	// together (see vm.Config).
 	HeapBudget *vm.HeapBudget
-	// Runs, if not nil, is told when each of the shell's programs starts
-	// and ends (see vm.Config).
-	Runs vm.RunObserver
 	// MaxJobs is the most spawned programs that may run at once; !spawn
 	// past it fails. Default DefaultMaxJobs.
 	MaxJobs int
@@ -83,7 +81,29 @@ type Options struct {
 	// Remote backs !spawn_on, !spawn_all, !cluster_jobs and the job names
 	// ALIAS:ID; it should share Jobs. Nil: those commands say that remote
 	// spawn is not available.
-	Remote *jobs.Service
+	Remote RemoteSpawner
+}
+
+// RemoteSpawner runs programs on other members of the cluster and
+// follows them: what the shell's remote spawn commands need.
+// *jobs.Service is one.
+type RemoteSpawner interface {
+	// Self returns this node's alias, or "" while it is in no cluster.
+	Self() string
+	// SpawnOn runs a program on member alias as a job entered here as
+	// ALIAS:ID.
+	SpawnOn(ctx context.Context, alias string, spec jobs.RemoteSpec) (*jobs.Job, error)
+	// SpawnAll runs a program on every other member, each bounded by
+	// timeout.
+	SpawnAll(ctx context.Context, spec jobs.RemoteSpec, timeout time.Duration) ([]jobs.MemberResult, error)
+	// ClusterJobs lists the jobs of every member, and the members that
+	// did not answer.
+	ClusterJobs(ctx context.Context) ([]jobs.JobRow, []string, error)
+	// KillOn stops job id of member alias.
+	KillOn(ctx context.Context, alias string, id int) error
+	// WaitOn waits until job id of member alias has stopped, asking every
+	// poll, and returns its end state.
+	WaitOn(ctx context.Context, alias string, id int, poll time.Duration) (string, error)
 }
 
 // terminalWidth is the width the shell's own messages fit in on a
@@ -168,7 +188,7 @@ func New(opts Options) (*Shell, error) {
 }
 
 func (s *Shell) vmConfig(out io.Writer) vm.Config {
-	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget, Runs: s.opts.Runs}
+	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget}
 }
 
 // openTerminal sets up readline, with the history file in the data
@@ -262,6 +282,11 @@ func (s *Shell) Run(ctx context.Context) error {
 	}
 	if s.opts.LoadFirst != "" {
 		if err := s.loadFirst(ctx); err != nil {
+			return err
+		}
+	}
+	if !s.opts.Interactive {
+		if whole, err := s.runIfProgram(ctx); whole {
 			return err
 		}
 	}

@@ -7,12 +7,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime"
 	"sync"
 	"time"
 
-	"github.com/iridium-vm/iridium/internal/procs"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/remote"
@@ -31,9 +28,6 @@ type node struct {
 	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
 	spawn   *jobs.Service  // programs sent to and from other members
 	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
-	// governor sizes GOMAXPROCS to the programs running; nil when the
-	// user set GOMAXPROCS.
-	governor *procs.Governor
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -42,11 +36,8 @@ type node struct {
 
 func newNode(o *options) *node {
 	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
-	if os.Getenv("GOMAXPROCS") == "" {
-		n.governor = procs.New(runtime.GOMAXPROCS(0), procs.DefaultIdleAfter)
-	}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
-	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap, n.runs())
+	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	return n
 }
 
@@ -85,7 +76,6 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
 		HeapBudget:  n.heap,
-		Runs:        n.runs(),
 		MaxJobs:     o.maxJobs,
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,
@@ -108,10 +98,13 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 	return sh, release, nil
 }
 
-// newSessionShell is the SSH server's NewShell: a terminal session gets an
-// interactive shell (colour when the client's TERM has it and neither
+// newSessionShell is the SSH server's NewShell: "run" runs the program on
+// its input (programRun); a terminal session gets an interactive shell (colour when the client's TERM has it and neither
 // NO_COLOR nor --no-color says no), any other a scripted one.
 func (n *node) newSessionShell(sio remote.ShellIO) (remote.Shell, error) {
+	if sio.Run != nil {
+		return n.newProgramRun(sio), nil
+	}
 	spec := shellSpec{stdin: sio.Stdin, stdout: sio.Stdout, stderr: sio.Stderr, session: sio.Session.ID, asyncEvents: true,
 		owner: fmt.Sprintf("ssh %d (%s)", sio.Session.ID, sio.Session.Key)}
 	if sio.Terminal != nil {
@@ -188,25 +181,15 @@ func (n *node) setLocal(kind string) {
 }
 
 // close ends the SSH sessions, kills the jobs still running (those other
-// members run here end as killed for them) and leaves the cluster.
+// members run here end as killed for them), leaves the cluster and stops
+// the remote spawn service.
 func (n *node) close() {
 	if srv := n.remoteServer(); srv != nil {
 		srv.Close()
 	}
 	n.jobs.Close()
 	n.cluster.shutdown()
-	if n.governor != nil {
-		n.governor.Close()
-	}
-}
-
-// runs is what every VM of the node tells when a program starts and
-// ends: the governor, if any.
-func (n *node) runs() vm.RunObserver {
-	if n.governor == nil {
-		return nil
-	}
-	return n.governor
+	n.spawn.Close()
 }
 
 // sessionList is one shell's view of the node's sessions.
