@@ -84,7 +84,7 @@ func (r *programRun) Run(ctx context.Context) int {
 		r.mu.Unlock()
 	}()
 	o := r.n.opts
-	opts := filecmd.RunOptions{Registers: r.registers, StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: r.n.heap, Runs: r.n.runs()}
+	opts := filecmd.RunOptions{Registers: r.registers, StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: r.n.heap}
 	return filecmd.RunProgram(ctx, opts, runInputName, p, r.sio.Stdout, r.sio.Stderr)
 }
 

@@ -45,10 +45,9 @@ type RunOptions struct {
 	Registers  bool // print the non-zero registers after the run
 	StackLimit int  // vm.Config.StackLimit
 	HeapLimit  int  // vm.Config.HeapLimit
-	// HeapBudget and Runs are vm.Config's, for a program run by a node
-	// that runs others (RunProgram); nil for a file run.
+	// HeapBudget is vm.Config's, for a program run by a node that runs
+	// others (RunProgram); nil for a file run.
 	HeapBudget *vm.HeapBudget
-	Runs       vm.RunObserver
 }
 
 // IsTerminal reports whether f is a terminal.
@@ -88,7 +87,7 @@ func RunProgram(ctx context.Context, o RunOptions, name string, p *vm.Program, s
 // with flush, then the registers if asked, and returns the exit status.
 func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out io.Writer, flush func() error, stderr io.Writer,
 	run func(context.Context, *vm.VM) error) int {
-	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget, Runs: o.Runs})
+	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget})
 	m.Load(p)
 	runErr := run(ctx, m)
 	if o.Registers {
