@@ -25,7 +25,7 @@ import (
 const (
 	testHeartbeat      = 100 * time.Millisecond
 	testFailureTimeout = time.Second
-	testCookie         = "e2e-secret"
+	testCookie         = "e2e-secret-Jq7vX2pL9wZc"
 )
 
 // waitFor bounds waits for output that should come promptly (a command's
