@@ -5,6 +5,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // fakeRuntime records what a Governor sets GOMAXPROCS to.
@@ -24,18 +26,6 @@ func (f *fakeRuntime) calls() []int {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return slices.Clone(f.sets)
-}
-
-// waitFor polls cond until it holds or the deadline passes.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after 5s: %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
 }
 
 func TestGovernorRaisesForProgramsAndLowersWhenIdle(t *testing.T) {
@@ -59,7 +49,7 @@ func TestGovernorRaisesForProgramsAndLowersWhenIdle(t *testing.T) {
 		time.Sleep(5 * time.Millisecond)
 	}
 	g.RunEnded()
-	waitFor(t, "GOMAXPROCS back to 1 once idle", func() bool { return slices.Equal(rt.calls(), []int{1, 4, 1}) })
+	testkit.Eventually(t, 5*time.Second, "GOMAXPROCS back to 1 once idle", func() bool { return slices.Equal(rt.calls(), []int{1, 4, 1}) })
 }
 
 func TestGovernorStaysRaisedWhileProgramsKeepComing(t *testing.T) {
