@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 func TestMembersDigest(t *testing.T) {
@@ -29,7 +31,7 @@ func TestMembersDigest(t *testing.T) {
 // A Join whose digest differs from the receiver's view gets the member
 // list back, and the receiver tells its members about the joiner.
 func TestJoinWithDifferentViewGetsTheList(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)
 	a := nodes[0]

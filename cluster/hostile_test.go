@@ -17,6 +17,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // forged is text a stranger would like to see printed raw.
@@ -38,7 +40,7 @@ func checkInert(t *testing.T, r *recorder) {
 // opener of another version, a Refuse's reason) and from a member never
 // reach the terminal raw.
 func TestStrangerTextIsInert(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	// A Hello whose host is a forged line.
 	p := dialRaw(t, a.addr, "x")
@@ -50,7 +52,7 @@ func TestStrangerTextIsInert(t *testing.T) {
 	q := dialRaw(t, a.addr, forged)
 	q.send(&hello{Version: ProtocolVersion + 7, Sender: q.self, Nonce: nonce})
 	q.expectClosed()
-	eventually(t, testSlack, "a reports the stranger", func() bool { return a.events.count(EventRefused) > 0 })
+	testkit.Eventually(t, testSlack, "a reports the stranger", func() bool { return a.events.count(EventRefused) > 0 })
 	checkInert(t, a.events)
 
 	// A fake node refuses a join with a forged reason.
@@ -69,7 +71,7 @@ func TestStrangerTextIsInert(t *testing.T) {
 // Observation 1, with the cookie: a member cannot publish a host that
 // is not an IP literal or a DNS name, nor an alias with escapes.
 func TestMemberCannotPublishEscapes(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	for _, bad := range []memberInfo{
 		{Alias: "m", NodeID: "id-m", Incarnation: 1, Host: forged, Port: 9},
@@ -93,7 +95,7 @@ func TestMemberCannotPublishEscapes(t *testing.T) {
 // one that completes it honestly and then publishes forged fields in a
 // MemberUp loses its link; neither is ever listed raw.
 func TestMemberCannotPublishEscapesAfterHandshake(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "m")
 	p.self.Host = forged
@@ -108,10 +110,10 @@ func TestMemberCannotPublishEscapesAfterHandshake(t *testing.T) {
 	if _, ack, err := q.handshake(nonce, false); err != nil || ack.kind() != msgJoinAck {
 		t.Fatalf("honest handshake: %v %v", ack, err)
 	}
-	eventually(t, testSlack, "a lists the honest member", func() bool { return hasMember(a.Node, "honest") })
+	testkit.Eventually(t, testSlack, "a lists the honest member", func() bool { return hasMember(a.Node, "honest") })
 	q.send(&memberUp{Member: memberInfo{Alias: "ghost", NodeID: "id-ghost", Incarnation: 1, Host: forged, Port: 9}})
 	q.expectClosed()
-	eventually(t, testSlack, "a closes the link of the member that published a forged host", func() bool {
+	testkit.Eventually(t, testSlack, "a closes the link of the member that published a forged host", func() bool {
 		e, ok := a.events.find(EventLinkClosed, "honest")
 		return ok && e.Err != nil && strings.Contains(e.Err.Error(), "MemberUp")
 	})
@@ -150,7 +152,7 @@ func floodOpeners(addr string, conns int, frame []byte) {
 // in a few lines of inert text in all.
 func checkHugeOpenersAreCheap(t *testing.T, opener *hello) {
 	t.Helper()
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.RefusalSummaryInterval = 300 * time.Millisecond
 	a := startNode(t, cfg)
@@ -170,7 +172,7 @@ func checkHugeOpenersAreCheap(t *testing.T, opener *hello) {
 		}
 		return sum
 	}
-	eventually(t, testSlack, fmt.Sprintf("refusals of %d connections counted", conns), func() bool { return total() >= conns-5 })
+	testkit.Eventually(t, testSlack, fmt.Sprintf("refusals of %d connections counted", conns), func() bool { return total() >= conns-5 })
 	// One event at once, then at most one summary per interval.
 	limit := 2 + int(time.Since(start)/cfg.RefusalSummaryInterval)
 	if n := a.events.count(EventRefused); n > limit {
@@ -233,7 +235,7 @@ func decodeLoose(t *testing.T, c net.Conn) (msgType, map[string]any) {
 // Challenge carries no proof, and a wrong proof gets a Refuse without one.
 // An honest exchange's proofs are keyed by the stretched cookie.
 func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "eve")
 	nonce, _ := newNonce()
@@ -270,7 +272,7 @@ func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
 // Observation 4: idle connections held open, and re-opened when closed,
 // by a stranger on several addresses do not lock real joins out.
 func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	ctx, stop := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -296,7 +298,7 @@ func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
 			}()
 		}
 	}
-	eventually(t, testSlack, "the stranger fills the pending table", func() bool {
+	testkit.Eventually(t, testSlack, "the stranger fills the pending table", func() bool {
 		return a.handshakes.Len() >= 60
 	})
 	for i := range 5 {
@@ -325,7 +327,7 @@ func TestTLSMismatchIsNamed(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			acfg, xcfg := testConfig("a"), testConfig("x")
 			if tt.dialerTLS {
 				xcfg.TLS = tlsFiles(t, ca, ca, "x")
@@ -337,7 +339,7 @@ func TestTLSMismatchIsNamed(t *testing.T) {
 			if !errors.Is(err, ErrTLSMismatch) || !strings.Contains(err.Error(), tt.dialerSays) {
 				t.Errorf("dialer: %v, want ErrTLSMismatch saying %q", err, tt.dialerSays)
 			}
-			eventually(t, testSlack, "the acceptor names the mismatch", func() bool {
+			testkit.Eventually(t, testSlack, "the acceptor names the mismatch", func() bool {
 				e, ok := a.events.find(EventRefused, "")
 				return ok && errors.Is(e.Err, ErrTLSMismatch) && strings.Contains(e.Err.Error(), tt.says)
 			})
@@ -422,7 +424,7 @@ func TestNodeIDIsLockedByOneHolder(t *testing.T) {
 // and (public) node ID with a huge incarnation, from another address, is
 // refused; the real member keeps its place everywhere.
 func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
 	b := nodes[1]
@@ -451,7 +453,7 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 // let the second start replace the member everywhere and then redialed
 // only the second start's address.)
 func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	withReconnect := func(cfg *Config) { cfg.ReconnectFor = 20 * time.Second }
 	nodes := startClusterWith(t, 3, withReconnect)
 	waitFullMesh(t, nodes, testSlack)
@@ -498,7 +500,7 @@ func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
 // since when, while this node redials it, and dropped (with an event)
 // when the reconnect window ends.
 func TestFailedMemberIsListedUntilDropped(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.ReconnectFor = time.Second
 	a := startNode(t, cfg)
@@ -507,7 +509,7 @@ func TestFailedMemberIsListedUntilDropped(t *testing.T) {
 	waitFullMesh(t, []*testNode{a, b}, testSlack)
 	b.Close() // as kill -9 would: the link closes without Leave
 	var failedAt time.Time
-	eventually(t, testSlack, "a lists b as failed", func() bool {
+	testkit.Eventually(t, testSlack, "a lists b as failed", func() bool {
 		for _, m := range a.Members() {
 			if m.Alias == "b" && m.State == StateFailed && !m.Since.IsZero() && !m.LastSeen.IsZero() {
 				failedAt = m.Since
@@ -519,7 +521,7 @@ func TestFailedMemberIsListedUntilDropped(t *testing.T) {
 	if _, ok := a.events.find(EventLinkClosed, "b"); !ok {
 		t.Errorf("no event for the failure: %v", a.events.all())
 	}
-	eventually(t, cfg.ReconnectFor+testSlack, "a drops b after the reconnect window", func() bool {
+	testkit.Eventually(t, cfg.ReconnectFor+testSlack, "a drops b after the reconnect window", func() bool {
 		_, dropped := a.events.find(EventDropped, "b")
 		return dropped && len(a.Members()) == 1
 	})
@@ -588,7 +590,7 @@ func (c *countingListener) counts() (open, peak, total int) {
 // makes the node dial a few at a time, never more than the member limit,
 // IP literals only (a host name is not resolved), and not again at once.
 func TestGossipFloodIsBounded(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.MaxMembers = 64
 	a := startNode(t, cfg)
@@ -637,7 +639,7 @@ func TestGossipFloodIsBounded(t *testing.T) {
 // an IP literal is the control: the members do dial it, so the gossip
 // did reach them.
 func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
 	named := listenCounting(t, "127.0.0.1:0")
@@ -659,7 +661,7 @@ func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
 	}
 	// n0 announces x, then y, on each link in that order; n1 and n2 each
 	// dial y after a heartbeat interval.
-	eventually(t, testSlack, "n1 and n2 dial the member that published an IP literal", func() bool {
+	testkit.Eventually(t, testSlack, "n1 and n2 dial the member that published an IP literal", func() bool {
 		for _, p := range peers {
 			p.send(&ping{}) // keep the links up
 		}
@@ -677,7 +679,7 @@ func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
 // Observation 6: a made-up alias listed at a real member's address does
 // not make two honest members drop each other.
 func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	waitFullMesh(t, nodes, testSlack)
@@ -713,7 +715,7 @@ func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
 // claimant is dropped at once instead (found by attacking the binary: a
 // minute of refused redials at the honest member).
 func TestVanishedClaimantOfALiveAddressIsNotRedialed(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("n0")
 	cfg.ReconnectFor = time.Minute
 	a := startNode(t, cfg)
@@ -723,9 +725,9 @@ func TestVanishedClaimantOfALiveAddressIsNotRedialed(t *testing.T) {
 	p := dialRaw(t, a.addr, "claimant")
 	p.self.Host, p.self.Port = b.host, b.port
 	p.join()
-	eventually(t, testSlack, "a lists the claimant", func() bool { return hasMember(a.Node, "claimant") })
+	testkit.Eventually(t, testSlack, "a lists the claimant", func() bool { return hasMember(a.Node, "claimant") })
 	p.conn.Close()
-	eventually(t, 10*testHeartbeat+testSlack, "a drops the claimant", func() bool {
+	testkit.Eventually(t, 10*testHeartbeat+testSlack, "a drops the claimant", func() bool {
 		for _, e := range a.events.all() {
 			if e.Kind == EventDropped && e.Member.Alias == "claimant" {
 				return true

@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testPing is a Ping frame with an empty body, shorter than a node's own
@@ -119,12 +121,12 @@ func TestPingsWaitingUnreadKeepAMemberAlive(t *testing.T) {
 	if l.peek == nil {
 		t.Skip("quiet reads are not supported here")
 	}
-	eventually(t, 2*failure, "Pings waiting unread on a's link to n1", func() bool {
+	testkit.Eventually(t, 2*failure, "Pings waiting unread on a's link to n1", func() bool {
 		n, ok := l.peek(make([]byte, 16))
 		return ok && n > 0
 	})
 	start := time.Now()
-	eventually(t, 10*failure, "four failure timeouts to pass", func() bool {
+	testkit.Eventually(t, 10*failure, "four failure timeouts to pass", func() bool {
 		return time.Since(start) > 4*failure
 	})
 	for _, n := range nodes {

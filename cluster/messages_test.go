@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // inbox collects the application messages a handler receives.
@@ -27,7 +29,7 @@ func (in inbox) next(t *testing.T) string {
 }
 
 func TestSendDeliversInOrderBothWays(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	atA, atB := make(inbox, 200), make(inbox, 200)
@@ -53,7 +55,7 @@ func TestSendDeliversInOrderBothWays(t *testing.T) {
 }
 
 func TestSendToSelfDeliversLocally(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	in := make(inbox, 10)
 	a.Handle("test.v1", in.handler)
@@ -76,7 +78,7 @@ func TestSendToSelfDeliversLocally(t *testing.T) {
 }
 
 func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	unknown, known := make(inbox, 1), make(inbox, 1)
@@ -101,7 +103,7 @@ func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.MaxFrameSize = 4096
 	a, err := New(cfg)
@@ -158,7 +160,7 @@ func TestSendErrors(t *testing.T) {
 // A member that stops reading fills its send queue: Send then says so at
 // once instead of blocking or growing memory.
 func TestSendQueueFullWhenThePeerDoesNotRead(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	// Long enough that the deaf peer stays a member while the queue fills
 	// on a slow machine: the test is about Send, not failure detection.

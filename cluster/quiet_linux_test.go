@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // A quiet link's socket does not poll readable for a lone Ping, which the
@@ -44,7 +46,7 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 		if _, err := remote.Write(ping); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
+		testkit.Eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
 			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == i*len(ping)
 		})
@@ -79,7 +81,7 @@ func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
 	}
 	ping := testPing
 	waitFor := func(want int) {
-		eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
+		testkit.Eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
 			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == want
 		})

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testCA is a certificate authority made for one test.
@@ -98,7 +100,7 @@ func tlsFiles(t *testing.T, issuer, trusted *testCA, name string) *tls.Config {
 }
 
 func TestTLSClusterForms(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	ca := newTestCA(t, "cluster CA")
 	var nodes []*testNode
 	for _, alias := range []string{"a", "b", "c"} {
@@ -125,7 +127,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			cfg := testConfig("a")
 			cfg.TLS = tlsFiles(t, ca, ca, "a")
 			a := startNode(t, cfg)
@@ -141,7 +143,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.dialerErr) {
 				t.Errorf("error %q does not mention %q", err, tt.dialerErr)
 			}
-			eventually(t, 3*time.Second, "a reports the refused connection", func() bool {
+			testkit.Eventually(t, 3*time.Second, "a reports the refused connection", func() bool {
 				_, ok := a.events.find(EventRefused, "")
 				return ok
 			})
