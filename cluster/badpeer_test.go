@@ -133,6 +133,7 @@ func header(size uint32, t msgType) []byte {
 }
 
 func TestBadInputClosesOnlyThatConnection(t *testing.T) {
+	t.Parallel()
 	hugeHeader := header(1<<31, msgHello)
 	tests := []struct {
 		name  string
@@ -173,6 +174,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 }
 
 func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a := nodes[0]
@@ -189,6 +191,7 @@ func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
 }
 
 func TestSilentPeerBlocksNothing(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	silent := make([]*rawPeer, 10)
@@ -212,6 +215,7 @@ func TestSilentPeerBlocksNothing(t *testing.T) {
 }
 
 func TestJoinSelfThroughAnotherName(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("self")
 	cfg.BindHost = "0.0.0.0"

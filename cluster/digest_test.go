@@ -9,6 +9,7 @@ import (
 )
 
 func TestMembersDigest(t *testing.T) {
+	t.Parallel()
 	a := memberInfo{Alias: "a", NodeID: "1"}
 	b := memberInfo{Alias: "b", NodeID: "2"}
 	c := memberInfo{Alias: "c", NodeID: "3"}
@@ -31,6 +32,7 @@ func TestMembersDigest(t *testing.T) {
 // A Join whose digest differs from the receiver's view gets the member
 // list back, and the receiver tells its members about the joiner.
 func TestJoinWithDifferentViewGetsTheList(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)

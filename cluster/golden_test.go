@@ -40,6 +40,7 @@ func goldenMessages() map[string]message {
 // TestWireBytesGolden checks that every message encodes to the bytes
 // pinned in testdata/golden and that those bytes decode to the message.
 func TestWireBytesGolden(t *testing.T) {
+	t.Parallel()
 	for name, m := range goldenMessages() {
 		path := filepath.Join("testdata", "golden", name+".hex")
 		text, err := os.ReadFile(path)

@@ -40,6 +40,7 @@ func checkInert(t *testing.T, r *recorder) {
 // opener of another version, a Refuse's reason) and from a member never
 // reach the terminal raw.
 func TestStrangerTextIsInert(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	// A Hello whose host is a forged line.
@@ -71,6 +72,7 @@ func TestStrangerTextIsInert(t *testing.T) {
 // Observation 1, with the cookie: a member cannot publish a host that
 // is not an IP literal or a DNS name, nor an alias with escapes.
 func TestMemberCannotPublishEscapes(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	for _, bad := range []memberInfo{
@@ -95,6 +97,7 @@ func TestMemberCannotPublishEscapes(t *testing.T) {
 // one that completes it honestly and then publishes forged fields in a
 // MemberUp loses its link; neither is ever listed raw.
 func TestMemberCannotPublishEscapesAfterHandshake(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "m")
@@ -192,6 +195,7 @@ func checkHugeOpenersAreCheap(t *testing.T, opener *hello) {
 // memory and output: frames are refused at their header, and refusals
 // are summarised, not printed one by one.
 func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
+	t.Parallel()
 	checkHugeOpenersAreCheap(t, &hello{Version: ProtocolVersion,
 		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20), Port: 1}, Nonce: make([]byte, nonceSize)})
 }
@@ -201,6 +205,7 @@ func TestHugeOpenersAreCheapAndSummarised(t *testing.T) {
 // so that the frame fits a 1 MiB frame limit. The old node printed each
 // refusal naming the whole host.
 func TestHugeOpenersOfAnotherVersionAreCheap(t *testing.T) {
+	t.Parallel()
 	checkHugeOpenersAreCheap(t, &hello{Version: ProtocolVersion + 1,
 		Sender: memberInfo{Alias: "x", NodeID: "n", Host: strings.Repeat("h", 1<<20-1024), Port: 1}, Nonce: make([]byte, nonceSize)})
 }
@@ -235,6 +240,7 @@ func decodeLoose(t *testing.T, c net.Conn) (msgType, map[string]any) {
 // Challenge carries no proof, and a wrong proof gets a Refuse without one.
 // An honest exchange's proofs are keyed by the stretched cookie.
 func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "eve")
@@ -272,6 +278,7 @@ func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
 // Observation 4: idle connections held open, and re-opened when closed,
 // by a stranger on several addresses do not lock real joins out.
 func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	ctx, stop := context.WithCancel(context.Background())
@@ -316,6 +323,7 @@ func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
 // Observation 9: a TLS node and a plain node name the mismatch on both
 // sides, whichever dials.
 func TestTLSMismatchIsNamed(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t, "cluster CA")
 	tests := []struct {
 		name             string
@@ -350,6 +358,7 @@ func TestTLSMismatchIsNamed(t *testing.T) {
 // Observation 10: a cookie file that is a FIFO or a link to a device is
 // refused before it is read, at once.
 func TestCookieFileMustBeRegular(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -404,6 +413,7 @@ func TestCookieFileMustBeRegular(t *testing.T) {
 // running one holds. (Locks are per open file description, so a second
 // LockNodeID in this process stands for the second process.)
 func TestNodeIDIsLockedByOneHolder(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	id, lock, err := LockNodeID(dir)
 	if err != nil {
@@ -424,6 +434,7 @@ func TestNodeIDIsLockedByOneHolder(t *testing.T) {
 // and (public) node ID with a huge incarnation, from another address, is
 // refused; the real member keeps its place everywhere.
 func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
@@ -453,6 +464,7 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 // let the second start replace the member everywhere and then redialed
 // only the second start's address.)
 func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	withReconnect := func(cfg *Config) { cfg.ReconnectFor = 20 * time.Second }
 	nodes := startClusterWith(t, 3, withReconnect)
@@ -500,6 +512,7 @@ func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
 // since when, while this node redials it, and dropped (with an event)
 // when the reconnect window ends.
 func TestFailedMemberIsListedUntilDropped(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.ReconnectFor = time.Second
@@ -518,9 +531,10 @@ func TestFailedMemberIsListedUntilDropped(t *testing.T) {
 		}
 		return false
 	})
-	if _, ok := a.events.find(EventLinkClosed, "b"); !ok {
-		t.Errorf("no event for the failure: %v", a.events.all())
-	}
+	testkit.Eventually(t, testSlack, "an event for the failure", func() bool { // events come on their own goroutine
+		_, ok := a.events.find(EventLinkClosed, "b")
+		return ok
+	})
 	testkit.Eventually(t, cfg.ReconnectFor+testSlack, "a drops b after the reconnect window", func() bool {
 		_, dropped := a.events.find(EventDropped, "b")
 		return dropped && len(a.Members()) == 1
@@ -590,6 +604,7 @@ func (c *countingListener) counts() (open, peak, total int) {
 // makes the node dial a few at a time, never more than the member limit,
 // IP literals only (a host name is not resolved), and not again at once.
 func TestGossipFloodIsBounded(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.MaxMembers = 64
@@ -639,6 +654,7 @@ func TestGossipFloodIsBounded(t *testing.T) {
 // an IP literal is the control: the members do dial it, so the gossip
 // did reach them.
 func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
@@ -679,6 +695,7 @@ func TestJoinWithWrongDigestMakesNoOneResolveAName(t *testing.T) {
 // Observation 6: a made-up alias listed at a real member's address does
 // not make two honest members drop each other.
 func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
@@ -715,6 +732,7 @@ func TestMadeUpAliasAtARealAddressCausesNoFlap(t *testing.T) {
 // claimant is dropped at once instead (found by attacking the binary: a
 // minute of refused redials at the honest member).
 func TestVanishedClaimantOfALiveAddressIsNotRedialed(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("n0")
 	cfg.ReconnectFor = time.Minute

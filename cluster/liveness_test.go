@@ -66,6 +66,7 @@ func hasMember(n *Node, alias string) bool {
 }
 
 func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 4)
 	waitFullMesh(t, nodes, 5*time.Second)
@@ -74,6 +75,14 @@ func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
 	testkit.Eventually(t, cfg.FailureTimeout, "every node drops n3", func() bool {
 		for _, n := range nodes[:3] {
 			if hasMember(n.Node, "n3") {
+				return false
+			}
+		}
+		return true
+	})
+	testkit.Eventually(t, testSlack, "the others announce n3's link closed", func() bool { // events come on their own goroutine
+		for _, n := range nodes[:3] {
+			if _, ok := n.events.find(EventLinkClosed, "n3"); !ok {
 				return false
 			}
 		}
@@ -91,6 +100,7 @@ func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
 }
 
 func TestSilentMemberFailsWithinTimeout(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, nil)
 	timeout := nodes[0].cfg.FailureTimeout
@@ -117,6 +127,7 @@ func TestSilentMemberFailsWithinTimeout(t *testing.T) {
 }
 
 func TestMembersShowStateAndLastSeen(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.FailureTimeout = 3 * time.Second })
 	a := nodes[0]
@@ -178,6 +189,7 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 }
 
 func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)
@@ -209,6 +221,7 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 }
 
 func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	long := func(c *Config) { c.FailureTimeout = 10 * time.Second; c.NodeID = "id-" + c.Alias }
 	nodes, nets := cuttableCluster(t, 3, long)
@@ -247,6 +260,7 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 }
 
 func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
 	nets[2].cut.Store(true)
@@ -266,6 +280,7 @@ func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
 }
 
 func TestReconnectGivesUp(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.ReconnectFor = 500 * time.Millisecond })
 	nets[1].cut.Store(true)
@@ -278,6 +293,7 @@ func TestReconnectGivesUp(t *testing.T) {
 }
 
 func TestClusterFullIsRefused(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for i := range 4 {
@@ -298,6 +314,7 @@ func TestClusterFullIsRefused(t *testing.T) {
 
 // Leave must not hang on a peer that never reads.
 func TestLeaveDoesNotWaitForeverOnAMutePeer(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	mute := dialRaw(t, a.addr, "mute")

@@ -15,6 +15,7 @@ import (
 )
 
 func TestJoinFormsFullMesh(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{2, 3, 6} {
 		t.Run(fmt.Sprintf("%d nodes", size), func(t *testing.T) {
 			testkit.CheckGoroutines(t)
@@ -25,6 +26,7 @@ func TestJoinFormsFullMesh(t *testing.T) {
 }
 
 func TestJoinReportsMembersItGot(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	d := startNode(t, testConfig("d"))
@@ -43,6 +45,7 @@ func TestJoinReportsMembersItGot(t *testing.T) {
 }
 
 func TestJoinEventsAnnounceMembers(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	a, c := nodes[0], nodes[2]
@@ -65,6 +68,7 @@ func TestJoinEventsAnnounceMembers(t *testing.T) {
 // Nodes bound to different loopback addresses must be published with
 // their own listen address on every node, never a source address.
 func TestMembersPublishListenAddressOnSeveralLoopbacks(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for i, host := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
@@ -85,6 +89,7 @@ func TestMembersPublishListenAddressOnSeveralLoopbacks(t *testing.T) {
 }
 
 func TestWildcardBindIsPublishedReachable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		advertise string
@@ -114,6 +119,7 @@ func TestWildcardBindIsPublishedReachable(t *testing.T) {
 }
 
 func TestSimultaneousDialKeepsOneLinkPerPair(t *testing.T) {
+	t.Parallel()
 	for round := range 5 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
 			testkit.CheckGoroutines(t)
@@ -153,6 +159,7 @@ func TestSimultaneousDialKeepsOneLinkPerPair(t *testing.T) {
 }
 
 func TestDuplicateAliasIsRefusedOnBothSides(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a := nodes[0]
@@ -176,6 +183,7 @@ func TestDuplicateAliasIsRefusedOnBothSides(t *testing.T) {
 }
 
 func TestVersionMismatchIsRefused(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	b := startNode(t, testConfig("b"))
@@ -201,6 +209,7 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 // A Hello from a future version, shaped differently, still gets the
 // version refusal rather than a protocol error.
 func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "future")
@@ -212,6 +221,7 @@ func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
 }
 
 func TestJoinFailsClearly(t *testing.T) {
+	t.Parallel()
 	closedPort := func(t *testing.T, _ *testNode) (string, int) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -265,6 +275,7 @@ func TestJoinFailsClearly(t *testing.T) {
 }
 
 func TestJoinStartsTheListenerFirst(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	n, err := New(testConfig("b"))
@@ -289,6 +300,7 @@ func TestJoinStartsTheListenerFirst(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	if _, err := a.Start(context.Background()); !errors.Is(err, ErrAlreadyRunning) || !strings.Contains(err.Error(), a.addr) {
@@ -311,6 +323,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(*Config)
@@ -335,6 +348,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestDefaultConfig(t *testing.T) {
+	t.Parallel()
 	d := DefaultConfig()
 	if d.BindHost != "127.0.0.1" || d.BindPort != 2254 || d.MaxFrameSize != 1<<20 || d.FailureTimeout <= d.HeartbeatInterval {
 		t.Errorf("defaults: %+v", d)
@@ -342,6 +356,7 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 4)
 	waitFullMesh(t, nodes, 5*time.Second)
@@ -355,6 +370,7 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 // Nodes joining at the same moment through different members must still
 // end in a full mesh, though neither may be in the list the other got.
 func TestConcurrentJoinsThroughDifferentMembers(t *testing.T) {
+	t.Parallel()
 	for round := range 10 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
 			testkit.CheckGoroutines(t)

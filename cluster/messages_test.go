@@ -29,6 +29,7 @@ func (in inbox) next(t *testing.T) string {
 }
 
 func TestSendDeliversInOrderBothWays(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
@@ -55,6 +56,7 @@ func TestSendDeliversInOrderBothWays(t *testing.T) {
 }
 
 func TestSendToSelfDeliversLocally(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	in := make(inbox, 10)
@@ -78,6 +80,7 @@ func TestSendToSelfDeliversLocally(t *testing.T) {
 }
 
 func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
@@ -103,6 +106,7 @@ func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.MaxFrameSize = 4096
@@ -160,6 +164,7 @@ func TestSendErrors(t *testing.T) {
 // A member that stops reading fills its send queue: Send then says so at
 // once instead of blocking or growing memory.
 func TestSendQueueFullWhenThePeerDoesNotRead(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	// Long enough that the deaf peer stays a member while the queue fills

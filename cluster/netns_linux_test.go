@@ -75,6 +75,7 @@ func ipCommand(t *testing.T, args ...string) {
 // FIN: a real cut), checks both nodes drop each other within the failure
 // timeout, restores the link and checks they reconnect by themselves.
 func TestNetworkCutInNamespaces(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: creating network namespaces needs root")
 	}

@@ -17,6 +17,7 @@ import (
 // the functions the two goroutines call, on a socket the peer does not
 // read until it is full.
 func TestPartialDirectPingStaysWholeBeforeTakenFrames(t *testing.T) {
+	t.Parallel()
 	n, err := New(testConfig("a"))
 	if err != nil {
 		t.Fatal(err)

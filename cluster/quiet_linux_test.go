@@ -15,6 +15,7 @@ import (
 // wake trailer. The test asks the kernel through an epoll set of its own,
 // as Go's poller would be woken.
 func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
+	t.Parallel()
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
 	if l.peek == nil {
@@ -74,6 +75,7 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 // waiting than before, a member that Pings every interval looks silent
 // for up to two, and may be judged suspect.
 func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
+	t.Parallel()
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
 	if l.peek == nil {

@@ -18,6 +18,7 @@ import (
 )
 
 func TestWrongCookieIsRefusedOnBothSides(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a := nodes[0]
@@ -44,6 +45,7 @@ func TestWrongCookieIsRefusedOnBothSides(t *testing.T) {
 // A dialer that does not check the acceptor's proof, and answers with a
 // proof made from the wrong cookie, is refused by the acceptor.
 func TestAcceptorChecksTheDialersProof(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "x")
@@ -75,6 +77,7 @@ func (c *recordingConn) Write(b []byte) (int, error) {
 }
 
 func TestReplayedDialerHandshakeIsRefused(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	// Record a genuine dialer's bytes: Join, then ChallengeReply.
@@ -114,6 +117,7 @@ func TestReplayedDialerHandshakeIsRefused(t *testing.T) {
 // A fake acceptor that replays a genuine Challenge and HelloAck, recorded
 // from an exchange with a, cannot prove the cookie: the dialer refuses it.
 func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "eve")
@@ -146,6 +150,7 @@ func TestReplayedChallengeIsRefusedByTheDialer(t *testing.T) {
 }
 
 func TestConnectionFloodLeavesClusterWorking(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	a := nodes[0]
@@ -193,6 +198,7 @@ func TestConnectionFloodLeavesClusterWorking(t *testing.T) {
 }
 
 func TestSlowPeersAreCutOff(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a := nodes[0]
@@ -231,6 +237,7 @@ func TestSlowPeersAreCutOff(t *testing.T) {
 }
 
 func TestLoadOrCreateCookie(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "data")
 	cookie, path, err := LoadOrCreateCookie(dir)
 	if err != nil {
@@ -251,6 +258,7 @@ func TestLoadOrCreateCookie(t *testing.T) {
 }
 
 func TestLoadOrCreateNodeID(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	id, err := LoadOrCreateNodeID(dir)
 	if err != nil || !isUUID(id) || id[14] != '4' {

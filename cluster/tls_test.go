@@ -100,6 +100,7 @@ func tlsFiles(t *testing.T, issuer, trusted *testCA, name string) *tls.Config {
 }
 
 func TestTLSClusterForms(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	ca := newTestCA(t, "cluster CA")
 	var nodes []*testNode
@@ -114,6 +115,7 @@ func TestTLSClusterForms(t *testing.T) {
 }
 
 func TestTLSRefusesStrangers(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t, "cluster CA")
 	rogue := newTestCA(t, "rogue CA")
 	tests := []struct {
@@ -159,6 +161,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 // TLS files are read only when regular and small: a FIFO in their place
 // is refused at once rather than blocking the first cluster command.
 func TestTLSConfigRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "ca.pem")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {

@@ -17,6 +17,7 @@ import (
 // reader holds the frame's start, the bytes that wait look like Pings but
 // are the rest of that frame.
 func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		piece func(n *Node) []byte
