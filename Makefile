@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test check-format vet test-deps bench bench-vs-lua fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua fuzz install clean
 
 all: build
 
@@ -19,10 +19,23 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-## test: formatting, go vet, every test with the race detector (the fuzz
-## seed corpora in testdata/ are replayed as ordinary tests)
+## test: formatting, go vet, every test once without the race detector,
+## the binary under test included (the fuzz seed corpora in testdata/ are
+## replayed as ordinary tests). Tests wait on timers and other processes
+## more than they compute, so TEST_PARALLEL of them run at once in each
+## package, not one per core. With CI=true the race run follows.
+TEST_PARALLEL ?= 8
+GO_TEST = $(GO) test -count=1 -parallel $(TEST_PARALLEL)
 test: test-deps check-format vet
-	$(GO) test -race -count=1 -timeout 8m ./...
+	$(GO_TEST) -timeout 8m ./...
+ifeq ($(CI),true)
+	$(GO_TEST) -race -timeout 20m ./...
+endif
+
+## test-race: the checks of test, and every test with the race detector
+## (which the binary under test is built with too)
+test-race: test-deps check-format vet
+	$(GO_TEST) -race -timeout 20m ./...
 
 check-format:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \

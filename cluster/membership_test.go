@@ -222,15 +222,10 @@ func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
 
 func TestJoinFailsClearly(t *testing.T) {
 	t.Parallel()
-	closedPort := func(t *testing.T, _ *testNode) (string, int) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port := splitAddr(ln.Addr())
-		ln.Close()
-		return host, port
-	}
+	// A port that no test listens on, below the range the system picks
+	// ports for others from: a port just closed could be taken by a test
+	// running in parallel.
+	closedPort := func(t *testing.T, _ *testNode) (string, int) { return "127.0.0.1", testkit.Ports(t, 1)[0] }
 	tests := []struct {
 		name   string
 		target func(t *testing.T, self *testNode) (string, int)

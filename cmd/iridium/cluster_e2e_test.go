@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"maps"
@@ -11,10 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // End-to-end tests of clustering: several real iridium processes, each a
@@ -34,29 +34,10 @@ const (
 // measure a delay assert tighter bounds themselves.
 const waitFor = 15 * time.Second
 
-// outBuffer is an output stream of a process, written by the goroutine
-// exec starts to copy it and read by the test.
-type outBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *outBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *outBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // outStream is one output stream and how far the test has consumed it.
 type outStream struct {
 	name   string
-	buf    outBuffer
+	buf    testkit.Buffer
 	cursor int // offset up to which expect has consumed the stream
 }
 
@@ -743,12 +724,14 @@ func TestClusterStartErrors(t *testing.T) {
 	})
 	t.Run("port in use", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		// A port of this test's alone: once l closes, no other test
+		// can take it before the node does.
+		port := testkit.Ports(t, 1)[0]
+		l, err := net.Listen("tcp", hostPort("127.0.0.1", port))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		port := l.Addr().(*net.TCPAddr).Port
 		p := startNode(t, nodeSpec{alias: "a", port: port})
 		p.send(t, "!start_cluster", "load $0 #1", "!registers")
 		expectStderr(t, p, `(?m)^line 1: !start_cluster: .*`+regexp.QuoteMeta(hostPort("127.0.0.1", port))+`.*address already in use`, waitFor)

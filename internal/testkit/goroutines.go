@@ -46,12 +46,16 @@ func CheckGoroutines(t *testing.T) {
 // later. Use it as TestMain:
 //
 //	func TestMain(m *testing.M) { testkit.Main(m) }
-func Main(m *testing.M) {
+//
+// knownLeaks names functions (as a stack shows them, package path and
+// all) whose goroutines are known to outlive their owner: a bug reported
+// and not yet fixed, each with a comment at the call saying where.
+func Main(m *testing.M, knownLeaks ...string) {
 	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(mainLabel, "run")))
 	code := m.Run()
 	pprof.SetGoroutineLabels(context.Background())
 	if code == 0 {
-		if left := awaitGoroutines(mainLabel, "run", LeakGrace); left != "" {
+		if left := awaitGoroutines(mainLabel, "run", LeakGrace, knownLeaks...); left != "" {
 			fmt.Fprintf(os.Stderr, "testkit: goroutines the tests started are still running %v after they ended:\n%s", LeakGrace, left)
 			code = 1
 		}
@@ -60,13 +64,17 @@ func Main(m *testing.M) {
 }
 
 // awaitGoroutines polls until no goroutine labelled key=value is running
-// (test goroutines themselves aside), for at most grace, and returns the
-// stacks of those left, or "".
-func awaitGoroutines(key, value string, grace time.Duration) string {
+// (test goroutines themselves, and those in a function of known, aside),
+// for at most grace, and returns the stacks of those left, or "".
+func awaitGoroutines(key, value string, grace time.Duration, known ...string) string {
+	skip := append([]string(nil), ignored...)
+	for _, fn := range known {
+		skip = append(skip, "\t"+fn+"+")
+	}
 	deadline := time.Now().Add(grace)
 	pause := minPoll
 	for {
-		left := labelled(key, value)
+		left := labelled(key, value, skip)
 		if left == "" || time.Now().After(deadline) {
 			return left
 		}
@@ -83,8 +91,9 @@ var ignored = []string{
 }
 
 // labelled returns the groups of the goroutine profile whose goroutines
-// carry the label key=value, as the profile prints them, or "".
-func labelled(key, value string) string {
+// carry the label key=value and whose stacks hold none of skip, as the
+// profile prints them, or "".
+func labelled(key, value string, skip []string) string {
 	var profile bytes.Buffer
 	if err := pprof.Lookup("goroutine").WriteTo(&profile, 1); err != nil {
 		return "reading the goroutine profile: " + err.Error()
@@ -93,8 +102,9 @@ func labelled(key, value string) string {
 	// `# labels: {"key":"value", ...}` after its count.
 	want := fmt.Sprintf("%q:%q", key, value)
 	var left strings.Builder
-	for _, group := range strings.Split(profile.String(), "\n\n") {
-		if !hasLabel(group, want) || containsAny(group, ignored) {
+	_, groups, _ := strings.Cut(profile.String(), "\n") // "goroutine profile: total n"
+	for _, group := range strings.Split(groups, "\n\n") {
+		if !hasLabel(group, want) || containsAny(group, skip) {
 			continue
 		}
 		left.WriteString(group)
