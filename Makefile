@@ -24,17 +24,19 @@ run: build
 ## more than they compute, so TEST_PARALLEL of them run at once in each
 ## package, not one per core. With CI=true the race run follows.
 TEST_PARALLEL ?= 8
-GO_TEST = $(GO) test -count=1 -parallel $(TEST_PARALLEL)
 test: test-deps check-format vet
-	$(GO_TEST) -timeout 8m ./...
+	$(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 8m ./...
 ifeq ($(CI),true)
-	$(GO_TEST) -race -timeout 20m ./...
+	$(RACE_TEST)
 endif
 
-## test-race: the checks of test, and every test with the race detector
-## (which the binary under test is built with too)
+## test-race: the checks of test, and every test with the race detector,
+## which the binary under test is built with too. It runs one test per
+## core at once: the detector multiplies CPU time several times, and
+## timeouts of a few seconds must still hold.
+RACE_TEST = $(GO) test -race -count=1 -timeout 20m ./...
 test-race: test-deps check-format vet
-	$(GO_TEST) -race -timeout 20m ./...
+	$(RACE_TEST)
 
 check-format:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \
