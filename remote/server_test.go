@@ -144,13 +144,12 @@ func loggedIn(t *testing.T) (*ssh.Client, string) {
 // refusal after the client has seen the connection close.
 func waitLog(t *testing.T, log *testkit.Buffer, want string, count int) {
 	t.Helper()
-	deadline := time.Now().Add(testWait)
-	for strings.Count(log.String(), want) != count {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log holds %q %d times, want %d:\n%s", want, strings.Count(log.String(), want), count, log.String())
+	testkit.EventuallyNil(t, testWait, fmt.Sprintf("%q %d times in the log", want, count), func() error {
+		if got := strings.Count(log.String(), want); got != count {
+			return fmt.Errorf("the log holds it %d times:\n%s", got, log.String())
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // execOn runs command in a new session of c and returns its output and
@@ -440,13 +439,7 @@ func TestInputPump(t *testing.T) {
 		got <- string(b)
 	}()
 	pw.Write([]byte("ab\x03c"))
-	deadline := time.Now().Add(testWait)
-	for sh.count() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("Ctrl-C during a program did not interrupt it")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, testWait, "Ctrl-C during a program to interrupt it", func() bool { return sh.count() > 0 })
 	sh.setRunning(false)
 	pw.Write([]byte("\x03d"))
 	pw.Close()
@@ -753,13 +746,12 @@ func TestIdleConnectionsDoNotLockOut(t *testing.T) {
 			holdIdle(ctx, addr, src, &held, &peak)
 		}()
 	}
-	deadline := time.Now().Add(testWait)
-	for peak.Load() < int64(srv.cfg.MaxHandshakes) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hostile client never held %d connections at once (peak %d)", srv.cfg.MaxHandshakes, peak.Load())
+	testkit.EventuallyNil(t, testWait, fmt.Sprintf("the hostile client to hold %d connections at once", srv.cfg.MaxHandshakes), func() error {
+		if p := peak.Load(); p < int64(srv.cfg.MaxHandshakes) {
+			return fmt.Errorf("peak %d", p)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	const within = 5 * time.Second
 	start := time.Now()
 	var tries int
