@@ -171,13 +171,12 @@ func expectStderr(t *testing.T, p *nodeProc, re string, timeout time.Duration) [
 func expectEvent(t *testing.T, p *nodeProc, re string, timeout time.Duration) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(timeout)
-	for !rx.MatchString(p.stderr.buf.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("node %q: no event matching %q within %v; stderr:\n%s", p.alias, re, timeout, p.stderr.buf.String())
+	testkit.EventuallyNil(t, timeout, fmt.Sprintf("node %q: an event matching %q", p.alias, re), func() error {
+		if stderr := p.stderr.buf.String(); !rx.MatchString(stderr) {
+			return fmt.Errorf("stderr:\n%s", stderr)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // eventRE is the regular expression of an event line about alias: kind is
