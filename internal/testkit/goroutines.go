@@ -23,6 +23,7 @@ const LeakGrace = 10 * time.Second
 const (
 	testLabel = "testkit.test"
 	mainLabel = "testkit.main"
+	mainValue = "run"
 )
 
 // CheckGoroutines fails t if goroutines that t started, directly or
@@ -33,7 +34,9 @@ const (
 func CheckGoroutines(t *testing.T) {
 	t.Helper()
 	id := fmt.Sprintf("%p", t)
-	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(testLabel, id)))
+	// Setting labels replaces them all: keep Main's, which every test
+	// goroutine has under Main.
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(mainLabel, mainValue, testLabel, id)))
 	t.Cleanup(func() {
 		if left := awaitGoroutines(testLabel, id, LeakGrace); left != "" {
 			t.Errorf("goroutines this test started are still running %v after it ended:\n%s", LeakGrace, left)
@@ -51,11 +54,11 @@ func CheckGoroutines(t *testing.T) {
 // all) whose goroutines are known to outlive their owner: a bug reported
 // and not yet fixed, each with a comment at the call saying where.
 func Main(m *testing.M, knownLeaks ...string) {
-	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(mainLabel, "run")))
+	pprof.SetGoroutineLabels(pprof.WithLabels(context.Background(), pprof.Labels(mainLabel, mainValue)))
 	code := m.Run()
 	pprof.SetGoroutineLabels(context.Background())
 	if code == 0 {
-		if left := awaitGoroutines(mainLabel, "run", LeakGrace, knownLeaks...); left != "" {
+		if left := awaitGoroutines(mainLabel, mainValue, LeakGrace, knownLeaks...); left != "" {
 			fmt.Fprintf(os.Stderr, "testkit: goroutines the tests started are still running %v after they ended:\n%s", LeakGrace, left)
 			code = 1
 		}
