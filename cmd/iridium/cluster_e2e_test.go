@@ -30,8 +30,8 @@ const (
 
 // waitFor bounds waits for output that should come promptly (a command's
 // answer, an event after a join or a leave). It is generous because the
-// processes run with the race detector on a busy machine; tests that
-// measure a delay assert tighter bounds themselves.
+// processes may run with the race detector (make test-race) on a busy
+// machine; tests that measure a delay assert tighter bounds themselves.
 const waitFor = 15 * time.Second
 
 // outStream is one output stream and how far the test has consumed it.

@@ -190,7 +190,7 @@ func TestCommandFailures(t *testing.T) {
 // TestFileRunSignals checks that SIGINT (Ctrl-C) and SIGTERM stop a file
 // run with status 130 and a message naming the signal. The program spins
 // silently for 10^8 steps (tens of milliseconds at the least, far more in
-// this race-detector build) before it prints without end, so its first
+// a race-detector build) before it prints without end, so its first
 // output shows it has run past signalDelay, when the run starts watching
 // for signals.
 func TestFileRunSignals(t *testing.T) {
