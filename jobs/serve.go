@@ -47,40 +47,42 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 		return
 	}
 	s.mu.Lock()
-	if s.remoteRunning >= s.cfg.MaxRemoteJobs {
+	if err := s.admitRemoteLocked(from); err != nil {
 		s.mu.Unlock()
-		s.refuse(from, m.Req, fmt.Sprintf("%s runs %d programs for other members already, the most it takes (--max-remote-jobs)", s.tr.Self(), s.cfg.MaxRemoteJobs))
+		s.refuse(from, m.Req, s.tr.Self()+" "+err.Error())
 		return
 	}
-	s.remoteRunning++
 	owner := s.memberOwnerLocked(from)
 	s.mu.Unlock()
 
 	var id int // set by Started, before the program runs
 	var job *Job
+	stopClock := func() bool { return false }
 	ob := &outbox{batch: s.batchSize(), stop: make(chan struct{})}
-	ob.send = func(text []byte, dropped uint64) error {
-		err := s.send(from, KindOutput, &outputMsg{ID: id, Text: text, Dropped: dropped})
-		if err != nil && !errors.Is(err, ErrQueueFull) {
+	ob.send = func(ctx context.Context, text []byte, dropped uint64) error {
+		err := s.sendCtx(ctx, from, KindOutput, &outputMsg{ID: id, Text: text, Dropped: dropped}, s.cfg.ReplyTimeout)
+		if err != nil && !isBusy(err) {
 			job.Kill() // the caller cannot be reached: stop its program
 		}
 		return err
 	}
 	_, err = s.t.Start(context.Background(), Spec{
-		File: Escape(m.File, maxFileName), Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
+		File: m.File, Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
 		Started: func(j *Job) {
 			id, job = j.ID, j
 			if err := s.send(from, KindReply, &replyMsg{Req: m.Req, ID: j.ID}); err != nil {
 				j.Kill() // the caller will not hear of it
 			}
-			go ob.tick()
+			stopClock = limitTime(j, s.cfg.RemoteJobTimeLimit, s.tr.Self())
+			s.goWait(func() { ob.tick(s.ctx) })
 		},
-		Ended: func(j *Job) { s.remoteEnded(from, j, ob) },
+		Ended: func(j *Job) {
+			stopClock()
+			s.remoteEnded(from, j, ob)
+		},
 	})
 	if err != nil {
-		s.mu.Lock()
-		s.remoteRunning--
-		s.mu.Unlock()
+		s.releaseRemote(from)
 		if errors.Is(err, ErrTooMany) {
 			s.refuse(from, m.Req, fmt.Sprintf("%s: %d programs run there already, the most at once (--max-jobs)", s.tr.Self(), s.t.maxRunning))
 			return
@@ -105,9 +107,7 @@ func (s *Service) batchSize() int {
 // it ran for.
 func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	dropped := ob.finish(s.cfg.ReplyTimeout / 2)
-	s.mu.Lock()
-	s.remoteRunning--
-	s.mu.Unlock()
+	s.releaseRemote(to)
 	state, err := j.Status()
 	m := &endMsg{ID: j.ID, State: EndWord(state), RunNS: int64(j.RunTime()), Dropped: dropped}
 	if err != nil {
@@ -121,10 +121,12 @@ func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	// cluster drops after its write timeout (then the send fails at once
 	// and the caller reports the job lost), so waiting long costs nothing
 	// but this ended job's goroutine.
-	s.sendPatiently(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
+	s.sendWithin(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
 }
 
-// serveKill stops a job of this node for member from.
+// serveKill stops a job of this node for member from: only a job that
+// member started here. A member cannot stop the jobs of another member
+// nor those of this node's shells (this node's own !kill can).
 func (s *Service) serveKill(from string, m *killMsg) {
 	if !s.cfg.RemoteSpawn {
 		s.refuse(from, m.Req, s.offMessage())
@@ -135,20 +137,27 @@ func (s *Service) serveKill(from string, m *killMsg) {
 		s.refuse(from, m.Req, fmt.Sprintf("no job %d on %s", m.ID, s.tr.Self()))
 		return
 	}
+	s.mu.Lock()
+	mine := j.Owner != nil && j.Owner == s.owners[from]
+	s.mu.Unlock()
+	if !mine {
+		s.refuse(from, m.Req, fmt.Sprintf("job %s:%d was not started by %s: a member may stop only the jobs it started", s.tr.Self(), m.ID, from))
+		return
+	}
 	if state, _ := j.Status(); state != Running {
 		s.refuse(from, m.Req, fmt.Sprintf("job %s:%d (%s) has already stopped (%s)", s.tr.Self(), m.ID, j.File, state))
 		return
 	}
 	j.Kill()
-	go func() { // answer once it has stopped, off the cluster's reader
-		ctx, cancel := context.WithTimeout(context.Background(), killWait)
+	s.goWait(func() { // answer once it has stopped, off the cluster's deliverer
+		ctx, cancel := context.WithTimeout(s.ctx, killWait)
 		defer cancel()
 		if err := j.Wait(ctx); err != nil {
 			s.refuse(from, m.Req, fmt.Sprintf("job %s:%d did not stop within %v", s.tr.Self(), m.ID, killWait))
 			return
 		}
-		s.sendPatiently(from, KindReply, &replyMsg{Req: m.Req}, s.cfg.ReplyTimeout/2)
-	}()
+		s.sendWithin(from, KindReply, &replyMsg{Req: m.Req}, s.cfg.ReplyTimeout/2)
+	})
 }
 
 // serveList sends this node's jobs (not those it started elsewhere) to
@@ -169,7 +178,9 @@ func (s *Service) serveList(from string, m *listMsg) {
 	for {
 		payload := encode(&tableMsg{Req: m.Req, Jobs: rows})
 		if len(payload) <= s.tr.MaxMessageSize() || len(rows) == 0 {
-			s.tr.Send(from, KindTable, payload)
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ReplyTimeout)
+			defer cancel()
+			s.tr.Send(ctx, from, KindTable, payload)
 			return
 		}
 		rows = rows[len(rows)/2:]
@@ -200,7 +211,7 @@ func (s *Service) ClusterJobs(ctx context.Context) ([]JobRow, []string, error) {
 	var reqs []asked
 	for _, alias := range s.members() {
 		msg := &listMsg{}
-		p, err := s.request(alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
+		p, err := s.request(ctx, alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
 		reqs = append(reqs, asked{alias, p, err})
 	}
 	var rows []JobRow
@@ -222,8 +233,8 @@ func (s *Service) ClusterJobs(ctx context.Context) ([]JobRow, []string, error) {
 			continue
 		}
 		for _, j := range a.table {
-			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: Escape(ownerName(j.Owner, j.Member, r.member), maxOwnerName),
-				File: Escape(j.File, maxFileName), State: Escape(j.State, 16), RunTime: time.Duration(j.RunNS)})
+			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: ownerName(j.Owner, j.Member, r.member),
+				File: j.File, State: j.State, RunTime: time.Duration(j.RunNS)})
 		}
 	}
 	return rows, missing, nil
@@ -243,7 +254,7 @@ func ownerName(owner string, isMember bool, member string) string {
 func (s *Service) WaitOn(ctx context.Context, alias string, id int, poll time.Duration) (string, error) {
 	for {
 		msg := &listMsg{}
-		p, err := s.request(alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
+		p, err := s.request(ctx, alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
 		if err != nil {
 			return "", err
 		}
@@ -256,7 +267,7 @@ func (s *Service) WaitOn(ctx context.Context, alias string, id int, poll time.Du
 			if j.ID == id {
 				found = true
 				if j.State != Running.String() {
-					return Escape(j.State, 16), nil
+					return j.State, nil
 				}
 			}
 		}

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -11,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/iridium-vm/iridium/internal/msgpack"
 )
 
 // sampleMessages returns one valid message of each kind.
@@ -111,10 +110,10 @@ func TestDropBadRows(t *testing.T) {
 // discardTransport is a member alone, whose messages go nowhere.
 type discardTransport struct{}
 
-func (discardTransport) Self() string                         { return "me" }
-func (discardTransport) Members() []string                    { return []string{"evil", "peer"} }
-func (discardTransport) Send(to, kind string, p []byte) error { return nil }
-func (discardTransport) MaxMessageSize() int                  { return 1 << 20 }
+func (discardTransport) Self() string                                       { return "me" }
+func (discardTransport) Members() []string                                  { return []string{"evil", "peer"} }
+func (discardTransport) Send(context.Context, string, string, []byte) error { return nil }
+func (discardTransport) MaxMessageSize() int                                { return 1 << 20 }
 
 // FuzzPayload decodes any bytes as any kind of message: no panic, and a
 // message that decodes encodes to one that decodes the same. Whatever
@@ -165,9 +164,13 @@ func TestWriteSeedCorpus(t *testing.T) {
 // appFrame is the cluster frame of an application message (type 11, a
 // msgpack map of kind then payload), as docs/cluster.md describes it.
 func appFrame(t *testing.T, kind string, payload []byte) []byte {
-	body := msgpack.AppendMapHeader(nil, 2)
-	body = msgpack.AppendString(msgpack.AppendString(body, "kind"), kind)
-	body = msgpack.AppendBytes(msgpack.AppendString(body, "payload"), payload)
+	body, err := payloadCodec.Encode(struct {
+		Kind    string `codec:"kind"`
+		Payload []byte `codec:"payload"`
+	}{kind, payload}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(body)))
 	return append(append(frame, 11), body...)
 }

@@ -45,6 +45,9 @@ type RunOptions struct {
 	Registers  bool // print the non-zero registers after the run
 	StackLimit int  // vm.Config.StackLimit
 	HeapLimit  int  // vm.Config.HeapLimit
+	// HeapBudget is vm.Config's, for a program run by a node that runs
+	// others (RunProgram); nil for a file run.
+	HeapBudget *vm.HeapBudget
 }
 
 // IsTerminal reports whether f is a terminal.
@@ -68,9 +71,25 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		buf := bufio.NewWriterSize(stdout, 64<<10)
 		out, flush = buf, buf.Flush
 	}
-	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit})
+	return execute(ctx, o, path, p, out, flush, stderr, runInterruptible)
+}
+
+// RunProgram runs p, named name in its messages, as Run runs a file, for
+// a process that runs many programs (an SSH session's "run"): its output
+// is written as it is printed, and only ctx stops it (exit status 130),
+// as no signal is watched.
+func RunProgram(ctx context.Context, o RunOptions, name string, p *vm.Program, stdout, stderr io.Writer) int {
+	noFlush := func() error { return nil }
+	return execute(ctx, o, name, p, stdout, noFlush, stderr, func(ctx context.Context, m *vm.VM) error { return m.Run(ctx) })
+}
+
+// execute runs p with run, writing its output to out and flushing it
+// with flush, then the registers if asked, and returns the exit status.
+func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out io.Writer, flush func() error, stderr io.Writer,
+	run func(context.Context, *vm.VM) error) int {
+	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget})
 	m.Load(p)
-	runErr := runInterruptible(ctx, m)
+	runErr := run(ctx, m)
 	if o.Registers {
 		m.WriteRegisters(out, true)
 	}
@@ -78,7 +97,7 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		runErr = fmt.Errorf("write output: %w", err)
 	}
 	if runErr != nil {
-		fail(stderr, "iridium", fmt.Errorf("%s: %w", path, runErr))
+		fail(stderr, "iridium", fmt.Errorf("%s: %w", name, runErr))
 		if errors.Is(runErr, vm.ErrInterrupted) {
 			return ExitSignal
 		}
