@@ -191,7 +191,8 @@ func TestBadFrameOnEstablishedLinkClosesOnlyThatLink(t *testing.T) {
 }
 
 func TestSilentPeerBlocksNothing(t *testing.T) {
-	t.Parallel()
+	// Not parallel: timing-sensitive (heartbeats tell a live member; a
+	// join is timed), it failed under load beside the other tests.
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	silent := make([]*rawPeer, 10)

@@ -454,7 +454,8 @@ func TestNodeIDIsLockedByOneHolder(t *testing.T) {
 // and (public) node ID with a huge incarnation, from another address, is
 // refused; the real member keeps its place everywhere.
 func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
-	t.Parallel()
+	// Not parallel: timing-sensitive (heartbeats tell a live member; a
+	// join is timed), it failed under load beside the other tests.
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
@@ -484,7 +485,8 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 // let the second start replace the member everywhere and then redialed
 // only the second start's address.)
 func TestSecondStartWithSameNodeIDDoesNotPartition(t *testing.T) {
-	t.Parallel()
+	// Not parallel: timing-sensitive (heartbeats tell a live member; a
+	// join is timed), it failed under load beside the other tests.
 	testkit.CheckGoroutines(t)
 	withReconnect := func(cfg *Config) { cfg.ReconnectFor = 20 * time.Second }
 	nodes := startClusterWith(t, 3, withReconnect)
