@@ -298,7 +298,8 @@ func TestStrangerGetsNothingComputedFromTheCookie(t *testing.T) {
 // Observation 4: idle connections held open, and re-opened when closed,
 // by a stranger on several addresses do not lock real joins out.
 func TestIdleConnectionsCannotLockMembersOut(t *testing.T) {
-	t.Parallel()
+	// Not parallel: admission by progress evicts a handshake that CPU
+	// starvation slows; it failed under load beside the other tests.
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	ctx, stop := context.WithCancel(context.Background())

@@ -45,7 +45,8 @@ func TestWrongCookieIsRefusedOnBothSides(t *testing.T) {
 // A dialer that does not check the acceptor's proof, and answers with a
 // proof made from the wrong cookie, is refused by the acceptor.
 func TestAcceptorChecksTheDialersProof(t *testing.T) {
-	t.Parallel()
+	// Not parallel: its hand-made handshake must keep pace with the
+	// acceptor's; it failed under load beside the other tests.
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "x")
