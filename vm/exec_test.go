@@ -418,6 +418,16 @@ func execCases() []execCase {
 		// IGL
 		{"igl faults", IGL, nil, "load $0 #1; igl; load $0 #2", state{regs: R{0: 1}, pc: 4}, ErrIllegalInstruction},
 	}
+	// The process instructions fault on a VM that no scheduler runs
+	// (process_test.go runs them with a runtime).
+	for _, pc := range []struct {
+		op  Opcode
+		src string
+	}{{SPAWN, "spawn $0 $1"}, {SELF, "self $0"}, {SEND, "send $0 $1"}, {SENDP, "sendp $0 $1"}, {RECV, "recv $0 $1"},
+		{RECVT, "recvt $0 $1 $2"}, {FROM, "from $0"}, {MONITOR, "monitor $0"}, {KILL, "kill $0"},
+		{SENDB, "sendb $0 $1 $2"}, {TAKEB, "takeb $0"}} {
+		cs = append(cs, execCase{pc.src + " without a runtime", pc.op, nil, "load $0 #1; " + pc.src, state{regs: R{0: 1}, pc: 4}, ErrNoRuntime})
+	}
 
 	// Integer comparisons. The flag is first set to the opposite of the
 	// expected result, so a comparison that leaves it alone fails.

@@ -44,6 +44,13 @@ func (b *HeapBudget) reserve(n int64) bool {
 // release gives n bytes back.
 func (b *HeapBudget) release(n int64) { b.used.Add(-n) }
 
+// Reserve takes n bytes from the budget for memory other than a heap (a
+// process, a message), or reports false if fewer are left.
+func (b *HeapBudget) Reserve(n int64) bool { return b.reserve(n) }
+
+// Release gives back n bytes that Reserve took.
+func (b *HeapBudget) Release(n int64) { b.release(n) }
+
 // ErrHeapBudget is the fault of an ALOC that the node-wide heap budget
 // cannot cover.
 var ErrHeapBudget = errors.New("node heap budget exhausted")
@@ -104,6 +111,9 @@ func (m *VM) alloc(pc uint, n int32) error {
 	}
 	if len(m.heap)+int(n) > m.cfg.HeapLimit {
 		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
+	}
+	if m.mem == nil {
+		m.mem = newHeapMemory(m, m.cfg.HeapBudget)
 	}
 	h := m.mem
 	if b := h.budget; b != nil && n > 0 {

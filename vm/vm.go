@@ -60,14 +60,21 @@ type VM struct {
 	rem   int32
 	count uint32 // the loop counter of CLOOP and LOOP
 	heap  []byte // in mem
-	mem   *heapMemory
+	mem   *heapMemory // made by the first ALOC
 	stack []int32  // the stack's memory; the values are stack[:sp]
 	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
 	sp    uint
 	csp   uint
 
-	prog   *Program
-	code   []inst // decoded with fused instructions, for Run
+	// The process state: the runtime of the process instructions, the
+	// sender of the last message taken and its bytes.
+	rt        Runtime
+	from      int32
+	lastBytes []byte
+
+	prog       *Program
+	code       []inst // decoded with fused instructions, for Run
+	codeShared bool   // code is shared with SPAWNed VMs: never change it in place
 	single []inst // decoded without, for Step; made on first use
 	halted bool
 	steps  uint64
@@ -99,7 +106,6 @@ func New(cfg Config) *VM {
 		out = io.Discard
 	}
 	m := &VM{cfg: cfg, out: out, prog: &Program{}}
-	m.mem = newHeapMemory(m, cfg.HeapBudget)
 	m.interrupted = &m.never
 	m.afterFunc = context.AfterFunc
 	return m
@@ -120,6 +126,7 @@ func (m *VM) Load(p *Program) {
 func (m *VM) SetProgram(p *Program) {
 	m.prog = p
 	m.code = decodeProgram(p.Code, true)
+	m.codeShared = false
 	m.single = nil
 }
 
@@ -133,7 +140,10 @@ func (m *VM) Program() *Program { return m.prog }
 // collector finds it).
 func (m *VM) Reset() {
 	m.ResetRegisters()
-	m.mem.free()
+	if m.mem != nil {
+		m.mem.free()
+	}
+	m.lastBytes = nil
 	m.heap, m.stack, m.calls = nil, nil, nil
 	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0
@@ -216,6 +226,9 @@ func (m *VM) Run(ctx context.Context) error {
 	defer stop()
 	m.halted = false
 	err := m.exec(m.code, ^uint64(0))
+	if err == errWait || err == errStop {
+		err = m.fault(m.pc, ErrNoRuntime, "Run cannot wait for a message or stop a process; a scheduler runs processes with RunSlice")
+	}
 	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
