@@ -58,11 +58,11 @@ type VM struct {
 	pc    uint // index of the next instruction (its byte address / 4)
 	flag  bool // the equal flag, set by comparisons
 	rem   int32
-	count uint32 // the loop counter of CLOOP and LOOP
-	heap  []byte // in mem
+	count uint32      // the loop counter of CLOOP and LOOP
+	heap  []byte      // in mem
 	mem   *heapMemory // made by the first ALOC
-	stack []int32  // the stack's memory; the values are stack[:sp]
-	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
+	stack []int32     // the stack's memory; the values are stack[:sp]
+	calls []uint32    // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
 	sp    uint
 	csp   uint
 
@@ -75,9 +75,9 @@ type VM struct {
 	prog       *Program
 	code       []inst // decoded with fused instructions, for Run
 	codeShared bool   // code is shared with SPAWNed VMs: never change it in place
-	single []inst // decoded without, for Step; made on first use
-	halted bool
-	steps  uint64
+	single     []inst // decoded without, for Step; made on first use
+	halted     bool
+	steps      uint64
 
 	cfg Config
 	out io.Writer
