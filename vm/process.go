@@ -227,3 +227,8 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 func (m *VM) Footprint() int {
 	return int(unsafe.Sizeof(*m)) + len(m.heap) + 4*cap(m.stack) + 4*cap(m.calls) + len(m.lastBytes)
 }
+
+// InterruptFault returns the fault of a run stopped from outside at the
+// instruction the VM stands at, with cause; a scheduler's owner uses it
+// for a process it stopped.
+func (m *VM) InterruptFault(cause error) *Fault { return m.interruptFault(m.pc, cause) }
