@@ -159,7 +159,9 @@ func (s *Scheduler) stealable() bool {
 	return false
 }
 
-// run gives p one turn and does what its stop asks for.
+// run gives p turns, one after another while nothing else waits on this
+// thread's queue (a lone busy process pays for no queueing), and does
+// what its stop asks for.
 func (w *worker) run(p *process) {
 	s := w.s
 	if p.killed.Load() {
@@ -169,7 +171,16 @@ func (w *worker) run(p *process) {
 	p.state.Store(stateRunning)
 	p.w = w
 	before := p.m.Steps()
-	stop, err := p.m.RunSlice(uint64(s.cfg.Reductions))
+	var stop vm.Stop
+	var err error
+	for {
+		stop, err = p.m.RunSlice(uint64(s.cfg.Reductions))
+		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || !w.alone() {
+			break
+		}
+		p.reductions.Add(p.m.Steps() - before)
+		before = p.m.Steps()
+	}
 	p.w = nil
 	p.reductions.Add(p.m.Steps() - before)
 	p.memory.Store(int64(p.m.Footprint()))
@@ -199,4 +210,11 @@ func (w *worker) run(p *process) {
 		p.state.Store(stateRunnable)
 		s.ready(p, w, false)
 	}
+}
+
+// alone reports whether this thread has nothing queued to run next.
+func (w *worker) alone() bool {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.next == nil && w.q.len() == 0
 }
