@@ -140,7 +140,6 @@ func New(cfg Config) *Scheduler {
 		cfg.Reductions = DefaultReductions
 	}
 	s := &Scheduler{cfg: cfg, deadlocked: make(chan struct{})}
-	s.table.init()
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for i := range cfg.Threads {
 		s.workers = append(s.workers, &worker{s: s, id: i, wake: make(chan struct{}, 1)})

@@ -5,76 +5,96 @@ import (
 	"sync/atomic"
 )
 
-// tableShards spreads the process table over locks, so that threads
-// sending to different processes rarely meet.
-const tableShards = 64
+// The process table is a two-level array indexed by a PID's serial: a
+// chunk of chunkSize slots for each run of serials that has a live
+// process, made when the first is entered and dropped when the last ends.
+// Looking a PID up takes no lock; it costs 8 bytes a process, and serials
+// are handed out in turn, so the live processes fill few chunks.
+const (
+	chunkBits = 16
+	chunkSize = 1 << chunkBits
+	numChunks = 1 << (serialBits - chunkBits)
+)
+
+type chunk struct {
+	live  int // processes in it; under table.mu
+	slots [chunkSize]atomic.Pointer[process]
+}
 
 // table maps the PIDs of this node's live processes to them.
 type table struct {
-	next   atomic.Uint32 // the last serial handed out
-	shards [tableShards]struct {
-		mu sync.RWMutex
-		m  map[PID]*process
-		_  [32]byte // keeps shards' locks off one cache line
-	}
+	mu     sync.Mutex // held to enter or remove a process, or make or drop a chunk
+	next   uint32     // the last serial handed out
+	chunks [numChunks]atomic.Pointer[chunk]
 }
-
-func (t *table) init() {
-	for i := range t.shards {
-		t.shards[i].m = make(map[PID]*process)
-	}
-}
-
-func shardOf(pid PID) int { return int(pid.Serial() % tableShards) }
 
 // insert gives p the next free PID and enters it.
 func (t *table) insert(p *process) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	for {
-		serial := t.next.Add(1) % serialMask
-		if serial == 0 {
+		t.next = (t.next + 1) & serialMask
+		if t.next == 0 {
 			continue
 		}
-		pid := MakePID(0, serial)
-		sh := &t.shards[shardOf(pid)]
-		sh.mu.Lock()
-		if _, used := sh.m[pid]; !used {
-			p.pid = pid
-			sh.m[pid] = p
-			sh.mu.Unlock()
-			return
+		c := t.chunks[t.next>>chunkBits].Load()
+		if c == nil {
+			c = new(chunk)
+			t.chunks[t.next>>chunkBits].Store(c)
 		}
-		sh.mu.Unlock()
+		slot := &c.slots[t.next&(chunkSize-1)]
+		if slot.Load() != nil {
+			continue // still in use after a wrap: the next
+		}
+		p.pid = MakePID(0, t.next)
+		slot.Store(p)
+		c.live++
+		return
 	}
 }
 
+// get returns the live process pid, or nil.
 func (t *table) get(pid PID) *process {
-	if pid.Node() != 0 || pid.Serial() == 0 {
+	if pid.Node() != 0 {
 		return nil
 	}
-	sh := &t.shards[shardOf(pid)]
-	sh.mu.RLock()
-	p := sh.m[pid]
-	sh.mu.RUnlock()
-	return p
+	serial := pid.Serial()
+	c := t.chunks[serial>>chunkBits].Load()
+	if c == nil {
+		return nil
+	}
+	return c.slots[serial&(chunkSize-1)].Load()
 }
 
+// remove takes pid out of the table.
 func (t *table) remove(pid PID) {
-	sh := &t.shards[shardOf(pid)]
-	sh.mu.Lock()
-	delete(sh.m, pid)
-	sh.mu.Unlock()
+	serial := pid.Serial()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	c := t.chunks[serial>>chunkBits].Load()
+	if c == nil || c.slots[serial&(chunkSize-1)].Load() == nil {
+		return
+	}
+	c.slots[serial&(chunkSize-1)].Store(nil)
+	c.live--
+	if c.live == 0 && serial>>chunkBits != t.next>>chunkBits {
+		t.chunks[serial>>chunkBits].Store(nil) // not the chunk being filled
+	}
 }
 
 // all returns every live process.
 func (t *table) all() []*process {
 	var out []*process
-	for i := range t.shards {
-		sh := &t.shards[i]
-		sh.mu.RLock()
-		for _, p := range sh.m {
-			out = append(out, p)
+	for i := range t.chunks {
+		c := t.chunks[i].Load()
+		if c == nil {
+			continue
 		}
-		sh.mu.RUnlock()
+		for j := range c.slots {
+			if p := c.slots[j].Load(); p != nil {
+				out = append(out, p)
+			}
+		}
 	}
 	return out
 }

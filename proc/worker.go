@@ -16,28 +16,31 @@ type worker struct {
 	id   int
 	wake chan struct{} // a token: look for work
 
-	mu   sync.Mutex
-	q    ring[*process]
+	mu sync.Mutex
+	q  ring[*process]
+	// next is only touched by this thread's own goroutine: the process
+	// that sets it runs there.
 	next *process
 }
 
 // ready puts p, runnable, on a queue: on w's (next, or at the back), or,
 // with no w, on one taken in turn; and wakes an idle thread for work that
-// another thread may steal.
+// another thread may steal. With next, w must be the thread of the
+// caller.
 func (s *Scheduler) ready(p *process, w *worker, next bool) {
 	if w == nil {
 		w = s.workers[int(s.rr.Add(1))%len(s.workers)]
 		next = false
 	}
-	w.mu.Lock()
 	if next {
-		p, w.next = w.next, p
+		if p, w.next = w.next, p; p == nil {
+			return
+		}
 	}
-	if p != nil {
-		w.q.push(p)
-	}
+	w.mu.Lock()
+	w.q.push(p)
 	w.mu.Unlock()
-	if p != nil && s.idle.Load() > 0 {
+	if s.idle.Load() > 0 {
 		s.wakeOne()
 	}
 }
@@ -80,10 +83,13 @@ func (w *worker) loop() {
 // take returns the next process to run: this thread's next, the front of
 // its queue, or half of another's queue stolen; or nil.
 func (w *worker) take() *process {
+	if p := w.next; p != nil {
+		w.next = nil
+		return p
+	}
 	w.mu.Lock()
-	p := w.next
-	w.next = nil
-	if p == nil && w.q.len() > 0 {
+	var p *process
+	if w.q.len() > 0 {
 		p = w.q.pop()
 	}
 	w.mu.Unlock()
@@ -183,7 +189,9 @@ func (w *worker) run(p *process) {
 	}
 	p.w = nil
 	p.reductions.Add(p.m.Steps() - before)
-	p.memory.Store(int64(p.m.Footprint()))
+	if f := int64(p.m.Footprint()); f != p.memory.Load() {
+		p.memory.Store(f)
+	}
 	switch stop {
 	case vm.Ended:
 		s.finish(p, Normal, nil)
@@ -214,7 +222,10 @@ func (w *worker) run(p *process) {
 
 // alone reports whether this thread has nothing queued to run next.
 func (w *worker) alone() bool {
+	if w.next != nil {
+		return false
+	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.next == nil && w.q.len() == 0
+	return w.q.len() == 0
 }

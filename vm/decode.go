@@ -167,7 +167,7 @@ func (m *VM) AppendProgram(p *Program) {
 	}
 	m.prog = p
 	m.code = decodeAppend(m.code, p.Code, len(old), true)
-	if m.single != nil {
-		m.single = decodeAppend(m.single, p.Code, len(old), false)
+	if m.cold != nil && m.cold.single != nil {
+		m.cold.single = decodeAppend(m.cold.single, p.Code, len(old), false)
 	}
 }

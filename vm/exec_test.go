@@ -930,7 +930,7 @@ func TestInterruptCause(t *testing.T) {
 func TestLateCancelOfEarlierRun(t *testing.T) {
 	m, _ := newVM(t, Config{}, nil, "load $1 #1000; top: inc $0; neq $0 $1; djmpe @top; hlt")
 	var kept []func()
-	m.afterFunc = func(_ context.Context, f func()) func() bool {
+	m.set.afterFunc = func(_ context.Context, f func()) func() bool {
 		kept = append(kept, f)
 		if len(kept) == 2 {
 			kept[0]() // the first run's cancel lands as the second run starts
@@ -948,7 +948,7 @@ func TestLateCancelOfEarlierRun(t *testing.T) {
 	}
 	// A run's own cancel still interrupts it.
 	m.Reset()
-	m.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
+	m.set.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
 	if err := m.Run(context.Background()); !errors.Is(err, ErrInterrupted) {
 		t.Errorf("Run = %v, want interrupted by its own context", err)
 	}

@@ -109,11 +109,11 @@ func (m *VM) alloc(pc uint, n int32) error {
 	if n < 0 {
 		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("cannot grow the heap by %d bytes", n))
 	}
-	if len(m.heap)+int(n) > m.cfg.HeapLimit {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
+	if len(m.heap)+int(n) > m.set.cfg.HeapLimit {
+		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.set.cfg.HeapLimit))
 	}
 	if m.mem == nil {
-		m.mem = newHeapMemory(m, m.cfg.HeapBudget)
+		m.mem = newHeapMemory(m, m.set.cfg.HeapBudget)
 	}
 	h := m.mem
 	if b := h.budget; b != nil && n > 0 {
@@ -123,6 +123,6 @@ func (m *VM) alloc(pc uint, n int32) error {
 		}
 		h.reserved += int64(n)
 	}
-	m.heap = h.grow(m.heap, int(n), m.cfg.HeapLimit)
+	m.heap = h.grow(m.heap, int(n), m.set.cfg.HeapLimit)
 	return nil
 }

@@ -141,8 +141,8 @@ func (m *VM) RunSlice(budget uint64) (Stop, error) {
 func (m *VM) fork(pc uint) *VM {
 	m.codeShared = true
 	c := &VM{regs: m.regs, fregs: m.fregs, pc: pc, prog: m.prog, code: m.code, codeShared: true,
-		single: m.single, cfg: m.cfg, out: m.out, afterFunc: m.afterFunc}
-	c.interrupted = &c.never
+		out: m.out, set: m.set}
+	c.interrupted = &m.set.never
 	return c
 }
 

@@ -75,22 +75,41 @@ type VM struct {
 	prog       *Program
 	code       []inst // decoded with fused instructions, for Run
 	codeShared bool   // code is shared with SPAWNed VMs: never change it in place
-	single     []inst // decoded without, for Step; made on first use
 	halted     bool
 	steps      uint64
-
-	cfg Config
-	out io.Writer
-	buf []byte // scratch for printing numbers
+	out        io.Writer
 	// interrupted is set when the context of the run in progress is
 	// cancelled. Each Run gets a flag of its own, so that the cancel of
-	// an earlier run, arriving late, cannot stop a later one; Step points
-	// it at never, which nothing sets.
+	// an earlier run, arriving late, cannot stop a later one; Step and
+	// RunSlice point it at settings.never, which nothing sets.
 	interrupted *atomic.Bool
-	never       atomic.Bool
+	set         *settings // shared with the VMs it SPAWNs
+	cold        *coldState
+}
+
+// settings is what a VM shares with the VMs it SPAWNs; nothing changes
+// it after New.
+type settings struct {
+	cfg   Config
+	never atomic.Bool
 	// afterFunc is context.AfterFunc; tests replace it to call the
 	// function when they choose, as a late goroutine would.
 	afterFunc func(context.Context, func()) func() bool
+}
+
+// coldState is what a VM uses rarely, made on first use, to keep a VM
+// that waits as a process small.
+type coldState struct {
+	single []inst // the code decoded without fused instructions, for Step
+	buf    []byte // scratch for printing numbers
+}
+
+// coldPart returns the VM's coldState, making it if need be.
+func (m *VM) coldPart() *coldState {
+	if m.cold == nil {
+		m.cold = &coldState{}
+	}
+	return m.cold
 }
 
 // New returns a VM with no program and every register zero.
@@ -105,9 +124,8 @@ func New(cfg Config) *VM {
 	if out == nil {
 		out = io.Discard
 	}
-	m := &VM{cfg: cfg, out: out, prog: &Program{}}
-	m.interrupted = &m.never
-	m.afterFunc = context.AfterFunc
+	m := &VM{out: out, prog: &Program{}, set: &settings{cfg: cfg, afterFunc: context.AfterFunc}}
+	m.interrupted = &m.set.never
 	return m
 }
 
@@ -127,7 +145,9 @@ func (m *VM) SetProgram(p *Program) {
 	m.prog = p
 	m.code = decodeProgram(p.Code, true)
 	m.codeShared = false
-	m.single = nil
+	if m.cold != nil {
+		m.cold.single = nil
+	}
 }
 
 // Program returns the loaded program.
@@ -215,14 +235,14 @@ func (m *VM) Run(ctx context.Context) error {
 	if err := context.Cause(ctx); err != nil {
 		return m.interruptFault(m.pc, err)
 	}
-	if r := m.cfg.Runs; r != nil {
+	if r := m.set.cfg.Runs; r != nil {
 		r.RunStarted()
 		defer r.RunEnded()
 	}
 	interrupted := new(atomic.Bool)
 	m.interrupted = interrupted
-	defer func() { m.interrupted = &m.never }()
-	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
+	defer func() { m.interrupted = &m.set.never }()
+	stop := m.set.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
 	err := m.exec(m.code, ^uint64(0))
@@ -242,10 +262,11 @@ func (m *VM) Step() error {
 	if m.Done() {
 		return nil
 	}
-	if m.single == nil {
-		m.single = decodeProgram(m.prog.Code, false)
+	c := m.coldPart()
+	if c.single == nil {
+		c.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(m.single, 1)
+	return m.exec(c.single, 1)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {
