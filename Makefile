@@ -8,12 +8,11 @@ FUZZTIME ?= 60s
 
 all: build
 
-## build: compile bin/iridium and bin/iridium-node, static (no cgo: the
-## pure-Go resolver and user lookup; a cgo binary starts about 7 ms slower).
-## iridium runs files itself and becomes iridium-node, found next to it,
-## for the shell and the cluster (docs/performance.md, "Start-up").
+## build: compile bin/iridium, the whole command in one binary, static (no
+## cgo: the pure-Go resolver and user lookup; a cgo binary starts about
+## 7 ms slower; docs/performance.md, "Start-up").
 build:
-	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/iridium ./cmd/iridium-node
+	CGO_ENABLED=0 $(GO) build -o $(BIN) ./cmd/iridium
 
 ## run: build, then start Iridium (the REPL; ARGS="file.iasm" runs a file)
 run: build
@@ -82,9 +81,9 @@ fuzz:
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
 	cd internal/msgpack && $(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) .
 
-## install: go install the iridium command: both binaries, side by side
+## install: go install the iridium command (static, as build)
 install:
-	CGO_ENABLED=0 $(GO) install ./cmd/iridium ./cmd/iridium-node
+	CGO_ENABLED=0 $(GO) install ./cmd/iridium
 
 clean:
 	rm -rf bin bench.txt

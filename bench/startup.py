@@ -1,36 +1,61 @@
 #!/usr/bin/env python3
-"""Start-up of iridium against lua5.4: run `bin/iridium docs/examples/hello.iasm`,
-`bin/iridium --version` (which iridium leaves to iridium-node: the start-up
-of every shell, two binaries started by one exec) and `lua5.4 -e ''`
-alternately N times each (default 40) and print, for each, the median CPU
-time (user + sys), minor page faults and context switches of the child
-(from wait4), and the ratio of the hello run's CPU time to lua5.4's.
-Run from the top of the repository after `make build`. BEFORE=path adds
-a row for that binary's hello run (an older build, to compare).
+"""Start-up of iridium against python3 and Erlang. Runs, alternately, N
+times each (default 40):
 
-With --floor, two more programs alternate with them, built first into bin/
-(CGO_ENABLED=0): bench/startup-floor, which only imports the libraries
-iridium cannot do without (crypto/tls, x/crypto/ssh, readline, color,
-log/slog) and prints a line, the floor of any Go binary with them; and
-bench/startup-floor-linked, which also links the functions of those
-libraries that iridium calls (never called at run time), so that its size
-is nearer iridium's. docs/performance.md explains the figures."""
+  bin/iridium docs/examples/hello.iasm   a file run
+  bin/iridium --version                  the shell's start-up: the same
+                                         binary and initialisation, the
+                                         flags, and exit before the shell
+  python3 -c ''
+  python3 -S -c ''                       no site module, so none of the
+                                         .pth files of site-packages, which
+                                         some installations fill with
+                                         imports: Python's floor here
+  erl -noshell -eval 'halt().'
+
+and prints, for each, the median CPU time (user + sys), minor page faults
+and context switches of the child and of the children it waited for (from
+wait4; erl's beam.smp is one), then the ratios of iridium's two runs to
+python3 and erl.
+
+Run from the top of the repository after `make build`. BEFORE=path adds
+the hello and --version runs of that iridium binary (an older build, to
+compare side by side). PYTHON3 names the interpreter; by default
+/usr/bin/python3 when it exists (a pyenv shim on $PATH is a bash script,
+whose start-up would be counted too), else python3 from $PATH.
+docs/performance.md ("Start-up") explains the figures."""
 import os
 import statistics
-import subprocess
 import sys
 
-CMDS = {
-    "iridium": ["bin/iridium", "docs/examples/hello.iasm"],
-    "via node": ["bin/iridium", "--version"],
-    "lua5.4": ["lua5.4", "-e", ""],
-}
-FLOORS = {"floor": "startup-floor", "floor-linked": "startup-floor-linked"}
+HELLO = "docs/examples/hello.iasm"
+PY, PY_S, ERL = "python3 -c ''", "python3 -S -c ''", "erl halt()."
+
+
+def python3():
+    if os.environ.get("PYTHON3"):
+        return os.environ["PYTHON3"]
+    return "/usr/bin/python3" if os.access("/usr/bin/python3", os.X_OK) else "python3"
+
+
+def commands():
+    cmds = {
+        "iridium hello": ["bin/iridium", HELLO],
+        "iridium --version": ["bin/iridium", "--version"],
+        PY: [python3(), "-c", ""],
+        PY_S: [python3(), "-S", "-c", ""],
+        ERL: ["erl", "-noshell", "-eval", "halt()."],
+    }
+    if os.environ.get("BEFORE"):
+        cmds["before hello"] = [os.environ["BEFORE"], HELLO]
+        cmds["before --version"] = [os.environ["BEFORE"], "--version"]
+    return cmds
 
 
 def run_once(cmd):
     """Runs cmd with its output discarded; returns its CPU seconds, minor
-    faults and context switches, from the child's own rusage."""
+    faults and context switches, from the child's own rusage (which
+    counts the children it waited for: erl's beam.smp)."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         pid = os.posix_spawnp(cmd[0], cmd, os.environ, file_actions=[(os.POSIX_SPAWN_DUP2, devnull, 1)])
@@ -42,34 +67,27 @@ def run_once(cmd):
     return ru.ru_utime + ru.ru_stime, ru.ru_minflt, ru.ru_nvcsw + ru.ru_nivcsw
 
 
-def build_floors():
-    env = dict(os.environ, CGO_ENABLED="0")
-    for name, pkg in FLOORS.items():
-        subprocess.run(["go", "build", "-o", "bin/" + pkg, "./bench/" + pkg], env=env, check=True)
-        CMDS[name] = ["bin/" + pkg]
-
-
 def main():
-    args = [a for a in sys.argv[1:] if a != "--floor"]
-    if len(args) < len(sys.argv) - 1:
-        build_floors()
-    runs = int(args[0]) if args else 40
-    if os.environ.get("BEFORE"):
-        CMDS["before"] = [os.environ["BEFORE"], "docs/examples/hello.iasm"]
-    samples = {name: [] for name in CMDS}
+    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 40
+    cmds = commands()
+    with open("/proc/loadavg") as f:
+        load = " ".join(f.read().split()[:3])
+    print(f"{os.cpu_count()} cores, load {load} at the start; {runs} runs each, alternating")
+    samples = {name: [] for name in cmds}
     for _ in range(runs):
-        for name, cmd in CMDS.items():
+        for name, cmd in cmds.items():
             samples[name].append(run_once(cmd))
     ms = {}
     for name, got in samples.items():
         ms[name] = statistics.median(g[0] for g in got) * 1000
         faults = statistics.median(g[1] for g in got)
         switches = statistics.median(g[2] for g in got)
-        print(f"{name:13} median CPU {ms[name]:6.2f} ms, {faults:5.0f} minor faults, {switches:4.0f} context switches")
-    print(f"ratio iridium / lua5.4: {ms['iridium'] / ms['lua5.4']:.2f}")
-    for name in FLOORS:
-        if name in ms:
-            print(f"{name}: {ms[name] / ms['lua5.4']:.2f}x lua5.4; iridium is {ms['iridium'] / ms[name]:.2f}x {name}")
+        print(f"{name:18} median CPU {ms[name]:7.2f} ms, {faults:6.0f} minor faults, {switches:4.0f} context switches")
+    for run in ("iridium hello", "iridium --version"):
+        print(f"{run}: {ms[run] / ms[PY]:.2f}x python3 ({ms[run] / ms[PY_S]:.2f}x with -S), {ms[run] / ms[ERL]:.2f}x erl")
+    if "before --version" in ms:
+        print(f"--version: {ms['iridium --version'] / ms['before --version']:.2f}x before; "
+              f"hello: {ms['iridium hello'] / ms['before hello']:.2f}x before")
 
 
 if __name__ == "__main__":

@@ -131,8 +131,8 @@ func TestCommandFailures(t *testing.T) {
 	}{
 		{"division by zero", "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", nil, 1, `^$`,
 			`prog\.iasm: pc 8: div \$0 \$1 \$2: division by zero`},
-		{"the same through iridium-node", "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", []string{"--no-color", "--registers"}, 1, `^\$0 = 7\n$`,
-			`prog\.iasm: pc 8: div \$0 \$1 \$2: division by zero`}, // a flag iridium leaves to the node
+		{"the same with a flag of the shell", "load $0 #7\nload $1 #0\ndiv $0 $1 $2\n", []string{"--no-color", "--registers"}, 1, `^\$0 = 7\n$`,
+			`prog\.iasm: pc 8: div \$0 \$1 \$2: division by zero`}, // one flag parser for both
 		{"output before a fault is kept", ".data\nm: .asciiz 'kept\\n'\n.code\nprts @m\npop $0\n", nil, 1, `^kept\n$`,
 			`pc 4: pop \$0: pop on an empty stack`},
 		{"registers after a fault", "load $3 #9\nret\n", []string{"--registers"}, 1, `^\$3 = 9\n$`,

@@ -1,7 +1,7 @@
 // Package filecmd is what the iridium command does with one file: run it,
-// assemble it (iridium asm) and disassemble it (iridium disasm). Both
-// binaries use it: cmd/iridium, small so that these commands start fast,
-// and cmd/iridium-node, the whole command, which behaves the same for them.
+// assemble it (iridium asm) and disassemble it (iridium disasm). It needs
+// only the VM and the assembler, none of the shell or the cluster, so it
+// can be tested, and its start-up measured, apart from them.
 package filecmd
 
 import (
