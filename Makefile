@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test check-format vet test-deps bench bench-vs-lua fuzz install clean
+.PHONY: all build run test check-format vet test-deps bench bench-vs-lua bench-procs fuzz install clean
 
 all: build
 
@@ -70,6 +70,24 @@ bench-vs-lua:
 		fi; \
 	fi
 	GO=$(GO) bench/run.sh
+
+## bench-procs: the process workloads of bench/procs (spawn, ring,
+## ping-pong) side by side with Erlang/OTP, as ratios (RUNS=n rounds,
+## default 5). Installs erlang-base (and time) from Debian when missing
+## and we are root.
+bench-procs:
+	@missing=""; \
+	command -v erl >/dev/null 2>&1 || missing="$$missing erlang-base"; \
+	[ -x /usr/bin/time ] || missing="$$missing time"; \
+	if [ -n "$$missing" ]; then \
+		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+			echo "installing$$missing"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+		else \
+			echo "not installed:$$missing (needs root to install)"; exit 1; \
+		fi; \
+	fi
+	GO=$(GO) bench/procs/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:

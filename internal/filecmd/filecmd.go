@@ -125,11 +125,13 @@ func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle) (error, i
 	for {
 		select {
 		case <-h.Done():
-			if exit := h.Exit(); exit.Err != nil {
-				return exit.Err, ExitFailure
-			}
-			return nil, ExitOK
+			return firstExit(h)
 		case <-s.Deadlocked():
+			select {
+			case <-h.Done(): // the first process's end left the others waiting
+				return firstExit(h)
+			default:
+			}
 			return fmt.Errorf("deadlock: %d processes waiting for a message that nothing can send", s.Waiting()), ExitDeadlock
 		case <-delay.C:
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
@@ -144,6 +146,14 @@ func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle) (error, i
 			return h.VM().InterruptFault(context.Cause(ctx)), ExitSignal
 		}
 	}
+}
+
+// firstExit is the error and status of the ended first process h.
+func firstExit(h *proc.Handle) (error, int) {
+	if exit := h.Exit(); exit.Err != nil {
+		return exit.Err, ExitFailure
+	}
+	return nil, ExitOK
 }
 
 // prefixWriter writes each line it is given after a prefix; the scheduler
