@@ -4,7 +4,9 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
@@ -30,7 +32,13 @@ func benchFile(b *testing.B, file string, threads int, marks map[string]int) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	cpu0 := cpuTime()
 	b.ResetTimer()
+	defer func() {
+		// CPU time, unlike the wall time, hardly depends on what else
+		// the machine runs.
+		b.ReportMetric(float64(cpuTime()-cpu0)/float64(b.N), "cpu-ns/op")
+	}()
 	for range b.N {
 		s := New(Config{Threads: threads})
 		h, err := s.Start(p, StartOptions{VM: vm.Config{}})
@@ -43,6 +51,15 @@ func benchFile(b *testing.B, file string, threads int, marks map[string]int) {
 		}
 		s.Close()
 	}
+}
+
+// cpuTime returns the user and system CPU time of this process so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if syscall.Getrusage(syscall.RUSAGE_SELF, &ru) != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func BenchmarkRing1000x100Threads1(b *testing.B) {

@@ -60,10 +60,12 @@ func (p *process) Spawn(child *vm.VM) (int32, error) {
 // Send implements vm.Runtime.
 func (p *process) Send(to int32, msg vm.Message) { p.s.deliver(PID(to), msg, p.w) }
 
-// Receive implements vm.Runtime.
+// Receive implements vm.Runtime. When it finds nothing it returns with
+// p.mu still held: the VM stops at once, and the thread's run parks the
+// process under the same lock (see worker.park), so that a message
+// arriving in between cannot be missed and no lock is taken twice.
 func (p *process) Receive(timeoutMS int32) (vm.Message, vm.RecvStatus) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
 	if p.mbox.len() > 0 {
 		msg := p.mbox.pop()
 		if b := p.s.cfg.Budget; b != nil {
@@ -71,13 +73,16 @@ func (p *process) Receive(timeoutMS int32) (vm.Message, vm.RecvStatus) {
 		}
 		p.cancelTimer()
 		p.timedOut = false
+		p.mu.Unlock()
 		return msg, vm.RecvGot
 	}
 	switch {
 	case p.timedOut:
 		p.timedOut = false
+		p.mu.Unlock()
 		return vm.Message{}, vm.RecvTimeout
 	case timeoutMS == 0:
+		p.mu.Unlock()
 		return vm.Message{}, vm.RecvTimeout
 	case timeoutMS > 0 && p.timer == nil:
 		p.timerGen++
@@ -85,7 +90,7 @@ func (p *process) Receive(timeoutMS int32) (vm.Message, vm.RecvStatus) {
 		p.s.timers.Add(1)
 		p.timer = time.AfterFunc(time.Duration(timeoutMS)*time.Millisecond, func() { p.fire(gen) })
 	}
-	return vm.Message{}, vm.RecvWait
+	return vm.Message{}, vm.RecvWait // p.mu held
 }
 
 // fire is the timer of RECVT number gen running out.

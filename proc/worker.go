@@ -199,9 +199,8 @@ func (w *worker) run(p *process) {
 		s.finish(p, Faulted, err)
 	case vm.Killed:
 		s.finish(p, Killed, nil)
-	case vm.Waiting:
-		p.mu.Lock()
-		if p.mbox.len() > 0 || p.timedOut || p.killed.Load() {
+	case vm.Waiting: // p.mu is held: see process.Receive
+		if p.killed.Load() {
 			p.state.Store(stateRunnable)
 			p.mu.Unlock()
 			s.ready(p, w, false)

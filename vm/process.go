@@ -56,7 +56,9 @@ type Runtime interface {
 	// Receive takes the oldest message. With none it returns RecvWait,
 	// having arranged to make the process runnable when one arrives or,
 	// for timeoutMS >= 0, when that many milliseconds have passed since
-	// the first Receive of this wait; it then returns RecvTimeout.
+	// the first Receive of this wait; it then returns RecvTimeout. After
+	// RecvWait the VM calls nothing more: RunSlice returns Waiting at
+	// once, and the RECV runs again when the process next runs.
 	Receive(timeoutMS int32) (Message, RecvStatus)
 	// Monitor asks for a down notice when the process pid ends.
 	Monitor(pid int32)
