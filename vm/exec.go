@@ -636,7 +636,7 @@ func (m *VM) printString(pc uint, off int) error {
 }
 
 func (m *VM) write(pc uint, b []byte) error {
-	if _, err := m.out.Write(b); err != nil {
+	if _, err := m.set.out.Write(b); err != nil {
 		f := m.fault(pc, ErrOutput, "")
 		f.Cause = err
 		return f

@@ -112,10 +112,11 @@ func (m *VM) alloc(pc uint, n int32) error {
 	if len(m.heap)+int(n) > m.set.cfg.HeapLimit {
 		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.set.cfg.HeapLimit))
 	}
-	if m.mem == nil {
-		m.mem = newHeapMemory(m, m.set.cfg.HeapBudget)
+	c := m.coldPart()
+	if c.mem == nil {
+		c.mem = newHeapMemory(m, m.set.cfg.HeapBudget)
 	}
-	h := m.mem
+	h := c.mem
 	if b := h.budget; b != nil && n > 0 {
 		if !b.reserve(int64(n)) {
 			return m.fault(pc, ErrHeapBudget, fmt.Sprintf("%d more bytes; the budget of %d bytes for all heaps has %d left",

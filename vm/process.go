@@ -143,7 +143,7 @@ func (m *VM) RunSlice(budget uint64) (Stop, error) {
 func (m *VM) fork(pc uint) *VM {
 	m.codeShared = true
 	c := &VM{regs: m.regs, fregs: m.fregs, pc: pc, prog: m.prog, code: m.code, codeShared: true,
-		out: m.out, set: m.set}
+		set: m.set}
 	c.interrupted = &m.set.never
 	return c
 }
@@ -200,7 +200,10 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 			return pc + 1, nil
 		}
 		r[kind], r[value] = int32(msg.Kind), msg.Value
-		m.from, m.lastBytes = msg.From, msg.Bytes
+		m.from = msg.From
+		if msg.Bytes != nil || m.cold != nil {
+			m.coldPart().lastBytes = msg.Bytes
+		}
 	case FROM:
 		r[in.a()] = m.from
 	case MONITOR:
@@ -210,14 +213,18 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 			return 0, errStop
 		}
 	case TAKEB:
-		if m.lastBytes == nil {
+		var data []byte
+		if m.cold != nil {
+			data = m.cold.lastBytes
+		}
+		if data == nil {
 			return 0, m.fault(pc, ErrBadMessage, "")
 		}
-		off, n := r[in.a()], len(m.lastBytes)
+		off, n := r[in.a()], len(data)
 		if off < 0 || int(off)+n > len(m.heap) {
 			return 0, m.fault(pc, ErrHeapOutOfRange, fmt.Sprintf("%d bytes at offset %d, heap is %d bytes", n, off, len(m.heap)))
 		}
-		copy(m.heap[off:], m.lastBytes)
+		copy(m.heap[off:], data)
 	default:
 		return 0, m.fastDisagrees(pc)
 	}
@@ -227,7 +234,11 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 // Footprint estimates the bytes of memory the VM holds: itself, its heap,
 // its stack and its call stack.
 func (m *VM) Footprint() int {
-	return int(unsafe.Sizeof(*m)) + len(m.heap) + 4*cap(m.stack) + 4*cap(m.calls) + len(m.lastBytes)
+	n := int(unsafe.Sizeof(*m)) + len(m.heap) + 4*cap(m.stack) + 4*cap(m.calls)
+	if c := m.cold; c != nil {
+		n += int(unsafe.Sizeof(*c)) + cap(c.buf) + len(c.lastBytes)
+	}
+	return n
 }
 
 // InterruptFault returns the fault of a run stopped from outside at the

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"testing"
+	"unsafe"
 )
 
 // fakeRuntime is a Runtime that records what the VM asks of it: a
@@ -151,4 +152,13 @@ func FuzzProcessInstructions(f *testing.F) {
 			t.Fatalf("fused and single code differ:\n%s\n%s", ends[0], ends[1])
 		}
 	})
+}
+
+// TestVMSizeForProcesses keeps a VM that waits as a process within the
+// 576-byte size class of Go's allocator: with its process (proc) it must
+// stay under 1,000 bytes (docs/performance.md, "Processes").
+func TestVMSizeForProcesses(t *testing.T) {
+	if n := unsafe.Sizeof(VM{}); n > 576 {
+		t.Errorf("a VM is %d bytes, over 576", n)
+	}
 }

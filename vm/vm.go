@@ -53,31 +53,24 @@ const (
 // at once, but separate VMs share nothing and may run side by side; Run's
 // context may be cancelled from any goroutine.
 type VM struct {
-	regs  [NumRegisters]int32
-	fregs [NumRegisters]float64
-	pc    uint // index of the next instruction (its byte address / 4)
-	flag  bool // the equal flag, set by comparisons
-	rem   int32
-	count uint32      // the loop counter of CLOOP and LOOP
-	heap  []byte      // in mem
-	mem   *heapMemory // made by the first ALOC
-	stack []int32     // the stack's memory; the values are stack[:sp]
-	calls []uint32    // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
-	sp    uint
-	csp   uint
-
-	// The process state: the runtime of the process instructions, the
-	// sender of the last message taken and its bytes.
-	rt        Runtime
-	from      int32
-	lastBytes []byte
-
+	regs       [NumRegisters]int32
+	fregs      [NumRegisters]float64
+	pc         uint // index of the next instruction (its byte address / 4)
+	flag       bool // the equal flag, set by comparisons
+	halted     bool
+	codeShared bool // code is shared with SPAWNed VMs: never change it in place
+	rem        int32
+	count      uint32   // the loop counter of CLOOP and LOOP
+	from       int32    // the sender of the last message taken
+	heap       []byte   // in cold.mem
+	stack      []int32  // the stack's memory; the values are stack[:sp]
+	calls      []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
+	sp         uint
+	csp        uint
+	rt         Runtime // the runtime of the process instructions
 	prog       *Program
 	code       []inst // decoded with fused instructions, for Run
-	codeShared bool   // code is shared with SPAWNed VMs: never change it in place
-	halted     bool
 	steps      uint64
-	out        io.Writer
 	// interrupted is set when the context of the run in progress is
 	// cancelled. Each Run gets a flag of its own, so that the cancel of
 	// an earlier run, arriving late, cannot stop a later one; Step and
@@ -91,6 +84,7 @@ type VM struct {
 // it after New.
 type settings struct {
 	cfg   Config
+	out   io.Writer // cfg.Stdout, or io.Discard
 	never atomic.Bool
 	// afterFunc is context.AfterFunc; tests replace it to call the
 	// function when they choose, as a late goroutine would.
@@ -100,8 +94,10 @@ type settings struct {
 // coldState is what a VM uses rarely, made on first use, to keep a VM
 // that waits as a process small.
 type coldState struct {
-	single []inst // the code decoded without fused instructions, for Step
-	buf    []byte // scratch for printing numbers
+	single    []inst      // the code decoded without fused instructions, for Step
+	buf       []byte      // scratch for printing numbers
+	mem       *heapMemory // where heap lives; made by the first ALOC
+	lastBytes []byte      // the bytes of the last message taken, if it had any
 }
 
 // coldPart returns the VM's coldState, making it if need be.
@@ -124,7 +120,7 @@ func New(cfg Config) *VM {
 	if out == nil {
 		out = io.Discard
 	}
-	m := &VM{out: out, prog: &Program{}, set: &settings{cfg: cfg, afterFunc: context.AfterFunc}}
+	m := &VM{prog: &Program{}, set: &settings{cfg: cfg, out: out, afterFunc: context.AfterFunc}}
 	m.interrupted = &m.set.never
 	return m
 }
@@ -160,10 +156,12 @@ func (m *VM) Program() *Program { return m.prog }
 // collector finds it).
 func (m *VM) Reset() {
 	m.ResetRegisters()
-	if m.mem != nil {
-		m.mem.free()
+	if c := m.cold; c != nil {
+		if c.mem != nil {
+			c.mem.free()
+		}
+		c.lastBytes = nil
 	}
-	m.lastBytes = nil
 	m.heap, m.stack, m.calls = nil, nil, nil
 	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0
