@@ -545,3 +545,53 @@ func TestParsePID(t *testing.T) {
 		t.Errorf("String: %v %v", MakePID(2, 7), PID(7))
 	}
 }
+
+func TestMailbox(t *testing.T) {
+	// A mailbox outside (a shell) sends a server its PID; the server
+	// replies to it and monitors it; closing it sends a down notice.
+	s, h, out, _ := start(t, Config{Threads: 2, DetectDeadlock: true}, `
+        recv $0 $1          ; the mailbox's PID, kind 1
+        from $2
+        send $1 $0          ; back: 1, the kind
+        monitor $1
+        recv $3 $4
+        prti $3
+        prti $4
+        hlt
+`)
+	mb := s.Attach("shell")
+	if err := mb.SendPID(h.PID(), mb.PID()); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	var got []vm.Message
+	for len(got) == 0 && time.Now().Before(deadline) {
+		got = mb.Take()
+		time.Sleep(time.Millisecond)
+	}
+	if len(got) != 1 || got[0].Value != 1 || got[0].From != int32(h.PID()) {
+		t.Fatalf("the mailbox got %+v", got)
+	}
+	var listed bool
+	for _, in := range s.Processes() {
+		listed = listed || in.PID == mb.PID() && in.State == "outside" && in.Program == "shell"
+	}
+	if !listed {
+		t.Errorf("processes %+v: no mailbox listed", s.Processes())
+	}
+	if s.Kill(mb.PID()) == nil {
+		t.Error("Kill of a mailbox worked")
+	}
+	mb.Close()
+	select {
+	case <-h.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("no down notice")
+	}
+	if out.String() != "2\n0\n" {
+		t.Errorf("output %q, want a down notice, reason 0", out)
+	}
+	if err := mb.Send(h.PID(), 1); !errors.Is(err, ErrNoProcess) {
+		t.Errorf("a send to an ended process from outside: %v", err)
+	}
+}

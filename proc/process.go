@@ -27,6 +27,8 @@ type process struct {
 	group *group
 	w     *worker // the thread running it, while it runs
 
+	external bool // a Mailbox: never runs
+
 	state      atomic.Uint32 // changed to or from waiting only under mu
 	killed     atomic.Bool
 	reductions atomic.Uint64
@@ -147,7 +149,7 @@ func (p *process) Kill(pid int32) bool {
 	if PID(pid) == p.pid {
 		return true
 	}
-	if t := p.s.table.get(PID(pid)); t != nil {
+	if t := p.s.table.get(PID(pid)); t != nil && !t.external {
 		p.s.kill(t, p.w)
 	}
 	return false

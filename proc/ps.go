@@ -9,7 +9,7 @@ import (
 type Info struct {
 	PID        PID
 	Program    string
-	State      string // running, runnable or waiting
+	State      string // running, runnable, waiting, or outside for a Mailbox
 	Reductions uint64 // instructions run
 	Mailbox    int    // messages waiting in its mailbox
 	Dropped    uint64 // messages dropped at its full mailbox
@@ -25,6 +25,9 @@ func (s *Scheduler) Processes() []Info {
 		in := Info{PID: p.pid, Program: p.group.name, State: stateNames[st], Reductions: p.reductions.Load(),
 			Mailbox: p.mbox.len(), Dropped: p.dropped, Memory: p.memory.Load() + int64(cap(p.mbox.buf))*messageCost}
 		p.mu.Unlock()
+		if p.external {
+			in.State = "outside"
+		}
 		if st != stateEnded {
 			out = append(out, in)
 		}

@@ -253,20 +253,16 @@ func (s *Scheduler) admit(p *process, m *vm.VM) error {
 	return nil
 }
 
-// Send delivers an integer from outside the processes (the shell), from
-// the PID from (0 for none).
+// Send delivers the integer value to the process to from outside the
+// processes, as if from the PID from (0 for none).
 func (s *Scheduler) Send(from, to PID, value int32) error {
-	if s.table.get(to) == nil {
-		return fmt.Errorf("%v: %w", to, ErrNoProcess)
-	}
-	s.deliver(to, vm.Message{Kind: vm.MsgInt, Value: value, From: int32(from)}, nil)
-	return nil
+	return s.sendFrom(from, to, vm.Message{Kind: vm.MsgInt, Value: value})
 }
 
 // Kill ends the process pid; its monitors get reason 2.
 func (s *Scheduler) Kill(pid PID) error {
 	p := s.table.get(pid)
-	if p == nil {
+	if p == nil || p.external {
 		return fmt.Errorf("%v: %w", pid, ErrNoProcess)
 	}
 	s.kill(p, nil)
@@ -276,7 +272,7 @@ func (s *Scheduler) Kill(pid PID) error {
 // Wait waits until the process pid ends, or ctx is done.
 func (s *Scheduler) Wait(ctx context.Context, pid PID) (Exit, error) {
 	p := s.table.get(pid)
-	if p == nil {
+	if p == nil || p.external {
 		return Exit{}, fmt.Errorf("%v: %w", pid, ErrNoProcess)
 	}
 	p.mu.Lock()
@@ -323,7 +319,7 @@ func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) {
 		return
 	}
 	q.mbox.push(msg)
-	wake := q.state.Load() == stateWaiting
+	wake := q.state.Load() == stateWaiting && !q.external
 	if wake {
 		q.state.Store(stateRunnable)
 		s.active.Add(1)
@@ -374,9 +370,7 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	if done == nil {
 		p.m.Reset() // its heap's memory and budget back now; nobody reads it
 	}
-	for _, w := range watchers {
-		s.deliver(w, vm.Message{Kind: vm.MsgDown, Value: int32(reason), From: int32(p.pid)}, nil)
-	}
+	s.notifyDown(p.pid, watchers, reason)
 	s.live.Add(-1)
 	if done != nil {
 		close(done)
