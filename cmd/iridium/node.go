@@ -14,6 +14,7 @@ import (
 
 	"github.com/iridium-vm/iridium/internal/procs"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
@@ -27,9 +28,10 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
-	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
-	spawn   *jobs.Service  // programs sent to and from other members
-	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
+	jobs    *jobs.Table     // every shell's !spawn, !jobs, !kill and !wait
+	spawn   *jobs.Service   // programs sent to and from other members
+	heap    *vm.HeapBudget  // --max-heap-total: every VM's heap, all shells' and jobs' together
+	procs   *proc.Scheduler // the node's processes: every shell's !proc, and the shells themselves
 	// governor sizes GOMAXPROCS to the programs running; nil when the
 	// user set GOMAXPROCS.
 	governor *procs.Governor
@@ -46,6 +48,7 @@ func newNode(o *options) *node {
 	}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap, n.runs())
+	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap, Runs: n.runs()})
 	return n
 }
 
@@ -92,6 +95,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		Remote:      n.spawn,
 		JobOwner:    spec.owner,
 		LoadFirst:   spec.loadFirst,
+		Procs:       n.procs,
 	}
 	if n.remoteServer() != nil {
 		ropts.Sessions = sessionList{n: n, own: spec.session}
@@ -193,6 +197,7 @@ func (n *node) close() {
 		srv.Close()
 	}
 	n.jobs.Close()
+	n.procs.Close()
 	n.cluster.shutdown()
 	if n.governor != nil {
 		n.governor.Close()
