@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
+	"strings"
 	"testing"
 )
 
@@ -77,5 +79,27 @@ func TestFileRunFirstProcessFaults(t *testing.T) {
 	want := regexp.MustCompile(`^iridium: .*procs\.iasm: pc 4: div \$0 \$0 \$0: division by zero \(\$0 is 0\)\n$`)
 	if status != ExitFailure || !want.MatchString(errOut) {
 		t.Errorf("status %d, stderr %q", status, errOut)
+	}
+}
+
+func TestFileRunProcessExamples(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if status := Run(context.Background(), RunOptions{}, "../../docs/examples/ring.iasm", &stdout, &stderr); status != ExitOK || stdout.String() != "10\n20\n30\n" {
+		t.Errorf("ring.iasm: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
+	if status := Run(context.Background(), RunOptions{Threads: 2}, "../../docs/examples/server.iasm", &stdout, &stderr); status != ExitOK {
+		t.Fatalf("server.iasm: status %d, stderr %q", status, stderr.String())
+	}
+	// The clients print in whatever order they are served; the totals
+	// are always 5, 10 and 15.
+	lines := strings.Split(stdout.String(), "\n")
+	if len(lines) != 5 || lines[3] != "all clients done" || lines[4] != "" {
+		t.Fatalf("server.iasm printed %q", stdout.String())
+	}
+	totals := lines[:3]
+	sort.Strings(totals)
+	if strings.Join(totals, " ") != "10 15 5" {
+		t.Errorf("server.iasm: totals %q, want 5, 10 and 15", totals)
 	}
 }
