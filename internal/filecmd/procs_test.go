@@ -88,6 +88,10 @@ func TestFileRunProcessExamples(t *testing.T) {
 		t.Errorf("ring.iasm: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
 	}
 	stdout.Reset()
+	if status := Run(context.Background(), RunOptions{}, "../../docs/examples/ping.iasm", &stdout, &stderr); status != ExitOK || stdout.String() != "42\n" {
+		t.Errorf("ping.iasm: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+	stdout.Reset()
 	if status := Run(context.Background(), RunOptions{Threads: 2}, "../../docs/examples/server.iasm", &stdout, &stderr); status != ExitOK {
 		t.Fatalf("server.iasm: status %d, stderr %q", status, stderr.String())
 	}
