@@ -595,3 +595,49 @@ func TestMailbox(t *testing.T) {
 		t.Errorf("a send to an ended process from outside: %v", err)
 	}
 }
+
+func TestMemoryBudget(t *testing.T) {
+	// Room for 3 processes: the first and two it spawns; the third spawn
+	// faults.
+	budget := vm.NewHeapBudget(3 * processCost)
+	r := runMain(t, Config{Budget: budget}, `
+        load $0 @wait
+        spawn $0 $1
+        spawn $0 $2
+        spawn $0 $3
+        hlt
+wait:   recv $5 $6
+`)
+	if r.exit.Reason != Faulted || !errors.Is(r.exit.Err, vm.ErrSpawn) || !strings.Contains(r.exit.Err.Error(), "memory budget") {
+		t.Errorf("exit %+v, want the third spawn to fault", r.exit)
+	}
+	// Messages past the budget are dropped and counted.
+	budget = vm.NewHeapBudget(2*processCost + 3*messageCost)
+	s, _, _, _ := start(t, Config{Budget: budget}, `
+        load $0 @spin
+        spawn $0 $1
+        load $2 #10
+loop:   send $1 $2
+        dec $2
+        load $3 #0
+        gt $2 $3
+        djmpe @loop
+        load $4 #100000
+        recvt $4 $5 $6
+spin:   jmp $0
+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		ps := s.Processes()
+		if len(ps) == 2 && ps[1].Mailbox == 3 && ps[1].Dropped == 7 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %+v: want 3 messages and 7 dropped", ps)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if used := budget.Used(); used != budget.Limit() {
+		t.Errorf("budget used %d, want all %d", used, budget.Limit())
+	}
+}
