@@ -11,7 +11,7 @@ import (
 // Looking a PID up takes no lock; it costs 8 bytes a process, and serials
 // are handed out in turn, so the live processes fill few chunks.
 const (
-	chunkBits = 16
+	chunkBits = 12
 	chunkSize = 1 << chunkBits
 	numChunks = 1 << (serialBits - chunkBits)
 )
