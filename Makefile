@@ -93,6 +93,8 @@ bench-procs:
 fuzz:
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) .
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzDecodeProgram$$' -fuzztime $(FUZZTIME) .
+	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzProcessInstructions$$' -fuzztime $(FUZZTIME) .
+	cd proc && $(GO) test -run '^$$' -fuzz '^FuzzScheduler$$' -fuzztime $(FUZZTIME) .
 	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
