@@ -138,7 +138,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		bytes []byte
 		text  string
 	}{
-		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "exceeds"},
+		{"garbage", []byte("GET / HTTP/1.1\r\nHost: x\r\n\r\n"), "it sent an HTTP request to the cluster port"},
 		{"oversized length", hugeHeader, "exceeds the 4096-byte limit"},
 		{"zero length", header(0, msgHello), "frame length 0"},
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},

@@ -7,6 +7,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // Defaults used by DefaultConfig and by New for zero-valued fields.
@@ -91,7 +93,8 @@ type Config struct {
 	HeartbeatInterval time.Duration
 
 	// FailureTimeout is how long a link may stay silent before its member
-	// is marked failed and dropped. Must exceed HeartbeatInterval.
+	// is marked failed (then redialed for ReconnectFor, and dropped if not
+	// reached). Must exceed HeartbeatInterval.
 	// Default 3s.
 	FailureTimeout time.Duration
 
@@ -229,11 +232,11 @@ func validateName(what, name string, limit int) error {
 	case name == "":
 		return fmt.Errorf("%s is empty", what)
 	case len(name) > limit:
-		return fmt.Errorf("%s %s is %d bytes long, the limit is %d", what, Quote(name), len(name), limit)
+		return fmt.Errorf("%s \"%s\" is %d bytes long, the limit is %d", what, termtext.Cut(name, limit), len(name), limit)
 	case !utf8.ValidString(name):
-		return fmt.Errorf("%s %s is not valid UTF-8", what, Quote(name))
+		return fmt.Errorf("%s \"%s\" is not valid UTF-8", what, name)
 	case strings.IndexFunc(name, func(r rune) bool { return !unicode.IsPrint(r) || unicode.IsSpace(r) }) >= 0:
-		return fmt.Errorf("%s %s has spaces or unprintable characters", what, Quote(name))
+		return fmt.Errorf("%s \"%s\" has spaces or unprintable characters", what, name)
 	}
 	return nil
 }

@@ -45,9 +45,6 @@ var (
 	// ErrMessageTooLarge is returned by Send for a payload over
 	// MaxMessageSize.
 	ErrMessageTooLarge = errors.New("message too large")
-	// ErrQueueFull is returned by Send when the member's bounded send
-	// queue is full: the caller throttles or drops.
-	ErrQueueFull = errors.New("send queue full")
 
 	// errAlreadyConnected is the benign refusal of a second link to a peer
 	// that is already connected (simultaneous dialing).

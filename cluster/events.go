@@ -58,7 +58,12 @@ func (k EventKind) String() string {
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
 
-// Event reports a change of membership, or a refused connection.
+// Event reports a change of membership, or a refused connection. Its
+// fields are as the node holds them: the alias, host and node ID a peer
+// announced and the text of Err (which may quote a peer) are raw, not
+// escaped. Whoever shows an event escapes them there (the shell with
+// internal/termtext, a log with its handler's quoting); the cluster
+// prints nothing.
 type Event struct {
 	Kind   EventKind // what happened
 	Member Member    // to whom; for EventRefused, what is known of the peer
@@ -68,22 +73,6 @@ type Event struct {
 	// for: 1 for a refusal reported at once, more for a summary (then Err
 	// is a *RefusalSummary and Member is empty).
 	Count int
-}
-
-// String describes the event in one line, for logs and the REPL. What
-// came from outside is escaped and capped: the line is safe to print.
-func (e Event) String() string {
-	if summary, ok := e.Err.(*RefusalSummary); ok {
-		return Inert("cluster: " + summary.Error())
-	}
-	who := Inert(e.Member.Addr())
-	if e.Member.Alias != "" {
-		who = Quote(e.Member.Alias) + " (" + who + ")"
-	}
-	if e.Err != nil {
-		return Inert(fmt.Sprintf("cluster: %s %s: %v", who, e.Kind, e.Err))
-	}
-	return Inert(fmt.Sprintf("cluster: %s %s", who, e.Kind))
 }
 
 // maxQueuedRefusals bounds how many EventRefused wait for delivery; more

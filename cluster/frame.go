@@ -57,6 +57,8 @@ func readFrame(r io.Reader, maxFrameSize int) (msgType, []byte, error) {
 		return 0, nil, fmt.Errorf("%w: frame length 0 (no room for the type byte)", errProtocol)
 	case uint64(size) > uint64(maxFrameSize) && looksLikeTLS(header[:]):
 		return 0, nil, fmt.Errorf("%w: the peer speaks TLS; this node has no --tls-cert", ErrTLSMismatch)
+	case uint64(size) > uint64(maxFrameSize) && foreignProtocol(header[:]) != nil:
+		return 0, nil, foreignProtocol(header[:])
 	case uint64(size) > uint64(maxFrameSize):
 		return 0, nil, fmt.Errorf("%w: frame of %d bytes exceeds the %d-byte limit", errProtocol, size, maxFrameSize)
 	}

@@ -98,7 +98,7 @@ func (r *recorder) losses() []string {
 	var out []string
 	for _, e := range r.all() {
 		if e.Kind == EventFailed || e.Kind == EventLinkClosed || e.Kind == EventLeft {
-			out = append(out, e.String())
+			out = append(out, fmt.Sprintf("%s %s: %v", e.Member.Alias, e.Kind, e.Err))
 		}
 	}
 	return out
@@ -211,9 +211,9 @@ func expectedView(nodes []*testNode) string {
 
 // linkCounts returns how many member links and standby links n has.
 func linkCounts(n *Node) (links, standby int) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return len(n.links), len(n.standby)
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	return len(n.links.byAlias), len(n.links.standby)
 }
 
 // waitFullMesh waits until every node lists exactly the given nodes with

@@ -30,7 +30,7 @@ func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error
 	if n.isOwnAddress(host, port) {
 		return nil, fmt.Errorf("join %s: %w: that is this node's own address", addr, ErrJoinSelf)
 	}
-	if n.hasMemberAt(host, port) {
+	if n.links.hasMemberAt(host, port) {
 		return n.Members(), nil
 	}
 	ctx, cancel := n.withNodeContext(ctx)
@@ -74,26 +74,6 @@ func (n *Node) isOwnAddress(host string, port int) bool {
 	return isWildcard(n.cfg.BindHost) && ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
 }
 
-// hasMemberAt reports whether a linked member publishes host:port.
-func (n *Node) hasMemberAt(host string, port int) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, l := range n.links {
-		if l.peer.Host == host && l.peer.Port == port {
-			return true
-		}
-	}
-	return false
-}
-
-// isLinked reports whether the member m is linked already.
-func (n *Node) isLinked(m memberInfo) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	l := n.links[m.Alias]
-	return l != nil && l.peer.NodeID == m.NodeID && l.peer.Incarnation >= m.Incarnation
-}
-
 // fanOut sends Join to every member the seed listed and we have no link
 // to, a few at a time, and returns an error naming those it could not
 // reach. Each Join carries the digest of the seed's view of the cluster.
@@ -114,7 +94,7 @@ func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo
 		mu.Unlock()
 	}
 	for _, m := range members {
-		if m.Alias == n.cfg.Alias || n.isLinked(m) {
+		if m.Alias == n.cfg.Alias || n.links.isLinked(m) {
 			continue
 		}
 		if net.ParseIP(m.Host) == nil { // gossiped names are not resolved

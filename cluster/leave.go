@@ -14,21 +14,24 @@ import (
 func (n *Node) Leave(ctx context.Context) error {
 	n.lifecycle.Lock()
 	defer n.lifecycle.Unlock()
-	n.mu.Lock()
-	switch n.state {
+	ls := n.links
+	ls.mu.Lock()
+	switch ls.state {
 	case stateNew:
-		n.mu.Unlock()
+		ls.mu.Unlock()
 		return ErrNotRunning
 	case stateClosed:
-		n.mu.Unlock()
+		ls.mu.Unlock()
 		return ErrClosed
 	}
-	n.state = stateLeaving
-	ln := n.listener
-	links := make([]*link, 0, len(n.links))
-	for _, l := range n.links {
+	ls.state = stateLeaving
+	links := make([]*link, 0, len(ls.byAlias))
+	for _, l := range ls.byAlias {
 		links = append(links, l)
 	}
+	ls.mu.Unlock()
+	n.mu.Lock()
+	ln := n.listener
 	n.mu.Unlock()
 
 	ln.Close()

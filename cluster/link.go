@@ -21,7 +21,7 @@ type link struct {
 	dialedBy string     // alias of the node that opened the connection
 	redial   bool       // made by the reconnect loop
 
-	// Guarded by Node.mu: an acceptor's link is ready once its HelloAck or
+	// Guarded by linkSet.mu: an acceptor's link is ready once its HelloAck or
 	// JoinAck is sent. A link replaced before that is retired: closed by
 	// the acceptor right after the ack, so the dialer's handshake completes.
 	ready   bool
@@ -34,6 +34,9 @@ type link struct {
 	lastSeen atomic.Int64 // unix ns of the last frame received
 	lastSent atomic.Int64 // unix ns of the last frame written
 	queue    *sendQueue   // frames for writeLoop
+	inbox    *appQueue    // application messages for deliverLoop
+	// readerWaits is set while the reader waits for room in inbox.
+	readerWaits atomic.Bool
 	// raw is the socket of a plain TCP link, for quiet reads and direct
 	// Pings; nil with TLS or a test's transport.
 	raw syscall.RawConn
@@ -59,7 +62,7 @@ type link struct {
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
-	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue()}
+	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue(), inbox: newAppQueue()}
 	if sc, ok := conn.(syscall.Conn); ok {
 		if raw, err := sc.SyscallConn(); err == nil {
 			l.raw = raw
@@ -74,7 +77,7 @@ func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 }
 
 // markReady records that the link's handshake is over. Caller holds
-// Node.mu.
+// linkSet.mu.
 func (l *link) markReadyLocked() {
 	l.ready = true
 	l.readyOnce.Do(func() { close(l.readyCh) })
@@ -167,10 +170,7 @@ func (l *link) writePingNow(ping []byte) bool {
 		return false
 	}
 	q := l.queue
-	q.mu.Lock()
-	idle := len(q.frames) == 0
-	q.mu.Unlock()
-	if !idle || l.pingRest != nil {
+	if !q.empty() || l.pingRest != nil {
 		return false
 	}
 	written := 0
@@ -201,10 +201,10 @@ func (l *link) writePingNow(ping []byte) bool {
 	return true
 }
 
-// startLink runs the reader, the writer and the heartbeat of an admitted
+// startLink runs the reader, the writer and the deliverer of an admitted
 // link.
 func (n *Node) startLink(l *link) {
-	for _, loop := range []func(*link){n.readLoop, n.writeLoop} {
+	for _, loop := range []func(*link){n.readLoop, n.writeLoop, n.deliverLoop} {
 		if !n.spawn(func() { loop(l) }) {
 			l.close()
 			return
@@ -269,7 +269,9 @@ func (n *Node) readLoop(l *link) {
 		case *memberUp:
 			n.considerMember(m.Member)
 		case *appMessage:
-			n.deliver(l.peer.Alias, m, n.replyOn(l))
+			if err := n.queueForHandler(l, m); err != nil {
+				return // the link ended while the reader waited
+			}
 		case *leave:
 			n.dropLink(l, EventLeft, nil)
 			return
@@ -337,22 +339,23 @@ func later(a, b time.Time) time.Time {
 // "link closed" by its own closed connection).
 func (n *Node) dropLink(l *link, kind EventKind, err error) {
 	defer l.close()
-	n.mu.Lock()
-	delete(n.standby, l)
-	current := n.links[l.peer.Alias] == l
+	ls := n.links
+	ls.mu.Lock()
+	delete(ls.standby, l)
+	current := ls.byAlias[l.peer.Alias] == l
 	if current {
-		delete(n.links, l.peer.Alias)
+		delete(ls.byAlias, l.peer.Alias)
 	}
-	announce := current && n.state == stateRunning
+	announce := current && ls.state == stateRunning
 	redial := announce && kind != EventLeft && n.cfg.ReconnectFor >= 0
 	if announce {
 		to := StateFailed
 		if kind == EventLeft {
 			to = StateLeft
 		}
-		n.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
+		n.members.transition(l.peer.Alias, to, l.peer, kind, err, redial, time.Unix(0, l.lastSeen.Load()))
 	}
-	n.mu.Unlock()
+	ls.mu.Unlock()
 	if redial {
 		n.startReconnect(l.peer)
 	}

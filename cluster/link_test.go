@@ -110,9 +110,7 @@ func TestPingsWaitingUnreadKeepAMemberAlive(t *testing.T) {
 	if pings := int(failure / interval); pings*len(a.pingFrame) >= wakeBytes {
 		t.Fatalf("%d Pings in a failure timeout would wake the reader", pings)
 	}
-	a.mu.Lock()
-	l := a.links["n1"]
-	a.mu.Unlock()
+	l := a.links.get("n1")
 	if l == nil {
 		t.Fatal("a has no link to n1")
 	}

@@ -41,8 +41,14 @@ func (n *Node) livenessLoop() {
 			resumed = now
 		}
 		lastTick = now
-		links = n.allLinks(links[:0])
+		links = n.links.appendAll(links[:0])
 		for _, l := range links {
+			if l.readerWaits.Load() {
+				// The reader waits for a slow handler: the member's
+				// frames wait unread through this node's doing.
+				l.lastSeen.Store(now.UnixNano())
+				continue
+			}
 			// A look at the waiting Pings every other tick is enough: a
 			// link heard within an interval and a half is neither
 			// suspect nor failed by this tick, and the look costs a
@@ -67,30 +73,17 @@ func (n *Node) livenessLoop() {
 	}
 }
 
-// allLinks appends every link (members' and standby) to links.
-func (n *Node) allLinks(links []*link) []*link {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for _, l := range n.links {
-		links = append(links, l)
-	}
-	for l := range n.standby {
-		links = append(links, l)
-	}
-	return links
-}
-
 // judgeMembers moves members between alive and suspect by how recently
 // they were heard.
 func (n *Node) judgeMembers(now time.Time) {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	for alias, l := range n.links {
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	for alias, l := range n.links.byAlias {
 		to := StateAlive
 		if now.Sub(time.Unix(0, l.lastSeen.Load())) > 2*n.cfg.HeartbeatInterval {
 			to = StateSuspect
 		}
-		n.transition(alias, to, l.peer, 0, nil, true, time.Time{})
+		n.members.transition(alias, to, l.peer, 0, nil, true, time.Time{})
 	}
 }
 

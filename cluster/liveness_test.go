@@ -38,8 +38,8 @@ func cuttableCluster(t *testing.T, count int, change func(*Config)) ([]*testNode
 
 // kill stops n as SIGKILL would: every connection is reset, no Leave.
 func kill(n *testNode) {
-	n.mu.Lock()
-	for _, l := range n.links {
+	n.links.mu.Lock()
+	for _, l := range n.links.byAlias {
 		conn := l.conn
 		if c, ok := conn.(*cuttableConn); ok {
 			conn = c.Conn
@@ -48,7 +48,7 @@ func kill(n *testNode) {
 			tcp.SetLinger(0)
 		}
 	}
-	n.mu.Unlock()
+	n.links.mu.Unlock()
 	n.Close()
 }
 
@@ -269,9 +269,7 @@ func TestReconnectGivesUp(t *testing.T) {
 	nets[1].cut.Store(true)
 	eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
 	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
-		nodes[0].mu.Lock()
-		defer nodes[0].mu.Unlock()
-		return !nodes[0].reconnecting["n1"]
+		return !nodes[0].gossip.redialing("n1")
 	})
 }
 

@@ -4,14 +4,15 @@ import (
 	"net"
 	"sort"
 	"strconv"
+	"sync"
 	"time"
 )
 
 // MemberState is how a member looks from this node.
 type MemberState int
 
-// Member states. See docs/cluster.md for the transitions; transition (in
-// this file) applies every one of them.
+// Member states. See docs/cluster.md for the transitions;
+// memberTable.transition (in this file) applies every one of them.
 const (
 	// StateAlive: linked, and heard from within two heartbeat intervals.
 	StateAlive MemberState = iota + 1
@@ -58,8 +59,13 @@ type Member struct {
 	Since       time.Time   // when it entered State (alive: when linked)
 }
 
-// Addr returns the member's cluster address as "host:port".
+// Addr returns the member's cluster address as "host:port", or the host
+// alone when the port is not known (0): that of a refused stranger, whose
+// connection came from an ephemeral port that names nothing.
 func (m Member) Addr() string {
+	if m.Port == 0 {
+		return m.Host
+	}
 	return net.JoinHostPort(m.Host, strconv.Itoa(m.Port))
 }
 
@@ -72,9 +78,9 @@ func sortMembers(ms []Member) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].Alias < ms[j].Alias })
 }
 
-// memberRecord is one member in the member table (Node.members): every
-// member this node knows, linked or failed. Links are kept apart
-// (Node.links); a record's state says what became of its link.
+// memberRecord is one member in the member table: every member this node
+// knows, linked or failed. Links are kept apart (Node.links); a record's
+// state says what became of its link.
 type memberRecord struct {
 	info     memberInfo
 	state    MemberState // StateAlive, StateSuspect or StateFailed
@@ -82,10 +88,39 @@ type memberRecord struct {
 	lastSeen time.Time   // failed: the last frame heard before the failure
 }
 
-// transition is the one place where a member changes state. Under mu, it
-// updates the member table for alias and queues the event that reports
-// the change (none for alive ↔ suspect, which show in lists only). to is
-// one of:
+// memberTable is the member table: the records of the members this node
+// knows, and transition, the one place where a member changes state. It
+// has a lock of its own; a caller that holds linkSet.mu as well took that
+// first (linkSet.mu, then memberTable.mu), which keeps a link's admission or
+// drop and its member's transition one step.
+type memberTable struct {
+	emit func(kind EventKind, m Member, reason error) // queues an event; never blocks
+
+	mu      sync.Mutex
+	records map[string]*memberRecord
+}
+
+func newMemberTable(emit func(EventKind, Member, error)) *memberTable {
+	return &memberTable{emit: emit, records: make(map[string]*memberRecord)}
+}
+
+// known reports whether alias has a record.
+func (t *memberTable) known(alias string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.records[alias] != nil
+}
+
+// count is the number of records.
+func (t *memberTable) count() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return len(t.records)
+}
+
+// transition is the one place where a member changes state: it updates
+// the record of alias and queues the event that reports the change (none
+// for alive ↔ suspect, which show in lists only). to is one of:
 //
 //   - StateAlive (from nothing, failed or an older run): kind is
 //     EventJoined, EventReconnected or EventRejoined;
@@ -98,9 +133,11 @@ type memberRecord struct {
 //   - 0 (drop a failed member whose reconnect window ended): EventDropped.
 //
 // lastSeen, for StateFailed, is when the member was last heard from.
-func (n *Node) transition(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen time.Time) {
+func (t *memberTable) transition(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	now := time.Now()
-	rec := n.members[alias]
+	rec := t.records[alias]
 	var from MemberState // 0: no record
 	if rec != nil {
 		from = rec.state
@@ -120,23 +157,39 @@ func (n *Node) transition(alias string, to MemberState, info memberInfo, kind Ev
 	case to == from && kind == 0:
 		return // no change
 	case to == StateAlive:
-		n.members[alias] = &memberRecord{info: info, state: StateAlive, since: now}
+		t.records[alias] = &memberRecord{info: info, state: StateAlive, since: now}
 	case to == StateFailed && keep:
-		n.members[alias] = &memberRecord{info: info, state: StateFailed, since: now, lastSeen: lastSeen}
+		t.records[alias] = &memberRecord{info: info, state: StateFailed, since: now, lastSeen: lastSeen}
 	case to == StateFailed, to == StateLeft:
-		delete(n.members, alias)
+		delete(t.records, alias)
 	case to == 0:
 		if from != StateFailed {
 			return // back meanwhile, or gone
 		}
-		delete(n.members, alias)
+		delete(t.records, alias)
 		kind = EventDropped
 	default:
 		return
 	}
 	if kind != 0 {
-		n.emit(kind, publicMember(info), reason)
+		t.emit(kind, publicMember(info), reason)
 	}
+}
+
+// appendMembers appends the members of the table to ms; heard gives the
+// last frame heard from a linked member (false: not linked).
+func (t *memberTable) appendMembers(ms []Member, heard func(alias string) (time.Time, bool)) []Member {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for alias, rec := range t.records {
+		m := publicMember(rec.info)
+		m.State, m.Since, m.LastSeen = rec.state, rec.since, rec.lastSeen
+		if at, linked := heard(alias); linked && rec.state != StateFailed {
+			m.LastSeen = at
+		}
+		ms = append(ms, m)
+	}
+	return ms
 }
 
 // Members returns the members this node knows, itself included with
@@ -146,20 +199,22 @@ func (n *Node) transition(alias string, to MemberState, info memberInfo, kind Ev
 func (n *Node) Members() []Member {
 	now := time.Now()
 	n.mu.Lock()
-	members := make([]Member, 0, len(n.members)+1)
-	members = append(members, Member{
+	self := Member{
 		Alias: n.cfg.Alias, Host: n.localHostLocked(), Port: n.self.Port, Local: true,
 		NodeID: n.cfg.NodeID, Incarnation: n.self.Incarnation, State: StateLocal, LastSeen: now, Since: n.started,
-	})
-	for alias, rec := range n.members {
-		m := publicMember(rec.info)
-		m.State, m.Since, m.LastSeen = rec.state, rec.since, rec.lastSeen
-		if l := n.links[alias]; l != nil && rec.state != StateFailed {
-			m.LastSeen = time.Unix(0, l.lastSeen.Load())
-		}
-		members = append(members, m)
 	}
 	n.mu.Unlock()
+	members := make([]Member, 0, n.members.count()+1)
+	members = append(members, self)
+	n.links.mu.Lock()
+	members = n.members.appendMembers(members, func(alias string) (time.Time, bool) {
+		l := n.links.byAlias[alias]
+		if l == nil {
+			return time.Time{}, false
+		}
+		return time.Unix(0, l.lastSeen.Load()), true
+	})
+	n.links.mu.Unlock()
 	sortMembers(members)
 	return members
 }

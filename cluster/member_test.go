@@ -19,17 +19,16 @@ func TestTransitionKeepsTheLatestLinksInfo(t *testing.T) {
 	back := first
 	back.Host = "127.0.0.4"
 
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.transition("b", StateAlive, first, EventJoined, nil, true, time.Time{})
-	joined := n.members["b"].since
-	n.transition("b", StateAlive, tie, 0, nil, true, time.Time{})
-	if rec := n.members["b"]; rec.info != tie || rec.state != StateAlive || rec.since != joined {
+	table := n.members
+	table.transition("b", StateAlive, first, EventJoined, nil, true, time.Time{})
+	joined := table.records["b"].since
+	table.transition("b", StateAlive, tie, 0, nil, true, time.Time{})
+	if rec := table.records["b"]; rec.info != tie || rec.state != StateAlive || rec.since != joined {
 		t.Errorf("after a tie: %+v; want the tie's info, alive since %v", rec, joined)
 	}
-	n.transition("b", StateSuspect, tie, 0, nil, true, time.Time{})
-	n.transition("b", StateAlive, back, 0, nil, true, time.Time{})
-	if rec := n.members["b"]; rec.info != back || rec.state != StateAlive || !rec.since.After(joined) {
+	table.transition("b", StateSuspect, tie, 0, nil, true, time.Time{})
+	table.transition("b", StateAlive, back, 0, nil, true, time.Time{})
+	if rec := table.records["b"]; rec.info != back || rec.state != StateAlive || !rec.since.After(joined) {
 		t.Errorf("heard again after suspect: %+v; want its info, alive again since after %v", rec, joined)
 	}
 	var kinds []EventKind // the node is not started: its events wait in the queue

@@ -55,8 +55,8 @@ func TestJoinEventsAnnounceMembers(t *testing.T) {
 		return ok
 	})
 	waitFullMesh(t, nodes[:2], 3*time.Second)
-	if e, _ := a.events.find(EventJoined, "n1"); e.String() != fmt.Sprintf(`cluster: "n1" (%s) joined`, nodes[1].addr) {
-		t.Errorf("event text %q", e.String())
+	if e, _ := a.events.find(EventJoined, "n1"); e.Member.Addr() != nodes[1].addr || e.Err != nil {
+		t.Errorf("joined event of n1: %+v, want address %s and no error", e, nodes[1].addr)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/iridium-vm/iridium/internal/msgpack"
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // ProtocolVersion is the version of the cluster protocol this package
@@ -226,7 +227,7 @@ func (m *memberInfo) validate() error {
 	case m.NodeID == "" || len(m.NodeID) > 64:
 		return fmt.Errorf("member %q: node id must have 1 to 64 bytes", m.Alias)
 	case !validHost(m.Host):
-		return fmt.Errorf("member %q: host %s is neither an IP address nor a DNS name", m.Alias, Quote(m.Host))
+		return fmt.Errorf("member %q: host \"%s\" is neither an IP address nor a DNS name", m.Alias, termtext.Cut(m.Host, 256))
 	case m.Port < 1 || m.Port > 65535:
 		return fmt.Errorf("member %q: port %d is outside 1-65535", m.Alias, m.Port)
 	}

@@ -1,8 +1,8 @@
 package cluster
 
 import (
+	"context"
 	"fmt"
-	"sync"
 )
 
 // KindUnknown is the kind of the answer a member sends when it has no
@@ -20,19 +20,17 @@ const MaxKindLength = 64
 // and the bin32 header of the payload (5).
 const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 
-// Bounds of a link's send queue. A frame is always accepted when the
-// queue is empty, so MaxMessageSize holds even above maxQueuedBytes.
-const (
-	maxQueuedFrames = 256
-	maxQueuedBytes  = 8 << 20
-	// localQueueLen bounds application messages a node sends itself.
-	localQueueLen = 256
-)
-
 // MessageHandler receives an application message from an authenticated
-// member; from is that member's alias. It runs on the link's reader
-// goroutine (for messages a node sends itself, on one goroutine of the
-// node) and must not block: hand work off.
+// member; from is that member's alias. It runs on a goroutine of the node
+// that runs the handlers of one link's messages in the order they came
+// (for messages a node sends itself, on one goroutine of the node), never
+// on the link's reader. It may block, and so applies back-pressure to
+// that member alone: while 256 messages (or 8 MiB) from it wait to be
+// handled, the link's reader waits and the member's Send blocks. Its
+// heartbeats still count meanwhile, so it is not marked failed for this
+// node's slowness; a handler stalled for longer than the member's
+// WriteTimeout makes the member drop the link as not reading. Messages
+// are never dropped for a slow handler.
 type MessageHandler func(from string, payload []byte)
 
 // Handle registers h for application messages of kind (a short name such
@@ -62,17 +60,20 @@ func (n *Node) MaxMessageSize() int {
 }
 
 // Send queues payload, as an application message of kind, for the member
-// whose alias is to, and returns without waiting for the network. Delivery
-// is in order per member and at most once: messages still queued when a
-// link fails or is replaced are lost, and the loss shows as an Event
-// (EventFailed, EventLinkClosed, EventLeft). Sending to this node's own
-// alias delivers to its own handler, in order, on a goroutine of the node.
+// whose alias is to. While the member's bounded send queue is full (256
+// frames or 8 MiB wait) it waits for room, until ctx ends; it does not
+// wait for the network otherwise. Queued messages are written in batches,
+// several frames in one write. Delivery is in order per member and at
+// most once: messages still queued when a link fails or is replaced are
+// lost, and the loss shows as an Event (EventFailed, EventLinkClosed,
+// EventLeft). Sending to this node's own alias delivers to its own
+// handler, in order, on a goroutine of the node.
 //
 // Errors wrap ErrNotRunning (the node does not run), ErrUnknownMember (no
-// alive member has that alias), ErrMessageTooLarge (payload over
-// MaxMessageSize), ErrQueueFull (the member's bounded send queue is full:
-// throttle or drop), or describe a bad kind.
-func (n *Node) Send(to, kind string, payload []byte) error {
+// alive member has that alias, or its link ended while Send waited),
+// ErrMessageTooLarge (payload over MaxMessageSize), ctx's error, or
+// describe a bad kind.
+func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error {
 	if err := validateKind(kind); err != nil {
 		return fmt.Errorf("send to %q: %w", to, err)
 	}
@@ -81,30 +82,41 @@ func (n *Node) Send(to, kind string, payload []byte) error {
 			kind, to, ErrMessageTooLarge, len(payload), n.MaxMessageSize())
 	}
 	m := &appMessage{Kind: kind, Payload: payload}
-	n.mu.Lock()
-	running := n.state == stateRunning
-	l := n.links[to]
-	n.mu.Unlock()
-	switch {
-	case !running:
-		return fmt.Errorf("send %s to %q: %w", kind, to, ErrNotRunning)
-	case to == n.cfg.Alias:
-		if !n.local.push(localMessage{from: to, msg: m}) {
-			return fmt.Errorf("send %s to %q (this node): %w", kind, to, ErrQueueFull)
+	var frame []byte
+	var ended *link // a link that ended while Send waited on it
+	for {
+		n.links.mu.Lock()
+		running := n.links.state == stateRunning
+		l := n.links.byAlias[to]
+		n.links.mu.Unlock()
+		switch {
+		case !running:
+			return fmt.Errorf("send %s to %q: %w", kind, to, ErrNotRunning)
+		case to == n.cfg.Alias:
+			if err := n.local.put(ctx, n.ctx.Done(), localMessage{from: to, msg: m}); err != nil {
+				return fmt.Errorf("send %s to %q (this node): %w", kind, to, err)
+			}
+			return nil
+		case l == nil:
+			return fmt.Errorf("send %s to %q: %w", kind, to, ErrUnknownMember)
+		case l == ended:
+			return fmt.Errorf("send %s to %q: %w: its link closed", kind, to, ErrUnknownMember)
 		}
-		return nil
-	case l == nil:
-		return fmt.Errorf("send %s to %q: %w", kind, to, ErrUnknownMember)
+		if frame == nil {
+			var err error
+			if frame, err = n.frames.marshal(m); err != nil {
+				return fmt.Errorf("send %s to %q: %w", kind, to, err)
+			}
+		}
+		err := l.queue.put(ctx, l.done, frame)
+		if err != errGone {
+			if err != nil {
+				return fmt.Errorf("send %s to %q: %w", kind, to, err)
+			}
+			return nil
+		}
+		ended = l // a new link may stand in for it
 	}
-	frame, err := n.frames.marshal(m)
-	if err != nil {
-		return fmt.Errorf("send %s to %q: %w", kind, to, err)
-	}
-	if !l.queue.push(frame) {
-		return fmt.Errorf("send %s to %q: %w (%d frames or %d bytes wait)",
-			kind, to, ErrQueueFull, maxQueuedFrames, maxQueuedBytes)
-	}
-	return nil
 }
 
 // deliver hands an application message from a member to its handler, or
@@ -161,45 +173,6 @@ func (n *Node) deliverLocal() {
 			n.deliver(m.from, m.msg, reply)
 		}
 	}
-}
-
-// sendQueue is a link's bounded queue of encoded frames, drained by the
-// link's writer.
-type sendQueue struct {
-	mu     sync.Mutex
-	frames [][]byte
-	bytes  int
-	wake   chan struct{} // has a token when frames may wait
-}
-
-func newSendQueue() *sendQueue { return &sendQueue{wake: make(chan struct{}, 1)} }
-
-// push queues frame unless the queue is full; it never blocks.
-func (q *sendQueue) push(frame []byte) bool {
-	q.mu.Lock()
-	full := len(q.frames) > 0 &&
-		(len(q.frames) >= maxQueuedFrames || q.bytes+len(frame) > maxQueuedBytes)
-	if !full {
-		q.frames = append(q.frames, frame)
-		q.bytes += len(frame)
-	}
-	q.mu.Unlock()
-	if !full {
-		select {
-		case q.wake <- struct{}{}:
-		default:
-		}
-	}
-	return !full
-}
-
-// take removes and returns every queued frame.
-func (q *sendQueue) take() [][]byte {
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	frames := q.frames
-	q.frames, q.bytes = nil, 0
-	return frames
 }
 
 // validateKind checks the kind of an application message.

@@ -50,21 +50,19 @@ type Node struct {
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
 
-	mu           sync.Mutex
-	state        nodeState
-	listener     net.Listener
-	listenAddr   string                   // the bind host with the port bound
-	learnedHost  string                   // local address seen on a connection
-	members      map[string]*memberRecord // the member table (member.go)
-	started      time.Time                // when Start bound the listener
-	links        map[string]*link         // established links, by peer alias
-	standby      map[*link]struct{}       // losing duplicate links (see admit)
-	handshaking  map[net.Conn]struct{}    // connections not yet links
-	handshakes   *pending.Table           // inbound ones, for eviction
-	reconnecting map[string]bool          // aliases being redialed
-	introducing  map[string]bool          // aliases learnt from MemberUp, being checked
-	backoff      map[string]dialBackoff   // gossip-driven dials, by address
-	dialPool     chan struct{}            // one token per gossip-driven dial
+	// Each part below owns its state and lock. The lock order is
+	// links, then members or gossip; mu is never taken under another.
+	links      *linkSet       // the node's state and links (linkset.go)
+	members    *memberTable   // the member table (member.go)
+	gossip     *gossip        // dials this node makes on its own (gossip.go)
+	handshakes *pending.Table // inbound connections in their handshake, for eviction
+
+	// mu guards where the node listens and how it shows itself.
+	mu          sync.Mutex
+	listener    net.Listener
+	listenAddr  string    // the bind host with the port bound
+	learnedHost string    // local address seen on a connection
+	started     time.Time // when Start bound the listener
 }
 
 // New checks cfg, fills its defaults and returns a node that does not
@@ -96,26 +94,24 @@ func New(cfg Config) (*Node, error) {
 		cfg.CookieKey = DeriveCookieKey(cfg.Cookie)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
+	events := newEventQueue(cfg.OnEvent)
 	n := &Node{
-		cfg:          cfg,
-		frames:       newFrameCodec(cfg.MaxFrameSize),
-		transport:    transport,
-		events:       newEventQueue(cfg.OnEvent),
-		version:      ProtocolVersion,
-		ctx:          ctx,
-		cancel:       cancel,
-		preAuth:      newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
-		handshakes:   pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
-		links:        make(map[string]*link),
-		members:      make(map[string]*memberRecord),
-		standby:      make(map[*link]struct{}),
-		handshaking:  make(map[net.Conn]struct{}),
-		reconnecting: make(map[string]bool),
-		introducing:  make(map[string]bool),
-		backoff:      make(map[string]dialBackoff),
-		dialPool:     make(chan struct{}, dialPoolSize),
-		handlers:     make(map[string]MessageHandler),
-		local:        localQueue{ch: make(chan localMessage, localQueueLen)},
+		cfg:        cfg,
+		frames:     newFrameCodec(cfg.MaxFrameSize),
+		transport:  transport,
+		events:     events,
+		version:    ProtocolVersion,
+		ctx:        ctx,
+		cancel:     cancel,
+		preAuth:    newFrameCodec(min(PreAuthMaxFrameSize, cfg.MaxFrameSize)),
+		handshakes: pending.New(cfg.MaxPendingConns, cfg.MaxPendingPerSource),
+		links:      newLinkSet(),
+		members: newMemberTable(func(kind EventKind, m Member, err error) {
+			events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
+		}),
+		gossip:   newGossip(),
+		handlers: make(map[string]MessageHandler),
+		local:    localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
 	var err error
 	if n.pingFrame, err = n.frames.marshal(&ping{}); err != nil {
@@ -162,8 +158,9 @@ func (n *Node) NodeID() string { return n.cfg.NodeID }
 func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	n.lifecycle.Lock()
 	defer n.lifecycle.Unlock()
+	state := n.links.currentState()
 	n.mu.Lock()
-	state, current := n.state, n.listenAddr
+	current := n.listenAddr
 	n.mu.Unlock()
 	switch state {
 	case stateRunning, stateLeaving:
@@ -190,8 +187,11 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.state, n.started = ln, addr, stateRunning, time.Now()
+	n.listener, n.listenAddr, n.started = ln, addr, time.Now()
 	n.mu.Unlock()
+	n.links.mu.Lock()
+	n.links.state = stateRunning
+	n.links.mu.Unlock()
 	n.wg.Add(4)
 	go func() { defer n.wg.Done(); n.livenessLoop() }()
 	go func() { defer n.wg.Done(); n.events.run() }()
@@ -202,9 +202,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 
 // Running reports whether the node listens for peers.
 func (n *Node) Running() bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.state == stateRunning
+	return n.links.currentState() == stateRunning
 }
 
 // localHostLocked is the host shown for the local node. Caller holds mu.
@@ -230,25 +228,28 @@ func (n *Node) Close() error {
 
 // closeLocked is Close; the caller holds lifecycle.
 func (n *Node) closeLocked() error {
-	n.mu.Lock()
-	if n.state == stateClosed {
-		n.mu.Unlock()
+	ls := n.links
+	ls.mu.Lock()
+	if ls.state == stateClosed {
+		ls.mu.Unlock()
 		return nil
 	}
-	started := n.state != stateNew
-	n.state = stateClosed
-	ln := n.listener
-	links := make([]*link, 0, len(n.links))
-	for _, l := range n.links {
+	started := ls.state != stateNew
+	ls.state = stateClosed
+	links := make([]*link, 0, len(ls.byAlias)+len(ls.standby))
+	for _, l := range ls.byAlias {
 		links = append(links, l)
 	}
-	for l := range n.standby {
+	for l := range ls.standby {
 		links = append(links, l)
 	}
-	conns := make([]net.Conn, 0, len(n.handshaking))
-	for c := range n.handshaking {
+	conns := make([]net.Conn, 0, len(ls.handshaking))
+	for c := range ls.handshaking {
 		conns = append(conns, c)
 	}
+	ls.mu.Unlock()
+	n.mu.Lock()
+	ln := n.listener
 	n.mu.Unlock()
 
 	n.cancel()
@@ -272,11 +273,11 @@ func (n *Node) closeLocked() error {
 }
 
 // spawn runs f in a goroutine that Close waits for, unless the node is
-// closed; it reports whether f runs. The caller must not hold mu.
+// closed; it reports whether f runs. The caller must not hold links.mu.
 func (n *Node) spawn(f func()) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.state == stateClosed {
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	if n.links.state == stateClosed {
 		return false
 	}
 	n.wg.Add(1)
@@ -287,34 +288,11 @@ func (n *Node) spawn(f func()) bool {
 	return true
 }
 
-// trackConn records a connection in its handshake so Close can cut it.
-// It reports false, and the caller must close c, when the node is closed.
-func (n *Node) trackConn(c net.Conn) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.state == stateClosed {
-		return false
-	}
-	n.handshaking[c] = struct{}{}
-	return true
-}
-
-func (n *Node) untrackConn(c net.Conn) {
-	n.mu.Lock()
-	delete(n.handshaking, c)
-	n.mu.Unlock()
-}
-
 // withNodeContext returns a context that ends with ctx or with the node.
 func (n *Node) withNodeContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(ctx)
 	stop := context.AfterFunc(n.ctx, cancel)
 	return ctx, func() { stop(); cancel() }
-}
-
-// emit queues an event. It never blocks.
-func (n *Node) emit(kind EventKind, m Member, err error) {
-	n.events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
 }
 
 // acceptLoop accepts connections until the listener closes, handing each

@@ -18,10 +18,7 @@ import (
 // a stranger holding idle connections delays itself, not the members. It
 // returns ErrClosed when the node is closed.
 func (n *Node) admitPending(conn net.Conn) (*pending.Conn, error) {
-	n.mu.Lock()
-	closed := n.state == stateClosed
-	n.mu.Unlock()
-	if closed {
+	if n.links.currentState() == stateClosed {
 		return nil, ErrClosed
 	}
 	return n.handshakes.Admit(conn), nil

@@ -16,28 +16,23 @@ func (n *Node) startReconnect(m memberInfo) {
 	if n.cfg.ReconnectFor < 0 {
 		return
 	}
-	n.mu.Lock()
-	if n.reconnecting[m.Alias] {
-		n.mu.Unlock()
+	if !n.gossip.startRedial(m.Alias) {
 		return
 	}
-	n.reconnecting[m.Alias] = true
-	n.mu.Unlock()
 	if !n.spawn(func() { n.redial(m) }) {
-		n.mu.Lock()
-		delete(n.reconnecting, m.Alias)
-		n.mu.Unlock()
+		n.gossip.endRedial(m.Alias)
 	}
 }
 
 func (n *Node) redial(m memberInfo) {
 	defer func() {
-		n.mu.Lock()
-		delete(n.reconnecting, m.Alias)
-		if n.state == stateRunning && n.links[m.Alias] == nil {
-			n.transition(m.Alias, 0, m, EventDropped, nil, false, time.Time{})
+		ls := n.links
+		ls.mu.Lock()
+		n.gossip.endRedial(m.Alias)
+		if ls.state == stateRunning && ls.byAlias[m.Alias] == nil {
+			n.members.transition(m.Alias, 0, m, EventDropped, nil, false, time.Time{})
 		}
-		n.mu.Unlock()
+		ls.mu.Unlock()
 	}()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ReconnectFor)
 	defer cancel()
@@ -46,7 +41,7 @@ func (n *Node) redial(m memberInfo) {
 		// The address may belong to another member now (or always did:
 		// a member can publish any address); that member is linked, so
 		// this one is not redialed there.
-		if !sleepCtx(ctx, backoff) || n.hasAlias(m.Alias) || n.linkedElsewhere(m) {
+		if !sleepCtx(ctx, backoff) || n.links.get(m.Alias) != nil || n.links.linkedElsewhere(m) {
 			return
 		}
 		backoff = min(2*backoff, maxRedialBackoff)
@@ -60,26 +55,8 @@ func (n *Node) redial(m memberInfo) {
 
 // redialOnce makes one Join attempt to m.
 func (n *Node) redialOnce(ctx context.Context, m memberInfo) error {
-	n.mu.Lock()
-	running := n.state == stateRunning
-	n.mu.Unlock()
-	if !running {
+	if n.links.currentState() != stateRunning {
 		return ErrClosed
 	}
 	return n.joinMember(ctx, m, dialSpec{redial: true})
-}
-
-// linkedElsewhere reports whether m's address is linked under another
-// alias.
-func (n *Node) linkedElsewhere(m memberInfo) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.linkedElsewhereLocked(m)
-}
-
-// hasAlias reports whether alias is a linked member.
-func (n *Node) hasAlias(alias string) bool {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	return n.links[alias] != nil
 }

@@ -55,7 +55,8 @@ func refusef(code, format string, args ...any) *refusal {
 func (r *refusal) Error() string { return r.reason }
 func (r *refusal) Unwrap() error { return sentinelFor(r.code) }
 
-// peerRefusedError is a refusal received from a peer.
+// peerRefusedError is a refusal received from a peer. Its text quotes the
+// peer's reason raw (at most maxReasonLength bytes, as received).
 type peerRefusedError struct {
 	peer   string // alias if known, else address
 	code   string
@@ -63,7 +64,7 @@ type peerRefusedError struct {
 }
 
 func (e *peerRefusedError) Error() string {
-	return fmt.Sprintf("peer %s refused us: %s", e.peer, Inert(e.reason))
+	return fmt.Sprintf("peer %s refused us: %s", e.peer, e.reason)
 }
 
 func (e *peerRefusedError) Unwrap() error { return sentinelFor(e.code) }

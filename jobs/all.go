@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // DefaultSpawnAllTimeout is how long SpawnAll waits for the members by
@@ -19,9 +21,9 @@ const firstLines = 3
 type MemberResult struct {
 	Member  string
 	Status  string // done, fault, killed, lost, refused, or "no answer"
-	Err     string // the fault's message, or why it was refused or lost
+	Err     string // the fault's message, or why it was refused or lost (raw)
 	RunTime time.Duration
-	Lines   []string // the first lines of output
+	Lines   []string // the first lines of output, raw (escape them to show them)
 	More    int      // how many lines came after them
 	Regs    []Register
 }
@@ -120,7 +122,7 @@ func (c *collector) Write(p []byte) (int, error) {
 
 func (c *collector) add(line []byte) {
 	if len(c.lines) < firstLines {
-		c.lines = append(c.lines, Escape(string(line), maxShownLine))
+		c.lines = append(c.lines, termtext.Cut(string(line), maxShownLine))
 		return
 	}
 	c.more++

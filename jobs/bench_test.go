@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"testing"
 )
@@ -13,7 +14,7 @@ var benchLine = []byte("fib(20) = 6765 and more\n")
 // batched and encoded as spawn.output.v1 messages (sent nowhere).
 func BenchmarkOutboxLine(b *testing.B) {
 	ob := &outbox{batch: 32 << 10, stop: make(chan struct{})}
-	ob.send = func(text []byte, dropped uint64) error {
+	ob.send = func(_ context.Context, text []byte, dropped uint64) error {
 		encode(&outputMsg{ID: 1, Text: text, Dropped: dropped})
 		return nil
 	}

@@ -1,6 +1,7 @@
 package jobs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"sort"
@@ -29,9 +30,18 @@ type fakeNode struct {
 	svc   *Service
 
 	mu    sync.Mutex
-	links map[string]chan fakeMsg // outgoing, by peer
+	links map[string]*fakeLink // outgoing, by peer
 	gone  bool
 }
+
+// fakeLink is one direction of a link: a bounded queue, and closed when
+// the link ends.
+type fakeLink struct {
+	ch     chan fakeMsg
+	closed chan struct{}
+}
+
+func (l *fakeLink) close() { close(l.closed) }
 
 type fakeMsg struct {
 	from, kind string
@@ -57,7 +67,7 @@ func newFakeNet(t *testing.T, maxMsg, queueLen int) *fakeNet {
 // add makes a member; cfg's Table and Transport are filled in. A nil cfg
 // makes a member with no remote spawn.
 func (n *fakeNet) add(alias string, cfg *ServiceConfig) *fakeNode {
-	node := &fakeNode{net: n, alias: alias, links: map[string]chan fakeMsg{}}
+	node := &fakeNode{net: n, alias: alias, links: map[string]*fakeLink{}}
 	if cfg != nil {
 		if cfg.Table == nil {
 			cfg.Table = NewTable(8)
@@ -92,8 +102,8 @@ func (n *fakeNet) fail(alias, why string) {
 	node.stop()
 	for _, o := range others {
 		o.mu.Lock()
-		if ch := o.links[alias]; ch != nil {
-			close(ch)
+		if l := o.links[alias]; l != nil {
+			l.close()
 			delete(o.links, alias)
 		}
 		o.mu.Unlock()
@@ -110,11 +120,14 @@ func (node *fakeNode) stop() {
 		return
 	}
 	node.gone = true
-	for peer, ch := range node.links {
-		close(ch)
+	for peer, l := range node.links {
+		l.close()
 		delete(node.links, peer)
 	}
 	node.mu.Unlock()
+	if node.svc != nil {
+		node.svc.Close()
+	}
 	if node.table != nil {
 		node.table.Close()
 	}
@@ -146,34 +159,43 @@ func (node *fakeNode) MaxMessageSize() int { return node.net.maxMsg }
 
 var errUnknownMember = errors.New("unknown member")
 
-func (node *fakeNode) Send(to, kind string, payload []byte) error {
+func (node *fakeNode) Send(ctx context.Context, to, kind string, payload []byte) error {
 	if len(payload) > node.net.maxMsg {
 		return fmt.Errorf("message of %d bytes is too large", len(payload))
 	}
 	peer := node.net.get(to)
 	node.mu.Lock()
-	defer node.mu.Unlock()
 	if node.gone || peer == nil {
+		node.mu.Unlock()
 		return fmt.Errorf("send %s to %s: %w", kind, to, errUnknownMember)
 	}
-	ch := node.links[to]
-	if ch == nil {
-		ch = make(chan fakeMsg, node.net.queueLen)
-		node.links[to] = ch
-		go deliver(ch, peer)
+	l := node.links[to]
+	if l == nil {
+		l = &fakeLink{ch: make(chan fakeMsg, node.net.queueLen), closed: make(chan struct{})}
+		node.links[to] = l
+		go deliver(l, peer)
 	}
+	node.mu.Unlock()
 	select {
-	case ch <- fakeMsg{node.alias, kind, payload}:
+	case l.ch <- fakeMsg{node.alias, kind, payload}:
 		return nil
-	default:
-		return fmt.Errorf("send %s to %s: %w", kind, to, ErrQueueFull)
+	case <-l.closed:
+		return fmt.Errorf("send %s to %s: %w", kind, to, errUnknownMember)
+	case <-ctx.Done():
+		return fmt.Errorf("send %s to %s: %w", kind, to, ctx.Err())
 	}
 }
 
-// deliver is the peer's link reader: one message at a time, in order.
-func deliver(ch chan fakeMsg, peer *fakeNode) {
-	for m := range ch {
-		peer.receive(m)
+// deliver is the peer's link reader: one message at a time, in order,
+// until the link ends.
+func deliver(l *fakeLink, peer *fakeNode) {
+	for {
+		select {
+		case m := <-l.ch:
+			peer.receive(m)
+		case <-l.closed:
+			return
+		}
 	}
 }
 
@@ -186,7 +208,7 @@ func (node *fakeNode) receive(m fakeMsg) {
 	case m.kind == kindUnknown && node.svc != nil:
 		node.svc.Unknown(m.from, string(m.payload))
 	case node.svc == nil || !known:
-		node.Send(m.from, kindUnknown, []byte(m.kind))
+		node.Send(context.Background(), m.from, kindUnknown, []byte(m.kind))
 	default:
 		node.svc.Receive(m.from, m.kind, m.payload)
 	}

@@ -4,36 +4,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 )
 
-// maxShownLine caps a line of text from another member as printed here.
+// maxShownLine caps a line of output from another member as kept here
+// (a longer one is cut); it is shown escaped where it is printed.
 const maxShownLine = 4096
-
-// Escape makes text from another member safe to print: control and
-// other non-printable characters (a tab excepted) and invalid UTF-8 are
-// shown as %q does, and the result is cut at max bytes.
-func Escape(s string, max int) string {
-	var b strings.Builder
-	for i, w := 0, 0; i < len(s); i += w {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		w = size
-		switch {
-		case r == utf8.RuneError && size == 1:
-			b.WriteString(`\x` + strconv.FormatUint(uint64(s[i])|0x100, 16)[1:])
-		case r == '\t' || unicode.IsPrint(r):
-			b.WriteRune(r)
-		default:
-			q := strconv.QuoteRune(r)
-			b.WriteString(q[1 : len(q)-1])
-		}
-		if b.Len() > max {
-			return clip(b.String(), max)
-		}
-	}
-	return b.String()
-}
 
 // Count writes n with thousands separators: 1,204.
 func Count(n uint64) string {
@@ -77,13 +52,15 @@ func EndWord(s State) string {
 
 // EndLine says in one line how a job on another member ended: the job,
 // the word (done, fault, killed, lost), the run time, the fault's
-// message or why it was lost, and the registers it left non-zero.
+// message or why it was lost, and the registers it left non-zero. The
+// file name and the message are as the member sent them (bounded, not
+// escaped): the caller escapes the line where it shows it.
 func EndLine(j *Job) string {
 	state, err := j.Status()
 	var b strings.Builder
-	b.WriteString("[job " + j.Name() + "] " + Escape(j.File, maxFileName) + " " + EndWord(state) + " after " + RoundRunTime(j.RunTime()).String())
+	b.WriteString("[job " + j.Name() + "] " + j.File + " " + EndWord(state) + " after " + RoundRunTime(j.RunTime()).String())
 	if err != nil {
-		b.WriteString(": " + Escape(err.Error(), maxErrorText))
+		b.WriteString(": " + err.Error())
 	}
 	if state == Lost {
 		return b.String()

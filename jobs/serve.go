@@ -59,21 +59,21 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 	var id int // set by Started, before the program runs
 	var job *Job
 	ob := &outbox{batch: s.batchSize(), stop: make(chan struct{})}
-	ob.send = func(text []byte, dropped uint64) error {
-		err := s.send(from, KindOutput, &outputMsg{ID: id, Text: text, Dropped: dropped})
-		if err != nil && !errors.Is(err, ErrQueueFull) {
+	ob.send = func(ctx context.Context, text []byte, dropped uint64) error {
+		err := s.sendCtx(ctx, from, KindOutput, &outputMsg{ID: id, Text: text, Dropped: dropped}, s.cfg.ReplyTimeout)
+		if err != nil && !isBusy(err) {
 			job.Kill() // the caller cannot be reached: stop its program
 		}
 		return err
 	}
 	_, err = s.t.Start(context.Background(), Spec{
-		File: Escape(m.File, maxFileName), Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
+		File: m.File, Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
 		Started: func(j *Job) {
 			id, job = j.ID, j
 			if err := s.send(from, KindReply, &replyMsg{Req: m.Req, ID: j.ID}); err != nil {
 				j.Kill() // the caller will not hear of it
 			}
-			go ob.tick()
+			s.goWait(func() { ob.tick(s.ctx) })
 		},
 		Ended: func(j *Job) { s.remoteEnded(from, j, ob) },
 	})
@@ -121,7 +121,7 @@ func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	// cluster drops after its write timeout (then the send fails at once
 	// and the caller reports the job lost), so waiting long costs nothing
 	// but this ended job's goroutine.
-	s.sendPatiently(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
+	s.sendWithin(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
 }
 
 // serveKill stops a job of this node for member from.
@@ -140,15 +140,15 @@ func (s *Service) serveKill(from string, m *killMsg) {
 		return
 	}
 	j.Kill()
-	go func() { // answer once it has stopped, off the cluster's reader
-		ctx, cancel := context.WithTimeout(context.Background(), killWait)
+	s.goWait(func() { // answer once it has stopped, off the cluster's deliverer
+		ctx, cancel := context.WithTimeout(s.ctx, killWait)
 		defer cancel()
 		if err := j.Wait(ctx); err != nil {
 			s.refuse(from, m.Req, fmt.Sprintf("job %s:%d did not stop within %v", s.tr.Self(), m.ID, killWait))
 			return
 		}
-		s.sendPatiently(from, KindReply, &replyMsg{Req: m.Req}, s.cfg.ReplyTimeout/2)
-	}()
+		s.sendWithin(from, KindReply, &replyMsg{Req: m.Req}, s.cfg.ReplyTimeout/2)
+	})
 }
 
 // serveList sends this node's jobs (not those it started elsewhere) to
@@ -169,7 +169,9 @@ func (s *Service) serveList(from string, m *listMsg) {
 	for {
 		payload := encode(&tableMsg{Req: m.Req, Jobs: rows})
 		if len(payload) <= s.tr.MaxMessageSize() || len(rows) == 0 {
-			s.tr.Send(from, KindTable, payload)
+			ctx, cancel := context.WithTimeout(s.ctx, s.cfg.ReplyTimeout)
+			defer cancel()
+			s.tr.Send(ctx, from, KindTable, payload)
 			return
 		}
 		rows = rows[len(rows)/2:]
@@ -200,7 +202,7 @@ func (s *Service) ClusterJobs(ctx context.Context) ([]JobRow, []string, error) {
 	var reqs []asked
 	for _, alias := range s.members() {
 		msg := &listMsg{}
-		p, err := s.request(alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
+		p, err := s.request(ctx, alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
 		reqs = append(reqs, asked{alias, p, err})
 	}
 	var rows []JobRow
@@ -222,8 +224,8 @@ func (s *Service) ClusterJobs(ctx context.Context) ([]JobRow, []string, error) {
 			continue
 		}
 		for _, j := range a.table {
-			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: Escape(ownerName(j.Owner, j.Member, r.member), maxOwnerName),
-				File: Escape(j.File, maxFileName), State: Escape(j.State, 16), RunTime: time.Duration(j.RunNS)})
+			rows = append(rows, JobRow{Name: r.member + ":" + strconv.Itoa(j.ID), Owner: ownerName(j.Owner, j.Member, r.member),
+				File: j.File, State: j.State, RunTime: time.Duration(j.RunNS)})
 		}
 	}
 	return rows, missing, nil
@@ -243,7 +245,7 @@ func ownerName(owner string, isMember bool, member string) string {
 func (s *Service) WaitOn(ctx context.Context, alias string, id int, poll time.Duration) (string, error) {
 	for {
 		msg := &listMsg{}
-		p, err := s.request(alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
+		p, err := s.request(ctx, alias, KindList, msg, func(req uint64) { msg.Req = req }, nil)
 		if err != nil {
 			return "", err
 		}
@@ -256,7 +258,7 @@ func (s *Service) WaitOn(ctx context.Context, alias string, id int, poll time.Du
 			if j.ID == id {
 				found = true
 				if j.State != Running.String() {
-					return Escape(j.State, 16), nil
+					return j.State, nil
 				}
 			}
 		}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -23,9 +24,10 @@ type Transport interface {
 	Self() string
 	// Members returns the aliases of the other members alive now.
 	Members() []string
-	// Send queues a message for a member without blocking. An error that
-	// wraps ErrQueueFull means "not now"; any other means "not at all".
-	Send(to, kind string, payload []byte) error
+	// Send queues a message for a member, waiting while the link's
+	// queue is full until ctx ends. An error that wraps ctx's error means
+	// "not now"; any other means "not at all".
+	Send(ctx context.Context, to, kind string, payload []byte) error
 	// MaxMessageSize is the largest payload Send takes.
 	MaxMessageSize() int
 }
@@ -62,11 +64,20 @@ type ServiceConfig struct {
 
 // Service runs programs sent by other members, and starts, follows and
 // stops programs on other members for this node's shells. It is safe for
-// use by many goroutines; Receive, Unknown and MemberGone never block.
+// use by many goroutines; Unknown and MemberGone never block, Receive
+// waits at most ReplyTimeout for room on a link. Close stops every
+// goroutine it started.
 type Service struct {
 	cfg ServiceConfig
 	t   *Table
 	tr  Transport
+	// ctx ends with Close; every wait of the service ends with it.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	goMu   sync.Mutex // guards closed and wg.Add
+	closed bool
+	wg     sync.WaitGroup // the goroutines the service started
 
 	mu            sync.Mutex
 	nextReq       uint64
@@ -107,26 +118,61 @@ func NewService(cfg ServiceConfig) *Service {
 	if cfg.ReplyTimeout <= 0 {
 		cfg.ReplyTimeout = DefaultReplyTimeout
 	}
-	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport,
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport, ctx: ctx, cancel: cancel,
 		pending: map[uint64]*pending{}, tracked: map[string]*tracked{}, owners: map[string]*Owner{}}
 }
 
-// send encodes and sends a message.
-func (s *Service) send(to, kind string, m wireMsg) error {
-	return s.tr.Send(to, kind, encode(m))
+// Close stops the service: its waits end, the requests waiting for an
+// answer fail, and it waits for every goroutine it started (the output
+// printers of jobs run elsewhere, the senders of answers and kills). It
+// does not stop the jobs of the table. Close may be called more than once.
+func (s *Service) Close() {
+	s.goMu.Lock()
+	s.closed = true
+	s.goMu.Unlock()
+	s.cancel()
+	s.failPending(func(*pending) bool { return true }, errServiceClosed)
+	s.wg.Wait()
 }
 
-// sendPatiently sends a message that must not be lost to a busy link,
-// trying again for at most wait while the link's queue is full.
-func (s *Service) sendPatiently(to, kind string, m wireMsg, wait time.Duration) error {
-	deadline := time.Now().Add(wait)
-	for {
-		err := s.send(to, kind, m)
-		if !errors.Is(err, ErrQueueFull) || !time.Now().Before(deadline) {
-			return err
-		}
-		time.Sleep(5 * time.Millisecond)
+// errServiceClosed is the answer of requests once the service is closed.
+var errServiceClosed = errors.New("the remote spawn service is closed")
+
+// goWait runs f on a goroutine that Close waits for, unless the service
+// is closed.
+func (s *Service) goWait(f func()) {
+	s.goMu.Lock()
+	defer s.goMu.Unlock()
+	if s.closed {
+		return
 	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		f()
+	}()
+}
+
+// send encodes and sends a message, waiting at most ReplyTimeout for
+// room on the link.
+func (s *Service) send(to, kind string, m wireMsg) error {
+	return s.sendWithin(to, kind, m, s.cfg.ReplyTimeout)
+}
+
+// sendWithin sends a message, waiting at most wait for room on the link.
+func (s *Service) sendWithin(to, kind string, m wireMsg, wait time.Duration) error {
+	return s.sendCtx(context.Background(), to, kind, m, wait)
+}
+
+// sendCtx sends a message, waiting for room on the link at most wait and
+// while ctx and the service last.
+func (s *Service) sendCtx(ctx context.Context, to, kind string, m wireMsg, wait time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, wait)
+	defer cancel()
+	stop := context.AfterFunc(s.ctx, cancel)
+	defer stop()
+	return s.tr.Send(ctx, to, kind, encode(m))
 }
 
 // report tells of a bad message, at most about once a second.
@@ -150,11 +196,12 @@ func (s *Service) report(msg string) {
 }
 
 // Receive handles a message of one of Kinds from member from. It runs on
-// the cluster's reader and never blocks.
+// the cluster's deliverer of that member's messages; it waits at most
+// ReplyTimeout, for room to answer.
 func (s *Service) Receive(from, kind string, payload []byte) {
 	m, err := decode(kind, payload)
 	if err != nil {
-		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %s", Escape(from, 64), Escape(err.Error(), maxErrorText)))
+		s.report(fmt.Sprintf("remote spawn: dropped a message from %s: %v", from, err))
 		return
 	}
 	switch m := m.(type) {
@@ -183,7 +230,7 @@ func (s *Service) Receive(from, kind string, payload []byte) {
 // this node sent it: the requests of that kind to it fail, saying so.
 func (s *Service) Unknown(from, kind string) {
 	s.failPending(func(p *pending) bool { return p.member == from && p.kind == kind },
-		fmt.Errorf("%s does not know %s messages (an Iridium without remote spawn?)", from, Escape(kind, 64)))
+		fmt.Errorf("%s does not know %s messages (an Iridium without remote spawn?)", from, termtext.Cut(kind, 64)))
 }
 
 // MemberGone handles a member failing, leaving or closing its link: the
@@ -206,7 +253,7 @@ func (s *Service) MemberGone(alias, why string) {
 		s.endTracked(tr, Lost, err, nil, time.Now(), 0)
 	}
 	if owner != nil {
-		go s.t.KillOwner(owner)
+		s.goWait(func() { s.t.KillOwner(owner) })
 	}
 }
 
@@ -242,7 +289,7 @@ func (s *Service) failPending(match func(*pending) bool, err error) {
 }
 
 // request sends a request and registers it for its answer.
-func (s *Service) request(member, kind string, m wireMsg, setReq func(uint64), spec *RemoteSpec) (*pending, error) {
+func (s *Service) request(ctx context.Context, member, kind string, m wireMsg, setReq func(uint64), spec *RemoteSpec) (*pending, error) {
 	s.mu.Lock()
 	s.nextReq++
 	req := s.nextReq
@@ -250,7 +297,7 @@ func (s *Service) request(member, kind string, m wireMsg, setReq func(uint64), s
 	s.pending[req] = p
 	s.mu.Unlock()
 	setReq(req)
-	if err := s.send(member, kind, m); err != nil {
+	if err := s.sendCtx(ctx, member, kind, m, s.cfg.ReplyTimeout); err != nil {
 		s.mu.Lock()
 		delete(s.pending, req)
 		s.mu.Unlock()
@@ -270,6 +317,8 @@ func (s *Service) await(ctx context.Context, p *pending) answer {
 		return s.abandon(p, context.Cause(ctx))
 	case <-timer.C:
 		return s.abandon(p, fmt.Errorf("no answer from %s within %v", p.member, s.cfg.ReplyTimeout))
+	case <-s.ctx.Done():
+		return s.abandon(p, errServiceClosed)
 	}
 }
 
@@ -322,7 +371,7 @@ func (s *Service) gotReply(from string, m *replyMsg) {
 	defer s.mu.Unlock()
 	switch {
 	case m.Err != "":
-		p.reply <- answer{err: fmt.Errorf("%s refused: %s", from, Escape(m.Err, maxErrorText))}
+		p.reply <- answer{err: fmt.Errorf("%s refused: %s", from, m.Err)}
 	case p.kind == KindKill:
 		p.reply <- answer{}
 	case m.ID == 0:
@@ -347,7 +396,7 @@ func (s *Service) gotTable(from string, m *tableMsg) {
 			rows = Count(uint64(n)) + " bad rows"
 		}
 		s.report(fmt.Sprintf("remote spawn: dropped %s of the job table from %s, kept %d (first: %s)",
-			rows, Escape(from, 64), len(m.Jobs), Escape(why.Error(), maxErrorText)))
+			rows, from, len(m.Jobs), why))
 	}
 	p.reply <- answer{table: m.Jobs}
 }
@@ -357,14 +406,16 @@ func (s *Service) gotTable(from string, m *tableMsg) {
 func (s *Service) trackLocked(member string, id int, spec RemoteSpec) *Job {
 	name := member + ":" + strconv.Itoa(id)
 	if old := s.tracked[name]; old != nil { // the member restarted and reused the id
-		go s.endTracked(old, Lost, fmt.Errorf("%s restarted", member), nil, time.Now(), 0)
+		s.goWait(func() { s.endTracked(old, Lost, fmt.Errorf("%s restarted", member), nil, time.Now(), 0) })
 	}
 	j := s.t.track(member, id, spec.File, spec.Owner, func(error) { s.killOn(member, id) })
 	label := "[" + name + "] "
 	if spec.Plain {
 		label = ""
 	}
-	s.tracked[name] = &tracked{job: j, pr: newPrinter(spec.Output, label), spec: spec}
+	pr := newPrinter(spec.Output, label)
+	s.goWait(func() { pr.run(s.ctx) })
+	s.tracked[name] = &tracked{job: j, pr: pr, spec: spec}
 	return j
 }
 
@@ -391,7 +442,7 @@ func (s *Service) gotEnd(tr *tracked, m *endMsg) {
 	}
 	var err error
 	if m.Err != "" {
-		err = errors.New(Escape(m.Err, maxErrorText))
+		err = errors.New(m.Err)
 	}
 	s.endTracked(tr, endStates[m.State], err, regs, tr.job.Started.Add(time.Duration(m.RunNS)), m.Dropped)
 }
@@ -414,7 +465,7 @@ func (s *Service) killOn(member string, id int) {
 	s.nextReq++
 	req := s.nextReq
 	s.mu.Unlock()
-	go s.sendPatiently(member, KindKill, &killMsg{Req: req, ID: id}, s.cfg.ReplyTimeout)
+	s.goWait(func() { s.send(member, KindKill, &killMsg{Req: req, ID: id}) })
 }
 
 // RemoteSpec says how to run a program on another member.
@@ -422,9 +473,10 @@ type RemoteSpec struct {
 	File    string
 	Owner   *Owner
 	Program *vm.Program
-	// Output receives the job's lines as they arrive, each marked with the
-	// job's name ("[n2:3] ") unless Plain, escaped, and the lines that
-	// stand for dropped ones.
+	// Output receives the job's lines as they arrive, one Write a line,
+	// each marked with the job's name ("[n2:3] ") unless Plain, and the
+	// lines that stand for dropped ones. A line is as the member sent it
+	// (cut to 4 KiB, not escaped): Output escapes it to show it.
 	Output io.Writer
 	Plain  bool
 	// Started, if set, is called with the job before any of its output.
@@ -448,7 +500,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 	case alias == self:
 		return nil, fmt.Errorf("%s is this node (!spawn runs a program here)", alias)
 	case !s.isMember(alias):
-		return nil, fmt.Errorf("no member %q is alive (!cluster_members lists them)", clip(alias, 64))
+		return nil, fmt.Errorf("no member \"%s\" is alive (!cluster_members lists them)", termtext.Cut(alias, 64))
 	}
 	code, err := spec.Program.MarshalBinary()
 	if err != nil {
@@ -459,7 +511,7 @@ func (s *Service) SpawnOn(ctx context.Context, alias string, spec RemoteSpec) (*
 			Count(uint64(len(code))), Count(uint64(len(code)+len(spec.File)+wireOverhead)), Count(uint64(max)))
 	}
 	msg := &spawnMsg{File: wireText(spec.File, maxFileName), Code: code}
-	p, err := s.request(alias, KindSpawn, msg, func(req uint64) { msg.Req = req }, &spec)
+	p, err := s.request(ctx, alias, KindSpawn, msg, func(req uint64) { msg.Req = req }, &spec)
 	if err != nil {
 		return nil, err
 	}
@@ -492,7 +544,7 @@ func (s *Service) KillOn(ctx context.Context, alias string, id int) error {
 		return errNoCluster
 	}
 	msg := &killMsg{ID: id}
-	p, err := s.request(alias, KindKill, msg, func(req uint64) { msg.Req = req }, nil)
+	p, err := s.request(ctx, alias, KindKill, msg, func(req uint64) { msg.Req = req }, nil)
 	if err != nil {
 		return err
 	}

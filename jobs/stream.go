@@ -2,10 +2,13 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"io"
 	"sync"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
 // Bounds of a job's output on its way between members. Past them lines
@@ -19,7 +22,8 @@ const (
 	// flushEvery is how often held-back output is sent.
 	flushEvery = 50 * time.Millisecond
 	// throttleFor is the longest a printing program is held up while the
-	// link's queue is full, before its lines are dropped.
+	// link's queue is full, before its lines are dropped; also the longest
+	// a tick waits for room.
 	throttleFor = 20 * time.Millisecond
 	// maxQueuedLines and maxQueuedBytes bound the lines waiting to be
 	// printed on the caller.
@@ -27,13 +31,13 @@ const (
 	maxQueuedBytes = 1 << 20
 )
 
-// ErrQueueFull is what a Transport's Send returns (wrapped) when the link
-// to a member cannot take a message now; the sender tries again later or
-// drops it.
-var ErrQueueFull = errors.New("the link's queue is full")
+// sender sends output messages of one job to its caller, waiting for
+// room on the link until ctx ends.
+type sender func(ctx context.Context, text []byte, dropped uint64) error
 
-// sender sends output messages of one job to its caller.
-type sender func(text []byte, dropped uint64) error
+// isBusy reports whether a send failed only because the link had no room
+// before its context's deadline: "not now", not "not at all".
+func isBusy(err error) bool { return errors.Is(err, context.DeadlineExceeded) }
 
 // outbox is the output of a job run here for another member: whole lines
 // are held back, up to maxSendBuffer, and sent in batches by Write when
@@ -84,17 +88,11 @@ func (o *outbox) Write(p []byte) (int, error) {
 // addLineLocked queues one line, sending or throttling when the buffer is
 // full; o.mu is held.
 func (o *outbox) addLineLocked(line []byte) {
-	if len(o.pending) >= o.batch {
-		o.sendLocked()
+	if len(o.pending) >= o.batch && !o.congested {
+		o.sendForLocked(throttleFor)
 	}
 	if len(o.pending)+len(line) > maxSendBuffer && !o.congested {
-		deadline := time.Now().Add(throttleFor)
-		for len(o.pending)+len(line) > maxSendBuffer && time.Now().Before(deadline) {
-			o.mu.Unlock()
-			time.Sleep(time.Millisecond)
-			o.mu.Lock()
-			o.sendLocked()
-		}
+		o.sendForLocked(throttleFor)
 	}
 	if len(o.pending)+len(line) > maxSendBuffer {
 		o.congested = true // drop at once until the link takes a message again
@@ -104,10 +102,17 @@ func (o *outbox) addLineLocked(line []byte) {
 	o.pending = append(o.pending, line...)
 }
 
-// sendLocked sends held-back lines, a batch at a time, until the link is
-// busy; o.mu is held. Lines the link refuses for good are dropped, and
-// sendLocked reports that the link is gone.
-func (o *outbox) sendLocked() (gone bool) {
+// sendForLocked is sendLocked waiting at most wait for room on the link.
+func (o *outbox) sendForLocked(wait time.Duration) (gone bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	return o.sendLocked(ctx)
+}
+
+// sendLocked sends held-back lines, a batch at a time, until the link has
+// no room before ctx ends; o.mu is held. Lines the link refuses for good
+// are dropped, and sendLocked reports that the link is gone.
+func (o *outbox) sendLocked(ctx context.Context) (gone bool) {
 	for len(o.pending) > 0 || o.dropped > 0 {
 		n := len(o.pending)
 		if n > o.batch {
@@ -116,8 +121,8 @@ func (o *outbox) sendLocked() (gone bool) {
 				n = o.batch
 			}
 		}
-		err := o.send(o.pending[:n], o.dropped)
-		if errors.Is(err, ErrQueueFull) {
+		err := o.send(ctx, o.pending[:n], o.dropped)
+		if isBusy(err) {
 			return false
 		}
 		if err != nil {
@@ -132,17 +137,19 @@ func (o *outbox) sendLocked() (gone bool) {
 }
 
 // tick sends held-back output every flushEvery, so that a line printed
-// before a long computation arrives at once.
-func (o *outbox) tick() {
+// before a long computation arrives at once, until finish or ctx ends.
+func (o *outbox) tick(ctx context.Context) {
 	t := time.NewTicker(flushEvery)
 	defer t.Stop()
 	for {
 		select {
 		case <-o.stop:
 			return
+		case <-ctx.Done():
+			return
 		case <-t.C:
 			o.mu.Lock()
-			o.sendLocked()
+			o.sendForLocked(throttleFor)
 			o.mu.Unlock()
 		}
 	}
@@ -158,16 +165,7 @@ func (o *outbox) finish(wait time.Duration) uint64 {
 		o.addLineLocked(append(o.partial, '\n'))
 		o.partial = nil
 	}
-	deadline := time.Now().Add(wait)
-	for {
-		gone := o.sendLocked()
-		if gone || len(o.pending) == 0 && o.dropped == 0 || !time.Now().Before(deadline) {
-			break
-		}
-		o.mu.Unlock()
-		time.Sleep(5 * time.Millisecond)
-		o.mu.Lock()
-	}
+	o.sendForLocked(wait)
 	left := o.dropped + uint64(bytes.Count(o.pending, []byte{'\n'}))
 	o.pending, o.dropped = nil, 0
 	return left
@@ -181,8 +179,8 @@ type printItem struct {
 }
 
 // printer prints the output of one job running elsewhere, in order, on a
-// goroutine of its own, so that the cluster's reader never waits for a
-// terminal. Lines past maxQueuedLines or maxQueuedBytes are dropped and
+// goroutine of its own (run), so that the cluster's deliverer never waits
+// for a terminal. Lines past maxQueuedLines or maxQueuedBytes are dropped and
 // counted; the end is never dropped.
 type printer struct {
 	out   io.Writer
@@ -198,9 +196,7 @@ type printer struct {
 }
 
 func newPrinter(out io.Writer, label string) *printer {
-	p := &printer{out: out, label: label, wake: make(chan struct{}, 1), resume: make(chan struct{})}
-	go p.run()
-	return p
+	return &printer{out: out, label: label, wake: make(chan struct{}, 1), resume: make(chan struct{})}
 }
 
 // start lets the printer print; until then it only queues.
@@ -271,10 +267,20 @@ func (p *printer) signal() {
 	}
 }
 
-func (p *printer) run() {
-	<-p.resume
+// run prints what is pushed, once start is called, until the end is
+// printed or ctx ends.
+func (p *printer) run(ctx context.Context) {
+	select {
+	case <-p.resume:
+	case <-ctx.Done():
+		return
+	}
 	for {
-		<-p.wake
+		select {
+		case <-p.wake:
+		case <-ctx.Done():
+			return
+		}
 		p.mu.Lock()
 		items := p.items
 		p.items, p.lines, p.bytes = nil, 0, 0
@@ -285,7 +291,7 @@ func (p *printer) run() {
 				it.end()
 				return
 			case it.line != nil:
-				line := Escape(string(bytes.TrimSuffix(it.line, []byte{'\n'})), maxShownLine)
+				line := termtext.Cut(string(bytes.TrimSuffix(it.line, []byte{'\n'})), maxShownLine)
 				io.WriteString(p.out, p.label+line+"\n")
 			default:
 				io.WriteString(p.out, p.label+droppedLine(it.dropped)+"\n")

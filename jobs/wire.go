@@ -6,9 +6,9 @@ import (
 	"math"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/internal/msgpack"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -151,7 +151,7 @@ func encode(m wireMsg) []byte { return m.appendTo(nil) }
 func decode(kind string, payload []byte) (wireMsg, error) {
 	m, ok := newWireMsg(kind)
 	if !ok {
-		return nil, fmt.Errorf("unknown message kind %q", clip(kind, 64))
+		return nil, fmt.Errorf("unknown message kind \"%s\"", termtext.Cut(kind, 64))
 	}
 	d := msgpack.NewDecoder(payload, maxDepth)
 	if err := m.decode(d); err != nil {
@@ -248,7 +248,7 @@ func (m *endMsg) validate() error {
 		return err
 	}
 	if _, ok := endStates[m.State]; !ok {
-		return fmt.Errorf("unknown end state %q", clip(m.State, 32))
+		return fmt.Errorf("unknown end state \"%s\"", termtext.Cut(m.State, 32))
 	}
 	if err := errors.Join(checkRunNS(m.RunNS), checkDropped(m.Dropped)); err != nil {
 		return err
@@ -319,22 +319,5 @@ func (m *tableMsg) dropBadRows() (int, error) {
 // wireText makes s fit for a message: valid UTF-8 (which the receiver
 // checks), at most max bytes.
 func wireText(s string, max int) string {
-	return clip(strings.ToValidUTF8(s, "?"), max)
-}
-
-// clip cuts s to at most max bytes, the mark of the cut ("…")
-// included, on a rune boundary.
-func clip(s string, max int) string {
-	const mark = "…"
-	if len(s) <= max {
-		return s
-	}
-	cut := max - len(mark)
-	if cut < 0 {
-		cut = 0
-	}
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + mark
+	return termtext.Cut(strings.ToValidUTF8(s, "?"), max)
 }

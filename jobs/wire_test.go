@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -111,10 +112,10 @@ func TestDropBadRows(t *testing.T) {
 // discardTransport is a member alone, whose messages go nowhere.
 type discardTransport struct{}
 
-func (discardTransport) Self() string                         { return "me" }
-func (discardTransport) Members() []string                    { return []string{"evil", "peer"} }
-func (discardTransport) Send(to, kind string, p []byte) error { return nil }
-func (discardTransport) MaxMessageSize() int                  { return 1 << 20 }
+func (discardTransport) Self() string                                       { return "me" }
+func (discardTransport) Members() []string                                  { return []string{"evil", "peer"} }
+func (discardTransport) Send(context.Context, string, string, []byte) error { return nil }
+func (discardTransport) MaxMessageSize() int                                { return 1 << 20 }
 
 // FuzzPayload decodes any bytes as any kind of message: no panic, and a
 // message that decodes encodes to one that decodes the same. Whatever

@@ -59,9 +59,6 @@ type Config struct {
 	// caller that itself never sends to the processes (a file run) should
 	// set it. See Deadlocked.
 	DetectDeadlock bool
-	// Runs, if not nil, is told when a scheduler thread starts running
-	// processes and when it goes idle (a node sizes the Go runtime so).
-	Runs vm.RunObserver
 }
 
 // Reason is why a process ended, as a down notice carries it.

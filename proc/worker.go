@@ -65,22 +65,10 @@ func (s *Scheduler) wakeOne() {
 // loop runs processes until the scheduler stops.
 func (w *worker) loop() {
 	defer w.s.wg.Done()
-	runs := w.s.cfg.Runs
-	if runs != nil {
-		runs.RunStarted()
-		defer func() { runs.RunEnded() }()
-	}
 	for {
 		p := w.take()
 		if p == nil {
-			if runs != nil {
-				runs.RunEnded()
-			}
-			ok := w.park()
-			if runs != nil {
-				runs.RunStarted()
-			}
-			if !ok {
+			if !w.park() {
 				return
 			}
 			continue

@@ -61,9 +61,11 @@ func loadAuthorizedKeys(path string) (*authorizedKeys, error) {
 	return a, nil
 }
 
-// noKeyError says how to authorise a key.
+// noKeyError says how to authorise a key, on one line: it goes to a
+// terminal and to the daemon's log, whose text format would show a line
+// break as a literal \n.
 func noKeyError(path string) error {
-	return fmt.Errorf("remote access: %w in %s; add your public key, e.g.:\n  ssh-keygen -t ed25519   # if you have no key yet\n  cat ~/.ssh/id_ed25519.pub >> %s", ErrNoAuthorizedKey, path, path)
+	return fmt.Errorf("remote access: %w in %s; add your public key with: cat ~/.ssh/id_ed25519.pub >> %s (ssh-keygen -t ed25519 makes one if you have none)", ErrNoAuthorizedKey, path, path)
 }
 
 // reload reads the file anew. A missing file means no key.

@@ -152,10 +152,14 @@ type ShellIO struct {
 	Stdin          io.Reader
 	Stdout, Stderr io.Writer
 	// Terminal is the session's pseudo-terminal; nil when the client asked
-	// for none, or for an exec request: the shell is then scripted.
+	// for none, or for an exec request of REPL lines: the shell is then
+	// scripted.
 	Terminal *Terminal
 	// NoColor is set when the client sent NO_COLOR in its environment.
 	NoColor bool
 	// Session describes the session, as Server.Sessions does.
 	Session SessionInfo
+	// Run is set for an exec request of RunCommand: the shell is to run
+	// the program that Stdin carries, not REPL lines.
+	Run *RunRequest
 }

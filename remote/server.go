@@ -30,7 +30,7 @@ type SessionInfo struct {
 	Fingerprint string    // SHA256:... of the key that authenticated
 	From        string    // the client's address
 	Since       time.Time // when the session opened
-	Kind        string    // "terminal", "script" or "exec"
+	Kind        string    // "terminal", "script", "exec" or "run" (RunCommand)
 }
 
 // Server is the SSH server of one node. Start it, then Close it.
@@ -64,16 +64,18 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
+	// Everything is checked before anything is made: a start refused
+	// for want of an authorized key leaves no new host key behind.
+	keys, err := loadAuthorizedKeys(cfg.AuthorizedKeysPath)
+	if err != nil {
+		return nil, err
+	}
 	hostKey, created, err := LoadOrCreateHostKey(cfg.HostKeyPath)
 	if err != nil {
 		return nil, fmt.Errorf("remote access: %w", err)
 	}
 	if created {
 		cfg.Logger.Info("made a new SSH host key", "path", cfg.HostKeyPath, "fingerprint", ssh.FingerprintSHA256(hostKey.PublicKey()))
-	}
-	keys, err := loadAuthorizedKeys(cfg.AuthorizedKeysPath)
-	if err != nil {
-		return nil, err
 	}
 	s := &Server{
 		cfg:        cfg,

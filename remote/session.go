@@ -133,6 +133,10 @@ func (ss *session) windowChange(req *ssh.Request) {
 // status.
 func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, kind string) {
 	s := ss.srv
+	runReq := ss.runRequest(command, kind)
+	if runReq != nil {
+		kind = RunCommand
+	}
 	s.setKind(ss.info.ID, kind)
 	ss.info.Kind = kind
 	out := newOutputPump(ss.ch, ss.ch.Stderr())
@@ -151,6 +155,8 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 		sio.Stdin = in
 	case "exec":
 		sio.Stdin = strings.NewReader(command)
+	case RunCommand:
+		sio.Run, sio.Terminal = runReq, ss.term // the program is the session's input
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

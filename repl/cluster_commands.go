@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/termtext"
 )
 
@@ -50,8 +50,8 @@ var errNoCluster = errors.New("clustering is not available: this shell has no cl
 // clusterCommands returns the cluster's entries of the command table.
 func clusterCommands() []command {
 	return []command{
-		{name: "!start_cluster", help: "listen for other nodes (the address comes from -H/-P)", run: (*Shell).cmdStartCluster},
-		{name: "!join_cluster", args: "HOST PORT", help: "join the cluster of the node listening at HOST PORT", min: 2, max: 2, run: (*Shell).cmdJoinCluster},
+		{name: "!start_cluster", help: "listen for other nodes on the cluster port (--cluster-host and --cluster-port, -H and -P)", run: (*Shell).cmdStartCluster},
+		{name: "!join_cluster", args: "HOST PORT", help: "join the cluster of the node whose cluster port is HOST PORT (or HOST:PORT)", min: 1, max: 2, run: (*Shell).cmdJoinCluster},
 		{name: "!cluster_members", help: "list the nodes of the cluster: alias, address, state (failed ones while redialed), since when, last heard from", run: (*Shell).cmdClusterMembers},
 		{name: "!leave_cluster", help: "tell every member this node leaves, and stop listening", run: (*Shell).cmdLeaveCluster},
 	}
@@ -73,7 +73,7 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 	addr, running, err := node.Start(ctx)
 	switch {
 	case err != nil:
-		return shownError("!start_cluster", err)
+		return fmt.Errorf("!start_cluster: %w", err)
 	case running:
 		s.con.print(s.con.warning, "the cluster node already listens on "+addr)
 	default:
@@ -83,24 +83,24 @@ func (s *Shell) cmdStartCluster(ctx context.Context, _ []string) error {
 }
 
 func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
-	port, err := strconv.Atoi(args[1])
-	if err != nil || port < 1 || port > 65535 {
-		return fmt.Errorf("!join_cluster: port %q: want a number from 1 to 65535", capText(args[1], 64))
+	host, port, err := cluster.ParseJoinAddr(args...)
+	if err != nil {
+		return fmt.Errorf("!join_cluster: %w", err)
 	}
 	node, err := s.cluster("!join_cluster")
 	if err != nil {
 		return err
 	}
-	members, err := node.Join(ctx, args[0], port)
+	members, err := node.Join(ctx, host, port)
 	if err != nil {
-		return shownError(fmt.Sprintf("!join_cluster %s %d", shownText(args[0]), port), err)
+		return fmt.Errorf("!join_cluster %s %d: %w", termtext.Cut(host, maxShownText), port, err)
 	}
 	names := make([]string, 0, len(members))
 	for _, m := range members {
 		names = append(names, shownText(m.Alias)+" ("+shownText(m.Addr)+")")
 	}
 	s.con.print(s.con.result, fmt.Sprintf("joined the cluster through %s %d: %d members: %s",
-		shownText(args[0]), port, len(members), strings.Join(names, ", ")))
+		shownText(host), port, len(members), strings.Join(names, ", ")))
 	return nil
 }
 
@@ -108,6 +108,11 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 	node, err := s.cluster("!cluster_members")
 	if err != nil {
 		return err
+	}
+	members := node.Members()
+	if len(members) == 0 {
+		s.con.print(nil, "not in a cluster (!start_cluster listens for other nodes; !join_cluster HOST:PORT joins one)")
+		return nil
 	}
 	rows := [][]string{{"ALIAS", "ADDRESS", "STATE", "SINCE", "LAST HEARD"}}
 	now := time.Now()
@@ -117,7 +122,7 @@ func (s *Shell) cmdClusterMembers(context.Context, []string) error {
 		}
 		return now.Sub(t).Round(10*time.Millisecond).String() + " ago"
 	}
-	for _, m := range node.Members() {
+	for _, m := range members {
 		heard := "-"
 		if !m.Local {
 			heard = ago(m.LastSeen)
@@ -138,48 +143,8 @@ func (s *Shell) cmdLeaveCluster(ctx context.Context, _ []string) error {
 		return err
 	}
 	if err := node.Leave(ctx); err != nil {
-		return shownError("!leave_cluster", err)
+		return fmt.Errorf("!leave_cluster: %w", err)
 	}
 	s.con.print(s.con.result, "left the cluster")
 	return nil
-}
-
-// maxShownText caps text from outside (a member's alias or address, an
-// error that quotes a peer, an echoed argument) in cluster output.
-const maxShownText = 512
-
-// shownText returns text that came from the network or the user ready to
-// print: every unprintable character (an escape sequence, a carriage
-// return, a line break, invalid UTF-8) escaped by termtext.Escape, and the
-// text cut to maxShownText bytes, saying how many more there were.
-func shownText(s string) string {
-	cut := ""
-	if len(s) > maxShownText {
-		cut = fmt.Sprintf("…(%d bytes more)", len(s)-maxShownText)
-		s = capText(s, maxShownText)
-	}
-	return termtext.Escape(s, false) + cut
-}
-
-// capText cuts s to at most limit bytes, dropping a character cut in two.
-func capText(s string, limit int) string {
-	if len(s) <= limit {
-		return s
-	}
-	return strings.ToValidUTF8(s[:limit], "")
-}
-
-// escapedError shows an error with its text made printable (shownText)
-// and still unwraps to it, so errors.Is works through it.
-type escapedError struct {
-	msg string
-	err error
-}
-
-func (e *escapedError) Error() string { return e.msg }
-func (e *escapedError) Unwrap() error { return e.err }
-
-// shownError wraps err after prefix, its text escaped.
-func shownError(prefix string, err error) error {
-	return &escapedError{msg: prefix + ": " + shownText(err.Error()), err: err}
 }

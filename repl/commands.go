@@ -112,6 +112,9 @@ func (s *Shell) suggestCommand(name string) string {
 	if len(name) > 40 {
 		return ""
 	}
+	if other := otherSystemsCommand(name); other != "" && s.lookupCommand(other) != nil {
+		return "; did you mean " + other + "?"
+	}
 	names := s.commandNames("")
 	best := suggest.Prefixed(name, names, len("!")+3)
 	if best == "" {
@@ -121,6 +124,24 @@ func (s *Shell) suggestCommand(name string) string {
 		return ""
 	}
 	return "; did you mean " + best + "?"
+}
+
+// otherSystemsCommand is the command of this shell that does the job of
+// name, a command users of Erlang's shell or Serf type out of habit and
+// that no spelling rule would lead to: !members (serf members) and
+// !nodes (nodes()) list the members; !rpc (rpc:call) runs something on
+// another member; !connect (net_kernel:connect_node) joins. !send is not
+// here: the shell's own !send sends a message to a process.
+func otherSystemsCommand(name string) string {
+	switch name {
+	case "!members", "!nodes":
+		return "!cluster_members"
+	case "!rpc":
+		return "!spawn_on"
+	case "!connect":
+		return "!join_cluster"
+	}
+	return ""
 }
 
 // table lays out rows of tab-separated cells in aligned columns.
@@ -134,12 +155,11 @@ func table(rows [][]string) string {
 	return b.String()
 }
 
-// done tells a terminal user that a command did what it should; a script
-// gets no such chatter on its standard output.
+// done says what a command changed, on standard output: on a terminal and
+// in a script alike, since a script's reader needs to know as much as
+// the person at a terminal (what !kill killed, where !save wrote).
 func (s *Shell) done(msg string) {
-	if s.opts.Interactive {
-		s.con.print(s.con.result, msg)
-	}
+	s.con.print(s.con.result, msg)
 }
 
 func (s *Shell) cmdHelp(_ context.Context, args []string) error {
@@ -389,7 +409,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
 		Output: &lineWriter{dst: s.con},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, termtext.Clip(path, 200)))
+			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, shownText(path)))
 		},
 		Ended: s.announce,
 	})
@@ -402,9 +422,9 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 // announce tells how a job ended; it runs on the job's goroutine.
 func (s *Shell) announce(j *jobs.Job) {
 	state, err := j.Status()
-	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), termtext.Clip(j.File, 200), state)
+	msg := fmt.Sprintf("[job %s] %s %s", j.Name(), termtext.Cut(j.File, maxShownText), state)
 	if state == jobs.Faulted || state == jobs.Lost {
-		s.notifyFailure(msg + ": " + termtext.Escape(err.Error(), true))
+		s.notifyFailure(msg + ": " + err.Error())
 		return
 	}
 	s.Notify(msg)
@@ -457,11 +477,11 @@ func (s *Shell) cmdJobs(context.Context, []string) error {
 	rows := [][]string{{"ID", "STATE", "OWNER", "FILE"}}
 	for _, j := range list {
 		state, _ := j.Status()
-		owner := j.Owner.String()
+		owner := shownText(j.Owner.String())
 		if j.Owner == s.owner {
 			owner += " (you)"
 		}
-		rows = append(rows, []string{j.Name(), state.String(), owner, termtext.Clip(j.File, 200)})
+		rows = append(rows, []string{shownText(j.Name()), state.String(), owner, shownText(j.File)})
 	}
 	s.con.print(nil, table(rows))
 	return nil
@@ -495,6 +515,7 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 	if err := j.Wait(ctx); err != nil {
 		return fmt.Errorf("!kill: %w", err)
 	}
+	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), termtext.Clip(j.File, 200)))
 	return nil
 }
 

@@ -92,7 +92,7 @@ func TestExecute(t *testing.T) {
 		{"start_cluster unavailable", []string{"!start_cluster"}, "!start_cluster: clustering is not available", nil},
 		{"join_cluster unavailable", []string{"!join_cluster 127.0.0.1 2254"}, "!join_cluster: clustering is not available", nil},
 		{"join_cluster bad port", []string{"!join_cluster 127.0.0.1 http"}, `port "http": want a number from 1 to 65535`, nil},
-		{"join_cluster usage", []string{"!join_cluster 127.0.0.1"}, "usage: !join_cluster HOST PORT", nil},
+		{"join_cluster usage", []string{"!join_cluster 127.0.0.1"}, `"127.0.0.1" is not HOST:PORT; want HOST:PORT or HOST PORT, such as 127.0.0.1:2254`, nil},
 		{"cluster_members unavailable", []string{"!cluster_members"}, "!cluster_members: clustering is not available", nil},
 	}
 	for _, tt := range tests {

@@ -15,9 +15,17 @@ import (
 
 // console is the REPL's output: program output, results, notices, warnings
 // and errors, from the REPL's goroutine and from spawned programs at once.
-// One lock keeps writes whole; it also remembers whether program output
+// It keeps writes whole and in order, and remembers whether program output
 // left standard output in the middle of a line, so that the REPL's own
 // messages (and the prompt) always start on a line of their own.
+//
+// No lock is held while the terminal is written: a write is decided under
+// the lock (its bytes, and whether a line must be ended first) and queued;
+// the first writer that finds no write under way writes what is queued,
+// its own and others', in order, without the lock, and each writer
+// returns once its bytes are written. So a terminal that does not read
+// holds up the goroutines that print, never the state (the line editor's
+// reader only takes the lock to say that editing ends).
 //
 // On a terminal, a line is being edited between beginEdit and endEdit.
 // Output then erases the prompt and the edited line (editor.Clean), is
@@ -26,22 +34,36 @@ import (
 // drawn a moment before, and the line stays drawn a moment after Enter.
 // Output that comes in such a moment waits for it to pass, so that it
 // never lands after the prompt or inside the edited line. Outside editing,
-// output goes straight to the terminal.
+// output goes straight to the terminal. endEdit waits for a redraw under
+// way, since readline empties its line right after.
 //
 // readline's own Stdout writer is not used: it reads the completion
 // state without a lock (a data race while Tab lists candidates), and it
 // decides by the reader's flag, which lags, whether to draw a prompt.
 type console struct {
-	mu      sync.Mutex
 	out     io.Writer   // standard output
 	err     io.Writer   // standard error
-	midLine bool        // the last byte written to out was not a newline
-	editing bool        // a line is being edited (terminal only)
 	reading func() bool // readline's reader runs
 	editor  lineEditor  // nil: no terminal
 	width   int         // messages are wrapped to it; 0: not wrapped
 
+	mu      sync.Mutex
+	midLine bool            // the last byte queued for out was not a newline
+	editing bool            // a line is being edited (terminal only)
+	queue   []*consoleWrite // decided, not yet written
+	writing bool            // a writer is writing the queue
+	// redrawn is closed when the redraw under way (erase, write, draw
+	// again) is over; nil when none is.
+	redrawn chan struct{}
+
 	prompt, result, notice, warning, failure *color.Color
+}
+
+// consoleWrite is one queued write.
+type consoleWrite struct {
+	w    io.Writer
+	p    []byte
+	done chan error // buffered; gets the write's error
 }
 
 // lineEditor erases and redraws the prompt and the line being edited;
@@ -77,39 +99,92 @@ func newConsole(out, errOut io.Writer, useColor bool) *console {
 
 // Write is program output: it goes to standard output as it is.
 func (c *console) Write(p []byte) (int, error) {
-	c.lock()
-	defer c.mu.Unlock()
-	return c.writeOut(p)
+	if len(p) == 0 {
+		return 0, nil
+	}
+	c.mu.Lock()
+	c.midLine = p[len(p)-1] != '\n'
+	if err := c.submitLocked(c.out, bytes.Clone(p)); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
-// lock takes the console's lock at a moment when writing is safe: no
-// line is being edited, or readline's reader runs and will redraw it.
-func (c *console) lock() {
-	deadline := time.Now().Add(maxEditWait)
-	for {
-		c.mu.Lock()
-		if !c.editing || c.reading == nil || c.reading() || time.Now().After(deadline) {
-			return
-		}
+// queueLocked queues a write of p to w; c.mu is held.
+func (c *console) queueLocked(w io.Writer, p []byte) *consoleWrite {
+	job := &consoleWrite{w: w, p: p, done: make(chan error, 1)}
+	c.queue = append(c.queue, job)
+	return job
+}
+
+// submitLocked queues a write of p to w and returns once it is written,
+// with the writes queued before it. It is called with c.mu held and
+// releases it.
+func (c *console) submitLocked(w io.Writer, p []byte) error {
+	job := c.queueLocked(w, p)
+	if c.writing {
 		c.mu.Unlock()
-		// readline gives no signal when its reader starts: poll.
-		time.Sleep(time.Millisecond)
+		return <-job.done
 	}
+	c.writing = true
+	for len(c.queue) > 0 {
+		jobs := c.queue
+		c.queue = nil
+		c.mu.Unlock()
+		for _, j := range jobs {
+			j.done <- c.writeOne(j.w, j.p)
+		}
+		c.mu.Lock()
+	}
+	c.writing = false
+	c.mu.Unlock()
+	return <-job.done
 }
 
-// writeTo writes p to w (c.out or c.err); while a line is edited, with
-// the line erased before and drawn again after. It is called with the
-// lock held.
-func (c *console) writeTo(w io.Writer, p []byte) (int, error) {
-	if !c.editing || c.editor == nil {
-		return w.Write(p)
+// writeOne writes p to w (c.out or c.err); while a line is edited, with
+// the line erased before and drawn again after. The lock is not held.
+func (c *console) writeOne(w io.Writer, p []byte) error {
+	c.waitForReader()
+	c.mu.Lock()
+	redraw := c.editing && c.editor != nil
+	var redrawn chan struct{}
+	if redraw {
+		redrawn = make(chan struct{})
+		c.redrawn = redrawn
 	}
+	c.mu.Unlock()
+	if !redraw {
+		_, err := w.Write(p)
+		return err
+	}
+	defer func() {
+		c.mu.Lock()
+		c.redrawn = nil
+		c.mu.Unlock()
+		close(redrawn)
+	}()
 	c.editor.Clean()
 	// Should readline have drawn the line again since, start afresh.
 	io.WriteString(w, "\r\x1b[J")
-	n, err := w.Write(p)
+	_, err := w.Write(p)
 	c.editor.Refresh()
-	return n, err
+	return err
+}
+
+// waitForReader waits, at most maxEditWait, until writing is safe: no
+// line is being edited, or readline's reader runs and will redraw it.
+func (c *console) waitForReader() {
+	deadline := time.Now().Add(maxEditWait)
+	for {
+		c.mu.Lock()
+		editing := c.editing
+		c.mu.Unlock()
+		if !editing || c.reading == nil || c.reading() || time.Now().After(deadline) {
+			return
+		}
+		// readline gives no signal when its reader starts: poll.
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // beginEdit and endEdit bracket the reading of a line on a terminal.
@@ -119,10 +194,15 @@ func (c *console) beginEdit() {
 	c.mu.Unlock()
 }
 
+// endEdit ends editing, after a redraw under way.
 func (c *console) endEdit() {
 	c.mu.Lock()
 	c.editing = false
+	redrawn := c.redrawn
 	c.mu.Unlock()
+	if redrawn != nil {
+		<-redrawn
+	}
 }
 
 // filterInputRune sees each key on readline's reader before readline
@@ -138,31 +218,18 @@ func (c *console) filterInputRune(r rune) (rune, bool) {
 	return r, true
 }
 
-func (c *console) writeOut(p []byte) (int, error) {
-	if len(p) == 0 {
-		return 0, nil
-	}
-	n, err := c.writeTo(c.out, p)
-	if n > 0 {
-		c.midLine = p[n-1] != '\n'
-	}
-	return n, err
-}
-
 // promptText is the prompt, coloured.
 func (c *console) promptText(p string) string { return c.prompt.Sprint(p) }
 
 // endLine ends a line that program output left open.
 func (c *console) endLine() {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.endLineLocked()
-}
-
-func (c *console) endLineLocked() {
-	if c.midLine {
-		c.writeOut([]byte{'\n'})
+	if !c.midLine {
+		c.mu.Unlock()
+		return
 	}
+	c.midLine = false
+	c.submitLocked(c.out, []byte{'\n'})
 }
 
 // print writes text to standard output on lines of its own, in col (nil:
@@ -183,9 +250,8 @@ func (c *console) printErr(col *color.Color, text string) {
 // it.
 func (c *console) printAside(col *color.Color, text string) {
 	text = colorLines(col, strings.TrimSuffix(text, "\n"))
-	c.lock()
-	defer c.mu.Unlock()
-	c.writeTo(c.err, []byte(text+"\n"))
+	c.mu.Lock()
+	c.submitLocked(c.err, []byte(text+"\n"))
 }
 
 func (c *console) write(w io.Writer, col *color.Color, text string) {
@@ -196,14 +262,17 @@ func (c *console) write(w io.Writer, col *color.Color, text string) {
 	if col != nil {
 		text = colorLines(col, text)
 	}
-	c.lock()
-	defer c.mu.Unlock()
-	c.endLineLocked()
-	if w == c.out {
-		c.writeOut([]byte(text + "\n"))
-		return
+	p := []byte(text + "\n")
+	c.mu.Lock()
+	if c.midLine {
+		if w == c.out {
+			p = append([]byte{'\n'}, p...)
+		} else {
+			c.queueLocked(c.out, []byte{'\n'})
+		}
+		c.midLine = false
 	}
-	c.writeTo(w, []byte(text+"\n"))
+	c.submitLocked(w, p)
 }
 
 // colorLines colours each line apart, so that a terminal redrawing one

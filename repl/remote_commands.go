@@ -32,7 +32,7 @@ func remoteCommands() []command {
 }
 
 // remote returns the remote spawn service, or errNoRemote named after cmd.
-func (s *Shell) remote(cmd string) (*jobs.Service, error) {
+func (s *Shell) remote(cmd string) (RemoteSpawner, error) {
 	if s.opts.Remote == nil {
 		return nil, fmt.Errorf("%s: %w", cmd, errNoRemote)
 	}
@@ -63,19 +63,20 @@ func (s *Shell) cmdSpawnOn(ctx context.Context, args []string) error {
 		return err
 	}
 	_, err = svc.SpawnOn(ctx, alias, jobs.RemoteSpec{
-		File: path, Owner: s.owner, Program: p, Output: s.con,
+		File: path, Owner: s.owner, Program: p, Output: remoteOutput{s.con},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %s] %s started on %s", j.Name(), termtext.Clip(path, 200), j.Member))
+			s.con.print(s.con.result, fmt.Sprintf("[job %s] %s started on %s", shownText(j.Name()), shownText(path), shownText(j.Member)))
 		},
 		Ended: s.announceRemote,
 	})
 	if err != nil {
-		return fmt.Errorf("!spawn_on %s %s: %w", alias, path, err)
+		return fmt.Errorf("!spawn_on %s %s: %w", termtext.Cut(alias, maxShownText), termtext.Cut(path, maxShownText), err)
 	}
 	return nil
 }
 
-// announceRemote prints the end line of a job run elsewhere.
+// announceRemote prints the end line of a job run elsewhere (Notify
+// escapes what the member sent).
 func (s *Shell) announceRemote(j *jobs.Job) {
 	line := jobs.EndLine(j)
 	if state, _ := j.Status(); state == jobs.Faulted || state == jobs.Lost {
@@ -127,10 +128,10 @@ func (s *Shell) cmdSpawnAll(ctx context.Context, args []string) error {
 	for _, r := range results {
 		status, when := r.Status, "-"
 		if r.Err != "" {
-			status += ": " + jobs.Escape(r.Err, 200)
+			status += ": " + shownText(r.Err)
 		}
 		if r.Status != "done" {
-			failed = append(failed, r.Member+" "+r.Status)
+			failed = append(failed, termtext.Cut(r.Member, maxShownText)+" "+r.Status)
 		}
 		if r.RunTime > 0 {
 			when = jobs.RoundRunTime(r.RunTime).String()
@@ -139,14 +140,17 @@ func (s *Shell) cmdSpawnAll(ctx context.Context, args []string) error {
 		for i, reg := range r.Regs {
 			regs[i] = reg.String()
 		}
-		lines := append([]string(nil), r.Lines...)
+		lines := make([]string, len(r.Lines))
+		for i, l := range r.Lines {
+			lines[i] = shownText(l)
+		}
 		if r.More > 0 {
 			lines = append(lines, fmt.Sprintf("(%s more lines)", jobs.Count(uint64(r.More))))
 		}
 		if len(lines) == 0 {
 			lines = []string{"-"}
 		}
-		rows = append(rows, []string{r.Member, status, when, orDash(strings.Join(regs, ", ")), lines[0]})
+		rows = append(rows, []string{shownText(r.Member), status, when, orDash(strings.Join(regs, ", ")), lines[0]})
 		for _, l := range lines[1:] {
 			rows = append(rows, []string{"", "", "", "", l})
 		}
@@ -182,12 +186,12 @@ func (s *Shell) cmdClusterJobs(ctx context.Context, _ []string) error {
 	} else {
 		rows := [][]string{{"JOB", "STARTED BY", "FILE", "STATE", "TIME"}}
 		for _, j := range list {
-			rows = append(rows, []string{j.Name, j.Owner, j.File, j.State, jobs.RoundRunTime(j.RunTime).String()})
+			rows = append(rows, []string{shownText(j.Name), shownText(j.Owner), shownText(j.File), shownText(j.State), jobs.RoundRunTime(j.RunTime).String()})
 		}
 		s.con.print(nil, table(rows))
 	}
 	for _, m := range missing {
-		s.warn(fmt.Errorf("no job table from %s", m))
+		s.warn(fmt.Errorf("no job table from %s", termtext.Cut(m, maxShownText)))
 	}
 	return nil
 }
@@ -228,6 +232,6 @@ func (s *Shell) waitRemote(ctx context.Context, alias string, id int) error {
 	if state == jobs.Faulted.String() {
 		return fmt.Errorf("!wait: job %s:%d %s (its owner was told why)", alias, id, state)
 	}
-	s.done(fmt.Sprintf("job %s:%d %s", alias, id, state))
+	s.done(fmt.Sprintf("job %s:%d %s", shownText(alias), id, shownText(state)))
 	return nil
 }

@@ -20,11 +20,11 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/chzyer/readline"
 
 	"github.com/iridium-vm/iridium/internal/sorted"
-	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
@@ -58,9 +58,6 @@ type Options struct {
 	// HeapBudget, if not nil, bounds the heaps of all the shell's VMs
 	// together (see vm.Config).
 	HeapBudget *vm.HeapBudget
-	// Runs, if not nil, is told when each of the shell's programs starts
-	// and ends (see vm.Config).
-	Runs vm.RunObserver
 	// MaxJobs is the most spawned programs that may run at once; !spawn
 	// past it fails. Default DefaultMaxJobs.
 	MaxJobs int
@@ -85,11 +82,33 @@ type Options struct {
 	// Remote backs !spawn_on, !spawn_all, !cluster_jobs and the job names
 	// ALIAS:ID; it should share Jobs. Nil: those commands say that remote
 	// spawn is not available.
-	Remote *jobs.Service
+	Remote RemoteSpawner
 	// Procs is the node's scheduler of processes, shared by its shells:
 	// !proc starts programs on it, and the shell is a process of it.
 	// Nil: the shell makes one of its own when a command first needs it.
 	Procs *proc.Scheduler
+}
+
+// RemoteSpawner runs programs on other members of the cluster and
+// follows them: what the shell's remote spawn commands need.
+// *jobs.Service is one.
+type RemoteSpawner interface {
+	// Self returns this node's alias, or "" while it is in no cluster.
+	Self() string
+	// SpawnOn runs a program on member alias as a job entered here as
+	// ALIAS:ID.
+	SpawnOn(ctx context.Context, alias string, spec jobs.RemoteSpec) (*jobs.Job, error)
+	// SpawnAll runs a program on every other member, each bounded by
+	// timeout.
+	SpawnAll(ctx context.Context, spec jobs.RemoteSpec, timeout time.Duration) ([]jobs.MemberResult, error)
+	// ClusterJobs lists the jobs of every member, and the members that
+	// did not answer.
+	ClusterJobs(ctx context.Context) ([]jobs.JobRow, []string, error)
+	// KillOn stops job id of member alias.
+	KillOn(ctx context.Context, alias string, id int) error
+	// WaitOn waits until job id of member alias has stopped, asking every
+	// poll, and returns its end state.
+	WaitOn(ctx context.Context, alias string, id int, poll time.Duration) (string, error)
 }
 
 // terminalWidth is the width the shell's own messages fit in on a
@@ -180,7 +199,7 @@ func New(opts Options) (*Shell, error) {
 }
 
 func (s *Shell) vmConfig(out io.Writer) vm.Config {
-	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget, Runs: s.opts.Runs}
+	return vm.Config{Stdout: out, StackLimit: s.opts.StackLimit, HeapLimit: s.opts.HeapLimit, HeapBudget: s.opts.HeapBudget}
 }
 
 // openTerminal sets up readline, with the history file in the data
@@ -277,6 +296,11 @@ func (s *Shell) Run(ctx context.Context) error {
 			return err
 		}
 	}
+	if !s.opts.Interactive {
+		if whole, err := s.runIfProgram(ctx); whole {
+			return err
+		}
+	}
 	for {
 		if s.opts.Interactive {
 			s.con.endLine() // the prompt starts a line
@@ -335,7 +359,7 @@ func (s *Shell) loadFirst(ctx context.Context) error {
 		return nil
 	}
 	s.failures++
-	s.con.printErr(nil, "-i: "+termtext.Escape(err.Error(), true))
+	s.con.printErr(nil, "-i: "+shownError(err))
 	if s.opts.FailFast {
 		return ErrFailed
 	}
@@ -387,7 +411,7 @@ func (s *Shell) report(err error) (failed bool) {
 		return false
 	}
 	s.failures++
-	msg := termtext.Escape(err.Error(), true) // it may quote what was typed
+	msg := shownError(err) // it may quote what was typed, or a peer
 	if s.opts.Interactive {
 		s.con.printErr(s.con.failure, "error: "+msg)
 	} else {
@@ -398,7 +422,7 @@ func (s *Shell) report(err error) (failed bool) {
 
 // warn shows a warning; it does not fail the line.
 func (s *Shell) warn(err error) {
-	msg := termtext.Escape(err.Error(), true)
+	msg := shownError(err)
 	if s.opts.Interactive {
 		s.con.printErr(s.con.warning, "warning: "+msg)
 		return
@@ -441,12 +465,14 @@ func (s *Shell) startForeground(ctx context.Context) (context.Context, func()) {
 // as Ctrl-C does. It does nothing at the prompt.
 func (s *Shell) Interrupt() { s.InterruptProgram() }
 
-// Notify prints a message at once, from any goroutine: a spawned program
-// ending, a cluster event. On a terminal it goes on lines of its own
-// above the prompt and the line being edited, which are drawn again
+// Notify prints a one-line message at once, from any goroutine: a spawned
+// program ending, a cluster event. On a terminal it goes on a line of its
+// own above the prompt and the line being edited, which are drawn again
 // under it. A script gets it on standard error, so that standard output
-// holds only what its lines print.
+// holds only what its lines print. msg may quote text from outside raw (a
+// peer's alias, a remote job's error): Notify escapes it (see shownLine).
 func (s *Shell) Notify(msg string) {
+	msg = shownLine(msg)
 	if !s.opts.Interactive {
 		s.con.printAside(s.con.notice, msg)
 		return
@@ -457,6 +483,7 @@ func (s *Shell) Notify(msg string) {
 // notifyFailure is Notify for a message that says something failed (a job
 // that faulted or was lost): in the failure colour, on standard error.
 func (s *Shell) notifyFailure(msg string) {
+	msg = shownLine(msg)
 	if !s.opts.Interactive {
 		s.con.printAside(s.con.failure, msg)
 		return

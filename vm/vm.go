@@ -30,17 +30,6 @@ type Config struct {
 	// growth of the heap reserves from; an ALOC it cannot cover faults
 	// with ErrHeapBudget. Default: none.
 	HeapBudget *HeapBudget
-	// Runs, if not nil, is told when each Run starts and returns; a node
-	// uses it to size the Go runtime to the programs it runs. Default:
-	// none.
-	Runs RunObserver
-}
-
-// RunObserver is told when a VM's Run starts and when it returns. Many
-// VMs may share one, so its methods must be safe for concurrent use.
-type RunObserver interface {
-	RunStarted()
-	RunEnded()
 }
 
 // Defaults of Config.
@@ -232,10 +221,6 @@ func (m *VM) Done() bool { return m.halted || m.pc >= uint(len(m.code)) }
 func (m *VM) Run(ctx context.Context) error {
 	if err := context.Cause(ctx); err != nil {
 		return m.interruptFault(m.pc, err)
-	}
-	if r := m.set.cfg.Runs; r != nil {
-		r.RunStarted()
-		defer r.RunEnded()
 	}
 	interrupted := new(atomic.Bool)
 	m.interrupted = interrupted

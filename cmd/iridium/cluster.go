@@ -21,7 +21,7 @@ import (
 // start again.
 type clusterNode struct {
 	opts   *options
-	notify func(string) // prints a message without breaking the edited line
+	notify func(notice) // tells the shells and the log, without breaking an edited line
 
 	// spawn is the remote spawn service: it gets the node's messages and
 	// events. Nil: none.
@@ -40,7 +40,7 @@ func (c *clusterNode) get() (*cluster.Node, error) {
 	node, notes, err := c.makeLocked()
 	c.mu.Unlock()
 	for _, note := range notes {
-		c.notify(note)
+		c.notify(plainNotice(note))
 	}
 	return node, err
 }
@@ -56,7 +56,7 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 		return nil, nil, err
 	}
 	cfg.OnEvent = func(e cluster.Event) {
-		c.notify(e.String())
+		c.notify(eventNotice(e))
 		spawnEvent(c.spawn, e)
 	}
 	node, err := cluster.New(cfg)
@@ -66,7 +66,7 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 	}
 	registerSpawn(c.spawn, node)
 	c.node, c.lock = node, lock
-	notes := []string{fmt.Sprintf("cluster: this node is %s; the cookie comes from %s (every node of a cluster needs the same one)", cluster.Quote(cfg.Alias), cookieFrom)}
+	notes := []string{fmt.Sprintf("cluster: this node is \"%s\"; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom)}
 	if len(cfg.Cookie) < cluster.MinCookieLength {
 		notes = append(notes, fmt.Sprintf("cluster: warning: the cookie has %d bytes; one of fewer than %d is easy to guess", len(cfg.Cookie), cluster.MinCookieLength))
 	}
@@ -122,6 +122,28 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *clu
 		}
 	}
 	return cfg, cookieFrom, lock, nil
+}
+
+// checkClusterFiles reads the files the cluster flags name (--cookie-file,
+// --tls-cert, --tls-key, --tls-ca) and checks them as !start_cluster
+// would (the cookie file's kind, size and mode; the TLS files' PEM), so
+// that a mistake in them stops the program at start-up, before it opens
+// a port or makes a file, rather than at the first !start_cluster.
+func checkClusterFiles(o *options) error {
+	if o.cookieFile != "" {
+		if _, err := cluster.ReadCookieFile(o.cookieFile); err != nil {
+			return fmt.Errorf("--cookie-file: %w", err)
+		}
+	}
+	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
+		if o.tlsCert == "" || o.tlsKey == "" || o.tlsCA == "" {
+			return errors.New("--tls-cert, --tls-key and --tls-ca go together: give all three, or none")
+		}
+		if _, err := cluster.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // cookieEnv is the environment variable that may hold the cluster cookie.

@@ -135,8 +135,7 @@ func TestClusterCookieFileMustBeRegular(t *testing.T) {
 	}{
 		{"FIFO", "FIFO", func(path string) error { return syscall.Mkfifo(path, 0o600) }, false},
 		{"link to /dev/zero", "character device", func(path string) error { return os.Symlink("/dev/zero", path) }, false},
-		{"FIFO as --cookie-file", "FIFO", func(path string) error { return syscall.Mkfifo(path, 0o600) }, true},
-		{"link to /dev/zero as --cookie-file", "character device", func(path string) error { return os.Symlink("/dev/zero", path) }, true},
+		// --cookie-file's is checked at start-up: TestNewUserB7CheckedAtStart.
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

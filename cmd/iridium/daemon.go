@@ -20,7 +20,7 @@ func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 	logger := newLogger(o.remote.logFormat, stderr, false)
 	logger.Info("iridium daemon starting", "version", version, "pid", os.Getpid(), "data_dir", o.dataDir)
 	n := newNode(o)
-	release := n.events.subscribe(func(msg string) { logger.Info(msg) }, true)
+	release := n.events.subscribe(func(msg notice) { msg.log(ctx, logger) }, true)
 	defer release()
 	if o.remote.enabled { // first, so that a refused key file leaves no trace in the cluster
 		if _, err := n.startRemote(logger); err != nil {
@@ -36,6 +36,7 @@ func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 		return exitFailure
 	}
 	logger.Info("cluster listening", "addr", addr)
+	defer n.serveStatus(func(msg string) { logger.Warn(msg) })()
 	joined := make(chan struct{})
 	go func() {
 		defer close(joined)

@@ -45,12 +45,7 @@ func TestDemoClusterScript(t *testing.T) {
 		"TMPDIR="+tmpDir,
 		"TMUX=",
 	)
-	tmux := func(args ...string) (string, error) {
-		cmd := exec.Command("tmux", args...)
-		cmd.Env = env
-		out, err := cmd.CombinedOutput()
-		return string(out), err
-	}
+	tmux := tmuxWith(env)
 	t.Cleanup(func() { tmux("kill-server") })
 
 	script := exec.Command("bash", filepath.Join("..", "..", "scripts", "demo-cluster.sh"))

@@ -1,9 +1,36 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"sync"
+
+	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/internal/termtext"
 )
+
+// notice is one message of the node for its shells and its log. Text
+// from outside in it (a peer's alias, an error that quotes a peer) is
+// raw: each place that shows it escapes it there, a shell with its
+// Notify (internal/termtext), the daemon's log with slog's quoting.
+type notice struct {
+	text  string      // the line a shell shows
+	level slog.Level  // for the log
+	msg   string      // for the log: the node's own words, no outside text
+	attrs []slog.Attr // for the log: what it is about
+}
+
+// log writes the notice to logger: the node's words and the attributes,
+// which the handler quotes (see newLogger).
+func (n notice) log(ctx context.Context, logger *slog.Logger) {
+	logger.LogAttrs(ctx, n.level, n.msg, n.attrs...)
+}
+
+// plainNotice is a notice that is one line of text, logged as it is.
+func plainNotice(text string) notice {
+	return notice{text: text, level: slog.LevelInfo, msg: text}
+}
 
 // eventQueueSize is how many messages an asynchronous subscriber may fall
 // behind before messages to it are dropped (and counted).
@@ -20,8 +47,8 @@ type eventHub struct {
 
 // subscriber is one receiver of the hub's messages.
 type subscriber struct {
-	deliver func(string)
-	queue   chan string // nil: delivered by publish itself
+	deliver func(notice)
+	queue   chan notice // nil: delivered by publish itself
 	done    chan struct{}
 
 	mu      sync.Mutex
@@ -38,10 +65,10 @@ func newEventHub() *eventHub {
 // terminal, as before there were sessions); an asynchronous one from a
 // goroutine of its own. The returned function delivers what is queued,
 // then stops.
-func (h *eventHub) subscribe(deliver func(string), async bool) (unsubscribe func()) {
+func (h *eventHub) subscribe(deliver func(notice), async bool) (unsubscribe func()) {
 	sub := &subscriber{deliver: deliver}
 	if async {
-		sub.queue = make(chan string, eventQueueSize)
+		sub.queue = make(chan notice, eventQueueSize)
 		sub.done = make(chan struct{})
 		go sub.run()
 	}
@@ -63,7 +90,7 @@ func (h *eventHub) subscribe(deliver func(string), async bool) (unsubscribe func
 }
 
 // publish passes msg to every subscriber.
-func (h *eventHub) publish(msg string) {
+func (h *eventHub) publish(msg notice) {
 	h.mu.Lock()
 	subs := make([]*subscriber, 0, len(h.subs))
 	for sub := range h.subs {
@@ -93,8 +120,58 @@ func (s *subscriber) run() {
 		s.dropped = 0
 		s.mu.Unlock()
 		if dropped > 0 {
-			s.deliver(fmt.Sprintf("(%d messages were dropped while this session did not read)", dropped))
+			s.deliver(notice{text: fmt.Sprintf("(%d messages were dropped while this session did not read)", dropped),
+				level: slog.LevelWarn, msg: "messages dropped while a session did not read", attrs: []slog.Attr{slog.Int("dropped", dropped)}})
 		}
 		s.deliver(msg)
 	}
+}
+
+// Bounds, in bytes, of what an event notice repeats of an event's text;
+// cluster validation keeps them smaller, and a shell or log escapes them.
+const (
+	maxEventField = 256  // an alias, address or node ID
+	maxEventError = 2048 // an error's text
+)
+
+// eventNotice is the notice of a cluster event. A shell shows it as a
+// line such as `cluster: "n2" (10.0.0.2:4000) failed: ...`; the log gets
+// the event's fields as attributes (alias, addr, node_id, err), raw, for
+// slog to quote.
+func eventNotice(e cluster.Event) notice {
+	n := notice{level: slog.LevelInfo}
+	switch e.Kind {
+	case cluster.EventFailed, cluster.EventLinkClosed, cluster.EventRefused, cluster.EventDropped:
+		n.level = slog.LevelWarn
+	}
+	errText := ""
+	if e.Err != nil {
+		errText = termtext.Cut(e.Err.Error(), maxEventError)
+	}
+	if summary, ok := e.Err.(*cluster.RefusalSummary); ok {
+		n.text = "cluster: " + errText
+		n.msg = "cluster: connections refused"
+		n.attrs = []slog.Attr{slog.Int("count", summary.Count), slog.String("summary", errText)}
+		return n
+	}
+	alias := termtext.Cut(e.Member.Alias, maxEventField)
+	addr := termtext.Cut(e.Member.Addr(), maxEventField)
+	who := addr
+	if alias != "" {
+		who = `"` + alias + `" (` + addr + ")"
+	}
+	n.text = "cluster: " + who + " " + e.Kind.String()
+	n.msg = "cluster: member " + e.Kind.String()
+	if alias != "" {
+		n.attrs = append(n.attrs, slog.String("alias", alias))
+	}
+	n.attrs = append(n.attrs, slog.String("addr", addr))
+	if e.Member.NodeID != "" {
+		n.attrs = append(n.attrs, slog.String("node_id", termtext.Cut(e.Member.NodeID, maxEventField)))
+	}
+	if e.Err != nil {
+		n.text += ": " + errText
+		n.attrs = append(n.attrs, slog.String("err", errText))
+	}
+	return n
 }

@@ -144,7 +144,7 @@ func TestCommandFailures(t *testing.T) {
 		{"two files", "", []string{"a.iasm", "b.iasm"}, 2, `^$`, `one file at a time`},
 		{"unknown flag", "", []string{"--bogus"}, 2, `^$`, `flag provided but not defined: -bogus`},
 		{"bad port", "", []string{"-P", "70000", "x.iasm"}, 2, `^$`, `a port is 0 to 65535`},
-		{"help", "", []string{"--help"}, 0, `^$`, `(?s)iridium asm FILE.*iridium disasm FILE.*--registers.*-H, --server-bind-host`},
+		{"help", "", []string{"--help"}, 0, `^$`, `(?s)iridium asm FILE.*iridium disasm FILE.*-H, --cluster-host.*--registers`},
 		{"version", "", []string{"--version"}, 0, `^iridium \d+\.\d+\.\d+\n$`, `^$`},
 		{"asm needs a file", "", []string{"asm"}, 2, `^$`, `want one file`},
 		{"disasm needs a file", "", []string{"disasm"}, 2, `^$`, `want one file: iridium disasm FILE`},

@@ -8,6 +8,7 @@
 //	iridium [flags]               start the REPL
 //	iridium -e LINE [-e LINE...]  run the lines as a REPL script
 //	iridium -i FILE               run FILE, then start the REPL
+//	iridium status [HOST:PORT]    show the running nodes (see status.go)
 //
 // Run "iridium --help" for every flag.
 //
@@ -54,6 +55,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return filecmd.Asm(args[1:], stdout, stderr)
 		case "disasm":
 			return filecmd.Disasm(args[1:], stdout, stderr)
+		case "status":
+			return runStatus(ctx, args[1:], stdout, stderr)
 		}
 	}
 	opts, files, err := parseOptions(args, stderr)
@@ -75,11 +78,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case opts.remote.daemon && (len(opts.evalLines) > 0 || opts.interactFile != ""):
 		fmt.Fprintln(stderr, "iridium: --daemon has no shell to run -e or -i in; reach it with -r and ssh")
 		return exitUsage
-	case opts.remote.daemon:
-		return runDaemon(ctx, opts, stderr)
 	case len(files) > 0 && (opts.remote.enabled || len(opts.remote.join) > 0):
 		fmt.Fprintf(stderr, "iridium: -r and --join are for the shell and --daemon, not for running FILE %q\n", files[0])
 		return exitUsage
+	}
+	if len(files) == 0 {
+		if err := checkClusterFiles(opts); err != nil {
+			fmt.Fprintf(stderr, "iridium: %s\n", termtext.Clip(err.Error(), 400))
+			return exitFailure
+		}
+	}
+	if opts.remote.daemon {
+		return runDaemon(ctx, opts, stderr)
 	}
 	switch len(files) {
 	case 0:

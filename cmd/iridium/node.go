@@ -7,12 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"runtime"
 	"sync"
 	"time"
 
-	"github.com/iridium-vm/iridium/internal/procs"
+	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/remote"
@@ -31,10 +30,11 @@ type node struct {
 	jobs    *jobs.Table     // every shell's !spawn, !jobs, !kill and !wait
 	spawn   *jobs.Service   // programs sent to and from other members
 	heap    *vm.HeapBudget  // --max-heap-total: every VM's heap, all shells' and jobs' together
+	started time.Time       // when the node was made, for iridium status
 	procs   *proc.Scheduler // the node's processes: every shell's !proc, and the shells themselves
-	// governor sizes GOMAXPROCS to the programs running; nil when the
-	// user set GOMAXPROCS.
-	governor *procs.Governor
+	// processStatus lists the node's processes for iridium status
+	// (listProcesses).
+	processStatus func() []statusProcess
 
 	mu     sync.Mutex
 	server *remote.Server    // nil without -r
@@ -42,13 +42,11 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal)}
-	if os.Getenv("GOMAXPROCS") == "" {
-		n.governor = procs.New(runtime.GOMAXPROCS(0), procs.DefaultIdleAfter)
-	}
+	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
-	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap, n.runs())
-	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap, Runs: n.runs()})
+	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
+	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
+	n.processStatus = n.listProcesses
 	return n
 }
 
@@ -87,7 +85,6 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		StackLimit:  o.stackLimit,
 		HeapLimit:   o.heapLimit,
 		HeapBudget:  n.heap,
-		Runs:        n.runs(),
 		MaxJobs:     o.maxJobs,
 		Cluster:     n.cluster,
 		Terminal:    spec.terminal,
@@ -106,15 +103,18 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 	}
 	release = func() {}
 	if spec.events {
-		release = n.events.subscribe(sh.Notify, spec.asyncEvents)
+		release = n.events.subscribe(func(msg notice) { sh.Notify(msg.text) }, spec.asyncEvents)
 	}
 	return sh, release, nil
 }
 
-// newSessionShell is the SSH server's NewShell: a terminal session gets an
-// interactive shell (colour when the client's TERM has it and neither
+// newSessionShell is the SSH server's NewShell: "run" runs the program on
+// its input (programRun); a terminal session gets an interactive shell (colour when the client's TERM has it and neither
 // NO_COLOR nor --no-color says no), any other a scripted one.
 func (n *node) newSessionShell(sio remote.ShellIO) (remote.Shell, error) {
+	if sio.Run != nil {
+		return n.newProgramRun(sio), nil
+	}
 	spec := shellSpec{stdin: sio.Stdin, stdout: sio.Stdout, stderr: sio.Stderr, session: sio.Session.ID, asyncEvents: true,
 		owner: fmt.Sprintf("ssh %d (%s)", sio.Session.ID, sio.Session.Key)}
 	if sio.Terminal != nil {
@@ -191,7 +191,8 @@ func (n *node) setLocal(kind string) {
 }
 
 // close ends the SSH sessions, kills the jobs still running (those other
-// members run here end as killed for them) and leaves the cluster.
+// members run here end as killed for them), leaves the cluster and stops
+// the remote spawn service.
 func (n *node) close() {
 	if srv := n.remoteServer(); srv != nil {
 		srv.Close()
@@ -199,18 +200,7 @@ func (n *node) close() {
 	n.jobs.Close()
 	n.procs.Close()
 	n.cluster.shutdown()
-	if n.governor != nil {
-		n.governor.Close()
-	}
-}
-
-// runs is what every VM of the node tells when a program starts and
-// ends: the governor, if any.
-func (n *node) runs() vm.RunObserver {
-	if n.governor == nil {
-		return nil
-	}
-	return n.governor
+	n.spawn.Close()
 }
 
 // sessionList is one shell's view of the node's sessions.
@@ -241,7 +231,8 @@ func (l sessionList) Sessions() []repl.SessionInfo {
 
 // joinAtStart joins the cluster of one of the --join nodes, trying them in
 // turn with a growing pause between rounds until one succeeds or ctx ends,
-// and reports each outcome.
+// and reports each outcome. A refusal for a wrong cookie ends the tries:
+// the cookie will not become right by waiting.
 func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, msg string)) {
 	addrs := n.opts.remote.join
 	if len(addrs) == 0 {
@@ -259,6 +250,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 			if ctx.Err() != nil {
 				return
 			}
+			if errors.Is(err, cluster.ErrBadCookie) {
+				report(slog.LevelError, fmt.Sprintf("--join %s: %v; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, err))
+				return
+			}
 			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
 		}
 		select {
@@ -272,20 +267,42 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 
 // newLogger is a logger that writes text or JSON lines to w; with
 // noTime, without the time (lines shown on a terminal as they happen).
+// Values may be text from outside (a peer's alias, an SSH client's
+// version). Neither handler makes every such value inert on its own: the
+// text handler quotes control characters but leaves a DEL in a value it
+// need not quote, and the JSON handler leaves DEL and format characters
+// such as U+202E as they are. So a string value with an unprintable
+// character is escaped by printableValue first (termtext's escapes, as
+// the shell shows them), then encoded by the handler.
 func newLogger(format string, w io.Writer, noTime bool) *slog.Logger {
-	opts := &slog.HandlerOptions{}
-	if noTime {
-		opts.ReplaceAttr = func(groups []string, a slog.Attr) slog.Attr {
-			if len(groups) == 0 && a.Key == slog.TimeKey {
-				return slog.Attr{}
-			}
-			return a
+	opts := &slog.HandlerOptions{ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if noTime && len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
 		}
-	}
+		return printableValue(a)
+	}}
 	if format == "json" {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// printableValue returns a with a string or error value that has an
+// unprintable character escaped by termtext.Escape.
+func printableValue(a slog.Attr) slog.Attr {
+	var s string
+	switch v := a.Value.Any().(type) {
+	case string:
+		s = v
+	case error:
+		s = v.Error()
+	default:
+		return a
+	}
+	if shown := termtext.Escape(s, false); shown != s {
+		return slog.String(a.Key, shown)
+	}
+	return a
 }
 
 // notifyWriter passes each write (slog writes one record per call) to a
@@ -344,6 +361,15 @@ func (n *node) joinOnce(ctx context.Context, stderr io.Writer) {
 		if err == nil {
 			return
 		}
-		fmt.Fprintf(stderr, "iridium: --join %s: %v\n", a, err)
+		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, termtext.Clip(err.Error(), maxEventError))
 	}
+}
+
+// listProcesses lists the node's processes for iridium status.
+func (n *node) listProcesses() []statusProcess {
+	var out []statusProcess
+	for _, in := range n.procs.Processes() {
+		out = append(out, statusProcess{PID: in.PID.String(), State: in.State, Name: in.Program})
+	}
+	return out
 }

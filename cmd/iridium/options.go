@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/proc"
+	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -112,11 +114,11 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
 	fs.IntVar(&o.maxJobs, "max-jobs", repl.DefaultMaxJobs, "the most programs !spawn may run at once in the REPL")
 	fs.BoolVar(&o.noColor, "no-color", false, "no colour in the REPL (also when NO_COLOR is set or output is not a terminal)")
-	for _, name := range []string{"H", "server-bind-host"} {
-		fs.StringVar(&o.bindHost, name, cluster.DefaultBindHost, "the host the cluster listener binds")
+	for _, name := range flagNames("cluster-host") {
+		fs.StringVar(&o.bindHost, name, cluster.DefaultBindHost, "the `HOST` the cluster port listens on")
 	}
-	for _, name := range []string{"P", "server-bind-port"} {
-		fs.IntVar(&o.bindPort, name, cluster.DefaultBindPort, "the port the cluster listener binds (0 picks a free one)")
+	for _, name := range flagNames("cluster-port") {
+		fs.IntVar(&o.bindPort, name, cluster.DefaultBindPort, "the cluster `PORT`: the one other nodes join, with !join_cluster or --join (0 picks a free one)")
 	}
 	fs.StringVar(&o.advertiseHost, "advertise-host", "", "the host other nodes should dial to reach this one (default: the bind host, or a local address when binding 0.0.0.0)")
 	fs.StringVar(&o.nodeAlias, "node-alias", "", "this node's name in the cluster (default: a UUID made once and kept in the data directory)")
@@ -126,11 +128,11 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
 	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", cluster.DefaultHeartbeatInterval, "how often each cluster link carries a heartbeat")
-	fs.DurationVar(&o.failureTimeout, "failure-timeout", cluster.DefaultFailureTimeout, "how long a silent member has before it is marked failed and dropped")
+	fs.DurationVar(&o.failureTimeout, "failure-timeout", cluster.DefaultFailureTimeout, "how long a member's link may stay silent before the member is marked failed; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", cluster.DefaultDialTimeout, "how long connecting to a cluster peer may take")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", cluster.DefaultHandshakeTimeout, "how long the handshake of a cluster connection may take")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", cluster.DefaultWriteTimeout, "how long writing one frame to a cluster peer may take; a peer that does not read is dropped")
-	fs.DurationVar(&o.reconnectFor, "reconnect-for", cluster.DefaultReconnectFor, "how long to keep redialing a member lost to a failure (negative: never)")
+	fs.DurationVar(&o.reconnectFor, "reconnect-for", cluster.DefaultReconnectFor, "how long a failed member is listed and redialed before it is dropped (negative: dropped at once, never redialed)")
 	fs.IntVar(&o.maxFrameSize, "max-frame-size", cluster.DefaultMaxFrameSize, "the largest cluster frame accepted or sent, in bytes")
 	fs.IntVar(&o.maxMembers, "max-members", cluster.DefaultMaxMembers, "the most members the cluster may have, this node included")
 	fs.IntVar(&o.maxPendingConns, "max-pending-conns", cluster.DefaultMaxPendingConns, "the most inbound cluster connections still in their handshake at once")
@@ -141,18 +143,67 @@ func newFlagSet(o *options) *flag.FlagSet {
 	return fs
 }
 
-// shortFlags maps a long flag name to its short one, for usage.
-var shortFlags = map[string]string{"server-bind-host": "H", "server-bind-port": "P", "enable-remote-access": "r", "bind-port": "p"}
+// flagAliases maps a flag's name to its other names: a one-letter one
+// first, if any, then older long names kept working. Usage lists a flag
+// once, under its name, with its aliases.
+var flagAliases = map[string][]string{
+	"cluster-host":         {"H", "server-bind-host"},
+	"cluster-port":         {"P", "server-bind-port"},
+	"ssh-host":             {"bind-host"},
+	"ssh-port":             {"p", "bind-port"},
+	"enable-remote-access": {"r"},
+}
 
-// isShortAlias reports whether name is the short name of a long flag,
-// which usage lists with the long one.
-func isShortAlias(name string) bool {
-	for _, short := range shortFlags {
-		if short == name {
+// flagNames is a flag's name followed by its aliases, each of which
+// newFlagSet defines over the same variable.
+func flagNames(name string) []string {
+	return append([]string{name}, flagAliases[name]...)
+}
+
+// isAlias reports whether name is another name of a flag, which usage
+// lists with that flag.
+func isAlias(name string) bool {
+	for _, aliases := range flagAliases {
+		if slices.Contains(aliases, name) {
 			return true
 		}
 	}
 	return false
+}
+
+// dashed is a flag name as typed: -x for one letter, --name for more.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}
+
+// usageName is how usage names flag f: its one-letter alias, if any, its
+// name, and the type of its value.
+func usageName(f *flag.Flag, typ string) string {
+	name := dashed(f.Name)
+	if aliases := flagAliases[f.Name]; len(aliases) > 0 && len(aliases[0]) == 1 {
+		name = "-" + aliases[0] + ", " + name
+	}
+	if typ != "" {
+		name += " " + strings.ToUpper(typ)
+	}
+	return name
+}
+
+// usageAliases says which older long names flag f also answers to.
+func usageAliases(f *flag.Flag) string {
+	var long []string
+	for _, a := range flagAliases[f.Name] {
+		if len(a) > 1 {
+			long = append(long, dashed(a))
+		}
+	}
+	if len(long) == 0 {
+		return ""
+	}
+	return "; also " + strings.Join(long, ", ")
 }
 
 func usage(fs *flag.FlagSet) {
@@ -167,6 +218,8 @@ Usage:
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
   iridium --daemon [flags]      run a node with no terminal; with -r, reach it by SSH
+  iridium status [HOST:PORT]    show the running nodes of the data directory:
+                                members and their states, jobs, uptime
 
 Exit status: 0 on success, 1 on an assembly error, a fault or a failed REPL
 line, 2 on a usage error, 130 when interrupted.
@@ -174,28 +227,21 @@ line, 2 on a usage error, 130 when interrupted.
 Flags:
 `)
 	fs.VisitAll(func(f *flag.Flag) {
-		if isShortAlias(f.Name) {
+		if isAlias(f.Name) {
 			return
 		}
-		name := "--" + f.Name
-		if len(f.Name) == 1 {
-			name = "-" + f.Name
-		}
-		if s, ok := shortFlags[f.Name]; ok {
-			name = "-" + s + ", " + name
-		}
 		typ, help := flag.UnquoteUsage(f)
-		if typ != "" {
-			name += " " + strings.ToUpper(typ)
-		}
 		def := ""
 		if f.DefValue != "" && f.DefValue != "false" {
 			def = fmt.Sprintf(" (default %s)", f.DefValue)
 		}
-		fmt.Fprintf(w, "  %s\n%s\n", name, termtext.Indent(help+def, 80, "      "))
+		fmt.Fprintf(w, "  %s\n%s\n", usageName(f, typ), termtext.Indent(help+def+usageAliases(f), 80, "      "))
 	})
 	fmt.Fprint(w, "\nThe manual is docs/manual.md; the REPL's commands are in docs/repl.md and !help.\n")
-	fmt.Fprint(w, "Remote access and daemon mode: docs/remote.md (-h is help; the SSH port is -p, the cluster's -P).\n")
+	fmt.Fprintf(w, "A node opens two ports at most: the cluster port (-P, --cluster-port; default\n"+
+		"%d), which other nodes join, and, with -r, the SSH port (-p, --ssh-port;\n"+
+		"default %d), which people log in to. The cluster: docs/cluster.md; remote\n"+
+		"access and daemon mode: docs/remote.md.\n", cluster.DefaultBindPort, remote.DefaultBindPort)
 }
 
 // parseOptions parses flags and returns the file arguments. Flags may come
@@ -219,7 +265,7 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 		return nil, nil, fmt.Errorf("-e and -i run in the REPL: give no FILE with them (got %q)", files[0])
 	}
 	if o.bindPort < 0 || o.bindPort > 65535 {
-		return nil, nil, fmt.Errorf("-P/--server-bind-port %d: a port is 0 to 65535", o.bindPort)
+		return nil, nil, fmt.Errorf("--cluster-port %d: a port is 0 to 65535", o.bindPort)
 	}
 	if o.heartbeatInterval <= 0 || o.failureTimeout <= o.heartbeatInterval {
 		return nil, nil, fmt.Errorf("--failure-timeout (%v) must be longer than --heartbeat-interval (%v), which must be positive", o.failureTimeout, o.heartbeatInterval)

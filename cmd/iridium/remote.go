@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/remote"
 )
 
@@ -34,12 +35,14 @@ type joinAddr struct {
 func (j joinAddr) String() string { return net.JoinHostPort(j.host, strconv.Itoa(j.port)) }
 
 func defineRemoteFlags(fs *flag.FlagSet, r *remoteOptions) {
-	for _, name := range []string{"r", "enable-remote-access"} {
+	for _, name := range flagNames("enable-remote-access") {
 		fs.BoolVar(&r.enabled, name, false, "serve this node's shell over SSH (public-key login; see docs/remote.md)")
 	}
-	fs.StringVar(&r.bindHost, "bind-host", remote.DefaultBindHost, "the host the SSH server binds")
-	for _, name := range []string{"p", "bind-port"} {
-		fs.IntVar(&r.bindPort, name, remote.DefaultBindPort, "the port the SSH server binds (0 picks a free one)")
+	for _, name := range flagNames("ssh-host") {
+		fs.StringVar(&r.bindHost, name, remote.DefaultBindHost, "the `HOST` the SSH port listens on (with -r)")
+	}
+	for _, name := range flagNames("ssh-port") {
+		fs.IntVar(&r.bindPort, name, remote.DefaultBindPort, "the SSH `PORT`: the one people log in to with ssh, opened only with -r (0 picks a free one)")
 	}
 	fs.StringVar(&r.authorizedKeys, "authorized-keys", "", "the OpenSSH authorized_keys file of the keys that may log in (default: authorized_keys in the data directory)")
 	fs.IntVar(&r.maxSessions, "max-sessions", remote.DefaultMaxSessions, "the most SSH sessions open at once")
@@ -57,15 +60,11 @@ func defineRemoteFlags(fs *flag.FlagSet, r *remoteOptions) {
 	fs.StringVar(&r.logFormat, "log-format", "text", "the daemon's log format on stderr: text or json")
 }
 
-// parseJoinAddr parses HOST:PORT.
+// parseJoinAddr parses --join's HOST:PORT.
 func parseJoinAddr(v string) (joinAddr, error) {
-	host, portText, err := net.SplitHostPort(v)
-	if err != nil || host == "" {
-		return joinAddr{}, fmt.Errorf("want HOST:PORT, such as 127.0.0.1:2245")
-	}
-	port, err := strconv.Atoi(portText)
-	if err != nil || port < 1 || port > 65535 {
-		return joinAddr{}, fmt.Errorf("port %q: a port is 1 to 65535", portText)
+	host, port, err := cluster.ParseJoinAddr(v)
+	if err != nil {
+		return joinAddr{}, err
 	}
 	return joinAddr{host: host, port: port}, nil
 }
@@ -74,7 +73,7 @@ func parseJoinAddr(v string) (joinAddr, error) {
 // data directory.
 func (r *remoteOptions) check(dataDir string) error {
 	if r.bindPort < 0 || r.bindPort > 65535 {
-		return fmt.Errorf("-p/--bind-port %d: a port is 0 to 65535", r.bindPort)
+		return fmt.Errorf("--ssh-port %d: a port is 0 to 65535", r.bindPort)
 	}
 	if r.maxSessions <= 0 || r.authTimeout <= 0 || r.idleTimeout < 0 {
 		return fmt.Errorf("--max-sessions and --auth-timeout must be positive, --idle-timeout not negative")

@@ -431,13 +431,13 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	expectStderr(t, b.nodeProc, `msg=stopped`, 0)
 	delete(want, "b")
 	for _, n := range []*sshNode{nodes[0], nodes[2]} {
-		expectStderr(t, n.nodeProc, `msg="cluster: \\"b\\" \(`+regexp.QuoteMeta(hostPort("127.0.0.2", ports[1]))+`\) left"`, waitFor)
+		expectStderr(t, n.nodeProc, `msg="cluster: member left" alias=b addr=`+regexp.QuoteMeta(hostPort("127.0.0.2", ports[1]))+`\b`, waitFor)
 		waitSSHMembers(t, n, key, want)
 	}
 	// SIGINT does the same as SIGTERM.
 	nodes[2].cmd.Process.Signal(syscall.SIGINT)
 	waitExit(t, nodes[2].nodeProc)
-	expectStderr(t, nodes[0].nodeProc, `msg="cluster: \\"c\\" \(.*\) left"`, waitFor)
+	expectStderr(t, nodes[0].nodeProc, `msg="cluster: member left" alias=c addr=`, waitFor)
 
 	// --join in a script joins before the first line; in a terminal, in
 	// the background as the prompt shows.

@@ -74,7 +74,7 @@ func TestREPLScripted(t *testing.T) {
 			"", "line 3: !load_file: " + endsInData + ":3:1: label \"t\" is already defined at " + endsInData + ":3:1\n    t: .asciiz 'x'\n    ^\n" +
 				"(a label of the program already has that name: was the file loaded before? !clear_program forgets the program's labels)\n"},
 		{"spawn past --max-jobs", "!spawn " + endless + "\n!spawn " + endless + "\n!kill 1\n!spawn " + endless + "\n", []string{"--max-jobs", "1"}, 1,
-			"[job 1] " + endless + " started\n[job 2] " + endless + " started\n",
+			"[job 1] " + endless + " started\njob 1 (" + endless + ") killed\n[job 2] " + endless + " started\n",
 			"line 2: !spawn " + endless + ": 1 program runs already, the most at once: !kill or !wait for it first\n[job 1] " + endless + " killed\n"},
 		{"commands in any case, split on any white space", "load $2 #2\n!REGISTERS\n!help\t  clear_registers\n!Kill \t 3\n", nil, 1,
 			"$2 = 2\n!clear_registers\n    set every register, the flag, the remainder and the loop counter to 0\n", "line 4: !kill: no job 3"},

@@ -105,7 +105,7 @@ func TestSaveRunsTheSame(t *testing.T) {
 	if r.code != 1 || !strings.Contains(r.stderr, "line 9: !save: "+path+" exists; !save! "+path+" overwrites it") {
 		t.Fatalf("second !save: exit %d, stderr %q; want a refusal", r.code, r.stderr)
 	}
-	if r.stdout != "hi\n" {
+	if r.stdout != "hi\nsaved the program to "+path+" (16 bytes of code)\n" {
 		t.Fatalf("stdout %q", r.stdout)
 	}
 	run := runBinary(t, "", "--registers", path)

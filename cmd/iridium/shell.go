@@ -26,6 +26,11 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	}
 	n := newNode(o)
 	defer n.close()
+	defer n.serveStatus(func(msg string) {
+		if interactive { // a script's standard error is for its lines
+			fmt.Fprintf(stderr, "iridium: %s\n", msg)
+		}
+	})()
 	logw := &notifyWriter{stderr: stderr}
 	if o.remote.enabled {
 		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw, interactive)); err != nil {

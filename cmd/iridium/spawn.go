@@ -1,7 +1,7 @@
 package main
 
 import (
-	"errors"
+	"context"
 	"fmt"
 
 	"github.com/iridium-vm/iridium/cluster"
@@ -35,14 +35,14 @@ func (v *onOff) Set(s string) error {
 // carried by the REPL's cluster node. It is wired to the node as the node
 // is made (see clusterNode.get): its handlers registered, its events fanned
 // out to it.
-func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.HeapBudget, runs vm.RunObserver) *jobs.Service {
+func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.HeapBudget) *jobs.Service {
 	svc := jobs.NewService(jobs.ServiceConfig{
 		Table:         table,
 		Transport:     spawnTransport{node},
 		RemoteSpawn:   bool(o.remoteSpawn),
 		MaxRemoteJobs: o.maxRemoteJobs,
-		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap, Runs: runs},
-		Report:        func(msg string) { node.notify(msg) },
+		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap},
+		Report:        func(msg string) { node.notify(plainNotice(msg)) },
 	})
 	node.spawn = svc
 	return svc
@@ -114,16 +114,12 @@ func (t spawnTransport) Members() []string {
 	return out
 }
 
-func (t spawnTransport) Send(to, kind string, payload []byte) error {
+func (t spawnTransport) Send(ctx context.Context, to, kind string, payload []byte) error {
 	node := t.running()
 	if node == nil {
 		return cluster.ErrNotRunning
 	}
-	err := node.Send(to, kind, payload)
-	if errors.Is(err, cluster.ErrQueueFull) {
-		return fmt.Errorf("%w: %w", jobs.ErrQueueFull, err)
-	}
-	return err
+	return node.Send(ctx, to, kind, payload)
 }
 
 func (t spawnTransport) MaxMessageSize() int {

@@ -48,6 +48,10 @@ type RunOptions struct {
 	HeapLimit    int  // vm.Config.HeapLimit
 	Threads      int  // proc.Config.Threads: scheduler threads, 0 for one per core
 	MailboxLimit int  // proc.Config.MailboxLimit, 0 for its default
+	// HeapBudget is vm.Config's, for a program run by a node that runs
+	// others (RunProgram); nil for a file run. Its processes and their
+	// messages count against it too.
+	HeapBudget *vm.HeapBudget
 }
 
 // IsTerminal reports whether f is a terminal.
@@ -75,11 +79,29 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		buf := bufio.NewWriterSize(stdout, 64<<10)
 		out, flush = buf, buf.Flush
 	}
-	s := proc.New(proc.Config{Threads: o.Threads, MailboxLimit: o.MailboxLimit, DetectDeadlock: true})
+	return execute(ctx, o, path, p, out, flush, stderr, true)
+}
+
+// RunProgram runs p, named name in its messages, as Run runs a file, for
+// a process that runs many programs (an SSH session's "run"): its output
+// is written as it is printed, and only ctx stops it (exit status 130),
+// as no signal is watched.
+func RunProgram(ctx context.Context, o RunOptions, name string, p *vm.Program, stdout, stderr io.Writer) int {
+	noFlush := func() error { return nil }
+	return execute(ctx, o, name, p, stdout, noFlush, stderr, false)
+}
+
+// execute runs p as the first process of a scheduler of its own, writing
+// its output to out and flushing it with flush, then the registers if
+// asked, and returns the exit status. With signals, SIGINT and SIGTERM
+// stop it too.
+func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out io.Writer, flush func() error, stderr io.Writer,
+	signals bool) int {
+	s := proc.New(proc.Config{Threads: o.Threads, MailboxLimit: o.MailboxLimit, Budget: o.HeapBudget, DetectDeadlock: true})
 	h, err := s.Start(p, proc.StartOptions{
-		Name:               termtext.Escape(filepath.Base(path), false),
-		VM:                 vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit},
-		Faults:             &prefixWriter{prefix: "iridium: " + termtext.Escape(path, false) + ": ", w: stderr},
+		Name:               termtext.Escape(filepath.Base(name), false),
+		VM:                 vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget},
+		Faults:             &prefixWriter{prefix: "iridium: " + termtext.Escape(name, false) + ": ", w: stderr},
 		CallerReportsFault: true,
 	})
 	if err != nil {
@@ -87,7 +109,7 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		fail(stderr, "iridium", err)
 		return ExitFailure
 	}
-	runErr, status := waitFirst(ctx, s, h)
+	runErr, status := waitFirst(ctx, s, h, signals)
 	s.Close() // the other processes stop with it
 	if o.Registers {
 		h.VM().WriteRegisters(out, true)
@@ -96,7 +118,7 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		runErr, status = fmt.Errorf("write output: %w", err), ExitFailure
 	}
 	if runErr != nil {
-		fail(stderr, "iridium", fmt.Errorf("%s: %w", path, runErr))
+		fail(stderr, "iridium", fmt.Errorf("%s: %w", name, runErr))
 	}
 	return status
 }
@@ -109,19 +131,22 @@ const ExitDeadlock = 3
 const signalDelay = 5 * time.Millisecond
 
 // waitFirst waits until the first process h ends, the scheduler sees a
-// deadlock, or SIGINT, SIGTERM or ctx stop the run, and returns the error
-// to show and the exit status. Watching for signals costs a process about
-// a millisecond of CPU (os/signal starts goroutines and the threads that
-// carry them), more than the whole run of a short program, so it starts
-// only once the program has run for signalDelay: a short program never
-// pays for it. A signal before then ends the process as one during the
-// runtime's own start-up does, by the signal's default action (a shell
-// reports status 130 for SIGINT then too, but there is no message and
-// buffered output is lost).
-func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle) (error, int) {
-	delay := time.NewTimer(signalDelay)
-	defer delay.Stop()
-	var signals <-chan struct{}
+// deadlock, or ctx (or, with signals, SIGINT or SIGTERM) stops the run,
+// and returns the error to show and the exit status. Watching for signals
+// costs a process about a millisecond of CPU (os/signal starts goroutines
+// and the threads that carry them), more than the whole run of a short
+// program, so it starts only once the program has run for signalDelay: a
+// short program never pays for it. A signal before then ends the process
+// as one during the runtime's own start-up does, by the signal's default
+// action (a shell reports status 130 for SIGINT then too, but there is no
+// message and buffered output is lost).
+func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals bool) (error, int) {
+	var delay <-chan time.Time
+	if signals {
+		t := time.NewTimer(signalDelay)
+		defer t.Stop()
+		delay = t.C
+	}
 	for {
 		select {
 		case <-h.Done():
@@ -133,16 +158,12 @@ func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle) (error, i
 			default:
 			}
 			return fmt.Errorf("deadlock: %d processes waiting for a message that nothing can send", s.Waiting()), ExitDeadlock
-		case <-delay.C:
+		case <-delay:
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			signals = sctx.Done()
 			ctx = sctx
-		case <-signals:
-			s.Close() // the first process's VM stands still from here
-			return h.VM().InterruptFault(context.Cause(ctx)), ExitSignal
 		case <-ctx.Done():
-			s.Close()
+			s.Close() // the first process's VM stands still from here
 			return h.VM().InterruptFault(context.Cause(ctx)), ExitSignal
 		}
 	}

@@ -45,19 +45,32 @@ func isPlain(s string, keepNewlines bool) bool {
 	return true
 }
 
-// Clip escapes s, newlines included, and shortens the result to at most
-// limit bytes, ending it with "..." when it was cut.
+// Clip is how text from outside (a peer's alias or address, a file
+// name, a line a remote program printed, an error that quotes any of
+// them) is shown on one line: cut to at most limit bytes of s with Cut,
+// then escaped with Escape, newlines included. The result is at most
+// 4*limit+3 bytes: an escape is never cut in two.
 func Clip(s string, limit int) string {
-	s = Escape(s, false)
+	return Escape(Cut(s, limit), false)
+}
+
+// Cut shortens s to at most limit bytes, not inside a character, and
+// ends it with "..." when it was cut (the mark counts in limit). It
+// escapes nothing: it bounds text kept or sent, and Clip uses it to bound
+// text shown.
+func Cut(s string, limit int) string {
 	if len(s) <= limit {
 		return s
 	}
-	cut := limit - len("...")
+	cut := max(limit-len(cutMark), 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return s[:max(cut, 0)] + "..."
+	return s[:cut] + cutMark
 }
+
+// cutMark ends text that Cut shortened.
+const cutMark = "..."
 
 // Wrap breaks text into lines of at most width columns, at spaces, and
 // starts every line after the first with indent. A word longer than the

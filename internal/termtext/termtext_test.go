@@ -3,6 +3,9 @@ package termtext
 import (
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/termtext/termtexttest"
 )
 
 func TestEscape(t *testing.T) {
@@ -33,11 +36,14 @@ func TestClip(t *testing.T) {
 		t.Errorf("Clip(short) = %q", got)
 	}
 	got := Clip(strings.Repeat("é", 100), 20)
-	if len(got) > 20 || !strings.HasSuffix(got, "...") {
+	if len(got) > 20 || !strings.HasSuffix(got, "...") || !utf8.ValidString(got) {
 		t.Errorf("Clip of a long word = %q (%d bytes)", got, len(got))
 	}
-	if got := Clip("\x1b\x1b\x1b\x1b\x1b", 10); got != `\x1b\x1...` {
-		t.Errorf("Clip of escapes = %q", got)
+	if got := Clip("\x1b\x1b\x1b\x1b\x1b", 5); got != `\x1b\x1b\x1b\x1b\x1b` {
+		t.Errorf("Clip of escapes = %q, want all five", got)
+	}
+	if got := Clip("\x1b\x1b\x1b\x1b\x1b\x1b", 5); got != `\x1b\x1b...` {
+		t.Errorf("Clip of escapes = %q, want two whole escapes and the mark", got)
 	}
 }
 
@@ -69,5 +75,17 @@ func TestIndent(t *testing.T) {
 	got := Indent("one two three four", 12, "    ")
 	if want := "    one two\n    three\n    four"; got != want {
 		t.Errorf("Indent = %q, want %q", got, want)
+	}
+}
+
+// TestClipHostile checks that Clip leaves nothing a terminal acts on in
+// any hostile text, and keeps the name around it recognisable.
+func TestClipHostile(t *testing.T) {
+	for _, h := range termtexttest.Hostile {
+		name := termtexttest.Name(h.Text)
+		got := Clip(name, 100)
+		if raw := termtexttest.Raw(got); raw != "" || !strings.HasPrefix(got, "evil") || !strings.HasSuffix(got, "name") {
+			t.Errorf("%s: Clip(%q) = %q (%s)", h.Name, name, got, raw)
+		}
 	}
 }

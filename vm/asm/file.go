@@ -35,12 +35,19 @@ func LoadFile(path string) (*vm.Program, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Load(path, src)
+}
+
+// Load is LoadFile for a program already read (from a pipe, a network
+// session): bytecode if src starts with the magic bytes, assembly
+// otherwise. name names it in errors.
+func Load(name, src string) (*vm.Program, error) {
 	if strings.HasPrefix(src, vm.Magic) {
 		p, err := vm.DecodeProgram([]byte(src))
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", path, err)
+			return nil, fmt.Errorf("%s: %w", name, err)
 		}
 		return p, nil
 	}
-	return Assemble(path, src)
+	return Assemble(name, src)
 }
