@@ -641,3 +641,30 @@ spin:   jmp $0
 		t.Errorf("budget used %d, want all %d", used, budget.Limit())
 	}
 }
+
+func TestKillProgram(t *testing.T) {
+	s, h, _, _ := start(t, Config{Threads: 2}, `
+        load $0 @child
+        spawn $0 $1
+        spawn $0 $2
+        recv $3 $4
+child:  recv $3 $4
+`)
+	deadline := time.Now().Add(10 * time.Second)
+	for len(s.Processes()) != 3 || s.Processes()[2].State != "waiting" {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %+v, want three", s.Processes())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	h.KillProgram()
+	for len(s.Processes()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %+v left after KillProgram", s.Processes())
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if e := h.Exit(); e.Reason != Killed {
+		t.Errorf("exit %+v, want killed", e)
+	}
+}

@@ -55,6 +55,9 @@ func (p *process) Spawn(child *vm.VM) (int32, error) {
 	if err := p.s.admit(c, child); err != nil {
 		return 0, err
 	}
+	if p.group.killed.Load() { // after admit: KillProgram's loop may have missed c
+		c.killed.Store(true)
+	}
 	p.s.ready(c, p.w, false)
 	return int32(c.pid), nil
 }

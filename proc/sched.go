@@ -211,6 +211,18 @@ func (h *Handle) Exit() Exit {
 // VM returns the process's machine, to be read once Done is closed.
 func (h *Handle) VM() *vm.VM { return h.p.m }
 
+// KillProgram ends every live process of the program h started: the
+// first and all that it and they spawned.
+func (h *Handle) KillProgram() {
+	s := h.p.s
+	h.p.group.killed.Store(true) // a spawn racing with the loop kills its child itself
+	for _, p := range s.table.all() {
+		if p.group == h.p.group {
+			s.kill(p, nil)
+		}
+	}
+}
+
 // Start starts p as a new program: its first process, running from
 // address 0.
 func (s *Scheduler) Start(p *vm.Program, o StartOptions) (*Handle, error) {
@@ -399,6 +411,7 @@ func (s *Scheduler) deactivate() {
 
 // group is what the processes of one program share.
 type group struct {
+	killed   atomic.Bool // by KillProgram
 	name     string
 	faults   io.Writer
 	root     *process

@@ -45,11 +45,15 @@ func (s *Shell) scheduler() (*proc.Scheduler, *proc.Mailbox) {
 	return s.procs, s.inbox
 }
 
-// closeProcesses ends the shell's mailbox, and its own scheduler if it
-// made one.
+// closeProcesses ends the programs the shell started with !proc (as
+// closing it kills its jobs: their output would have nowhere to go), its
+// mailbox, and its own scheduler if it made one.
 func (s *Shell) closeProcesses() {
 	s.procMu.Lock()
 	defer s.procMu.Unlock()
+	for _, h := range s.started {
+		h.KillProgram()
+	}
 	if s.inbox != nil {
 		s.inbox.Close()
 	}

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/proc"
 )
 
 // echoServer is a process that sends each integer it gets back to its
@@ -85,6 +87,22 @@ func TestShellWaitForFaultedProcess(t *testing.T) {
 	for !strings.Contains(ts.err.String(), "process <2> (bad.iasm) faulted") {
 		if time.Now().After(deadline) {
 			t.Fatalf("no fault message on stderr: %q", ts.err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestShellCloseKillsItsProcesses(t *testing.T) {
+	sched := proc.New(proc.Config{})
+	t.Cleanup(sched.Close)
+	ts := newTestShell(t, "", Options{Procs: sched})
+	path := writeFile(t, "spin.iasm", "load $0 @spin\nspawn $0 $1\nspin: jmp $0\n")
+	ts.exec(t, "!proc "+path)
+	ts.Close()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sched.Processes()) != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("processes %+v left after the shell closed", sched.Processes())
 		}
 		time.Sleep(time.Millisecond)
 	}
