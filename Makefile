@@ -58,17 +58,7 @@ bench:
 ## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).
 ## Installs lua5.4 and luajit from Debian when missing and we are root.
 bench-vs-lua:
-	@missing=""; \
-	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
-	command -v luajit >/dev/null 2>&1 || missing="$$missing luajit"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "not installed:$$missing (needs root to install)"; exit 1; \
-		fi; \
-	fi
+	@scripts/need-packages.sh lua5.4=lua5.4 luajit=luajit
 	GO=$(GO) bench/run.sh
 
 ## bench-procs: the process workloads of bench/procs (spawn, ring,
@@ -76,17 +66,7 @@ bench-vs-lua:
 ## default 5). Installs erlang-base (and time) from Debian when missing
 ## and we are root.
 bench-procs:
-	@missing=""; \
-	command -v erl >/dev/null 2>&1 || missing="$$missing erlang-base"; \
-	[ -x /usr/bin/time ] || missing="$$missing time"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "not installed:$$missing (needs root to install)"; exit 1; \
-		fi; \
-	fi
+	@scripts/need-packages.sh erl=erlang-base /usr/bin/time=time
 	GO=$(GO) bench/procs/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
