@@ -109,7 +109,7 @@ func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out 
 		fail(stderr, "iridium", err)
 		return ExitFailure
 	}
-	runErr, status := waitFirst(ctx, s, h, signals)
+	status, runErr := waitFirst(ctx, s, h, signals)
 	s.Close() // the other processes stop with it
 	if o.Registers {
 		h.VM().WriteRegisters(out, true)
@@ -132,7 +132,7 @@ const signalDelay = 5 * time.Millisecond
 
 // waitFirst waits until the first process h ends, the scheduler sees a
 // deadlock, or ctx (or, with signals, SIGINT or SIGTERM) stops the run,
-// and returns the error to show and the exit status. Watching for signals
+// and returns the exit status and the error to show. Watching for signals
 // costs a process about a millisecond of CPU (os/signal starts goroutines
 // and the threads that carry them), more than the whole run of a short
 // program, so it starts only once the program has run for signalDelay: a
@@ -140,7 +140,7 @@ const signalDelay = 5 * time.Millisecond
 // as one during the runtime's own start-up does, by the signal's default
 // action (a shell reports status 130 for SIGINT then too, but there is no
 // message and buffered output is lost).
-func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals bool) (error, int) {
+func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals bool) (int, error) {
 	var delay <-chan time.Time
 	if signals {
 		t := time.NewTimer(signalDelay)
@@ -157,24 +157,24 @@ func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals b
 				return firstExit(h)
 			default:
 			}
-			return fmt.Errorf("deadlock: %d processes waiting for a message that nothing can send", s.Waiting()), ExitDeadlock
+			return ExitDeadlock, fmt.Errorf("deadlock: %d processes waiting for a message that nothing can send", s.Waiting())
 		case <-delay:
 			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			ctx = sctx
 		case <-ctx.Done():
 			s.Close() // the first process's VM stands still from here
-			return h.VM().InterruptFault(context.Cause(ctx)), ExitSignal
+			return ExitSignal, h.VM().InterruptFault(context.Cause(ctx))
 		}
 	}
 }
 
-// firstExit is the error and status of the ended first process h.
-func firstExit(h *proc.Handle) (error, int) {
+// firstExit is the exit status and error of the ended first process h.
+func firstExit(h *proc.Handle) (int, error) {
 	if exit := h.Exit(); exit.Err != nil {
-		return exit.Err, ExitFailure
+		return ExitFailure, exit.Err
 	}
-	return nil, ExitOK
+	return ExitOK, nil
 }
 
 // prefixWriter writes each line it is given after a prefix; the scheduler
