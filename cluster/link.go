@@ -249,7 +249,7 @@ func (n *Node) readLoop(l *link) {
 	// link.
 	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
 	for {
-		t, body, err := readFrame(r, n.frames.maxFrameSize)
+		t, body, err := n.frames.readLinkFrame(r, l.done)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return

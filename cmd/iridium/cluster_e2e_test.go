@@ -25,7 +25,7 @@ import (
 const (
 	testHeartbeat      = 100 * time.Millisecond
 	testFailureTimeout = time.Second
-	testCookie         = "e2e-secret"
+	testCookie         = "e2e-secret-Jq7vX2pL9wZc"
 )
 
 // waitFor bounds waits for output that should come promptly (a command's
@@ -457,9 +457,10 @@ func TestClusterRefusesJoin(t *testing.T) {
 		{"duplicate alias", nodeSpec{alias: "b"},
 			`alias "b"`, `127\.0\.0\.4.* refused: .*alias "b"`},
 		// A stranger is named by its source host (not its ephemeral
-		// port), and what it claims is given as a claim.
-		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret"},
-			`cookie`, `127\.0\.0\.1 refused: .*cookie.*says it is "d" with its cluster port at 127\.0\.0\.4:\d+`},
+		// port), the bind host it dials from, and what it claims is
+		// given as a claim.
+		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret/" + t.Name()},
+			`cookie`, `127\.0\.0\.4 refused: .*cookie.*says it is "d" with its cluster port at 127\.0\.0\.4:\d+`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

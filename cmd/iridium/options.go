@@ -79,6 +79,9 @@ type options struct {
 
 	// Remote access and daemon mode (see remote.go).
 	remote remoteOptions
+
+	// What other members may do here (see limits.go).
+	limits limitOptions
 }
 
 // defaultDataDir is where the REPL keeps its history, the node id and the
@@ -140,6 +143,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Var(&o.remoteSpawn, "remote-spawn", "on: other members of the cluster may run programs here (!spawn_on); off: they are refused")
 	fs.IntVar(&o.maxRemoteJobs, "max-remote-jobs", jobs.DefaultMaxRemoteJobs, "the most programs other members may run here at once")
 	defineRemoteFlags(fs, &o.remote)
+	defineLimitFlags(fs, &o.limits)
 	return fs
 }
 
@@ -214,6 +218,7 @@ Usage:
   iridium [flags] FILE          run FILE (assembly .iasm, or bytecode)
   iridium asm FILE [-o OUT]     assemble FILE into bytecode (default: FILE.irb)
   iridium disasm FILE           print an assembly listing of FILE
+  iridium cookie [FILE]         write a new random cluster cookie to FILE (mode 600)
   iridium [flags]               start the REPL (scripted unless on a terminal)
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
@@ -297,6 +302,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 		return nil, nil, fmt.Errorf("--mailbox-limit must be positive")
 	}
 	if err := o.remote.check(o.dataDir); err != nil {
+		return nil, nil, err
+	}
+	if err := o.checkLimits(); err != nil {
 		return nil, nil, err
 	}
 	if o.heapTotal <= 0 {
