@@ -47,15 +47,20 @@ const (
 type linkSeal struct {
 	out sealDirection // frames this node sends
 	in  sealDirection // frames the peer sends
-	// buf is the writer's scratch space for a batch of sealed frames,
-	// kept between writes unless it grew past maxKeptSealBuffer. Under
+	// buf is the writer's scratch space for sealed frames, kept between
+	// writes unless a frame made it grow past maxKeptSealBuffer. Under
 	// the link's writeMu.
 	buf []byte
 }
 
+// sealedWriteSize is how many sealed bytes a writer gathers before it
+// writes them: a batch of small frames goes in one write, and a batch of
+// large ones needs no buffer of its size.
+const sealedWriteSize = 128 << 10
+
 // maxKeptSealBuffer bounds the scratch buffer a link keeps between
-// writes; a larger batch gets a buffer of its own.
-const maxKeptSealBuffer = 256 << 10
+// writes: a write of sealedWriteSize plus one frame of 64 KiB.
+const maxKeptSealBuffer = sealedWriteSize + 64<<10 + frameHeaderSize + sealOverhead
 
 // sealDirection is one direction's key and frame counter.
 type sealDirection struct {
@@ -210,29 +215,33 @@ func (n *Node) readLinkFrame(l *link, r io.Reader) (msgType, []byte, error) {
 	return n.frames.readSealedFrame(r, &l.seal.in, l.peer.Alias, l.done)
 }
 
-// writeSealedLocked seals frames in order and writes them in one go,
-// bounded by Config.WriteTimeout; the caller holds l.writeMu.
+// writeSealedLocked seals frames in order and writes them, in writes of
+// about sealedWriteSize bytes, each bounded by Config.WriteTimeout; the
+// caller holds l.writeMu.
 func (n *Node) writeSealedLocked(l *link, frames [][]byte) error {
-	if len(frames) == 0 {
-		return nil
-	}
 	buf := l.seal.buf[:0]
-	for _, f := range frames {
+	defer func() {
+		if cap(buf) <= maxKeptSealBuffer {
+			l.seal.buf = buf[:0]
+		}
+	}()
+	for i, f := range frames {
 		var err error
 		if buf, err = l.seal.out.seal(buf, f); err != nil {
 			return err
 		}
+		if len(buf) < sealedWriteSize && i < len(frames)-1 {
+			continue
+		}
+		if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+			return err
+		}
+		if _, err := l.conn.Write(buf); err != nil {
+			return err
+		}
+		l.lastSent.Store(time.Now().UnixNano())
+		buf = buf[:0]
 	}
-	if cap(buf) <= maxKeptSealBuffer {
-		l.seal.buf = buf[:0]
-	}
-	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
-		return err
-	}
-	if _, err := l.conn.Write(buf); err != nil {
-		return err
-	}
-	l.lastSent.Store(time.Now().UnixNano())
 	return nil
 }
 
