@@ -6,6 +6,7 @@ import (
 	"crypto/hkdf"
 	"crypto/sha256"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -28,7 +29,7 @@ import (
 // is never sent: a receiver opens frame n with nonce n, so a replayed,
 // reordered, dropped or injected frame fails to open, and the receiver
 // closes the link (ErrLinkTampered). A counter is never reused: the link
-// closes before it would wrap.
+// closes before it would wrap (errCounterSpent).
 
 // sealOverhead is what sealing adds to a frame: the GCM tag.
 const sealOverhead = 16
@@ -62,10 +63,16 @@ const sealedWriteSize = 128 << 10
 // writes: a write of sealedWriteSize plus one frame of 64 KiB.
 const maxKeptSealBuffer = sealedWriteSize + 64<<10 + frameHeaderSize + sealOverhead
 
-// sealDirection is one direction's key and frame counter.
+// sealDirection is one direction's key and frame counter. Only one
+// goroutine uses it at a time: the link's writer (under writeMu) or its
+// reader.
 type sealDirection struct {
 	aead cipher.AEAD
 	next uint64 // number of the next frame, its nonce
+	// nonce and prefix are scratch space for the frame at hand, kept here
+	// so that sealing and opening allocate nothing.
+	nonce  [gcmNonceSize]byte
+	prefix [4]byte
 }
 
 // sealEnds names the two ends of a handshake for deriveLinkSeal.
@@ -119,42 +126,45 @@ func appendParts(dst []byte, parts ...[]byte) []byte {
 	return dst
 }
 
-// nonce returns the nonce of the next frame and counts it. A link that
-// has sealed or opened 2^64-1 frames is closed rather than reuse one.
-func (d *sealDirection) nonce() ([]byte, uint64, error) {
+// errCounterSpent: a direction of a link has sealed or opened 2^64-1
+// frames; the link is closed rather than reuse a nonce.
+var errCounterSpent = errors.New("the link's frame counter is spent")
+
+// nextNonce sets d.nonce to the nonce of the next frame, 4 zero bytes
+// and the frame's number, counts the frame and returns its number.
+func (d *sealDirection) nextNonce() (uint64, error) {
 	if d.next == math.MaxUint64 {
-		return nil, 0, fmt.Errorf("%w: the link's frame counter is spent", ErrLinkTampered)
+		return 0, errCounterSpent
 	}
 	number := d.next
 	d.next++
-	nonce := make([]byte, d.aead.NonceSize())
-	binary.BigEndian.PutUint64(nonce[len(nonce)-8:], number)
-	return nonce, number, nil
+	binary.BigEndian.PutUint64(d.nonce[gcmNonceSize-8:], number)
+	return number, nil
 }
+
+// gcmNonceSize is the nonce size of cipher.NewGCM.
+const gcmNonceSize = 12
 
 // seal appends frame (a whole frame as frameCodec.marshal makes it)
 // sealed to dst.
 func (d *sealDirection) seal(dst, frame []byte) ([]byte, error) {
-	nonce, _, err := d.nonce()
-	if err != nil {
+	if _, err := d.nextNonce(); err != nil {
 		return nil, err
 	}
 	plain := frame[4:] // type byte and body
-	var prefix [4]byte
-	binary.BigEndian.PutUint32(prefix[:], uint32(len(plain)+sealOverhead))
-	dst = append(dst, prefix[:]...)
-	return d.aead.Seal(dst, nonce, plain, prefix[:]), nil
+	binary.BigEndian.PutUint32(d.prefix[:], uint32(len(plain)+sealOverhead))
+	dst = append(dst, d.prefix[:]...)
+	return d.aead.Seal(dst, d.nonce[:], plain, d.prefix[:]), nil
 }
 
 // readSealedFrame reads and opens one sealed frame of an established link
 // from r, taking bytes from the partial-frame budget as readLinkFrame
 // does. from names the sending member in errors.
 func (fc frameCodec) readSealedFrame(r io.Reader, d *sealDirection, from string, done <-chan struct{}) (msgType, []byte, error) {
-	var prefix [4]byte
-	if _, err := io.ReadFull(r, prefix[:]); err != nil {
+	if _, err := io.ReadFull(r, d.prefix[:]); err != nil {
 		return 0, nil, err
 	}
-	size := binary.BigEndian.Uint32(prefix[:])
+	size := binary.BigEndian.Uint32(d.prefix[:])
 	switch {
 	case size < 1+sealOverhead:
 		return 0, nil, fmt.Errorf("%w: sealed frame of %d bytes from %q is shorter than a type byte and its tag", ErrLinkTampered, size, from)
@@ -165,11 +175,11 @@ func (fc frameCodec) readSealedFrame(r io.Reader, d *sealDirection, from string,
 	if err != nil {
 		return 0, nil, err
 	}
-	nonce, number, err := d.nonce()
+	number, err := d.nextNonce()
 	if err != nil {
 		return 0, nil, err
 	}
-	plain, err := d.aead.Open(sealed[:0], nonce, sealed, prefix[:])
+	plain, err := d.aead.Open(sealed[:0], d.nonce[:], sealed, d.prefix[:])
 	if err != nil {
 		return 0, nil, fmt.Errorf("%w: frame %d from %q does not open with the link's key: forged, altered, replayed or reordered on the way", ErrLinkTampered, number, from)
 	}

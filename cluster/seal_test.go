@@ -159,10 +159,10 @@ func TestSealCounterIsNeverReused(t *testing.T) {
 		t.Fatalf("last frame: %v %v", ms, err)
 	}
 	frame, _ := newFrameCodec(DefaultMaxFrameSize).marshal(&ping{})
-	if _, err := dialer.out.seal(nil, frame); !errors.Is(err, ErrLinkTampered) {
+	if _, err := dialer.out.seal(nil, frame); !errors.Is(err, errCounterSpent) {
 		t.Errorf("seal past the counter: %v", err)
 	}
-	if _, err := openAll(sealed, &acceptor.in); !errors.Is(err, ErrLinkTampered) {
+	if _, err := openAll(sealed, &acceptor.in); !errors.Is(err, errCounterSpent) {
 		t.Errorf("open past the counter: %v", err)
 	}
 }
