@@ -210,31 +210,43 @@ func FuzzReadSealedFrame(f *testing.F) {
 }
 
 // BenchmarkLinkThroughput sends application messages from one node to
-// another over loopback TCP, on sealed and on plain links: what sealing
-// costs a real link, reader, writer and handler included.
+// another over loopback TCP, and over TLS, on sealed and on plain links:
+// what sealing costs a real link, reader, writer and handler included.
 func BenchmarkLinkThroughput(b *testing.B) {
 	for _, size := range []int{100, 64 << 10} {
-		for _, plain := range []bool{false, true} {
-			name := "sealed"
-			if plain {
-				name = "plain"
+		for _, withTLS := range []bool{false, true} {
+			for _, plain := range []bool{false, true} {
+				transport, sealing := "tcp", "sealed"
+				if withTLS {
+					transport = "tls"
+				}
+				if plain {
+					sealing = "plain"
+				}
+				b.Run(fmt.Sprintf("payload=%d/%s/%s", size, transport, sealing), func(b *testing.B) {
+					benchLinkThroughput(b, size, withTLS, plain)
+				})
 			}
-			b.Run(fmt.Sprintf("payload=%d/%s", size, name), func(b *testing.B) {
-				benchLinkThroughput(b, size, plain)
-			})
 		}
 	}
 }
 
-func benchLinkThroughput(b *testing.B, size int, plain bool) {
+func benchLinkThroughput(b *testing.B, size int, withTLS, plain bool) {
 	var got atomic.Int64
 	prepare := func(n *Node) {
 		n.plainLinks = plain
 		n.Handle("bench.v1", func(string, []byte) { got.Add(1) })
 	}
+	var ca *testCA
+	if withTLS {
+		ca = newTestCA(b, "cluster CA")
+	}
 	cfg := func(alias string) Config {
 		c := testConfig(alias)
 		c.FailureTimeout, c.WriteTimeout = time.Minute, time.Minute
+		if withTLS {
+			c.TLS = tlsFiles(b, ca, ca, alias)
+		}
 		return c
 	}
 	src := startNodeWith(b, cfg("src"), prepare)
