@@ -38,15 +38,17 @@ func newFrameCodec(maxFrameSize int) frameCodec {
 
 // marshal encodes m as a complete frame.
 func (fc frameCodec) marshal(m message) ([]byte, error) {
-	body := encodeBody(m)
-	size := 1 + len(body)
+	frame, err := encodeBody(m, frameHeaderSize)
+	if err != nil {
+		return nil, err
+	}
+	size := len(frame) - frameHeaderSize + 1
 	if size > fc.maxFrameSize {
 		return nil, fmt.Errorf("%s frame of %d bytes exceeds the %d-byte limit", m.kind(), size, fc.maxFrameSize)
 	}
-	frame := make([]byte, frameHeaderSize, frameHeaderSize+len(body))
 	binary.BigEndian.PutUint32(frame, uint32(size))
 	frame[4] = byte(m.kind())
-	return append(frame, body...), nil
+	return frame, nil
 }
 
 // read reads one frame from r and decodes its message. It returns io.EOF
