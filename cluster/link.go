@@ -38,7 +38,7 @@ type link struct {
 	// readerWaits is set while the reader waits for room in inbox.
 	readerWaits atomic.Bool
 	// raw is the socket of a plain TCP link, for quiet reads and direct
-	// Pings; nil with TLS or a test's transport.
+	// Pings; nil with TLS, on a sealed link (seal.go) or with a test's transport.
 	raw syscall.RawConn
 	// peek copies the start of the bytes unread in a quiet link's socket
 	// without taking them (nil when its reader is woken by every frame);
