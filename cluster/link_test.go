@@ -8,6 +8,8 @@ import (
 	"os"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testPing is a Ping frame with an empty body, shorter than a node's own
@@ -36,6 +38,7 @@ func tcpPair(t *testing.T) (*net.TCPConn, *net.TCPConn) {
 }
 
 func TestWritePingNowOnlyOnAnIdleReadyLink(t *testing.T) {
+	t.Parallel()
 	ping := testPing
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
@@ -66,6 +69,7 @@ func TestWritePingNowOnlyOnAnIdleReadyLink(t *testing.T) {
 // A peer that does not read fills the socket; the Ping then goes to the
 // writer, and nothing of it is written behind the stream's back.
 func TestWritePingNowNeverWaitsForRoom(t *testing.T) {
+	t.Parallel()
 	ping := testPing
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
@@ -86,6 +90,7 @@ func TestWritePingNowNeverWaitsForRoom(t *testing.T) {
 }
 
 func TestWakeTrailerHoldsAtLeastWakeBytesOfPings(t *testing.T) {
+	t.Parallel()
 	for _, ping := range [][]byte{testPing, bytes.Repeat([]byte{1}, 64), bytes.Repeat([]byte{1}, 100)} {
 		tr := wakeTrailer(ping)
 		if len(tr) < wakeBytes || len(tr)%len(ping) != 0 || len(tr)-len(ping) >= wakeBytes {
@@ -98,6 +103,7 @@ func TestWakeTrailerHoldsAtLeastWakeBytesOfPings(t *testing.T) {
 // the socket is what keeps the member alive: the failure timeout here is
 // shorter than the Pings that wake a reader take to arrive.
 func TestPingsWaitingUnreadKeepAMemberAlive(t *testing.T) {
+	t.Parallel()
 	const interval, failure = 100 * time.Millisecond, 500 * time.Millisecond
 	var nodes []*testNode
 	for _, alias := range []string{"n0", "n1"} {
@@ -117,12 +123,12 @@ func TestPingsWaitingUnreadKeepAMemberAlive(t *testing.T) {
 	if l.peek == nil {
 		t.Skip("quiet reads are not supported here")
 	}
-	eventually(t, 2*failure, "Pings waiting unread on a's link to n1", func() bool {
+	testkit.Eventually(t, 2*failure, "Pings waiting unread on a's link to n1", func() bool {
 		n, ok := l.peek(make([]byte, 16))
 		return ok && n > 0
 	})
 	start := time.Now()
-	eventually(t, 10*failure, "four failure timeouts to pass", func() bool {
+	testkit.Eventually(t, 10*failure, "four failure timeouts to pass", func() bool {
 		return time.Since(start) > 4*failure
 	})
 	for _, n := range nodes {

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // cuttableCluster starts count nodes, each on its own cuttable transport,
@@ -64,14 +66,23 @@ func hasMember(n *Node, alias string) bool {
 }
 
 func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 4)
 	waitFullMesh(t, nodes, 5*time.Second)
 	kill(nodes[3])
 	cfg := testConfig("")
-	eventually(t, cfg.FailureTimeout, "every node drops n3", func() bool {
+	testkit.Eventually(t, cfg.FailureTimeout, "every node drops n3", func() bool {
 		for _, n := range nodes[:3] {
 			if hasMember(n.Node, "n3") {
+				return false
+			}
+		}
+		return true
+	})
+	testkit.Eventually(t, testSlack, "the others announce n3's link closed", func() bool { // events come on their own goroutine
+		for _, n := range nodes[:3] {
+			if _, ok := n.events.find(EventLinkClosed, "n3"); !ok {
 				return false
 			}
 		}
@@ -89,12 +100,13 @@ func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
 }
 
 func TestSilentMemberFailsWithinTimeout(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, nil)
 	timeout := nodes[0].cfg.FailureTimeout
 	cutAt := time.Now()
 	nets[2].cut.Store(true)
-	eventually(t, timeout+testSlack, "n0 and n1 announce n2 failed", func() bool {
+	testkit.Eventually(t, timeout+testSlack, "n0 and n1 announce n2 failed", func() bool {
 		_, ok0 := nodes[0].events.find(EventFailed, "n2")
 		_, ok1 := nodes[1].events.find(EventFailed, "n2")
 		return ok0 && ok1
@@ -109,13 +121,14 @@ func TestSilentMemberFailsWithinTimeout(t *testing.T) {
 		}
 	}
 	waitFullMesh(t, nodes[:2], testSlack)
-	eventually(t, timeout+testSlack, "n2, cut off, fails the others", func() bool {
+	testkit.Eventually(t, timeout+testSlack, "n2, cut off, fails the others", func() bool {
 		return len(nodes[2].Members()) == 1
 	})
 }
 
 func TestMembersShowStateAndLastSeen(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.FailureTimeout = 3 * time.Second })
 	a := nodes[0]
 	for _, m := range a.Members() {
@@ -128,7 +141,7 @@ func TestMembersShowStateAndLastSeen(t *testing.T) {
 		}
 	}
 	nets[1].cut.Store(true)
-	eventually(t, 3*time.Second, "n1 turns suspect before it fails", func() bool {
+	testkit.Eventually(t, 3*time.Second, "n1 turns suspect before it fails", func() bool {
 		ms := a.Members()
 		return len(ms) == 2 && ms[1].State == StateSuspect
 	})
@@ -137,7 +150,7 @@ func TestMembersShowStateAndLastSeen(t *testing.T) {
 // With the default heartbeat and failure timeout, CPU-bound goroutines on
 // every core (a VM in a hot loop) must not make nodes fail each other.
 func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := make([]*testNode, 3)
 	for i := range nodes {
 		cfg := testConfig(fmt.Sprintf("n%d", i))
@@ -176,7 +189,8 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 }
 
 func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)
 	leaving := nodes[2]
@@ -184,7 +198,7 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 	if err := leaving.Leave(context.Background()); err != nil {
 		t.Fatalf("Leave: %v", err)
 	}
-	eventually(t, nodes[0].cfg.FailureTimeout/2, "n0 and n1 announce n2 left", func() bool {
+	testkit.Eventually(t, nodes[0].cfg.FailureTimeout/2, "n0 and n1 announce n2 left", func() bool {
 		_, ok0 := nodes[0].events.find(EventLeft, "n2")
 		_, ok1 := nodes[1].events.find(EventLeft, "n2")
 		return ok0 && ok1
@@ -207,12 +221,13 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 }
 
 func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	long := func(c *Config) { c.FailureTimeout = 10 * time.Second; c.NodeID = "id-" + c.Alias }
 	nodes, nets := cuttableCluster(t, 3, long)
 	old := nodes[2]
 	nets[2].cut.Store(true) // the old run hangs: peers still list it
-	eventually(t, testSlack, "peers suspect the old run", func() bool {
+	testkit.Eventually(t, testSlack, "peers suspect the old run", func() bool {
 		suspects := 0
 		for _, n := range nodes[:2] {
 			for _, m := range n.Members() {
@@ -233,7 +248,7 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 		t.Errorf("replacing the old entry took %v", took)
 	}
 	for _, n := range nodes[:2] {
-		eventually(t, time.Second, n.Alias()+" announces n2 rejoined", func() bool {
+		testkit.Eventually(t, time.Second, n.Alias()+" announces n2 rejoined", func() bool {
 			_, ok := n.events.find(EventRejoined, "n2")
 			return ok
 		})
@@ -245,16 +260,17 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 }
 
 func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
 	nets[2].cut.Store(true)
-	eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
+	testkit.Eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
 		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") &&
 			!hasMember(nodes[2].Node, "n0") && !hasMember(nodes[2].Node, "n1")
 	})
 	nets[2].heal()
 	waitFullMesh(t, nodes, 10*time.Second)
-	eventually(t, time.Second, "a reconnection is announced", func() bool {
+	testkit.Eventually(t, time.Second, "a reconnection is announced", func() bool {
 		reconnected := 0
 		for _, n := range nodes {
 			reconnected += n.events.count(EventReconnected)
@@ -264,17 +280,19 @@ func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
 }
 
 func TestReconnectGivesUp(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.ReconnectFor = 500 * time.Millisecond })
 	nets[1].cut.Store(true)
-	eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
-	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
+	testkit.Eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
+	testkit.Eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
 		return !nodes[0].gossip.redialing("n1")
 	})
 }
 
 func TestClusterFullIsRefused(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for i := range 4 {
 		cfg := testConfig(fmt.Sprintf("n%d", i))
@@ -294,7 +312,8 @@ func TestClusterFullIsRefused(t *testing.T) {
 
 // Leave must not hang on a peer that never reads.
 func TestLeaveDoesNotWaitForeverOnAMutePeer(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	mute := dialRaw(t, a.addr, "mute")
 	mute.join()

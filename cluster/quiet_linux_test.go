@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // A quiet link's socket does not poll readable for a lone Ping, which the
@@ -13,6 +15,7 @@ import (
 // wake trailer. The test asks the kernel through an epoll set of its own,
 // as Go's poller would be woken.
 func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
+	t.Parallel()
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
 	if l.peek == nil {
@@ -44,7 +47,7 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 		if _, err := remote.Write(ping); err != nil {
 			t.Fatal(err)
 		}
-		eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
+		testkit.Eventually(t, time.Second, "the Ping waiting in the socket", func() bool {
 			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == i*len(ping)
 		})
@@ -72,6 +75,7 @@ func TestQuietSocketSleepsThroughPingsButNotFrames(t *testing.T) {
 // waiting than before, a member that Pings every interval looks silent
 // for up to two, and may be judged suspect.
 func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
+	t.Parallel()
 	local, remote := tcpPair(t)
 	l := newLink(local, memberInfo{}, "")
 	if l.peek == nil {
@@ -79,7 +83,7 @@ func TestPingsAfterTheReaderTookTheRestAreHeard(t *testing.T) {
 	}
 	ping := testPing
 	waitFor := func(want int) {
-		eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
+		testkit.Eventually(t, time.Second, "the Pings waiting in the socket", func() bool {
 			n, ok := l.peek(make([]byte, 1024))
 			return ok && n == want
 		})

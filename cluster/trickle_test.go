@@ -3,6 +3,8 @@ package cluster
 import (
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // A member that starts a frame and then sends one byte of it per
@@ -15,6 +17,7 @@ import (
 // reader holds the frame's start, the bytes that wait look like Pings but
 // are the rest of that frame.
 func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		name  string
 		piece func(n *Node) []byte
@@ -27,11 +30,11 @@ func TestTricklingMemberThatNeverCompletesAFrameFails(t *testing.T) {
 }
 
 func testTrickle(t *testing.T, piece func(*Node) []byte) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "raw")
 	p.join()
-	eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 2 })
+	testkit.Eventually(t, 2*time.Second, "raw is a member of a", func() bool { return len(a.Members()) == 2 })
 	started := time.Now()
 	// A 4000-byte AppMessage of which only the header and, twice a
 	// heartbeat, one more piece arrive.
@@ -57,7 +60,7 @@ func testTrickle(t *testing.T, piece func(*Node) []byte) {
 		}
 	}()
 	defer func() { close(stop); <-trickled }()
-	eventually(t, testFailure+testSlack, "a fails the member that never completes a frame", func() bool {
+	testkit.Eventually(t, testFailure+testSlack, "a fails the member that never completes a frame", func() bool {
 		_, ok := a.events.find(EventFailed, "raw")
 		return ok
 	})
