@@ -13,6 +13,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // relayHandshakeFrames is how many frames each side sends in clear:
@@ -186,13 +188,14 @@ func sendSecret(t *testing.T, from *testNode, to string) {
 // the messages they exchange; without sealing (the control) it sees both,
 // so the check can fail.
 func TestRelayCannotReadSealedLinks(t *testing.T) {
+	t.Parallel()
 	for _, plain := range []bool{false, true} {
 		t.Run(fmt.Sprintf("plain=%v", plain), func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			a, b, ra, rb, relay := relayedPair(t, plain, nil, nil)
 			sendSecret(t, b, "a")
 			sendSecret(t, a, "b")
-			eventually(t, testSlack, "both nodes get the message", func() bool { return ra.count() == 1 && rb.count() == 1 })
+			testkit.Eventually(t, testSlack, "both nodes get the message", func() bool { return ra.count() == 1 && rb.count() == 1 })
 			seen := relay.relayed()
 			for _, clue := range [][]byte{secretPayload[:40], []byte("test.v1")} {
 				if got := bytes.Contains(seen, clue); got != plain {
@@ -234,6 +237,7 @@ func flipBit(frame []byte, i int) []byte {
 // member, before it acts on any of it: no altered payload reaches a
 // handler, and a forged Leave is not taken as one.
 func TestRelayTamperingClosesTheLink(t *testing.T) {
+	t.Parallel()
 	clearLeave, err := newFrameCodec(DefaultMaxFrameSize).marshal(&leave{Reason: "forged"})
 	if err != nil {
 		t.Fatal(err)
@@ -265,7 +269,7 @@ func TestRelayTamperingClosesTheLink(t *testing.T) {
 	}
 	for _, tt := range attacks {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			var toAcceptor, toDialer tamperFunc
 			receiver, sender := "a", "b"
 			if tt.toDialer {
@@ -278,7 +282,7 @@ func TestRelayTamperingClosesTheLink(t *testing.T) {
 			nodes := map[string]*testNode{"a": a, "b": b}
 			got := map[string]*received{"a": ra, "b": rb}[receiver]
 			sendSecret(t, nodes[sender], receiver)
-			eventually(t, testSlack, receiver+" closes the link with ErrLinkTampered", func() bool {
+			testkit.Eventually(t, testSlack, receiver+" closes the link with ErrLinkTampered", func() bool {
 				e, ok := nodes[receiver].events.find(EventLinkClosed, sender)
 				return ok && errors.Is(e.Err, ErrLinkTampered)
 			})

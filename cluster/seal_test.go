@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testEnds are the ends of a made-up handshake.
@@ -74,6 +76,7 @@ func openAll(data []byte, d *sealDirection) ([]message, error) {
 }
 
 func TestSealedFramesOpenInOrderBothWays(t *testing.T) {
+	t.Parallel()
 	dialer, acceptor := sealPair(t, testEnds())
 	app := &appMessage{Kind: "test.v1", Payload: []byte("hello")}
 	for _, dir := range []struct {
@@ -95,6 +98,7 @@ func TestSealedFramesOpenInOrderBothWays(t *testing.T) {
 // reflected back to its sender, not on a link of another handshake, and
 // not with keys derived for another version or from another cookie.
 func TestSealedFrameOpensOnlyWithItsKey(t *testing.T) {
+	t.Parallel()
 	ends := testEnds()
 	dialer, _ := sealPair(t, ends)
 	sealed := sealMessages(t, &dialer.out, &ping{})
@@ -133,6 +137,7 @@ func TestSealedFrameOpensOnlyWithItsKey(t *testing.T) {
 // A sealed length out of bounds is refused before any of the body is
 // read or allocated.
 func TestSealedFrameLengthBounds(t *testing.T) {
+	t.Parallel()
 	_, acceptor := sealPair(t, testEnds())
 	fc := newFrameCodec(4096)
 	for _, size := range []uint32{0, sealOverhead, 4096 + sealOverhead + 1, math.MaxUint32} {
@@ -151,6 +156,7 @@ func TestSealedFrameLengthBounds(t *testing.T) {
 // A direction whose counter is spent refuses to seal or open rather than
 // reuse a nonce.
 func TestSealCounterIsNeverReused(t *testing.T) {
+	t.Parallel()
 	dialer, acceptor := sealPair(t, testEnds())
 	dialer.out.next = math.MaxUint64 - 1
 	acceptor.in.next = math.MaxUint64 - 1
@@ -169,7 +175,8 @@ func TestSealCounterIsNeverReused(t *testing.T) {
 
 // TLS links are sealed too (see docs/cluster.md, Sealed links).
 func TestTLSLinksAreSealed(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	ca := newTestCA(t, "cluster CA")
 	var nodes []*testNode
 	for _, alias := range []string{"a", "b"} {
@@ -264,7 +271,7 @@ func benchLinkThroughput(b *testing.B, size int, withTLS, plain bool) {
 		}
 	}
 	// Timed until the last message is handled, not just queued.
-	eventually(b, time.Minute, "every message handled", func() bool { return got.Load() == int64(b.N) })
+	testkit.Eventually(b, time.Minute, "every message handled", func() bool { return got.Load() == int64(b.N) })
 	b.StopTimer()
 }
 
