@@ -611,8 +611,8 @@ func (t *Table) Close() {
 func (t *Table) ByPID(pid proc.PID) *Job {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	for _, j := range t.order {
-		if !j.gone && j.Member == "" && j.pid == pid {
+	for i := len(t.order) - 1; i >= 0; i-- { // the newest, should a PID come round again
+		if j := t.order[i]; !j.gone && j.Member == "" && j.pid == pid {
 			return j
 		}
 	}
