@@ -279,6 +279,10 @@ type Spec struct {
 	// Output receives what the program prints. If it has a method
 	// Flush() error, that is called when the program ends.
 	Output io.Writer
+	// Faults, if set, receives a line for each fault of a process the
+	// program spawned (its first process's fault is the job's end).
+	// Default: Output.
+	Faults io.Writer
 	// Started, if set, is called with the new job before its program
 	// starts, so that it can be announced before any output.
 	Started func(*Job)
@@ -309,11 +313,14 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 	t.wg.Add(1)
 	sched := t.schedulerLocked()
 	t.mu.Unlock()
-	out := &gate{w: spec.Output}
+	out, faults := &gate{w: spec.Output}, &gate{w: spec.Faults}
+	if spec.Faults == nil {
+		faults = out
+	}
 	cfg := spec.Config
 	cfg.Stdout = out
 	h, err := sched.Start(spec.Program, proc.StartOptions{
-		Name: filepath.Base(spec.File), VM: cfg, CallerReportsFault: true,
+		Name: filepath.Base(spec.File), VM: cfg, Faults: faults, CallerReportsFault: true,
 		Starting: func(pid proc.PID) {
 			t.mu.Lock()
 			j.pid = pid
@@ -328,7 +335,7 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 		cancel(nil)
 		return nil, err
 	}
-	go t.watch(ctx, sched, j, h, out, spec)
+	go t.watch(ctx, sched, j, h, []*gate{out, faults}, spec)
 	return j, nil
 }
 
@@ -411,7 +418,7 @@ func isClosed(c chan struct{}) bool {
 // watch waits for the end of the job's first process, or for a kill
 // (ctx's cancellation), which ends every process of the program, and
 // settles the job.
-func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *proc.Handle, out *gate, spec Spec) {
+func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *proc.Handle, gates []*gate, spec Spec) {
 	defer t.wg.Done()
 	defer j.cancel(nil)
 	stopped := false
@@ -428,7 +435,9 @@ func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *pro
 		stopped = true
 	}
 	h.KillProgram() // the processes the first one spawned end with it
-	out.close()     // and print no more, whether they have ended yet or not
+	for _, g := range gates {
+		g.close() // and print no more, whether they have ended yet or not
+	}
 	var err error
 	state := Finished
 	var changed []Register

@@ -407,7 +407,7 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 	}
 	_, err = s.jobs.Start(ctx, jobs.Spec{
 		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
-		Output: &lineWriter{dst: s.con},
+		Output: &lineWriter{dst: s.con}, Faults: faultNotifier{s},
 		Started: func(j *jobs.Job) {
 			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started, process %v", j.ID, shownText(path), j.PID()))
 		},

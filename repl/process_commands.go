@@ -181,3 +181,11 @@ func (s *Shell) waitProcess(ctx context.Context, arg string) error {
 	s.done(fmt.Sprintf("%v ended (%v)", pid, exit.Reason))
 	return nil
 }
+
+// faultNotifier shows the fault messages of processes as failures.
+type faultNotifier struct{ s *Shell }
+
+func (f faultNotifier) Write(p []byte) (int, error) {
+	f.s.notifyFailure(termtext.Escape(strings.TrimSuffix(string(p), "\n"), false))
+	return len(p), nil
+}

@@ -107,3 +107,24 @@ func TestShellCloseKillsItsProcesses(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestJobChildFaultShown spawns a job whose first process spawns one that
+// faults: the fault is shown on stderr as a process's, and the job runs
+// on until its first process ends.
+func TestJobChildFaultShown(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	path := writeFile(t, "parent.iasm", "load $0 @bad\nspawn $0 $1\nrecv $2 $3\nhlt\nbad: load $4 #0\ndiv $0 $4 $5\n")
+	ts.exec(t, "!self", "!spawn "+path) // the shell <1>, the job <2>, its child <3>
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ts.err.String(), "process <3> (parent.iasm) faulted: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fault of the child on stderr: %q", ts.err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts.exec(t, "!jobs")
+	if !strings.Contains(ts.out.String(), "1   running") {
+		t.Errorf("the job ended with its child:\n%s", ts.out)
+	}
+	ts.exec(t, "!send <2> 1", "!wait 1")
+}
