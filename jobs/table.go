@@ -438,21 +438,9 @@ func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *pro
 	for _, g := range gates {
 		g.close() // and print no more, whether they have ended yet or not
 	}
-	var err error
-	state := Finished
-	var changed []Register
-	if stopped {
-		state, err = Killed, errors.New("the node's scheduler stopped")
-	} else {
-		exit := h.Exit()
-		switch {
-		case exit.Reason == proc.Killed:
-			state, err = Killed, killReason(context.Cause(ctx))
-		case exit.Err != nil:
-			state, err = Faulted, exit.Err
-		}
-		changed = nonZero(h.VM())
-		h.VM().Reset() // give the heap back to the node-wide budget now
+	state, err, changed := Killed, errors.New("the node's scheduler stopped"), []Register(nil)
+	if !stopped {
+		state, changed, err = ending(ctx, h)
 	}
 	if f, ok := spec.Output.(interface{ Flush() error }); ok {
 		if ferr := f.Flush(); ferr != nil && err == nil {
@@ -460,6 +448,22 @@ func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *pro
 		}
 	}
 	t.settle(j, state, err, changed, time.Now(), spec.Ended)
+}
+
+// ending returns how the job whose first process h has ended ended, and
+// gives that process's heap back to the node-wide budget. ctx is the
+// job's: the cause of its cancellation tells a time limit from a kill.
+func ending(ctx context.Context, h *proc.Handle) (State, []Register, error) {
+	state, err := Finished, error(nil)
+	switch exit := h.Exit(); {
+	case exit.Reason == proc.Killed:
+		state, err = Killed, killReason(context.Cause(ctx))
+	case exit.Err != nil:
+		state, err = Faulted, exit.Err
+	}
+	changed := nonZero(h.VM())
+	h.VM().Reset()
+	return state, changed, err
 }
 
 // gate passes a job's output on until it is closed, then drops it: the
