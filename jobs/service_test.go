@@ -581,3 +581,39 @@ func TestForgedErrorClipped(t *testing.T) {
 		t.Errorf("end line of %d bytes, %.60q…; want the forged error of at most %d bytes", len(line), line, maxErrorText)
 	}
 }
+
+// TestRemoteJobIsAProcess runs a job for another member: it is a process
+// of this member's scheduler, and ending that process by its PID ends
+// the caller's job, killed.
+func TestRemoteJobIsAProcess(t *testing.T) {
+	n := cluster3(t)
+	ended := make(chan string, 1)
+	_, err := n.get("n1").svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: "spin.iasm", Owner: NewOwner("local"),
+		Program: program(t, endlessSrc), Output: &testkit.Buffer{}, Ended: func(j *Job) { ended <- EndLine(j) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := n.get("n2").table.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := n.get("n2").table.Scheduler()
+	listed := false
+	for _, in := range sched.Processes() {
+		listed = listed || (in.PID == theirs.PID() && in.Program == "spin.iasm")
+	}
+	if theirs.PID() == 0 || !listed {
+		t.Fatalf("n2's job (PID %v) is not among its processes %+v", theirs.PID(), sched.Processes())
+	}
+	if err := sched.Kill(theirs.PID()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case line := <-ended:
+		if !strings.Contains(line, "spin.iasm killed after") {
+			t.Errorf("end line %q", line)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("the job did not end")
+	}
+}
