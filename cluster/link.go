@@ -38,7 +38,7 @@ type link struct {
 	// readerWaits is set while the reader waits for room in inbox.
 	readerWaits atomic.Bool
 	// raw is the socket of a plain TCP link, for quiet reads and direct
-	// Pings; nil with TLS or a test's transport.
+	// Pings; nil with TLS, on a sealed link (seal.go) or with a test's transport.
 	raw syscall.RawConn
 	// peek copies the start of the bytes unread in a quiet link's socket
 	// without taking them (nil when its reader is woken by every frame);
@@ -59,6 +59,9 @@ type link struct {
 	pingRest  []byte
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
+	// seal, unless nil, seals and opens every frame after the handshake
+	// (seal.go).
+	seal *linkSeal
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
@@ -119,6 +122,9 @@ func (n *Node) writeFrames(l *link, frames [][]byte) error {
 // rest of a direct Ping that the socket took only in part goes first, so
 // that no frame cuts it.
 func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
+	if l.seal != nil {
+		return n.writeSealedLocked(l, frames)
+	}
 	if l.pingRest != nil {
 		frames = append([][]byte{l.pingRest}, frames...)
 		l.pingRest = nil
@@ -249,7 +255,7 @@ func (n *Node) readLoop(l *link) {
 	// link.
 	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
 	for {
-		t, body, err := n.frames.readLinkFrame(r, l.done)
+		t, body, err := n.readLinkFrame(l, r)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return

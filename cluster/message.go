@@ -11,7 +11,8 @@ import (
 
 // ProtocolVersion is the version of the cluster protocol this package
 // speaks. Hello and Join carry it; a node refuses any other version.
-const ProtocolVersion = 3
+// Version 4 seals every frame after the handshake (seal.go).
+const ProtocolVersion = 4
 
 // nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
 const nonceSize = 32

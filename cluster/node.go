@@ -36,6 +36,7 @@ type Node struct {
 	transport   Transport
 	events      *eventQueue
 	version     uint32 // ProtocolVersion; tests change it
+	plainLinks  bool   // links are not sealed (seal.go); tests and benchmarks set it
 	ctx         context.Context
 	cancel      context.CancelFunc
 	// self describes this node on the wire. Host is empty when the node
