@@ -144,10 +144,11 @@ func (s *scriptSource) close() {
 // too, so that a line being read ends. When no line is read, nobody
 // empties the slot and the loop blocks for ever: one goroutine per shell
 // that ends. So the loop waits where it sees the end of input (in the
-// rune filter, which runs on the loop) until close has readline's Close
-// fill the slot, lets the loop go and takes one io.EOF out itself. The
-// two io.EOFs then have their two readers at most (close and a readLine
-// under way), and the loop returns.
+// rune filter, which runs on the loop): if the input ended by itself it
+// first ends a line being read with readline's Close. close then has
+// readline's Close fill the slot, lets the loop go and takes one io.EOF
+// out itself: the slot's and the loop's io.EOF have at most two readers
+// (close and a readLine under way), and the loop returns.
 type terminalSource struct {
 	rl    *readline.Instance
 	con   *console                  // told when a line is being edited

@@ -1,9 +1,12 @@
 package repl
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -83,4 +86,53 @@ func write(t *testing.T, w io.Writer, s string) {
 	if _, err := io.WriteString(w, s); err != nil {
 		t.Fatalf("writing %q: %v", s, err)
 	}
+}
+
+// A line being edited when the terminal's input ends is not entered (as
+// with a shell's Ctrl-D on a line that is not empty); the lines entered
+// before it ran.
+func TestTerminalInputEndDropsEditedLine(t *testing.T) {
+	testkit.CheckGoroutines(t)
+	in, feed := io.Pipe()
+	defer in.Close()
+	var out lockedBuffer
+	sh, err := New(Options{Stdin: in, Stdout: &out, Stderr: &out, Interactive: true, Terminal: fixedTerminal{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- sh.Run(context.Background()) }()
+	write(t, feed, "load $1 #3\r")
+	write(t, feed, "!nope")
+	feed.Close()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Run: %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("Run did not return 20 s after the input ended")
+	}
+	sh.Close()
+	if got := out.String(); !strings.Contains(got, "$1 = 3") || strings.Contains(got, "unknown command") {
+		t.Errorf("output %q: want the entered line's $1 = 3 and no run of the edited !nope", got)
+	}
+}
+
+// lockedBuffer is a bytes.Buffer that goroutines may write at once.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
