@@ -1,12 +1,10 @@
 package repl
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"io"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -95,7 +93,7 @@ func TestTerminalInputEndDropsEditedLine(t *testing.T) {
 	testkit.CheckGoroutines(t)
 	in, feed := io.Pipe()
 	defer in.Close()
-	var out lockedBuffer
+	var out testkit.Buffer
 	sh, err := New(Options{Stdin: in, Stdout: &out, Stderr: &out, Interactive: true, Terminal: fixedTerminal{}})
 	if err != nil {
 		t.Fatal(err)
@@ -117,22 +115,4 @@ func TestTerminalInputEndDropsEditedLine(t *testing.T) {
 	if got := out.String(); !strings.Contains(got, "$1 = 3") || strings.Contains(got, "unknown command") {
 		t.Errorf("output %q: want the entered line's $1 = 3 and no run of the edited !nope", got)
 	}
-}
-
-// lockedBuffer is a bytes.Buffer that goroutines may write at once.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
