@@ -48,13 +48,9 @@ func (p *rawPeer) send(m message) {
 	p.write(frame)
 }
 
-// write writes raw bytes, ended with the wake trailer once linked.
+// write writes raw bytes.
 func (p *rawPeer) write(b []byte) {
 	p.t.Helper()
-	if p.linked {
-		ping, _ := p.frames.marshal(&ping{})
-		b = append(b[:len(b):len(b)], wakeTrailer(ping)...)
-	}
 	if _, err := p.conn.Write(b); err != nil {
 		p.t.Fatalf("write: %v", err)
 	}

@@ -434,12 +434,6 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	return verdict, members, err
 }
 
-// heardRecently reports whether l carried a frame within two heartbeat
-// intervals: its member is alive, not suspect.
-func (n *Node) heardRecently(l *link) bool {
-	return time.Since(time.Unix(0, l.lastSeen.Load())) <= 2*n.cfg.HeartbeatInterval
-}
-
 func (n *Node) decideLocked(l *link) (admission, *link, error) {
 	p := l.peer
 	if n.links.state != stateRunning {
@@ -460,7 +454,7 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 		return admitted, nil, nil
 	case old.peer.NodeID != p.NodeID:
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
-	case p.Incarnation > old.peer.Incarnation && n.heardRecently(old):
+	case p.Incarnation > old.peer.Incarnation && n.members.stateOf(p.Alias) != StateSuspect:
 		// A live member is never evicted by a claim to be a newer run
 		// of it: a restarted node's old run is gone (its link closed) or
 		// silent. The node ID is public; a member could forge the claim.

@@ -7,7 +7,7 @@ import (
 )
 
 // Backoff between reconnection attempts: it starts at the heartbeat
-// interval and doubles up to maxRedialBackoff.
+// probe interval and doubles up to maxRedialBackoff.
 const maxRedialBackoff = 5 * time.Second
 
 // startReconnect redials a member whose link failed, with exponential
@@ -36,7 +36,7 @@ func (n *Node) redial(m memberInfo) {
 	}()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ReconnectFor)
 	defer cancel()
-	backoff := n.cfg.HeartbeatInterval
+	backoff := n.cfg.ProbeInterval
 	for {
 		// The address may belong to another member now (or always did:
 		// a member can publish any address); that member is linked, so

@@ -208,6 +208,56 @@ func (m *ping) decode(d *msgpack.Decoder) error {
 	})
 }
 
+func (m *ack) appendTo(b []byte) []byte        { return (*ping)(m).appendTo(b) }
+func (m *ack) decode(d *msgpack.Decoder) error { return (*ping)(m).decode(d) }
+
+var pingReqFields = []string{"seq", "target"}
+
+func (m *pingReq) appendTo(b []byte) []byte {
+	b = msgpack.AppendMapHeader(b, 2)
+	b = msgpack.AppendUint(msgpack.AppendString(b, "seq"), m.Seq)
+	return msgpack.AppendString(msgpack.AppendString(b, "target"), m.Target)
+}
+
+func (m *pingReq) decode(d *msgpack.Decoder) error {
+	return d.Struct(pingReqFields, func(i int) (err error) {
+		if i == 0 {
+			m.Seq, err = d.Uint(64)
+		} else {
+			m.Target, err = d.String()
+		}
+		return err
+	})
+}
+
+var livenessFields = []string{"alias", "incarnation", "epoch"}
+
+func (m *liveness) appendTo(b []byte) []byte {
+	b = msgpack.AppendMapHeader(b, 3)
+	b = msgpack.AppendString(msgpack.AppendString(b, "alias"), m.Alias)
+	b = msgpack.AppendUint(msgpack.AppendString(b, "incarnation"), m.Incarnation)
+	return msgpack.AppendUint(msgpack.AppendString(b, "epoch"), m.Epoch)
+}
+
+func (m *liveness) decode(d *msgpack.Decoder) error {
+	return d.Struct(livenessFields, func(i int) (err error) {
+		switch i {
+		case 0:
+			m.Alias, err = d.String()
+		case 1:
+			m.Incarnation, err = d.Uint(64)
+		case 2:
+			m.Epoch, err = d.Uint(64)
+		}
+		return err
+	})
+}
+
+func (m *suspectMsg) appendTo(b []byte) []byte        { return (*liveness)(m).appendTo(b) }
+func (m *suspectMsg) decode(d *msgpack.Decoder) error { return (*liveness)(m).decode(d) }
+func (m *aliveMsg) appendTo(b []byte) []byte          { return (*liveness)(m).appendTo(b) }
+func (m *aliveMsg) decode(d *msgpack.Decoder) error   { return (*liveness)(m).decode(d) }
+
 var leaveFields = []string{"reason"}
 
 func (m *leave) appendTo(b []byte) []byte {
