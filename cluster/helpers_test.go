@@ -35,7 +35,7 @@ const (
 	testProbeTimeout = 200 * time.Millisecond
 	testSuspicion    = 3 // SuspicionMult
 	testFailure      = 2500 * time.Millisecond
-	testHandshake = 3 * time.Second
+	testHandshake    = 3 * time.Second
 	// testSlack is what polls allow beyond a timeout they wait for.
 	testSlack = 3 * time.Second
 )
@@ -44,18 +44,18 @@ const (
 // free port and the test timeouts.
 func testConfig(alias string) Config {
 	return Config{
-		Alias:             alias,
-		Cookie:            testCookie,
-		CookieKey:         testKey(),
-		BindHost:          "127.0.0.1",
-		BindPort:          0,
-		DialTimeout:       testHandshake,
-		HandshakeTimeout:  testHandshake,
-		WriteTimeout:      testFailure,
-		ProbeInterval:     testHeartbeat,
-		ProbeTimeout:      testProbeTimeout,
-		SuspicionMult:     testSuspicion,
-		ReconnectFor:      -1,
+		Alias:            alias,
+		Cookie:           testCookie,
+		CookieKey:        testKey(),
+		BindHost:         "127.0.0.1",
+		BindPort:         0,
+		DialTimeout:      testHandshake,
+		HandshakeTimeout: testHandshake,
+		WriteTimeout:     testFailure,
+		ProbeInterval:    testHeartbeat,
+		ProbeTimeout:     testProbeTimeout,
+		SuspicionMult:    testSuspicion,
+		ReconnectFor:     -1,
 	}
 }
 

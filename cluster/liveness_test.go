@@ -169,7 +169,7 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 		}()
 	}
 	window := 5 * time.Second // several probes of each member
-	<-time.After(window) // the window being observed, not a synchronisation
+	<-time.After(window)      // the window being observed, not a synchronisation
 	stop.Store(true)
 	wg.Wait()
 	for _, n := range nodes {
