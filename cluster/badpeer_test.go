@@ -140,7 +140,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
 		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
 		{"empty opener: version 0", append(header(2, msgHello), 0x80), "peer speaks protocol version 0"},
-		{"version 3 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x03"...)...), "invalid Hello"},
+		{"version 4 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x04"...)...), "invalid Hello"},
 		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
 	}
 	for _, tt := range tests {
