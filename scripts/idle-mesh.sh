@@ -8,7 +8,7 @@
 #
 # Usage: scripts/idle-mesh.sh [N] [WINDOW_SECONDS]
 # Environment: IRIDIUM_BIN (default ./bin/iridium); extra flags for every
-# node in IDLE_MESH_FLAGS (such as "--heartbeat-interval 500ms").
+# node in IDLE_MESH_FLAGS (such as "--probe-interval 500ms").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${IRIDIUM_BIN:-./bin/iridium}
