@@ -20,8 +20,7 @@ type rawPeer struct {
 	frames frameCodec
 	cookie []byte
 	self   memberInfo
-	// linked is set once the handshake succeeded: from then on, each
-	// write ends with the wake trailer, as the protocol asks (quiet.go).
+	// linked is set once the handshake succeeded.
 	linked bool
 }
 
@@ -57,6 +56,31 @@ func (p *rawPeer) write(b []byte) {
 }
 
 func (p *rawPeer) read() (message, error) { return p.frames.read(p.conn) }
+
+// answerProbes answers every Ping on the connection with Ack, on a
+// goroutine, until the connection closes: the peer then stays a member
+// as long as it likes. The test must not read the connection itself
+// afterwards.
+func (p *rawPeer) answerProbes() {
+	p.conn.SetDeadline(time.Time{})
+	done := make(chan struct{})
+	p.t.Cleanup(func() { p.conn.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			m, err := p.frames.read(p.conn)
+			if err != nil {
+				return
+			}
+			if pg, ok := m.(*ping); ok {
+				frame, _ := p.frames.marshal(&ack{Seq: pg.Seq})
+				if _, err := p.conn.Write(frame); err != nil {
+					return
+				}
+			}
+		}
+	}()
+}
 
 // handshakeWithDigest runs the Join steps with a digest.
 func (p *rawPeer) handshakeWithDigest(digest []byte) (*challenge, message, error) {

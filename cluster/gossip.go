@@ -143,7 +143,7 @@ func (n *Node) announceMember(m memberInfo) {
 
 // considerMember handles a MemberUp. Gossip is bounded: only IP literals
 // are dialed (never a name to resolve), never more members than
-// MaxMembers, never an address linked under another alias (a made-up
+// MaxMembers, never an address proven to be another member's (a made-up
 // alias there must not disturb a real member's link), at most
 // dialPoolSize dials at once, and an address that failed waits out its
 // back-off. If the member is still unknown after a probe interval

@@ -463,6 +463,69 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 	}
 }
 
+// A member with the cookie that keeps claiming a live member's alias
+// (its public node ID, ever newer incarnations) never wins it: each claim
+// probes the live member, which answers. (With "heard recently" as the
+// rule, such a claimant won within a second, after hundreds of tries,
+// and split the cluster for good.)
+func TestPersistentClaimOfALiveMembersAliasNeverWins(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startCluster(t, 3)
+	waitFullMesh(t, nodes, testSlack)
+	b := nodes[1]
+	tries := 0
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); tries++ {
+		target := nodes[2*(tries%2)]
+		p := dialRaw(t, target.addr, "n1")
+		p.self.NodeID, p.self.Incarnation = b.NodeID(), 1<<62+uint64(tries)
+		p.self.Port = 10000 + tries%1000
+		nonce, _ := newNonce()
+		_, answer, err := p.handshake(nonce, tries%3 == 0)
+		p.conn.Close()
+		if r, ok := answer.(*refuse); err != nil || !ok || r.Code != codeAlias || !strings.Contains(r.Reason, "live member") {
+			t.Fatalf("claim %d to %s: got %#v %v, want an alias refusal", tries, target.Alias(), answer, err)
+		}
+	}
+	t.Logf("%d claims refused", tries)
+	waitFullMesh(t, nodes, testSlack)
+	for _, n := range nodes {
+		if losses := n.events.losses(); len(losses) != 0 {
+			t.Errorf("%s lost members: %v", n.Alias(), losses)
+		}
+	}
+}
+
+// A member that announces the addresses of live members as its own (to
+// a, b's address; to b, a's), plus one blip of the a-b link, must not
+// leave a and b never dialling each other again: an address belongs to
+// whom a handshake there proves, not to whoever claims it. (The control
+// run, without the liar, healed within 8 s; with it, never.)
+func TestShadowedAddressesDoNotStopRedials(t *testing.T) {
+	checkNoLeaks(t)
+	nodes := startClusterWith(t, 2, func(c *Config) { c.ReconnectFor = 20 * time.Second })
+	a, b := nodes[0], nodes[1]
+	waitFullMesh(t, nodes, testSlack)
+	for _, at := range []struct{ to, shadow *testNode }{{a, b}, {b, a}} {
+		p := dialRaw(t, at.to.addr, "liar")
+		p.self.NodeID = "id-liar"
+		p.self.Host, p.self.Port = at.shadow.host, at.shadow.port
+		p.join()
+		p.answerProbes()
+	}
+	eventually(t, testSlack, "a and b list the liar", func() bool {
+		return hasMember(a.Node, "liar") && hasMember(b.Node, "liar")
+	})
+	linkTo(a.Node, "n1").conn.Close() // the blip
+	eventually(t, testSlack, "a and b see the blip", func() bool {
+		_, ok0 := a.events.find(EventLinkClosed, "n1")
+		_, ok1 := b.events.find(EventLinkClosed, "n0")
+		return ok0 && ok1
+	})
+	eventually(t, 4*time.Second, "a and b linked again", func() bool {
+		return hasMember(a.Node, "n1") && hasMember(b.Node, "n0")
+	})
+}
+
 // Observation 7, the partition, from a real second start: a node with a
 // live member's alias and node ID (as a second process with the same
 // data directory and alias would have) joins; after it goes away, the

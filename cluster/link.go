@@ -18,6 +18,11 @@ type link struct {
 	peer     memberInfo // the member as it published itself
 	dialedBy string     // alias of the node that opened the connection
 	redial   bool       // made by the reconnect loop
+	// provenAddr is the address this node dialed to make the link: the
+	// peer proved there, by its handshake, that the address is its own.
+	// Empty for a link the peer dialed, whose published address is only
+	// a claim.
+	provenAddr string
 
 	// Guarded by linkSet.mu: an acceptor's link is ready once its HelloAck or
 	// JoinAck is sent. A link replaced before that is retired: closed by

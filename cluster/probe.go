@@ -330,3 +330,32 @@ func (n *Node) speakForWaitingReaders() {
 		n.push(l, &aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch})
 	}
 }
+
+// answersProbe probes the member on l and reports whether it answers
+// within a probe round (3 × ProbeTimeout): an Ack, or any other frame,
+// after the Ping. The round is also an ordinary one, so a run that stays
+// silent is suspected as usual. It looks at the link every tenth of a
+// probe timeout; only a claim to be a newer run of a linked member (see
+// admit) waits for it.
+func (n *Node) answersProbe(l *link) bool {
+	sent := time.Now()
+	n.probe(l.peer.Alias, sent)
+	deadline := sent.Add(3 * n.cfg.ProbeTimeout)
+	tick := time.NewTicker(max(n.cfg.ProbeTimeout/10, time.Millisecond))
+	defer tick.Stop()
+	for {
+		if time.Unix(0, l.lastSeen.Load()).After(sent) || l.readerWaits.Load() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		select {
+		case <-l.done:
+			return false
+		case <-n.ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+}
