@@ -107,6 +107,32 @@ func (n *Node) push(l *link, m message) {
 	}
 }
 
+// answer sends the node's answer m (an Ack) on l from the calling
+// goroutine, a link's reader, when nothing waits in the link's queue and
+// no write is under way; else it queues it. Written at once, the answer
+// costs no wake-up of the link's writer: on an idle mesh, waking up is
+// most of what a probe costs. The write is bounded by WriteTimeout like
+// the writer's; meanwhile the reader waits, but a member whose socket
+// takes no ten bytes is not reading this node anyway.
+func (n *Node) answer(l *link, m message) {
+	if !l.queue.empty() || !l.writeMu.TryLock() {
+		n.push(l, m)
+		return
+	}
+	frame, err := n.frames.marshal(m)
+	if err == nil {
+		err = l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout))
+	}
+	if err == nil {
+		_, err = l.conn.Write(frame)
+	}
+	l.writeMu.Unlock()
+	if err != nil {
+		kind, reason := writeFailure(err, n.cfg.WriteTimeout)
+		n.dropLink(l, kind, reason)
+	}
+}
+
 // startLink runs the reader, the writer and the deliverer of an admitted
 // link.
 func (n *Node) startLink(l *link) {
@@ -155,7 +181,7 @@ func (n *Node) readLoop(l *link) {
 		l.lastSeen.Store(time.Now().UnixNano())
 		switch m := m.(type) {
 		case *ping:
-			n.push(l, &ack{Seq: m.Seq})
+			n.answer(l, &ack{Seq: m.Seq})
 		case *ack:
 			n.heardAck(m.Seq)
 		case *pingReq:
