@@ -18,7 +18,7 @@ done
 # IRIDIUM=path runs another build (an older one, to compare).
 IRIDIUM=${IRIDIUM:-bin/iridium}
 if [ "$IRIDIUM" = bin/iridium ]; then
-  CGO_ENABLED=0 ${GO:-go} build -o bin/iridium ./cmd/iridium # as make build does
+  CGO_ENABLED=0 ${GO:-go} build -tags codec.notfastpath -o bin/iridium ./cmd/iridium # as make build does
 fi
 
 tmp=$(mktemp -d)

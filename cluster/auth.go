@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -37,8 +36,7 @@ const (
 	kdfKeySize = 32
 )
 
-// MinCookieLength is the shortest cookie that is not warned about, in
-// bytes. A shorter cookie still works.
+// MinCookieLength is the shortest cookie CheckCookie accepts, in bytes.
 const MinCookieLength = 16
 
 // MaxCookieFileSize is the largest cookie file ReadCookieFile accepts.
@@ -72,17 +70,14 @@ func ReadCookieFile(path string) ([]byte, error) {
 }
 
 // LoadOrCreateCookie returns the cluster cookie kept in dir/cookie and the
-// file's path. On first use it creates the file with mode 0600 holding 32
-// random bytes in hex. It refuses a cookie file that others may read.
-// Copy the file to every node of the cluster.
+// file's path. On first use it creates the file with mode 0600 holding
+// NewCookie's 32 random bytes in hex. It refuses a cookie file that
+// others may read. Copy the file to every node of the cluster.
 func LoadOrCreateCookie(dir string) (cookie []byte, path string, err error) {
 	path = filepath.Join(dir, CookieFile)
 	_, err = loadOrCreateFile(path, 0o600, func() ([]byte, error) {
-		var b [32]byte
-		if _, err := rand.Read(b[:]); err != nil {
-			return nil, fmt.Errorf("generate cookie: %w", err)
-		}
-		return []byte(hex.EncodeToString(b[:]) + "\n"), nil
+		cookie, err := NewCookie()
+		return append(cookie, '\n'), err
 	})
 	if err != nil {
 		return nil, path, err

@@ -54,6 +54,8 @@ type Config struct {
 
 	// BindHost is the address the cluster listener binds. Default
 	// "127.0.0.1"; use "0.0.0.0" or "::" to listen on every interface.
+	// When it is a specific IP address, outgoing connections leave from
+	// it too (see TCPTransport.SourceHost), so peers see one address.
 	BindHost string
 
 	// BindPort is the port the cluster listener binds. DefaultConfig sets

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -113,4 +114,97 @@ func FuzzDecodeFrame(f *testing.F) {
 			t.Fatalf("round trip changed %#v into %#v", m, again)
 		}
 	})
+}
+
+// benchFrames are the messages BenchmarkFrameMarshal and BenchmarkFrameRead
+// measure: the heartbeat, a member list of ten, and an application
+// message of 1 KiB (the path of remote jobs' output).
+func benchFrames() map[string]message {
+	self := memberInfo{Alias: "n01", NodeID: "0123456789abcdef", Incarnation: 1 << 60, Host: "127.0.0.1", Port: 2254}
+	members := make([]memberInfo, 10)
+	for i := range members {
+		members[i] = self
+	}
+	return map[string]message{
+		"Ping":        &ping{Seq: 1 << 20},
+		"HelloAck-10": &helloAck{Self: self, Members: members, Proof: make([]byte, nonceSize)},
+		"App-1KiB":    &appMessage{Kind: "spawn.output.v1", Payload: bytes.Repeat([]byte("x"), 1024)},
+	}
+}
+
+// BenchmarkFrameMarshal measures encoding a message into a frame.
+func BenchmarkFrameMarshal(b *testing.B) {
+	fc := newFrameCodec(DefaultMaxFrameSize)
+	for name, m := range benchFrames() {
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := fc.marshal(m); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkFrameRead measures reading a frame and decoding and validating
+// its message.
+func BenchmarkFrameRead(b *testing.B) {
+	fc := newFrameCodec(DefaultMaxFrameSize)
+	for name, m := range benchFrames() {
+		frame, err := fc.marshal(m)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			r := bytes.NewReader(frame)
+			for b.Loop() {
+				r.Reset(frame)
+				if _, err := fc.read(r); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// TestUnknownFields checks that a field no message names is refused,
+// except in an opener, which drops it so that an opener of another
+// version can still be answered with the version refusal.
+func TestUnknownFields(t *testing.T) {
+	withField := func(m message, key string, value any) []byte {
+		t.Helper()
+		body, err := encodeBody(m, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var fields map[string]any
+		if err := bodyCodec.Decode(body, &fields); err != nil {
+			t.Fatal(err)
+		}
+		fields[key] = value
+		out, err := bodyCodec.Encode(fields, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	opener := &hello{Version: ProtocolVersion + 1, Sender: memberInfo{Alias: "a", NodeID: "n", Host: "127.0.0.1", Port: 1}, Nonce: make([]byte, nonceSize)}
+	for _, typ := range []msgType{msgHello, msgJoin} {
+		m, err := decodeBody(typ, withField(opener, "features", []any{[]any{"x"}, map[string]any{"y": 1}}))
+		if err != nil || m.kind() != typ {
+			t.Errorf("%s of version %d with a new field: %v", typ, opener.Version, err)
+		}
+	}
+	deep := any("x")
+	for range 20 {
+		deep = []any{deep}
+	}
+	if _, err := decodeBody(msgHello, withField(opener, "deep", deep)); err == nil || !strings.Contains(err.Error(), "depth") {
+		t.Errorf("opener with a field nested 20 deep: %v, want a depth error", err)
+	}
+	if _, err := decodeBody(msgPing, withField(&ping{Seq: 1}, "extra", 1)); !errors.Is(err, errProtocol) || !strings.Contains(err.Error(), "extra") {
+		t.Errorf("ping with an unknown field: %v, want a protocol error naming it", err)
+	}
 }

@@ -37,7 +37,7 @@ func (n *Node) serveInbound(p *pending.Conn) {
 		conn.Close()
 		return
 	}
-	l, peer, authed, err := n.acceptHandshake(conn)
+	l, peer, authed, err := n.acceptHandshake(conn, p.Progress)
 	n.links.untrack(conn)
 	if evicted := n.handshakes.Done(p); evicted != nil && err != nil {
 		err = fmt.Errorf("%w (%v)", evicted, err)
@@ -68,8 +68,9 @@ var errSilentClose = errors.New("closed before the handshake")
 // carries this node's proof. Nothing computed from the cookie reaches a
 // peer that has not proven it knows the cookie. Until then frames are
 // limited to PreAuthMaxFrameSize, and the first must come within
-// FirstFrameTimeout. authed reports whether the peer proved the cookie.
-func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed bool, err error) {
+// FirstFrameTimeout; progress is called once it has come and is an
+// opener of our version. authed reports whether the peer proved the cookie.
+func (n *Node) acceptHandshake(conn net.Conn, progress func()) (l *link, peer memberInfo, authed bool, err error) {
 	remote := conn.RemoteAddr().String()
 	start := time.Now()
 	firstWait := min(n.cfg.FirstFrameTimeout, n.cfg.HandshakeTimeout)
@@ -99,6 +100,7 @@ func (n *Node) acceptHandshake(conn net.Conn) (l *link, peer memberInfo, authed 
 		n.sendRefusal(conn, r)
 		return nil, peer, false, fmt.Errorf("%w: peer speaks protocol version %d, this node speaks %d", ErrVersionMismatch, op.Version, n.version)
 	}
+	progress()
 	if err := conn.SetDeadline(start.Add(n.cfg.HandshakeTimeout)); err != nil {
 		return nil, peer, false, err
 	}

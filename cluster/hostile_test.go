@@ -231,20 +231,20 @@ func decodeLoose(t *testing.T, c net.Conn) (msgType, map[string]any) {
 	if err != nil {
 		t.Fatalf("read frame: %v", err)
 	}
-	m := map[string]any{}
-	d := msgpackDecoder(body)
-	err = d.Map(func(key string) error {
-		before := *d
-		if s, err := d.String(); err == nil {
-			m[key] = s
-			return nil
-		}
-		*d = before
-		m[key] = nil
-		return d.Skip()
-	})
-	if err != nil {
+	var raw map[string]any
+	if err := bodyCodec.Decode(body, &raw); err != nil {
 		t.Fatalf("decode %s: %v", typ, err)
+	}
+	m := map[string]any{}
+	for key, v := range raw {
+		switch v := v.(type) {
+		case string:
+			m[key] = v
+		case []byte:
+			m[key] = string(v)
+		default:
+			m[key] = nil
+		}
 	}
 	return typ, m
 }

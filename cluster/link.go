@@ -173,12 +173,17 @@ func (n *Node) readLoop(l *link) {
 	// One read takes every frame that waits.
 	r := bufio.NewReaderSize(l.conn, 4096)
 	for {
-		m, err := n.frames.read(r)
+		t, body, err := n.frames.readLinkFrame(r, l.done)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
 		l.lastSeen.Store(time.Now().UnixNano())
+		m, err := decodeBody(t, body)
+		if err != nil {
+			n.dropLink(l, EventLinkClosed, readErrorReason(err))
+			return
+		}
 		switch m := m.(type) {
 		case *ping:
 			n.answer(l, &ack{Seq: m.Seq})

@@ -5,8 +5,8 @@ import (
 	"net"
 	"strings"
 
-	"github.com/iridium-vm/iridium/internal/msgpack"
 	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/internal/wire"
 )
 
 // ProtocolVersion is the version of the cluster protocol this package
@@ -79,11 +79,11 @@ func (t msgType) String() string {
 
 // memberInfo is how a member is described on the wire.
 type memberInfo struct {
-	Alias       string
-	NodeID      string
-	Incarnation uint64 // start time of the node, unix ns
-	Host        string // where it accepts cluster connections
-	Port        int    // its listen port, never an ephemeral one
+	Alias       string `codec:"alias"`
+	NodeID      string `codec:"node_id"`
+	Incarnation uint64 `codec:"incarnation"` // start time of the node, unix ns
+	Host        string `codec:"host"`        // where it accepts cluster connections
+	Port        int    `codec:"port"`        // its listen port, never an ephemeral one
 }
 
 // digestSize is the length of a member-set digest.
@@ -91,12 +91,17 @@ const digestSize = 8
 
 // hello opens a connection to a member whose member list we want.
 type hello struct {
-	Version uint32
-	Sender  memberInfo
-	Nonce   []byte
+	// An opener of another protocol version may carry fields this one
+	// does not know: they are decoded and dropped, so that its version
+	// gets a clear refusal (see ErrVersionMismatch).
+	wire.IgnoreUnknown
+
+	Version uint32     `codec:"version"`
+	Sender  memberInfo `codec:"sender"`
+	Nonce   []byte     `codec:"nonce"`
 	// Digest (Join only, optional) summarises the members the sender
 	// expects the receiver to know; see membersDigest.
-	Digest []byte
+	Digest []byte `codec:"digest,omitempty"`
 }
 
 // join opens a connection to a member learnt from a HelloAck; no list back.
@@ -105,60 +110,60 @@ type join hello
 // challenge is the acceptor's answer to an opener: who it is and its
 // nonce. It carries no proof: the dialer proves first.
 type challenge struct {
-	Responder memberInfo
-	Nonce     []byte
+	Responder memberInfo `codec:"responder"`
+	Nonce     []byte     `codec:"nonce"`
 }
 
 // challengeReply is the dialer's proof that it knows the cookie.
 type challengeReply struct {
-	Proof []byte
+	Proof []byte `codec:"proof"`
 }
 
 // helloAck admits the sender of a Hello and lists every other member.
 type helloAck struct {
-	Self    memberInfo
-	Members []memberInfo
-	Proof   []byte // the acceptor's proof of the cookie
+	Self    memberInfo   `codec:"self"`
+	Members []memberInfo `codec:"members"`
+	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
 }
 
 // joinAck admits the sender of a Join. Members is empty unless the
 // Join's digest differs from the receiver's own members.
 type joinAck struct {
-	Self    memberInfo
-	Members []memberInfo
-	Proof   []byte // the acceptor's proof of the cookie
+	Self    memberInfo   `codec:"self"`
+	Members []memberInfo `codec:"members,omitempty"`
+	Proof   []byte       `codec:"proof"` // the acceptor's proof of the cookie
 }
 
 // refuse ends a handshake (or a link) and says why.
 type refuse struct {
-	Code   string
-	Reason string
+	Code   string `codec:"code"`
+	Reason string `codec:"reason"`
 }
 
 // ping is a SWIM probe: the receiver answers Ack with the same seq.
 type ping struct {
-	Seq uint64
+	Seq uint64 `codec:"seq"`
 }
 
 // ack answers a Ping, or reports to the asker of an indirect probe that
 // its target answered (with the asker's seq).
 type ack struct {
-	Seq uint64
+	Seq uint64 `codec:"seq"`
 }
 
 // pingReq asks the receiver to probe the member Target on its own link
 // and to send Ack with Seq back if Target answers (an indirect probe).
 type pingReq struct {
-	Seq    uint64
-	Target string
+	Seq    uint64 `codec:"seq"`
+	Target string `codec:"target"`
 }
 
 // liveness names one epoch of one run of a member: its alias, its
 // incarnation (the run) and its liveness epoch.
 type liveness struct {
-	Alias       string
-	Incarnation uint64
-	Epoch       uint64
+	Alias       string `codec:"alias"`
+	Incarnation uint64 `codec:"incarnation"`
+	Epoch       uint64 `codec:"epoch"`
 }
 
 // suspectMsg says the sender suspects the member: that epoch of its run
@@ -171,29 +176,27 @@ type aliveMsg liveness
 
 // leave says the sender leaves the cluster on purpose.
 type leave struct {
-	Reason string
+	Reason string `codec:"reason"`
 }
 
 // memberUp tells the members of a node that it admitted a new member, so
 // that nodes which joined at the same moment through different members
 // still find each other.
 type memberUp struct {
-	Member memberInfo
+	Member memberInfo `codec:"member"`
 }
 
 // appMessage carries an application message of a kind between members
 // (see Node.Send).
 type appMessage struct {
-	Kind    string
-	Payload []byte
+	Kind    string `codec:"kind"`
+	Payload []byte `codec:"payload"`
 }
 
 // message is any of the types above.
 type message interface {
 	kind() msgType
 	validate() error
-	appendTo(b []byte) []byte        // the msgpack body (see wire.go)
-	decode(d *msgpack.Decoder) error // fills an empty message from a body
 }
 
 func (*hello) kind() msgType          { return msgHello }
@@ -247,29 +250,6 @@ func newMessage(t msgType) (message, bool) {
 		return &aliveMsg{}, true
 	}
 	return nil, false
-}
-
-// encodeBody encodes m in msgpack.
-func encodeBody(m message) []byte { return m.appendTo(nil) }
-
-// decodeBody decodes and validates a message of type t. Every failure
-// wraps errProtocol.
-func decodeBody(t msgType, body []byte) (message, error) {
-	m, ok := newMessage(t)
-	if !ok {
-		return nil, fmt.Errorf("%w: %s", errProtocol, t)
-	}
-	d := msgpackDecoder(body)
-	if err := m.decode(d); err != nil {
-		return nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, err)
-	}
-	if n := d.Offset(); n != len(body) {
-		return nil, fmt.Errorf("%w: %s has %d stray bytes after its body", errProtocol, t, len(body)-n)
-	}
-	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("%w: invalid %s: %v", errProtocol, t, err)
-	}
-	return m, nil
 }
 
 func (m *memberInfo) validate() error {

@@ -84,9 +84,9 @@ func New(cfg Config) (*Node, error) {
 	switch {
 	case transport != nil:
 	case cfg.TLS != nil:
-		transport = TLSTransport{Config: cfg.TLS}
+		transport = TLSTransport{Config: cfg.TLS, SourceHost: cfg.BindHost}
 	default:
-		transport = TCPTransport{}
+		transport = TCPTransport{SourceHost: cfg.BindHost}
 	}
 	if len(cfg.CookieKey) == 0 {
 		cfg.CookieKey = DeriveCookieKey(cfg.Cookie)

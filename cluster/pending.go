@@ -13,15 +13,23 @@ import (
 )
 
 // admitPending enters an accepted connection in the table of inbound
-// connections in their handshake (internal/pending): a new one is never
-// refused; an old one, of the busiest source, is closed to make room, so
-// a stranger holding idle connections delays itself, not the members. It
-// returns ErrClosed when the node is closed.
+// connections in their handshake (internal/pending). A connection that
+// has sent nothing for pending.DefaultGrace may be closed to make room,
+// the busiest source's oldest first; one that sent a valid opener never
+// is. While the table is full of connections that may not be closed yet,
+// it waits, and the listener accepts nothing meanwhile: new connections
+// queue in the kernel's backlog in arrival order, so a joiner behind a
+// flood of silent connections, even from its own address, gets its turn.
+// It returns ErrClosed when the node is closed.
 func (n *Node) admitPending(conn net.Conn) (*pending.Conn, error) {
 	if n.links.currentState() == stateClosed {
 		return nil, ErrClosed
 	}
-	return n.handshakes.Admit(conn), nil
+	p, err := n.handshakes.Admit(n.ctx, conn)
+	if err != nil {
+		return nil, ErrClosed
+	}
+	return p, nil
 }
 
 // maxSummarySources bounds the sources a refusal summary names; the rest

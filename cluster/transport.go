@@ -20,7 +20,13 @@ type Transport interface {
 }
 
 // TCPTransport is the plain TCP Transport, the default.
-type TCPTransport struct{}
+type TCPTransport struct {
+	// SourceHost, when it is an IP address and not a wildcard, is the
+	// address outgoing connections leave from: a node that dials from the
+	// address it listens on shows its peers one address. New sets it to
+	// Config.BindHost. Default "": the system picks.
+	SourceHost string
+}
 
 // Listen binds a TCP listener on address.
 func (TCPTransport) Listen(ctx context.Context, address string) (net.Listener, error) {
@@ -28,10 +34,31 @@ func (TCPTransport) Listen(ctx context.Context, address string) (net.Listener, e
 	return lc.Listen(ctx, "tcp", address)
 }
 
-// Dial opens a TCP connection to address.
-func (TCPTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
-	var d net.Dialer
-	return d.DialContext(ctx, "tcp", address)
+// Dial opens a TCP connection to address, from SourceHost if set.
+func (t TCPTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
+	return sourceDialer(t.SourceHost, address).DialContext(ctx, "tcp", address)
+}
+
+// sourceDialer returns a dialer for address whose connections leave from
+// host, when host is an IP address other than a wildcard ("0.0.0.0",
+// "::"); else one that lets the system pick. The system picks too when
+// one of host and address is a loopback address and the other an IP
+// address that is not (a packet from 127.0.0.1 cannot reach another
+// machine). A peer of the other address family is unreachable from host,
+// and the dial says so.
+func sourceDialer(host, address string) *net.Dialer {
+	d := &net.Dialer{}
+	ip := net.ParseIP(host)
+	if ip == nil || ip.IsUnspecified() {
+		return d
+	}
+	if to, _, err := net.SplitHostPort(address); err == nil {
+		if toIP := net.ParseIP(to); toIP != nil && toIP.IsLoopback() != ip.IsLoopback() {
+			return d
+		}
+	}
+	d.LocalAddr = &net.TCPAddr{IP: ip}
+	return d
 }
 
 // TLSTransport runs TCP connections through TLS with one configuration for
@@ -42,6 +69,9 @@ func (TCPTransport) Dial(ctx context.Context, address string) (net.Conn, error) 
 type TLSTransport struct {
 	// Config is used for accepting and for dialing.
 	Config *tls.Config
+	// SourceHost is the address outgoing connections leave from, as for
+	// TCPTransport.
+	SourceHost string
 }
 
 // Listen binds a TCP listener on address whose connections speak TLS.
@@ -95,7 +125,7 @@ func (s *plainSniffer) Read(p []byte) (int, error) {
 // Dial connects to address and completes the TLS handshake. A peer that
 // answers without TLS gives an error wrapping ErrTLSMismatch.
 func (t TLSTransport) Dial(ctx context.Context, address string) (net.Conn, error) {
-	d := tls.Dialer{Config: t.Config}
+	d := tls.Dialer{NetDialer: sourceDialer(t.SourceHost, address), Config: t.Config}
 	c, err := d.DialContext(ctx, "tcp", address)
 	var header tls.RecordHeaderError
 	if errors.As(err, &header) {

@@ -47,17 +47,17 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 		return
 	}
 	s.mu.Lock()
-	if s.remoteRunning >= s.cfg.MaxRemoteJobs {
+	if err := s.admitRemoteLocked(from); err != nil {
 		s.mu.Unlock()
-		s.refuse(from, m.Req, fmt.Sprintf("%s runs %d programs for other members already, the most it takes (--max-remote-jobs)", s.tr.Self(), s.cfg.MaxRemoteJobs))
+		s.refuse(from, m.Req, s.tr.Self()+" "+err.Error())
 		return
 	}
-	s.remoteRunning++
 	owner := s.memberOwnerLocked(from)
 	s.mu.Unlock()
 
 	var id int // set by Started, before the program runs
 	var job *Job
+	stopClock := func() bool { return false }
 	ob := &outbox{batch: s.batchSize(), stop: make(chan struct{})}
 	ob.send = func(ctx context.Context, text []byte, dropped uint64) error {
 		err := s.sendCtx(ctx, from, KindOutput, &outputMsg{ID: id, Text: text, Dropped: dropped}, s.cfg.ReplyTimeout)
@@ -73,14 +73,16 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 			if err := s.send(from, KindReply, &replyMsg{Req: m.Req, ID: j.ID}); err != nil {
 				j.Kill() // the caller will not hear of it
 			}
+			stopClock = limitTime(j, s.cfg.RemoteJobTimeLimit, s.tr.Self())
 			s.goWait(func() { ob.tick(s.ctx) })
 		},
-		Ended: func(j *Job) { s.remoteEnded(from, j, ob) },
+		Ended: func(j *Job) {
+			stopClock()
+			s.remoteEnded(from, j, ob)
+		},
 	})
 	if err != nil {
-		s.mu.Lock()
-		s.remoteRunning--
-		s.mu.Unlock()
+		s.releaseRemote(from)
 		if errors.Is(err, ErrTooMany) {
 			s.refuse(from, m.Req, fmt.Sprintf("%s: %d programs run there already, the most at once (--max-jobs)", s.tr.Self(), s.t.maxRunning))
 			return
@@ -105,9 +107,7 @@ func (s *Service) batchSize() int {
 // it ran for.
 func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	dropped := ob.finish(s.cfg.ReplyTimeout / 2)
-	s.mu.Lock()
-	s.remoteRunning--
-	s.mu.Unlock()
+	s.releaseRemote(to)
 	state, err := j.Status()
 	m := &endMsg{ID: j.ID, State: EndWord(state), RunNS: int64(j.RunTime()), Dropped: dropped}
 	if err != nil {
@@ -124,7 +124,9 @@ func (s *Service) remoteEnded(to string, j *Job, ob *outbox) {
 	s.sendWithin(to, KindEnd, m, 6*s.cfg.ReplyTimeout)
 }
 
-// serveKill stops a job of this node for member from.
+// serveKill stops a job of this node for member from: only a job that
+// member started here. A member cannot stop the jobs of another member
+// nor those of this node's shells (this node's own !kill can).
 func (s *Service) serveKill(from string, m *killMsg) {
 	if !s.cfg.RemoteSpawn {
 		s.refuse(from, m.Req, s.offMessage())
@@ -133,6 +135,13 @@ func (s *Service) serveKill(from string, m *killMsg) {
 	j, err := s.t.Lookup(strconv.Itoa(m.ID))
 	if err != nil || j.Member != "" {
 		s.refuse(from, m.Req, fmt.Sprintf("no job %d on %s", m.ID, s.tr.Self()))
+		return
+	}
+	s.mu.Lock()
+	mine := j.Owner != nil && j.Owner == s.owners[from]
+	s.mu.Unlock()
+	if !mine {
+		s.refuse(from, m.Req, fmt.Sprintf("job %s:%d was not started by %s: a member may stop only the jobs it started", s.tr.Self(), m.ID, from))
 		return
 	}
 	if state, _ := j.Status(); state != Running {

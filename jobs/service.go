@@ -52,6 +52,13 @@ type ServiceConfig struct {
 	// MaxRemoteJobs bounds the jobs other members may run here at once.
 	// Default DefaultMaxRemoteJobs.
 	MaxRemoteJobs int
+	// MaxRemoteJobsPerMember bounds the jobs one member may run here at
+	// once, so that one member cannot take every place of MaxRemoteJobs.
+	// Default: half of MaxRemoteJobs, rounded up.
+	MaxRemoteJobsPerMember int
+	// RemoteJobTimeLimit, when positive, is how long a job run for
+	// another member may run before it is killed. Default 0: no limit.
+	RemoteJobTimeLimit time.Duration
 	// VM sets the limits of the VMs that run programs for other members.
 	VM vm.Config
 	// ReplyTimeout bounds the wait for a member's answer to a request.
@@ -84,7 +91,8 @@ type Service struct {
 	pending       map[uint64]*pending
 	tracked       map[string]*tracked // jobs started elsewhere, by name
 	owners        map[string]*Owner   // the owners of jobs run here for members
-	remoteRunning int
+	remoteRunning int                 // jobs run here for members now
+	remoteBy      map[string]int      // the same, per member; made on first use
 	lastReport    time.Time
 	unreported    int
 }
@@ -114,6 +122,9 @@ type tracked struct {
 func NewService(cfg ServiceConfig) *Service {
 	if cfg.MaxRemoteJobs <= 0 {
 		cfg.MaxRemoteJobs = DefaultMaxRemoteJobs
+	}
+	if cfg.MaxRemoteJobsPerMember <= 0 {
+		cfg.MaxRemoteJobsPerMember = (cfg.MaxRemoteJobs + 1) / 2
 	}
 	if cfg.ReplyTimeout <= 0 {
 		cfg.ReplyTimeout = DefaultReplyTimeout

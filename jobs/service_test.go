@@ -166,7 +166,7 @@ func TestClusterJobsAndRemoteKill(t *testing.T) {
 		}
 		waited <- state
 	}()
-	if err := n.get("n3").svc.KillOn(context.Background(), "n2", 1); err != nil {
+	if err := n.get("n1").svc.KillOn(context.Background(), "n2", 1); err != nil { // a member stops only its own jobs
 		t.Fatalf("KillOn: %v", err)
 	}
 	select {
@@ -183,7 +183,7 @@ func TestClusterJobsAndRemoteKill(t *testing.T) {
 	if line := r.endLine(t); !strings.Contains(line, "[job n2:1] prog.iasm killed after ") {
 		t.Fatalf("end line %q, want killed", line)
 	}
-	err = n.get("n3").svc.KillOn(context.Background(), "n2", 1)
+	err = n.get("n1").svc.KillOn(context.Background(), "n2", 1)
 	if err == nil || !strings.Contains(err.Error(), "n2 refused: job n2:1 (prog.iasm) has already stopped (killed)") {
 		t.Fatalf("second KillOn: %v", err)
 	}
@@ -490,7 +490,8 @@ func TestRemoteFaultsForgotten(t *testing.T) {
 	const spawns = MaxKeptJobs + MaxKeptJobs/2
 	tb := NewTable(DefaultMaxRemoteJobs)
 	defer tb.Close()
-	svc := NewService(ServiceConfig{Table: tb, Transport: discardTransport{}, RemoteSpawn: true, ReplyTimeout: waitTimeout})
+	svc := NewService(ServiceConfig{Table: tb, Transport: discardTransport{}, RemoteSpawn: true, ReplyTimeout: waitTimeout,
+		MaxRemoteJobsPerMember: DefaultMaxRemoteJobs}) // one member fills every place
 	code, err := program(t, faultSrc).MarshalBinary()
 	if err != nil {
 		t.Fatal(err)

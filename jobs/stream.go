@@ -89,7 +89,7 @@ func (o *outbox) Write(p []byte) (int, error) {
 // full; o.mu is held.
 func (o *outbox) addLineLocked(line []byte) {
 	if len(o.pending) >= o.batch && !o.congested {
-		o.sendForLocked(throttleFor)
+		o.sendForLocked(0) // what the link takes now; throttle only when full
 	}
 	if len(o.pending)+len(line) > maxSendBuffer && !o.congested {
 		o.sendForLocked(throttleFor)
@@ -102,7 +102,8 @@ func (o *outbox) addLineLocked(line []byte) {
 	o.pending = append(o.pending, line...)
 }
 
-// sendForLocked is sendLocked waiting at most wait for room on the link.
+// sendForLocked is sendLocked waiting at most wait for room on the link;
+// with 0 it sends only what the link has room for at once.
 func (o *outbox) sendForLocked(wait time.Duration) (gone bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()

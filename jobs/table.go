@@ -352,7 +352,7 @@ func (t *Table) run(ctx context.Context, j *Job, spec Spec) {
 	state := Finished
 	switch {
 	case errors.Is(err, ErrKilled):
-		state, err = Killed, nil
+		state, err = Killed, killReason(err)
 	case err != nil:
 		state = Faulted
 	}

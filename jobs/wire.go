@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/iridium-vm/iridium/internal/msgpack"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -52,75 +51,73 @@ const (
 
 // spawnMsg asks a member to run a program for the sender.
 type spawnMsg struct {
-	Req  uint64 // the sender's request number, echoed in the reply
-	File string // the program's name, for the member's job table
-	Code []byte // the program as a bytecode file
+	Req  uint64 `codec:"req"`  // the sender's request number, echoed in the reply
+	File string `codec:"file"` // the program's name, for the member's job table
+	Code []byte `codec:"code"` // the program as a bytecode file
 }
 
 // replyMsg answers spawnMsg (ID is the job started) or killMsg (ID 0).
 type replyMsg struct {
-	Req uint64
-	ID  int
-	Err string // why the request was refused; "" when it was not
+	Req uint64 `codec:"req"`
+	ID  int    `codec:"id"`
+	Err string `codec:"err"` // why the request was refused; "" when it was not
 }
 
 // outputMsg carries whole lines a job printed.
 type outputMsg struct {
-	ID      int
-	Text    []byte // lines, each ended by '\n'
-	Dropped uint64 // lines dropped just before Text
+	ID      int    `codec:"id"`
+	Text    []byte `codec:"text"`    // lines, each ended by '\n'
+	Dropped uint64 `codec:"dropped"` // lines dropped just before Text
 }
 
 // endMsg says how a job ended.
 type endMsg struct {
-	ID      int
-	State   string // "done", "fault" or "killed"
-	Err     string // the fault's message
-	RunNS   int64
-	Regs    []regMsg // the registers left non-zero
-	Dropped uint64   // lines dropped after the last output
+	ID      int      `codec:"id"`
+	State   string   `codec:"state"` // "done", "fault" or "killed"
+	Err     string   `codec:"err"`   // the fault's message
+	RunNS   int64    `codec:"run_ns"`
+	Regs    []regMsg `codec:"regs"`    // the registers left non-zero
+	Dropped uint64   `codec:"dropped"` // lines dropped after the last output
 }
 
 // regMsg is one register in endMsg.
 type regMsg struct {
-	Index uint8
-	Float bool
-	Int   int32
-	F64   float64
+	Index uint8   `codec:"i"`
+	Float bool    `codec:"f"`
+	Int   int32   `codec:"v"`
+	F64   float64 `codec:"x"`
 }
 
 // killMsg asks a member to stop one of its jobs.
 type killMsg struct {
-	Req uint64
-	ID  int
+	Req uint64 `codec:"req"`
+	ID  int    `codec:"id"`
 }
 
 // listMsg asks a member for its job table.
 type listMsg struct {
-	Req uint64
+	Req uint64 `codec:"req"`
 }
 
 // tableMsg is a member's job table.
 type tableMsg struct {
-	Req  uint64
-	Jobs []jobInfoMsg
+	Req  uint64       `codec:"req"`
+	Jobs []jobInfoMsg `codec:"jobs"`
 }
 
 // jobInfoMsg is one row of tableMsg.
 type jobInfoMsg struct {
-	ID     int
-	Owner  string // a member's alias, or a shell's name
-	Member bool   // Owner is a member, not a shell of the sender
-	File   string
-	State  string // a State's String
-	RunNS  int64
+	ID     int    `codec:"id"`
+	Owner  string `codec:"owner"`  // a member's alias, or a shell's name
+	Member bool   `codec:"member"` // Owner is a member, not a shell of the sender
+	File   string `codec:"file"`
+	State  string `codec:"state"` // a State's String
+	RunNS  int64  `codec:"run_ns"`
 }
 
-// wireMsg is any message above.
+// wireMsg is any message above, encoded as codec.go says.
 type wireMsg interface {
 	validate() error
-	appendTo(b []byte) []byte        // the msgpack payload (see codec.go)
-	decode(d *msgpack.Decoder) error // fills an empty message from a payload
 }
 
 // newWireMsg returns an empty message of a kind to decode into.
@@ -142,28 +139,6 @@ func newWireMsg(kind string) (wireMsg, bool) {
 		return &tableMsg{}, true
 	}
 	return nil, false
-}
-
-// encode encodes m in msgpack.
-func encode(m wireMsg) []byte { return m.appendTo(nil) }
-
-// decode decodes and validates a payload of a kind.
-func decode(kind string, payload []byte) (wireMsg, error) {
-	m, ok := newWireMsg(kind)
-	if !ok {
-		return nil, fmt.Errorf("unknown message kind \"%s\"", termtext.Cut(kind, 64))
-	}
-	d := msgpack.NewDecoder(payload, maxDepth)
-	if err := m.decode(d); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", kind, err)
-	}
-	if n := d.Offset(); n != len(payload) {
-		return nil, fmt.Errorf("%s has %d stray bytes after its body", kind, len(payload)-n)
-	}
-	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("invalid %s: %w", kind, err)
-	}
-	return m, nil
 }
 
 func checkReq(req uint64) error {

@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/iridium-vm/iridium/internal/msgpack"
 )
 
 // sampleMessages returns one valid message of each kind.
@@ -166,9 +164,13 @@ func TestWriteSeedCorpus(t *testing.T) {
 // appFrame is the cluster frame of an application message (type 11, a
 // msgpack map of kind then payload), as docs/cluster.md describes it.
 func appFrame(t *testing.T, kind string, payload []byte) []byte {
-	body := msgpack.AppendMapHeader(nil, 2)
-	body = msgpack.AppendString(msgpack.AppendString(body, "kind"), kind)
-	body = msgpack.AppendBytes(msgpack.AppendString(body, "payload"), payload)
+	body, err := payloadCodec.Encode(struct {
+		Kind    string `codec:"kind"`
+		Payload []byte `codec:"payload"`
+	}{kind, payload}, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	frame := binary.BigEndian.AppendUint32(nil, uint32(1+len(body)))
 	return append(append(frame, 11), body...)
 }

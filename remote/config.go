@@ -15,13 +15,20 @@ const (
 	DefaultBindHost      = "127.0.0.1"
 	DefaultBindPort      = 2244
 	DefaultMaxSessions   = 16
-	DefaultMaxHandshakes = 8
-	// DefaultMaxHandshakesPerSource is half of DefaultMaxHandshakes: one
-	// address cannot fill the handshake table by itself.
-	DefaultMaxHandshakesPerSource = 4
+	DefaultMaxHandshakes = 64
+	// DefaultMaxHandshakesPerSource is a quarter of DefaultMaxHandshakes:
+	// an address at its share replaces its own silent connections.
+	DefaultMaxHandshakesPerSource = 16
 	DefaultVersionTimeout         = 2 * time.Second
 	DefaultAuthTimeout            = 10 * time.Second
 	DefaultIdleTimeout            = 30 * time.Minute
+	// DefaultMaxSessionInput bounds the input of one session: the REPL
+	// keeps every line it runs (the program grows by each), about 9 times
+	// the input's size in memory (8 MiB of script took the daemon from 26
+	// to 96 MB). It is above the 8 MiB of a program piped whole
+	// (repl.MaxProgramInput) and a line (repl.MaxLineSize, 1 MiB), so such
+	// a program meets its own limit, and its message, first.
+	DefaultMaxSessionInput = 10 << 20
 	// DefaultLogEvery is the interval in which at most
 	// DefaultLogsPerInterval refused connections are logged one by one;
 	// the rest are logged as one summary at the end of the interval.
@@ -45,14 +52,17 @@ type Config struct {
 	// connections, and the most authenticated connections. Default 16.
 	MaxSessions int
 	// MaxHandshakes is the most connections still in their handshake at
-	// once. A new connection is never refused for it: when the table is
-	// full, the oldest handshake of the address with the most is closed
-	// to make room, so that idle connections cannot lock clients out.
-	// Default 8.
+	// once. When the table is full, a connection that has sent no version
+	// line within its grace (200ms) is closed to make room, the oldest of
+	// the address with the most first; one that has sent it is kept 2s
+	// from then, and then closed only when no silent one may be.
+	// While none may be closed, the server accepts nothing and new
+	// connections wait in the kernel's backlog in arrival order, so idle
+	// connections slow clients down but cannot lock them out. Default 64.
 	MaxHandshakes int
-	// MaxHandshakesPerSource is the most connections in their handshake
-	// from one IP address; a new one from an address that has as many
-	// closes that address's oldest. Default 4.
+	// MaxHandshakesPerSource is an address's share of MaxHandshakes: a
+	// new connection from an address that has as many replaces that
+	// address's oldest silent one, if one is past its grace. Default 16.
 	MaxHandshakesPerSource int
 	// VersionTimeout is how long a new connection has to send its SSH
 	// version line, the first thing a client sends: a client that sends
@@ -65,6 +75,12 @@ type Config struct {
 	// IdleTimeout closes a connection that carried no byte either way for
 	// this long. Default 30m; negative: never.
 	IdleTimeout time.Duration
+	// MaxSessionInput is the most bytes a shell or script session takes
+	// from its client. A script is cut at the last whole line within it:
+	// the lines before run, the session then ends with an error that
+	// says so. A run (RunCommand) reads its program with a limit of its
+	// own. Default 10 MiB.
+	MaxSessionInput int64
 	// LogEvery and LogsPerInterval bound the log lines of refused
 	// connections (see the defaults).
 	LogEvery        time.Duration
@@ -86,6 +102,7 @@ func DefaultConfig() Config {
 		VersionTimeout:         DefaultVersionTimeout,
 		AuthTimeout:            DefaultAuthTimeout,
 		IdleTimeout:            DefaultIdleTimeout,
+		MaxSessionInput:        DefaultMaxSessionInput,
 		LogEvery:               DefaultLogEvery,
 		LogsPerInterval:        DefaultLogsPerInterval,
 	}
@@ -116,6 +133,9 @@ func (c *Config) check() error {
 	c.VersionTimeout = min(c.VersionTimeout, c.AuthTimeout)
 	if c.IdleTimeout == 0 {
 		c.IdleTimeout = d.IdleTimeout
+	}
+	if c.MaxSessionInput <= 0 {
+		c.MaxSessionInput = DefaultMaxSessionInput
 	}
 	if c.LogEvery <= 0 {
 		c.LogEvery = d.LogEvery

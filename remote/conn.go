@@ -71,17 +71,19 @@ func (c *idleConn) Write(p []byte) (int, error) {
 // versionConn holds a new connection to a short deadline until the
 // client's SSH version line (a line that starts "SSH-") has arrived, then
 // to the handshake's: a client that connects and sends nothing gives its
-// place up in VersionTimeout, not AuthTimeout.
+// place up in VersionTimeout, not AuthTimeout. onVersion is called when
+// the line has arrived.
 type versionConn struct {
 	net.Conn
 	handshakeDeadline time.Time
+	onVersion         func()
 	seen              atomic.Bool
 	line              []byte // the first bytes of the line being read, at most 4
 }
 
-func newVersionConn(c net.Conn, versionTimeout, authTimeout time.Duration) *versionConn {
+func newVersionConn(c net.Conn, versionTimeout, authTimeout time.Duration, onVersion func()) *versionConn {
 	now := time.Now()
-	vc := &versionConn{Conn: c, handshakeDeadline: now.Add(authTimeout), line: make([]byte, 0, 4)}
+	vc := &versionConn{Conn: c, handshakeDeadline: now.Add(authTimeout), onVersion: onVersion, line: make([]byte, 0, 4)}
 	c.SetDeadline(now.Add(versionTimeout))
 	return vc
 }
@@ -108,6 +110,7 @@ func (c *versionConn) scan(b []byte) {
 		if string(c.line) == "SSH-" {
 			c.seen.Store(true)
 			c.Conn.SetDeadline(c.handshakeDeadline)
+			c.onVersion()
 			return
 		}
 		c.line = c.line[:0]

@@ -23,6 +23,12 @@ import (
 // VerifiedPublicKeyCallback, and checked again after the handshake.
 const extKey = "iridium-authorized-key"
 
+// sshStallGrace is how long a connection that sent its version line is
+// kept in the handshake table before, if it has not logged in, it may be
+// closed to make room: key exchange and authentication take a few round
+// trips and signatures.
+const sshStallGrace = 2 * time.Second
+
 // SessionInfo describes an open session, for !sessions and the log.
 type SessionInfo struct {
 	ID          uint64
@@ -40,8 +46,9 @@ type Server struct {
 	hostKey   ssh.Signer
 	keys      *authorizedKeys
 	refusals  *refusalLog
-	// handshakes is the table of connections in their handshake: a new
-	// one is never refused, an old one is closed to make room.
+	// handshakes is the table of connections in their handshake (see
+	// internal/pending): one that has sent its version line is never
+	// closed to make room; a silent one may be, once its grace is over.
 	handshakes *pending.Table
 
 	ctx    context.Context // cancelled by Close: ends every session
@@ -83,7 +90,7 @@ func New(cfg Config) (*Server, error) {
 		keys:       keys,
 		refusals:   newRefusalLog(cfg.Logger, cfg.LogEvery, cfg.LogsPerInterval),
 		conns:      make(map[net.Conn]struct{}),
-		handshakes: pending.New(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource),
+		handshakes: pending.New(cfg.MaxHandshakes, cfg.MaxHandshakesPerSource).WithStallGrace(sshStallGrace),
 		sessions:   make(map[uint64]SessionInfo),
 	}
 	s.logKeyWarnings()
@@ -179,7 +186,12 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			conn.Close()
 			return
 		}
-		p := s.handshakes.Admit(conn)
+		p, err := s.handshakes.Admit(s.ctx, conn)
+		if err != nil { // the server is closing
+			s.untrack(conn)
+			conn.Close()
+			return
+		}
 		s.wg.Add(1)
 		go s.serveConn(conn, p)
 	}
@@ -211,7 +223,7 @@ func (s *Server) serveConn(raw net.Conn, p *pending.Conn) {
 	defer raw.Close()
 	from := raw.RemoteAddr().String()
 	conn := newIdleConn(raw, s.cfg.IdleTimeout)
-	vc := newVersionConn(conn, s.cfg.VersionTimeout, s.cfg.AuthTimeout)
+	vc := newVersionConn(conn, s.cfg.VersionTimeout, s.cfg.AuthTimeout, p.Progress)
 	if err := s.keys.refresh(); err != nil {
 		s.cfg.Logger.Warn("authorized keys could not be read again; the keys read before stay", "err", err)
 	}

@@ -140,7 +140,15 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	s.setKind(ss.info.ID, kind)
 	ss.info.Kind = kind
 	out := newOutputPump(ss.ch, ss.ch.Stderr())
-	sio := ShellIO{Stdin: ss.ch, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.noColor, Session: ss.info}
+	// The REPL keeps what it runs, so the input is what bounds a
+	// session's memory; an exec's command is bounded by its packet, and a
+	// run reads its program with a limit of its own.
+	input := newCappedInput(ss.ch, s.cfg.MaxSessionInput, kind == "script")
+	var stdin io.Reader = input
+	if kind == RunCommand {
+		stdin = ss.ch
+	}
+	sio := ShellIO{Stdin: stdin, Stdout: out.stdout(), Stderr: out.stderr(), NoColor: ss.noColor, Session: ss.info}
 	if ss.term != nil {
 		// The client's terminal is raw: this side ends lines with CR LF,
 		// and both streams go to the one terminal.
@@ -150,7 +158,7 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	switch kind {
 	case "terminal":
 		sio.Terminal = ss.term
-		in := newInputPump(ss.ch, &ss.shell)
+		in := newInputPump(input, &ss.shell)
 		defer in.Close()
 		sio.Stdin = in
 	case "exec":
@@ -174,6 +182,10 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 	} else {
 		ss.shell.set(sh)
 		status = sh.Run(ctx)
+	}
+	if input.overLimit() {
+		io.WriteString(sio.Stderr, "iridium: "+input.limitError().Error()+"\n")
+		status = max(status, 1)
 	}
 	out.close() // what the shell wrote is sent; later writes fail
 	s.cfg.Logger.Info("session closed", "session", ss.info.ID, "from", ss.info.From, "exit_status", status, "lasted", time.Since(ss.info.Since).Round(time.Millisecond).String())

@@ -67,9 +67,6 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 	registerSpawn(c.spawn, node)
 	c.node, c.lock = node, lock
 	notes := []string{fmt.Sprintf("cluster: this node is \"%s\"; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom)}
-	if len(cfg.Cookie) < cluster.MinCookieLength {
-		notes = append(notes, fmt.Sprintf("cluster: warning: the cookie has %d bytes; one of fewer than %d is easy to guess", len(cfg.Cookie), cluster.MinCookieLength))
-	}
 	return node, notes, nil
 }
 
@@ -87,7 +84,8 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 //
 // The cookie comes from --cookie, else --cookie-file, else the
 // environment variable IRIDIUM_COOKIE, else the data directory's cookie
-// file, made on first use.
+// file, made on first use. A cookie that is easy to guess is refused
+// (cluster.CheckCookie).
 func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *cluster.NodeIDLock, err error) {
 	cfg = cluster.DefaultConfig()
 	idDir := o.dataDir
@@ -115,6 +113,9 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *clu
 	cfg.MaxMembers, cfg.MaxPendingConns = o.maxMembers, o.maxPendingConns
 	if cfg.Cookie, cookieFrom, err = clusterCookie(o); err != nil {
 		return cfg, "", nil, fmt.Errorf("cookie: %w", err)
+	}
+	if err = checkCookie(cfg.Cookie, cookieFrom); err != nil {
+		return cfg, "", nil, err
 	}
 	if o.tlsCert != "" || o.tlsKey != "" || o.tlsCA != "" {
 		if cfg.TLS, err = cluster.TLSConfig(o.tlsCert, o.tlsKey, o.tlsCA); err != nil {

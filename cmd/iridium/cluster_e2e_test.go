@@ -461,9 +461,10 @@ func TestClusterRefusesJoin(t *testing.T) {
 		{"duplicate alias", nodeSpec{alias: "b"},
 			`alias "b"`, `127\.0\.0\.4.* refused: .*alias "b"`},
 		// A stranger is named by its source host (not its ephemeral
-		// port), and what it claims is given as a claim.
-		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret"},
-			`cookie`, `127\.0\.0\.1 refused: .*cookie.*says it is "d" with its cluster port at 127\.0\.0\.4:\d+`},
+		// port), the bind host it dials from, and what it claims is
+		// given as a claim.
+		{"wrong cookie", nodeSpec{alias: "d", cookie: "not-the-secret/" + t.Name()},
+			`cookie`, `127\.0\.0\.4 refused: .*cookie.*says it is "d" with its cluster port at 127\.0\.0\.4:\d+`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

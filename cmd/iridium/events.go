@@ -19,6 +19,9 @@ type notice struct {
 	level slog.Level  // for the log
 	msg   string      // for the log: the node's own words, no outside text
 	attrs []slog.Attr // for the log: what it is about
+	// key, if set, names what the notice is about (an event's kind and
+	// member): repeats of one key are folded (fold.go).
+	key string
 }
 
 // log writes the notice to logger: the node's words and the attributes,
@@ -41,6 +44,8 @@ const eventQueueSize = 64
 // session: each has a bounded queue of its own, so that a client that
 // does not read cannot hold up the cluster or the other sessions.
 type eventHub struct {
+	folder *repeatFolder // folds repeated notices before they are sent
+
 	mu   sync.Mutex
 	subs map[*subscriber]struct{}
 }
@@ -56,8 +61,13 @@ type subscriber struct {
 }
 
 func newEventHub() *eventHub {
-	return &eventHub{subs: make(map[*subscriber]struct{})}
+	h := &eventHub{subs: make(map[*subscriber]struct{})}
+	h.folder = newRepeatFolder(h.send)
+	return h
 }
+
+// close stops the hub's timers (those of folded notices).
+func (h *eventHub) close() { h.folder.close() }
 
 // subscribe makes deliver receive every message published until the
 // returned function is called. A synchronous subscriber is called by
@@ -89,8 +99,12 @@ func (h *eventHub) subscribe(deliver func(notice), async bool) (unsubscribe func
 	}
 }
 
-// publish passes msg to every subscriber.
-func (h *eventHub) publish(msg notice) {
+// publish passes msg to every subscriber, unless it repeats a notice
+// shown often in the last second: it is then counted and shown folded.
+func (h *eventHub) publish(msg notice) { h.folder.pass(msg) }
+
+// send passes msg to every subscriber.
+func (h *eventHub) send(msg notice) {
 	h.mu.Lock()
 	subs := make([]*subscriber, 0, len(h.subs))
 	for sub := range h.subs {
@@ -154,6 +168,9 @@ func eventNotice(e cluster.Event) notice {
 		n.attrs = []slog.Attr{slog.Int("count", summary.Count), slog.String("summary", errText)}
 		return n
 	}
+	// Repeats are told apart by kind and member, not by port: a peer
+	// that connects again and again does so from new ports.
+	n.key = e.Kind.String() + "\x00" + e.Member.Alias + "\x00" + e.Member.Host
 	alias := termtext.Cut(e.Member.Alias, maxEventField)
 	addr := termtext.Cut(e.Member.Addr(), maxEventField)
 	who := addr

@@ -5,6 +5,7 @@
 //	iridium [flags] FILE          assemble (or load) FILE and run it
 //	iridium asm FILE [-o OUT]     write FILE's bytecode to OUT
 //	iridium disasm FILE           print FILE as an assembly listing
+//	iridium cookie [FILE]         write a new random cluster cookie to FILE
 //	iridium [flags]               start the REPL
 //	iridium -e LINE [-e LINE...]  run the lines as a REPL script
 //	iridium -i FILE               run FILE, then start the REPL
@@ -57,6 +58,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			return filecmd.Disasm(args[1:], stdout, stderr)
 		case "status":
 			return runStatus(ctx, args[1:], stdout, stderr)
+		case "cookie":
+			return cookieCommand(args[1:], stdout, stderr)
 		}
 	}
 	opts, files, err := parseOptions(args, stderr)

@@ -195,6 +195,7 @@ func (n *node) close() {
 	n.jobs.Close()
 	n.cluster.shutdown()
 	n.spawn.Close()
+	n.events.close()
 }
 
 // sessionList is one shell's view of the node's sessions.

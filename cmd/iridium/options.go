@@ -44,25 +44,25 @@ type options struct {
 	maxJobs      int
 
 	// The cluster.
-	bindHost          string
-	bindPort          int
-	advertiseHost     string
-	nodeAlias         string
-	cookie            string
-	cookieFile        string
-	tlsCert           string
-	tlsKey            string
-	tlsCA             string
-	probeInterval     time.Duration
-	probeTimeout      time.Duration
-	suspicionMult     int
-	dialTimeout       time.Duration
-	handshakeTimeout  time.Duration
-	writeTimeout      time.Duration
-	reconnectFor      time.Duration
-	maxFrameSize      int
-	maxMembers        int
-	maxPendingConns   int
+	bindHost         string
+	bindPort         int
+	advertiseHost    string
+	nodeAlias        string
+	cookie           string
+	cookieFile       string
+	tlsCert          string
+	tlsKey           string
+	tlsCA            string
+	probeInterval    time.Duration
+	probeTimeout     time.Duration
+	suspicionMult    int
+	dialTimeout      time.Duration
+	handshakeTimeout time.Duration
+	writeTimeout     time.Duration
+	reconnectFor     time.Duration
+	maxFrameSize     int
+	maxMembers       int
+	maxPendingConns  int
 
 	// Remote spawn.
 	remoteSpawn   onOff
@@ -70,6 +70,9 @@ type options struct {
 
 	// Remote access and daemon mode (see remote.go).
 	remote remoteOptions
+
+	// What other members may do here (see limits.go).
+	limits limitOptions
 }
 
 // defaultDataDir is where the REPL keeps its history, the node id and the
@@ -130,6 +133,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.Var(&o.remoteSpawn, "remote-spawn", "on: other members of the cluster may run programs here (!spawn_on); off: they are refused")
 	fs.IntVar(&o.maxRemoteJobs, "max-remote-jobs", jobs.DefaultMaxRemoteJobs, "the most programs other members may run here at once")
 	defineRemoteFlags(fs, &o.remote)
+	defineLimitFlags(fs, &o.limits)
 	return fs
 }
 
@@ -204,6 +208,7 @@ Usage:
   iridium [flags] FILE          run FILE (assembly .iasm, or bytecode)
   iridium asm FILE [-o OUT]     assemble FILE into bytecode (default: FILE.irb)
   iridium disasm FILE           print an assembly listing of FILE
+  iridium cookie [FILE]         write a new random cluster cookie to FILE (mode 600)
   iridium [flags]               start the REPL (scripted unless on a terminal)
   iridium -e LINE [-e LINE...]  run the lines as a REPL script and exit
   iridium -i FILE               run FILE, then stay in the REPL with its program
@@ -281,6 +286,9 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
 	}
 	if err := o.remote.check(o.dataDir); err != nil {
+		return nil, nil, err
+	}
+	if err := o.checkLimits(); err != nil {
 		return nil, nil, err
 	}
 	if o.heapTotal <= 0 {

@@ -41,8 +41,11 @@ func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.
 		Transport:     spawnTransport{node},
 		RemoteSpawn:   bool(o.remoteSpawn),
 		MaxRemoteJobs: o.maxRemoteJobs,
-		VM:            vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap},
-		Report:        func(msg string) { node.notify(plainNotice(msg)) },
+		// What one member may take of this node (limits.go).
+		MaxRemoteJobsPerMember: o.limits.maxRemoteJobsPerMember,
+		RemoteJobTimeLimit:     o.limits.remoteJobTimeLimit,
+		VM:                     vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap},
+		Report:                 func(msg string) { node.notify(plainNotice(msg)) },
 	})
 	node.spawn = svc
 	return svc

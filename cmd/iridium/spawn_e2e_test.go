@@ -28,7 +28,8 @@ func q(s string) string { return regexp.QuoteMeta(s) }
 
 // TestSpawnOnE2E: output and registers come back from !spawn_on, a fault
 // comes back with its message, !spawn_all gathers three members, and an
-// endless job is listed by !cluster_jobs and killed from a third member.
+// endless job is listed by !cluster_jobs on a third member and killed by
+// the member that started it (no other may: limits_e2e_test.go).
 func TestSpawnOnE2E(t *testing.T) {
 	t.Parallel()
 	procs, _ := startMesh(t)
@@ -56,7 +57,7 @@ func TestSpawnOnE2E(t *testing.T) {
 	b.send(t, "!cluster_jobs")
 	expect(t, b, `(?m)^JOB +STARTED BY +FILE +STATE +TIME\n`, waitFor)
 	expect(t, b, `(?m)^c:2 +a +`+q(endless)+` +running +\S+$`, waitFor)
-	b.send(t, "!kill c:2")
+	a.send(t, "!kill c:2")
 	expectStderr(t, a, `(?m)^\[job c:2\] `+q(endless)+` killed after \S+; registers all 0$`, waitFor)
 	c.send(t, "!jobs")
 	expect(t, c, `(?m)^2 +killed +a +`+q(endless)+`$`, waitFor)

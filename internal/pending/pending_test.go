@@ -1,6 +1,7 @@
 package pending
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"testing"
@@ -14,10 +15,10 @@ type addrConn struct {
 
 func (c addrConn) RemoteAddr() net.Addr { return c.remote }
 
-// TestEviction: a new connection is always taken; the one closed to make
-// room is the oldest of its own address when that address is at the
-// per-source limit, else, when the table is full, the oldest of the
-// address with the most.
+// TestEviction: among idle connections past their grace (none here), the
+// one closed to make room is the oldest of its own address when that
+// address is at its share, else, when the table is full, the oldest of
+// the address with the most; one that showed progress never is.
 func TestEviction(t *testing.T) {
 	const max, perSource = 8, 4
 	tests := []struct {
@@ -26,17 +27,22 @@ func TestEviction(t *testing.T) {
 		newFrom string
 		evicted int // index in held of the one closed, -1 for none
 		why     error
+		moved   []int // indexes in held of those that showed progress
 	}{
-		{"room", []string{"a", "b"}, "c", -1, nil},
-		{"per source", []string{"a", "b", "a", "a", "a"}, "a", 0, ErrSourceFull},
-		{"per source, the newcomer's own", []string{"b", "b", "a", "a", "a", "a"}, "a", 2, ErrSourceFull},
-		{"full: the busiest", []string{"a", "b", "b", "b", "c", "c", "d", "d"}, "e", 1, ErrTableFull},
-		{"full: a tie, the oldest", []string{"d", "c", "b", "a", "a", "b", "c", "d"}, "e", 0, ErrTableFull},
-		{"full: not the lone newcomer", []string{"a", "b", "c", "d", "e", "f", "g", "x"}, "y", 0, ErrTableFull},
+		{"room", []string{"a", "b"}, "c", -1, nil, nil},
+		{"per source", []string{"a", "b", "a", "a", "a"}, "a", 0, ErrSourceFull, nil},
+		{"per source, the newcomer's own", []string{"b", "b", "a", "a", "a", "a"}, "a", 2, ErrSourceFull, nil},
+		{"full: the busiest", []string{"a", "b", "b", "b", "c", "c", "d", "d"}, "e", 1, ErrTableFull, nil},
+		{"full: a tie, the oldest", []string{"d", "c", "b", "a", "a", "b", "c", "d"}, "e", 0, ErrTableFull, nil},
+		{"full: not the lone newcomer", []string{"a", "b", "c", "d", "e", "f", "g", "x"}, "y", 0, ErrTableFull, nil},
+		{"per source: not one that progressed", []string{"a", "b", "a", "a", "a"}, "a", 2, ErrSourceFull, []int{0}},
+		{"per source, all progressed: a free place", []string{"a", "a", "a", "a"}, "a", -1, nil, []int{0, 1, 2, 3}},
+		{"full: the busiest idle", []string{"a", "a", "a", "b", "b", "c", "c", "d"}, "e", 3, ErrTableFull, []int{0, 1, 2}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tab := New(max, perSource)
+			tab.grace = 0
 			conn := func(source string) net.Conn {
 				local, remote := net.Pipe()
 				t.Cleanup(func() { local.Close(); remote.Close() })
@@ -44,14 +50,17 @@ func TestEviction(t *testing.T) {
 			}
 			var held []*Conn
 			for _, source := range tt.held {
-				p := tab.Admit(conn(source))
-				if p.evicted != nil {
-					t.Fatalf("setting up: %v", p.evicted)
+				p, err := tab.Admit(context.Background(), conn(source))
+				if err != nil || p.evicted != nil {
+					t.Fatalf("setting up: %v, %v", err, p.evicted)
 				}
 				held = append(held, p)
 			}
-			if p := tab.Admit(conn(tt.newFrom)); p.evicted != nil {
-				t.Fatalf("the new connection was not taken")
+			for _, i := range tt.moved {
+				held[i].Progress()
+			}
+			if p, err := tab.Admit(context.Background(), conn(tt.newFrom)); err != nil || p.evicted != nil {
+				t.Fatalf("the new connection was not taken: %v", err)
 			}
 			for i, p := range held {
 				want := error(nil)
