@@ -440,41 +440,19 @@ func TestNodeIDIsLockedByOneHolder(t *testing.T) {
 
 // Observation 7, second half: a member that claims a live member's alias
 // and (public) node ID with a huge incarnation, from another address, is
-// refused; the real member keeps its place everywhere.
+// refused; the real member keeps its place everywhere. A claimant that
+// keeps trying (ever newer incarnations, to every member, for two
+// seconds) never wins it: each claim probes the live member, which
+// answers. (With "heard within two heartbeats" as the rule, such a
+// claimant won within a second, after hundreds of tries, and split the
+// cluster for good.)
 func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 	checkNoLeaks(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, testSlack)
 	b := nodes[1]
-	for _, target := range []*testNode{nodes[0], nodes[2]} {
-		p := dialRaw(t, target.addr, "n1")
-		p.self.NodeID, p.self.Incarnation = b.NodeID(), 1<<63
-		nonce, _ := newNonce()
-		_, answer, err := p.handshake(nonce, false)
-		if r, ok := answer.(*refuse); err != nil || !ok || r.Code != codeAlias || !strings.Contains(r.Reason, "live member") {
-			t.Errorf("claim to %s: got %#v %v, want an alias refusal", target.Alias(), answer, err)
-		}
-	}
-	waitFullMesh(t, nodes, testSlack)
-	for _, n := range nodes {
-		if losses := n.events.losses(); len(losses) != 0 {
-			t.Errorf("%s lost members: %v", n.Alias(), losses)
-		}
-	}
-}
-
-// A member with the cookie that keeps claiming a live member's alias
-// (its public node ID, ever newer incarnations) never wins it: each claim
-// probes the live member, which answers. (With "heard recently" as the
-// rule, such a claimant won within a second, after hundreds of tries,
-// and split the cluster for good.)
-func TestPersistentClaimOfALiveMembersAliasNeverWins(t *testing.T) {
-	checkNoLeaks(t)
-	nodes := startCluster(t, 3)
-	waitFullMesh(t, nodes, testSlack)
-	b := nodes[1]
 	tries := 0
-	for end := time.Now().Add(2 * time.Second); time.Now().Before(end); tries++ {
+	for end := time.Now().Add(2 * time.Second); time.Now().Before(end) || tries < 2; tries++ {
 		target := nodes[2*(tries%2)]
 		p := dialRaw(t, target.addr, "n1")
 		p.self.NodeID, p.self.Incarnation = b.NodeID(), 1<<62+uint64(tries)
