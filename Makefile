@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test check-format vet test-deps bench bench-vs-lua fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua fuzz install clean
 
 all: build
 
@@ -21,10 +21,25 @@ build:
 run: build
 	./$(BIN) $(ARGS)
 
-## test: formatting, go vet, every test with the race detector (the fuzz
-## seed corpora in testdata/ are replayed as ordinary tests)
+## test: formatting, go vet, every test once without the race detector,
+## the binary under test included (the fuzz seed corpora in testdata/ are
+## replayed as ordinary tests). Tests wait on timers and other processes
+## more than they compute, so TEST_PARALLEL of them run at once in each
+## package, not one per core. With CI=true the race run follows.
+TEST_PARALLEL ?= 8
 test: test-deps check-format vet
-	$(GO) test -race -count=1 -timeout 8m ./...
+	$(GO) test -count=1 -parallel $(TEST_PARALLEL) -timeout 8m ./...
+ifeq ($(CI),true)
+	$(RACE_TEST)
+endif
+
+## test-race: the checks of test, and every test with the race detector,
+## which the binary under test is built with too. It runs one test per
+## core at once: the detector multiplies CPU time several times, and
+## timeouts of a few seconds must still hold.
+RACE_TEST = $(GO) test -race -count=1 -timeout 20m ./...
+test-race: test-deps check-format vet
+	$(RACE_TEST)
 
 check-format:
 	@unformatted=$$(gofmt -l .); if [ -n "$$unformatted" ]; then \

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/flood"
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // silentFlood holds conns silent connections to addr from the system's
@@ -49,10 +50,10 @@ func checkJoinsGetIn(t *testing.T, a *testNode, within time.Duration, under stri
 // connection that sent its opener is not closed to make room before its
 // stall grace, and a silent one only after its grace, so joins get in.
 func TestSilentFloodFromTheJoinersAddressDoesNotLockJoinsOut(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	silentFlood(t, a.addr, 200)
-	eventually(t, testSlack, "the flood fills the pending table", func() bool {
+	testkit.Eventually(t, testSlack, "the flood fills the pending table", func() bool {
 		return a.handshakes.Len() >= DefaultMaxPendingConns
 	})
 	checkJoinsGetIn(t, a, 10*time.Second, "a flood of 200 silent connections from 127.0.0.1")
@@ -63,7 +64,7 @@ func TestSilentFloodFromTheJoinersAddressDoesNotLockJoinsOut(t *testing.T) {
 // place for the stall grace (500 ms) each, not until HandshakeTimeout, so
 // joins still get in, if more slowly.
 func TestStalledHellosFromTheJoinersAddressDoNotLockJoinsOut(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	nonce, _ := newNonce()
 	opener, err := newFrameCodec(DefaultMaxFrameSize).marshal(&hello{Version: ProtocolVersion, Nonce: nonce,
@@ -74,7 +75,7 @@ func TestStalledHellosFromTheJoinersAddressDoNotLockJoinsOut(t *testing.T) {
 	ctx, stop := context.WithCancel(context.Background())
 	defer flood.Stalled(ctx, a.addr, []net.IP{nil}, 200, opener, nil)()
 	defer stop()
-	eventually(t, testSlack, "the stallers fill the pending table", func() bool {
+	testkit.Eventually(t, testSlack, "the stallers fill the pending table", func() bool {
 		return a.handshakes.Len() >= DefaultMaxPendingConns
 	})
 	checkJoinsGetIn(t, a, 20*time.Second, "200 stalled handshakes from 127.0.0.1")

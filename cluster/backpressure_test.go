@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // linkTo returns n's current link to alias, or nil.
@@ -18,7 +20,7 @@ func linkTo(n *Node, alias string) *link {
 // room, and gives up when its context ends, without queueing more than
 // the queue's bound. When the link ends, a waiting Send returns.
 func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	// Long enough that the deaf peer stays a member while the queue fills
 	// on a slow machine: the test is about Send, not failure detection.
@@ -63,7 +65,7 @@ func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
 	// A Send waiting for room returns once the link ends.
 	done := make(chan error, 1)
 	go func() { done <- a.Send(context.Background(), "deaf", "test.v1", payload) }()
-	eventually(t, testSlack, "Send waits for room", func() bool {
+	testkit.Eventually(t, testSlack, "Send waits for room", func() bool {
 		l.queue.mu.Lock()
 		defer l.queue.mu.Unlock()
 		return l.queue.room != nil
@@ -84,7 +86,7 @@ func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
 // for failed meanwhile, however long it lasts. Once the handler returns,
 // every message is handled, in order.
 func TestSlowHandlerDoesNotFailItsMember(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	release := make(chan struct{})
@@ -108,7 +110,7 @@ func TestSlowHandlerDoesNotFailItsMember(t *testing.T) {
 		}
 	}
 	l := linkTo(b.Node, "n0")
-	eventually(t, testSlack, "n1's reader of n0's link waits for its handler", func() bool {
+	testkit.Eventually(t, testSlack, "n1's reader of n0's link waits for its handler", func() bool {
 		return l.readerWaits.Load()
 	})
 	// Failure detection takes up to testFailure: watch for twice that.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // BenchmarkFullMesh measures how long a cluster takes from the first Join
@@ -49,7 +51,7 @@ func BenchmarkFullMesh(b *testing.B) {
 
 // waitMesh polls until every node has a link to every other one.
 func waitMesh(b *testing.B, nodes []*Node) {
-	eventually(b, 30*time.Second, "full mesh", func() bool {
+	testkit.Eventually(b, 30*time.Second, "full mesh", func() bool {
 		for _, n := range nodes {
 			if links, standby := linkCounts(n); links != len(nodes)-1 || standby != 0 {
 				return false

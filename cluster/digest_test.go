@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 func TestMembersDigest(t *testing.T) {
+	t.Parallel()
 	a := memberInfo{Alias: "a", NodeID: "1"}
 	b := memberInfo{Alias: "b", NodeID: "2"}
 	c := memberInfo{Alias: "c", NodeID: "3"}
@@ -29,7 +32,8 @@ func TestMembersDigest(t *testing.T) {
 // A Join whose digest differs from the receiver's view gets the member
 // list back, and the receiver tells its members about the joiner.
 func TestJoinWithDifferentViewGetsTheList(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)
 	a := nodes[0]

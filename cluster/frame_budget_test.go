@@ -8,6 +8,8 @@ import (
 	"testing"
 	"testing/iotest"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // TestReadBodyGrows: bodies around the first chunk's size and far past
@@ -72,7 +74,7 @@ func TestPartialFramesShareTheBudget(t *testing.T) {
 		_, err := readBody(stalled, size, budget, nil)
 		first <- err
 	}()
-	eventually(t, testSlack, "the first frame takes the budget", func() bool {
+	testkit.Eventually(t, testSlack, "the first frame takes the budget", func() bool {
 		budget.mu.Lock()
 		defer budget.mu.Unlock()
 		return budget.free < size

@@ -33,6 +33,7 @@ func sampleMessages() []message {
 }
 
 func TestFramesRoundTrip(t *testing.T) {
+	t.Parallel()
 	fc := newFrameCodec(DefaultMaxFrameSize)
 	for _, m := range sampleMessages() {
 		t.Run(m.kind().String(), func(t *testing.T) {
@@ -59,6 +60,7 @@ func TestFramesRoundTrip(t *testing.T) {
 }
 
 func TestFrameLimits(t *testing.T) {
+	t.Parallel()
 	fc := newFrameCodec(512)
 	big := &helloAck{Self: sampleMessages()[4].(*helloAck).Self}
 	for range 20 {

@@ -45,6 +45,7 @@ var updateGolden = flag.Bool("update", false, "rewrite testdata/golden from the 
 // TestWireBytesGolden checks that every message encodes to the bytes
 // pinned in testdata/golden and that those bytes decode to the message.
 func TestWireBytesGolden(t *testing.T) {
+	t.Parallel()
 	for name, m := range goldenMessages() {
 		path := filepath.Join("testdata", "golden", name+".hex")
 		got, err := encodeBody(m, 0)

@@ -2,13 +2,15 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
-	"runtime"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 var testCookie = []byte("test cookie: not a secret")
@@ -56,18 +58,6 @@ func testConfig(alias string) Config {
 		ProbeTimeout:     testProbeTimeout,
 		SuspicionMult:    testSuspicion,
 		ReconnectFor:     -1,
-	}
-}
-
-// eventually polls cond until it holds or timeout passes.
-func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("after %v: %s", timeout, what)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -227,8 +217,7 @@ func linkCounts(n *Node) (links, standby int) {
 func waitFullMesh(t testing.TB, nodes []*testNode, timeout time.Duration) {
 	t.Helper()
 	want := expectedView(nodes)
-	deadline := time.Now().Add(timeout)
-	for {
+	testkit.EventuallyNil(t, timeout, "a full mesh of "+want, func() error {
 		var wrong []string
 		for _, n := range nodes {
 			links, standby := linkCounts(n.Node)
@@ -237,32 +226,10 @@ func waitFullMesh(t testing.TB, nodes []*testNode, timeout time.Duration) {
 					n.Alias(), links, standby, view, n.events.losses()))
 			}
 		}
-		if len(wrong) == 0 {
-			return
+		if len(wrong) > 0 {
+			return errors.New("\n" + strings.Join(wrong, "\n"))
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no full mesh of %s after %v:\n%s", want, timeout, strings.Join(wrong, "\n"))
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
-// checkNoLeaks registers a check, run after every Close, that the
-// goroutine count falls back to what it was when the test started.
-func checkNoLeaks(t *testing.T) {
-	t.Helper()
-	before := runtime.NumGoroutine()
-	t.Cleanup(func() {
-		deadline := time.Now().Add(5 * time.Second)
-		for runtime.NumGoroutine() > before {
-			if time.Now().After(deadline) {
-				buf := make([]byte, 1<<20)
-				buf = buf[:runtime.Stack(buf, true)]
-				t.Errorf("%d goroutines left behind (had %d):\n%s", runtime.NumGoroutine()-before, before, buf)
-				return
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		return nil
 	})
 }
 

@@ -11,6 +11,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // cuttableCluster starts count nodes, each on its own cuttable transport,
@@ -64,14 +66,23 @@ func hasMember(n *Node, alias string) bool {
 }
 
 func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 4)
 	waitFullMesh(t, nodes, 5*time.Second)
 	kill(nodes[3])
 	// A closed or reset link is an instant signal: no probe is needed.
-	eventually(t, 1500*time.Millisecond, "every node drops n3", func() bool {
+	testkit.Eventually(t, 1500*time.Millisecond, "every node drops n3", func() bool {
 		for _, n := range nodes[:3] {
 			if hasMember(n.Node, "n3") {
+				return false
+			}
+		}
+		return true
+	})
+	testkit.Eventually(t, testSlack, "the others announce n3's link closed", func() bool { // events come on their own goroutine
+		for _, n := range nodes[:3] {
+			if _, ok := n.events.find(EventLinkClosed, "n3"); !ok {
 				return false
 			}
 		}
@@ -89,7 +100,8 @@ func TestKilledMemberIsDroppedEverywhere(t *testing.T) {
 }
 
 func TestSilentMemberFailsWithinTimeout(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, nil)
 	timeout := testFailure
 	// The least it can take: a whole probe round, then the shortest
@@ -97,7 +109,7 @@ func TestSilentMemberFailsWithinTimeout(t *testing.T) {
 	least := 3*testProbeTimeout + suspicionTimeout(nodes[0].cfg, 3, nodes[0].cfg.IndirectChecks)
 	cutAt := time.Now()
 	nets[2].cut.Store(true)
-	eventually(t, timeout+testSlack, "n0 and n1 announce n2 failed", func() bool {
+	testkit.Eventually(t, timeout+testSlack, "n0 and n1 announce n2 failed", func() bool {
 		_, ok0 := nodes[0].events.find(EventFailed, "n2")
 		_, ok1 := nodes[1].events.find(EventFailed, "n2")
 		return ok0 && ok1
@@ -114,13 +126,14 @@ func TestSilentMemberFailsWithinTimeout(t *testing.T) {
 		}
 	}
 	waitFullMesh(t, nodes[:2], testSlack)
-	eventually(t, timeout+testSlack, "n2, cut off, fails the others", func() bool {
+	testkit.Eventually(t, timeout+testSlack, "n2, cut off, fails the others", func() bool {
 		return len(nodes[2].Members()) == 1
 	})
 }
 
 func TestMembersShowStateAndLastSeen(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.SuspicionMult = 30 }) // 3 s at least
 	a := nodes[0]
 	for _, m := range a.Members() {
@@ -133,7 +146,7 @@ func TestMembersShowStateAndLastSeen(t *testing.T) {
 		}
 	}
 	nets[1].cut.Store(true)
-	eventually(t, 3*time.Second, "n1 turns suspect before it fails", func() bool {
+	testkit.Eventually(t, 3*time.Second, "n1 turns suspect before it fails", func() bool {
 		ms := a.Members()
 		return len(ms) == 2 && ms[1].State == StateSuspect
 	})
@@ -142,7 +155,7 @@ func TestMembersShowStateAndLastSeen(t *testing.T) {
 // With the default heartbeat and failure timeout, CPU-bound goroutines on
 // every core (a VM in a hot loop) must not make nodes fail each other.
 func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	nodes := make([]*testNode, 3)
 	for i := range nodes {
 		cfg := testConfig(fmt.Sprintf("n%d", i))
@@ -181,7 +194,8 @@ func TestBusyVMCausesNoFalseAlarm(t *testing.T) {
 }
 
 func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	waitFullMesh(t, nodes, 5*time.Second)
 	leaving := nodes[2]
@@ -189,7 +203,7 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 	if err := leaving.Leave(context.Background()); err != nil {
 		t.Fatalf("Leave: %v", err)
 	}
-	eventually(t, testFailure/2, "n0 and n1 announce n2 left", func() bool {
+	testkit.Eventually(t, testFailure/2, "n0 and n1 announce n2 left", func() bool {
 		_, ok0 := nodes[0].events.find(EventLeft, "n2")
 		_, ok1 := nodes[1].events.find(EventLeft, "n2")
 		return ok0 && ok1
@@ -212,12 +226,13 @@ func TestLeaveIsAnnouncedAsLeft(t *testing.T) {
 }
 
 func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	long := func(c *Config) { c.SuspicionMult = 100; c.NodeID = "id-" + c.Alias } // 10 s at least
 	nodes, nets := cuttableCluster(t, 3, long)
 	old := nodes[2]
 	nets[2].cut.Store(true) // the old run hangs: peers still list it
-	eventually(t, testSlack, "peers suspect the old run", func() bool {
+	testkit.Eventually(t, testSlack, "peers suspect the old run", func() bool {
 		suspects := 0
 		for _, n := range nodes[:2] {
 			for _, m := range n.Members() {
@@ -238,7 +253,7 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 		t.Errorf("replacing the old entry took %v", took)
 	}
 	for _, n := range nodes[:2] {
-		eventually(t, time.Second, n.Alias()+" announces n2 rejoined", func() bool {
+		testkit.Eventually(t, time.Second, n.Alias()+" announces n2 rejoined", func() bool {
 			_, ok := n.events.find(EventRejoined, "n2")
 			return ok
 		})
@@ -250,16 +265,17 @@ func TestRestartedNodeReplacesItsOldEntry(t *testing.T) {
 }
 
 func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ReconnectFor = 20 * time.Second })
 	nets[2].cut.Store(true)
-	eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
+	testkit.Eventually(t, testFailure+testSlack, "the cut node is dropped on both sides", func() bool {
 		return !hasMember(nodes[0].Node, "n2") && !hasMember(nodes[1].Node, "n2") &&
 			!hasMember(nodes[2].Node, "n0") && !hasMember(nodes[2].Node, "n1")
 	})
 	nets[2].heal()
 	waitFullMesh(t, nodes, 10*time.Second)
-	eventually(t, time.Second, "a reconnection is announced", func() bool {
+	testkit.Eventually(t, time.Second, "a reconnection is announced", func() bool {
 		reconnected := 0
 		for _, n := range nodes {
 			reconnected += n.events.count(EventReconnected)
@@ -269,17 +285,19 @@ func TestNetworkCutHealsWithoutUserAction(t *testing.T) {
 }
 
 func TestReconnectGivesUp(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 2, func(c *Config) { c.ReconnectFor = 500 * time.Millisecond })
 	nets[1].cut.Store(true)
-	eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
-	eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
+	testkit.Eventually(t, testFailure+testSlack, "n0 drops n1", func() bool { return !hasMember(nodes[0].Node, "n1") })
+	testkit.Eventually(t, 2*time.Second, "n0 stops redialing n1", func() bool {
 		return !nodes[0].gossip.redialing("n1")
 	})
 }
 
 func TestClusterFullIsRefused(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for i := range 4 {
 		cfg := testConfig(fmt.Sprintf("n%d", i))
@@ -299,7 +317,8 @@ func TestClusterFullIsRefused(t *testing.T) {
 
 // Leave must not hang on a peer that never reads.
 func TestLeaveDoesNotWaitForeverOnAMutePeer(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	mute := dialRaw(t, a.addr, "mute")
 	mute.join()
@@ -317,7 +336,9 @@ func TestLeaveDoesNotWaitForeverOnAMutePeer(t *testing.T) {
 // timeout: nobody suspects it, let alone fails it. The pause holds the
 // member's reads and writes, as a stopped process would.
 func TestPausedMemberIsNotSuspected(t *testing.T) {
-	checkNoLeaks(t)
+	// Not parallel: it holds the default probe round to a pause of 1 s,
+	// with little to spare on a loaded machine.
+	testkit.CheckGoroutines(t)
 	nodes, nets := cuttableCluster(t, 3, func(c *Config) { c.ProbeTimeout = DefaultProbeTimeout })
 	suspected := func() string {
 		for _, n := range nodes[:2] {
@@ -359,12 +380,13 @@ func TestPausedMemberIsNotSuspected(t *testing.T) {
 // that hears of its own suspicion refutes it with a later epoch, and is
 // alive again everywhere.
 func TestSuspectedMemberRefutes(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes, _ := cuttableCluster(t, 3, func(c *Config) { c.SuspicionMult = 100 })
 	a, c := nodes[0], nodes[2]
 	// a suspects c as its own probe round would have it.
 	a.suspectAfterProbe(linkTo(a.Node, "n2").peer, time.Now())
-	eventually(t, testSlack, "c refutes: alive again on a and b at a later epoch", func() bool {
+	testkit.Eventually(t, testSlack, "c refutes: alive again on a and b at a later epoch", func() bool {
 		for _, n := range nodes[:2] {
 			l := linkTo(n.Node, "n2")
 			if l == nil || n.members.stateOf("n2") != StateAlive || n.members.epochOf(l.peer) == 0 {

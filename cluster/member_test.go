@@ -9,6 +9,7 @@ import (
 // link that won a tie, is listed with the info of the link it now has;
 // neither is an event, and only suspect → alive changes its state.
 func TestTransitionKeepsTheLatestLinksInfo(t *testing.T) {
+	t.Parallel()
 	n, err := New(Config{Alias: "a", OnEvent: func(Event) {}, Cookie: []byte("a cookie of sixteen bytes or more"), CookieKey: make([]byte, 32)})
 	if err != nil {
 		t.Fatal(err)

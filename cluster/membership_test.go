@@ -10,12 +10,15 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 func TestJoinFormsFullMesh(t *testing.T) {
+	t.Parallel()
 	for _, size := range []int{2, 3, 6} {
 		t.Run(fmt.Sprintf("%d nodes", size), func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			nodes := startCluster(t, size)
 			waitFullMesh(t, nodes, 5*time.Second)
 		})
@@ -23,7 +26,8 @@ func TestJoinFormsFullMesh(t *testing.T) {
 }
 
 func TestJoinReportsMembersItGot(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	d := startNode(t, testConfig("d"))
 	got := joinTo(t, d, nodes[1])
@@ -41,16 +45,17 @@ func TestJoinReportsMembersItGot(t *testing.T) {
 }
 
 func TestJoinEventsAnnounceMembers(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 3)
 	a, c := nodes[0], nodes[2]
-	eventually(t, 3*time.Second, "a announces n1 and n2 joined", func() bool {
+	testkit.Eventually(t, 3*time.Second, "a announces n1 and n2 joined", func() bool {
 		_, ok1 := a.events.find(EventJoined, "n1")
 		_, ok2 := a.events.find(EventJoined, "n2")
 		return ok1 && ok2
 	})
 	c.Close()
-	eventually(t, 3*time.Second, "a announces the link to n2 closed", func() bool {
+	testkit.Eventually(t, 3*time.Second, "a announces the link to n2 closed", func() bool {
 		_, ok := a.events.find(EventLinkClosed, "n2")
 		return ok
 	})
@@ -63,7 +68,8 @@ func TestJoinEventsAnnounceMembers(t *testing.T) {
 // Nodes bound to different loopback addresses must be published with
 // their own listen address on every node, never a source address.
 func TestMembersPublishListenAddressOnSeveralLoopbacks(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for i, host := range []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"} {
 		cfg := testConfig(fmt.Sprintf("n%d", i))
@@ -83,6 +89,7 @@ func TestMembersPublishListenAddressOnSeveralLoopbacks(t *testing.T) {
 }
 
 func TestWildcardBindIsPublishedReachable(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name      string
 		advertise string
@@ -93,7 +100,7 @@ func TestWildcardBindIsPublishedReachable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			a := startNode(t, testConfig("a"))
 			b := startNode(t, testConfig("b"))
 			cfg := testConfig("w")
@@ -112,9 +119,10 @@ func TestWildcardBindIsPublishedReachable(t *testing.T) {
 }
 
 func TestSimultaneousDialKeepsOneLinkPerPair(t *testing.T) {
+	t.Parallel()
 	for round := range 5 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			nodes := []*testNode{startNode(t, testConfig("a")), startNode(t, testConfig("b")), startNode(t, testConfig("c"))}
 			var wg sync.WaitGroup
 			for _, from := range nodes {
@@ -136,7 +144,7 @@ func TestSimultaneousDialKeepsOneLinkPerPair(t *testing.T) {
 			wg.Wait()
 			waitFullMesh(t, nodes, 5*time.Second)
 			for _, n := range nodes {
-				eventually(t, 2*time.Second, n.Alias()+" announces 2 joins", func() bool {
+				testkit.Eventually(t, 2*time.Second, n.Alias()+" announces 2 joins", func() bool {
 					return n.events.count(EventJoined) >= 2
 				})
 				if c := n.events.count(EventJoined); c != 2 {
@@ -151,7 +159,8 @@ func TestSimultaneousDialKeepsOneLinkPerPair(t *testing.T) {
 }
 
 func TestDuplicateAliasIsRefusedOnBothSides(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a := nodes[0]
 	impostor := startNode(t, testConfig("n1"))
@@ -163,7 +172,7 @@ func TestDuplicateAliasIsRefusedOnBothSides(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error text\n got %q\nwant %q", err, want)
 	}
-	eventually(t, 2*time.Second, "n0 announces the refusal", func() bool {
+	testkit.Eventually(t, 2*time.Second, "n0 announces the refusal", func() bool {
 		e, ok := a.events.find(EventRefused, "n1")
 		return ok && errors.Is(e.Err, ErrDuplicateAlias) && strings.Contains(e.Err.Error(), `alias "n1" is already a member`)
 	})
@@ -174,7 +183,8 @@ func TestDuplicateAliasIsRefusedOnBothSides(t *testing.T) {
 }
 
 func TestVersionMismatchIsRefused(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	b := startNode(t, testConfig("b"))
 	b.version = ProtocolVersion + 1
@@ -187,7 +197,7 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 	if err.Error() != want {
 		t.Errorf("error text\n got %q\nwant %q", err, want)
 	}
-	eventually(t, 2*time.Second, "a announces the refusal", func() bool {
+	testkit.Eventually(t, 2*time.Second, "a announces the refusal", func() bool {
 		e, ok := a.events.find(EventRefused, "")
 		return ok && errors.Is(e.Err, ErrVersionMismatch)
 	})
@@ -199,7 +209,8 @@ func TestVersionMismatchIsRefused(t *testing.T) {
 // A Hello from a future version, shaped differently, still gets the
 // version refusal rather than a protocol error.
 func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	p := dialRaw(t, a.addr, "future")
 	p.send(&hello{Version: ProtocolVersion + 1, Sender: memberInfo{Alias: "future"}, Nonce: []byte("short")})
@@ -210,15 +221,11 @@ func TestFutureVersionWithAnotherShapeIsRefusedByVersion(t *testing.T) {
 }
 
 func TestJoinFailsClearly(t *testing.T) {
-	closedPort := func(t *testing.T, _ *testNode) (string, int) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		host, port := splitAddr(ln.Addr())
-		ln.Close()
-		return host, port
-	}
+	t.Parallel()
+	// A port that no test listens on, below the range the system picks
+	// ports for others from: a port just closed could be taken by a test
+	// running in parallel.
+	closedPort := func(t *testing.T, _ *testNode) (string, int) { return "127.0.0.1", testkit.Ports(t, 1)[0] }
 	tests := []struct {
 		name   string
 		target func(t *testing.T, self *testNode) (string, int)
@@ -237,7 +244,7 @@ func TestJoinFailsClearly(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			self := startNode(t, testConfig("self"))
 			host, port := tt.target(t, self)
 			start := time.Now()
@@ -263,7 +270,8 @@ func TestJoinFailsClearly(t *testing.T) {
 }
 
 func TestJoinStartsTheListenerFirst(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	n, err := New(testConfig("b"))
 	if err != nil {
@@ -287,7 +295,8 @@ func TestJoinStartsTheListenerFirst(t *testing.T) {
 }
 
 func TestStartErrors(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	if _, err := a.Start(context.Background()); !errors.Is(err, ErrAlreadyRunning) || !strings.Contains(err.Error(), a.addr) {
 		t.Errorf("second Start: %v", err)
@@ -309,6 +318,7 @@ func TestStartErrors(t *testing.T) {
 }
 
 func TestNewRejectsBadConfig(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		name   string
 		change func(*Config)
@@ -334,6 +344,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 }
 
 func TestDefaultConfig(t *testing.T) {
+	t.Parallel()
 	d := DefaultConfig()
 	if d.BindHost != "127.0.0.1" || d.BindPort != 2254 || d.MaxFrameSize != 1<<20 || d.ProbeTimeout >= d.ProbeInterval || d.IndirectChecks != 3 {
 		t.Errorf("defaults: %+v", d)
@@ -341,7 +352,8 @@ func TestDefaultConfig(t *testing.T) {
 }
 
 func TestCloseLeavesNoGoroutines(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 4)
 	waitFullMesh(t, nodes, 5*time.Second)
 	for _, n := range nodes {
@@ -354,9 +366,10 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 // Nodes joining at the same moment through different members must still
 // end in a full mesh, though neither may be in the list the other got.
 func TestConcurrentJoinsThroughDifferentMembers(t *testing.T) {
+	t.Parallel()
 	for round := range 10 {
 		t.Run(fmt.Sprintf("round %d", round), func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			seeds := startCluster(t, 3)
 			var newcomers []*testNode
 			for i := range 6 {

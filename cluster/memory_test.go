@@ -7,6 +7,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // heapInUse is the heap in use after a collection: what is held, not
@@ -26,7 +28,7 @@ func heapInUse() uint64 {
 // bodyChunk per link (and the doubling's slack), and returns when the
 // links close.
 func TestHalfSentFramesAreBounded(t *testing.T) {
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	const links, frameSize, sent = 100, DefaultMaxFrameSize, 600 << 10
 	cfg := testConfig("a")
 	cfg.SuspicionMult = 600 // a minute at least: the half-sent frames are not cut off by probes
@@ -52,7 +54,7 @@ func TestHalfSentFramesAreBounded(t *testing.T) {
 			p.conn.Write(half)
 		}()
 	}
-	eventually(t, testSlack, "the half-sent frames take the partial-frame budget", func() bool {
+	testkit.Eventually(t, testSlack, "the half-sent frames take the partial-frame budget", func() bool {
 		a.frames.partial.mu.Lock()
 		defer a.frames.partial.mu.Unlock()
 		return a.frames.partial.free < frameSize
@@ -78,9 +80,9 @@ func TestHalfSentFramesAreBounded(t *testing.T) {
 	for _, p := range peers {
 		p.conn.Close()
 	}
-	eventually(t, testSlack, "the links close", func() bool { return len(a.Members()) <= 1 })
+	testkit.Eventually(t, testSlack, "the links close", func() bool { return len(a.Members()) <= 1 })
 	var after uint64
-	eventually(t, testSlack, "the heap returns", func() bool {
+	testkit.Eventually(t, testSlack, "the heap returns", func() bool {
 		after = heapInUse()
 		return after < before+8<<20
 	})

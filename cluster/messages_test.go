@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // inbox collects the application messages a handler receives.
@@ -28,7 +30,8 @@ func (in inbox) next(t *testing.T) string {
 }
 
 func TestSendDeliversInOrderBothWays(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	atA, atB := make(inbox, 200), make(inbox, 200)
@@ -54,7 +57,8 @@ func TestSendDeliversInOrderBothWays(t *testing.T) {
 }
 
 func TestSendToSelfDeliversLocally(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	in := make(inbox, 10)
 	a.Handle("test.v1", in.handler)
@@ -77,7 +81,8 @@ func TestSendToSelfDeliversLocally(t *testing.T) {
 }
 
 func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	a, b := nodes[0], nodes[1]
 	unknown, known := make(inbox, 1), make(inbox, 1)
@@ -102,7 +107,8 @@ func TestUnknownKindIsAnsweredAndTheLinkStays(t *testing.T) {
 }
 
 func TestSendErrors(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	cfg.MaxFrameSize = 4096
 	a, err := New(cfg)

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // netnsTransport opens its sockets inside a Linux network namespace. A
@@ -73,6 +75,7 @@ func ipCommand(t *testing.T, args ...string) {
 // FIN: a real cut), checks both nodes drop each other within the failure
 // timeout, restores the link and checks they reconnect by themselves.
 func TestNetworkCutInNamespaces(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		t.Skip("skipped: creating network namespaces needs root")
 	}
@@ -96,7 +99,7 @@ func TestNetworkCutInNamespaces(t *testing.T) {
 	ipCommand(t, "-n", nsA, "link", "set", vethA, "up")
 	ipCommand(t, "-n", nsB, "link", "set", vethB, "up")
 
-	checkNoLeaks(t)
+	testkit.CheckGoroutines(t)
 	var nodes []*testNode
 	for _, n := range []struct{ alias, ns, host string }{{"a", nsA, "10.213.0.1"}, {"b", nsB, "10.213.0.2"}} {
 		cfg := testConfig(n.alias)
@@ -111,7 +114,7 @@ func TestNetworkCutInNamespaces(t *testing.T) {
 	cut := time.Now()
 	ipCommand(t, "-n", nsA, "link", "set", vethA, "down")
 	timeout := testFailure
-	eventually(t, timeout+testSlack, "both nodes drop each other", func() bool {
+	testkit.Eventually(t, timeout+testSlack, "both nodes drop each other", func() bool {
 		return !hasMember(nodes[0].Node, "b") && !hasMember(nodes[1].Node, "a")
 	})
 	t.Logf("both sides dropped the other %v after the cut", time.Since(cut))

@@ -5,6 +5,8 @@ import (
 	"net"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // TestDialLeavesFromTheBindHost: a node bound to 127.0.0.3 dials its
@@ -26,7 +28,7 @@ func TestDialLeavesFromTheBindHost(t *testing.T) {
 	if _, err := b.Join(ctx, a.host, a.port); err == nil {
 		t.Fatal("b joined with the wrong cookie")
 	}
-	eventually(t, testSlack, "a reports the refused connection", func() bool {
+	testkit.Eventually(t, testSlack, "a reports the refused connection", func() bool {
 		_, ok := a.events.find(EventRefused, "")
 		return ok
 	})

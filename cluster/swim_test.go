@@ -8,6 +8,7 @@ import (
 )
 
 func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	for _, tt := range []struct {
 		members, confirmations int
@@ -35,6 +36,7 @@ func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
 }
 
 func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
+	t.Parallel()
 	o := probeOrder{rng: rand.New(rand.NewPCG(1, 2))}
 	members := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
 	var passes [][]string
@@ -74,6 +76,7 @@ func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
 }
 
 func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
+	t.Parallel()
 	const timeout = 500 * time.Millisecond
 	t0 := time.Unix(1000, 0)
 	b := memberInfo{Alias: "b", Incarnation: 1}
@@ -142,6 +145,7 @@ func suspectTable(t *testing.T) (*memberTable, memberInfo, *[]EventKind) {
 }
 
 func TestSuspicionIsConfirmedRefutedAndTimesOut(t *testing.T) {
+	t.Parallel()
 	cfg := DefaultConfig()
 	timeout := func(c int) time.Duration { return suspicionTimeout(cfg, 5, c) }
 	t0 := time.Unix(1000, 0)

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testCA is a certificate authority made for one test.
@@ -98,7 +100,8 @@ func tlsFiles(t *testing.T, issuer, trusted *testCA, name string) *tls.Config {
 }
 
 func TestTLSClusterForms(t *testing.T) {
-	checkNoLeaks(t)
+	t.Parallel()
+	testkit.CheckGoroutines(t)
 	ca := newTestCA(t, "cluster CA")
 	var nodes []*testNode
 	for _, alias := range []string{"a", "b", "c"} {
@@ -112,6 +115,7 @@ func TestTLSClusterForms(t *testing.T) {
 }
 
 func TestTLSRefusesStrangers(t *testing.T) {
+	t.Parallel()
 	ca := newTestCA(t, "cluster CA")
 	rogue := newTestCA(t, "rogue CA")
 	tests := []struct {
@@ -125,7 +129,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			checkNoLeaks(t)
+			testkit.CheckGoroutines(t)
 			cfg := testConfig("a")
 			cfg.TLS = tlsFiles(t, ca, ca, "a")
 			a := startNode(t, cfg)
@@ -141,7 +145,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.dialerErr) {
 				t.Errorf("error %q does not mention %q", err, tt.dialerErr)
 			}
-			eventually(t, 3*time.Second, "a reports the refused connection", func() bool {
+			testkit.Eventually(t, 3*time.Second, "a reports the refused connection", func() bool {
 				_, ok := a.events.find(EventRefused, "")
 				return ok
 			})
@@ -157,6 +161,7 @@ func TestTLSRefusesStrangers(t *testing.T) {
 // TLS files are read only when regular and small: a FIFO in their place
 // is refused at once rather than blocking the first cluster command.
 func TestTLSConfigRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "ca.pem")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {

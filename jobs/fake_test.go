@@ -131,6 +131,9 @@ func (node *fakeNode) stop() {
 	if node.table != nil {
 		node.table.Close()
 	}
+	if node.svc != nil {
+		node.svc.LeftCluster() // as the node's cluster does when it ends
+	}
 }
 
 func (node *fakeNode) Self() string {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // TestMemberStopsOnlyItsOwnJobs: a member may stop the jobs it started on
@@ -14,7 +16,7 @@ func TestMemberStopsOnlyItsOwnJobs(t *testing.T) {
 	n := cluster3(t)
 	r := mustSpawnOn(t, n.get("n1"), "n2", endlessSrc) // n2:1, run for n1
 	local, err := n.get("n2").table.Start(context.Background(), Spec{
-		File: "local.iasm", Owner: NewOwner("shell"), Program: program(t, endlessSrc), Output: &syncBuffer{}})
+		File: "local.iasm", Owner: NewOwner("shell"), Program: program(t, endlessSrc), Output: &testkit.Buffer{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestOneMemberCannotTakeEveryPlace(t *testing.T) {
 	// A place given back is n1's again.
 	first.job.Kill()
 	first.endLine(t)
-	eventually(t, "n1 to get its place back", func() error {
+	testkit.EventuallyNil(t, waitTimeout, "n1 to get its place back", func() error {
 		r, err := spawnOn(t, n.get("n1"), "n2", helloSrc)
 		if err == nil {
 			r.endLine(t)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // floodSrc prints a line forever.
@@ -26,13 +28,13 @@ func cluster3(t *testing.T) *fakeNet {
 // remoteRun is a job started elsewhere, with its output and end line.
 type remoteRun struct {
 	job   *Job
-	out   *syncBuffer
+	out   *testkit.Buffer
 	ended chan string // the end line
 }
 
 func spawnOn(t *testing.T, from *fakeNode, alias, src string) (*remoteRun, error) {
 	t.Helper()
-	r := &remoteRun{out: &syncBuffer{}, ended: make(chan string, 1)}
+	r := &remoteRun{out: &testkit.Buffer{}, ended: make(chan string, 1)}
 	j, err := from.svc.SpawnOn(context.Background(), alias, RemoteSpec{
 		File: "prog.iasm", Owner: NewOwner("local"), Program: program(t, src), Output: r.out,
 		Started: func(j *Job) { fmt.Fprintf(r.out, "started %s\n", j.Name()) },
@@ -59,22 +61,6 @@ func (r *remoteRun) endLine(t *testing.T) string {
 	case <-time.After(waitTimeout):
 		t.Fatalf("job %s did not end; output so far:\n%s", r.job.Name(), r.out.String())
 		return ""
-	}
-}
-
-// eventually polls cond until it returns nil, for at most waitTimeout.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitTimeout)
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still waiting for %s: %v", what, err)
-		}
-		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -208,7 +194,7 @@ func TestMemberGone(t *testing.T) {
 		t.Fatal(err)
 	}
 	n.fail("n1", "left")
-	eventually(t, "n3 to stop the job of n1", func() error {
+	testkit.EventuallyNil(t, waitTimeout, "n3 to stop the job of n1", func() error {
 		if state, _ := theirs.Status(); state != Killed {
 			return fmt.Errorf("job is %s", state)
 		}
@@ -261,12 +247,12 @@ func TestRefusals(t *testing.T) {
 // blockingWriter is a terminal that takes nothing until released.
 type blockingWriter struct {
 	release chan struct{}
-	syncBuffer
+	testkit.Buffer
 }
 
 func (w *blockingWriter) Write(p []byte) (int, error) {
 	<-w.release
-	return w.syncBuffer.Write(p)
+	return w.Buffer.Write(p)
 }
 
 // TestFlood runs a program that prints without end to a caller whose
@@ -285,7 +271,7 @@ func TestFlood(t *testing.T) {
 	}
 	theirs, _ := n.get("n2").table.Lookup("1")
 	// Wait until the caller has had to drop lines: its queue is full.
-	eventually(t, "the caller's queue to fill", func() error {
+	testkit.EventuallyNil(t, waitTimeout, "the caller's queue to fill", func() error {
 		n1.svc.mu.Lock()
 		tr := n1.svc.tracked["n2:1"]
 		n1.svc.mu.Unlock()
@@ -392,7 +378,7 @@ func TestOutboxDropsWhileLinkBusy(t *testing.T) {
 // waitPending waits until svc has n requests waiting for their answer.
 func waitPending(t *testing.T, svc *Service, n int) {
 	t.Helper()
-	eventually(t, "the requests", func() error {
+	testkit.EventuallyNil(t, waitTimeout, "the requests", func() error {
 		svc.mu.Lock()
 		defer svc.mu.Unlock()
 		if len(svc.pending) != n {
@@ -411,7 +397,7 @@ func TestHostileMember(t *testing.T) {
 		payload := encode(m)
 		svc.Receive(from, kind, payload)
 	}
-	var out syncBuffer
+	var out testkit.Buffer
 	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &out}
 	got := make(chan *Job, 1)
 	go func() {
@@ -466,7 +452,7 @@ func TestOddFileName(t *testing.T) {
 	for i, name := range []string{"bad\xffname\x1b.iasm", strings.Repeat("long/", 100) + "p.iasm"} {
 		ended := make(chan *Job, 1)
 		_, err := n.get("n1").svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: name, Owner: NewOwner("me"),
-			Program: program(t, helloSrc), Output: &syncBuffer{}, Ended: func(j *Job) { ended <- j }})
+			Program: program(t, helloSrc), Output: &testkit.Buffer{}, Ended: func(j *Job) { ended <- j }})
 		if err != nil {
 			t.Fatalf("SpawnOn %q: %v", name, err)
 		}
@@ -500,7 +486,7 @@ func TestRemoteFaultsForgotten(t *testing.T) {
 		payload := encode(&spawnMsg{Req: uint64(i), File: "fault.iasm", Code: code})
 		svc.Receive("evil", KindSpawn, payload)
 		if i%DefaultMaxRemoteJobs == 0 || i == spawns { // at most MaxRemoteJobs at once
-			eventually(t, "the remote jobs to end", func() error {
+			testkit.EventuallyNil(t, waitTimeout, "the remote jobs to end", func() error {
 				svc.mu.Lock()
 				defer svc.mu.Unlock()
 				if svc.remoteRunning != 0 {
@@ -575,7 +561,7 @@ func TestTableBadRowsDropped(t *testing.T) {
 func TestForgedErrorClipped(t *testing.T) {
 	svc := NewService(ServiceConfig{Table: NewTable(1), Transport: discardTransport{}, ReplyTimeout: waitTimeout})
 	ended := make(chan string, 1)
-	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &syncBuffer{},
+	spec := RemoteSpec{File: "prog", Owner: NewOwner("me"), Program: program(t, endlessSrc), Output: &testkit.Buffer{},
 		Ended: func(j *Job) { ended <- EndLine(j) }}
 	svc.mu.Lock()
 	j := svc.trackLocked("peer", 4, spec)

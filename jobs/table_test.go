@@ -1,14 +1,13 @@
 package jobs
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -32,28 +31,10 @@ func program(t testing.TB, src string) *vm.Program {
 	return p
 }
 
-// syncBuffer is a bytes.Buffer safe for a job and a test at once.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
-}
-
-func start(t *testing.T, tb *Table, owner *Owner, src string, out *syncBuffer) *Job {
+func start(t *testing.T, tb *Table, owner *Owner, src string, out *testkit.Buffer) *Job {
 	t.Helper()
 	if out == nil {
-		out = &syncBuffer{}
+		out = &testkit.Buffer{}
 	}
 	j, err := tb.Start(context.Background(), Spec{File: "test.iasm", Owner: owner, Program: program(t, src), Output: out})
 	if err != nil {
@@ -91,7 +72,7 @@ func TestJobEnds(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			tb := NewTable(4)
 			defer tb.Close()
-			var out syncBuffer
+			var out testkit.Buffer
 			j := start(t, tb, NewOwner("me"), tt.src, &out)
 			if tt.kill {
 				j.Kill()
@@ -125,7 +106,7 @@ func TestJobEnds(t *testing.T) {
 func TestStartedAndEndedOrder(t *testing.T) {
 	tb := NewTable(1)
 	defer tb.Close()
-	var out syncBuffer
+	var out testkit.Buffer
 	var ended bool
 	j, err := tb.Start(context.Background(), Spec{
 		File: "hello", Owner: NewOwner("me"), Program: program(t, helloSrc), Output: &out,

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"golang.org/x/crypto/ssh"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // testWait bounds every wait of these tests.
@@ -50,24 +52,6 @@ func (s *lineShell) Run(ctx context.Context) int {
 
 func (s *lineShell) Interrupt() bool { return false }
 
-// syncBuffer is a bytes.Buffer for a logger written from many goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // newKey returns a new ed25519 signer.
 func newKey(t testing.TB) ssh.Signer {
 	t.Helper()
@@ -84,7 +68,7 @@ func newKey(t testing.TB) ssh.Signer {
 
 // startServer starts a server on 127.0.0.1 that authorizes keys, with
 // change applied to its Config, and returns it, its address and its log.
-func startServer(t testing.TB, change func(*Config), keys ...ssh.PublicKey) (*Server, string, *syncBuffer) {
+func startServer(t testing.TB, change func(*Config), keys ...ssh.PublicKey) (*Server, string, *testkit.Buffer) {
 	t.Helper()
 	dir := t.TempDir()
 	var authorized bytes.Buffer
@@ -94,7 +78,7 @@ func startServer(t testing.TB, change func(*Config), keys ...ssh.PublicKey) (*Se
 	if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), authorized.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	log := &syncBuffer{}
+	log := &testkit.Buffer{}
 	cfg := DefaultConfig()
 	cfg.Addr = "127.0.0.1:0"
 	cfg.HostKeyPath = filepath.Join(dir, "host_key")
@@ -158,15 +142,14 @@ func loggedIn(t *testing.T) (*ssh.Client, string) {
 
 // waitLog waits until log holds want count times: the server logs a
 // refusal after the client has seen the connection close.
-func waitLog(t *testing.T, log *syncBuffer, want string, count int) {
+func waitLog(t *testing.T, log *testkit.Buffer, want string, count int) {
 	t.Helper()
-	deadline := time.Now().Add(testWait)
-	for strings.Count(log.String(), want) != count {
-		if time.Now().After(deadline) {
-			t.Fatalf("the log holds %q %d times, want %d:\n%s", want, strings.Count(log.String(), want), count, log.String())
+	testkit.EventuallyNil(t, testWait, fmt.Sprintf("%q %d times in the log", want, count), func() error {
+		if got := strings.Count(log.String(), want); got != count {
+			return fmt.Errorf("the log holds it %d times:\n%s", got, log.String())
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // execOn runs command in a new session of c and returns its output and
@@ -410,7 +393,7 @@ func TestIdleTimeout(t *testing.T) {
 // logged as one summary.
 func TestRefusalLogBounded(t *testing.T) {
 	t.Parallel()
-	var log syncBuffer
+	var log testkit.Buffer
 	r := newRefusalLog(slog.New(slog.NewTextHandler(&log, nil)), time.Hour, 3)
 	for i := range 100 {
 		r.refuse(fmt.Sprintf("10.0.0.%d:%d", i%7, 1000+i), "junk")
@@ -456,13 +439,7 @@ func TestInputPump(t *testing.T) {
 		got <- string(b)
 	}()
 	pw.Write([]byte("ab\x03c"))
-	deadline := time.Now().Add(testWait)
-	for sh.count() == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("Ctrl-C during a program did not interrupt it")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	testkit.Eventually(t, testWait, "Ctrl-C during a program to interrupt it", func() bool { return sh.count() > 0 })
 	sh.setRunning(false)
 	pw.Write([]byte("\x03d"))
 	pw.Close()
@@ -577,7 +554,7 @@ func TestClientThatNeverReads(t *testing.T) {
 // writer's order; after close, writes fail and nothing more is sent.
 func TestOutputPump(t *testing.T) {
 	t.Parallel()
-	var out, errOut syncBuffer
+	var out, errOut testkit.Buffer
 	p := newOutputPump(&out, &errOut)
 	var wg sync.WaitGroup
 	for w := range 4 {
@@ -769,13 +746,12 @@ func TestIdleConnectionsDoNotLockOut(t *testing.T) {
 			holdIdle(ctx, addr, src, &held, &peak)
 		}()
 	}
-	deadline := time.Now().Add(testWait)
-	for peak.Load() < int64(srv.cfg.MaxHandshakes) {
-		if time.Now().After(deadline) {
-			t.Fatalf("the hostile client never held %d connections at once (peak %d)", srv.cfg.MaxHandshakes, peak.Load())
+	testkit.EventuallyNil(t, testWait, fmt.Sprintf("the hostile client to hold %d connections at once", srv.cfg.MaxHandshakes), func() error {
+		if p := peak.Load(); p < int64(srv.cfg.MaxHandshakes) {
+			return fmt.Errorf("peak %d", p)
 		}
-		time.Sleep(5 * time.Millisecond)
-	}
+		return nil
+	})
 	const within = 5 * time.Second
 	start := time.Now()
 	var tries int

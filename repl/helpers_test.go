@@ -1,47 +1,27 @@
 package repl
 
 import (
-	"bytes"
 	"context"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
-
-// lockedBuffer is a bytes.Buffer that spawned programs may write to while
-// a test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // testShell is a scripted Shell on in-memory streams.
 type testShell struct {
 	*Shell
-	out, err *lockedBuffer
+	out, err *testkit.Buffer
 }
 
 func newTestShell(t *testing.T, input string, opts Options) *testShell {
 	t.Helper()
-	ts := &testShell{out: &lockedBuffer{}, err: &lockedBuffer{}}
+	ts := &testShell{out: &testkit.Buffer{}, err: &testkit.Buffer{}}
 	opts.Stdin = strings.NewReader(input)
 	opts.Stdout, opts.Stderr = ts.out, ts.err
 	sh, err := New(opts)
@@ -90,28 +70,6 @@ func writeBytecode(t *testing.T, name, src string) string {
 // waitTimeout bounds every wait of a test for something another
 // goroutine does.
 const waitTimeout = 10 * time.Second
-
-// eventually polls cond, for at most waitTimeout, until it returns nil; it
-// is for states that signal nothing when reached (a goroutine count).
-// The failure names what was awaited and cond's last answer.
-func eventually(t *testing.T, what string, cond func() error) {
-	t.Helper()
-	deadline := time.NewTimer(waitTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(5 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		err := cond()
-		if err == nil {
-			return
-		}
-		select {
-		case <-deadline.C:
-			t.Fatalf("still waiting for %s after %v: %v", what, waitTimeout, err)
-		case <-tick.C:
-		}
-	}
-}
 
 // waitJob waits on job id's done signal, which is closed once the job
 // has stopped and its end has been announced.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/internal/termtext/termtexttest"
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -226,7 +227,7 @@ func TestJobsOutsideTextShownEscaped(t *testing.T) {
 			// !spawn_on: the output lines as they come, and the end line.
 			outMark, errMark := len(ts.out.String()), len(ts.err.String())
 			ts.exec(t, "!spawn_on plain "+printer)
-			eventually(t, "the end line of !spawn_on", func() error {
+			testkit.EventuallyNil(t, waitTimeout, "the end line of !spawn_on", func() error {
 				if !strings.Contains(ts.err.String()[errMark:], "done after") {
 					return errors.New("no end line yet")
 				}

@@ -10,6 +10,8 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // TestRunScript runs whole scripts: errors name their line on stderr, the
@@ -163,7 +165,7 @@ func TestCloseKillsJobs(t *testing.T) {
 	if !strings.Contains(out, "[job 1] "+endless+" killed") || !strings.Contains(out, "[job 2] "+endless+" killed") {
 		t.Fatalf("stderr:\n%s\nwant both jobs killed", out)
 	}
-	eventually(t, "the jobs' goroutines to end", func() error {
+	testkit.EventuallyNil(t, waitTimeout, "the jobs' goroutines to end", func() error {
 		if n := runtime.NumGoroutine(); n > before {
 			return fmt.Errorf("%d goroutines, %d before the shell started", n, before)
 		}
@@ -255,7 +257,7 @@ func TestPrepareHistory(t *testing.T) {
 
 // TestLineWriter checks that output is passed on by whole lines.
 func TestLineWriter(t *testing.T) {
-	var dst lockedBuffer
+	var dst testkit.Buffer
 	w := &lineWriter{dst: &dst}
 	w.Write([]byte("ab"))
 	if dst.String() != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io"
 	"maps"
@@ -11,10 +10,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // End-to-end tests of clustering: several real iridium processes, each a
@@ -29,38 +29,19 @@ const (
 	testHeartbeat      = 100 * time.Millisecond
 	testProbeTimeout   = 200 * time.Millisecond
 	testFailureTimeout = 900 * time.Millisecond
-	testCookie         = "e2e-secret"
+	testCookie         = "e2e-secret-Jq7vX2pL9wZc"
 )
 
 // waitFor bounds waits for output that should come promptly (a command's
 // answer, an event after a join or a leave). It is generous because the
-// processes run with the race detector on a busy machine; tests that
-// measure a delay assert tighter bounds themselves.
+// processes may run with the race detector (make test-race) on a busy
+// machine; tests that measure a delay assert tighter bounds themselves.
 const waitFor = 15 * time.Second
-
-// outBuffer is an output stream of a process, written by the goroutine
-// exec starts to copy it and read by the test.
-type outBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *outBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *outBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // outStream is one output stream and how far the test has consumed it.
 type outStream struct {
 	name   string
-	buf    outBuffer
+	buf    testkit.Buffer
 	cursor int // offset up to which expect has consumed the stream
 }
 
@@ -194,13 +175,12 @@ func expectStderr(t *testing.T, p *nodeProc, re string, timeout time.Duration) [
 func expectEvent(t *testing.T, p *nodeProc, re string, timeout time.Duration) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := time.Now().Add(timeout)
-	for !rx.MatchString(p.stderr.buf.String()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("node %q: no event matching %q within %v; stderr:\n%s", p.alias, re, timeout, p.stderr.buf.String())
+	testkit.EventuallyNil(t, timeout, fmt.Sprintf("node %q: an event matching %q", p.alias, re), func() error {
+		if stderr := p.stderr.buf.String(); !rx.MatchString(stderr) {
+			return fmt.Errorf("stderr:\n%s", stderr)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return nil
+	})
 }
 
 // eventRE is the regular expression of an event line about alias: kind is
@@ -747,12 +727,14 @@ func TestClusterStartErrors(t *testing.T) {
 	})
 	t.Run("port in use", func(t *testing.T) {
 		t.Parallel()
-		l, err := net.Listen("tcp", "127.0.0.1:0")
+		// A port of this test's alone: once l closes, no other test
+		// can take it before the node does.
+		port := testkit.Ports(t, 1)[0]
+		l, err := net.Listen("tcp", hostPort("127.0.0.1", port))
 		if err != nil {
 			t.Fatal(err)
 		}
 		defer l.Close()
-		port := l.Addr().(*net.TCPAddr).Port
 		p := startNode(t, nodeSpec{alias: "a", port: port})
 		p.send(t, "!start_cluster", "load $0 #1", "!registers")
 		expectStderr(t, p, `(?m)^line 1: !start_cluster: .*`+regexp.QuoteMeta(hostPort("127.0.0.1", port))+`.*address already in use`, waitFor)

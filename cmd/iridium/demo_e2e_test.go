@@ -2,29 +2,15 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// freePorts returns n ports on 127.0.0.1 that were free a moment ago.
-func freePorts(t *testing.T, n int) []int {
-	t.Helper()
-	var ports []int
-	for range n {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		ports = append(ports, ln.Addr().(*net.TCPAddr).Port)
-	}
-	return ports
-}
+	"github.com/iridium-vm/iridium/internal/testkit"
+)
 
 // TestDemoClusterScript runs scripts/demo-cluster.sh, detached, with the
 // built binary, on a tmux server of the test's own, and checks that every
@@ -34,7 +20,7 @@ func TestDemoClusterScript(t *testing.T) {
 		t.Skip("skipped: tmux is not installed (make test installs it when run as root)")
 	}
 	t.Parallel()
-	ports := freePorts(t, 3)
+	ports := testkit.Ports(t, 3) // the script must be told them
 	tmpDir := t.TempDir()
 	env := append(testEnv(t),
 		"IRIDIUM_BIN="+iridiumBin,

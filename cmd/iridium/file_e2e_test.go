@@ -44,8 +44,10 @@ func examples(t *testing.T) []string {
 // TestExamples runs every example in docs/examples as assembly and as
 // bytecode, and checks the output it states.
 func TestExamples(t *testing.T) {
+	t.Parallel()
 	for _, file := range examples(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
 			src, err := os.ReadFile(file)
 			if err != nil {
 				t.Fatal(err)
@@ -69,8 +71,10 @@ func TestExamples(t *testing.T) {
 // TestDisassemblyRoundTrip assembles each example, disassembles the
 // bytecode, assembles the listing, and wants the same bytes.
 func TestDisassemblyRoundTrip(t *testing.T) {
+	t.Parallel()
 	for _, file := range examples(t) {
 		t.Run(filepath.Base(file), func(t *testing.T) {
+			t.Parallel()
 			dir := t.TempDir()
 			first, second, listing := filepath.Join(dir, "a.irb"), filepath.Join(dir, "b.irb"), filepath.Join(dir, "listing.iasm")
 			if r := runBinary(t, "", "asm", file, "-o", first); r.code != 0 {
@@ -98,12 +102,14 @@ func TestDisassemblyRoundTrip(t *testing.T) {
 // TestAsmKeepsItsSource checks that "iridium asm" never writes its
 // bytecode over the file it reads, whether by -o or by the default name.
 func TestAsmKeepsItsSource(t *testing.T) {
+	t.Parallel()
 	const src = "load $0 #7\nhlt\n"
 	for _, tc := range []struct{ name, file string }{
 		{"-o names the input", "prog.iasm"},
 		{"the default name is the input", "prog.irb"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			path := writeTestFile(t, tc.file, src)
 			r := runBinary(t, "", "asm", path, "-o", path)
 			if tc.file == "prog.irb" {
@@ -120,6 +126,7 @@ func TestAsmKeepsItsSource(t *testing.T) {
 // TestCommandFailures checks exit codes and messages of the ways a run
 // can fail.
 func TestCommandFailures(t *testing.T) {
+	t.Parallel()
 	badBytecode := "EPIE" + strings.Repeat("\x00", 70)
 	tests := []struct {
 		name     string
@@ -156,6 +163,7 @@ func TestCommandFailures(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			args := tc.args
 			if tc.file != "" {
 				path := writeTestFile(t, "prog.iasm", tc.file)
@@ -182,10 +190,11 @@ func TestCommandFailures(t *testing.T) {
 // TestFileRunSignals checks that SIGINT (Ctrl-C) and SIGTERM stop a file
 // run with status 130 and a message naming the signal. The program spins
 // silently for 10^8 steps (tens of milliseconds at the least, far more in
-// this race-detector build) before it prints without end, so its first
+// a race-detector build) before it prints without end, so its first
 // output shows it has run past signalDelay, when the run starts watching
 // for signals.
 func TestFileRunSignals(t *testing.T) {
+	t.Parallel()
 	const src = `.data
 line: .asciiz 'tick\n'
 .code

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // iridiumBin is the path of the iridium binary built once by TestMain for
@@ -23,7 +25,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	iridiumBin = filepath.Join(dir, "iridium")
-	build := exec.Command("go", "build", "-race", "-o", iridiumBin, ".")
+	args := []string{"build", "-o", iridiumBin}
+	if testkit.RaceEnabled { // go test -race: the binary under test too
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintf(os.Stderr, "building iridium: %v\n", err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/remote"
 )
 
@@ -290,7 +291,7 @@ func TestNewUserB9DemoAddresses(t *testing.T) {
 		t.Skip("skipped: tmux is not installed (make test installs it when run as root)")
 	}
 	t.Parallel()
-	ports := freePorts(t, 3)
+	ports := testkit.Ports(t, 3)
 	addrs := []string{
 		fmt.Sprintf("127.0.0.2:%d", ports[0]),
 		fmt.Sprintf("127.0.0.3:%d", ports[1]),

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // quickStartMarker precedes the README's quick start block.
@@ -55,7 +57,7 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := append(testEnv(t), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
-	ports := freePorts(t, 3)
+	ports := testkit.Ports(t, 3)
 	ported := strings.NewReplacer("2254", strconv.Itoa(ports[0]), "2255", strconv.Itoa(ports[1]), "2256", strconv.Itoa(ports[2]))
 	var outputs []string
 	for _, line := range readmeQuickStart(t) {

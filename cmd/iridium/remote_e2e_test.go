@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // End-to-end tests of remote access: the real binary as a daemon with -r,
@@ -401,7 +402,7 @@ func TestRemoteDaemonMesh(t *testing.T) {
 	requireOpenSSH(t)
 	dir := t.TempDir()
 	key := newSSHKey(t, dir, "id_ed25519", "tester@e2e")
-	ports := freePorts(t, 3)
+	ports := testkit.Ports(t, 3) // each node joins the next before it may listen
 	hosts := []string{"127.0.0.1", "127.0.0.2", "127.0.0.3"}
 	aliases := []string{"a", "b", "c"}
 	want := map[string]string{}

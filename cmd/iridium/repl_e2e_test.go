@@ -32,6 +32,7 @@ start:  prts @hello
 // prompt, program output on stdout, errors as "line N: ..." on stderr,
 // exit status 1 when a line failed, --fail-fast.
 func TestREPLScripted(t *testing.T) {
+	t.Parallel()
 	hello := writeTestFile(t, "hello.iasm", replHello)
 	fault := writeTestFile(t, "fault.iasm", ".code\nload $1 #0\ndiv $0 $1 $2\n")
 	plain := writeTestFile(t, "plain.iasm", "load $0 #7\n")
@@ -135,6 +136,7 @@ func TestREPLScriptedSIGTERM(t *testing.T) {
 // skipped and the script goes on (or stops, with --fail-fast); memory
 // stays bounded, so `head -c 200M /dev/zero | iridium` cannot exhaust it.
 func TestREPLScriptedLongLine(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("x", 3<<20)
 	tests := []struct {
 		name       string

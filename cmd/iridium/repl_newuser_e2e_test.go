@@ -11,6 +11,7 @@ import (
 // TestNewUserRound runs the binary as the new user of issue 12 did, one
 // case per item; pty cases are in repl_newuser_pty_test.go.
 func TestNewUserRound(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	fifo := filepath.Join(dir, "fifo.iasm")
 	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
@@ -62,6 +63,7 @@ func TestNewUserRound(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
 			r := runBinary(t, tc.stdin, tc.args...)
 			if r.code != tc.code {
 				t.Errorf("exit %d, want %d\nstderr: %s", r.code, tc.code, r.stderr)
@@ -99,6 +101,7 @@ func TestNewUserRound(t *testing.T) {
 // and runs the file: the registers and output are the same. !save refuses
 // to overwrite, !save! does it.
 func TestSaveRunsTheSame(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "typed.iasm")
 	script := ".data\nmsg: .asciiz 'hi\\n'\n.code\nload $0 #3\nload $1 #4\nadd $0 $1 $2\nprts @msg\n!save " + path + "\n!save " + path + "\n"
 	r := runBinary(t, script)

@@ -122,6 +122,7 @@ func render(out string, width int) []string {
 // TestScreenEmulator checks the emulator on what readline writes when a
 // message comes in above an edited line.
 func TestScreenEmulator(t *testing.T) {
+	t.Parallel()
 	got := render(">>> load $7\x1b[J\x1b[2K\rmessage\n>>> load $7", 80)
 	want := []string{"message", ">>> load $7"}
 	if strings.Join(got, "|") != strings.Join(want, "|") {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/creack/pty"
 	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // ptyTimeout bounds each wait for the REPL's output and for its exit.
@@ -324,8 +326,13 @@ func TestREPLTerminalCtrlC(t *testing.T) {
 // while a line is being edited, and that the line survives.
 func TestREPLTerminalNotify(t *testing.T) {
 	t.Parallel()
-	// About a second or two on the race-detector build.
-	slow := writeTestFile(t, "slow.iasm", ".code\nload $1 #15000000\nloop: inc $0\nneq $0 $1\ndjmpe @loop\n")
+	// About a second or two, on either build: it must still run when the
+	// line below has been typed.
+	steps := 100_000_000
+	if testkit.RaceEnabled {
+		steps = 15_000_000
+	}
+	slow := writeTestFile(t, "slow.iasm", fmt.Sprintf(".code\nload $1 #%d\nloop: inc $0\nneq $0 $1\ndjmpe @loop\n", steps))
 	p := startPTY(t, t.TempDir(), "NO_COLOR=1")
 	p.expect(">>> ")
 	p.send("!spawn " + slow + "\r")
