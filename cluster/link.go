@@ -194,7 +194,7 @@ func (n *Node) readLoop(l *link) {
 		case *suspectMsg:
 			n.heardSuspect(l, m)
 		case *aliveMsg:
-			n.heardAlive(m)
+			n.heardAlive(l, m)
 		case *memberUp:
 			n.considerMember(m.Member)
 		case *appMessage:

@@ -335,9 +335,21 @@ func (m *ack) validate() error { return nil }
 
 func (m *pingReq) validate() error { return ValidateAlias(m.Target) }
 
-func (m *suspectMsg) validate() error { return ValidateAlias(m.Alias) }
+// maxEpoch bounds a liveness epoch on the wire, far beyond any number of
+// refutations, so that a member raising its epoch past a suspected one
+// never wraps around.
+const maxEpoch = 1 << 62
 
-func (m *aliveMsg) validate() error { return ValidateAlias(m.Alias) }
+func (m *suspectMsg) validate() error { return (*liveness)(m).validate() }
+
+func (m *aliveMsg) validate() error { return (*liveness)(m).validate() }
+
+func (m *liveness) validate() error {
+	if m.Epoch > maxEpoch {
+		return fmt.Errorf("epoch %d is over the limit %d", m.Epoch, uint64(maxEpoch))
+	}
+	return ValidateAlias(m.Alias)
+}
 
 func (m *leave) validate() error {
 	if len(m.Reason) > maxReasonLength {

@@ -282,8 +282,10 @@ func (n *Node) heardSuspect(from *link, m *suspectMsg) {
 }
 
 // heardAlive applies a member's news that it is alive at a later epoch.
-func (n *Node) heardAlive(m *aliveMsg) {
-	if m.Alias != n.cfg.Alias {
+// Only the member itself says so, on its own link: another member could
+// keep a dead one listed by claiming it alive.
+func (n *Node) heardAlive(from *link, m *aliveMsg) {
+	if m.Alias == from.peer.Alias {
 		n.members.refute(m.Alias, m.Incarnation, m.Epoch, time.Now())
 	}
 }

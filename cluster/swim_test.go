@@ -210,3 +210,34 @@ func TestSuspicionIsConfirmedRefutedAndTimesOut(t *testing.T) {
 		t.Errorf("a later suspicion did not start anew: due %v, epoch %d", due, table.epochOf(b))
 	}
 }
+
+// A member cannot make another unable to refute by suspecting it at the
+// highest epoch (its refutation would wrap around), nor keep a member
+// listed by claiming it alive for it.
+func TestLivenessClaimsAreBounded(t *testing.T) {
+	t.Parallel()
+	if err := (&suspectMsg{Alias: "b", Epoch: maxEpoch + 1}).validate(); err == nil {
+		t.Error("a Suspect beyond the epoch limit was valid")
+	}
+	if err := (&aliveMsg{Alias: "b", Epoch: maxEpoch}).validate(); err != nil {
+		t.Errorf("an Alive at the epoch limit: %v", err)
+	}
+	n, err := New(Config{Alias: "a", Cookie: []byte("a cookie of sixteen bytes or more"), CookieKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	_, b, _ := suspectTable(t)
+	n.members = newMemberTable(func(EventKind, Member, error) {})
+	n.members.transition("b", StateAlive, b, EventJoined, nil, true, time.Time{})
+	n.members.suspect("b", b.Incarnation, 0, "a", time.Now())
+	liar := &link{peer: memberInfo{Alias: "c"}}
+	n.heardAlive(liar, &aliveMsg{Alias: "b", Incarnation: b.Incarnation, Epoch: 9})
+	if n.members.stateOf("b") != StateSuspect {
+		t.Error("another member's Alive refuted b's suspicion")
+	}
+	n.heardAlive(&link{peer: b}, &aliveMsg{Alias: "b", Incarnation: b.Incarnation, Epoch: 1})
+	if n.members.stateOf("b") != StateAlive {
+		t.Error("b's own Alive did not refute its suspicion")
+	}
+}
