@@ -484,11 +484,7 @@ func TestClaimToBeALiveMemberIsRefused(t *testing.T) {
 	}
 	t.Logf("%d claims refused", tries)
 	waitFullMesh(t, nodes, testSlack)
-	for _, n := range nodes {
-		if losses := n.events.losses(); len(losses) != 0 {
-			t.Errorf("%s lost members: %v", n.Alias(), losses)
-		}
-	}
+	expectNoLosses(t, nodes)
 }
 
 // A member that announces the addresses of live members as its own (to

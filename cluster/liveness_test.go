@@ -369,11 +369,7 @@ func TestPausedMemberIsNotSuspected(t *testing.T) {
 			time.Sleep(5 * time.Millisecond)
 		}
 	}
-	for _, n := range nodes {
-		if lost := n.events.losses(); len(lost) != 0 {
-			t.Errorf("%s lost members: %v", n.Alias(), lost)
-		}
-	}
+	expectNoLosses(t, nodes)
 }
 
 // A member that answers no probe is suspected, and tells of it; a member
@@ -401,6 +397,13 @@ func TestSuspectedMemberRefutes(t *testing.T) {
 	if epoch != 1 {
 		t.Errorf("c's epoch is %d after one suspicion, want 1", epoch)
 	}
+	expectNoLosses(t, nodes)
+}
+
+// expectNoLosses fails the test if any of nodes announced a member
+// failed, closed or left.
+func expectNoLosses(t *testing.T, nodes []*testNode) {
+	t.Helper()
 	for _, n := range nodes {
 		if lost := n.events.losses(); len(lost) != 0 {
 			t.Errorf("%s lost members: %v", n.Alias(), lost)
