@@ -114,7 +114,11 @@ func (n *Node) acceptHandshake(conn net.Conn, progress func()) (l *link, peer me
 		n.sendRefusal(conn, r)
 		return nil, peer, true, r
 	}
-	l = newLink(conn, peer, peer.Alias)
+	seal, err := n.linkSealFor(sealEnds{op.Nonce, acceptorNonce, peer, self}, false)
+	if err != nil {
+		return nil, peer, true, err
+	}
+	l = newSealedLink(conn, peer, peer.Alias, seal)
 	verdict, members, err := n.admit(l, admitRequest{wantList: wantList, digest: op.Digest})
 	if err != nil {
 		n.sendRefusal(conn, err)
@@ -129,7 +133,7 @@ func (n *Node) acceptHandshake(conn net.Conn, progress func()) (l *link, peer me
 	if wantList {
 		ack = &helloAck{Self: self, Members: members, Proof: proof}
 	}
-	if err := n.send(l, ack); err != nil {
+	if err := n.sendInClear(l, ack); err != nil {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("send %s: %w", ack.kind(), err))
 		return nil, peer, true, errAlreadyConnected // already announced by dropLink
 	}
@@ -257,12 +261,16 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	if err != nil {
 		return nil, nil, err
 	}
-	l := newLink(conn, peer, self.Alias)
+	seal, err := n.linkSealFor(sealEnds{nonce, acceptorNonce, self, peer}, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := newSealedLink(conn, peer, self.Alias, seal)
 	l.redial = spec.redial
 	l.provenAddr = addr
 	_, _, err = n.admit(l, admitRequest{asDialer: true})
 	if err != nil {
-		n.sendRefusal(conn, err)
+		_ = n.send(l, refusalMessage(err)) // sealed: the acceptor's link is up
 		return nil, nil, err
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
@@ -560,11 +568,16 @@ func (n *Node) writeMessage(conn net.Conn, m message) error {
 // sendRefusal tells the peer why it is refused; failures are ignored as
 // the connection is closed next anyway.
 func (n *Node) sendRefusal(conn net.Conn, err error) {
+	_ = n.writeMessage(conn, refusalMessage(err))
+}
+
+// refusalMessage is the Refuse that tells a peer why it is refused.
+func refusalMessage(err error) *refuse {
 	r, ok := err.(*refusal)
 	if !ok {
 		r = refusef(codeProtocol, "%v", err)
 	}
-	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: termtext.Cut(r.reason, maxReasonLength)})
+	return &refuse{Code: r.code, Reason: termtext.Cut(r.reason, maxReasonLength)}
 }
 
 // handshakeReadError explains a failed read while waiting for want.

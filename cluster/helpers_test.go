@@ -122,11 +122,21 @@ type testNode struct {
 // startNode starts a node built from cfg; Close runs at the end of the test.
 func startNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
+	return startNodeWith(t, cfg, nil)
+}
+
+// startNodeWith is startNode with prepare, if not nil, applied to the
+// node before it starts.
+func startNodeWith(t testing.TB, cfg Config, prepare func(*Node)) *testNode {
+	t.Helper()
 	rec := &recorder{}
 	cfg.OnEvent = rec.record
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New(%q): %v", cfg.Alias, err)
+	}
+	if prepare != nil {
+		prepare(n)
 	}
 	t.Cleanup(func() { n.Close() })
 	addr, err := n.Start(context.Background())

@@ -44,6 +44,9 @@ type link struct {
 	writeMu     sync.Mutex
 	closeOnce   sync.Once
 	done        chan struct{} // closed by close
+	// seal, unless nil, seals and opens every frame after the handshake
+	// (seal.go).
+	seal *linkSeal
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
@@ -85,11 +88,19 @@ func (n *Node) send(l *link, m message) error {
 // writeFrames writes encoded frames in one go, bounded by
 // Config.WriteTimeout.
 func (n *Node) writeFrames(l *link, frames [][]byte) error {
+	l.writeMu.Lock()
+	defer l.writeMu.Unlock()
+	return n.writeFramesLocked(l, frames)
+}
+
+// writeFramesLocked is writeFrames for a caller that holds l.writeMu.
+func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
 	if len(frames) == 0 {
 		return nil
 	}
-	l.writeMu.Lock()
-	defer l.writeMu.Unlock()
+	if l.seal != nil {
+		return n.writeSealedLocked(l, frames)
+	}
 	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
@@ -121,10 +132,7 @@ func (n *Node) answer(l *link, m message) {
 	}
 	frame, err := n.frames.marshal(m)
 	if err == nil {
-		err = l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout))
-	}
-	if err == nil {
-		_, err = l.conn.Write(frame)
+		err = n.writeFramesLocked(l, [][]byte{frame})
 	}
 	l.writeMu.Unlock()
 	if err != nil {
@@ -173,7 +181,7 @@ func (n *Node) readLoop(l *link) {
 	// One read takes every frame that waits.
 	r := bufio.NewReaderSize(l.conn, 4096)
 	for {
-		t, body, err := n.frames.readLinkFrame(r, l.done)
+		t, body, err := n.readLinkFrame(l, r)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return

@@ -11,7 +11,9 @@ import (
 
 // ProtocolVersion is the version of the cluster protocol this package
 // speaks. Hello and Join carry it; a node refuses any other version.
-const ProtocolVersion = 4
+// Version 4 sealed every frame after the handshake (seal.go); version 5
+// probes with SWIM (swim.go) instead of heartbeats.
+const ProtocolVersion = 5
 
 // nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
 const nonceSize = 32

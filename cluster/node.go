@@ -26,15 +26,16 @@ const (
 // Node is one member of an Iridium cluster. Its methods are safe for
 // concurrent use. Close must be called once the node was started.
 type Node struct {
-	cfg       Config
-	frames    frameCodec
-	preAuth   frameCodec // for frames from a peer not yet authenticated
-	refusals  refusalLog
-	transport Transport
-	events    *eventQueue
-	version   uint32 // ProtocolVersion; tests change it
-	ctx       context.Context
-	cancel    context.CancelFunc
+	cfg        Config
+	frames     frameCodec
+	preAuth    frameCodec // for frames from a peer not yet authenticated
+	refusals   refusalLog
+	transport  Transport
+	events     *eventQueue
+	version    uint32 // ProtocolVersion; tests change it
+	plainLinks bool   // links are not sealed (seal.go); tests and benchmarks set it
+	ctx        context.Context
+	cancel     context.CancelFunc
 	// self describes this node on the wire. Host is empty when the node
 	// listens on a wildcard address without an advertise host; then each
 	// connection publishes its own local address. Port is set by Start.

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
@@ -27,6 +29,10 @@ const version = "0.1.0"
 // default 16 jobs hold with the default 64 MiB heap each.
 const defaultHeapTotal = 1 << 30
 
+// maxThreads bounds --threads: more scheduler threads than this only
+// cost memory.
+const maxThreads = 1024
+
 // options are the command's flags.
 type options struct {
 	registers  bool
@@ -34,6 +40,10 @@ type options struct {
 	stackLimit int
 	heapLimit  int
 	heapTotal  int64
+
+	// The scheduler of processes.
+	threads      int
+	mailboxLimit int
 
 	// The REPL.
 	evalLines    []string // -e: lines run as a script, in order
@@ -101,6 +111,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.interactFile, "i", "", "run the assembly `FILE`, then stay in the REPL with its program, labels and registers")
 	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
 	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
+	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "the number of scheduler threads that run processes (the default is this machine's core count)")
+	fs.IntVar(&o.mailboxLimit, "mailbox-limit", proc.DefaultMailboxLimit, "the most messages a process's mailbox holds; past it, messages to it are dropped and counted")
 	fs.Int64Var(&o.heapTotal, "max-heap-total", defaultHeapTotal, "the most bytes the heaps of all programs (the REPL's and every job's) may hold together")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
@@ -284,6 +296,12 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
+	}
+	if o.threads <= 0 || o.threads > maxThreads {
+		return nil, nil, fmt.Errorf("--threads must be 1 to %d", maxThreads)
+	}
+	if o.mailboxLimit <= 0 {
+		return nil, nil, fmt.Errorf("--mailbox-limit must be positive")
 	}
 	if err := o.remote.check(o.dataDir); err != nil {
 		return nil, nil, err

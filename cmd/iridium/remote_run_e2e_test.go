@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/iridium-vm/iridium/internal/filecmd"
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/repl"
 )
 
@@ -186,11 +187,16 @@ func TestRemoteRunStopsWithItsConnection(t *testing.T) {
 	t.Parallel()
 	n, key := newRemoteNode(t)
 	cmd := n.sshCommand(t.Context(), key, "accept-new", nil, "run")
-	cmd.Stdin = strings.NewReader(".code\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n")
+	// The program says it runs before it spins: the connection is cut
+	// only once the program has its whole input and has started.
+	cmd.Stdin = strings.NewReader(".data\nup: .asciiz 'spinning\\n'\n.code\nprts @up\nload $0 #0\neq $0 $0\nspin: djmpe @spin\n")
+	out := new(testkit.Buffer)
+	cmd.Stdout = out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	m := expectStderr(t, n.nodeProc, `msg="session opened" session=(\d+) .* kind=run`, waitFor)
+	testkit.Eventually(t, waitFor, "the program's first line", func() bool { return strings.Contains(out.String(), "spinning") })
 	cmd.Process.Kill()
 	cmd.Wait()
 	expectStderr(t, n.nodeProc, `msg="session closed" session=`+m[1]+` .* exit_status=130`, waitFor)
