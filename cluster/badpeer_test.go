@@ -75,6 +75,39 @@ func (p *rawPeer) read() (message, error) {
 	return decodeBody(t, body)
 }
 
+// answerProbes answers every Ping on the connection with Ack, on a
+// goroutine, until the connection closes: the peer then stays a member
+// as long as it likes. The test must not use the connection itself
+// afterwards.
+func (p *rawPeer) answerProbes() {
+	p.conn.SetDeadline(time.Time{})
+	done := make(chan struct{})
+	p.t.Cleanup(func() { p.conn.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			m, err := p.read()
+			if err != nil {
+				return
+			}
+			pg, ok := m.(*ping)
+			if !ok {
+				continue
+			}
+			frame, err := p.frames.marshal(&ack{Seq: pg.Seq})
+			if err == nil && p.seal != nil {
+				frame, err = p.seal.out.seal(nil, frame)
+			}
+			if err != nil {
+				return
+			}
+			if _, err := p.conn.Write(frame); err != nil {
+				return
+			}
+		}
+	}()
+}
+
 // handshakeWithDigest runs the Join steps with a digest.
 func (p *rawPeer) handshakeWithDigest(digest []byte) (*challenge, message, error) {
 	nonce, _ := newNonce()
@@ -158,7 +191,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
 		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
 		{"empty opener: version 0", append(header(2, msgHello), 0x80), "peer speaks protocol version 0"},
-		{"version 4 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x04"...)...), "invalid Hello"},
+		{"version 5 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x05"...)...), "invalid Hello"},
 		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
 	}
 	for _, tt := range tests {

@@ -24,6 +24,7 @@ const (
 	replaced                      // restarted member: the old link was replaced
 	superseded                    // same peer, and this link wins the tie-break
 	keepExisting                  // same peer, and the existing link wins
+	probeFirst                    // a newer run: the old run's link is probed first
 )
 
 // serveInbound runs the acceptor's side of the handshake on a pending
@@ -266,6 +267,7 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	}
 	l := newSealedLink(conn, peer, self.Alias, seal)
 	l.redial = spec.redial
+	l.provenAddr = addr
 	_, _, err = n.admit(l, admitRequest{asDialer: true})
 	if err != nil {
 		_ = n.send(l, refusalMessage(err)) // sealed: the acceptor's link is up
@@ -401,7 +403,21 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	self := n.self
 	n.mu.Unlock()
 	n.links.mu.Lock()
-	verdict, old, err := n.decideLocked(l)
+	verdict, old, err := n.decideLocked(l, nil)
+	if verdict == probeFirst {
+		// A claim to be a newer run of a linked member: the old run's
+		// alias is handed over only if it answers no probe.
+		n.links.mu.Unlock()
+		silent := old
+		if n.answersProbe(old) {
+			silent = nil
+		}
+		n.links.mu.Lock()
+		verdict, old, err = n.decideLocked(l, silent)
+		if verdict == probeFirst { // answered, or another link meanwhile
+			err = refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
+		}
+	}
 	var members []memberInfo
 	var toClose *link
 	mismatch := false
@@ -444,13 +460,9 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	return verdict, members, err
 }
 
-// heardRecently reports whether l carried a frame within two heartbeat
-// intervals: its member is alive, not suspect.
-func (n *Node) heardRecently(l *link) bool {
-	return time.Since(time.Unix(0, l.lastSeen.Load())) <= 2*n.cfg.HeartbeatInterval
-}
-
-func (n *Node) decideLocked(l *link) (admission, *link, error) {
+// decideLocked decides on l's admission. silent, when not nil, is an
+// old run's link that answered no probe just now (see admit).
+func (n *Node) decideLocked(l *link, silent *link) (admission, *link, error) {
 	p := l.peer
 	if n.links.state != stateRunning {
 		return 0, nil, refusef(codeClosing, "node %q is shutting down", n.cfg.Alias)
@@ -470,11 +482,12 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 		return admitted, nil, nil
 	case old.peer.NodeID != p.NodeID:
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
-	case p.Incarnation > old.peer.Incarnation && n.heardRecently(old):
+	case p.Incarnation > old.peer.Incarnation && old != silent:
 		// A live member is never evicted by a claim to be a newer run
 		// of it: a restarted node's old run is gone (its link closed) or
-		// silent. The node ID is public; a member could forge the claim.
-		return 0, nil, refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
+		// answers no probe. The node ID is public; a member could forge
+		// the claim.
+		return probeFirst, old, nil
 	case p.Incarnation > old.peer.Incarnation:
 		return replaced, old, nil
 	case p.Incarnation < old.peer.Incarnation:

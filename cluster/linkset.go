@@ -80,23 +80,19 @@ func (s *linkSet) wantsLinkLocked(m memberInfo) bool {
 	return l == nil || l.peer.NodeID == m.NodeID && l.peer.Incarnation < m.Incarnation
 }
 
-// linkedElsewhereLocked reports whether m's address belongs to a member
-// linked under another alias. s.mu is held.
+// linkedElsewhereLocked reports whether m's address is proven to belong
+// to a member linked under another alias: this node dialed that address
+// and that member answered (see link.provenAddr). What members publish
+// proves nothing: a member may publish any address, another's included.
+// s.mu is held.
 func (s *linkSet) linkedElsewhereLocked(m memberInfo) bool {
+	addr := m.addr()
 	for alias, l := range s.byAlias {
-		if alias != m.Alias && l.peer.Host == m.Host && l.peer.Port == m.Port {
+		if alias != m.Alias && l.provenAddr == addr {
 			return true
 		}
 	}
 	return false
-}
-
-// linkedElsewhere reports whether m's address is linked under another
-// alias.
-func (s *linkSet) linkedElsewhere(m memberInfo) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.linkedElsewhereLocked(m)
 }
 
 // hasMemberAt reports whether a linked member publishes host:port.

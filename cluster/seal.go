@@ -200,21 +200,12 @@ func (n *Node) linkSealFor(ends sealEnds, asDialer bool) (*linkSeal, error) {
 }
 
 // newSealedLink makes the link of conn as newLink does, sealed by seal
-// unless it is nil. A sealed link has no quiet reads (see quiet.go): its
-// socket is hidden from newLink, since a peek cannot tell a sealed Ping
-// from another frame; no wake trailer follows its frames, and the link's
-// writer sends its Pings. Its reader is woken by every frame.
+// unless it is nil.
 func newSealedLink(conn net.Conn, peer memberInfo, dialedBy string, seal *linkSeal) *link {
-	if seal == nil {
-		return newLink(conn, peer, dialedBy)
-	}
-	l := newLink(socketHidden{conn}, peer, dialedBy)
+	l := newLink(conn, peer, dialedBy)
 	l.seal = seal
 	return l
 }
-
-// socketHidden is a connection without its SyscallConn method.
-type socketHidden struct{ net.Conn }
 
 // readLinkFrame reads the next frame of l from r: sealed, or as it is on
 // a link that is not.
@@ -249,7 +240,6 @@ func (n *Node) writeSealedLocked(l *link, frames [][]byte) error {
 		if _, err := l.conn.Write(buf); err != nil {
 			return err
 		}
-		l.lastSent.Store(time.Now().UnixNano())
 		buf = buf[:0]
 	}
 	return nil

@@ -250,7 +250,7 @@ func benchLinkThroughput(b *testing.B, size int, withTLS, plain bool) {
 	}
 	cfg := func(alias string) Config {
 		c := testConfig(alias)
-		c.FailureTimeout, c.WriteTimeout = time.Minute, time.Minute
+		c.SuspicionMult, c.WriteTimeout = 600, time.Minute
 		if withTLS {
 			c.TLS = tlsFiles(b, ca, ca, alias)
 		}

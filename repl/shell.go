@@ -217,18 +217,17 @@ func (s *Shell) openTerminal() error {
 		Stderr:            s.opts.Stderr,
 	}
 	con := newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
-	cfg.FuncFilterInputRune = con.filterInputRune
 	useTerminal(cfg, s.opts.Terminal)
-	rl, err := readline.NewEx(cfg)
+	in, err := newTerminalSource(cfg, con, stdin)
 	if err != nil {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
 	}
 	s.con = con
-	s.con.editor = rl
-	s.con.reading = rl.Terminal.IsReading
+	s.con.editor = in.rl
+	s.con.reading = in.rl.Terminal.IsReading
 	s.con.width = terminalWidth
-	s.in = &terminalSource{rl: rl, con: s.con, stdin: stdin}
+	s.in = in
 	if warning != nil {
 		s.warn(warning)
 	}
