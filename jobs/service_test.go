@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/iridium-vm/iridium/internal/testkit"
+	"github.com/iridium-vm/iridium/proc"
 )
 
 // floodSrc prints a line forever.
@@ -302,8 +303,11 @@ func TestFlood(t *testing.T) {
 	// The printer holds one batch taken from the queue and a full queue;
 	// after the release, what was still on the link when the job was
 	// killed (the fake link's 4 messages and one being received, of 4,096
-	// bytes of "flood line\n" each) may follow.
-	inFlight := 5 * 4096 / len("flood line\n")
+	// bytes of "flood line\n" each) may follow, and what the program
+	// printed in the scheduler's turn in which the kill came (it ends at
+	// the end of that turn; its loop prints a line every two
+	// instructions).
+	inFlight := 5*4096/len("flood line\n") + proc.DefaultReductions/2
 	if lines := strings.Count(text, "\n"); lines > 2*maxQueuedLines+inFlight+10 {
 		t.Errorf("%d lines printed, more than the queue, one batch and the link hold", lines)
 	}
@@ -575,5 +579,41 @@ func TestForgedErrorClipped(t *testing.T) {
 	const prefix = "[job peer:4] prog fault after 1s: "
 	if !strings.HasPrefix(line, prefix+"\x01\x01") || len(line) > len(prefix)+maxErrorText+len("; registers all 0") {
 		t.Errorf("end line of %d bytes, %.60q…; want the forged error of at most %d bytes", len(line), line, maxErrorText)
+	}
+}
+
+// TestRemoteJobIsAProcess runs a job for another member: it is a process
+// of this member's scheduler, and ending that process by its PID ends
+// the caller's job, killed.
+func TestRemoteJobIsAProcess(t *testing.T) {
+	n := cluster3(t)
+	ended := make(chan string, 1)
+	_, err := n.get("n1").svc.SpawnOn(context.Background(), "n2", RemoteSpec{File: "spin.iasm", Owner: NewOwner("local"),
+		Program: program(t, endlessSrc), Output: &testkit.Buffer{}, Ended: func(j *Job) { ended <- EndLine(j) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := n.get("n2").table.Lookup("1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sched := n.get("n2").table.Scheduler()
+	listed := false
+	for _, in := range sched.Processes() {
+		listed = listed || (in.PID == theirs.PID() && in.Program == "spin.iasm")
+	}
+	if theirs.PID() == 0 || !listed {
+		t.Fatalf("n2's job (PID %v) is not among its processes %+v", theirs.PID(), sched.Processes())
+	}
+	if err := sched.Kill(theirs.PID()); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case line := <-ended:
+		if !strings.Contains(line, "spin.iasm killed after") {
+			t.Errorf("end line %q", line)
+		}
+	case <-time.After(waitTimeout):
+		t.Fatal("the job did not end")
 	}
 }

@@ -1,7 +1,8 @@
 // Package jobs is the node's job table: the programs that run in the
-// background on VMs of their own, shared by every shell of the node (the
-// local terminal and each remote session), and the jobs this node started
-// on other members of its cluster.
+// background as processes of the node's scheduler (package proc), shared
+// by every shell of the node (the local terminal and each remote
+// session), and the jobs this node started on other members of its
+// cluster.
 //
 // A job records who started it (its Owner), writes its output to the
 // writer it was started with, and announces its end to the callback it
@@ -21,11 +22,13 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -143,8 +146,9 @@ type Job struct {
 	err     error
 	ended   time.Time
 	changed []Register
-	waited  bool // !wait reported the job's end
-	gone    bool // forgotten, or replaced by a job of the same name
+	pid     proc.PID // its first process, for a job running here
+	waited  bool     // !wait reported the job's end
+	gone    bool     // forgotten, or replaced by a job of the same name
 }
 
 // Name is how commands name the job: "3" here, "n2:3" on member n2.
@@ -153,6 +157,15 @@ func (j *Job) Name() string {
 		return strconv.Itoa(j.ID)
 	}
 	return j.Member + ":" + strconv.Itoa(j.ID)
+}
+
+// PID returns the job's first process on the scheduler, for a job
+// running here; 0 for a job on another member. It is set before
+// Spec.Started is called.
+func (j *Job) PID() proc.PID {
+	j.t.mu.Lock()
+	defer j.t.mu.Unlock()
+	return j.pid
 }
 
 // Status returns the job's state and, for a fault or a loss, why.
@@ -209,8 +222,10 @@ func (j *Job) MarkWaited() {
 // Table holds the jobs of a node. It is safe for use by many goroutines.
 type Table struct {
 	maxRunning int
+	ownsSched  bool // sched is the table's own, stopped by Close
 
 	mu      sync.Mutex
+	sched   *proc.Scheduler // nil until first needed, for a table of NewTable
 	nextID  int
 	jobs    map[string]*Job // by Name
 	order   []*Job          // oldest first; may hold gone jobs
@@ -220,12 +235,38 @@ type Table struct {
 }
 
 // NewTable returns a table in which at most maxRunning local jobs run at
-// once (at least 1).
+// once (at least 1), as processes of a scheduler of its own, made when
+// first needed and stopped by Close.
 func NewTable(maxRunning int) *Table {
+	t := NewTableOn(nil, maxRunning)
+	t.ownsSched = true
+	return t
+}
+
+// NewTableOn returns a table in which at most maxRunning local jobs run
+// at once (at least 1), as processes of sched. Close the table before
+// sched.
+func NewTableOn(sched *proc.Scheduler, maxRunning int) *Table {
 	if maxRunning < 1 {
 		maxRunning = 1
 	}
-	return &Table{maxRunning: maxRunning, nextID: 1, jobs: map[string]*Job{}}
+	return &Table{maxRunning: maxRunning, sched: sched, nextID: 1, jobs: map[string]*Job{}}
+}
+
+// Scheduler returns the scheduler the table's local jobs run on.
+func (t *Table) Scheduler() *proc.Scheduler {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.schedulerLocked()
+}
+
+// schedulerLocked returns the table's scheduler, made now if the table
+// makes its own; t.mu is held.
+func (t *Table) schedulerLocked() *proc.Scheduler {
+	if t.sched == nil {
+		t.sched = proc.New(proc.Config{})
+	}
+	return t.sched
 }
 
 // Spec says how to run a program as a local job.
@@ -238,6 +279,10 @@ type Spec struct {
 	// Output receives what the program prints. If it has a method
 	// Flush() error, that is called when the program ends.
 	Output io.Writer
+	// Faults, if set, receives a line for each fault of a process the
+	// program spawned (its first process's fault is the job's end).
+	// Default: Output.
+	Faults io.Writer
 	// Started, if set, is called with the new job before its program
 	// starts, so that it can be announced before any output.
 	Started func(*Job)
@@ -246,9 +291,11 @@ type Spec struct {
 	Ended func(*Job)
 }
 
-// Start runs spec's program on a new VM on a goroutine of its own. ctx's
-// values are kept but not its cancellation: a job lives until it ends,
-// is killed, or the table is closed.
+// Start runs spec's program as a new process of the table's scheduler
+// (with every process it spawns, the job's program). ctx's values are
+// kept but not its cancellation: a job lives until its first process
+// ends, it is killed, or the table is closed. When the first process
+// ends, the rest of the program is killed.
 func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 	t.mu.Lock()
 	if t.closed {
@@ -264,12 +311,44 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 	t.nextID++
 	t.running++
 	t.wg.Add(1)
+	sched := t.schedulerLocked()
 	t.mu.Unlock()
-	if spec.Started != nil {
-		spec.Started(j)
+	out, faults := &gate{w: spec.Output}, &gate{w: spec.Faults}
+	if spec.Faults == nil {
+		faults = out
 	}
-	go t.run(ctx, j, spec)
+	cfg := spec.Config
+	cfg.Stdout = out
+	h, err := sched.Start(spec.Program, proc.StartOptions{
+		Name: filepath.Base(spec.File), VM: cfg, Faults: faults, CallerReportsFault: true,
+		Starting: func(pid proc.PID) {
+			t.mu.Lock()
+			j.pid = pid
+			t.mu.Unlock()
+			if spec.Started != nil {
+				spec.Started(j)
+			}
+		},
+	})
+	if err != nil {
+		t.unstart(j)
+		cancel(nil)
+		return nil, err
+	}
+	go t.watch(ctx, sched, j, h, []*gate{out, faults}, spec)
 	return j, nil
+}
+
+// unstart takes back a job whose program could not start.
+func (t *Table) unstart(j *Job) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	j.gone = true
+	if t.jobs[j.Name()] == j {
+		delete(t.jobs, j.Name())
+	}
+	t.running--
+	t.wg.Done()
 }
 
 // addLocked enters a new running job; t.mu is held.
@@ -336,29 +415,79 @@ func isClosed(c chan struct{}) bool {
 	}
 }
 
-func (t *Table) run(ctx context.Context, j *Job, spec Spec) {
+// watch waits for the end of the job's first process, or for a kill
+// (ctx's cancellation), which ends every process of the program, and
+// settles the job.
+func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *proc.Handle, gates []*gate, spec Spec) {
 	defer t.wg.Done()
 	defer j.cancel(nil)
-	cfg := spec.Config
-	cfg.Stdout = spec.Output
-	m := vm.New(cfg)
-	m.Load(spec.Program)
-	err := m.Run(ctx)
+	stopped := false
+	select {
+	case <-h.Done():
+	case <-ctx.Done():
+		h.KillProgram()
+		select {
+		case <-h.Done():
+		case <-sched.Stopped():
+			stopped = true
+		}
+	case <-sched.Stopped():
+		stopped = true
+	}
+	h.KillProgram() // the processes the first one spawned end with it
+	for _, g := range gates {
+		g.close() // and print no more, whether they have ended yet or not
+	}
+	state, err, changed := Killed, errors.New("the node's scheduler stopped"), []Register(nil)
+	if !stopped {
+		state, changed, err = ending(ctx, h)
+	}
 	if f, ok := spec.Output.(interface{ Flush() error }); ok {
 		if ferr := f.Flush(); ferr != nil && err == nil {
-			err = fmt.Errorf("write output: %w", ferr)
+			state, err = Faulted, fmt.Errorf("write output: %w", ferr)
 		}
 	}
-	state := Finished
-	switch {
-	case errors.Is(err, ErrKilled):
-		state, err = Killed, killReason(err)
-	case err != nil:
-		state = Faulted
-	}
-	changed := nonZero(m)
-	m.Reset() // give the heap back to the node-wide budget now
 	t.settle(j, state, err, changed, time.Now(), spec.Ended)
+}
+
+// ending returns how the job whose first process h has ended ended, and
+// gives that process's heap back to the node-wide budget. ctx is the
+// job's: the cause of its cancellation tells a time limit from a kill.
+func ending(ctx context.Context, h *proc.Handle) (State, []Register, error) {
+	state, err := Finished, error(nil)
+	switch exit := h.Exit(); {
+	case exit.Reason == proc.Killed:
+		state, err = Killed, killReason(context.Cause(ctx))
+	case exit.Err != nil:
+		state, err = Faulted, exit.Err
+	}
+	changed := nonZero(h.VM())
+	h.VM().Reset()
+	return state, changed, err
+}
+
+// gate passes a job's output on until it is closed, then drops it: the
+// processes a job's first one spawned may still print as they are killed.
+type gate struct {
+	mu     sync.Mutex
+	w      io.Writer
+	closed bool
+}
+
+func (g *gate) Write(p []byte) (int, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.closed || g.w == nil {
+		return len(p), nil
+	}
+	return g.w.Write(p)
+}
+
+// close waits for a write in progress and drops every later one.
+func (g *gate) close() {
+	g.mu.Lock()
+	g.closed = true
+	g.mu.Unlock()
 }
 
 // settle records how a job ended, announces it and closes Done, unless
@@ -473,7 +602,8 @@ func (t *Table) KillOwner(owner *Owner) {
 	}
 }
 
-// Close kills every job, waits for the local ones, and refuses new ones.
+// Close kills every job, waits for the local ones, and refuses new ones;
+// a table made by NewTable stops its scheduler then.
 func (t *Table) Close() {
 	t.mu.Lock()
 	t.closed = true
@@ -482,4 +612,22 @@ func (t *Table) Close() {
 		j.Kill()
 	}
 	t.wg.Wait()
+	t.mu.Lock()
+	sched := t.sched
+	t.mu.Unlock()
+	if t.ownsSched && sched != nil {
+		sched.Close()
+	}
+}
+
+// ByPID returns the local job whose first process is pid, or nil.
+func (t *Table) ByPID(pid proc.PID) *Job {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for i := len(t.order) - 1; i >= 0; i-- { // the newest, should a PID come round again
+		if j := t.order[i]; !j.gone && j.Member == "" && j.pid == pid {
+			return j
+		}
+	}
+	return nil
 }

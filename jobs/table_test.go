@@ -3,11 +3,13 @@ package jobs
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/testkit"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -269,4 +271,60 @@ func TestLookup(t *testing.T) {
 			t.Errorf("Lookup(%q): %v; want an error with %q", tt.name, err, tt.errHas)
 		}
 	}
+}
+
+// TestJobIsAProcess starts a job on a scheduler of one thread beside a
+// job that spins: the job is a process, listed with its program's name;
+// the second job finishes while the first still spins; killing the
+// spinner's process by its PID ends that job, killed.
+func TestJobIsAProcess(t *testing.T) {
+	sched := proc.New(proc.Config{Threads: 1})
+	defer sched.Close()
+	tb := NewTableOn(sched, 4)
+	defer tb.Close()
+	spinner := start(t, tb, NewOwner("me"), endlessSrc, nil)
+	if spinner.PID() == 0 || tb.ByPID(spinner.PID()) != spinner {
+		t.Fatalf("job %s has PID %v, which ByPID does not find", spinner.Name(), spinner.PID())
+	}
+	listed := false
+	for _, in := range sched.Processes() {
+		listed = listed || (in.PID == spinner.PID() && in.Program == "test.iasm")
+	}
+	if !listed {
+		t.Errorf("job %s (%v) not among the processes %+v", spinner.Name(), spinner.PID(), sched.Processes())
+	}
+	var out testkit.Buffer
+	hello := start(t, tb, NewOwner("me"), helloSrc, &out)
+	waitDone(t, hello)
+	if state, err := hello.Status(); state != Finished || out.String() != "Hello, world!\n" {
+		t.Errorf("beside a spinning job, hello ended %v (%v) and printed %q", state, err, out.String())
+	}
+	if state, _ := spinner.Status(); state != Running {
+		t.Fatalf("the spinner is %v, want running", state)
+	}
+	if err := sched.Kill(spinner.PID()); err != nil {
+		t.Fatal(err)
+	}
+	waitDone(t, spinner)
+	if state, err := spinner.Status(); state != Killed || err != nil {
+		t.Errorf("the spinner killed by its PID ended %v (%v), want killed", state, err)
+	}
+}
+
+// TestJobSpawnsProcesses runs a job whose program spawns a process that
+// spins: the job ends when its first process does, and the spinner
+// with it.
+func TestJobSpawnsProcesses(t *testing.T) {
+	sched := proc.New(proc.Config{Threads: 1})
+	defer sched.Close()
+	tb := NewTableOn(sched, 4)
+	defer tb.Close()
+	j := start(t, tb, NewOwner("me"), ".code\nload $0 @spin\nspawn $0 $1\nhlt\nspin: jmp $0\n", nil)
+	waitDone(t, j)
+	testkit.EventuallyNil(t, waitTimeout, "the spawned process to end", func() error {
+		if n := sched.Live(); n != 0 {
+			return fmt.Errorf("%d processes live", n)
+		}
+		return nil
+	})
 }

@@ -159,6 +159,10 @@ func (s *Scheduler) Close() {
 	s.wg.Wait()
 }
 
+// Stopped is closed once Close has been called: the Done channels of
+// the processes left will not close then.
+func (s *Scheduler) Stopped() <-chan struct{} { return s.ctx.Done() }
+
 // Threads returns the number of scheduler threads.
 func (s *Scheduler) Threads() int { return len(s.workers) }
 
@@ -188,6 +192,10 @@ type StartOptions struct {
 	// CallerReportsFault leaves out the first process's own fault from
 	// Faults: the caller reports it from Exit.
 	CallerReportsFault bool
+	// Starting, if set, is called with the first process's PID once it is
+	// in the table and before it first runs, on Start's goroutine: what
+	// it prints comes before anything the program prints.
+	Starting func(PID)
 }
 
 // Handle is the first process of a program started by Start.
@@ -245,6 +253,9 @@ func (s *Scheduler) Start(p *vm.Program, o StartOptions) (*Handle, error) {
 	g.root = proc
 	if err := s.admit(proc, m); err != nil {
 		return nil, err
+	}
+	if o.Starting != nil {
+		o.Starting(proc.pid)
 	}
 	s.ready(proc, nil, false)
 	return &Handle{p: proc}, nil

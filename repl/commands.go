@@ -65,7 +65,7 @@ func coreCommands() []command {
 		{name: "!load_file", args: "[PATH]", help: "assemble an assembly file, append it to the program and run it", max: 1, rest: true, complete: argPath, run: (*Shell).cmdLoadFile},
 		{name: "!save", args: "PATH", help: "write the program as an assembly file that iridium PATH runs; refuses to overwrite", min: 1, max: 1, rest: true, complete: argPath, run: (*Shell).cmdSave},
 		{name: "!save!", args: "PATH", help: "!save, overwriting PATH if it exists", min: 1, max: 1, rest: true, complete: argPath, run: (*Shell).cmdSaveOver},
-		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
+		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file in the background, as job ID and a process of the node's scheduler (prints both)", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
 		{name: "!jobs", help: "list the node's jobs, and those it started on other members: id, state, owner, file", run: (*Shell).cmdJobs},
 		{name: "!kill", args: "ID", help: "stop a spawned program (ALIAS:ID: one on member ALIAS); an ID like <7> ends that process", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
 		{name: "!wait", args: "[ID]", help: "wait for a spawned program (ALIAS:ID: one on member ALIAS; <7>: that process), or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
@@ -407,9 +407,9 @@ func (s *Shell) cmdSpawn(ctx context.Context, args []string) error {
 	}
 	_, err = s.jobs.Start(ctx, jobs.Spec{
 		File: path, Owner: s.owner, Program: p, Config: s.vmConfig(nil),
-		Output: &lineWriter{dst: s.con},
+		Output: &lineWriter{dst: s.con}, Faults: faultNotifier{s},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started", j.ID, shownText(path)))
+			s.con.print(s.con.result, fmt.Sprintf("[job %d] %s started, process %v", j.ID, shownText(path), j.PID()))
 		},
 		Ended: s.announce,
 	})
@@ -508,6 +508,11 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	return s.killJob(ctx, j)
+}
+
+// killJob stops the job j and waits for its end.
+func (s *Shell) killJob(ctx context.Context, j *jobs.Job) error {
 	if state, _ := j.Status(); state != jobs.Running {
 		return fmt.Errorf("!kill: job %s (%s) has already stopped (%s)", j.Name(), j.File, state)
 	}
@@ -537,6 +542,12 @@ func (s *Shell) cmdWait(ctx context.Context, args []string) error {
 	} else {
 		list = s.jobs.Unwaited(s.owner)
 	}
+	return s.waitJobs(ctx, list)
+}
+
+// waitJobs waits for the jobs of list to end; it fails if one faulted or
+// was lost.
+func (s *Shell) waitJobs(ctx context.Context, list []*jobs.Job) error {
 	var errs []error
 	for _, j := range list {
 		if err := j.Wait(ctx); err != nil {

@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/jobs"
 	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
-	"github.com/iridium-vm/iridium/vm/asm"
 )
 
 // processCommands are the commands of the node's processes. The shell is
@@ -23,20 +22,19 @@ func processCommands() []command {
 		{name: "!self", help: "print this shell's PID, to which processes can send", run: (*Shell).cmdSelf},
 		{name: "!send", args: "PID VALUE", help: "send VALUE (an integer, or a PID like <7>) to the process PID", min: 2, max: 2, run: (*Shell).cmdSend},
 		{name: "!inbox", help: "print, and take, the messages sent to this shell", run: (*Shell).cmdInbox},
-		{name: "!proc", args: "[PATH]", help: "start an assembly or bytecode file as a process on the node's scheduler; prints its PID", max: 1, rest: true, complete: argPath, run: (*Shell).cmdProc},
 		{name: "!ps", help: "list the node's processes: PID, program, state, reductions, mailbox, dropped messages, memory", run: (*Shell).cmdPs},
 	}
 }
 
-// scheduler returns the node's scheduler, or one of the shell's own made
-// on first use, and the shell's mailbox on it.
+// scheduler returns the node's scheduler (that of the shell's jobs, if
+// the shell was given none), and the shell's mailbox on it.
 func (s *Shell) scheduler() (*proc.Scheduler, *proc.Mailbox) {
 	s.procMu.Lock()
 	defer s.procMu.Unlock()
 	if s.procs == nil {
 		s.procs = s.opts.Procs
 		if s.procs == nil {
-			s.procs, s.ownsProcs = proc.New(proc.Config{Budget: s.opts.HeapBudget}), true
+			s.procs = s.jobs.Scheduler()
 		}
 	}
 	if s.inbox == nil {
@@ -45,20 +43,12 @@ func (s *Shell) scheduler() (*proc.Scheduler, *proc.Mailbox) {
 	return s.procs, s.inbox
 }
 
-// closeProcesses ends the programs the shell started with !proc (as
-// closing it kills its jobs: their output would have nowhere to go), its
-// mailbox, and its own scheduler if it made one.
-func (s *Shell) closeProcesses() {
+// closeMailbox ends the shell as a process, if it became one.
+func (s *Shell) closeMailbox() {
 	s.procMu.Lock()
 	defer s.procMu.Unlock()
-	for _, h := range s.started {
-		h.KillProgram()
-	}
 	if s.inbox != nil {
 		s.inbox.Close()
-	}
-	if s.ownsProcs {
-		s.procs.Close()
 	}
 }
 
@@ -138,62 +128,6 @@ func messageText(m vm.Message) string {
 	return from + ": " + strconv.Itoa(int(m.Value))
 }
 
-func (s *Shell) cmdProc(ctx context.Context, args []string) error {
-	path, err := s.pathArg(ctx, "!proc", args)
-	if err != nil {
-		return err
-	}
-	p, err := asm.LoadFile(path)
-	if err != nil {
-		return fmt.Errorf("!proc: %w", err)
-	}
-	sched, _ := s.scheduler()
-	h, err := sched.Start(p, proc.StartOptions{
-		Name:   termtext.Clip(filepath.Base(path), 40),
-		VM:     s.vmConfig(&lineWriter{dst: s.con}),
-		Faults: faultNotifier{s},
-	})
-	if err != nil {
-		return fmt.Errorf("!proc %s: %w", termtext.Clip(path, 200), err)
-	}
-	s.remember(h)
-	s.con.print(s.con.result, h.PID().String())
-	return nil
-}
-
-// maxStarted bounds the processes a shell remembers having started, so
-// that !wait finds how one ended even after it has left the table.
-const maxStarted = 256
-
-// remember keeps h for !wait; past maxStarted, the ended ones go first.
-func (s *Shell) remember(h *proc.Handle) {
-	s.procMu.Lock()
-	defer s.procMu.Unlock()
-	if s.started == nil {
-		s.started = make(map[proc.PID]*proc.Handle)
-	}
-	if len(s.started) >= maxStarted {
-		for pid, old := range s.started {
-			select {
-			case <-old.Done():
-				delete(s.started, pid)
-			default:
-			}
-		}
-	}
-	if len(s.started) < maxStarted {
-		s.started[h.PID()] = h
-	}
-}
-
-// faultNotifier shows the fault messages of processes as failures.
-type faultNotifier struct{ s *Shell }
-
-func (f faultNotifier) Write(p []byte) (int, error) {
-	f.s.notifyFailure(termtext.Escape(strings.TrimSuffix(string(p), "\n"), false))
-	return len(p), nil
-}
-
 func (s *Shell) cmdPs(context.Context, []string) error {
 	sched, _ := s.scheduler()
 	rows := [][]string{{"PID", "PROGRAM", "STATE", "REDUCTIONS", "MAILBOX", "DROPPED", "MEMORY"}}
@@ -206,11 +140,15 @@ func (s *Shell) cmdPs(context.Context, []string) error {
 	return nil
 }
 
-// killProcess is !kill <N>.
+// killProcess is !kill <N>: for the first process of a job of this
+// node, !kill of that job.
 func (s *Shell) killProcess(ctx context.Context, arg string) error {
 	pid, err := pidArg("!kill", arg)
 	if err != nil {
 		return err
+	}
+	if j := s.jobs.ByPID(pid); j != nil {
+		return s.killJob(ctx, j)
 	}
 	sched, _ := s.scheduler()
 	if err := sched.Kill(pid); err != nil {
@@ -222,33 +160,32 @@ func (s *Shell) killProcess(ctx context.Context, arg string) error {
 	return nil
 }
 
-// waitProcess is !wait <N>: it fails if the process faulted.
+// waitProcess is !wait <N>: for the first process of a job of this
+// node, !wait of that job; it fails if the process faulted.
 func (s *Shell) waitProcess(ctx context.Context, arg string) error {
 	pid, err := pidArg("!wait", arg)
 	if err != nil {
 		return err
 	}
-	s.procMu.Lock()
-	h := s.started[pid]
-	delete(s.started, pid)
-	s.procMu.Unlock()
-	var exit proc.Exit
-	if h != nil { // one this shell started: how it ended is known even once it has left the table
-		select {
-		case <-h.Done():
-			exit = h.Exit()
-		case <-ctx.Done():
-			return fmt.Errorf("!wait: %w", context.Cause(ctx))
-		}
-	} else {
-		sched, _ := s.scheduler()
-		if exit, err = sched.Wait(ctx, pid); err != nil {
-			return fmt.Errorf("!wait: %w", err)
-		}
+	if j := s.jobs.ByPID(pid); j != nil {
+		return s.waitJobs(ctx, []*jobs.Job{j})
+	}
+	sched, _ := s.scheduler()
+	exit, err := sched.Wait(ctx, pid)
+	if err != nil {
+		return fmt.Errorf("!wait: %w", err)
 	}
 	if exit.Err != nil {
 		return fmt.Errorf("!wait: %v faulted: %s", pid, termtext.Escape(exit.Err.Error(), false))
 	}
 	s.done(fmt.Sprintf("%v ended (%v)", pid, exit.Reason))
 	return nil
+}
+
+// faultNotifier shows the fault messages of processes as failures.
+type faultNotifier struct{ s *Shell }
+
+func (f faultNotifier) Write(p []byte) (int, error) {
+	f.s.notifyFailure(termtext.Escape(strings.TrimSuffix(string(p), "\n"), false))
+	return len(p), nil
 }

@@ -38,9 +38,9 @@ func pollInbox(t *testing.T, ts *testShell, want string) {
 func TestShellIsAProcess(t *testing.T) {
 	ts := newTestShell(t, "", Options{})
 	path := writeFile(t, "echo.iasm", echoServer)
-	ts.exec(t, "!self", "!proc "+path)
-	if got := ts.out.String(); got != "<1>\n<2>\n" {
-		t.Fatalf("!self and !proc printed %q, want <1> and <2>", got)
+	ts.exec(t, "!self", "!spawn "+path)
+	if got, want := ts.out.String(), "<1>\n[job 1] "+path+" started, process <2>\n"; got != want {
+		t.Fatalf("!self and !spawn printed %q, want %q", got, want)
 	}
 	ts.exec(t, "!send <2> 41", "!send <2> <1>")
 	pollInbox(t, ts, "<2>: 42\n")
@@ -50,9 +50,16 @@ func TestShellIsAProcess(t *testing.T) {
 			t.Errorf("!ps: no %q in\n%s", want, ts.out)
 		}
 	}
-	ts.exec(t, "!kill <2>", "!wait <2>")
-	if err := ts.Execute(context.Background(), "!kill <2>"); err == nil || !strings.Contains(err.Error(), "no such process") {
-		t.Errorf("!kill of a killed process: %v", err)
+	ts.exec(t, "!kill <2>")
+	if !strings.Contains(ts.out.String(), "job 1 ("+path+") killed") {
+		t.Errorf("!kill <2> of job 1 did not kill it:\n%s", ts.out)
+	}
+	if err := ts.Execute(context.Background(), "!kill <2>"); err == nil || !strings.Contains(err.Error(), "job 1 ("+path+") has already stopped (killed)") {
+		t.Errorf("!kill of a killed job by its PID: %v", err)
+	}
+	ts.exec(t, "!ps")
+	if strings.Count(ts.out.String(), "echo.iasm  ") != 1 {
+		t.Errorf("!ps lists the killed job:\n%s", ts.out)
 	}
 }
 
@@ -78,17 +85,10 @@ func TestShellProcessErrors(t *testing.T) {
 func TestShellWaitForFaultedProcess(t *testing.T) {
 	ts := newTestShell(t, "", Options{})
 	path := writeFile(t, "bad.iasm", "load $0 #0\nrecv $1 $2\ndiv $0 $0 $0\n")
-	ts.exec(t, "!proc "+path, "!send <2> 1")
+	ts.exec(t, "!self", "!spawn "+path, "!send <2> 1") // the shell is <1>, the job <2>
 	err := ts.Execute(context.Background(), "!wait <2>")
-	if err == nil || !strings.Contains(err.Error(), "<2> faulted: pc 8: div $0 $0 $0: division by zero") {
+	if err == nil || !strings.Contains(err.Error(), "job 1 ("+path+") faulted: pc 8: div $0 $0 $0: division by zero") {
 		t.Errorf("!wait: %v", err)
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(ts.err.String(), "process <2> (bad.iasm) faulted") {
-		if time.Now().After(deadline) {
-			t.Fatalf("no fault message on stderr: %q", ts.err)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -97,7 +97,7 @@ func TestShellCloseKillsItsProcesses(t *testing.T) {
 	t.Cleanup(sched.Close)
 	ts := newTestShell(t, "", Options{Procs: sched})
 	path := writeFile(t, "spin.iasm", "load $0 @spin\nspawn $0 $1\nspin: jmp $0\n")
-	ts.exec(t, "!proc "+path)
+	ts.exec(t, "!spawn "+path)
 	ts.Close()
 	deadline := time.Now().Add(10 * time.Second)
 	for len(sched.Processes()) != 0 {
@@ -106,4 +106,25 @@ func TestShellCloseKillsItsProcesses(t *testing.T) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+}
+
+// TestJobChildFaultShown spawns a job whose first process spawns one that
+// faults: the fault is shown on stderr as a process's, and the job runs
+// on until its first process ends.
+func TestJobChildFaultShown(t *testing.T) {
+	ts := newTestShell(t, "", Options{})
+	path := writeFile(t, "parent.iasm", "load $0 @bad\nspawn $0 $1\nrecv $2 $3\nhlt\nbad: load $4 #0\ndiv $0 $4 $5\n")
+	ts.exec(t, "!self", "!spawn "+path) // the shell <1>, the job <2>, its child <3>
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ts.err.String(), "process <3> (parent.iasm) faulted: ") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no fault of the child on stderr: %q", ts.err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	ts.exec(t, "!jobs")
+	if !strings.Contains(ts.out.String(), "1   running") {
+		t.Errorf("the job ended with its child:\n%s", ts.out)
+	}
+	ts.exec(t, "!send <2> 1", "!wait 1")
 }

@@ -74,7 +74,8 @@ type Options struct {
 	Sessions SessionLister
 	// Jobs is the node's job table, shared by its shells; closing the
 	// shell kills only the jobs it started. Nil: the shell makes a table
-	// of its own (capped by MaxJobs), whose jobs all die with the shell.
+	// of its own (capped by MaxJobs), on Procs or, without it, on a
+	// scheduler of its own; its jobs all die with the shell.
 	Jobs *jobs.Table
 	// JobOwner names this shell as the owner of the jobs it starts, in
 	// !jobs. Default "local".
@@ -84,8 +85,8 @@ type Options struct {
 	// spawn is not available.
 	Remote RemoteSpawner
 	// Procs is the node's scheduler of processes, shared by its shells:
-	// !proc starts programs on it, and the shell is a process of it.
-	// Nil: the shell makes one of its own when a command first needs it.
+	// the jobs of Jobs run on it, and the shell is a process of it; Jobs
+	// should run on it. Nil: the scheduler of Jobs.
 	Procs *proc.Scheduler
 }
 
@@ -145,13 +146,11 @@ type Shell struct {
 	commands []command
 	history  []string
 
-	procMu    sync.Mutex
-	procs     *proc.Scheduler // the node's, or the shell's own (ownsProcs)
-	ownsProcs bool
-	inbox     *proc.Mailbox             // the shell as a process: made on first use
-	started   map[proc.PID]*proc.Handle // the processes !proc started, for !wait
-	lineNo    int                       // the number of input lines read so far
-	failures  int
+	procMu   sync.Mutex
+	procs    *proc.Scheduler // Options.Procs, or the scheduler of the jobs
+	inbox    *proc.Mailbox   // the shell as a process: made on first use
+	lineNo   int             // the number of input lines read so far
+	failures int
 
 	labelHintGiven bool // forwardLabelHint has been shown
 
@@ -183,7 +182,9 @@ func New(opts Options) (*Shell, error) {
 		opts.JobOwner = "local"
 	}
 	s := &Shell{opts: opts, asm: asm.New(), jobs: opts.Jobs, owner: jobs.NewOwner(opts.JobOwner)}
-	if s.jobs == nil {
+	if s.jobs == nil && opts.Procs != nil {
+		s.jobs, s.ownsJobs = jobs.NewTableOn(opts.Procs, opts.MaxJobs), true
+	} else if s.jobs == nil {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
 	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
@@ -495,12 +496,12 @@ func (s *Shell) notifyFailure(msg string) {
 // does nothing.
 func (s *Shell) Close() error {
 	s.closeOnce.Do(func() {
+		s.closeMailbox()
 		if s.ownsJobs {
 			s.jobs.Close()
 		} else {
 			s.jobs.KillOwner(s.owner)
 		}
-		s.closeProcesses()
 		s.con.endLine()
 		s.in.close()
 	})

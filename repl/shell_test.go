@@ -105,7 +105,7 @@ func TestJobs(t *testing.T) {
 
 	ts.exec(t, "!spawn "+hello, "!spawn "+helloBC, "!wait")
 	out := ts.out.String() + ts.err.String() // started on stdout, finished on stderr
-	for _, want := range []string{"[job 1] " + hello + " started\n", "[job 2] " + helloBC + " started\n",
+	for _, want := range []string{"[job 1] " + hello + " started, process <1>\n", "[job 2] " + helloBC + " started, process <2>\n",
 		"[job 1] " + hello + " finished\n", "[job 2] " + helloBC + " finished\n"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("stdout\n%s\nwant %q", out, want)

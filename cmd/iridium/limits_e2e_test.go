@@ -133,7 +133,7 @@ func TestMemberStopsOnlyItsOwnJobsE2E(t *testing.T) {
 	a.send(t, "!spawn_on c "+endless)
 	expect(t, a, `(?m)^\[job c:1\] `+q(endless)+` started on c$`, waitFor)
 	c.send(t, "!spawn "+endless)
-	expect(t, c, `(?m)^\[job 2\] `+q(endless)+` started$`, waitFor)
+	expect(t, c, `(?m)^\[job 2\] `+q(endless)+` started, process <\d+>$`, waitFor)
 
 	b.send(t, "!kill c:1", "!kill c:2")
 	expectStderr(t, b, `!kill c:1: c refused: job c:1 was not started by b: a member may stop only the jobs it started`, waitFor)

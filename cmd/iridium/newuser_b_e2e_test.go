@@ -359,7 +359,8 @@ func TestNewUserBStatus(t *testing.T) {
 			`(?m)^  b +127\.0\.0\.1:\d+ +alive `,
 			`(?m)^jobs: 1$`,
 			`(?m)^  1 +running +local +\S*endless\.iasm `,
-			`(?m)^processes: not reported by this node$`,
+			`(?m)^processes: 1$`, // the job is a process
+			`(?m)^  <1> +(running|runnable) +endless\.iasm$`,
 		} {
 			if !regexp.MustCompile(re).MatchString(r.stdout) {
 				t.Errorf("iridium %q: no %q in:\n%s", args, re, r.stdout)

@@ -27,11 +27,11 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
-	jobs    *jobs.Table     // every shell's !spawn, !jobs, !kill and !wait
+	jobs    *jobs.Table     // every shell's !spawn, !jobs, !kill and !wait; its local jobs are processes of procs
 	spawn   *jobs.Service   // programs sent to and from other members
 	heap    *vm.HeapBudget  // --max-heap-total: every VM's heap, all shells' and jobs' together
 	started time.Time       // when the node was made, for iridium status
-	procs   *proc.Scheduler // the node's processes: every shell's !proc, and the shells themselves
+	procs   *proc.Scheduler // the node's processes: the jobs, those run for other members, and the shells themselves
 	// processStatus lists the node's processes for iridium status
 	// (listProcesses).
 	processStatus func() []statusProcess
@@ -42,10 +42,11 @@ type node struct {
 }
 
 func newNode(o *options) *node {
-	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
+	n := &node{opts: o, events: newEventHub(), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
+	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
+	n.jobs = jobs.NewTableOn(n.procs, o.maxJobs)
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
-	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
 	n.processStatus = n.listProcesses
 	return n
 }

@@ -62,9 +62,9 @@ func TestREPLScripted(t *testing.T) {
 		{"fault keeps the registers", "load $3 #3\n!load_file " + fault + "\n!registers\n", nil, 1,
 			"$3 = 3\n", "line 2: fault: pc 8: div $0 $1 $2: division by zero"},
 		{"spawn and wait", "!spawn " + hello + "\n!wait\n", nil, 0,
-			"[job 1] " + hello + " started\nHello, world!\n", "[job 1] " + hello + " finished\n"}, // notices on stderr
+			"[job 1] " + hello + " started, process <1>\nHello, world!\n", "[job 1] " + hello + " finished\n"}, // notices on stderr
 		{"wait fails for a faulted job", "!spawn " + fault + "\n!wait\n", nil, 1,
-			"[job 1] " + fault + " started\n", "line 2: !wait: job 1 (" + fault + ") faulted"},
+			"[job 1] " + fault + " started, process <1>\n", "line 2: !wait: job 1 (" + fault + ") faulted"},
 		{"join where nothing listens", "!join_cluster 127.0.0.1 1\nload $0 #1\n!registers\n", []string{"-P", "0", "--node-alias", "a", "--cookie", testCookie + "/join-nowhere"}, 1,
 			"$0 = 1\n", "cluster: this node is \"a\"; the cookie comes from --cookie (every node of a cluster needs the same one)\n" +
 				"line 1: !join_cluster 127.0.0.1 1: "},
@@ -75,7 +75,7 @@ func TestREPLScripted(t *testing.T) {
 			"", "line 3: !load_file: " + endsInData + ":3:1: label \"t\" is already defined at " + endsInData + ":3:1\n    t: .asciiz 'x'\n    ^\n" +
 				"(a label of the program already has that name: was the file loaded before? !clear_program forgets the program's labels)\n"},
 		{"spawn past --max-jobs", "!spawn " + endless + "\n!spawn " + endless + "\n!kill 1\n!spawn " + endless + "\n", []string{"--max-jobs", "1"}, 1,
-			"[job 1] " + endless + " started\njob 1 (" + endless + ") killed\n[job 2] " + endless + " started\n",
+			"[job 1] " + endless + " started, process <1>\njob 1 (" + endless + ") killed\n[job 2] " + endless + " started, process <2>\n",
 			"line 2: !spawn " + endless + ": 1 program runs already, the most at once: !kill or !wait for it first\n[job 1] " + endless + " killed\n"},
 		{"commands in any case, split on any white space", "load $2 #2\n!REGISTERS\n!help\t  clear_registers\n!Kill \t 3\n", nil, 1,
 			"$2 = 2\n!clear_registers\n    set every register, the flag, the remainder and the loop counter to 0\n", "line 4: !kill: no job 3"},

@@ -41,7 +41,7 @@ func TestNewUserRound(t *testing.T) {
 		{"--help lists -e and -i", "", []string{"--help"}, 0, "",
 			[]string{"\n  -e LINE\n", "\n  -i FILE\n", "iridium -e LINE"}, nil},
 		{"2: a job's end goes to stderr in a script", "!spawn " + hello + "\n!wait\nload $0 #1\n!registers\n", nil, 0,
-			"[job 1] " + hello + " started\nHello, world!\n$0 = 1\n", []string{"[job 1] " + hello + " finished"}, nil},
+			"[job 1] " + hello + " started, process <1>\nHello, world!\n$0 = 1\n", []string{"[job 1] " + hello + " finished"}, nil},
 		{"8: !load_file and !spawn of a FIFO", "!load_file " + fifo + "\n!spawn " + fifo + "\n", nil, 1, "",
 			[]string{"line 1: !load_file: " + fifo + " is a FIFO (named pipe), not a regular file", "line 2: !spawn: " + fifo + " is a FIFO"}, nil},
 		{"8: iridium FIFO", "", []string{fifo}, 1, "", []string{fifo + " is a FIFO (named pipe), not a regular file"}, nil},

@@ -198,3 +198,32 @@ func TestSpawnFlood(t *testing.T) {
 	fmt.Fprint(a.stdin, "!quit\n")
 	waitExit(t, a)
 }
+
+// TestSpawnedJobIsAProcess runs the binary with one scheduler thread: a
+// job that spins does not starve a second job, which finishes; !ps lists
+// the spinner by the PID !spawn printed; !kill of that PID ends job 1.
+func TestSpawnedJobIsAProcess(t *testing.T) {
+	t.Parallel()
+	endless := writeTestFile(t, "endless.iasm", spawnEndless)
+	hello := writeTestFile(t, "hello.iasm", spawnHello)
+	r := runBinary(t, "!spawn "+endless+"\n!spawn "+hello+"\n!wait 2\n!ps\n!kill <1>\n!jobs\n", "--threads", "1")
+	if r.code != 0 {
+		t.Fatalf("exit status %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, re := range []string{
+		`(?m)^\[job 1\] ` + regexp.QuoteMeta(endless) + ` started, process <1>\n`,
+		`(?m)^\[job 2\] ` + regexp.QuoteMeta(hello) + ` started, process <2>\n`,
+		`(?m)^Hello from afar\n`,
+		`(?m)^<1> +endless\.iasm +(running|runnable) `,
+		`(?m)^job 1 \(` + regexp.QuoteMeta(endless) + `\) killed\n`,
+		`(?m)^1 +killed +local \(you\) `,
+		`(?m)^2 +finished +local \(you\) `,
+	} {
+		if !regexp.MustCompile(re).MatchString(r.stdout) {
+			t.Errorf("stdout lacks %s:\n%s", re, r.stdout)
+		}
+	}
+	if regexp.MustCompile(`(?m)^<2> `).MatchString(r.stdout) {
+		t.Errorf("!ps lists the finished job 2:\n%s", r.stdout)
+	}
+}
