@@ -53,8 +53,12 @@ func (n *Node) deliverLoop(l *link) {
 }
 
 // put queues a message this node sends itself, waiting for room until
-// ctx ends or the node closes.
+// ctx ends or the node closes. With room it never fails, as a link's
+// queue (boundedQueue.put) does not: an ended ctx only stops a wait.
 func (q localQueue) put(ctx context.Context, closed <-chan struct{}, m localMessage) error {
+	if q.push(m) {
+		return nil
+	}
 	select {
 	case q.ch <- m:
 		return nil
