@@ -31,6 +31,15 @@ const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 // node's slowness; a handler stalled for longer than the member's
 // WriteTimeout makes the member drop the link as not reading. Messages
 // are never dropped for a slow handler.
+//
+// A handler may Send back to the member it hears from. If both members'
+// handlers do so while both links' queues are full, neither side reads
+// (each deliverer waits in Send, each reader for room in its inbox):
+// the first write to pass WriteTimeout drops the link as failed, the
+// messages queued on it are lost, and the waiting Sends return. A
+// handler of a message this node sent itself must not Send to this node
+// without a deadline: while the local queue is full it would wait for
+// its own goroutine, until ctx ends or the node closes.
 type MessageHandler func(from string, payload []byte)
 
 // Handle registers h for application messages of kind (a short name such
