@@ -46,6 +46,11 @@ func (s *linkSet) get(alias string) *link {
 func (s *linkSet) appendAll(links []*link) []*link {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.appendAllLocked(links)
+}
+
+// appendAllLocked is appendAll; s.mu is held.
+func (s *linkSet) appendAllLocked(links []*link) []*link {
 	for _, l := range s.byAlias {
 		links = append(links, l)
 	}
@@ -83,8 +88,14 @@ func (s *linkSet) wantsLinkLocked(m memberInfo) bool {
 // linkedElsewhereLocked reports whether m's address belongs to a member
 // linked under another alias. s.mu is held.
 func (s *linkSet) linkedElsewhereLocked(m memberInfo) bool {
+	return s.aliasAtLocked(m.Host, m.Port, m.Alias)
+}
+
+// aliasAtLocked reports whether a linked member other than except
+// publishes host:port. s.mu is held.
+func (s *linkSet) aliasAtLocked(host string, port int, except string) bool {
 	for alias, l := range s.byAlias {
-		if alias != m.Alias && l.peer.Host == m.Host && l.peer.Port == m.Port {
+		if alias != except && l.peer.Host == host && l.peer.Port == port {
 			return true
 		}
 	}
@@ -103,12 +114,7 @@ func (s *linkSet) linkedElsewhere(m memberInfo) bool {
 func (s *linkSet) hasMemberAt(host string, port int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, l := range s.byAlias {
-		if l.peer.Host == host && l.peer.Port == port {
-			return true
-		}
-	}
-	return false
+	return s.aliasAtLocked(host, port, "")
 }
 
 // isLinked reports whether the member m, that run of it or a later one,

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -118,7 +119,7 @@ func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error 
 			}
 		}
 		err := l.queue.put(ctx, l.done, frame)
-		if err != errGone {
+		if !errors.Is(err, errGone) {
 			if err != nil {
 				return fmt.Errorf("send %s to %q: %w", kind, to, err)
 			}

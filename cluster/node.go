@@ -236,13 +236,7 @@ func (n *Node) closeLocked() error {
 	}
 	started := ls.state != stateNew
 	ls.state = stateClosed
-	links := make([]*link, 0, len(ls.byAlias)+len(ls.standby))
-	for _, l := range ls.byAlias {
-		links = append(links, l)
-	}
-	for l := range ls.standby {
-		links = append(links, l)
-	}
+	links := ls.appendAllLocked(make([]*link, 0, len(ls.byAlias)+len(ls.standby)))
 	conns := make([]net.Conn, 0, len(ls.handshaking))
 	for c := range ls.handshaking {
 		conns = append(conns, c)
