@@ -60,7 +60,6 @@ type Node struct {
 	// mu guards where the node listens and how it shows itself.
 	mu          sync.Mutex
 	listener    net.Listener
-	listenAddr  string    // the bind host with the port bound
 	learnedHost string    // local address seen on a connection
 	started     time.Time // when Start bound the listener
 }
@@ -160,7 +159,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	defer n.lifecycle.Unlock()
 	state := n.links.currentState()
 	n.mu.Lock()
-	current := n.listenAddr
+	current := net.JoinHostPort(n.cfg.BindHost, strconv.Itoa(n.self.Port)) // as Start returned it
 	n.mu.Unlock()
 	switch state {
 	case stateRunning, stateLeaving:
@@ -187,7 +186,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.started = ln, addr, time.Now()
+	n.listener, n.started = ln, time.Now()
 	n.mu.Unlock()
 	n.links.mu.Lock()
 	n.links.state = stateRunning
