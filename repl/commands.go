@@ -185,7 +185,7 @@ func (s *Shell) cmdHelp(_ context.Context, args []string) error {
 		s.con.print(nil, fmt.Sprintf("%s\n%s\n    example: %s", in.Syntax(), termtext.Indent(in.Summary, terminalWidth, "    "), in.Example))
 		return nil
 	}
-	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Clip(args[0], 40))
+	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Cut(args[0], 40))
 }
 
 // helpTable lays out rows of a name and its description, indented, with
