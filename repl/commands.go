@@ -439,7 +439,7 @@ func (s *Shell) cmdSaveOver(_ context.Context, args []string) error {
 // overwrite, an existing PATH is refused, FIFOs and devices included.
 func (s *Shell) save(cmd, path string, overwrite bool) error {
 	src := vm.Disassemble(s.asm.Program(), s.asm.Names())
-	shown := termtext.Clip(path, 200)
+	shown := shownText(path)
 	if !overwrite {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, os.ErrExist) {
@@ -507,7 +507,7 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 	if err := j.Wait(ctx); err != nil {
 		return fmt.Errorf("!kill: %w", err)
 	}
-	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), termtext.Clip(j.File, 200)))
+	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), shownText(j.File)))
 	return nil
 }
 
