@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs fuzz install clean
 
 all: build
 
@@ -76,23 +76,23 @@ bench:
 ## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).
 ## Installs lua5.4 and luajit from Debian when missing and we are root.
 bench-vs-lua:
-	@missing=""; \
-	command -v lua5.4 >/dev/null 2>&1 || missing="$$missing lua5.4"; \
-	command -v luajit >/dev/null 2>&1 || missing="$$missing luajit"; \
-	if [ -n "$$missing" ]; then \
-		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-			echo "installing$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
-		else \
-			echo "not installed:$$missing (needs root to install)"; exit 1; \
-		fi; \
-	fi
+	@scripts/need-packages.sh lua5.4=lua5.4 luajit=luajit
 	GO=$(GO) bench/run.sh
+
+## bench-procs: the process workloads of bench/procs (spawn, ring,
+## ping-pong) side by side with Erlang/OTP, as ratios (RUNS=n rounds,
+## default 5). Installs erlang-base (and time) from Debian when missing
+## and we are root.
+bench-procs:
+	@scripts/need-packages.sh erl=erlang-base /usr/bin/time=time
+	GO=$(GO) bench/procs/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) .
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzDecodeProgram$$' -fuzztime $(FUZZTIME) .
+	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzProcessInstructions$$' -fuzztime $(FUZZTIME) .
+	cd proc && $(GO) test -run '^$$' -fuzz '^FuzzScheduler$$' -fuzztime $(FUZZTIME) .
 	cd vm/asm && $(GO) test -run '^$$' -fuzz '^FuzzAssemble$$' -fuzztime $(FUZZTIME) .
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .

@@ -100,11 +100,7 @@ func newNonce() ([]byte, error) {
 // side computes the proof, so both ends compute the same transcript.
 func handshakeProof(key []byte, label string, dialerNonce, acceptorNonce []byte, dialer, acceptor string) []byte {
 	mac := hmac.New(sha256.New, key)
-	for _, part := range [][]byte{[]byte(label), dialerNonce, acceptorNonce, []byte(dialer), []byte(acceptor)} {
-		var length [4]byte
-		length[0], length[1], length[2], length[3] = byte(len(part)>>24), byte(len(part)>>16), byte(len(part)>>8), byte(len(part))
-		mac.Write(length[:]) // length-prefix every part: no ambiguous concatenation
-		mac.Write(part)
-	}
+	// Length-prefixed parts: no ambiguous concatenation.
+	mac.Write(appendParts(nil, []byte(label), dialerNonce, acceptorNonce, []byte(dialer), []byte(acceptor)))
 	return mac.Sum(nil)
 }

@@ -24,7 +24,7 @@ func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
 	cfg := testConfig("a")
 	// Long enough that the deaf peer stays a member while the queue fills
 	// on a slow machine: the test is about Send, not failure detection.
-	cfg.WriteTimeout, cfg.FailureTimeout = 20*time.Second, 20*time.Second
+	cfg.WriteTimeout = 20 * time.Second
 	a := startNode(t, cfg)
 	p := dialRaw(t, a.addr, "deaf")
 	p.join()
@@ -76,7 +76,7 @@ func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
 		if !errors.Is(err, ErrUnknownMember) {
 			t.Errorf("Send on a link that ended: %v, want ErrUnknownMember", err)
 		}
-	case <-time.After(testSlack + cfg.FailureTimeout):
+	case <-time.After(testSlack + testFailure):
 		t.Fatal("Send still waits after its link ended")
 	}
 }
@@ -113,7 +113,7 @@ func TestSlowHandlerDoesNotFailItsMember(t *testing.T) {
 	testkit.Eventually(t, testSlack, "n1's reader of n0's link waits for its handler", func() bool {
 		return l.readerWaits.Load()
 	})
-	// Failure detection takes FailureTimeout: watch for twice that.
+	// Failure detection takes up to testFailure: watch for twice that.
 	deadline := time.Now().Add(2 * testFailure)
 	for time.Now().Before(deadline) {
 		for _, n := range nodes {

@@ -21,9 +21,9 @@ type rawPeer struct {
 	frames frameCodec
 	cookie []byte
 	self   memberInfo
-	// linked is set once the handshake succeeded: from then on, each
-	// write ends with the wake trailer, as the protocol asks (quiet.go).
-	linked bool
+	// seal is set once the handshake succeeded: from then on, frames
+	// are sealed and opened as the protocol asks (seal.go).
+	seal *linkSeal
 }
 
 func dialRaw(t testing.TB, addr string, alias string) *rawPeer {
@@ -49,19 +49,64 @@ func (p *rawPeer) send(m message) {
 	p.write(frame)
 }
 
-// write writes raw bytes, ended with the wake trailer once linked.
+// write writes a frame, sealed once linked: its length field is then
+// not used.
 func (p *rawPeer) write(b []byte) {
 	p.t.Helper()
-	if p.linked {
-		ping, _ := p.frames.marshal(&ping{})
-		b = append(b[:len(b):len(b)], wakeTrailer(ping)...)
+	if p.seal != nil {
+		var err error
+		if b, err = p.seal.out.seal(nil, b); err != nil {
+			p.t.Fatal(err)
+		}
 	}
 	if _, err := p.conn.Write(b); err != nil {
 		p.t.Fatalf("write: %v", err)
 	}
 }
 
-func (p *rawPeer) read() (message, error) { return p.frames.read(p.conn) }
+func (p *rawPeer) read() (message, error) {
+	if p.seal == nil {
+		return p.frames.read(p.conn)
+	}
+	t, body, err := p.frames.readSealedFrame(p.conn, &p.seal.in, "node", nil)
+	if err != nil {
+		return nil, err
+	}
+	return decodeBody(t, body)
+}
+
+// answerProbes answers every Ping on the connection with Ack, on a
+// goroutine, until the connection closes: the peer then stays a member
+// as long as it likes. The test must not use the connection itself
+// afterwards.
+func (p *rawPeer) answerProbes() {
+	p.conn.SetDeadline(time.Time{})
+	done := make(chan struct{})
+	p.t.Cleanup(func() { p.conn.Close(); <-done })
+	go func() {
+		defer close(done)
+		for {
+			m, err := p.read()
+			if err != nil {
+				return
+			}
+			pg, ok := m.(*ping)
+			if !ok {
+				continue
+			}
+			frame, err := p.frames.marshal(&ack{Seq: pg.Seq})
+			if err == nil && p.seal != nil {
+				frame, err = p.seal.out.seal(nil, frame)
+			}
+			if err != nil {
+				return
+			}
+			if _, err := p.conn.Write(frame); err != nil {
+				return
+			}
+		}
+	}()
+}
 
 // handshakeWithDigest runs the Join steps with a digest.
 func (p *rawPeer) handshakeWithDigest(digest []byte) (*challenge, message, error) {
@@ -104,7 +149,7 @@ func (p *rawPeer) handshakeOpts(op *hello, wantList bool) (*challenge, message, 
 	m, err = p.read()
 	switch m.(type) {
 	case *joinAck, *helloAck:
-		p.linked = true
+		p.seal, err = deriveLinkSeal(keyFor(p.cookie), op.Version, sealEnds{nonce, ch.Nonce, p.self, ch.Responder}, true)
 	}
 	return ch, m, err
 }
@@ -146,7 +191,7 @@ func TestBadInputClosesOnlyThatConnection(t *testing.T) {
 		{"unknown type", append(header(2, 200), 0x80), "unknown message type 200"},
 		{"body that is not msgpack", append(header(4, msgHello), 0xc1, 0xc1, 0xc1), "decode Hello"},
 		{"empty opener: version 0", append(header(2, msgHello), 0x80), "peer speaks protocol version 0"},
-		{"version 3 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x03"...)...), "invalid Hello"},
+		{"version 5 without the rest", append(header(11, msgHello), append([]byte{0x81, 0xa7}, "version\x05"...)...), "invalid Hello"},
 		{"wrong first message", append(header(2, msgPing), 0x80), "opened with Ping"},
 	}
 	for _, tt := range tests {

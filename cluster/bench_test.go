@@ -21,8 +21,7 @@ func BenchmarkFullMesh(b *testing.B) {
 				nodes := make([]*Node, size)
 				for i := range nodes {
 					cfg := testConfig(fmt.Sprintf("n%02d", i))
-					cfg.FailureTimeout = 5 * time.Second
-					cfg.HeartbeatInterval = time.Second
+					cfg.ProbeInterval = time.Second
 					n, err := New(cfg)
 					if err != nil {
 						b.Fatal(err)

@@ -19,8 +19,11 @@ const (
 	DefaultDialTimeout            = 3 * time.Second
 	DefaultHandshakeTimeout       = 3 * time.Second
 	DefaultWriteTimeout           = 3 * time.Second
-	DefaultHeartbeatInterval      = time.Second
-	DefaultFailureTimeout         = 3 * time.Second
+	DefaultProbeInterval          = time.Second
+	DefaultProbeTimeout           = 500 * time.Millisecond
+	DefaultIndirectChecks         = 3
+	DefaultSuspicionMult          = 1
+	DefaultSuspicionMaxMult       = 4
 	DefaultReconnectFor           = time.Minute
 	DefaultMaxMembers             = 256
 	DefaultMaxPendingConns        = 64
@@ -89,16 +92,30 @@ type Config struct {
 	// read is dropped after it. Default 3s.
 	WriteTimeout time.Duration
 
-	// HeartbeatInterval is how often each link sends a heartbeat.
-	// Default 1s. One timer per node sends them; a link that carried other
-	// frames within the interval sends none.
-	HeartbeatInterval time.Duration
+	// ProbeInterval is how often this node probes one member (SWIM: one
+	// member per interval, in a shuffled round robin, at a randomly
+	// staggered moment). It is also the first wait before a failed
+	// member is redialed. Default 1s.
+	ProbeInterval time.Duration
 
-	// FailureTimeout is how long a link may stay silent before its member
-	// is marked failed (then redialed for ReconnectFor, and dropped if not
-	// reached). Must exceed HeartbeatInterval.
-	// Default 3s.
-	FailureTimeout time.Duration
+	// ProbeTimeout is how long a probe waits for the member's Ack before
+	// IndirectChecks other members are asked to probe it too. A member
+	// that answers neither within 3 × ProbeTimeout of the probe is
+	// suspected. Default 500ms: a member paused for a second is not
+	// suspected.
+	ProbeTimeout time.Duration
+
+	// IndirectChecks is how many other members are asked to probe a
+	// member that missed a direct probe (SWIM's k). Default 3.
+	IndirectChecks int
+
+	// SuspicionMult scales the suspicion timeout: a suspected member that
+	// does not refute fails after at least SuspicionMult × max(1,
+	// log10(members)) × ProbeInterval, and at most SuspicionMaxMult times
+	// that; the more members confirm the suspicion, the nearer the least
+	// (Lifeguard). Defaults 1 and 4.
+	SuspicionMult    int
+	SuspicionMaxMult int
 
 	// ReconnectFor is how long a node keeps redialing a member whose link
 	// failed (not one that left), with exponential backoff. Negative
@@ -155,8 +172,11 @@ func DefaultConfig() Config {
 		DialTimeout:            DefaultDialTimeout,
 		HandshakeTimeout:       DefaultHandshakeTimeout,
 		WriteTimeout:           DefaultWriteTimeout,
-		HeartbeatInterval:      DefaultHeartbeatInterval,
-		FailureTimeout:         DefaultFailureTimeout,
+		ProbeInterval:          DefaultProbeInterval,
+		ProbeTimeout:           DefaultProbeTimeout,
+		IndirectChecks:         DefaultIndirectChecks,
+		SuspicionMult:          DefaultSuspicionMult,
+		SuspicionMaxMult:       DefaultSuspicionMaxMult,
 		ReconnectFor:           DefaultReconnectFor,
 		MaxMembers:             DefaultMaxMembers,
 		MaxPendingConns:        DefaultMaxPendingConns,
@@ -174,8 +194,11 @@ func (c Config) withDefaults() Config {
 	setDefault(&c.DialTimeout, d.DialTimeout)
 	setDefault(&c.HandshakeTimeout, d.HandshakeTimeout)
 	setDefault(&c.WriteTimeout, d.WriteTimeout)
-	setDefault(&c.HeartbeatInterval, d.HeartbeatInterval)
-	setDefault(&c.FailureTimeout, d.FailureTimeout)
+	setDefault(&c.ProbeInterval, d.ProbeInterval)
+	setDefault(&c.ProbeTimeout, d.ProbeTimeout)
+	setDefault(&c.IndirectChecks, d.IndirectChecks)
+	setDefault(&c.SuspicionMult, d.SuspicionMult)
+	setDefault(&c.SuspicionMaxMult, d.SuspicionMaxMult)
 	setDefault(&c.ReconnectFor, d.ReconnectFor)
 	setDefault(&c.MaxMembers, d.MaxMembers)
 	setDefault(&c.MaxPendingConns, d.MaxPendingConns)
@@ -205,9 +228,11 @@ func (c Config) validate() error {
 		return fmt.Errorf("%w: bind port %d is outside 0-65535", ErrBadConfig, c.BindPort)
 	case c.MaxFrameSize < 512:
 		return fmt.Errorf("%w: MaxFrameSize %d is below 512 bytes", ErrBadConfig, c.MaxFrameSize)
-	case c.FailureTimeout <= c.HeartbeatInterval:
-		return fmt.Errorf("%w: FailureTimeout %v must exceed HeartbeatInterval %v",
-			ErrBadConfig, c.FailureTimeout, c.HeartbeatInterval)
+	case c.ProbeInterval < time.Millisecond || c.ProbeTimeout < time.Millisecond:
+		return fmt.Errorf("%w: ProbeInterval %v and ProbeTimeout %v must be at least 1ms",
+			ErrBadConfig, c.ProbeInterval, c.ProbeTimeout)
+	case c.IndirectChecks < 0 || c.SuspicionMult < 1 || c.SuspicionMaxMult < 1:
+		return fmt.Errorf("%w: IndirectChecks must not be negative, SuspicionMult and SuspicionMaxMult must be at least 1", ErrBadConfig)
 	case c.MaxMembers < 2:
 		return fmt.Errorf("%w: MaxMembers %d is below 2", ErrBadConfig, c.MaxMembers)
 	case c.DialTimeout < 0 || c.HandshakeTimeout < 0 || c.WriteTimeout < 0 || c.MaxPendingConns < 0 ||

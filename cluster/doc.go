@@ -8,9 +8,11 @@
 // node knowing every member by alias and by the address where that member
 // accepts cluster connections.
 //
-// Each connection (a link) carries heartbeats; a member silent for the
-// failure timeout is dropped and announced as failed. Leave tells every peer
-// that a node goes away on purpose.
+// A link that closes or breaks drops its member at once. Members that
+// hang or are cut off are found by SWIM probes (one member probed per
+// interval, indirect probes through others, a suspicion the member can
+// refute; swim.go, probe.go) and announced as failed. Leave tells every
+// peer that a node goes away on purpose.
 //
 // The wire format (frames with a length and a message type, bodies in
 // msgpack) and the handshake are described in docs/cluster.md.

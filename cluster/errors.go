@@ -45,6 +45,10 @@ var (
 	// ErrMessageTooLarge is returned by Send for a payload over
 	// MaxMessageSize.
 	ErrMessageTooLarge = errors.New("message too large")
+	// ErrLinkTampered means a frame of an established link did not open
+	// with the link's key: it was forged, altered, replayed or reordered
+	// between the members (see seal.go). The link is closed.
+	ErrLinkTampered = errors.New("link frame failed authentication")
 
 	// errAlreadyConnected is the benign refusal of a second link to a peer
 	// that is already connected (simultaneous dialing).

@@ -18,8 +18,9 @@ const (
 	EventLinkClosed
 	// EventLeft: a member left on purpose and was dropped.
 	EventLeft
-	// EventFailed: a member was silent for Config.FailureTimeout and was
-	// dropped.
+	// EventFailed: a member was suspected and did not refute it in
+	// time (it answered no probe, direct or indirect), or did not read
+	// for Config.WriteTimeout, and was dropped.
 	EventFailed
 	// EventRejoined: a member restarted under the same alias and node ID
 	// and replaced its old entry.

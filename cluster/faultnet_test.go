@@ -19,6 +19,9 @@ import (
 // its FIN could not cross a real cut either.
 type cuttableTransport struct {
 	cut atomic.Bool
+	// paused holds this node's reads and writes, as if its process were
+	// stopped: bytes wait in the sockets until it ends.
+	paused atomic.Bool
 
 	mu       sync.Mutex
 	deferred []net.Conn
@@ -82,9 +85,18 @@ type cuttableConn struct {
 func (c *cuttableConn) Read(b []byte) (int, error) {
 	for {
 		n, err := c.Conn.Read(b)
+		c.t.waitPause()
 		if err != nil || !c.t.cut.Load() {
 			return n, err
 		}
+	}
+}
+
+// waitPause waits while the node is paused (a simulation of a stopped
+// process, polled: the test's pause has no other signal).
+func (t *cuttableTransport) waitPause() {
+	for t.paused.Load() {
+		time.Sleep(time.Millisecond)
 	}
 }
 
@@ -100,6 +112,7 @@ func (c *cuttableConn) Close() error {
 }
 
 func (c *cuttableConn) Write(b []byte) (int, error) {
+	c.t.waitPause()
 	if c.t.cut.Load() {
 		return len(b), nil
 	}

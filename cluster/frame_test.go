@@ -25,6 +25,10 @@ func sampleMessages() []message {
 		&leave{Reason: "leaving"},
 		&memberUp{Member: b},
 		&appMessage{Kind: "spawn.v1", Payload: []byte("program")},
+		&ack{Seq: 9},
+		&pingReq{Seq: 10, Target: "b"},
+		&suspectMsg{Alias: "b", Incarnation: 43, Epoch: 2},
+		&aliveMsg{Alias: "b", Incarnation: 43, Epoch: 3},
 	}
 }
 

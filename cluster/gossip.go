@@ -143,10 +143,10 @@ func (n *Node) announceMember(m memberInfo) {
 
 // considerMember handles a MemberUp. Gossip is bounded: only IP literals
 // are dialed (never a name to resolve), never more members than
-// MaxMembers, never an address linked under another alias (a made-up
+// MaxMembers, never an address proven to be another member's (a made-up
 // alias there must not disturb a real member's link), at most
 // dialPoolSize dials at once, and an address that failed waits out its
-// back-off. If the member is still unknown after a heartbeat interval
+// back-off. If the member is still unknown after a probe interval
 // (its own Join usually arrives first), it is dialed.
 func (n *Node) considerMember(m memberInfo) {
 	n.links.mu.Lock()
@@ -159,7 +159,7 @@ func (n *Node) considerMember(m memberInfo) {
 	}
 	started := n.spawn(func() {
 		defer n.gossip.introduced(m.Alias)
-		if !sleepCtx(n.ctx, n.cfg.HeartbeatInterval) {
+		if !sleepCtx(n.ctx, n.cfg.ProbeInterval) {
 			return
 		}
 		n.gossipDial(m)

@@ -24,6 +24,7 @@ const (
 	replaced                      // restarted member: the old link was replaced
 	superseded                    // same peer, and this link wins the tie-break
 	keepExisting                  // same peer, and the existing link wins
+	probeFirst                    // a newer run: the old run's link is probed first
 )
 
 // serveInbound runs the acceptor's side of the handshake on a pending
@@ -113,7 +114,11 @@ func (n *Node) acceptHandshake(conn net.Conn, progress func()) (l *link, peer me
 		n.sendRefusal(conn, r)
 		return nil, peer, true, r
 	}
-	l = newLink(conn, peer, peer.Alias)
+	seal, err := n.linkSealFor(sealEnds{op.Nonce, acceptorNonce, peer, self}, false)
+	if err != nil {
+		return nil, peer, true, err
+	}
+	l = newSealedLink(conn, peer, peer.Alias, seal)
 	verdict, members, err := n.admit(l, admitRequest{wantList: wantList, digest: op.Digest})
 	if err != nil {
 		n.sendRefusal(conn, err)
@@ -128,7 +133,7 @@ func (n *Node) acceptHandshake(conn net.Conn, progress func()) (l *link, peer me
 	if wantList {
 		ack = &helloAck{Self: self, Members: members, Proof: proof}
 	}
-	if err := n.send(l, ack); err != nil {
+	if err := n.sendInClear(l, ack); err != nil {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("send %s: %w", ack.kind(), err))
 		return nil, peer, true, errAlreadyConnected // already announced by dropLink
 	}
@@ -256,11 +261,16 @@ func (n *Node) dialerSteps(conn net.Conn, addr string, spec dialSpec) (*link, []
 	if err != nil {
 		return nil, nil, err
 	}
-	l := newLink(conn, peer, self.Alias)
+	seal, err := n.linkSealFor(sealEnds{nonce, acceptorNonce, self, peer}, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	l := newSealedLink(conn, peer, self.Alias, seal)
 	l.redial = spec.redial
+	l.provenAddr = addr
 	_, _, err = n.admit(l, admitRequest{asDialer: true})
 	if err != nil {
-		n.sendRefusal(conn, err)
+		_ = n.send(l, refusalMessage(err)) // sealed: the acceptor's link is up
 		return nil, nil, err
 	}
 	if err := conn.SetDeadline(time.Time{}); err != nil {
@@ -393,7 +403,21 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	self := n.self
 	n.mu.Unlock()
 	n.links.mu.Lock()
-	verdict, old, err := n.decideLocked(l)
+	verdict, old, err := n.decideLocked(l, nil)
+	if verdict == probeFirst {
+		// A claim to be a newer run of a linked member: the old run's
+		// alias is handed over only if it answers no probe.
+		n.links.mu.Unlock()
+		silent := old
+		if n.answersProbe(old) {
+			silent = nil
+		}
+		n.links.mu.Lock()
+		verdict, old, err = n.decideLocked(l, silent)
+		if verdict == probeFirst { // answered, or another link meanwhile
+			err = refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
+		}
+	}
 	var members []memberInfo
 	var toClose *link
 	mismatch := false
@@ -436,13 +460,9 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	return verdict, members, err
 }
 
-// heardRecently reports whether l carried a frame within two heartbeat
-// intervals: its member is alive, not suspect.
-func (n *Node) heardRecently(l *link) bool {
-	return time.Since(time.Unix(0, l.lastSeen.Load())) <= 2*n.cfg.HeartbeatInterval
-}
-
-func (n *Node) decideLocked(l *link) (admission, *link, error) {
+// decideLocked decides on l's admission. silent, when not nil, is an
+// old run's link that answered no probe just now (see admit).
+func (n *Node) decideLocked(l *link, silent *link) (admission, *link, error) {
 	p := l.peer
 	if n.links.state != stateRunning {
 		return 0, nil, refusef(codeClosing, "node %q is shutting down", n.cfg.Alias)
@@ -462,11 +482,12 @@ func (n *Node) decideLocked(l *link) (admission, *link, error) {
 		return admitted, nil, nil
 	case old.peer.NodeID != p.NodeID:
 		return 0, nil, refusef(codeAlias, "alias %q is already a member", p.Alias)
-	case p.Incarnation > old.peer.Incarnation && n.heardRecently(old):
+	case p.Incarnation > old.peer.Incarnation && old != silent:
 		// A live member is never evicted by a claim to be a newer run
 		// of it: a restarted node's old run is gone (its link closed) or
-		// silent. The node ID is public; a member could forge the claim.
-		return 0, nil, refusef(codeAlias, "alias %q is held by a live member at %s", p.Alias, old.peer.addr())
+		// answers no probe. The node ID is public; a member could forge
+		// the claim.
+		return probeFirst, old, nil
 	case p.Incarnation > old.peer.Incarnation:
 		return replaced, old, nil
 	case p.Incarnation < old.peer.Incarnation:
@@ -547,11 +568,16 @@ func (n *Node) writeMessage(conn net.Conn, m message) error {
 // sendRefusal tells the peer why it is refused; failures are ignored as
 // the connection is closed next anyway.
 func (n *Node) sendRefusal(conn net.Conn, err error) {
+	_ = n.writeMessage(conn, refusalMessage(err))
+}
+
+// refusalMessage is the Refuse that tells a peer why it is refused.
+func refusalMessage(err error) *refuse {
 	r, ok := err.(*refusal)
 	if !ok {
 		r = refusef(codeProtocol, "%v", err)
 	}
-	_ = n.writeMessage(conn, &refuse{Code: r.code, Reason: termtext.Cut(r.reason, maxReasonLength)})
+	return &refuse{Code: r.code, Reason: termtext.Cut(r.reason, maxReasonLength)}
 }
 
 // handshakeReadError explains a failed read while waiting for want.

@@ -28,11 +28,16 @@ func keyFor(cookie []byte) []byte {
 }
 
 // Timeouts of test nodes: short, so failures show up fast, but with room
-// for -race on a busy 2-core machine.
+// for -race on a busy 2-core machine. testFailure bounds how long a
+// silent member of a small test cluster takes to fail: its first probe
+// (within a few intervals), the round (3 probe timeouts) and the longest
+// suspicion (SuspicionMaxMult × SuspicionMult × the interval).
 const (
-	testHeartbeat = 100 * time.Millisecond
-	testFailure   = 1500 * time.Millisecond
-	testHandshake = 3 * time.Second
+	testHeartbeat    = 100 * time.Millisecond // the probe interval
+	testProbeTimeout = 200 * time.Millisecond
+	testSuspicion    = 3 // SuspicionMult
+	testFailure      = 2500 * time.Millisecond
+	testHandshake    = 3 * time.Second
 	// testSlack is what polls allow beyond a timeout they wait for.
 	testSlack = 3 * time.Second
 )
@@ -41,17 +46,18 @@ const (
 // free port and the test timeouts.
 func testConfig(alias string) Config {
 	return Config{
-		Alias:             alias,
-		Cookie:            testCookie,
-		CookieKey:         testKey(),
-		BindHost:          "127.0.0.1",
-		BindPort:          0,
-		DialTimeout:       testHandshake,
-		HandshakeTimeout:  testHandshake,
-		WriteTimeout:      testFailure,
-		HeartbeatInterval: testHeartbeat,
-		FailureTimeout:    testFailure,
-		ReconnectFor:      -1,
+		Alias:            alias,
+		Cookie:           testCookie,
+		CookieKey:        testKey(),
+		BindHost:         "127.0.0.1",
+		BindPort:         0,
+		DialTimeout:      testHandshake,
+		HandshakeTimeout: testHandshake,
+		WriteTimeout:     testFailure,
+		ProbeInterval:    testHeartbeat,
+		ProbeTimeout:     testProbeTimeout,
+		SuspicionMult:    testSuspicion,
+		ReconnectFor:     -1,
 	}
 }
 
@@ -116,11 +122,21 @@ type testNode struct {
 // startNode starts a node built from cfg; Close runs at the end of the test.
 func startNode(t testing.TB, cfg Config) *testNode {
 	t.Helper()
+	return startNodeWith(t, cfg, nil)
+}
+
+// startNodeWith is startNode with prepare, if not nil, applied to the
+// node before it starts.
+func startNodeWith(t testing.TB, cfg Config, prepare func(*Node)) *testNode {
+	t.Helper()
 	rec := &recorder{}
 	cfg.OnEvent = rec.record
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New(%q): %v", cfg.Alias, err)
+	}
+	if prepare != nil {
+		prepare(n)
 	}
 	t.Cleanup(func() { n.Close() })
 	addr, err := n.Start(context.Background())

@@ -9,7 +9,7 @@ import (
 
 // Leave leaves the cluster gracefully: it stops accepting peers, tells
 // every member it leaves (they drop it at once and announce "left"), waits
-// until they close their links (at most until ctx ends or FailureTimeout
+// until they close their links (at most until ctx ends or WriteTimeout
 // passes), and then closes the node like Close. The node cannot be started again; make a new one to rejoin.
 func (n *Node) Leave(ctx context.Context) error {
 	n.lifecycle.Lock()
@@ -40,9 +40,9 @@ func (n *Node) Leave(ctx context.Context) error {
 }
 
 // sayGoodbye sends Leave on every link and waits for the peers to close,
-// at most until ctx ends or FailureTimeout passes.
+// at most until ctx ends or WriteTimeout passes.
 func (n *Node) sayGoodbye(ctx context.Context, links []*link) error {
-	ctx, cancel := context.WithTimeout(ctx, n.cfg.FailureTimeout)
+	ctx, cancel := context.WithTimeout(ctx, n.cfg.WriteTimeout)
 	defer cancel()
 	var (
 		wg   sync.WaitGroup

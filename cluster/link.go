@@ -2,7 +2,6 @@ package cluster
 
 import (
 	"bufio"
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -10,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -20,6 +18,11 @@ type link struct {
 	peer     memberInfo // the member as it published itself
 	dialedBy string     // alias of the node that opened the connection
 	redial   bool       // made by the reconnect loop
+	// provenAddr is the address this node dialed to make the link: the
+	// peer proved there, by its handshake, that the address is its own.
+	// Empty for a link the peer dialed, whose published address is only
+	// a claim.
+	provenAddr string
 
 	// Guarded by linkSet.mu: an acceptor's link is ready once its HelloAck or
 	// JoinAck is sent. A link replaced before that is retired: closed by
@@ -32,47 +35,23 @@ type link struct {
 	readyOnce sync.Once
 
 	lastSeen atomic.Int64 // unix ns of the last frame received
-	lastSent atomic.Int64 // unix ns of the last frame written
 	queue    *sendQueue   // frames for writeLoop
 	inbox    *appQueue    // application messages for deliverLoop
-	// readerWaits is set while the reader waits for room in inbox.
+	// readerWaits is set while the reader waits for room in inbox: the
+	// member's frames, its probes and Acks among them, wait unread
+	// through this node's doing (see probe.go).
 	readerWaits atomic.Bool
-	// raw is the socket of a plain TCP link, for quiet reads and direct
-	// Pings; nil with TLS or a test's transport.
-	raw syscall.RawConn
-	// peek copies the start of the bytes unread in a quiet link's socket
-	// without taking them (nil when its reader is woken by every frame);
-	// pingsBefore is how many whole Pings it showed at the last look.
-	// Both are the liveness loop's.
-	peek        func([]byte) (int, bool)
-	pingsBefore int
-	// reads counts the reader's reads that took bytes; readsBefore is
-	// its value at the last look (the liveness loop's).
-	reads       atomic.Uint64
-	readsBefore uint64
-	// midFrame is set while the reader holds part of a frame: the bytes
-	// in the socket are then the rest of it, not Pings.
-	midFrame atomic.Bool
-	writeMu  sync.Mutex
-	// pingRest is what a direct Ping left unwritten when the socket took
-	// only part of it; under writeMu, written before anything else.
-	pingRest  []byte
-	closeOnce sync.Once
-	done      chan struct{} // closed by close
+	writeMu     sync.Mutex
+	closeOnce   sync.Once
+	done        chan struct{} // closed by close
+	// seal, unless nil, seals and opens every frame after the handshake
+	// (seal.go).
+	seal *linkSeal
 }
 
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue(), inbox: newAppQueue()}
-	if sc, ok := conn.(syscall.Conn); ok {
-		if raw, err := sc.SyscallConn(); err == nil {
-			l.raw = raw
-			// Quiet once the peer's handshake frames are read, as those
-			// are not padded to wakeBytes.
-			l.peek = quietReads(raw)
-		}
-	}
 	l.lastSeen.Store(time.Now().UnixNano())
-	l.lastSent.Store(time.Now().UnixNano())
 	return l
 }
 
@@ -107,98 +86,59 @@ func (n *Node) send(l *link, m message) error {
 }
 
 // writeFrames writes encoded frames in one go, bounded by
-// Config.WriteTimeout, ended with the wake trailer unless all are Pings
-// (see quiet.go).
+// Config.WriteTimeout.
 func (n *Node) writeFrames(l *link, frames [][]byte) error {
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
 	return n.writeFramesLocked(l, frames)
 }
 
-// writeFramesLocked is writeFrames for a caller that holds l.writeMu. The
-// rest of a direct Ping that the socket took only in part goes first, so
-// that no frame cuts it.
+// writeFramesLocked is writeFrames for a caller that holds l.writeMu.
 func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
-	if l.pingRest != nil {
-		frames = append([][]byte{l.pingRest}, frames...)
-		l.pingRest = nil
-	}
 	if len(frames) == 0 {
 		return nil
 	}
-	for _, f := range frames {
-		if !bytes.Equal(f, n.pingFrame) {
-			frames = append(frames, n.wakeTrailer)
-			break
-		}
+	if l.seal != nil {
+		return n.writeSealedLocked(l, frames)
 	}
 	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
 	bufs := net.Buffers(frames)
 	_, err := bufs.WriteTo(l.conn)
-	if err == nil {
-		l.lastSent.Store(time.Now().UnixNano())
-	}
 	return err
 }
 
-// sendPing sends the pre-encoded Ping on l: written at once by the
-// caller when the link is idle (see writePingNow), else queued for the
-// link's writer.
-func (n *Node) sendPing(l *link) {
-	if !l.writePingNow(n.pingFrame) {
-		l.queue.push(n.pingFrame)
+// push queues the node's own message m (a probe, an Ack, gossip) on l,
+// without waiting: a full queue drops it, as a link that far behind is
+// judged by its write timeout.
+func (n *Node) push(l *link, m message) {
+	if frame, err := n.frames.marshal(m); err == nil {
+		l.queue.push(frame)
 	}
 }
 
-// writePingNow writes ping on l from the calling goroutine, without waking
-// the link's writer, when the link is ready, plain TCP, its write lock
-// free and its send queue empty; it reports whether it took the ping. The
-// write never waits: a socket with no room (a peer that does not read)
-// leaves the ping to the writer and its write timeout, and the part of a
-// ping that did not fit is kept in pingRest, which the next write on the
-// link sends first, so frames stay whole and in order.
-func (l *link) writePingNow(ping []byte) bool {
-	if l.raw == nil || !l.writeMu.TryLock() {
-		return false
+// answer sends the node's answer m (an Ack) on l from the calling
+// goroutine, a link's reader, when nothing waits in the link's queue and
+// no write is under way; else it queues it. Written at once, the answer
+// costs no wake-up of the link's writer: on an idle mesh, waking up is
+// most of what a probe costs. The write is bounded by WriteTimeout like
+// the writer's; meanwhile the reader waits, but a member whose socket
+// takes no ten bytes is not reading this node anyway.
+func (n *Node) answer(l *link, m message) {
+	if !l.queue.empty() || !l.writeMu.TryLock() {
+		n.push(l, m)
+		return
 	}
-	defer l.writeMu.Unlock()
-	select {
-	case <-l.readyCh:
-	default:
-		return false
+	frame, err := n.frames.marshal(m)
+	if err == nil {
+		err = n.writeFramesLocked(l, [][]byte{frame})
 	}
-	q := l.queue
-	if !q.empty() || l.pingRest != nil {
-		return false
+	l.writeMu.Unlock()
+	if err != nil {
+		kind, reason := writeFailure(err, n.cfg.WriteTimeout)
+		n.dropLink(l, kind, reason)
 	}
-	written := 0
-	l.raw.Write(func(fd uintptr) bool {
-		for written < len(ping) {
-			n, err := syscall.Write(int(fd), ping[written:])
-			if n <= 0 || err != nil {
-				break
-			}
-			written += n
-		}
-		return true // never wait for room: the writer does that
-	})
-	switch {
-	case written == len(ping):
-		l.lastSent.Store(time.Now().UnixNano())
-		return true
-	case written == 0:
-		return false // nothing sent: the writer sends it, or reports the error
-	}
-	// A part is sent: the rest goes before any other frame (see
-	// writeFramesLocked); the writer is woken to send it.
-	l.pingRest = ping[written:]
-	select {
-	case q.wake <- struct{}{}:
-	default:
-	}
-	return true
 }
 
 // startLink runs the reader, the writer and the deliverer of an admitted
@@ -226,13 +166,7 @@ func (n *Node) writeLoop(l *link) {
 			return
 		case <-l.queue.wake:
 		}
-		// The frames are taken under the write lock, so that a direct
-		// Ping is written either before them, whole or with its rest
-		// first, or after them.
-		l.writeMu.Lock()
-		err := n.writeFramesLocked(l, l.queue.take())
-		l.writeMu.Unlock()
-		if err != nil {
+		if err := n.writeFrames(l, l.queue.take()); err != nil {
 			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
 			n.dropLink(l, kind, reason)
 			return
@@ -241,24 +175,18 @@ func (n *Node) writeLoop(l *link) {
 }
 
 // readLoop reads frames until the link ends, noting when each arrives.
-// It has no deadline of its own: the liveness loop judges silence, and
-// closes the connection, which ends the read. A Ping, the usual frame of
-// an idle link, is not decoded: its arrival is all that counts.
+// It has no deadline of its own: probes judge silence (probe.go), and a
+// failed member's link is closed, which ends the read.
 func (n *Node) readLoop(l *link) {
-	// One read takes every frame that waits, such as the Pings of a quiet
-	// link.
-	r := frameStartReader{r: bufio.NewReaderSize(l.conn, 4096), l: l}
+	// One read takes every frame that waits.
+	r := bufio.NewReaderSize(l.conn, 4096)
 	for {
-		t, body, err := n.frames.readLinkFrame(r, l.done)
+		t, body, err := n.readLinkFrame(l, r)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
-		l.midFrame.Store(false)
 		l.lastSeen.Store(time.Now().UnixNano())
-		if t == msgPing && bytes.Equal(body, n.pingFrame[frameHeaderSize:]) {
-			continue
-		}
 		m, err := decodeBody(t, body)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
@@ -266,6 +194,15 @@ func (n *Node) readLoop(l *link) {
 		}
 		switch m := m.(type) {
 		case *ping:
+			n.answer(l, &ack{Seq: m.Seq})
+		case *ack:
+			n.heardAck(m.Seq)
+		case *pingReq:
+			n.relayProbe(l, m)
+		case *suspectMsg:
+			n.heardSuspect(l, m)
+		case *aliveMsg:
+			n.heardAlive(l, m)
 		case *memberUp:
 			n.considerMember(m.Member)
 		case *appMessage:
@@ -285,26 +222,8 @@ func (n *Node) readLoop(l *link) {
 	}
 }
 
-// frameStartReader notes on its link that the reader holds part of a
-// frame as soon as a read of the frame returns bytes (the read loop
-// clears the mark once the frame is whole), and counts those reads.
-type frameStartReader struct {
-	r *bufio.Reader
-	l *link
-}
-
-func (f frameStartReader) Read(p []byte) (int, error) {
-	n, err := f.r.Read(p)
-	if n > 0 {
-		f.l.midFrame.Store(true)
-		f.l.reads.Add(1)
-	}
-	return n, err
-}
-
 // readErrorReason says why a link's read failed. Reads on a link have no
-// deadline (the liveness loop judges silence), so the connection closed or
-// broke.
+// deadline (probes judge silence), so the connection closed or broke.
 func readErrorReason(err error) error {
 	if errors.Is(err, io.EOF) {
 		return errors.New("peer closed the connection")
@@ -320,13 +239,6 @@ func writeFailure(err error, timeout time.Duration) (EventKind, error) {
 		return EventFailed, fmt.Errorf("peer did not read for %v", timeout)
 	}
 	return EventLinkClosed, err
-}
-
-func later(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
 }
 
 // dropLink closes l and, if it is the member's current link, removes the

@@ -85,36 +85,31 @@ func (s *linkSet) wantsLinkLocked(m memberInfo) bool {
 	return l == nil || l.peer.NodeID == m.NodeID && l.peer.Incarnation < m.Incarnation
 }
 
-// linkedElsewhereLocked reports whether m's address belongs to a member
-// linked under another alias. s.mu is held.
+// linkedElsewhereLocked reports whether m's address is proven to belong
+// to a member linked under another alias: this node dialed that address
+// and that member answered (see link.provenAddr). What members publish
+// proves nothing: a member may publish any address, another's included.
+// s.mu is held.
 func (s *linkSet) linkedElsewhereLocked(m memberInfo) bool {
-	return s.aliasAtLocked(m.Host, m.Port, m.Alias)
-}
-
-// aliasAtLocked reports whether a linked member other than except
-// publishes host:port. s.mu is held.
-func (s *linkSet) aliasAtLocked(host string, port int, except string) bool {
+	addr := m.addr()
 	for alias, l := range s.byAlias {
-		if alias != except && l.peer.Host == host && l.peer.Port == port {
+		if alias != m.Alias && l.provenAddr == addr {
 			return true
 		}
 	}
 	return false
 }
 
-// linkedElsewhere reports whether m's address is linked under another
-// alias.
-func (s *linkSet) linkedElsewhere(m memberInfo) bool {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.linkedElsewhereLocked(m)
-}
-
 // hasMemberAt reports whether a linked member publishes host:port.
 func (s *linkSet) hasMemberAt(host string, port int) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.aliasAtLocked(host, port, "")
+	for _, l := range s.byAlias {
+		if l.peer.Host == host && l.peer.Port == port {
+			return true
+		}
+	}
+	return false
 }
 
 // isLinked reports whether the member m, that run of it or a later one,

@@ -14,10 +14,12 @@ type MemberState int
 // Member states. See docs/cluster.md for the transitions;
 // memberTable.transition (in this file) applies every one of them.
 const (
-	// StateAlive: linked, and heard from within two heartbeat intervals.
+	// StateAlive: linked, and not suspected (see docs/cluster.md,
+	// "Probing, suspicion and failure").
 	StateAlive MemberState = iota + 1
-	// StateSuspect: linked, but silent for longer than two heartbeat
-	// intervals, not yet for the failure timeout.
+	// StateSuspect: linked, but a member (this node or another) found it
+	// answered no probe, direct or indirect, and it has not refuted that
+	// yet; it fails when the suspicion timeout ends.
 	StateSuspect
 	// StateLocal: the node itself.
 	StateLocal
@@ -86,6 +88,14 @@ type memberRecord struct {
 	state    MemberState // StateAlive, StateSuspect or StateFailed
 	since    time.Time   // when it entered state
 	lastSeen time.Time   // failed: the last frame heard before the failure
+	// epoch is the member's liveness epoch as last heard: it starts at 0
+	// with each run, and the member raises it to refute a suspicion
+	// (swim.go). A suspicion or an alive claim is about one epoch.
+	epoch uint64
+	// suspecters, while suspect, are the members that suspected this
+	// epoch (this node's alias included when it did): Lifeguard's
+	// independent confirmations, which shorten the suspicion timeout.
+	suspecters map[string]bool
 }
 
 // memberTable is the member table: the records of the members this node
@@ -111,6 +121,16 @@ func (t *memberTable) known(alias string) bool {
 	return t.records[alias] != nil
 }
 
+// stateOf returns the state of member alias, 0 if it has no record.
+func (t *memberTable) stateOf(alias string) MemberState {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rec := t.records[alias]; rec != nil {
+		return rec.state
+	}
+	return 0
+}
+
 // count is the number of records.
 func (t *memberTable) count() int {
 	t.mu.Lock()
@@ -125,6 +145,7 @@ func (t *memberTable) count() int {
 //   - StateAlive (from nothing, failed or an older run): kind is
 //     EventJoined, EventReconnected or EventRejoined;
 //   - StateSuspect (from alive) and StateAlive (from suspect): no event;
+//     suspect and refute (swim.go) decide these from probes and gossip;
 //   - StateFailed (from alive or suspect): kind is EventFailed or
 //     EventLinkClosed; the record stays, listed as failed, while this
 //     node redials it; when keep is false (no reconnection), it is dropped
@@ -136,7 +157,11 @@ func (t *memberTable) count() int {
 func (t *memberTable) transition(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	now := time.Now()
+	t.transitionLocked(alias, to, info, kind, reason, keep, lastSeen, time.Now())
+}
+
+// transitionLocked is transition at now, for a caller that holds t.mu.
+func (t *memberTable) transitionLocked(alias string, to MemberState, info memberInfo, kind EventKind, reason error, keep bool, lastSeen, now time.Time) {
 	rec := t.records[alias]
 	var from MemberState // 0: no record
 	if rec != nil {
@@ -148,11 +173,11 @@ func (t *memberTable) transition(alias string, to MemberState, info memberInfo, 
 		// info (the host it came from) is now the one to list.
 		rec.info = info
 		if from == StateSuspect {
-			rec.state, rec.since = to, now
+			rec.state, rec.since, rec.suspecters = to, now, nil
 		}
 		return
 	case kind == 0 && to == StateSuspect && from == StateAlive:
-		rec.state, rec.since = to, now
+		rec.state, rec.since, rec.suspecters = to, now, make(map[string]bool)
 		return
 	case to == from && kind == 0:
 		return // no change

@@ -328,7 +328,8 @@ func TestNewRejectsBadConfig(t *testing.T) {
 		{"alias with space", func(c *Config) { c.Alias = "a b" }, "spaces"},
 		{"no cookie", func(c *Config) { c.Cookie = nil }, "cookie is empty"},
 		{"bad port", func(c *Config) { c.BindPort = 70000 }, "outside 0-65535"},
-		{"timeout below interval", func(c *Config) { c.FailureTimeout = c.HeartbeatInterval }, "must exceed"},
+		{"probe timeout below 1ms", func(c *Config) { c.ProbeTimeout = time.Microsecond }, "at least 1ms"},
+		{"negative indirect checks", func(c *Config) { c.IndirectChecks = -1 }, "must not be negative"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -345,7 +346,7 @@ func TestNewRejectsBadConfig(t *testing.T) {
 func TestDefaultConfig(t *testing.T) {
 	t.Parallel()
 	d := DefaultConfig()
-	if d.BindHost != "127.0.0.1" || d.BindPort != 2254 || d.MaxFrameSize != 1<<20 || d.FailureTimeout <= d.HeartbeatInterval {
+	if d.BindHost != "127.0.0.1" || d.BindPort != 2254 || d.MaxFrameSize != 1<<20 || d.ProbeTimeout >= d.ProbeInterval || d.IndirectChecks != 3 {
 		t.Errorf("defaults: %+v", d)
 	}
 }

@@ -31,7 +31,7 @@ func TestHalfSentFramesAreBounded(t *testing.T) {
 	testkit.CheckGoroutines(t)
 	const links, frameSize, sent = 100, DefaultMaxFrameSize, 600 << 10
 	cfg := testConfig("a")
-	cfg.FailureTimeout = time.Minute // the half-sent frames are not cut off by liveness
+	cfg.SuspicionMult = 600 // a minute at least: the half-sent frames are not cut off by probes
 	a := startNode(t, cfg)
 	before := heapInUse()
 

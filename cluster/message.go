@@ -11,7 +11,9 @@ import (
 
 // ProtocolVersion is the version of the cluster protocol this package
 // speaks. Hello and Join carry it; a node refuses any other version.
-const ProtocolVersion = 3
+// Version 4 sealed every frame after the handshake (seal.go); version 5
+// probes with SWIM (swim.go) instead of heartbeats.
+const ProtocolVersion = 5
 
 // nonceSize is the length of handshake nonces and HMAC-SHA256 proofs.
 const nonceSize = 32
@@ -35,6 +37,10 @@ const (
 	msgLeave          msgType = 9
 	msgMemberUp       msgType = 10
 	msgApp            msgType = 11
+	msgAck            msgType = 12
+	msgPingReq        msgType = 13
+	msgSuspect        msgType = 14
+	msgAlive          msgType = 15
 )
 
 func (t msgType) String() string {
@@ -61,6 +67,14 @@ func (t msgType) String() string {
 		return "MemberUp"
 	case msgApp:
 		return "App"
+	case msgAck:
+		return "Ack"
+	case msgPingReq:
+		return "PingReq"
+	case msgSuspect:
+		return "Suspect"
+	case msgAlive:
+		return "Alive"
 	}
 	return fmt.Sprintf("unknown message type %d", uint8(t))
 }
@@ -128,10 +142,39 @@ type refuse struct {
 	Reason string `codec:"reason"`
 }
 
-// ping is the heartbeat.
+// ping is a SWIM probe: the receiver answers Ack with the same seq.
 type ping struct {
 	Seq uint64 `codec:"seq"`
 }
+
+// ack answers a Ping, or reports to the asker of an indirect probe that
+// its target answered (with the asker's seq).
+type ack struct {
+	Seq uint64 `codec:"seq"`
+}
+
+// pingReq asks the receiver to probe the member Target on its own link
+// and to send Ack with Seq back if Target answers (an indirect probe).
+type pingReq struct {
+	Seq    uint64 `codec:"seq"`
+	Target string `codec:"target"`
+}
+
+// liveness names one epoch of one run of a member: its alias, its
+// incarnation (the run) and its liveness epoch.
+type liveness struct {
+	Alias       string `codec:"alias"`
+	Incarnation uint64 `codec:"incarnation"`
+	Epoch       uint64 `codec:"epoch"`
+}
+
+// suspectMsg says the sender suspects the member: that epoch of its run
+// answered no probe, direct or indirect.
+type suspectMsg liveness
+
+// aliveMsg says the member is alive at that epoch: the member itself
+// refutes a suspicion with it, raising its epoch.
+type aliveMsg liveness
 
 // leave says the sender leaves the cluster on purpose.
 type leave struct {
@@ -169,6 +212,10 @@ func (*ping) kind() msgType           { return msgPing }
 func (*leave) kind() msgType          { return msgLeave }
 func (*memberUp) kind() msgType       { return msgMemberUp }
 func (*appMessage) kind() msgType     { return msgApp }
+func (*ack) kind() msgType            { return msgAck }
+func (*pingReq) kind() msgType        { return msgPingReq }
+func (*suspectMsg) kind() msgType     { return msgSuspect }
+func (*aliveMsg) kind() msgType       { return msgAlive }
 
 // newMessage returns an empty message of type t to decode into.
 func newMessage(t msgType) (message, bool) {
@@ -195,6 +242,14 @@ func newMessage(t msgType) (message, bool) {
 		return &memberUp{}, true
 	case msgApp:
 		return &appMessage{}, true
+	case msgAck:
+		return &ack{}, true
+	case msgPingReq:
+		return &pingReq{}, true
+	case msgSuspect:
+		return &suspectMsg{}, true
+	case msgAlive:
+		return &aliveMsg{}, true
 	}
 	return nil, false
 }
@@ -277,6 +332,26 @@ func (m *refuse) validate() error {
 }
 
 func (m *ping) validate() error { return nil }
+
+func (m *ack) validate() error { return nil }
+
+func (m *pingReq) validate() error { return ValidateAlias(m.Target) }
+
+// maxEpoch bounds a liveness epoch on the wire, far beyond any number of
+// refutations, so that a member raising its epoch past a suspected one
+// never wraps around.
+const maxEpoch = 1 << 62
+
+func (m *suspectMsg) validate() error { return (*liveness)(m).validate() }
+
+func (m *aliveMsg) validate() error { return (*liveness)(m).validate() }
+
+func (m *liveness) validate() error {
+	if m.Epoch > maxEpoch {
+		return fmt.Errorf("epoch %d is over the limit %d", m.Epoch, uint64(maxEpoch))
+	}
+	return ValidateAlias(m.Alias)
+}
 
 func (m *leave) validate() error {
 	if len(m.Reason) > maxReasonLength {

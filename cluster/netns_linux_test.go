@@ -113,7 +113,7 @@ func TestNetworkCutInNamespaces(t *testing.T) {
 
 	cut := time.Now()
 	ipCommand(t, "-n", nsA, "link", "set", vethA, "down")
-	timeout := nodes[0].cfg.FailureTimeout
+	timeout := testFailure
 	testkit.Eventually(t, timeout+testSlack, "both nodes drop each other", func() bool {
 		return !hasMember(nodes[0].Node, "b") && !hasMember(nodes[1].Node, "a")
 	})

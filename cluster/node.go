@@ -26,18 +26,16 @@ const (
 // Node is one member of an Iridium cluster. Its methods are safe for
 // concurrent use. Close must be called once the node was started.
 type Node struct {
-	cfg       Config
-	frames    frameCodec
-	preAuth   frameCodec // for frames from a peer not yet authenticated
-	pingFrame []byte     // the heartbeat, encoded once
-	// wakeTrailer ends every write of a frame other than Ping (quiet.go).
-	wakeTrailer []byte
-	refusals    refusalLog
-	transport   Transport
-	events      *eventQueue
-	version     uint32 // ProtocolVersion; tests change it
-	ctx         context.Context
-	cancel      context.CancelFunc
+	cfg        Config
+	frames     frameCodec
+	preAuth    frameCodec // for frames from a peer not yet authenticated
+	refusals   refusalLog
+	transport  Transport
+	events     *eventQueue
+	version    uint32 // ProtocolVersion; tests change it
+	plainLinks bool   // links are not sealed (seal.go); tests and benchmarks set it
+	ctx        context.Context
+	cancel     context.CancelFunc
 	// self describes this node on the wire. Host is empty when the node
 	// listens on a wildcard address without an advertise host; then each
 	// connection publishes its own local address. Port is set by Start.
@@ -53,6 +51,7 @@ type Node struct {
 	// Each part below owns its state and lock. The lock order is
 	// links, then members or gossip; mu is never taken under another.
 	links      *linkSet       // the node's state and links (linkset.go)
+	probes     *prober        // SWIM probes and this node's epoch (probe.go)
 	members    *memberTable   // the member table (member.go)
 	gossip     *gossip        // dials this node makes on its own (gossip.go)
 	handshakes *pending.Table // inbound connections in their handshake, for eviction
@@ -109,15 +108,10 @@ func New(cfg Config) (*Node, error) {
 			events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
 		}),
 		gossip:   newGossip(),
+		probes:   newProber(),
 		handlers: make(map[string]MessageHandler),
 		local:    localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
-	var err error
-	if n.pingFrame, err = n.frames.marshal(&ping{}); err != nil {
-		cancel()
-		return nil, err
-	}
-	n.wakeTrailer = wakeTrailer(n.pingFrame)
 	n.self = memberInfo{
 		Alias:       cfg.Alias,
 		NodeID:      cfg.NodeID,
@@ -192,7 +186,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	n.links.state = stateRunning
 	n.links.mu.Unlock()
 	n.wg.Add(4)
-	go func() { defer n.wg.Done(); n.livenessLoop() }()
+	go func() { defer n.wg.Done(); n.probeLoop() }()
 	go func() { defer n.wg.Done(); n.events.run() }()
 	go func() { defer n.wg.Done(); n.acceptLoop(ln) }()
 	go func() { defer n.wg.Done(); n.deliverLocal() }()

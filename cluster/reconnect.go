@@ -7,7 +7,7 @@ import (
 )
 
 // Backoff between reconnection attempts: it starts at the heartbeat
-// interval and doubles up to maxRedialBackoff.
+// probe interval and doubles up to maxRedialBackoff.
 const maxRedialBackoff = 5 * time.Second
 
 // startReconnect redials a member whose link failed, with exponential
@@ -36,17 +36,19 @@ func (n *Node) redial(m memberInfo) {
 	}()
 	ctx, cancel := context.WithTimeout(n.ctx, n.cfg.ReconnectFor)
 	defer cancel()
-	backoff := n.cfg.HeartbeatInterval
+	backoff := n.cfg.ProbeInterval
 	for {
-		// The address may belong to another member now (or always did:
-		// a member can publish any address); that member is linked, so
-		// this one is not redialed there.
-		if !sleepCtx(ctx, backoff) || n.links.get(m.Alias) != nil || n.links.linkedElsewhere(m) {
+		if !sleepCtx(ctx, backoff) || n.links.get(m.Alias) != nil {
 			return
 		}
 		backoff = min(2*backoff, maxRedialBackoff)
+		// The member is redialed at its address however many others
+		// claim that address: only a handshake there says whose it is.
+		// One that answers as another alias (errWrongAlias) proves the
+		// address is not this member's (it published another's, or the
+		// address changed hands): it is not redialed there again.
 		err := n.redialOnce(ctx, m)
-		if err == nil || errors.Is(err, errAlreadyConnected) ||
+		if err == nil || errors.Is(err, errAlreadyConnected) || errors.Is(err, errWrongAlias) ||
 			errors.Is(err, ErrDuplicateAlias) || errors.Is(err, ErrClosed) {
 			return
 		}

@@ -28,7 +28,7 @@ type testCA struct {
 	pem  []byte
 }
 
-func newTestCA(t *testing.T, name string) *testCA {
+func newTestCA(t testing.TB, name string) *testCA {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -54,7 +54,7 @@ func newTestCA(t *testing.T, name string) *testCA {
 }
 
 // issue makes a node certificate signed by ca, as PEM certificate and key.
-func (ca *testCA) issue(t *testing.T, name string) (certPEM, keyPEM []byte) {
+func (ca *testCA) issue(t testing.TB, name string) (certPEM, keyPEM []byte) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -82,7 +82,7 @@ func (ca *testCA) issue(t *testing.T, name string) (certPEM, keyPEM []byte) {
 
 // tlsFiles writes a node's certificate, key and the trusted CA to files
 // and loads them with TLSConfig, as the iridium command does.
-func tlsFiles(t *testing.T, issuer, trusted *testCA, name string) *tls.Config {
+func tlsFiles(t testing.TB, issuer, trusted *testCA, name string) *tls.Config {
 	t.Helper()
 	dir := t.TempDir()
 	certPEM, keyPEM := issuer.issue(t, name)

@@ -348,6 +348,11 @@ func TestSessionLimits(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer first.Close()
+	// The client's handshake can end before the server counts the
+	// connection: a session on it shows the server has.
+	if out, status := execOn(t, first, "first"); status != 0 || !strings.HasSuffix(out, " first\n") {
+		t.Fatalf("the first connection: %q, status %d", out, status)
+	}
 	second, err := dial(addr, ssh.PublicKeys(key))
 	if err == nil {
 		// The handshake may finish before the server drops the

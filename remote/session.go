@@ -188,6 +188,10 @@ func (ss *session) run(ctx context.Context, reqs <-chan *ssh.Request, command, k
 		status = max(status, 1)
 	}
 	out.close() // what the shell wrote is sent; later writes fail
+	// Off the list before the log says so: a reader of the log who then
+	// asks for the sessions must not find it (the deferred close in
+	// serveConn covers the paths that never get here).
+	s.closeSession(ss.info)
 	s.cfg.Logger.Info("session closed", "session", ss.info.ID, "from", ss.info.From, "exit_status", status, "lasted", time.Since(ss.info.Since).Round(time.Millisecond).String())
 	ss.ch.SendRequest("exit-status", false, ssh.Marshal(exitStatus{Status: uint32(status)}))
 	ss.ch.CloseWrite()

@@ -67,8 +67,8 @@ func coreCommands() []command {
 		{name: "!save!", args: "PATH", help: "!save, overwriting PATH if it exists", min: 1, max: 1, rest: true, complete: argPath, run: (*Shell).cmdSaveOver},
 		{name: "!spawn", args: "[PATH]", help: "run an assembly or bytecode file on a VM of its own, in the background", max: 1, rest: true, complete: argPath, run: (*Shell).cmdSpawn},
 		{name: "!jobs", help: "list the node's jobs, and those it started on other members: id, state, owner, file", run: (*Shell).cmdJobs},
-		{name: "!kill", args: "ID", help: "stop a spawned program (ALIAS:ID: one on member ALIAS)", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
-		{name: "!wait", args: "[ID]", help: "wait for a spawned program (ALIAS:ID: one on member ALIAS), or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
+		{name: "!kill", args: "ID", help: "stop a spawned program (ALIAS:ID: one on member ALIAS); an ID like <7> ends that process", min: 1, max: 1, complete: argJob, run: (*Shell).cmdKill},
+		{name: "!wait", args: "[ID]", help: "wait for a spawned program (ALIAS:ID: one on member ALIAS; <7>: that process), or for every one not waited for yet; fails if one faulted", max: 1, complete: argJob, run: (*Shell).cmdWait},
 	}
 }
 
@@ -177,12 +177,17 @@ func (s *Shell) cmdHelp(_ context.Context, args []string) error {
 		s.con.print(nil, instructionList())
 		return nil
 	}
+	// A name such as kill is both a command and an instruction: without
+	// its "!", both are described.
+	var parts []string
 	if c := s.lookupCommand(args[0]); c != nil {
-		s.con.print(nil, c.usage()+"\n"+termtext.Indent(c.help, terminalWidth, "    "))
-		return nil
+		parts = append(parts, c.usage()+"\n"+termtext.Indent(c.help, terminalWidth, "    "))
 	}
-	if in := vm.LookupName(args[0]); in != nil {
-		s.con.print(nil, fmt.Sprintf("%s\n%s\n    example: %s", in.Syntax(), termtext.Indent(in.Summary, terminalWidth, "    "), in.Example))
+	if in := vm.LookupName(args[0]); in != nil && !strings.HasPrefix(args[0], "!") {
+		parts = append(parts, fmt.Sprintf("%s\n%s\n    example: %s", in.Syntax(), termtext.Indent(in.Summary, terminalWidth, "    "), in.Example))
+	}
+	if len(parts) > 0 {
+		s.con.print(nil, strings.Join(parts, "\n"))
 		return nil
 	}
 	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Cut(args[0], 40))
@@ -492,6 +497,9 @@ func (s *Shell) jobArg(cmd, arg string) (*jobs.Job, error) {
 }
 
 func (s *Shell) cmdKill(ctx context.Context, args []string) error {
+	if isPIDArg(args[0]) {
+		return s.killProcess(ctx, args[0])
+	}
 	alias, id, name, elsewhere := s.remoteJob(args[0])
 	if elsewhere {
 		return s.killRemote(ctx, alias, id)
@@ -513,6 +521,9 @@ func (s *Shell) cmdKill(ctx context.Context, args []string) error {
 
 func (s *Shell) cmdWait(ctx context.Context, args []string) error {
 	var list []*jobs.Job
+	if len(args) == 1 && isPIDArg(args[0]) {
+		return s.waitProcess(ctx, args[0])
+	}
 	if len(args) == 1 {
 		alias, id, name, elsewhere := s.remoteJob(args[0])
 		if elsewhere {

@@ -113,8 +113,10 @@ func onlyLabels(words []string) bool {
 // prefix, each followed by after.
 func withPrefix(prefix string, candidates []string, after string) ([]string, string) {
 	var endings []string
+	seen := make(map[string]bool)
 	for _, c := range candidates {
-		if strings.HasPrefix(c, prefix) {
+		if strings.HasPrefix(c, prefix) && !seen[c] { // spawn is a command and an instruction
+			seen[c] = true
 			endings = append(endings, c[len(prefix):]+after)
 		}
 	}

@@ -26,6 +26,7 @@ import (
 
 	"github.com/iridium-vm/iridium/internal/sorted"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
@@ -82,6 +83,10 @@ type Options struct {
 	// ALIAS:ID; it should share Jobs. Nil: those commands say that remote
 	// spawn is not available.
 	Remote RemoteSpawner
+	// Procs is the node's scheduler of processes, shared by its shells:
+	// !proc starts programs on it, and the shell is a process of it.
+	// Nil: the shell makes one of its own when a command first needs it.
+	Procs *proc.Scheduler
 }
 
 // RemoteSpawner runs programs on other members of the cluster and
@@ -139,8 +144,14 @@ type Shell struct {
 	ownsJobs bool        // jobs was made for this shell alone
 	commands []command
 	history  []string
-	lineNo   int // the number of input lines read so far
-	failures int
+
+	procMu    sync.Mutex
+	procs     *proc.Scheduler // the node's, or the shell's own (ownsProcs)
+	ownsProcs bool
+	inbox     *proc.Mailbox             // the shell as a process: made on first use
+	started   map[proc.PID]*proc.Handle // the processes !proc started, for !wait
+	lineNo    int                       // the number of input lines read so far
+	failures  int
 
 	labelHintGiven bool // forwardLabelHint has been shown
 
@@ -176,7 +187,7 @@ func New(opts Options) (*Shell, error) {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
 	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
-	s.commands = append(s.commands, sessionCommands()...)
+	s.commands = append(append(s.commands, processCommands()...), sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)
@@ -205,18 +216,17 @@ func (s *Shell) openTerminal() error {
 		Stderr:            s.opts.Stderr,
 	}
 	con := newConsole(s.opts.Stdout, s.opts.Stderr, s.opts.Color)
-	cfg.FuncFilterInputRune = con.filterInputRune
 	useTerminal(cfg, s.opts.Terminal)
-	rl, err := readline.NewEx(cfg)
+	in, err := newTerminalSource(cfg, con, stdin)
 	if err != nil {
 		stdin.Close()
 		return fmt.Errorf("start the terminal: %w", err)
 	}
 	s.con = con
-	s.con.editor = rl
-	s.con.reading = rl.Terminal.IsReading
+	s.con.editor = in.rl
+	s.con.reading = in.rl.Terminal.IsReading
 	s.con.width = terminalWidth
-	s.in = &terminalSource{rl: rl, con: s.con, stdin: stdin}
+	s.in = in
 	if warning != nil {
 		s.warn(warning)
 	}
@@ -490,6 +500,7 @@ func (s *Shell) Close() error {
 		} else {
 			s.jobs.KillOwner(s.owner)
 		}
+		s.closeProcesses()
 		s.con.endLine()
 		s.in.close()
 	})

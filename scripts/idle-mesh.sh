@@ -4,11 +4,15 @@
 # first, waits for the full mesh, then sums the CPU time (user + system,
 # from /proc/PID/stat) all of them use over a window (default 20 s) and
 # prints it as a share of one core, and the context switches (wake-ups)
-# per node per second. Build the binary first (make build).
+# per node per second. Then, unless DETECT=0, it measures failure
+# detection: it SIGKILLs one node and, once every other node announced it
+# lost, SIGSTOPs another, and prints for each how long until every other
+# node announced it lost (polled every 20 ms). Build the binary first
+# (make build).
 #
 # Usage: scripts/idle-mesh.sh [N] [WINDOW_SECONDS]
 # Environment: IRIDIUM_BIN (default ./bin/iridium); extra flags for every
-# node in IDLE_MESH_FLAGS (such as "--heartbeat-interval 500ms").
+# node in IDLE_MESH_FLAGS (such as "--probe-interval 500ms").
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bin=${IRIDIUM_BIN:-./bin/iridium}
@@ -89,3 +93,38 @@ used=$((after - before))
 echo "idle mesh of $count processes: $used ticks of CPU in ${window}s ($ticks ticks/s):" \
 	"$(awk -v u="$used" -v t="$ticks" -v w="$window" 'BEGIN { printf "%.1f%% of one core", 100 * u / t / w }')"
 echo "context switches per node per second: $(((switches_after - switches_before) / count / window))"
+
+[ "${DETECT:-1}" = 0 ] && exit 0
+# lost_everywhere I: how many nodes other than I announced nI lost.
+lost_everywhere() {
+	local i=$1 j n=0
+	for j in $(seq 0 $((count - 1))); do
+		[ "$j" = "$i" ] && continue
+		[ "$j" = "${killed:-x}" ] && continue
+		grep -qE "^cluster: \"n$i\" .*(failed|link closed)" "$work/$j.out" && n=$((n + 1))
+	done
+	echo "$n"
+}
+# detect SIGNAL I: signal node I, wait until every other live node
+# announced it lost (at most 60 s) and print how long that took.
+detect() {
+	local sig=$1 i=$2 want start now
+	want=$((count - 1))
+	[ -n "${killed:-}" ] && want=$((count - 2))
+	start=$(date +%s.%N)
+	kill "-$sig" "${pids[$i]}"
+	while [ "$(lost_everywhere "$i")" -lt "$want" ]; do
+		now=$(date +%s.%N)
+		if awk -v s="$start" -v n="$now" 'BEGIN { exit !(n - s > 60) }'; then
+			echo "$sig of n$i: not announced everywhere within 60 s ($(lost_everywhere "$i") of $want)"
+			return
+		fi
+		sleep 0.02
+	done
+	now=$(date +%s.%N)
+	echo "$sig of n$i: announced lost by all $want others after $(awk -v s="$start" -v n="$now" 'BEGIN { printf "%.2f s", n - s }')"
+}
+detect KILL $((count - 1))
+killed=$((count - 1))
+detect STOP $((count - 2))
+kill -CONT "${pids[$((count - 2))]}"

@@ -33,8 +33,8 @@ func TestAppendProgramDecodesOnlyTheNewCode(t *testing.T) {
 		if want := decodeProgram(p.Code, true); !slices.Equal(m.code, want) {
 			t.Fatalf("line %d: decoded %v, want %v", i+1, m.code, want)
 		}
-		if m.single != nil && !slices.Equal(m.single, decodeProgram(p.Code, false)) {
-			t.Fatalf("line %d: Step's copy %v is not the unfused decode", i+1, m.single)
+		if m.cold != nil && m.cold.single != nil && !slices.Equal(m.cold.single, decodeProgram(p.Code, false)) {
+			t.Fatalf("line %d: Step's copy %v is not the unfused decode", i+1, m.cold.single)
 		}
 	}
 	if m.code[2].op() != opLTJ {

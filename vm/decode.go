@@ -161,13 +161,13 @@ func decodeAppend(out []inst, code []byte, from int, fuse bool) []inst {
 // the whole program, as SetProgram does.
 func (m *VM) AppendProgram(p *Program) {
 	old := m.prog.Code
-	if len(old) == 0 || len(p.Code) < len(old) || len(old)%InstructionSize != 0 || &p.Code[0] != &old[0] {
+	if m.codeShared || len(old) == 0 || len(p.Code) < len(old) || len(old)%InstructionSize != 0 || &p.Code[0] != &old[0] {
 		m.SetProgram(p)
 		return
 	}
 	m.prog = p
 	m.code = decodeAppend(m.code, p.Code, len(old), true)
-	if m.single != nil {
-		m.single = decodeAppend(m.single, p.Code, len(old), false)
+	if m.cold != nil && m.cold.single != nil {
+		m.cold.single = decodeAppend(m.cold.single, p.Code, len(old), false)
 	}
 }

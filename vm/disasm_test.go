@@ -85,6 +85,17 @@ var disasmCases = []struct {
 	{[]byte{55, 4, 0, 0x10}, "ldf64 $f4 @D0010"},
 	{[]byte{55, 4, 0xff, 0xff}, "ldf64 $f4 @Dffff"},
 	{[]byte{100, 0, 0, 0}, "igl"},
+	{[]byte{101, 1, 2, 0}, "spawn $1 $2"},
+	{[]byte{102, 31, 0, 0}, "self $31"},
+	{[]byte{103, 1, 2, 0}, "send $1 $2"},
+	{[]byte{104, 1, 2, 0}, "sendp $1 $2"},
+	{[]byte{105, 1, 2, 0}, "recv $1 $2"},
+	{[]byte{106, 1, 2, 3}, "recvt $1 $2 $3"},
+	{[]byte{107, 4, 0, 0}, "from $4"},
+	{[]byte{108, 4, 0, 0}, "monitor $4"},
+	{[]byte{109, 4, 0, 0}, "kill $4"},
+	{[]byte{110, 1, 2, 3}, "sendb $1 $2 $3"},
+	{[]byte{111, 4, 0, 0}, "takeb $4"},
 }
 
 func TestDisassembleInstruction(t *testing.T) {

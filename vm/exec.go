@@ -496,11 +496,13 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 	case PRTS:
 		return pc + 1, m.printString(pc, int(in.imm))
 	case PRTI:
-		m.buf = append(strconv.AppendInt(m.buf[:0], int64(r[in.a()]), 10), '\n')
-		return pc + 1, m.write(pc, m.buf)
+		c := m.coldPart()
+		c.buf = append(strconv.AppendInt(c.buf[:0], int64(r[in.a()]), 10), '\n')
+		return pc + 1, m.write(pc, c.buf)
 	case PRTF64:
-		m.buf = append(AppendFloat(m.buf[:0], m.fregs[in.a()]), '\n')
-		return pc + 1, m.write(pc, m.buf)
+		c := m.coldPart()
+		c.buf = append(AppendFloat(c.buf[:0], m.fregs[in.a()]), '\n')
+		return pc + 1, m.write(pc, c.buf)
 	case FTOI:
 		v := math.Trunc(m.fregs[in.a()])
 		if !(v >= math.MinInt32 && v <= math.MaxInt32) {
@@ -519,10 +521,10 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 		}
 		return 0, m.fastDisagrees(pc)
 	case PUSH: // fast stops here only with the stack's memory full
-		if m.sp >= uint(m.cfg.StackLimit) {
+		if m.sp >= uint(m.set.cfg.StackLimit) {
 			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d values", m.sp))
 		}
-		m.stack = grow(m.stack, m.cfg.StackLimit)
+		m.stack = grow(m.stack, m.set.cfg.StackLimit)
 		m.stack[m.sp] = r[in.a()]
 		m.sp++
 	case POP: // fast stops here only on an empty stack
@@ -531,10 +533,10 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 		}
 		return 0, m.fastDisagrees(pc)
 	case CALL: // fast stops here with the call stack's memory full, or interrupted
-		if m.csp >= uint(m.cfg.StackLimit) {
+		if m.csp >= uint(m.set.cfg.StackLimit) {
 			return 0, m.fault(pc, ErrStackOverflow, fmt.Sprintf("%d nested calls", m.csp))
 		}
-		m.calls = grow(m.calls, m.cfg.StackLimit)
+		m.calls = grow(m.calls, m.set.cfg.StackLimit)
 		m.calls[m.csp] = uint32(pc + 1)
 		m.csp++
 		return uint(in.imm), nil
@@ -543,6 +545,8 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 			return 0, m.fault(pc, ErrReturnWithoutCall, "the call stack is empty")
 		}
 		return 0, m.fastDisagrees(pc)
+	case SPAWN, SELF, SEND, SENDP, RECV, RECVT, FROM, MONITOR, KILL, SENDB, TAKEB:
+		return m.processStep(pc, in)
 	case opTrap:
 		// Never nil: the decoder made a trap because this check failed.
 		return 0, checkInstruction(m.prog.Code, int(pc)*InstructionSize)
@@ -632,7 +636,7 @@ func (m *VM) printString(pc uint, off int) error {
 }
 
 func (m *VM) write(pc uint, b []byte) error {
-	if _, err := m.out.Write(b); err != nil {
+	if _, err := m.set.out.Write(b); err != nil {
 		f := m.fault(pc, ErrOutput, "")
 		f.Cause = err
 		return f

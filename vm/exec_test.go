@@ -418,6 +418,16 @@ func execCases() []execCase {
 		// IGL
 		{"igl faults", IGL, nil, "load $0 #1; igl; load $0 #2", state{regs: R{0: 1}, pc: 4}, ErrIllegalInstruction},
 	}
+	// The process instructions fault on a VM that no scheduler runs
+	// (process_test.go runs them with a runtime).
+	for _, pc := range []struct {
+		op  Opcode
+		src string
+	}{{SPAWN, "spawn $0 $1"}, {SELF, "self $0"}, {SEND, "send $0 $1"}, {SENDP, "sendp $0 $1"}, {RECV, "recv $0 $1"},
+		{RECVT, "recvt $0 $1 $2"}, {FROM, "from $0"}, {MONITOR, "monitor $0"}, {KILL, "kill $0"},
+		{SENDB, "sendb $0 $1 $2"}, {TAKEB, "takeb $0"}} {
+		cs = append(cs, execCase{pc.src + " without a runtime", pc.op, nil, "load $0 #1; " + pc.src, state{regs: R{0: 1}, pc: 4}, ErrNoRuntime})
+	}
 
 	// Integer comparisons. The flag is first set to the opposite of the
 	// expected result, so a comparison that leaves it alone fails.
@@ -920,7 +930,7 @@ func TestInterruptCause(t *testing.T) {
 func TestLateCancelOfEarlierRun(t *testing.T) {
 	m, _ := newVM(t, Config{}, nil, "load $1 #1000; top: inc $0; neq $0 $1; djmpe @top; hlt")
 	var kept []func()
-	m.afterFunc = func(_ context.Context, f func()) func() bool {
+	m.set.afterFunc = func(_ context.Context, f func()) func() bool {
 		kept = append(kept, f)
 		if len(kept) == 2 {
 			kept[0]() // the first run's cancel lands as the second run starts
@@ -938,7 +948,7 @@ func TestLateCancelOfEarlierRun(t *testing.T) {
 	}
 	// A run's own cancel still interrupts it.
 	m.Reset()
-	m.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
+	m.set.afterFunc = func(_ context.Context, f func()) func() bool { f(); return func() bool { return false } }
 	if err := m.Run(context.Background()); !errors.Is(err, ErrInterrupted) {
 		t.Errorf("Run = %v, want interrupted by its own context", err)
 	}

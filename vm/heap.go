@@ -44,6 +44,13 @@ func (b *HeapBudget) reserve(n int64) bool {
 // release gives n bytes back.
 func (b *HeapBudget) release(n int64) { b.used.Add(-n) }
 
+// Reserve takes n bytes from the budget for memory other than a heap (a
+// process, a message), or reports false if fewer are left.
+func (b *HeapBudget) Reserve(n int64) bool { return b.reserve(n) }
+
+// Release gives back n bytes that Reserve took.
+func (b *HeapBudget) Release(n int64) { b.release(n) }
+
 // ErrHeapBudget is the fault of an ALOC that the node-wide heap budget
 // cannot cover.
 var ErrHeapBudget = errors.New("node heap budget exhausted")
@@ -102,10 +109,14 @@ func (m *VM) alloc(pc uint, n int32) error {
 	if n < 0 {
 		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("cannot grow the heap by %d bytes", n))
 	}
-	if len(m.heap)+int(n) > m.cfg.HeapLimit {
-		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.cfg.HeapLimit))
+	if len(m.heap)+int(n) > m.set.cfg.HeapLimit {
+		return m.fault(pc, ErrHeapLimit, fmt.Sprintf("%d + %d bytes is over the limit of %d", len(m.heap), n, m.set.cfg.HeapLimit))
 	}
-	h := m.mem
+	c := m.coldPart()
+	if c.mem == nil {
+		c.mem = newHeapMemory(m, m.set.cfg.HeapBudget)
+	}
+	h := c.mem
 	if b := h.budget; b != nil && n > 0 {
 		if !b.reserve(int64(n)) {
 			return m.fault(pc, ErrHeapBudget, fmt.Sprintf("%d more bytes; the budget of %d bytes for all heaps has %d left",
@@ -113,6 +124,6 @@ func (m *VM) alloc(pc uint, n int32) error {
 		}
 		h.reserved += int64(n)
 	}
-	m.heap = h.grow(m.heap, int(n), m.cfg.HeapLimit)
+	m.heap = h.grow(m.heap, int(n), m.set.cfg.HeapLimit)
 	return nil
 }

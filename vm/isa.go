@@ -70,6 +70,20 @@ const (
 	REM     Opcode = 54
 	LDF64   Opcode = 55
 	IGL     Opcode = 100
+	// The process instructions follow IGL, so that the internal opcodes
+	// after LDF64 (decode.go, fuse.go) keep their numbers; the dispatch
+	// loop sends them all to its slow path.
+	SPAWN   Opcode = 101
+	SELF    Opcode = 102
+	SEND    Opcode = 103
+	SENDP   Opcode = 104
+	RECV    Opcode = 105
+	RECVT   Opcode = 106
+	FROM    Opcode = 107
+	MONITOR Opcode = 108
+	KILL    Opcode = 109
+	SENDB   Opcode = 110
+	TAKEB   Opcode = 111
 )
 
 // InstructionSize is the size in bytes of every instruction.
@@ -255,6 +269,17 @@ var instructionList = []Instruction{
 	ins(REM, "rem", r, "$a = the remainder of the last DIV", "rem $0"),
 	ins(LDF64, "ldf64", []OperandKind{FloatReg, DataAddr16}, "$a = the 8-byte float at the read-only label (the assembler emits it for LOADF64 with a fraction)", "ldf64 $0 @pi"),
 	ins(IGL, "igl", nil, "illegal instruction: always faults", "igl"),
+	ins(SPAWN, "spawn", rr, "start a process of this program at the code address in $a, with a copy of the integer and float registers and an empty stack, call stack and heap; $b = its PID", "spawn $0 $1"),
+	ins(SELF, "self", r, "$a = this process's PID", "self $0"),
+	ins(SEND, "send", rr, "send the integer $b to the process $a; never waits, and a message to an ended process is dropped", "send $0 $1"),
+	ins(SENDP, "sendp", rr, "send the PID $b to the process $a (the receiver gets it as a PID, kind 1)", "sendp $0 $1"),
+	ins(RECV, "recv", rr, "take the oldest message, waiting for one: $a = its kind (0 integer, 1 PID, 2 down notice, 3 bytes), $b = its value (the reason of a down notice, the length of bytes)", "recv $0 $1"),
+	ins(RECVT, "recvt", rrr, "as RECV into $b and $c, waiting at most $a milliseconds; on time-out $b = -1", "recvt $0 $1 $2"),
+	ins(FROM, "from", r, "$a = the sender of the last message taken (for a down notice, the process that ended)", "from $0"),
+	ins(MONITOR, "monitor", r, "a down notice arrives when the process $a ends (at once, reason 4, if it has ended)", "monitor $0"),
+	ins(KILL, "kill", r, "end the process $a; its monitors get a down notice with reason 2", "kill $0"),
+	ins(SENDB, "sendb", rrr, "send to the process $a the $c bytes of the heap at offset $b (kind 3, value $c); faults if they are not all in the heap", "sendb $0 $1 $2"),
+	ins(TAKEB, "takeb", r, "copy the bytes of the last message taken (kind 3) to the heap at offset $a; faults if they do not fit", "takeb $0"),
 }
 
 // Table indexes the instruction set by opcode and by mnemonic.

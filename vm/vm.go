@@ -42,37 +42,59 @@ const (
 // at once, but separate VMs share nothing and may run side by side; Run's
 // context may be cancelled from any goroutine.
 type VM struct {
-	regs  [NumRegisters]int32
-	fregs [NumRegisters]float64
-	pc    uint // index of the next instruction (its byte address / 4)
-	flag  bool // the equal flag, set by comparisons
-	rem   int32
-	count uint32 // the loop counter of CLOOP and LOOP
-	heap  []byte // in mem
-	mem   *heapMemory
-	stack []int32  // the stack's memory; the values are stack[:sp]
-	calls []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
-	sp    uint
-	csp   uint
-
-	prog   *Program
-	code   []inst // decoded with fused instructions, for Run
-	single []inst // decoded without, for Step; made on first use
-	halted bool
-	steps  uint64
-
-	cfg Config
-	out io.Writer
-	buf []byte // scratch for printing numbers
+	regs       [NumRegisters]int32
+	fregs      [NumRegisters]float64
+	pc         uint // index of the next instruction (its byte address / 4)
+	flag       bool // the equal flag, set by comparisons
+	halted     bool
+	codeShared bool // code is shared with SPAWNed VMs: never change it in place
+	rem        int32
+	count      uint32   // the loop counter of CLOOP and LOOP
+	from       int32    // the sender of the last message taken
+	heap       []byte   // in cold.mem
+	stack      []int32  // the stack's memory; the values are stack[:sp]
+	calls      []uint32 // the call stack's memory: return addresses, as instruction indexes, calls[:csp]
+	sp         uint
+	csp        uint
+	rt         Runtime // the runtime of the process instructions
+	prog       *Program
+	code       []inst // decoded with fused instructions, for Run
+	steps      uint64
 	// interrupted is set when the context of the run in progress is
 	// cancelled. Each Run gets a flag of its own, so that the cancel of
-	// an earlier run, arriving late, cannot stop a later one; Step points
-	// it at never, which nothing sets.
+	// an earlier run, arriving late, cannot stop a later one; Step and
+	// RunSlice point it at settings.never, which nothing sets.
 	interrupted *atomic.Bool
-	never       atomic.Bool
+	set         *settings // shared with the VMs it SPAWNs
+	cold        *coldState
+}
+
+// settings is what a VM shares with the VMs it SPAWNs; nothing changes
+// it after New.
+type settings struct {
+	cfg   Config
+	out   io.Writer // cfg.Stdout, or io.Discard
+	never atomic.Bool
 	// afterFunc is context.AfterFunc; tests replace it to call the
 	// function when they choose, as a late goroutine would.
 	afterFunc func(context.Context, func()) func() bool
+}
+
+// coldState is what a VM uses rarely, made on first use, to keep a VM
+// that waits as a process small.
+type coldState struct {
+	single    []inst      // the code decoded without fused instructions, for Step
+	buf       []byte      // scratch for printing numbers
+	mem       *heapMemory // where heap lives; made by the first ALOC
+	lastBytes []byte      // the bytes of the last message taken, if it had any
+}
+
+// coldPart returns the VM's coldState, making it if need be.
+func (m *VM) coldPart() *coldState {
+	if m.cold == nil {
+		m.cold = &coldState{}
+	}
+	return m.cold
 }
 
 // New returns a VM with no program and every register zero.
@@ -87,10 +109,8 @@ func New(cfg Config) *VM {
 	if out == nil {
 		out = io.Discard
 	}
-	m := &VM{cfg: cfg, out: out, prog: &Program{}}
-	m.mem = newHeapMemory(m, cfg.HeapBudget)
-	m.interrupted = &m.never
-	m.afterFunc = context.AfterFunc
+	m := &VM{prog: &Program{}, set: &settings{cfg: cfg, out: out, afterFunc: context.AfterFunc}}
+	m.interrupted = &m.set.never
 	return m
 }
 
@@ -109,7 +129,10 @@ func (m *VM) Load(p *Program) {
 func (m *VM) SetProgram(p *Program) {
 	m.prog = p
 	m.code = decodeProgram(p.Code, true)
-	m.single = nil
+	m.codeShared = false
+	if m.cold != nil {
+		m.cold.single = nil
+	}
 }
 
 // Program returns the loaded program.
@@ -122,7 +145,12 @@ func (m *VM) Program() *Program { return m.prog }
 // collector finds it).
 func (m *VM) Reset() {
 	m.ResetRegisters()
-	m.mem.free()
+	if c := m.cold; c != nil {
+		if c.mem != nil {
+			c.mem.free()
+		}
+		c.lastBytes = nil
+	}
 	m.heap, m.stack, m.calls = nil, nil, nil
 	m.sp, m.csp = 0, 0
 	m.pc, m.halted, m.steps = 0, false, 0
@@ -196,11 +224,14 @@ func (m *VM) Run(ctx context.Context) error {
 	}
 	interrupted := new(atomic.Bool)
 	m.interrupted = interrupted
-	defer func() { m.interrupted = &m.never }()
-	stop := m.afterFunc(ctx, func() { interrupted.Store(true) })
+	defer func() { m.interrupted = &m.set.never }()
+	stop := m.set.afterFunc(ctx, func() { interrupted.Store(true) })
 	defer stop()
 	m.halted = false
 	err := m.exec(m.code, ^uint64(0))
+	if err == errWait || err == errStop {
+		err = m.fault(m.pc, ErrNoRuntime, "Run cannot wait for a message or stop a process; a scheduler runs processes with RunSlice")
+	}
 	if err != nil && interrupted.Load() {
 		if f, ok := err.(*Fault); ok && f.Err == ErrInterrupted {
 			f.Cause = context.Cause(ctx)
@@ -214,10 +245,11 @@ func (m *VM) Step() error {
 	if m.Done() {
 		return nil
 	}
-	if m.single == nil {
-		m.single = decodeProgram(m.prog.Code, false)
+	c := m.coldPart()
+	if c.single == nil {
+		c.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(m.single, 1)
+	return m.exec(c.single, 1)
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {

@@ -107,7 +107,7 @@ func clusterConfig(o *options) (cfg cluster.Config, cookieFrom string, lock *clu
 		cfg.Alias = cfg.NodeID
 	}
 	cfg.BindHost, cfg.BindPort, cfg.AdvertiseHost = o.bindHost, o.bindPort, o.advertiseHost
-	cfg.HeartbeatInterval, cfg.FailureTimeout = o.heartbeatInterval, o.failureTimeout
+	cfg.ProbeInterval, cfg.ProbeTimeout, cfg.SuspicionMult = o.probeInterval, o.probeTimeout, o.suspicionMult
 	cfg.DialTimeout, cfg.HandshakeTimeout, cfg.WriteTimeout = o.dialTimeout, o.handshakeTimeout, o.writeTimeout
 	cfg.ReconnectFor, cfg.MaxFrameSize = o.reconnectFor, o.maxFrameSize
 	cfg.MaxMembers, cfg.MaxPendingConns = o.maxMembers, o.maxPendingConns

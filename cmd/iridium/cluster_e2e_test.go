@@ -21,10 +21,14 @@ import (
 // scripted REPL whose standard input the test keeps open and writes
 // commands to, join into a cluster over TCP on 127.0.0.0/8.
 
-// The liveness settings every node gets, so failures are seen quickly.
+// The liveness settings every node gets, so failures are seen quickly:
+// probes every testHeartbeat, a round of 3 × 200ms, and a suspicion of
+// 0.3 to 1.2 s. testFailureTimeout is the least a frozen member takes to
+// be failed (a round and the shortest suspicion), about.
 const (
 	testHeartbeat      = 100 * time.Millisecond
-	testFailureTimeout = time.Second
+	testProbeTimeout   = 200 * time.Millisecond
+	testFailureTimeout = 900 * time.Millisecond
 	testCookie         = "e2e-secret-Jq7vX2pL9wZc"
 )
 
@@ -82,7 +86,7 @@ func startNode(t *testing.T, n nodeSpec) *nodeProc {
 	args := []string{
 		"-H", n.host, "-P", strconv.Itoa(n.port),
 		"--node-alias", n.alias, "--cookie", n.cookie, "--data-root-dir", n.dataDir,
-		"--heartbeat-interval", testHeartbeat.String(), "--failure-timeout", testFailureTimeout.String(),
+		"--probe-interval", testHeartbeat.String(), "--probe-timeout", testProbeTimeout.String(), "--suspicion-mult", "3",
 	}
 	args = append(args, n.extra...)
 	cmd := exec.Command(iridiumBin, args...)
@@ -515,7 +519,7 @@ func TestClusterLostNode(t *testing.T) {
 			}
 			// A frozen node was heard from at most a heartbeat before it
 			// froze.
-			if tt.sig == syscall.SIGSTOP && d < testFailureTimeout-2*testHeartbeat {
+			if tt.sig == syscall.SIGSTOP && d < testFailureTimeout-testHeartbeat {
 				t.Errorf("the nodes announced the frozen node lost after %v, before the failure timeout %v", d, testFailureTimeout)
 			}
 			for _, p := range []*nodeProc{a, b} {

@@ -98,7 +98,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	case 0:
 		return runShell(ctx, opts, stdin, stdout, stderr)
 	case 1:
-		return filecmd.Run(ctx, filecmd.RunOptions{Registers: opts.registers, StackLimit: opts.stackLimit, HeapLimit: opts.heapLimit}, files[0], stdout, stderr)
+		return filecmd.Run(ctx, filecmd.RunOptions{Registers: opts.registers, StackLimit: opts.stackLimit,
+			HeapLimit: opts.heapLimit, Threads: opts.threads, MailboxLimit: opts.mailboxLimit}, files[0], stdout, stderr)
 	}
 	fmt.Fprintf(stderr, "iridium: one file at a time, got %d: %q\n", len(files), files)
 	return exitUsage

@@ -266,7 +266,7 @@ func TestNewUserB9FailedMemberRule(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"failure-timeout", "reconnect-for"} {
+	for _, name := range []string{"suspicion-mult", "reconnect-for"} {
 		usage := fs.Lookup(name).Usage
 		if !strings.Contains(usage, "dropped") {
 			t.Errorf("--%s's usage %q does not say when a failed member is dropped", name, usage)

@@ -13,6 +13,7 @@ import (
 	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
@@ -26,12 +27,13 @@ type node struct {
 	opts    *options
 	events  *eventHub
 	cluster *clusterNode
-	jobs    *jobs.Table    // every shell's !spawn, !jobs, !kill and !wait
-	spawn   *jobs.Service  // programs sent to and from other members
-	heap    *vm.HeapBudget // --max-heap-total: every VM's heap, all shells' and jobs' together
-	started time.Time      // when the node was made, for iridium status
-	// processStatus lists the node's processes for iridium status; nil
-	// until the process table is wired to it (status.go).
+	jobs    *jobs.Table     // every shell's !spawn, !jobs, !kill and !wait
+	spawn   *jobs.Service   // programs sent to and from other members
+	heap    *vm.HeapBudget  // --max-heap-total: every VM's heap, all shells' and jobs' together
+	started time.Time       // when the node was made, for iridium status
+	procs   *proc.Scheduler // the node's processes: every shell's !proc, and the shells themselves
+	// processStatus lists the node's processes for iridium status
+	// (listProcesses).
 	processStatus func() []statusProcess
 
 	mu     sync.Mutex
@@ -43,6 +45,8 @@ func newNode(o *options) *node {
 	n := &node{opts: o, events: newEventHub(), jobs: jobs.NewTable(o.maxJobs), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
+	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
+	n.processStatus = n.listProcesses
 	return n
 }
 
@@ -88,6 +92,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		Remote:      n.spawn,
 		JobOwner:    spec.owner,
 		LoadFirst:   spec.loadFirst,
+		Procs:       n.procs,
 	}
 	if n.remoteServer() != nil {
 		ropts.Sessions = sessionList{n: n, own: spec.session}
@@ -193,6 +198,7 @@ func (n *node) close() {
 		srv.Close()
 	}
 	n.jobs.Close()
+	n.procs.Close()
 	n.cluster.shutdown()
 	n.spawn.Close()
 	n.events.close()
@@ -358,4 +364,13 @@ func (n *node) joinOnce(ctx context.Context, stderr io.Writer) {
 		}
 		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, termtext.Clip(err.Error(), maxEventError))
 	}
+}
+
+// listProcesses lists the node's processes for iridium status.
+func (n *node) listProcesses() []statusProcess {
+	var out []statusProcess
+	for _, in := range n.procs.Processes() {
+		out = append(out, statusProcess{PID: in.PID.String(), State: in.State, Name: in.Program})
+	}
+	return out
 }

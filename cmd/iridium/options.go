@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -15,6 +16,7 @@ import (
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/remote"
 	"github.com/iridium-vm/iridium/repl"
 	"github.com/iridium-vm/iridium/vm"
@@ -27,6 +29,10 @@ const version = "0.1.0"
 // default 16 jobs hold with the default 64 MiB heap each.
 const defaultHeapTotal = 1 << 30
 
+// maxThreads bounds --threads: more scheduler threads than this only
+// cost memory.
+const maxThreads = 1024
+
 // options are the command's flags.
 type options struct {
 	registers  bool
@@ -34,6 +40,10 @@ type options struct {
 	stackLimit int
 	heapLimit  int
 	heapTotal  int64
+
+	// The scheduler of processes.
+	threads      int
+	mailboxLimit int
 
 	// The REPL.
 	evalLines    []string // -e: lines run as a script, in order
@@ -44,24 +54,25 @@ type options struct {
 	maxJobs      int
 
 	// The cluster.
-	bindHost          string
-	bindPort          int
-	advertiseHost     string
-	nodeAlias         string
-	cookie            string
-	cookieFile        string
-	tlsCert           string
-	tlsKey            string
-	tlsCA             string
-	heartbeatInterval time.Duration
-	failureTimeout    time.Duration
-	dialTimeout       time.Duration
-	handshakeTimeout  time.Duration
-	writeTimeout      time.Duration
-	reconnectFor      time.Duration
-	maxFrameSize      int
-	maxMembers        int
-	maxPendingConns   int
+	bindHost         string
+	bindPort         int
+	advertiseHost    string
+	nodeAlias        string
+	cookie           string
+	cookieFile       string
+	tlsCert          string
+	tlsKey           string
+	tlsCA            string
+	probeInterval    time.Duration
+	probeTimeout     time.Duration
+	suspicionMult    int
+	dialTimeout      time.Duration
+	handshakeTimeout time.Duration
+	writeTimeout     time.Duration
+	reconnectFor     time.Duration
+	maxFrameSize     int
+	maxMembers       int
+	maxPendingConns  int
 
 	// Remote spawn.
 	remoteSpawn   onOff
@@ -100,6 +111,8 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.interactFile, "i", "", "run the assembly `FILE`, then stay in the REPL with its program, labels and registers")
 	fs.IntVar(&o.stackLimit, "stack-limit", vm.DefaultStackLimit, "the most values the stack, and the most return addresses the call stack, may hold")
 	fs.IntVar(&o.heapLimit, "heap-limit", vm.DefaultHeapLimit, "the most bytes the heap may grow to (at least 1)")
+	fs.IntVar(&o.threads, "threads", runtime.NumCPU(), "the number of scheduler threads that run processes (the default is this machine's core count)")
+	fs.IntVar(&o.mailboxLimit, "mailbox-limit", proc.DefaultMailboxLimit, "the most messages a process's mailbox holds; past it, messages to it are dropped and counted")
 	fs.Int64Var(&o.heapTotal, "max-heap-total", defaultHeapTotal, "the most bytes the heaps of all programs (the REPL's and every job's) may hold together")
 	fs.StringVar(&o.dataDir, "data-root-dir", defaultDataDir(), "where the REPL keeps its history, the node id and the cluster cookie")
 	fs.BoolVar(&o.failFast, "fail-fast", false, "in scripted mode (input not a terminal), stop at the first line that fails")
@@ -118,8 +131,9 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for TLS on cluster links (with --tls-key and --tls-ca)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
-	fs.DurationVar(&o.heartbeatInterval, "heartbeat-interval", cluster.DefaultHeartbeatInterval, "how often each cluster link carries a heartbeat")
-	fs.DurationVar(&o.failureTimeout, "failure-timeout", cluster.DefaultFailureTimeout, "how long a member's link may stay silent before the member is marked failed; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
+	fs.DurationVar(&o.probeInterval, "probe-interval", cluster.DefaultProbeInterval, "how often this node probes one member (SWIM)")
+	fs.DurationVar(&o.probeTimeout, "probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer before other members probe too; a member that answers none within 3 probe timeouts is suspected")
+	fs.IntVar(&o.suspicionMult, "suspicion-mult", cluster.DefaultSuspicionMult, "a suspected member that does not refute is marked failed after N × max(1, log10(members)) × --probe-interval, up to 4 times that while no other member confirms; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", cluster.DefaultDialTimeout, "how long connecting to a cluster peer may take")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", cluster.DefaultHandshakeTimeout, "how long the handshake of a cluster connection may take")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", cluster.DefaultWriteTimeout, "how long writing one frame to a cluster peer may take; a peer that does not read is dropped")
@@ -260,8 +274,8 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	if o.bindPort < 0 || o.bindPort > 65535 {
 		return nil, nil, fmt.Errorf("--cluster-port %d: a port is 0 to 65535", o.bindPort)
 	}
-	if o.heartbeatInterval <= 0 || o.failureTimeout <= o.heartbeatInterval {
-		return nil, nil, fmt.Errorf("--failure-timeout (%v) must be longer than --heartbeat-interval (%v), which must be positive", o.failureTimeout, o.heartbeatInterval)
+	if o.probeInterval < time.Millisecond || o.probeTimeout < time.Millisecond || o.suspicionMult < 1 {
+		return nil, nil, fmt.Errorf("--probe-interval (%v) and --probe-timeout (%v) must be at least 1ms, --suspicion-mult (%d) at least 1", o.probeInterval, o.probeTimeout, o.suspicionMult)
 	}
 	if o.dialTimeout <= 0 || o.handshakeTimeout <= 0 || o.writeTimeout <= 0 || o.maxFrameSize <= 0 || o.maxMembers < 2 || o.maxPendingConns <= 0 {
 		return nil, nil, fmt.Errorf("cluster limits must be positive (and --max-members at least 2)")
@@ -282,6 +296,12 @@ func parseOptions(args []string, stderr io.Writer) (*options, []string, error) {
 	}
 	if o.stackLimit <= 0 || o.heapLimit <= 0 {
 		return nil, nil, fmt.Errorf("--stack-limit and --heap-limit must be positive")
+	}
+	if o.threads <= 0 || o.threads > maxThreads {
+		return nil, nil, fmt.Errorf("--threads must be 1 to %d", maxThreads)
+	}
+	if o.mailboxLimit <= 0 {
+		return nil, nil, fmt.Errorf("--mailbox-limit must be positive")
 	}
 	if err := o.remote.check(o.dataDir); err != nil {
 		return nil, nil, err

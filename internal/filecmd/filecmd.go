@@ -20,6 +20,7 @@ import (
 
 	"github.com/iridium-vm/iridium/internal/safefile"
 	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 	"golang.org/x/term"
@@ -42,11 +43,14 @@ func fail(w io.Writer, prefix string, err error) {
 
 // RunOptions are the flags that change how a file runs.
 type RunOptions struct {
-	Registers  bool // print the non-zero registers after the run
-	StackLimit int  // vm.Config.StackLimit
-	HeapLimit  int  // vm.Config.HeapLimit
+	Registers    bool // print the non-zero registers of the first process after the run
+	StackLimit   int  // vm.Config.StackLimit
+	HeapLimit    int  // vm.Config.HeapLimit
+	Threads      int  // proc.Config.Threads: scheduler threads, 0 for one per core
+	MailboxLimit int  // proc.Config.MailboxLimit, 0 for its default
 	// HeapBudget is vm.Config's, for a program run by a node that runs
-	// others (RunProgram); nil for a file run.
+	// others (RunProgram); nil for a file run. Its processes and their
+	// messages count against it too.
 	HeapBudget *vm.HeapBudget
 }
 
@@ -57,7 +61,11 @@ func IsTerminal(f any) bool {
 }
 
 // Run runs the program in the file at path and returns the exit status.
-// Ctrl-C or SIGTERM stops it (exit status 130).
+// The program is the first process of a scheduler; the run ends when that
+// process ends, whatever others it started are doing. Faults of the other
+// processes are shown on stderr, and they run on. If every process waits
+// for a message that nothing can send, the run stops with "deadlock"
+// (ExitDeadlock). Ctrl-C or SIGTERM stops it (exit status 130).
 func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Writer) int {
 	p, err := asm.LoadFile(path)
 	if err != nil {
@@ -71,7 +79,7 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 		buf := bufio.NewWriterSize(stdout, 64<<10)
 		out, flush = buf, buf.Flush
 	}
-	return execute(ctx, o, path, p, out, flush, stderr, runInterruptible)
+	return execute(ctx, o, path, p, out, flush, stderr, true)
 }
 
 // RunProgram runs p, named name in its messages, as Run runs a file, for
@@ -80,58 +88,107 @@ func Run(ctx context.Context, o RunOptions, path string, stdout, stderr io.Write
 // as no signal is watched.
 func RunProgram(ctx context.Context, o RunOptions, name string, p *vm.Program, stdout, stderr io.Writer) int {
 	noFlush := func() error { return nil }
-	return execute(ctx, o, name, p, stdout, noFlush, stderr, func(ctx context.Context, m *vm.VM) error { return m.Run(ctx) })
+	return execute(ctx, o, name, p, stdout, noFlush, stderr, false)
 }
 
-// execute runs p with run, writing its output to out and flushing it
-// with flush, then the registers if asked, and returns the exit status.
+// execute runs p as the first process of a scheduler of its own, writing
+// its output to out and flushing it with flush, then the registers if
+// asked, and returns the exit status. With signals, SIGINT and SIGTERM
+// stop it too.
 func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out io.Writer, flush func() error, stderr io.Writer,
-	run func(context.Context, *vm.VM) error) int {
-	m := vm.New(vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget})
-	m.Load(p)
-	runErr := run(ctx, m)
+	signals bool) int {
+	s := proc.New(proc.Config{Threads: o.Threads, MailboxLimit: o.MailboxLimit, Budget: o.HeapBudget, DetectDeadlock: true})
+	h, err := s.Start(p, proc.StartOptions{
+		Name:               termtext.Escape(filepath.Base(name), false),
+		VM:                 vm.Config{Stdout: out, StackLimit: o.StackLimit, HeapLimit: o.HeapLimit, HeapBudget: o.HeapBudget},
+		Faults:             &prefixWriter{prefix: "iridium: " + termtext.Escape(name, false) + ": ", w: stderr},
+		CallerReportsFault: true,
+	})
+	if err != nil {
+		s.Close()
+		fail(stderr, "iridium", err)
+		return ExitFailure
+	}
+	status, runErr := waitFirst(ctx, s, h, signals)
+	s.Close() // the other processes stop with it
 	if o.Registers {
-		m.WriteRegisters(out, true)
+		h.VM().WriteRegisters(out, true)
 	}
 	if err := flush(); err != nil && runErr == nil {
-		runErr = fmt.Errorf("write output: %w", err)
+		runErr, status = fmt.Errorf("write output: %w", err), ExitFailure
 	}
 	if runErr != nil {
 		fail(stderr, "iridium", fmt.Errorf("%s: %w", name, runErr))
-		if errors.Is(runErr, vm.ErrInterrupted) {
-			return ExitSignal
-		}
-		return ExitFailure
 	}
-	return ExitOK
+	return status
 }
+
+// ExitDeadlock is the exit status of a file run stopped by a deadlock.
+const ExitDeadlock = 3
 
 // signalDelay is how long a file run goes before it starts watching for
 // SIGINT and SIGTERM.
 const signalDelay = 5 * time.Millisecond
 
-// errSignalDelay ends the first stretch of a file run, the one that does
-// not watch for signals.
-var errSignalDelay = errors.New("signal delay over")
-
-// runInterruptible runs m until it ends and lets SIGINT and SIGTERM stop
-// it. Watching for signals costs a process about a millisecond of CPU
-// (os/signal starts goroutines and the threads that carry them), more than
-// the whole run of a short program, so it starts only once the program
-// has run for signalDelay: a short program never pays for it. A signal
-// before then ends the process as one during the runtime's own start-up
-// does, by the signal's default action (a shell reports status 130 for
-// SIGINT then too, but there is no message and buffered output is lost).
-func runInterruptible(ctx context.Context, m *vm.VM) error {
-	first, cancel := context.WithTimeoutCause(ctx, signalDelay, errSignalDelay)
-	err := m.Run(first)
-	cancel()
-	if !errors.Is(err, errSignalDelay) {
-		return err
+// waitFirst waits until the first process h ends, the scheduler sees a
+// deadlock, or ctx (or, with signals, SIGINT or SIGTERM) stops the run,
+// and returns the exit status and the error to show. Watching for signals
+// costs a process about a millisecond of CPU (os/signal starts goroutines
+// and the threads that carry them), more than the whole run of a short
+// program, so it starts only once the program has run for signalDelay: a
+// short program never pays for it. A signal before then ends the process
+// as one during the runtime's own start-up does, by the signal's default
+// action (a shell reports status 130 for SIGINT then too, but there is no
+// message and buffered output is lost).
+func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals bool) (int, error) {
+	var delay <-chan time.Time
+	if signals {
+		t := time.NewTimer(signalDelay)
+		defer t.Stop()
+		delay = t.C
 	}
-	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	return m.Run(ctx) // from the instruction the delay stopped it at
+	for {
+		select {
+		case <-h.Done():
+			return firstExit(h)
+		case <-s.Deadlocked():
+			select {
+			case <-h.Done(): // the first process's end left the others waiting
+				return firstExit(h)
+			default:
+			}
+			return ExitDeadlock, fmt.Errorf("deadlock: %d processes waiting for a message that nothing can send", s.Waiting())
+		case <-delay:
+			sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			ctx = sctx
+		case <-ctx.Done():
+			s.Close() // the first process's VM stands still from here
+			return ExitSignal, h.VM().InterruptFault(context.Cause(ctx))
+		}
+	}
+}
+
+// firstExit is the exit status and error of the ended first process h.
+func firstExit(h *proc.Handle) (int, error) {
+	if exit := h.Exit(); exit.Err != nil {
+		return ExitFailure, exit.Err
+	}
+	return ExitOK, nil
+}
+
+// prefixWriter writes each line it is given after a prefix; the scheduler
+// writes a fault message whole, one line.
+type prefixWriter struct {
+	prefix string
+	w      io.Writer
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if _, err := io.WriteString(p.w, p.prefix+string(b)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }
 
 // Asm is "iridium asm FILE [-o OUT]": args are those after "asm".

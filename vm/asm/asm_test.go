@@ -159,7 +159,10 @@ var exampleBytes = map[string]string{
 	"push": "2c 00 00 00", "pop": "2d 00 00 00", "call": "2e 00 00 0c", "ret": "2f 00 00 00",
 	"mov": "30 00 01 00", "movf64": "31 00 01 00", "prti": "32 00 00 00", "prtf64": "33 00 00 00",
 	"itof": "34 00 01 00", "ftoi": "35 00 01 00", "rem": "36 00 00 00", "ldf64": "37 00 00 07",
-	"igl": "64 00 00 00",
+	"igl":   "64 00 00 00",
+	"spawn": "65 00 01 00", "self": "66 00 00 00", "send": "67 00 01 00", "sendp": "68 00 01 00",
+	"recv": "69 00 01 00", "recvt": "6a 00 01 02", "from": "6b 00 00 00", "monitor": "6c 00 00 00",
+	"kill": "6d 00 00 00", "sendb": "6e 00 01 02", "takeb": "6f 00 00 00",
 }
 
 // Every instruction's Example in the table assembles, with the labels it

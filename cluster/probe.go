@@ -1,0 +1,363 @@
+package cluster
+
+import (
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"time"
+)
+
+// prober is the state of this node's SWIM probes (swim.go has the
+// rules): the probe order, the rounds and relays out, and this node's
+// own liveness epoch. It has a lock of its own; while it is held, only
+// linkSet.mu may be taken (to see when a target was last heard).
+type prober struct {
+	wake chan struct{} // pokes probeLoop: something to do before its timer
+
+	mu     sync.Mutex
+	rng    *rand.Rand
+	order  probeOrder
+	rounds *probeRounds
+	epoch  uint64 // this node's liveness epoch, raised to refute
+}
+
+func newProber() *prober {
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	return &prober{wake: make(chan struct{}, 1), rng: rng, order: probeOrder{rng: rng}, rounds: newProbeRounds()}
+}
+
+func (p *prober) poke() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// maxRelays bounds the indirect probes a node makes for others at once.
+func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
+
+// probeLoop is the node's one probe timer. Every ProbeInterval, from a
+// random offset (never on the wall clock's multiples, so that the nodes
+// of one machine do not probe together), it probes the next member of
+// the shuffled round robin. Between probes it wakes only when a round,
+// a relay or a suspicion is due.
+//
+// A timer that fires later than ProbeTimeout past its time means this
+// process did not run (a stopped process, a suspended machine, heavy
+// CPU starvation): answers may wait unread in its sockets, so the open
+// rounds are probed again and every suspicion is extended by the delay.
+func (n *Node) probeLoop() {
+	interval := n.cfg.ProbeInterval
+	n.probes.mu.Lock()
+	stagger := time.Duration(n.probes.rng.Int64N(int64(interval)))
+	n.probes.mu.Unlock()
+	nextProbe := time.Now().Add(stagger)
+	expected := nextProbe
+	timer := time.NewTimer(stagger)
+	defer timer.Stop()
+	for {
+		fired := false
+		select {
+		case <-n.ctx.Done():
+			return
+		case <-timer.C:
+			fired = true
+		case <-n.probes.wake:
+		}
+		now := time.Now()
+		if late := now.Sub(expected); fired && late > n.cfg.ProbeTimeout {
+			n.members.postpone(late)
+			n.probes.mu.Lock()
+			again := n.probes.rounds.restart()
+			n.probes.mu.Unlock()
+			for _, m := range again {
+				n.probe(m.Alias, now)
+			}
+			nextProbe = now.Add(interval)
+		}
+		if !now.Before(nextProbe) {
+			n.probeNext(now)
+			nextProbe = nextProbe.Add(interval)
+			if nextProbe.Before(now) {
+				nextProbe = now.Add(interval)
+			}
+		}
+		wakeAt := nextProbe
+		for _, next := range []time.Time{n.moveRounds(now), n.failOverdue(now)} {
+			if !next.IsZero() && next.Before(wakeAt) {
+				wakeAt = next
+			}
+		}
+		n.speakForWaitingReaders()
+		if !timer.Stop() {
+			select {
+			case <-timer.C:
+			default:
+			}
+		}
+		timer.Reset(wakeAt.Sub(now))
+		expected = wakeAt
+	}
+}
+
+// probeNext probes the next member of the round robin.
+func (n *Node) probeNext(now time.Time) {
+	n.links.mu.Lock()
+	aliases := make([]string, 0, len(n.links.byAlias))
+	for alias := range n.links.byAlias {
+		aliases = append(aliases, alias)
+	}
+	n.links.mu.Unlock()
+	n.probes.mu.Lock()
+	target, ok := n.probes.order.pick(aliases)
+	n.probes.mu.Unlock()
+	if ok {
+		n.probe(target, now)
+	}
+}
+
+// probe opens a round that probes the member alias at now, unless it
+// is not linked.
+func (n *Node) probe(alias string, now time.Time) {
+	l := n.links.get(alias)
+	if l == nil {
+		return
+	}
+	n.probes.mu.Lock()
+	seq := n.probes.rounds.start(l.peer, now)
+	n.probes.mu.Unlock()
+	n.push(l, &ping{Seq: seq})
+}
+
+// moveRounds moves the open rounds on at now (see probeRounds.due):
+// indirect probes for targets that missed the direct one, suspicion of
+// those that missed all. It returns when next a round is due.
+func (n *Node) moveRounds(now time.Time) time.Time {
+	n.probes.mu.Lock()
+	actions, next := n.probes.rounds.due(now, n.cfg.ProbeTimeout, n.heardFrom)
+	targets := make(map[uint64]memberInfo, len(actions.indirect))
+	for _, seq := range actions.indirect {
+		targets[seq] = n.probes.rounds.open[seq].target
+	}
+	n.probes.mu.Unlock()
+	for _, seq := range actions.indirect {
+		n.askIndirect(seq, targets[seq])
+	}
+	for _, m := range actions.suspect {
+		n.suspectAfterProbe(m, now)
+	}
+	return next
+}
+
+// heardFrom returns when the current link of m's run last carried a
+// frame; zero when it has no link. A link whose reader waits for this
+// node's handlers counts as heard now: its frames wait through this
+// node's doing.
+func (n *Node) heardFrom(m memberInfo) time.Time {
+	l := n.links.get(m.Alias)
+	switch {
+	case l == nil || l.peer != m:
+		return time.Time{}
+	case l.readerWaits.Load():
+		return time.Now()
+	}
+	return time.Unix(0, l.lastSeen.Load())
+}
+
+// askIndirect asks IndirectChecks other members, chosen at random, to
+// probe target for the round seq.
+func (n *Node) askIndirect(seq uint64, target memberInfo) {
+	n.links.mu.Lock()
+	helpers := make([]*link, 0, len(n.links.byAlias))
+	for alias, l := range n.links.byAlias {
+		if alias != target.Alias {
+			helpers = append(helpers, l)
+		}
+	}
+	n.links.mu.Unlock()
+	n.probes.mu.Lock()
+	n.probes.rng.Shuffle(len(helpers), func(i, j int) { helpers[i], helpers[j] = helpers[j], helpers[i] })
+	n.probes.mu.Unlock()
+	for _, l := range helpers[:min(len(helpers), n.cfg.IndirectChecks)] {
+		n.push(l, &pingReq{Seq: seq, Target: target.Alias})
+	}
+}
+
+// relayProbe makes an indirect probe that the member on l asked for.
+func (n *Node) relayProbe(from *link, m *pingReq) {
+	target := n.links.get(m.Target)
+	if target == nil || m.Target == from.peer.Alias {
+		return
+	}
+	n.probes.mu.Lock()
+	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, time.Now().Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	n.probes.mu.Unlock()
+	if ok {
+		n.push(target, &ping{Seq: seq})
+	}
+}
+
+// heardAck closes the round or the relay of seq; a relay's Ack goes on
+// to the member that asked for it.
+func (n *Node) heardAck(seq uint64) {
+	n.probes.mu.Lock()
+	rl, isRelay := n.probes.rounds.acked(seq)
+	n.probes.mu.Unlock()
+	if !isRelay {
+		return
+	}
+	if l := n.links.get(rl.requester); l != nil {
+		n.push(l, &ack{Seq: rl.seq})
+	}
+}
+
+// suspectAfterProbe suspects m, which answered no probe of this node's
+// round, and tells every member, m included (so that it can refute). A
+// round is inconclusive, and m is probed again instead, while frames for
+// m wait in this node's queue: that link is judged by its write timeout.
+func (n *Node) suspectAfterProbe(m memberInfo, now time.Time) {
+	l := n.links.get(m.Alias)
+	if l == nil || l.peer != m {
+		return
+	}
+	if !l.queue.empty() {
+		n.probe(m.Alias, now)
+		return
+	}
+	epoch := n.members.epochOf(m)
+	if _, added := n.members.suspect(m.Alias, m.Incarnation, epoch, n.cfg.Alias, now); added {
+		n.broadcast(&suspectMsg{Alias: m.Alias, Incarnation: m.Incarnation, Epoch: epoch}, "")
+	}
+}
+
+// broadcast queues m on every link except that of member except.
+func (n *Node) broadcast(m message, except string) {
+	frame, err := n.frames.marshal(m)
+	if err != nil {
+		return
+	}
+	n.links.mu.Lock()
+	defer n.links.mu.Unlock()
+	for alias, l := range n.links.byAlias {
+		if alias != except {
+			l.queue.push(frame)
+		}
+	}
+}
+
+// heardSuspect handles a member's suspicion. Of this node, it is
+// refuted at once: the epoch is raised past the suspected one and Alive
+// goes to every member. Of another member, it is applied to the member
+// table; if it made the member suspect here, it is passed on to the
+// member itself (whose link to the suspecter may be cut) and this node
+// probes it at once, so that the suspicion is confirmed or not soon.
+func (n *Node) heardSuspect(from *link, m *suspectMsg) {
+	n.mu.Lock()
+	self := n.self
+	n.mu.Unlock()
+	if m.Alias == n.cfg.Alias {
+		if m.Incarnation != self.Incarnation {
+			return // about another run of this node
+		}
+		n.probes.mu.Lock()
+		if m.Epoch >= n.probes.epoch {
+			n.probes.epoch = m.Epoch + 1
+		}
+		epoch := n.probes.epoch
+		n.probes.mu.Unlock()
+		n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
+		return
+	}
+	now := time.Now()
+	turned, added := n.members.suspect(m.Alias, m.Incarnation, m.Epoch, from.peer.Alias, now)
+	if turned {
+		if l := n.links.get(m.Alias); l != nil && l.peer.Incarnation == m.Incarnation {
+			n.push(l, m)
+		}
+		n.probe(m.Alias, now)
+	}
+	if added {
+		n.probes.poke() // the suspicion's end may have come nearer
+	}
+}
+
+// heardAlive applies a member's news that it is alive at a later epoch.
+// Only the member itself says so, on its own link: another member could
+// keep a dead one listed by claiming it alive.
+func (n *Node) heardAlive(from *link, m *aliveMsg) {
+	if m.Alias == from.peer.Alias {
+		n.members.refute(m.Alias, m.Incarnation, m.Epoch, time.Now())
+	}
+}
+
+// failOverdue fails the suspects whose suspicion timeout has passed and
+// returns when the next suspicion ends.
+func (n *Node) failOverdue(now time.Time) time.Time {
+	members := n.members.count() + 1
+	timeout := func(confirmations int) time.Duration {
+		return suspicionTimeout(n.cfg, members, confirmations)
+	}
+	due, next := n.members.overdue(now, timeout)
+	for _, m := range due {
+		if l := n.links.get(m.Alias); l != nil && l.peer == m {
+			n.dropLink(l, EventFailed, errors.New("it answered no probe, direct or indirect, and did not refute the suspicion"))
+		}
+	}
+	return next
+}
+
+// speakForWaitingReaders sends Alive, of this node's current epoch, on
+// each link whose reader waits for this node's handlers: the member's
+// probes wait unread meanwhile, and any frame from this node answers
+// them (see probeRounds.due).
+func (n *Node) speakForWaitingReaders() {
+	var waiting []*link
+	n.links.mu.Lock()
+	for _, l := range n.links.byAlias {
+		if l.readerWaits.Load() {
+			waiting = append(waiting, l)
+		}
+	}
+	n.links.mu.Unlock()
+	if len(waiting) == 0 {
+		return
+	}
+	n.mu.Lock()
+	self := n.self
+	n.mu.Unlock()
+	n.probes.mu.Lock()
+	epoch := n.probes.epoch
+	n.probes.mu.Unlock()
+	for _, l := range waiting {
+		n.push(l, &aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch})
+	}
+}
+
+// answersProbe probes the member on l and reports whether it answers
+// within a probe round (3 × ProbeTimeout): an Ack, or any other frame,
+// after the Ping. The round is also an ordinary one, so a run that stays
+// silent is suspected as usual. It looks at the link every tenth of a
+// probe timeout; only a claim to be a newer run of a linked member (see
+// admit) waits for it.
+func (n *Node) answersProbe(l *link) bool {
+	sent := time.Now()
+	n.probe(l.peer.Alias, sent)
+	deadline := sent.Add(3 * n.cfg.ProbeTimeout)
+	tick := time.NewTicker(max(n.cfg.ProbeTimeout/10, time.Millisecond))
+	defer tick.Stop()
+	for {
+		if time.Unix(0, l.lastSeen.Load()).After(sent) || l.readerWaits.Load() {
+			return true
+		}
+		if !time.Now().Before(deadline) {
+			return false
+		}
+		select {
+		case <-l.done:
+			return false
+		case <-n.ctx.Done():
+			return false
+		case <-tick.C:
+		}
+	}
+}

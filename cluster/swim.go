@@ -1,0 +1,293 @@
+package cluster
+
+import (
+	"math"
+	"math/rand/v2"
+	"slices"
+	"time"
+)
+
+// SWIM failure detection, as hashicorp/memberlist does it, with
+// Lifeguard's refinements; docs/cluster.md ("Probing, suspicion and
+// failure") describes the protocol. This file holds its pure parts: the
+// order of probes, the probe rounds, the suspicion timeout, and the
+// member table's suspect and refute. probe.go runs them on the links.
+
+// suspicionTimeout is how long a member suspected by confirmations other
+// members besides the first stays suspect before it fails, in a cluster
+// of members nodes (Lifeguard): SuspicionMaxMult × the least with none,
+// falling with the logarithm of the confirmations to the least,
+// SuspicionMult × max(1, log10(members)) × ProbeInterval, once
+// IndirectChecks of them came.
+func suspicionTimeout(cfg Config, members, confirmations int) time.Duration {
+	scale := max(1, math.Log10(float64(members)))
+	least := time.Duration(float64(cfg.SuspicionMult) * scale * float64(cfg.ProbeInterval))
+	most := time.Duration(cfg.SuspicionMaxMult) * least
+	if confirmations <= 0 || cfg.IndirectChecks <= 0 {
+		return most
+	}
+	frac := math.Log(float64(confirmations)+1) / math.Log(float64(cfg.IndirectChecks)+1)
+	return max(least, most-time.Duration(frac*float64(most-least)))
+}
+
+// probeOrder is the shuffled round robin of probe targets: each pass
+// probes every member once, in an order shuffled anew for each pass; a
+// member that joins during a pass goes to a random place in the rest of
+// it.
+type probeOrder struct {
+	rng   *rand.Rand
+	order []string
+	next  int
+}
+
+// pick returns the next member of members to probe, or false if there
+// is none.
+func (o *probeOrder) pick(members []string) (string, bool) {
+	if len(members) == 0 {
+		return "", false
+	}
+	present := make(map[string]bool, len(members))
+	for _, m := range members {
+		present[m] = true
+	}
+	if o.next >= len(o.order) {
+		o.order = append(o.order[:0], members...)
+		o.rng.Shuffle(len(o.order), func(i, j int) { o.order[i], o.order[j] = o.order[j], o.order[i] })
+		o.next = 0
+	} else {
+		for _, m := range members {
+			if !slices.Contains(o.order, m) {
+				at := o.next + o.rng.IntN(len(o.order)-o.next+1)
+				o.order = slices.Insert(o.order, at, m)
+			}
+		}
+	}
+	for o.next < len(o.order) {
+		m := o.order[o.next]
+		o.next++
+		if present[m] {
+			return m, true
+		}
+	}
+	return o.pick(members) // everything left of this pass is gone
+}
+
+// roundPhase is how far a probe round has got.
+type roundPhase int
+
+const (
+	roundDirect   roundPhase = iota // the Ping is out; its Ack is awaited
+	roundIndirect                   // indirect probes are out too
+)
+
+// probeRound is one probe of a member, from the Ping to the Ack (direct
+// or relayed) or the suspicion.
+type probeRound struct {
+	target memberInfo
+	sent   time.Time // when the Ping was queued
+	phase  roundPhase
+}
+
+// relay is a probe this node makes for another member that asked for it
+// (an indirect probe): the Ack goes back to requester with its seq.
+type relay struct {
+	requester string
+	seq       uint64
+	until     time.Time
+}
+
+// probeRounds is the bookkeeping of the probes this node has out: its
+// own rounds and the probes it relays, keyed by the seq of the Ping it
+// sent. It is not safe for concurrent use (probe.go locks it).
+type probeRounds struct {
+	seq    uint64
+	open   map[uint64]*probeRound
+	relays map[uint64]relay
+}
+
+func newProbeRounds() *probeRounds {
+	return &probeRounds{open: make(map[uint64]*probeRound), relays: make(map[uint64]relay)}
+}
+
+// start opens a round that probes target at now and returns the seq of
+// its Ping.
+func (r *probeRounds) start(target memberInfo, now time.Time) uint64 {
+	r.seq++
+	r.open[r.seq] = &probeRound{target: target, sent: now}
+	return r.seq
+}
+
+// startRelay records a Ping sent for requester's indirect probe (its seq
+// is theirs) and returns the seq of the Ping; false when limit relays are
+// out already.
+func (r *probeRounds) startRelay(requester string, seq uint64, until time.Time, limit int) (uint64, bool) {
+	if len(r.relays) >= limit {
+		return 0, false
+	}
+	r.seq++
+	r.relays[r.seq] = relay{requester: requester, seq: seq, until: until}
+	return r.seq, true
+}
+
+// acked closes the round or the relay of seq. For a relay it returns the
+// requester and its seq, to send the Ack on.
+func (r *probeRounds) acked(seq uint64) (relayTo relay, isRelay bool) {
+	delete(r.open, seq)
+	if rl, ok := r.relays[seq]; ok {
+		delete(r.relays, seq)
+		return rl, true
+	}
+	return relay{}, false
+}
+
+// roundActions is what the rounds ask of the node at a moment.
+type roundActions struct {
+	indirect []uint64     // rounds whose target missed the direct probe
+	suspect  []memberInfo // targets that answered no probe in time
+}
+
+// due moves the rounds on at now: a round whose target was heard from
+// after its Ping (heard gives when a member's link last carried a frame,
+// an Ack or any other) is over; one without an answer for ProbeTimeout
+// goes indirect, one without any for 3 × ProbeTimeout ends in suspicion.
+// Expired relays are forgotten. It returns what to do and when next to
+// look (zero when nothing is out).
+func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(memberInfo) time.Time) (roundActions, time.Time) {
+	var a roundActions
+	var next time.Time
+	soonest := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for seq, pr := range r.open {
+		switch {
+		case heard(pr.target).After(pr.sent):
+			delete(r.open, seq)
+		case !now.Before(pr.sent.Add(3 * timeout)):
+			a.suspect = append(a.suspect, pr.target)
+			delete(r.open, seq)
+		case pr.phase == roundDirect && !now.Before(pr.sent.Add(timeout)):
+			pr.phase = roundIndirect
+			a.indirect = append(a.indirect, seq)
+			soonest(pr.sent.Add(3 * timeout))
+		case pr.phase == roundDirect:
+			soonest(pr.sent.Add(timeout))
+		default:
+			soonest(pr.sent.Add(3 * timeout))
+		}
+	}
+	for seq, rl := range r.relays {
+		if !now.Before(rl.until) {
+			delete(r.relays, seq)
+		} else {
+			soonest(rl.until)
+		}
+	}
+	slices.Sort(a.indirect)
+	return a, next
+}
+
+// restart closes every open round: this node did not run for a while,
+// so the silence of their targets proves nothing. It returns the targets
+// to probe again.
+func (r *probeRounds) restart() []memberInfo {
+	var again []memberInfo
+	for seq, pr := range r.open {
+		again = append(again, pr.target)
+		delete(r.open, seq)
+	}
+	return again
+}
+
+// suspect applies a claim by from that the run inc of member alias, at
+// epoch, answered no probe. A claim about another run, an older epoch or
+// a member not linked is ignored. It reports whether the member turned
+// suspect here with this claim (then its suspicion is news to pass on),
+// and whether from was not among its suspecters yet: a further claim of
+// the same epoch by another member confirms the suspicion (Lifeguard),
+// which shortens its timeout.
+func (t *memberTable) suspect(alias string, inc, epoch uint64, from string, now time.Time) (turned, added bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rec := t.records[alias]
+	if rec == nil || rec.state == StateFailed || rec.info.Incarnation != inc || epoch < rec.epoch {
+		return false, false
+	}
+	if epoch > rec.epoch && rec.state == StateSuspect {
+		// A suspicion of a later epoch than the one suspected: it
+		// starts anew.
+		t.transitionLocked(alias, StateAlive, rec.info, 0, nil, true, time.Time{}, now)
+	}
+	rec.epoch = epoch
+	turned = rec.state == StateAlive
+	if turned {
+		t.transitionLocked(alias, StateSuspect, rec.info, 0, nil, true, time.Time{}, now)
+	}
+	added = !rec.suspecters[from]
+	rec.suspecters[from] = true
+	return turned, added
+}
+
+// refute applies news that the run inc of member alias is alive at
+// epoch: a suspicion of an older epoch ends. It reports whether the news
+// was new (a later epoch than known).
+func (t *memberTable) refute(alias string, inc, epoch uint64, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	rec := t.records[alias]
+	if rec == nil || rec.state == StateFailed || rec.info.Incarnation != inc || epoch <= rec.epoch {
+		return false
+	}
+	rec.epoch = epoch
+	if rec.state == StateSuspect {
+		t.transitionLocked(alias, StateAlive, rec.info, 0, nil, true, time.Time{}, now)
+	}
+	return true
+}
+
+// epochOf returns the liveness epoch known for the run of m.
+func (t *memberTable) epochOf(m memberInfo) uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if rec := t.records[m.Alias]; rec != nil && rec.info.Incarnation == m.Incarnation {
+		return rec.epoch
+	}
+	return 0
+}
+
+// overdue returns the suspects whose suspicion timeout (timeout of the
+// confirmations beyond the first suspecter) has passed at now, and the
+// end of the soonest other suspicion (zero if none). Their state is left
+// to the caller, which fails their links.
+func (t *memberTable) overdue(now time.Time, timeout func(confirmations int) time.Duration) ([]memberInfo, time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var due []memberInfo
+	var next time.Time
+	for _, rec := range t.records {
+		if rec.state != StateSuspect {
+			continue
+		}
+		end := rec.since.Add(timeout(len(rec.suspecters) - 1))
+		switch {
+		case !now.Before(end):
+			due = append(due, rec.info)
+		case next.IsZero() || end.Before(next):
+			next = end
+		}
+	}
+	return due, next
+}
+
+// postpone moves the start of every suspicion d later: this node did not
+// run for d, and refutations may wait unread in its sockets.
+func (t *memberTable) postpone(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, rec := range t.records {
+		if rec.state == StateSuspect {
+			rec.since = rec.since.Add(d)
+		}
+	}
+}

@@ -1,0 +1,243 @@
+package cluster
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	for _, tt := range []struct {
+		members, confirmations int
+		want                   time.Duration
+	}{
+		{2, 0, 4 * time.Second}, // log10 below 1 counts as 1
+		{2, 3, time.Second},     // IndirectChecks confirmations: the least
+		{10, 9, time.Second},    // more than k: still the least
+		{50, 0, 6795880016 * time.Nanosecond},
+		{50, 3, 1698970004 * time.Nanosecond},
+		{100, 3, 2 * time.Second},
+	} {
+		if got := suspicionTimeout(cfg, tt.members, tt.confirmations); got != tt.want {
+			t.Errorf("%d members, %d confirmations: %v, want %v", tt.members, tt.confirmations, got, tt.want)
+		}
+	}
+	prev := suspicionTimeout(cfg, 50, 0)
+	for c := 1; c <= 3; c++ {
+		got := suspicionTimeout(cfg, 50, c)
+		if got >= prev {
+			t.Errorf("%d confirmations: %v, not below %v", c, got, prev)
+		}
+		prev = got
+	}
+}
+
+func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
+	t.Parallel()
+	o := probeOrder{rng: rand.New(rand.NewPCG(1, 2))}
+	members := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	var passes [][]string
+	for range 3 {
+		var pass []string
+		for range members {
+			m, ok := o.pick(members)
+			if !ok {
+				t.Fatal("no member picked")
+			}
+			pass = append(pass, m)
+		}
+		sorted := slices.Sorted(slices.Values(pass))
+		if !slices.Equal(sorted, members) {
+			t.Fatalf("a pass probed %v, want each member once", pass)
+		}
+		passes = append(passes, pass)
+	}
+	if slices.Equal(passes[0], passes[1]) && slices.Equal(passes[1], passes[2]) {
+		t.Errorf("three passes in the same order %v: not shuffled", passes[0])
+	}
+	// A member that joins mid-pass is probed within the pass; one that
+	// left is skipped.
+	o.pick(members)
+	grown := append(slices.Clone(members[1:]), "new")
+	var rest []string
+	for o.next < len(o.order) {
+		m, _ := o.pick(grown)
+		rest = append(rest, m)
+	}
+	if !slices.Contains(rest, "new") || slices.Contains(rest, "a") {
+		t.Errorf("rest of the pass %v: want the newcomer and not the member that left", rest)
+	}
+	if _, ok := o.pick(nil); ok {
+		t.Error("picked a member from none")
+	}
+}
+
+func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
+	t.Parallel()
+	const timeout = 500 * time.Millisecond
+	t0 := time.Unix(1000, 0)
+	b := memberInfo{Alias: "b", Incarnation: 1}
+	r := newProbeRounds()
+	var heardAt time.Time
+	heard := func(memberInfo) time.Time { return heardAt }
+	seq := r.start(b, t0)
+	if a, next := r.due(t0.Add(timeout-1), timeout, heard); len(a.indirect)+len(a.suspect) != 0 || !next.Equal(t0.Add(timeout)) {
+		t.Errorf("before the probe timeout: %+v, next %v", a, next)
+	}
+	a, next := r.due(t0.Add(timeout), timeout, heard)
+	if !slices.Equal(a.indirect, []uint64{seq}) || len(a.suspect) != 0 || !next.Equal(t0.Add(3*timeout)) {
+		t.Errorf("at the probe timeout: %+v, next %v; want indirect probes", a, next)
+	}
+	if a, _ := r.due(t0.Add(2*timeout), timeout, heard); len(a.indirect)+len(a.suspect) != 0 {
+		t.Errorf("indirect probes asked twice: %+v", a)
+	}
+	a, next = r.due(t0.Add(3*timeout), timeout, heard)
+	if !slices.Equal(a.suspect, []memberInfo{b}) || !next.IsZero() {
+		t.Errorf("at three probe timeouts: %+v, next %v; want b suspected", a, next)
+	}
+
+	// An Ack, direct or any frame heard after the Ping, ends a round.
+	seq = r.start(b, t0)
+	if _, isRelay := r.acked(seq); isRelay {
+		t.Error("own round taken for a relay")
+	}
+	r.start(b, t0)
+	heardAt = t0 // heard at the moment of the Ping: not after it
+	if r.due(t0.Add(time.Millisecond), timeout, heard); len(r.open) != 1 {
+		t.Error("a frame heard before the Ping ended the round")
+	}
+	heardAt = t0.Add(time.Millisecond)
+	if a, _ := r.due(t0.Add(time.Hour), timeout, heard); len(r.open) != 0 || len(a.suspect) != 0 {
+		t.Errorf("answered rounds still open: %+v", a)
+	}
+	heardAt = time.Time{}
+
+	// Relays: bounded, answered to their requester, forgotten when late.
+	s1, ok1 := r.startRelay("c", 77, t0.Add(timeout), 2)
+	_, ok2 := r.startRelay("d", 78, t0.Add(timeout), 2)
+	if _, ok3 := r.startRelay("e", 79, t0.Add(timeout), 2); !ok1 || !ok2 || ok3 {
+		t.Errorf("relays taken: %v %v %v; want two of three", ok1, ok2, ok3)
+	}
+	if rl, isRelay := r.acked(s1); !isRelay || rl.requester != "c" || rl.seq != 77 {
+		t.Errorf("relay acked: %+v %v", rl, isRelay)
+	}
+	r.due(t0.Add(timeout), timeout, heard)
+	if len(r.relays) != 0 {
+		t.Errorf("late relays kept: %v", r.relays)
+	}
+	r.start(b, t0)
+	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 {
+		t.Errorf("restart: %v, %d open", again, len(r.open))
+	}
+}
+
+// suspectTable returns a member table with b alive, at t0.
+func suspectTable(t *testing.T) (*memberTable, memberInfo, *[]EventKind) {
+	t.Helper()
+	var kinds []EventKind
+	table := newMemberTable(func(k EventKind, _ Member, _ error) { kinds = append(kinds, k) })
+	b := memberInfo{Alias: "b", NodeID: "id-b", Incarnation: 7, Host: "127.0.0.1", Port: 2255}
+	table.transition("b", StateAlive, b, EventJoined, nil, true, time.Time{})
+	return table, b, &kinds
+}
+
+func TestSuspicionIsConfirmedRefutedAndTimesOut(t *testing.T) {
+	t.Parallel()
+	cfg := DefaultConfig()
+	timeout := func(c int) time.Duration { return suspicionTimeout(cfg, 5, c) }
+	t0 := time.Unix(1000, 0)
+	table, b, kinds := suspectTable(t)
+
+	if _, added := table.suspect("b", b.Incarnation+1, 0, "a", t0); added {
+		t.Error("a suspicion of another run was taken")
+	}
+	if _, added := table.suspect("x", 1, 0, "a", t0); added {
+		t.Error("a suspicion of an unknown member was taken")
+	}
+	if turned, added := table.suspect("b", b.Incarnation, 0, "a", t0); !turned || !added || table.stateOf("b") != StateSuspect {
+		t.Fatal("the first suspicion did not make b suspect")
+	}
+	if turned, added := table.suspect("b", b.Incarnation, 0, "a", t0); turned || added {
+		t.Error("the same suspicion was news twice")
+	}
+	if due, next := table.overdue(t0.Add(timeout(0)-1), timeout); len(due) != 0 || !next.Equal(t0.Add(timeout(0))) {
+		t.Errorf("before the timeout: due %v, next %v", due, next)
+	}
+	// Two other members confirm: the timeout shortens.
+	if turned, added := table.suspect("b", b.Incarnation, 0, "c", t0.Add(time.Millisecond)); turned || !added {
+		t.Error("a confirmation was not taken as one")
+	}
+	table.suspect("b", b.Incarnation, 0, "d", t0.Add(time.Millisecond))
+	if _, next := table.overdue(t0, timeout); !next.Equal(t0.Add(timeout(2))) || timeout(2) >= timeout(0) {
+		t.Errorf("confirmed: the suspicion ends at %v, want %v", next, t0.Add(timeout(2)))
+	}
+
+	// b refutes with a later epoch: alive again; the old suspicion is
+	// stale from then on.
+	if table.refute("b", b.Incarnation, 0, t0) {
+		t.Error("an alive claim of the suspected epoch refuted it")
+	}
+	if !table.refute("b", b.Incarnation, 1, t0.Add(time.Second)) || table.stateOf("b") != StateAlive {
+		t.Fatal("the refutation did not make b alive")
+	}
+	if _, added := table.suspect("b", b.Incarnation, 0, "c", t0.Add(time.Second)); added {
+		t.Error("a suspicion of the refuted epoch was taken")
+	}
+	if due, next := table.overdue(t0.Add(time.Hour), timeout); len(due) != 0 || !next.IsZero() {
+		t.Errorf("after the refutation: due %v, next %v", due, next)
+	}
+
+	// Suspected again at the new epoch, not refuted: overdue after the
+	// timeout, later by a pause of this node.
+	t1 := t0.Add(2 * time.Second)
+	table.suspect("b", b.Incarnation, 1, "a", t1)
+	table.postpone(time.Second)
+	if due, _ := table.overdue(t1.Add(timeout(0)), timeout); len(due) != 0 {
+		t.Errorf("overdue despite this node's pause: %v", due)
+	}
+	if due, _ := table.overdue(t1.Add(timeout(0)+time.Second), timeout); !slices.Equal(due, []memberInfo{b}) {
+		t.Errorf("not overdue after the timeout: %v", due)
+	}
+	if !slices.Equal(*kinds, []EventKind{EventJoined}) {
+		t.Errorf("events %v: suspicion and refutation are no events", *kinds)
+	}
+	// A suspicion of a later epoch than the one suspected starts anew.
+	table.suspect("b", b.Incarnation, 5, "c", t1.Add(time.Minute))
+	if due, _ := table.overdue(t1.Add(time.Minute), timeout); len(due) != 0 || table.epochOf(b) != 5 {
+		t.Errorf("a later suspicion did not start anew: due %v, epoch %d", due, table.epochOf(b))
+	}
+}
+
+// A member cannot make another unable to refute by suspecting it at the
+// highest epoch (its refutation would wrap around), nor keep a member
+// listed by claiming it alive for it.
+func TestLivenessClaimsAreBounded(t *testing.T) {
+	t.Parallel()
+	if err := (&suspectMsg{Alias: "b", Epoch: maxEpoch + 1}).validate(); err == nil {
+		t.Error("a Suspect beyond the epoch limit was valid")
+	}
+	if err := (&aliveMsg{Alias: "b", Epoch: maxEpoch}).validate(); err != nil {
+		t.Errorf("an Alive at the epoch limit: %v", err)
+	}
+	n, err := New(Config{Alias: "a", Cookie: []byte("a cookie of sixteen bytes or more"), CookieKey: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	_, b, _ := suspectTable(t)
+	n.members = newMemberTable(func(EventKind, Member, error) {})
+	n.members.transition("b", StateAlive, b, EventJoined, nil, true, time.Time{})
+	n.members.suspect("b", b.Incarnation, 0, "a", time.Now())
+	liar := &link{peer: memberInfo{Alias: "c"}}
+	n.heardAlive(liar, &aliveMsg{Alias: "b", Incarnation: b.Incarnation, Epoch: 9})
+	if n.members.stateOf("b") != StateSuspect {
+		t.Error("another member's Alive refuted b's suspicion")
+	}
+	n.heardAlive(&link{peer: b}, &aliveMsg{Alias: "b", Incarnation: b.Incarnation, Epoch: 1})
+	if n.members.stateOf("b") != StateAlive {
+		t.Error("b's own Alive did not refute its suspicion")
+	}
+}

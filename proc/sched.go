@@ -1,0 +1,438 @@
+// Package proc runs the processes of a node: green processes, each a VM
+// with a mailbox, as in BEAM. A Scheduler keeps the process table, runs
+// every runnable process on its scheduler threads for a budget of
+// instructions (reductions) at a time, delivers messages, keeps the
+// timers of RECVT and the monitors, and sees a deadlock. A waiting
+// process is data in the table, never a goroutine.
+//
+// It implements vm.Runtime, through which the VM's process instructions
+// reach it; vm knows nothing of scheduling.
+package proc
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/iridium-vm/iridium/vm"
+)
+
+// Defaults of Config.
+const (
+	// DefaultMailboxLimit is the most messages a mailbox holds; past it,
+	// messages to that process are dropped and counted.
+	DefaultMailboxLimit = 100_000
+	// DefaultReductions is the instructions a process runs before the
+	// next runnable one gets its turn.
+	DefaultReductions = 10_000
+)
+
+// Costs charged to Config.Budget, an estimate of the memory each takes.
+const (
+	processCost = 1024 // a process: its VM, its entry in the table
+	messageCost = 48   // a message in a mailbox, plus its bytes
+)
+
+// Config sets up a Scheduler. The zero value of each field means its
+// default.
+type Config struct {
+	// Threads is the number of scheduler threads. Default: the number of
+	// cores (runtime.NumCPU).
+	Threads int
+	// MailboxLimit is the most messages a mailbox holds. Default
+	// DefaultMailboxLimit.
+	MailboxLimit int
+	// Reductions is the budget of instructions of one turn. Default
+	// DefaultReductions.
+	Reductions int
+	// Budget, if not nil, is the node's memory budget: every process and
+	// every message waiting in a mailbox reserves from it (as the heaps of
+	// the VMs do); a spawn it cannot cover faults, a message it cannot
+	// cover is dropped and counted.
+	Budget *vm.HeapBudget
+	// DetectDeadlock makes the scheduler watch for a deadlock: processes
+	// alive, none runnable or running, no RECVT timer pending. Only a
+	// caller that itself never sends to the processes (a file run) should
+	// set it. See Deadlocked.
+	DetectDeadlock bool
+}
+
+// Reason is why a process ended, as a down notice carries it.
+type Reason int32
+
+// The reasons.
+const (
+	Normal       Reason = 0 // HLT or the end of the code
+	Faulted      Reason = 1 // a fault
+	Killed       Reason = 2 // KILL, or Kill
+	NoConnection Reason = 3 // its node cannot be reached (the cluster's)
+	NoProcess    Reason = 4 // there was no such process to monitor
+)
+
+// String names the reason.
+func (r Reason) String() string {
+	switch r {
+	case Normal:
+		return "normal"
+	case Faulted:
+		return "fault"
+	case Killed:
+		return "killed"
+	case NoConnection:
+		return "no connection"
+	case NoProcess:
+		return "no such process"
+	}
+	return fmt.Sprintf("reason %d", int32(r))
+}
+
+// Exit is how a process ended.
+type Exit struct {
+	Reason Reason
+	Err    error // the fault, for Faulted
+}
+
+// ErrNoProcess is returned for a PID that names no live process.
+var ErrNoProcess = errors.New("no such process")
+
+// ErrStopped is returned by Start after Close.
+var ErrStopped = errors.New("scheduler stopped")
+
+// Scheduler runs the processes of a node. Its methods are safe for
+// concurrent use.
+type Scheduler struct {
+	cfg     Config
+	table   table
+	workers []*worker
+	rr      atomic.Uint32 // round robin over workers for wake-ups from outside
+
+	ctx      context.Context
+	cancel   context.CancelFunc
+	stopping atomic.Bool
+	wg       sync.WaitGroup
+
+	// active counts processes runnable or running; live, every process
+	// not ended; timers, RECVT timers pending.
+	active, live, timers atomic.Int64
+
+	idleMu sync.Mutex
+	idlers []*worker
+	idle   atomic.Int32
+
+	deadlockOnce sync.Once
+	deadlocked   chan struct{}
+	deadlockN    atomic.Int64
+}
+
+// New starts a scheduler with its threads; Close stops it.
+func New(cfg Config) *Scheduler {
+	if cfg.Threads <= 0 {
+		cfg.Threads = runtime.NumCPU()
+	}
+	if cfg.MailboxLimit <= 0 {
+		cfg.MailboxLimit = DefaultMailboxLimit
+	}
+	if cfg.Reductions <= 0 {
+		cfg.Reductions = DefaultReductions
+	}
+	s := &Scheduler{cfg: cfg, deadlocked: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	for i := range cfg.Threads {
+		s.workers = append(s.workers, &worker{s: s, id: i, wake: make(chan struct{}, 1)})
+	}
+	for _, w := range s.workers {
+		s.wg.Add(1)
+		go w.loop()
+	}
+	return s
+}
+
+// Close stops the scheduler's threads, after the turns in progress end.
+// The processes left are dropped; their Done channels stay open.
+func (s *Scheduler) Close() {
+	s.stopping.Store(true)
+	s.cancel()
+	s.wg.Wait()
+}
+
+// Threads returns the number of scheduler threads.
+func (s *Scheduler) Threads() int { return len(s.workers) }
+
+// MailboxLimit returns the most messages a mailbox holds.
+func (s *Scheduler) MailboxLimit() int { return s.cfg.MailboxLimit }
+
+// Deadlocked is closed when, with DetectDeadlock set, every live process
+// is waiting and nothing can wake one; Waiting then says how many.
+func (s *Scheduler) Deadlocked() <-chan struct{} { return s.deadlocked }
+
+// Waiting returns the number of processes waiting at the deadlock.
+func (s *Scheduler) Waiting() int { return int(s.deadlockN.Load()) }
+
+// Live returns the number of processes not ended.
+func (s *Scheduler) Live() int { return int(s.live.Load()) }
+
+// StartOptions describe a program started by Start.
+type StartOptions struct {
+	// Name is the program's name, as Processes shows it.
+	Name string
+	// VM configures the first process's VM; every process it spawns
+	// gets the same. Its Stdout is shared by them all, each write whole.
+	VM vm.Config
+	// Faults receives the fault messages of the program's processes, one
+	// line each. Default: VM.Stdout.
+	Faults io.Writer
+	// CallerReportsFault leaves out the first process's own fault from
+	// Faults: the caller reports it from Exit.
+	CallerReportsFault bool
+}
+
+// Handle is the first process of a program started by Start.
+type Handle struct {
+	p *process
+}
+
+// PID returns the process's PID.
+func (h *Handle) PID() PID { return h.p.pid }
+
+// Done is closed when the process has ended.
+func (h *Handle) Done() <-chan struct{} { return h.p.done }
+
+// Exit returns how the process ended; call it after Done is closed.
+func (h *Handle) Exit() Exit {
+	h.p.mu.Lock()
+	defer h.p.mu.Unlock()
+	return h.p.exit
+}
+
+// VM returns the process's machine, to be read once Done is closed.
+func (h *Handle) VM() *vm.VM { return h.p.m }
+
+// KillProgram ends every live process of the program h started: the
+// first and all that it and they spawned.
+func (h *Handle) KillProgram() {
+	s := h.p.s
+	h.p.group.killed.Store(true) // a spawn racing with the loop kills its child itself
+	for _, p := range s.table.all() {
+		if p.group == h.p.group {
+			s.kill(p, nil)
+		}
+	}
+}
+
+// Start starts p as a new program: its first process, running from
+// address 0.
+func (s *Scheduler) Start(p *vm.Program, o StartOptions) (*Handle, error) {
+	if s.stopping.Load() {
+		return nil, ErrStopped
+	}
+	out := o.VM.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	lw := &lockedWriter{w: out}
+	o.VM.Stdout = lw
+	g := &group{name: o.Name, faults: lw, skipRoot: o.CallerReportsFault}
+	if o.Faults != nil {
+		g.faults = &lockedWriter{w: o.Faults}
+	}
+	m := vm.New(o.VM)
+	m.Load(p)
+	proc := &process{group: g, done: make(chan struct{})}
+	g.root = proc
+	if err := s.admit(proc, m); err != nil {
+		return nil, err
+	}
+	s.ready(proc, nil, false)
+	return &Handle{p: proc}, nil
+}
+
+// admit enters a new process, with its VM, into the table and counts it
+// runnable; the caller makes it ready.
+func (s *Scheduler) admit(p *process, m *vm.VM) error {
+	if b := s.cfg.Budget; b != nil && !b.Reserve(processCost) {
+		return fmt.Errorf("the node's memory budget of %d bytes is spent", b.Limit())
+	}
+	p.s, p.m = s, m
+	m.SetRuntime(p)
+	p.state.Store(stateRunnable)
+	s.live.Add(1)
+	s.active.Add(1)
+	s.table.insert(p)
+	return nil
+}
+
+// Send delivers the integer value to the process to from outside the
+// processes, as if from the PID from (0 for none).
+func (s *Scheduler) Send(from, to PID, value int32) error {
+	return s.sendFrom(from, to, vm.Message{Kind: vm.MsgInt, Value: value})
+}
+
+// Kill ends the process pid; its monitors get reason 2.
+func (s *Scheduler) Kill(pid PID) error {
+	p := s.table.get(pid)
+	if p == nil || p.external {
+		return fmt.Errorf("%v: %w", pid, ErrNoProcess)
+	}
+	s.kill(p, nil)
+	return nil
+}
+
+// Wait waits until the process pid ends, or ctx is done.
+func (s *Scheduler) Wait(ctx context.Context, pid PID) (Exit, error) {
+	p := s.table.get(pid)
+	if p == nil || p.external {
+		return Exit{}, fmt.Errorf("%v: %w", pid, ErrNoProcess)
+	}
+	p.mu.Lock()
+	if p.state.Load() == stateEnded {
+		defer p.mu.Unlock()
+		return p.exit, nil
+	}
+	if p.done == nil {
+		p.done = make(chan struct{})
+	}
+	done := p.done
+	p.mu.Unlock()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return Exit{}, context.Cause(ctx)
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.exit, nil
+}
+
+// deliver puts msg in the mailbox of the process to, or drops it: to an
+// ended or unknown process, or over the mailbox limit or the budget. w is
+// the thread of the sender, if a process sends; a receiver woken goes
+// next on it.
+func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) {
+	if to.Node() != 0 {
+		return // the next issue routes it to the cluster; until then, no such node
+	}
+	q := s.table.get(to)
+	if q == nil {
+		return
+	}
+	cost := int64(messageCost + len(msg.Bytes))
+	q.mu.Lock()
+	if q.state.Load() == stateEnded {
+		q.mu.Unlock()
+		return
+	}
+	if q.mbox.len() >= s.cfg.MailboxLimit || (s.cfg.Budget != nil && !s.cfg.Budget.Reserve(cost)) {
+		q.dropped++
+		q.mu.Unlock()
+		return
+	}
+	q.mbox.push(msg)
+	wake := q.state.Load() == stateWaiting && !q.external
+	if wake {
+		q.state.Store(stateRunnable)
+		s.active.Add(1)
+	}
+	q.mu.Unlock()
+	if wake {
+		s.ready(q, w, w != nil)
+	}
+}
+
+// kill marks p killed and, if it waits, makes it runnable so that its
+// thread ends it. by is the thread of the killer, if a process kills.
+func (s *Scheduler) kill(p *process, by *worker) {
+	p.killed.Store(true)
+	p.mu.Lock()
+	wake := p.state.Load() == stateWaiting
+	if wake {
+		p.state.Store(stateRunnable)
+		s.active.Add(1)
+	}
+	p.mu.Unlock()
+	if wake {
+		s.ready(p, by, false)
+	}
+}
+
+// finish ends p, which was running or runnable (so counted active).
+func (s *Scheduler) finish(p *process, reason Reason, err error) {
+	p.mu.Lock()
+	p.state.Store(stateEnded)
+	p.exit = Exit{Reason: reason, Err: err}
+	watchers := p.watchers
+	p.watchers = nil
+	p.cancelTimer()
+	if b := s.cfg.Budget; b != nil {
+		var n int64
+		p.mbox.each(func(m vm.Message) { n += int64(messageCost + len(m.Bytes)) })
+		b.Release(n + processCost)
+	}
+	p.mbox.clear()
+	done := p.done
+	p.mu.Unlock()
+	s.table.remove(p.pid)
+	g := p.group
+	if err != nil && !(g.skipRoot && g.root == p) {
+		fmt.Fprintf(g.faults, "process %v%s faulted: %v\n", p.pid, g.label(), err)
+	}
+	if done == nil {
+		p.m.Reset() // its heap's memory and budget back now; nobody reads it
+	}
+	s.notifyDown(p.pid, watchers, reason)
+	s.live.Add(-1)
+	if done != nil {
+		close(done)
+	}
+	s.deactivate()
+}
+
+// deactivate counts one process less runnable or running, and looks for
+// a deadlock when none is left.
+func (s *Scheduler) deactivate() {
+	if s.active.Add(-1) != 0 || !s.cfg.DetectDeadlock {
+		return
+	}
+	// A timer firing counts its process active before it counts itself
+	// done, so reading timers first cannot miss a wake-up.
+	if s.timers.Load() > 0 || s.active.Load() != 0 {
+		return
+	}
+	if n := s.live.Load(); n > 0 {
+		s.deadlockOnce.Do(func() {
+			s.deadlockN.Store(n)
+			close(s.deadlocked)
+		})
+	}
+}
+
+// group is what the processes of one program share.
+type group struct {
+	killed   atomic.Bool // by KillProgram
+	name     string
+	faults   io.Writer
+	root     *process
+	skipRoot bool
+}
+
+func (g *group) label() string {
+	if g.name == "" {
+		return ""
+	}
+	return " (" + g.name + ")"
+}
+
+// lockedWriter makes each Write whole when many processes print.
+type lockedWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (l *lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
+}
