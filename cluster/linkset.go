@@ -42,14 +42,8 @@ func (s *linkSet) get(alias string) *link {
 	return s.byAlias[alias]
 }
 
-// appendAll appends every link, members' and standby, to links.
-func (s *linkSet) appendAll(links []*link) []*link {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.appendAllLocked(links)
-}
-
-// appendAllLocked is appendAll; s.mu is held.
+// appendAllLocked appends every link, members' and standby, to links;
+// s.mu is held.
 func (s *linkSet) appendAllLocked(links []*link) []*link {
 	for _, l := range s.byAlias {
 		links = append(links, l)
