@@ -17,7 +17,8 @@ func newAppQueue() *appQueue {
 // deliverer. While the inbox is full the reader waits for room (the
 // member's frames then wait in the socket, and its sends back up); the
 // prober counts such a link as heard, since its silence is this node's
-// doing, and speaks on it for this node (probe.go). It returns errGone once the link has ended.
+// doing, and speaks on it for this node (probe.go). It returns errGone
+// once the link has ended.
 func (n *Node) queueForHandler(l *link, m *appMessage) error {
 	if l.inbox.push(m) {
 		return nil

@@ -27,8 +27,9 @@ const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 // (for messages a node sends itself, on one goroutine of the node), never
 // on the link's reader. It may block, and so applies back-pressure to
 // that member alone: while 256 messages (or 8 MiB) from it wait to be
-// handled, the link's reader waits and the member's Send blocks. Its
-// heartbeats still count meanwhile, so it is not marked failed for this
+// handled, the link's reader waits and the member's Send blocks. The
+// prober counts the link as heard meanwhile and answers the member's
+// probes for it (see queueForHandler), so neither is suspected for this
 // node's slowness; a handler stalled for longer than the member's
 // WriteTimeout makes the member drop the link as not reading. Messages
 // are never dropped for a slow handler.
