@@ -97,6 +97,9 @@ fuzz:
 	cd jobs && $(GO) test -run '^$$' -fuzz '^FuzzPayload$$' -fuzztime $(FUZZTIME) .
 	cd remote && $(GO) test -run '^$$' -fuzz '^FuzzParseAuthorizedKeys$$' -fuzztime $(FUZZTIME) .
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
+	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzParseJoinAddr$$' -fuzztime $(FUZZTIME) .
+	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzCheckCookie$$' -fuzztime $(FUZZTIME) .
+	cd repl && $(GO) test -run '^$$' -fuzz '^FuzzReadPipedProgram$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command (static, as build)
 install:

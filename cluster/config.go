@@ -252,8 +252,8 @@ func ValidateAlias(alias string) error {
 
 // validateName checks a name that came from outside (what says what it
 // names, such as "alias"): 1 to limit bytes of valid UTF-8 without white
-// space or unprintable characters. Its error quotes the name escaped and
-// capped.
+// space or unprintable characters. Its error quotes the name raw, cut to
+// limit bytes: whoever shows it escapes it (see Event).
 func validateName(what, name string, limit int) error {
 	switch {
 	case name == "":

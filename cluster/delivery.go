@@ -17,7 +17,8 @@ func newAppQueue() *appQueue {
 // deliverer. While the inbox is full the reader waits for room (the
 // member's frames then wait in the socket, and its sends back up); the
 // prober counts such a link as heard, since its silence is this node's
-// doing, and speaks on it for this node (probe.go). It returns errGone once the link has ended.
+// doing, and speaks on it for this node (probe.go). It returns errGone
+// once the link has ended.
 func (n *Node) queueForHandler(l *link, m *appMessage) error {
 	if l.inbox.push(m) {
 		return nil
@@ -53,8 +54,12 @@ func (n *Node) deliverLoop(l *link) {
 }
 
 // put queues a message this node sends itself, waiting for room until
-// ctx ends or the node closes.
+// ctx ends or the node closes. With room it never fails, as a link's
+// queue (boundedQueue.put) does not: an ended ctx only stops a wait.
 func (q localQueue) put(ctx context.Context, closed <-chan struct{}, m localMessage) error {
+	if q.push(m) {
+		return nil
+	}
 	select {
 	case q.ch <- m:
 		return nil

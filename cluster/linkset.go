@@ -42,10 +42,9 @@ func (s *linkSet) get(alias string) *link {
 	return s.byAlias[alias]
 }
 
-// appendAll appends every link, members' and standby, to links.
-func (s *linkSet) appendAll(links []*link) []*link {
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// appendAllLocked appends every link, members' and standby, to links;
+// s.mu is held.
+func (s *linkSet) appendAllLocked(links []*link) []*link {
 	for _, l := range s.byAlias {
 		links = append(links, l)
 	}

@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"errors"
 	"fmt"
 )
 
@@ -26,11 +27,21 @@ const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 // (for messages a node sends itself, on one goroutine of the node), never
 // on the link's reader. It may block, and so applies back-pressure to
 // that member alone: while 256 messages (or 8 MiB) from it wait to be
-// handled, the link's reader waits and the member's Send blocks. Its
-// heartbeats still count meanwhile, so it is not marked failed for this
+// handled, the link's reader waits and the member's Send blocks. The
+// prober counts the link as heard meanwhile and answers the member's
+// probes for it (see queueForHandler), so neither is suspected for this
 // node's slowness; a handler stalled for longer than the member's
 // WriteTimeout makes the member drop the link as not reading. Messages
 // are never dropped for a slow handler.
+//
+// A handler may Send back to the member it hears from. If both members'
+// handlers do so while both links' queues are full, neither side reads
+// (each deliverer waits in Send, each reader for room in its inbox):
+// the first write to pass WriteTimeout drops the link as failed, the
+// messages queued on it are lost, and the waiting Sends return. A
+// handler of a message this node sent itself must not Send to this node
+// without a deadline: while the local queue is full it would wait for
+// its own goroutine, until ctx ends or the node closes.
 type MessageHandler func(from string, payload []byte)
 
 // Handle registers h for application messages of kind (a short name such
@@ -109,7 +120,7 @@ func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error 
 			}
 		}
 		err := l.queue.put(ctx, l.done, frame)
-		if err != errGone {
+		if !errors.Is(err, errGone) {
 			if err != nil {
 				return fmt.Errorf("send %s to %q: %w", kind, to, err)
 			}

@@ -59,7 +59,6 @@ type Node struct {
 	// mu guards where the node listens and how it shows itself.
 	mu          sync.Mutex
 	listener    net.Listener
-	listenAddr  string    // the bind host with the port bound
 	learnedHost string    // local address seen on a connection
 	started     time.Time // when Start bound the listener
 }
@@ -154,7 +153,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	defer n.lifecycle.Unlock()
 	state := n.links.currentState()
 	n.mu.Lock()
-	current := n.listenAddr
+	current := net.JoinHostPort(n.cfg.BindHost, strconv.Itoa(n.self.Port)) // as Start returned it
 	n.mu.Unlock()
 	switch state {
 	case stateRunning, stateLeaving:
@@ -181,7 +180,7 @@ func (n *Node) Start(ctx context.Context) (addr string, err error) {
 	addr = net.JoinHostPort(n.cfg.BindHost, portText)
 	n.mu.Lock()
 	n.self.Port = port
-	n.listener, n.listenAddr, n.started = ln, addr, time.Now()
+	n.listener, n.started = ln, time.Now()
 	n.mu.Unlock()
 	n.links.mu.Lock()
 	n.links.state = stateRunning
@@ -230,13 +229,7 @@ func (n *Node) closeLocked() error {
 	}
 	started := ls.state != stateNew
 	ls.state = stateClosed
-	links := make([]*link, 0, len(ls.byAlias)+len(ls.standby))
-	for _, l := range ls.byAlias {
-		links = append(links, l)
-	}
-	for l := range ls.standby {
-		links = append(links, l)
-	}
+	links := ls.appendAllLocked(make([]*link, 0, len(ls.byAlias)+len(ls.standby)))
 	conns := make([]net.Conn, 0, len(ls.handshaking))
 	for c := range ls.handshaking {
 		conns = append(conns, c)

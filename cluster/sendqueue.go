@@ -51,7 +51,7 @@ func newBoundedQueue[T any](maxItems, maxBytes int, size func(T) int) *boundedQu
 
 // sendQueue is a link's queue of encoded frames, drained by the link's
 // writer. Application messages wait for room (put); the node's own frames
-// (heartbeats, gossip, answers) are dropped when it is full (push).
+// (probes, gossip, answers) are dropped when it is full (push).
 type sendQueue = boundedQueue[[]byte]
 
 func newSendQueue() *sendQueue {

@@ -37,10 +37,10 @@ func decodeBody(t msgType, body []byte) (message, error) {
 		return nil, fmt.Errorf("%w: %s", errProtocol, t)
 	}
 	if err := bodyCodec.Decode(body, m); err != nil {
-		return nil, fmt.Errorf("%w: decode %s: %v", errProtocol, t, err)
+		return nil, fmt.Errorf("%w: decode %s: %w", errProtocol, t, err)
 	}
 	if err := m.validate(); err != nil {
-		return nil, fmt.Errorf("%w: invalid %s: %v", errProtocol, t, err)
+		return nil, fmt.Errorf("%w: invalid %s: %w", errProtocol, t, err)
 	}
 	return m, nil
 }

@@ -9,25 +9,30 @@ import (
 // admitRemoteLocked takes a place for a job of member under the limits
 // of remote jobs, or says which limit is reached; s.mu is held.
 func (s *Service) admitRemoteLocked(member string) error {
-	switch {
-	case s.remoteRunning >= s.cfg.MaxRemoteJobs:
-		return fmt.Errorf("runs %d programs for other members already, the most it takes (--max-remote-jobs)", s.remoteRunning)
+	switch running := s.remoteRunningLocked(); {
+	case running >= s.cfg.MaxRemoteJobs:
+		return fmt.Errorf("runs %d programs for other members already, the most it takes (--max-remote-jobs)", running)
 	case s.remoteBy[member] >= s.cfg.MaxRemoteJobsPerMember:
 		return fmt.Errorf("runs %d programs for %s already, the most it takes from one member (--max-remote-jobs-per-member)", s.remoteBy[member], member)
 	}
-	if s.remoteBy == nil {
-		s.remoteBy = map[string]int{}
-	}
-	s.remoteRunning++
 	s.remoteBy[member]++
 	return nil
+}
+
+// remoteRunningLocked is how many jobs run here for other members now,
+// all members' together; s.mu is held.
+func (s *Service) remoteRunningLocked() int {
+	n := 0
+	for _, count := range s.remoteBy {
+		n += count
+	}
+	return n
 }
 
 // releaseRemote gives back the place of a job of member.
 func (s *Service) releaseRemote(member string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.remoteRunning--
 	if s.remoteBy[member]--; s.remoteBy[member] <= 0 {
 		delete(s.remoteBy, member)
 	}

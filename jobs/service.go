@@ -86,15 +86,14 @@ type Service struct {
 	closed bool
 	wg     sync.WaitGroup // the goroutines the service started
 
-	mu            sync.Mutex
-	nextReq       uint64
-	pending       map[uint64]*pending
-	tracked       map[string]*tracked // jobs started elsewhere, by name
-	owners        map[string]*Owner   // the owners of jobs run here for members
-	remoteRunning int                 // jobs run here for members now
-	remoteBy      map[string]int      // the same, per member; made on first use
-	lastReport    time.Time
-	unreported    int
+	mu         sync.Mutex
+	nextReq    uint64
+	pending    map[uint64]*pending
+	tracked    map[string]*tracked // jobs started elsewhere, by name
+	owners     map[string]*Owner   // the owners of jobs run here for members
+	remoteBy   map[string]int      // jobs run here for members now, per member
+	lastReport time.Time
+	unreported int
 }
 
 // pending is a request waiting for its answer.
@@ -131,7 +130,8 @@ func NewService(cfg ServiceConfig) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &Service{cfg: cfg, t: cfg.Table, tr: cfg.Transport, ctx: ctx, cancel: cancel,
-		pending: map[uint64]*pending{}, tracked: map[string]*tracked{}, owners: map[string]*Owner{}}
+		pending: map[uint64]*pending{}, tracked: map[string]*tracked{}, owners: map[string]*Owner{},
+		remoteBy: map[string]int{}}
 }
 
 // Close stops the service: its waits end, the requests waiting for an

@@ -493,8 +493,8 @@ func TestRemoteFaultsForgotten(t *testing.T) {
 			testkit.EventuallyNil(t, waitTimeout, "the remote jobs to end", func() error {
 				svc.mu.Lock()
 				defer svc.mu.Unlock()
-				if svc.remoteRunning != 0 {
-					return fmt.Errorf("%d remote jobs running", svc.remoteRunning)
+				if running := svc.remoteRunningLocked(); running != 0 {
+					return fmt.Errorf("%d remote jobs running", running)
 				}
 				return nil
 			})

@@ -44,6 +44,7 @@ const (
 	Lost           // a job on another member that can no longer be heard from
 )
 
+// String is the state's word, as !jobs shows it ("running", "killed").
 func (s State) String() string {
 	switch s {
 	case Running:

@@ -190,7 +190,7 @@ func (s *Shell) cmdHelp(_ context.Context, args []string) error {
 		s.con.print(nil, strings.Join(parts, "\n"))
 		return nil
 	}
-	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Clip(args[0], 40))
+	return fmt.Errorf("!help: %q is neither a command nor an instruction (!help lists the commands, !help instructions the instructions)", termtext.Cut(args[0], 40))
 }
 
 // helpTable lays out rows of a name and its description, indented, with
@@ -444,7 +444,7 @@ func (s *Shell) cmdSaveOver(_ context.Context, args []string) error {
 // overwrite, an existing PATH is refused, FIFOs and devices included.
 func (s *Shell) save(cmd, path string, overwrite bool) error {
 	src := vm.Disassemble(s.asm.Program(), s.asm.Names())
-	shown := termtext.Clip(path, 200)
+	shown := shownText(path)
 	if !overwrite {
 		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
 		if errors.Is(err, os.ErrExist) {
@@ -520,7 +520,7 @@ func (s *Shell) killJob(ctx context.Context, j *jobs.Job) error {
 	if err := j.Wait(ctx); err != nil {
 		return fmt.Errorf("!kill: %w", err)
 	}
-	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), termtext.Clip(j.File, 200)))
+	s.done(fmt.Sprintf("job %s (%s) killed", j.Name(), shownText(j.File)))
 	return nil
 }
 

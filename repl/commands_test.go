@@ -63,6 +63,7 @@ func TestExecute(t *testing.T) {
 		{"help command with bang", []string{"!help !kill"}, "", []string{"!kill ID\n    stop a spawned program"}},
 		{"help mnemonic", []string{"!help LOAD"}, "", []string{"load $a #n\n", "example: load $0 #100"}},
 		{"help unknown", []string{"!help frobnicate"}, `"frobnicate" is neither a command nor an instruction`, nil},
+		{"help unknown escapes what was typed once", []string{"!help no\x1b[2Jpe"}, `"no\x1b[2Jpe" is neither`, nil},
 		{"history", []string{"load $0 #1", "", "!history"}, "", []string{"   1  load $0 #1\n   2  !history\n"}},
 		{"program", []string{"load $0 #1", "loop: inc $0", "!program"}, "", []string{".code", "load $0 #1", "loop:", "inc $0"}},
 		{"symbols empty", []string{"!symbols"}, "", []string{"(no symbols)"}},

@@ -294,7 +294,7 @@ func formatStatus(st nodeStatus, now time.Time) string {
 	}
 	name := "not in a cluster"
 	if st.Alias != "" {
-		name = fmt.Sprintf("%s at %s", strconv.Quote(termtext.Clip(st.Alias, 200)), termtext.Clip(st.Cluster, 200))
+		name = fmt.Sprintf("%s at %s", strconv.Quote(termtext.Cut(st.Alias, 200)), termtext.Clip(st.Cluster, 200))
 	}
 	fmt.Fprintf(&b, "node: %s\n", name)
 	fmt.Fprintf(&b, "pid %d, iridium %s, up %s\n", st.PID, termtext.Clip(st.Version, 40), now.Sub(st.Started).Round(time.Second))

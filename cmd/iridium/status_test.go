@@ -22,7 +22,8 @@ func TestStatusShownEscaped(t *testing.T) {
 	if strings.ContainsAny(out, "\x1b\x07\r") || strings.Contains(out, "\nfake: line") {
 		t.Errorf("unescaped text from the socket:\n%q", out)
 	}
-	for _, want := range []string{"up 1m0s", "members: 1", "jobs: 1", "processes: not reported by this node"} {
+	// Escaped once: the alias's escape shows as \x1b, not \\x1b.
+	for _, want := range []string{"up 1m0s", "members: 1", "jobs: 1", "processes: not reported by this node", `node: "a\x1b]0;owned\a" at`} {
 		if !strings.Contains(out, want) {
 			t.Errorf("no %q in:\n%s", want, out)
 		}
