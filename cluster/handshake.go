@@ -40,7 +40,7 @@ func (n *Node) serveInbound(p *pending.Conn) {
 	l, peer, authed, err := n.acceptHandshake(conn, p.Progress)
 	n.links.untrack(conn)
 	if evicted := n.handshakes.Done(p); evicted != nil && err != nil {
-		err = fmt.Errorf("%w (%v)", evicted, err)
+		err = fmt.Errorf("%w (%w)", evicted, err)
 	}
 	if err != nil {
 		conn.Close()
@@ -396,7 +396,7 @@ type admitRequest struct {
 // the losing link, and only once it holds the winner: the winner's acceptor
 // admits it before answering, so when its dialer admits it both ends have
 // it. Until then the other node keeps a losing link on standby, where it
-// reads and sends heartbeats but is not a member's link.
+// reads and answers probes but is not a member's link.
 func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error) {
 	p := l.peer
 	n.mu.Lock()

@@ -34,6 +34,7 @@ const (
 	poisoned SymbolKind = 255
 )
 
+// String names the kind of symbol as error messages show it.
 func (k SymbolKind) String() string {
 	switch k {
 	case CodeLabel:
