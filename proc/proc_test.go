@@ -668,3 +668,42 @@ child:  recv $3 $4
 		t.Errorf("exit %+v, want killed", e)
 	}
 }
+
+// TestThreadsStartWithTheSecondProcess checks that a scheduler runs a
+// lone process on its first thread alone, starts the others when a
+// second process is admitted, and starts none after Close.
+func TestThreadsStartWithTheSecondProcess(t *testing.T) {
+	lone := runMain(t, Config{Threads: 4}, "load $1 #7\nprti $1\nhlt\n")
+	if lone.exit.Reason != Normal || strings.TrimSpace(lone.out) != "7" {
+		t.Fatalf("lone process: exit %+v, output %q, faults %q", lone.exit, lone.out, lone.faults)
+	}
+	if lone.s.restStarted.Load() {
+		t.Error("a run of one process started the scheduler's other threads")
+	}
+
+	pair := runMain(t, Config{Threads: 4}, `
+        load $0 @echo
+        load $20 @echo
+        spawn $0 $1
+        load $2 #9
+        send $1 $2
+        recv $5 $6
+        prti $6
+        load $2 #0
+        send $1 $2
+        hlt
+`+echo)
+	if pair.exit.Reason != Normal || strings.TrimSpace(pair.out) != "9" {
+		t.Fatalf("two processes: exit %+v, output %q, faults %q", pair.exit, pair.out, pair.faults)
+	}
+	if !pair.s.restStarted.Load() {
+		t.Error("a second process did not start the scheduler's other threads")
+	}
+
+	closed := New(Config{Threads: 4})
+	closed.Close()
+	closed.startRest()
+	if closed.restStarted.Load() {
+		t.Error("threads started after Close")
+	}
+}

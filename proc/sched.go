@@ -115,6 +115,11 @@ type Scheduler struct {
 	stopping atomic.Bool
 	wg       sync.WaitGroup
 
+	// startMu guards starting the threads after the first (startRest)
+	// against Close; restStarted says they run.
+	startMu     sync.Mutex
+	restStarted atomic.Bool
+
 	// active counts processes runnable or running; live, every process
 	// not ended; timers, RECVT timers pending.
 	active, live, timers atomic.Int64
@@ -128,7 +133,11 @@ type Scheduler struct {
 	deadlockN    atomic.Int64
 }
 
-// New starts a scheduler with its threads; Close stops it.
+// New starts a scheduler; Close stops it. Only its first thread starts
+// now: the others start with the second process (startRest), so a run of
+// one process, such as most file runs, never pays for them (each is a
+// goroutine and, parked, wakes the runtime's threads; docs/performance.md,
+// "Start-up", fifth pass).
 func New(cfg Config) *Scheduler {
 	if cfg.Threads <= 0 {
 		cfg.Threads = runtime.NumCPU()
@@ -144,17 +153,33 @@ func New(cfg Config) *Scheduler {
 	for i := range cfg.Threads {
 		s.workers = append(s.workers, &worker{s: s, id: i, wake: make(chan struct{}, 1)})
 	}
-	for _, w := range s.workers {
+	s.wg.Add(1)
+	go s.workers[0].loop()
+	return s
+}
+
+// startRest starts the threads after the first, once; not after Close.
+// Until then the first thread runs every process, taking those queued on
+// the others' queues by stealing.
+func (s *Scheduler) startRest() {
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	if s.restStarted.Load() || s.stopping.Load() {
+		return
+	}
+	s.restStarted.Store(true)
+	for _, w := range s.workers[1:] {
 		s.wg.Add(1)
 		go w.loop()
 	}
-	return s
 }
 
 // Close stops the scheduler's threads, after the turns in progress end.
 // The processes left are dropped; their Done channels stay open.
 func (s *Scheduler) Close() {
+	s.startMu.Lock() // no thread starts after this
 	s.stopping.Store(true)
+	s.startMu.Unlock()
 	s.cancel()
 	s.wg.Wait()
 }
@@ -270,7 +295,9 @@ func (s *Scheduler) admit(p *process, m *vm.VM) error {
 	p.s, p.m = s, m
 	m.SetRuntime(p)
 	p.state.Store(stateRunnable)
-	s.live.Add(1)
+	if s.live.Add(1) > 1 && !s.restStarted.Load() {
+		s.startRest()
+	}
 	s.active.Add(1)
 	s.table.insert(p)
 	return nil
