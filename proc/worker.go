@@ -181,7 +181,7 @@ func (w *worker) run(p *process) {
 	var err error
 	for {
 		stop, err = p.m.RunSlice(uint64(s.cfg.Reductions))
-		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || !w.alone() {
+		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || backlogged(p) || !w.alone() {
 			break
 		}
 		p.reductions.Add(p.m.Steps() - before)
@@ -214,6 +214,10 @@ func (w *worker) run(p *process) {
 			s.finish(p, Killed, nil)
 			return
 		}
+		if q := p.group.out; q != nil && q.park(p) {
+			s.deactivate()
+			return
+		}
 		p.state.Store(stateRunnable)
 		s.ready(p, w, false)
 	}
@@ -227,4 +231,10 @@ func (w *worker) alone() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.q.len() == 0
+}
+
+// backlogged reports whether p's output queue is full: p is to wait.
+func backlogged(p *process) bool {
+	q := p.group.out
+	return q != nil && q.Backlogged()
 }

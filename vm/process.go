@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"io"
 	"unsafe"
 )
 
@@ -83,7 +84,22 @@ var ErrBadMessage = errors.New("no bytes in the last message")
 var (
 	errWait = errors.New("waiting for a message")
 	errStop = errors.New("stopped")
+	// errBacklog ends a slice after a print that left an OutputQueue
+	// backlogged; the print is done and the program counter past it.
+	errBacklog = errors.New("output backlogged")
 )
+
+// OutputQueue is what a Config.Stdout may also be: a bounded queue that
+// another goroutine drains to the real destination. After a print that
+// leaves it Backlogged, RunSlice returns Yielded at once, past the print,
+// so that the scheduler can hold the process back until the queue has
+// room rather than block a thread on a slow terminal or socket. Run and
+// Step carry on.
+type OutputQueue interface {
+	io.Writer
+	// Backlogged reports whether the queue holds as much as it should.
+	Backlogged() bool
+}
 
 // Stop says why RunSlice returned.
 type Stop uint8
@@ -123,6 +139,9 @@ func (m *VM) SetRuntime(rt Runtime) { m.rt = rt }
 // the scheduler that calls it bounds each run by the budget.
 func (m *VM) RunSlice(budget uint64) (Stop, error) {
 	err := m.exec(m.code, budget)
+	if err == errBacklog {
+		err = nil // it yields, or ends if the print was its last instruction
+	}
 	switch {
 	case err == errWait:
 		return Waiting, nil
