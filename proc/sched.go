@@ -217,8 +217,8 @@ type Handle struct {
 // PID returns the process's PID.
 func (h *Handle) PID() PID { return h.p.pid }
 
-// Done is closed when the process has ended and its program's output
-// queue has written what it printed.
+// Done is closed when the process has ended and, unless it was killed,
+// its program's output queue has written what it printed.
 func (h *Handle) Done() <-chan struct{} { return h.p.done }
 
 // Exit returns how the process ended; call it after Done is closed.
@@ -421,7 +421,7 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	s.notifyDown(p.pid, watchers, reason)
 	s.live.Add(-1)
 	if done != nil {
-		if g.out != nil {
+		if g.out != nil && reason != Killed {
 			g.out.closeWhenDrained(done) // what it printed is out when Done says so
 		} else {
 			close(done)
