@@ -181,7 +181,7 @@ func (w *worker) run(p *process) {
 	var err error
 	for {
 		stop, err = p.m.RunSlice(uint64(s.cfg.Reductions))
-		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || backlogged(p) || !w.alone() {
+		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || !w.alone() {
 			break
 		}
 		p.reductions.Add(p.m.Steps() - before)
@@ -209,12 +209,12 @@ func (w *worker) run(p *process) {
 		p.state.Store(stateWaiting)
 		p.mu.Unlock()
 		s.deactivate()
-	default: // vm.Yielded
+	default: // vm.Yielded, vm.Backlogged
 		if p.killed.Load() {
 			s.finish(p, Killed, nil)
 			return
 		}
-		if q := p.group.out; q != nil && q.park(p) {
+		if stop == vm.Backlogged && p.group.out.park(p) {
 			s.deactivate()
 			return
 		}
@@ -231,10 +231,4 @@ func (w *worker) alone() bool {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.q.len() == 0
-}
-
-// backlogged reports whether p's output queue is full: p is to wait.
-func backlogged(p *process) bool {
-	q := p.group.out
-	return q != nil && q.Backlogged()
 }

@@ -91,7 +91,7 @@ var (
 
 // OutputQueue is what a Config.Stdout may also be: a bounded queue that
 // another goroutine drains to the real destination. After a print that
-// leaves it Backlogged, RunSlice returns Yielded at once, past the print,
+// leaves it Backlogged, RunSlice returns Backlogged at once, past the print,
 // so that the scheduler can hold the process back until the queue has
 // room rather than block a thread on a slow terminal or socket. Run and
 // Step carry on.
@@ -111,6 +111,9 @@ const (
 	Ended               // HLT or the end of the code
 	Faulted             // a fault, returned as the error
 	Killed              // the process killed itself
+	// Backlogged: the process printed into a full OutputQueue; it can
+	// run on once the queue has room.
+	Backlogged
 )
 
 // String names the stop as a process state might.
@@ -126,6 +129,8 @@ func (s Stop) String() string {
 		return "faulted"
 	case Killed:
 		return "killed"
+	case Backlogged:
+		return "backlogged"
 	}
 	return fmt.Sprintf("stop(%d)", uint8(s))
 }
@@ -139,15 +144,14 @@ func (m *VM) SetRuntime(rt Runtime) { m.rt = rt }
 // the scheduler that calls it bounds each run by the budget.
 func (m *VM) RunSlice(budget uint64) (Stop, error) {
 	err := m.exec(m.code, budget)
-	if err == errBacklog {
-		err = nil // it yields, or ends if the print was its last instruction
-	}
 	switch {
+	case err == errBacklog && !m.halted && m.pc < uint(len(m.code)):
+		return Backlogged, nil
 	case err == errWait:
 		return Waiting, nil
 	case err == errStop:
 		return Killed, nil
-	case err != nil:
+	case err != nil && err != errBacklog:
 		return Faulted, err
 	case m.halted || m.pc >= uint(len(m.code)):
 		return Ended, nil

@@ -110,9 +110,15 @@ func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out 
 		return ExitFailure
 	}
 	status, runErr := waitFirst(ctx, s, h, signals)
-	s.Close() // the other processes stop with it
+	s.Close()                                             // the other processes stop with it
 	if err := h.Flush(ctx); err != nil && runErr == nil { // what they printed
 		runErr, status = fmt.Errorf("write output: %w", err), ExitFailure
+	}
+	if ctx.Err() != nil { // out may still be being written to: leave it
+		if runErr != nil {
+			fail(stderr, "iridium", fmt.Errorf("%s: %w", name, runErr))
+		}
+		return status
 	}
 	if o.Registers {
 		h.VM().WriteRegisters(out, true)

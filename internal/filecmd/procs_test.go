@@ -6,6 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"testing"
 )
 
@@ -92,5 +96,65 @@ func TestFileRunProcessExamples(t *testing.T) {
 	stdout.Reset()
 	if status := Run(context.Background(), RunOptions{Threads: 2}, "../../docs/examples/server.iasm", &stdout, &stderr); status != ExitOK || stdout.String() != "15\n" {
 		t.Errorf("server.iasm: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+}
+
+// stalledWriter is a stdout that stops reading, as a pipe nobody reads:
+// every Write blocks until release is closed.
+type stalledWriter struct{ release chan struct{} }
+
+func (w stalledWriter) Write(p []byte) (int, error) {
+	<-w.release
+	return len(p), nil
+}
+
+// TestFileRunStalledStdoutHoldsNoThread runs, on one scheduler thread, a
+// program whose printer fills a stdout that is not read while another
+// process computes and then faults (its message goes to stderr): the
+// computing process still gets the thread and ends.
+func TestFileRunStalledStdoutHoldsNoThread(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "stall.iasm")
+	src := `
+        load $0 @print
+        spawn $0 $1
+        load $0 @work
+        spawn $0 $1
+        recv $2 $3         ; waits for good: the run is stopped by the test
+work:   load $3 #30000
+        load $6 #0
+        load $7 #20
+outer:  load $2 #0
+inner:  inc $2
+        neq $2 $3
+        djmpe @inner
+        inc $6
+        neq $6 $7
+        djmpe @outer
+        load $5 #0
+        div $5 $5 $5       ; done: the fault is its result, on stderr
+print:  load $4 #7
+        load $5 @again
+again:  prti $4
+        jmp $5
+`
+	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout := stalledWriter{release: make(chan struct{})}
+	var stderr testkit.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan int, 1)
+	go func() { ended <- Run(ctx, RunOptions{Threads: 1}, path, stdout, &stderr) }()
+	defer func() {
+		cancel()
+		close(stdout.release)
+		<-ended
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "division by zero") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the computing process did not end while stdout was stalled; stderr %q", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
