@@ -3,35 +3,11 @@ package jobs
 import (
 	"context"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/proc"
 )
-
-// stalledOutput is a job's destination that stops reading, as a terminal
-// whose reader has stalled: each Write blocks until release is closed.
-type stalledOutput struct {
-	release chan struct{}
-	once    sync.Once
-	entered chan struct{}
-}
-
-func newStalledOutput() *stalledOutput {
-	return &stalledOutput{release: make(chan struct{}), entered: make(chan struct{}, 1)}
-}
-
-func (w *stalledOutput) Write(p []byte) (int, error) {
-	select {
-	case w.entered <- struct{}{}:
-	default:
-	}
-	<-w.release
-	return len(p), nil
-}
-
-func (w *stalledOutput) unstall() { w.once.Do(func() { close(w.release) }) }
 
 // printLotsSrc prints 1 to 30000, one a line, then ends.
 const printLotsSrc = `.code
@@ -53,14 +29,14 @@ func TestStalledOutputStopsNoOtherJob(t *testing.T) {
 	defer s.Close()
 	tb := NewTableOn(s, 4)
 	defer tb.Close()
-	dst := newStalledOutput()
-	defer dst.unstall()
+	dst := testkit.NewStalledWriter()
+	defer dst.Release()
 	owner := NewOwner("me")
 	printer, err := tb.Start(context.Background(), Spec{File: "print.iasm", Owner: owner, Program: program(t, printLotsSrc), Output: dst})
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-dst.entered
+	<-dst.Entered
 
 	var out testkit.Buffer
 	compute := start(t, tb, owner, ".code\nload $0 #0\nload $1 #30000\ntop: inc $0\nneq $0 $1\ndjmpe @top\nprti $0\nhlt\n", &out)

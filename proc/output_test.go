@@ -4,43 +4,13 @@ import (
 	"bytes"
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"github.com/iridium-vm/iridium/vm"
 	"github.com/iridium-vm/iridium/vm/asm"
 )
-
-// stalledWriter is a destination that stops reading: every Write blocks
-// until release is closed, as a terminal whose reader has stalled.
-type stalledWriter struct {
-	release chan struct{}
-	entered chan struct{} // gets a token each time a Write starts
-	mu      sync.Mutex
-	b       bytes.Buffer
-}
-
-func newStalledWriter() *stalledWriter {
-	return &stalledWriter{release: make(chan struct{}), entered: make(chan struct{}, 1)}
-}
-
-func (w *stalledWriter) Write(p []byte) (int, error) {
-	select {
-	case w.entered <- struct{}{}:
-	default:
-	}
-	<-w.release
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.Write(p)
-}
-
-func (w *stalledWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.b.String()
-}
 
 // printer prints 1 to 20000, one a line, and ends.
 const printer = `
@@ -61,7 +31,7 @@ func TestStalledOutputHoldsNoThread(t *testing.T) {
 	const limit = 4 << 10
 	s := New(Config{Threads: 1, OutputLimit: limit})
 	defer s.Close()
-	dst := newStalledWriter()
+	dst := testkit.NewStalledWriter()
 	printerProg, err := asm.Assemble("printer.iasm", printer)
 	if err != nil {
 		t.Fatal(err)
@@ -70,7 +40,7 @@ func TestStalledOutputHoldsNoThread(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-dst.entered // the drain is stuck in the destination's Write
+	<-dst.Entered // the drain is stuck in the destination's Write
 
 	_, ch, out, _ := startOn(t, s, `
         load $0 #0
@@ -111,7 +81,7 @@ top:    inc $0
 	default:
 	}
 
-	close(dst.release)
+	dst.Release()
 	select {
 	case <-ph.Done():
 	case <-time.After(20 * time.Second):
@@ -134,8 +104,8 @@ top:    inc $0
 func TestKillParkedOnOutput(t *testing.T) {
 	s := New(Config{Threads: 1, OutputLimit: 1 << 10, DetectDeadlock: true})
 	defer s.Close()
-	dst := newStalledWriter()
-	defer close(dst.release)
+	dst := testkit.NewStalledWriter()
+	defer dst.Release()
 	p, err := asm.Assemble("printer.iasm", printer)
 	if err != nil {
 		t.Fatal(err)

@@ -99,55 +99,20 @@ func TestFileRunProcessExamples(t *testing.T) {
 	}
 }
 
-// stalledWriter is a stdout that stops reading, as a pipe nobody reads:
-// every Write blocks until release is closed.
-type stalledWriter struct{ release chan struct{} }
-
-func (w stalledWriter) Write(p []byte) (int, error) {
-	<-w.release
-	return len(p), nil
-}
-
 // TestFileRunStalledStdoutHoldsNoThread runs, on one scheduler thread, a
 // program whose printer fills a stdout that is not read while another
 // process computes and then faults (its message goes to stderr): the
 // computing process still gets the thread and ends.
 func TestFileRunStalledStdoutHoldsNoThread(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "stall.iasm")
-	src := `
-        load $0 @print
-        spawn $0 $1
-        load $0 @work
-        spawn $0 $1
-        recv $2 $3         ; waits for good: the run is stopped by the test
-work:   load $3 #30000
-        load $6 #0
-        load $7 #20
-outer:  load $2 #0
-inner:  inc $2
-        neq $2 $3
-        djmpe @inner
-        inc $6
-        neq $6 $7
-        djmpe @outer
-        load $5 #0
-        div $5 $5 $5       ; done: the fault is its result, on stderr
-print:  load $4 #7
-        load $5 @again
-again:  prti $4
-        jmp $5
-`
-	if err := os.WriteFile(path, []byte(src), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	stdout := stalledWriter{release: make(chan struct{})}
+	path := "testdata/stall.iasm"
+	stdout := testkit.NewStalledWriter()
 	var stderr testkit.Buffer
 	ctx, cancel := context.WithCancel(context.Background())
 	ended := make(chan int, 1)
 	go func() { ended <- Run(ctx, RunOptions{Threads: 1}, path, stdout, &stderr) }()
 	defer func() {
 		cancel()
-		close(stdout.release)
+		stdout.Release()
 		<-ended
 	}()
 	deadline := time.Now().Add(20 * time.Second)
