@@ -315,13 +315,14 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 	sched := t.schedulerLocked()
 	t.mu.Unlock()
 	out, faults := &gate{w: spec.Output}, &gate{w: spec.Faults}
+	var faultsTo io.Writer = faults
 	if spec.Faults == nil {
-		faults = out
+		faults, faultsTo = out, nil // in order with the output, through its queue
 	}
 	cfg := spec.Config
 	cfg.Stdout = out
 	h, err := sched.Start(spec.Program, proc.StartOptions{
-		Name: filepath.Base(spec.File), VM: cfg, Faults: faults, CallerReportsFault: true,
+		Name: filepath.Base(spec.File), VM: cfg, Faults: faultsTo, CallerReportsFault: true,
 		Starting: func(pid proc.PID) {
 			t.mu.Lock()
 			j.pid = pid
@@ -436,14 +437,23 @@ func (t *Table) watch(ctx context.Context, sched *proc.Scheduler, j *Job, h *pro
 		stopped = true
 	}
 	h.KillProgram() // the processes the first one spawned end with it
+	quiet := true
 	for _, g := range gates {
-		g.close() // and print no more, whether they have ended yet or not
+		idle := g.close() // and print no more, whether they have ended yet or not
+		if idle == nil {
+			continue
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done(): // killed: a destination that does not read cannot hold it
+			quiet = false
+		}
 	}
 	state, err, changed := Killed, errors.New("the node's scheduler stopped"), []Register(nil)
 	if !stopped {
 		state, changed, err = ending(ctx, h)
 	}
-	if f, ok := spec.Output.(interface{ Flush() error }); ok {
+	if f, ok := spec.Output.(interface{ Flush() error }); ok && quiet {
 		if ferr := f.Flush(); ferr != nil && err == nil {
 			state, err = Faulted, fmt.Errorf("write output: %w", ferr)
 		}
@@ -469,26 +479,48 @@ func ending(ctx context.Context, h *proc.Handle) (State, []Register, error) {
 
 // gate passes a job's output on until it is closed, then drops it: the
 // processes a job's first one spawned may still print as they are killed.
+// One goroutine writes through it at a time (the program's output queue,
+// or the scheduler's lock on faults); no lock is held while it writes.
 type gate struct {
-	mu     sync.Mutex
-	w      io.Writer
-	closed bool
+	mu      sync.Mutex
+	w       io.Writer
+	closed  bool
+	writing bool
+	idle    chan struct{} // closed when the write in progress at close ends
 }
 
 func (g *gate) Write(p []byte) (int, error) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	if g.closed || g.w == nil {
+		g.mu.Unlock()
 		return len(p), nil
 	}
-	return g.w.Write(p)
+	g.writing = true
+	g.mu.Unlock()
+	n, err := g.w.Write(p)
+	g.mu.Lock()
+	g.writing = false
+	if g.idle != nil {
+		close(g.idle)
+		g.idle = nil
+	}
+	g.mu.Unlock()
+	return n, err
 }
 
-// close waits for a write in progress and drops every later one.
-func (g *gate) close() {
+// close drops every later write, and returns a channel closed once the
+// write in progress has ended, or nil if none is.
+func (g *gate) close() <-chan struct{} {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.closed = true
-	g.mu.Unlock()
+	if !g.writing {
+		return nil
+	}
+	if g.idle == nil {
+		g.idle = make(chan struct{})
+	}
+	return g.idle
 }
 
 // settle records how a job ended, announces it and closes Done, unless

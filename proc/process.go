@@ -41,6 +41,7 @@ type process struct {
 	timer    *time.Timer // RECVT's, while it waits
 	timerGen uint32      // tells a timer that fires late from the current one
 	timedOut bool
+	outWait  bool          // parked by its group's output queue, not by RECV
 	done     chan struct{} // closed when it ends; nil until asked for
 	exit     Exit
 }

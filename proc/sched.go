@@ -59,6 +59,10 @@ type Config struct {
 	// caller that itself never sends to the processes (a file run) should
 	// set it. See Deadlocked.
 	DetectDeadlock bool
+	// OutputLimit is the most bytes a program's output queue holds before
+	// its printing processes wait for the destination to take them.
+	// Default DefaultOutputLimit.
+	OutputLimit int
 }
 
 // Reason is why a process ended, as a down notice carries it.
@@ -121,8 +125,9 @@ type Scheduler struct {
 	restStarted atomic.Bool
 
 	// active counts processes runnable or running; live, every process
-	// not ended; timers, RECVT timers pending.
-	active, live, timers atomic.Int64
+	// not ended; timers, RECVT timers pending; outWaits, processes parked
+	// on an output queue (its drain wakes them).
+	active, live, timers, outWaits atomic.Int64
 
 	idleMu sync.Mutex
 	idlers []*worker
@@ -147,6 +152,9 @@ func New(cfg Config) *Scheduler {
 	}
 	if cfg.Reductions <= 0 {
 		cfg.Reductions = DefaultReductions
+	}
+	if cfg.OutputLimit <= 0 {
+		cfg.OutputLimit = DefaultOutputLimit
 	}
 	s := &Scheduler{cfg: cfg, deadlocked: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
@@ -209,10 +217,13 @@ type StartOptions struct {
 	// Name is the program's name, as Processes shows it.
 	Name string
 	// VM configures the first process's VM; every process it spawns
-	// gets the same. Its Stdout is shared by them all, each write whole.
+	// gets the same. Its Stdout is shared by them all, each write whole,
+	// through the program's output queue: the processes never wait for
+	// it on a scheduler thread (see Config.OutputLimit), and what they
+	// print reaches it later (see Handle.Flush).
 	VM vm.Config
 	// Faults receives the fault messages of the program's processes, one
-	// line each. Default: VM.Stdout.
+	// line each. Default: VM.Stdout, in order with the output.
 	Faults io.Writer
 	// CallerReportsFault leaves out the first process's own fault from
 	// Faults: the caller reports it from Exit.
@@ -231,7 +242,8 @@ type Handle struct {
 // PID returns the process's PID.
 func (h *Handle) PID() PID { return h.p.pid }
 
-// Done is closed when the process has ended.
+// Done is closed when the process has ended and, unless it was killed,
+// its program's output queue has written what it printed.
 func (h *Handle) Done() <-chan struct{} { return h.p.done }
 
 // Exit returns how the process ended; call it after Done is closed.
@@ -239,6 +251,16 @@ func (h *Handle) Exit() Exit {
 	h.p.mu.Lock()
 	defer h.p.mu.Unlock()
 	return h.p.exit
+}
+
+// Flush waits until the program's output queue has written everything
+// its processes printed, or ctx is done, and returns the first error
+// writing it. Call it once the processes have ended or been stopped.
+func (h *Handle) Flush(ctx context.Context) error {
+	if q := h.p.group.out; q != nil {
+		return q.flush(ctx)
+	}
+	return nil
 }
 
 // VM returns the process's machine, to be read once Done is closed.
@@ -262,13 +284,11 @@ func (s *Scheduler) Start(p *vm.Program, o StartOptions) (*Handle, error) {
 	if s.stopping.Load() {
 		return nil, ErrStopped
 	}
-	out := o.VM.Stdout
-	if out == nil {
-		out = io.Discard
+	g := &group{name: o.Name, faults: io.Discard, skipRoot: o.CallerReportsFault}
+	if o.VM.Stdout != nil {
+		g.out = newOutQueue(s, o.VM.Stdout)
+		o.VM.Stdout, g.faults = g.out, g.out
 	}
-	lw := &lockedWriter{w: out}
-	o.VM.Stdout = lw
-	g := &group{name: o.Name, faults: lw, skipRoot: o.CallerReportsFault}
 	if o.Faults != nil {
 		g.faults = &lockedWriter{w: o.Faults}
 	}
@@ -369,7 +389,7 @@ func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) {
 		return
 	}
 	q.mbox.push(msg)
-	wake := q.state.Load() == stateWaiting && !q.external
+	wake := q.state.Load() == stateWaiting && !q.external && !q.outWait
 	if wake {
 		q.state.Store(stateRunnable)
 		s.active.Add(1)
@@ -390,7 +410,12 @@ func (s *Scheduler) kill(p *process, by *worker) {
 		p.state.Store(stateRunnable)
 		s.active.Add(1)
 	}
+	outWait := p.outWait
+	p.outWait = false
 	p.mu.Unlock()
+	if outWait {
+		s.outWaits.Add(-1) // its output queue's wake finds it gone
+	}
 	if wake {
 		s.ready(p, by, false)
 	}
@@ -423,7 +448,11 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	s.notifyDown(p.pid, watchers, reason)
 	s.live.Add(-1)
 	if done != nil {
-		close(done)
+		if g.out != nil && reason != Killed {
+			g.out.closeWhenDrained(done) // what it printed is out when Done says so
+		} else {
+			close(done)
+		}
 	}
 	s.deactivate()
 }
@@ -434,9 +463,10 @@ func (s *Scheduler) deactivate() {
 	if s.active.Add(-1) != 0 || !s.cfg.DetectDeadlock {
 		return
 	}
-	// A timer firing counts its process active before it counts itself
-	// done, so reading timers first cannot miss a wake-up.
-	if s.timers.Load() > 0 || s.active.Load() != 0 {
+	// A timer firing, or an output queue waking a process, counts the
+	// process active before it counts itself done, so reading timers and
+	// outWaits first cannot miss a wake-up.
+	if s.timers.Load() > 0 || s.outWaits.Load() > 0 || s.active.Load() != 0 {
 		return
 	}
 	if n := s.live.Load(); n > 0 {
@@ -452,6 +482,7 @@ type group struct {
 	killed   atomic.Bool // by KillProgram
 	name     string
 	faults   io.Writer
+	out      *outQueue // nil when the output is discarded
 	root     *process
 	skipRoot bool
 }

@@ -209,9 +209,13 @@ func (w *worker) run(p *process) {
 		p.state.Store(stateWaiting)
 		p.mu.Unlock()
 		s.deactivate()
-	default: // vm.Yielded
+	default: // vm.Yielded, vm.Backlogged
 		if p.killed.Load() {
 			s.finish(p, Killed, nil)
+			return
+		}
+		if stop == vm.Backlogged && p.group.out.park(p) {
+			s.deactivate()
 			return
 		}
 		p.state.Store(stateRunnable)

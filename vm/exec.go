@@ -469,12 +469,12 @@ func (m *VM) slow(code []inst) error {
 	in := code[pc]
 	in.setOp(firstOp(in.op()))
 	next, err := m.slowStep(pc, &in)
-	if err != nil {
+	if err != nil && err != errBacklog {
 		return err
 	}
 	m.pc = next
 	m.steps++
-	return nil
+	return err // nil, or errBacklog after a print: the slice ends here
 }
 
 // slowStep runs the instruction at index pc and returns the index of the
@@ -640,6 +640,9 @@ func (m *VM) write(pc uint, b []byte) error {
 		f := m.fault(pc, ErrOutput, "")
 		f.Cause = err
 		return f
+	}
+	if q := m.set.backlog; q != nil && q.Backlogged() {
+		return errBacklog
 	}
 	return nil
 }

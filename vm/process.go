@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"io"
 	"unsafe"
 )
 
@@ -83,7 +84,22 @@ var ErrBadMessage = errors.New("no bytes in the last message")
 var (
 	errWait = errors.New("waiting for a message")
 	errStop = errors.New("stopped")
+	// errBacklog ends a slice after a print that left an OutputQueue
+	// backlogged; the print is done and the program counter past it.
+	errBacklog = errors.New("output backlogged")
 )
+
+// OutputQueue is what a Config.Stdout may also be: a bounded queue that
+// another goroutine drains to the real destination. After a print that
+// leaves it Backlogged, RunSlice returns Backlogged at once, past the print,
+// so that the scheduler can hold the process back until the queue has
+// room rather than block a thread on a slow terminal or socket. Run and
+// Step carry on.
+type OutputQueue interface {
+	io.Writer
+	// Backlogged reports whether the queue holds as much as it should.
+	Backlogged() bool
+}
 
 // Stop says why RunSlice returned.
 type Stop uint8
@@ -95,6 +111,9 @@ const (
 	Ended               // HLT or the end of the code
 	Faulted             // a fault, returned as the error
 	Killed              // the process killed itself
+	// Backlogged: the process printed into a full OutputQueue; it can
+	// run on once the queue has room.
+	Backlogged
 )
 
 // String names the stop as a process state might.
@@ -110,6 +129,8 @@ func (s Stop) String() string {
 		return "faulted"
 	case Killed:
 		return "killed"
+	case Backlogged:
+		return "backlogged"
 	}
 	return fmt.Sprintf("stop(%d)", uint8(s))
 }
@@ -124,11 +145,13 @@ func (m *VM) SetRuntime(rt Runtime) { m.rt = rt }
 func (m *VM) RunSlice(budget uint64) (Stop, error) {
 	err := m.exec(m.code, budget)
 	switch {
+	case err == errBacklog && !m.halted && m.pc < uint(len(m.code)):
+		return Backlogged, nil
 	case err == errWait:
 		return Waiting, nil
 	case err == errStop:
 		return Killed, nil
-	case err != nil:
+	case err != nil && err != errBacklog:
 		return Faulted, err
 	case m.halted || m.pc >= uint(len(m.code)):
 		return Ended, nil

@@ -72,9 +72,11 @@ type VM struct {
 // settings is what a VM shares with the VMs it SPAWNs; nothing changes
 // it after New.
 type settings struct {
-	cfg   Config
-	out   io.Writer // cfg.Stdout, or io.Discard
-	never atomic.Bool
+	cfg Config
+	out io.Writer // cfg.Stdout, or io.Discard
+	// backlog is cfg.Stdout if it is an OutputQueue, else nil.
+	backlog OutputQueue
+	never   atomic.Bool
 	// afterFunc is context.AfterFunc; tests replace it to call the
 	// function when they choose, as a late goroutine would.
 	afterFunc func(context.Context, func()) func() bool
@@ -110,6 +112,7 @@ func New(cfg Config) *VM {
 		out = io.Discard
 	}
 	m := &VM{prog: &Program{}, set: &settings{cfg: cfg, out: out, afterFunc: context.AfterFunc}}
+	m.set.backlog, _ = out.(OutputQueue)
 	m.interrupted = &m.set.never
 	return m
 }
@@ -229,6 +232,9 @@ func (m *VM) Run(ctx context.Context) error {
 	defer stop()
 	m.halted = false
 	err := m.exec(m.code, ^uint64(0))
+	for err == errBacklog { // Run has no slice to end: it carries on
+		err = m.exec(m.code, ^uint64(0))
+	}
 	if err == errWait || err == errStop {
 		err = m.fault(m.pc, ErrNoRuntime, "Run cannot wait for a message or stop a process; a scheduler runs processes with RunSlice")
 	}
@@ -249,7 +255,10 @@ func (m *VM) Step() error {
 	if c.single == nil {
 		c.single = decodeProgram(m.prog.Code, false)
 	}
-	return m.exec(c.single, 1)
+	if err := m.exec(c.single, 1); err != errBacklog {
+		return err
+	}
+	return nil
 }
 
 func (m *VM) interruptFault(pc uint, cause error) *Fault {

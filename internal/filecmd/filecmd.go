@@ -110,7 +110,16 @@ func execute(ctx context.Context, o RunOptions, name string, p *vm.Program, out 
 		return ExitFailure
 	}
 	status, runErr := waitFirst(ctx, s, h, signals)
-	s.Close() // the other processes stop with it
+	s.Close()                                             // the other processes stop with it
+	if err := h.Flush(ctx); err != nil && runErr == nil { // what they printed
+		runErr, status = fmt.Errorf("write output: %w", err), ExitFailure
+	}
+	if ctx.Err() != nil { // out may still be being written to: leave it
+		if runErr != nil {
+			fail(stderr, "iridium", fmt.Errorf("%s: %w", name, runErr))
+		}
+		return status
+	}
 	if o.Registers {
 		h.VM().WriteRegisters(out, true)
 	}
@@ -152,6 +161,9 @@ func waitFirst(ctx context.Context, s *proc.Scheduler, h *proc.Handle, signals b
 		case <-h.Done():
 			return firstExit(h)
 		case <-s.Deadlocked():
+			// Done waits for the first process's output to be written:
+			// once all printed so far is out, it is closed if it ended.
+			_ = h.Flush(ctx)
 			select {
 			case <-h.Done(): // the first process's end left the others waiting
 				return firstExit(h)

@@ -6,6 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 	"testing"
 )
 
@@ -92,5 +96,30 @@ func TestFileRunProcessExamples(t *testing.T) {
 	stdout.Reset()
 	if status := Run(context.Background(), RunOptions{Threads: 2}, "../../docs/examples/server.iasm", &stdout, &stderr); status != ExitOK || stdout.String() != "15\n" {
 		t.Errorf("server.iasm: status %d, stdout %q, stderr %q", status, stdout.String(), stderr.String())
+	}
+}
+
+// TestFileRunStalledStdoutHoldsNoThread runs, on one scheduler thread, a
+// program whose printer fills a stdout that is not read while another
+// process computes and then faults (its message goes to stderr): the
+// computing process still gets the thread and ends.
+func TestFileRunStalledStdoutHoldsNoThread(t *testing.T) {
+	path := "testdata/stall.iasm"
+	stdout := testkit.NewStalledWriter()
+	var stderr testkit.Buffer
+	ctx, cancel := context.WithCancel(context.Background())
+	ended := make(chan int, 1)
+	go func() { ended <- Run(ctx, RunOptions{Threads: 1}, path, stdout, &stderr) }()
+	defer func() {
+		cancel()
+		stdout.Release()
+		<-ended
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for !strings.Contains(stderr.String(), "division by zero") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the computing process did not end while stdout was stalled; stderr %q", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
