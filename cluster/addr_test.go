@@ -7,6 +7,7 @@ import (
 )
 
 func TestParseJoinAddr(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		words []string
 		host  string

@@ -64,6 +64,7 @@ func TestSilentFloodFromTheJoinersAddressDoesNotLockJoinsOut(t *testing.T) {
 // place for the stall grace (500 ms) each, not until HandshakeTimeout, so
 // joins still get in, if more slowly.
 func TestStalledHellosFromTheJoinersAddressDoNotLockJoinsOut(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	a := startNode(t, testConfig("a"))
 	nonce, _ := newNonce()

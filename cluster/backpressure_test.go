@@ -20,6 +20,7 @@ func linkTo(n *Node, alias string) *link {
 // room, and gives up when its context ends, without queueing more than
 // the queue's bound. When the link ends, a waiting Send returns.
 func TestSendBlocksWhileThePeerDoesNotRead(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	cfg := testConfig("a")
 	// Long enough that the deaf peer stays a member while the queue fills

@@ -9,6 +9,7 @@ import (
 // (the docs' old example among them); random ones of the minimum length
 // and passphrases with more to them pass.
 func TestCheckCookie(t *testing.T) {
+	t.Parallel()
 	weak := []string{
 		"", "c", "e2e-secret", "not-the-secret", // too short
 		"correct-horse-battery", "correct horse battery staple", "CorrectHorseBatteryStaple",

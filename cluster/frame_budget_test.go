@@ -16,6 +16,7 @@ import (
 // it arrive whole, in any read sizes, and the budget is whole again
 // after each, read or failed.
 func TestReadBodyGrows(t *testing.T) {
+	t.Parallel()
 	budget := newByteBudget(1 << 20)
 	for _, size := range []int{0, 1, bodyChunk - 1, bodyChunk, bodyChunk + 1, 3*bodyChunk + 7, 1<<20 - 1} {
 		body := make([]byte, size)

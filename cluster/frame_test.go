@@ -175,6 +175,7 @@ func BenchmarkFrameRead(b *testing.B) {
 // except in an opener, which drops it so that an opener of another
 // version can still be answered with the version refusal.
 func TestUnknownFields(t *testing.T) {
+	t.Parallel()
 	withField := func(m message, key string, value any) []byte {
 		t.Helper()
 		body, err := encodeBody(m, 0)

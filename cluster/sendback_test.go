@@ -19,6 +19,7 @@ import (
 // return. The test fails if the exchange stops making progress for
 // longer than the write timeout allows.
 func TestHandlersThatSendBackDoNotHangForGood(t *testing.T) {
+	t.Parallel()
 	testkit.CheckGoroutines(t)
 	nodes := startCluster(t, 2)
 	waitFullMesh(t, nodes, testSlack)

@@ -11,6 +11,7 @@ import (
 // are named for what they are, as a protocol error; a frame, TLS and
 // other bytes are not taken for them.
 func TestForeignGreetings(t *testing.T) {
+	t.Parallel()
 	fc := newFrameCodec(PreAuthMaxFrameSize)
 	hello, err := fc.marshal(sampleMessages()[0])
 	if err != nil {

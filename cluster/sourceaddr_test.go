@@ -15,6 +15,7 @@ import (
 // side is a real node, which reports the refused connection (a wrong
 // cookie) with its source address, and a raw listener, which sees it.
 func TestDialLeavesFromTheBindHost(t *testing.T) {
+	t.Parallel()
 	acfg := testConfig("a")
 	acfg.BindHost = "127.0.0.2"
 	a := startNode(t, acfg)
@@ -64,6 +65,7 @@ func TestDialLeavesFromTheBindHost(t *testing.T) {
 // (or to a name, or dialing across loopback and the network) lets the
 // system pick the source address, which reaches any peer.
 func TestWildcardBindDialsFromAnyAddress(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct{ host, to string }{
 		{"0.0.0.0", "127.0.0.1:2254"}, {"", "127.0.0.1:2254"}, {"localhost", "127.0.0.1:2254"},
 		{"127.0.0.1", "192.0.2.7:2254"}, // loopback cannot reach another machine
