@@ -236,7 +236,7 @@ type listedMember struct {
 	local              bool
 }
 
-var memberRow = regexp.MustCompile(`^(\S+)( \(this node\))?  +(\S+)  +(local|alive|suspect|failed)  +(-|\S+ ago)  +(-|\S+ ago)$`)
+var memberRow = regexp.MustCompile(`^(\S+)( \(this node\))?  +(\S+)  +(local|alive|suspect|failed|joining)  +(-|\S+ ago)  +(-|\S+ ago)$`)
 
 // listMembers runs !cluster_members and parses the table it prints.
 func listMembers(t *testing.T, p *nodeProc) []listedMember {
