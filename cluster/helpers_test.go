@@ -156,7 +156,8 @@ func mustTCPAddr(t testing.TB, addr string) net.Addr {
 	return a
 }
 
-// joinTo makes n join the cluster of seed and fails the test on error.
+// joinTo makes n join the cluster of seed, and waits until it has linked
+// the members seed listed (or given them up); it fails the test on error.
 func joinTo(t testing.TB, n, seed *testNode) []Member {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -165,7 +166,22 @@ func joinTo(t testing.TB, n, seed *testNode) []Member {
 	if err != nil {
 		t.Fatalf("%s joins %s: %v", n.Alias(), seed.Alias(), err)
 	}
+	waitLinked(t, n.Node)
 	return members
+}
+
+// waitLinked waits until the members a Join links in the background are
+// linked or given up: none is listed as joining.
+func waitLinked(t testing.TB, n *Node) {
+	t.Helper()
+	testkit.Eventually(t, 2*testHandshake+testSlack, n.Alias()+" ends its background linking", func() bool {
+		for _, m := range n.Members() {
+			if m.State == StateJoining {
+				return false
+			}
+		}
+		return true
+	})
 }
 
 // startCluster starts count nodes named n0, n1... and joins each to n0.
