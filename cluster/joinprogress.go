@@ -141,9 +141,8 @@ func (t *joinTally) finish() {
 // have no link to, at most maxParallelJoins at once, each within
 // DialTimeout+HandshakeTimeout, on goroutines the node owns; Close and
 // Leave stop them. Members stay listed as joining until their dial ends.
-// It returns how many members it set out to link. Each Join carries the
-// digest of the seed's view of the cluster.
-func (n *Node) linkInBackground(seed memberInfo, members []memberInfo) int {
+// Each Join carries the digest of the seed's view of the cluster.
+func (n *Node) linkInBackground(seed memberInfo, members []memberInfo) {
 	n.mu.Lock()
 	self := n.self
 	n.mu.Unlock()
@@ -166,7 +165,7 @@ func (n *Node) linkInBackground(seed memberInfo, members []memberInfo) int {
 	}
 	tally.total += len(todo)
 	if tally.total == 0 {
-		return 0
+		return
 	}
 	started := n.spawn(func() {
 		n.dialAll(todo, digest, tally)
@@ -176,9 +175,7 @@ func (n *Node) linkInBackground(seed memberInfo, members []memberInfo) int {
 		for _, m := range todo {
 			n.joining.done(m.Alias)
 		}
-		return 0
 	}
-	return tally.total
 }
 
 // dialAll dials members, at most maxParallelJoins at once, and waits

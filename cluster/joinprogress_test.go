@@ -170,23 +170,36 @@ func TestJoinListingUnreachableMembersReturnsAtOnce(t *testing.T) {
 	}
 }
 
-// Close stops the background linking at once, however many dials wait.
-func TestCloseStopsBackgroundJoin(t *testing.T) {
+// Close and Leave stop the background linking at once, however many
+// dials wait (24 s of them here): Close within a second, Leave within its
+// wait for the peers' goodbye (WriteTimeout; the hostile seed never
+// closes its link) and a second.
+func TestCloseAndLeaveStopBackgroundJoin(t *testing.T) {
 	t.Parallel()
-	testkit.CheckGoroutines(t)
 	silentHost, silentPort := fakeServer(t, func(c net.Conn) { io.Copy(io.Discard, c) })
 	members := make([]memberInfo, 64)
 	for i := range members {
 		members[i] = memberInfo{Alias: fmt.Sprint("ghost", i), NodeID: fmt.Sprint("ghost-id", i), Incarnation: 1, Host: silentHost, Port: silentPort}
 	}
 	seedHost, seedPort := fakeServer(t, func(c net.Conn) { serveHostileSeed(c, members) })
-	a := startNode(t, testConfig("a")) // dials wait up to 3 s each: 24 s in all
-	if _, err := a.Join(context.Background(), seedHost, seedPort); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	a.Close()
-	if took := time.Since(start); took > time.Second {
-		t.Errorf("Close took %v with background dials waiting", took)
+	for name, c := range map[string]struct {
+		stop  func(*Node) error
+		bound time.Duration
+	}{
+		"Close": {(*Node).Close, time.Second},
+		"Leave": {func(n *Node) error { return n.Leave(context.Background()) }, testFailure + time.Second},
+	} {
+		t.Run(name, func(t *testing.T) {
+			testkit.CheckGoroutines(t)
+			a := startNode(t, testConfig("a")) // dials wait up to 3 s each: 24 s in all
+			if _, err := a.Join(context.Background(), seedHost, seedPort); err != nil {
+				t.Fatal(err)
+			}
+			start := time.Now()
+			c.stop(a.Node)
+			if took := time.Since(start); took > c.bound {
+				t.Errorf("%s took %v with background dials waiting; bound %v", name, took, c.bound)
+			}
+		})
 	}
 }
