@@ -171,17 +171,14 @@ func joinTo(t testing.TB, n, seed *testNode) []Member {
 }
 
 // waitLinked waits until the members a Join links in the background are
-// linked or given up: none is listed as joining.
+// linked or given up.
 func waitLinked(t testing.TB, n *Node) {
 	t.Helper()
-	testkit.Eventually(t, 2*testHandshake+testSlack, n.Alias()+" ends its background linking", func() bool {
-		for _, m := range n.Members() {
-			if m.State == StateJoining {
-				return false
-			}
-		}
-		return true
-	})
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testHandshake+testSlack)
+	defer cancel()
+	if err := n.WaitLinked(ctx); err != nil {
+		t.Fatalf("%s: background linking after Join: %v", n.Alias(), err)
+	}
 }
 
 // startCluster starts count nodes named n0, n1... and joins each to n0.

@@ -41,6 +41,7 @@ type joinSet struct {
 
 	mu      sync.Mutex
 	pending map[string]joiningMember // by alias
+	drained chan struct{}            // closed when pending empties
 }
 
 // joiningMember is a member being linked after a Join.
@@ -51,7 +52,7 @@ type joiningMember struct {
 
 func newJoinSet(parent context.Context) *joinSet {
 	ctx, cancel := context.WithCancel(parent)
-	return &joinSet{ctx: ctx, cancel: cancel, pending: make(map[string]joiningMember)}
+	return &joinSet{ctx: ctx, cancel: cancel, pending: make(map[string]joiningMember), drained: make(chan struct{})}
 }
 
 // add marks m as being linked unless it is already; it reports whether it did.
@@ -61,6 +62,9 @@ func (s *joinSet) add(m memberInfo, now time.Time) bool {
 	if _, ok := s.pending[m.Alias]; ok {
 		return false
 	}
+	if len(s.pending) == 0 {
+		s.drained = make(chan struct{})
+	}
 	s.pending[m.Alias] = joiningMember{info: m, since: now}
 	return true
 }
@@ -68,8 +72,37 @@ func (s *joinSet) add(m memberInfo, now time.Time) bool {
 // done ends the linking of alias.
 func (s *joinSet) done(alias string) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.pending[alias]; !ok {
+		return
+	}
 	delete(s.pending, alias)
+	if len(s.pending) == 0 {
+		close(s.drained)
+	}
+}
+
+// WaitLinked waits until no member is being linked in the background
+// after a Join (each is linked, or given up), or ctx ends, or the node
+// stops. A program that must have every member linked before it goes
+// on (a script run after --join) calls it after Join.
+func (n *Node) WaitLinked(ctx context.Context) error {
+	s := n.joining
+	s.mu.Lock()
+	drained := s.drained
+	idle := len(s.pending) == 0
 	s.mu.Unlock()
+	if idle {
+		return nil
+	}
+	select {
+	case <-drained:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-s.ctx.Done():
+		return ErrClosed
+	}
 }
 
 // appendJoining appends the members being linked that known does not

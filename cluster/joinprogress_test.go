@@ -136,7 +136,12 @@ func TestJoinListingUnreachableMembersReturnsAtOnce(t *testing.T) {
 	// maxParallelJoins at once.
 	waves := (listed + maxParallelJoins - 1) / maxParallelJoins
 	doneBound := time.Duration(waves)*(cfg.DialTimeout+cfg.HandshakeTimeout) + testSlack
-	testkit.Eventually(t, doneBound, "the background linking ends", func() bool {
+	waitCtx, waitCancel := context.WithTimeout(context.Background(), doneBound)
+	defer waitCancel()
+	if err := a.WaitLinked(waitCtx); err != nil {
+		t.Fatalf("WaitLinked: %v after %v", err, time.Since(start))
+	}
+	testkit.Eventually(t, testSlack, "EventJoinDone", func() bool {
 		_, ok := a.events.find(EventJoinDone, "hostile")
 		return ok
 	})
