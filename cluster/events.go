@@ -34,6 +34,14 @@ const (
 	// EventDropped: a failed member was not reached again within
 	// Config.ReconnectFor and is no longer listed.
 	EventDropped
+	// EventJoinProgress: the members a Join links in the background,
+	// counted so far (Event.Join); sent at most once a second. Member is
+	// the member joined through.
+	EventJoinProgress
+	// EventJoinDone: the background linking after a Join ended;
+	// Event.Join counts the members linked and names the first few
+	// unreachable ones. Member is the member joined through.
+	EventJoinDone
 )
 
 // String returns the kind as a short phrase, such as "joined".
@@ -55,6 +63,10 @@ func (k EventKind) String() string {
 		return "refused"
 	case EventDropped:
 		return "dropped"
+	case EventJoinProgress:
+		return "linking"
+	case EventJoinDone:
+		return "linked"
 	}
 	return fmt.Sprintf("EventKind(%d)", int(k))
 }
@@ -74,6 +86,9 @@ type Event struct {
 	// for: 1 for a refusal reported at once, more for a summary (then Err
 	// is a *RefusalSummary and Member is empty).
 	Count int
+	// Join, for EventJoinProgress and EventJoinDone, counts the
+	// background linking after a Join.
+	Join JoinProgress
 }
 
 // maxQueuedRefusals bounds how many EventRefused wait for delivery; more

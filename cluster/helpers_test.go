@@ -156,7 +156,8 @@ func mustTCPAddr(t testing.TB, addr string) net.Addr {
 	return a
 }
 
-// joinTo makes n join the cluster of seed and fails the test on error.
+// joinTo makes n join the cluster of seed, and waits until it has linked
+// the members seed listed (or given them up); it fails the test on error.
 func joinTo(t testing.TB, n, seed *testNode) []Member {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -165,7 +166,19 @@ func joinTo(t testing.TB, n, seed *testNode) []Member {
 	if err != nil {
 		t.Fatalf("%s joins %s: %v", n.Alias(), seed.Alias(), err)
 	}
+	waitLinked(t, n.Node)
 	return members
+}
+
+// waitLinked waits until the members a Join links in the background are
+// linked or given up.
+func waitLinked(t testing.TB, n *Node) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*testHandshake+testSlack)
+	defer cancel()
+	if err := n.WaitLinked(ctx); err != nil {
+		t.Fatalf("%s: background linking after Join: %v", n.Alias(), err)
+	}
 }
 
 // startCluster starts count nodes named n0, n1... and joins each to n0.

@@ -6,19 +6,17 @@ import (
 	"fmt"
 	"net"
 	"strconv"
-	"sync"
 )
 
-// maxParallelJoins bounds the Join messages a joining node sends at once.
-const maxParallelJoins = 8
-
 // Join makes this node a member of the cluster that the node at host:port
-// belongs to. It starts the listener first if needed, greets that member
-// with Hello, then connects to every member it lists with Join. It returns
-// the members this node knows afterwards. If some listed members could not
-// be reached it returns the members it did reach and an error naming the
-// others. Joining the node's own address fails with ErrJoinSelf; joining a
-// member already linked returns the members and no error.
+// belongs to. It starts the listener first if needed and greets that
+// member with Hello; once it answers, this node is a member. Join then
+// returns the members this node knows, those it still links to listed
+// as StateJoining: it connects to every member the answer lists with
+// Join in the background (see linkInBackground), and reports how that
+// goes with EventJoinProgress and EventJoinDone. Joining the node's own
+// address fails with ErrJoinSelf; joining a member already linked
+// returns the members and no error.
 func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	if port < 1 || port > 65535 {
@@ -42,9 +40,7 @@ func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", addr, err)
 	}
-	if err := n.fanOut(ctx, seed.peer, members); err != nil {
-		return n.Members(), fmt.Errorf("join %s: %w", addr, err)
-	}
+	n.linkInBackground(seed.peer, members)
 	return n.Members(), nil
 }
 
@@ -72,54 +68,6 @@ func (n *Node) isOwnAddress(host string, port int) bool {
 	}
 	ip := net.ParseIP(host)
 	return isWildcard(n.cfg.BindHost) && ip != nil && (ip.IsLoopback() || ip.IsUnspecified())
-}
-
-// fanOut sends Join to every member the seed listed and we have no link
-// to, a few at a time, and returns an error naming those it could not
-// reach. Each Join carries the digest of the seed's view of the cluster.
-func (n *Node) fanOut(ctx context.Context, seed memberInfo, members []memberInfo) error {
-	n.mu.Lock()
-	self := n.self
-	n.mu.Unlock()
-	digest := membersDigest(append([]memberInfo{seed, self}, members...))
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		errs  []error
-		slots = make(chan struct{}, maxParallelJoins)
-	)
-	fail := func(err error) {
-		mu.Lock()
-		errs = append(errs, err)
-		mu.Unlock()
-	}
-	for _, m := range members {
-		if m.Alias == n.cfg.Alias || n.links.isLinked(m) {
-			continue
-		}
-		if net.ParseIP(m.Host) == nil { // gossiped names are not resolved
-			fail(fmt.Errorf("member %q at %s: its host is not an IP address; it is not dialed", m.Alias, m.addr()))
-			continue
-		}
-		slots <- struct{}{}
-		wg.Add(1)
-		started := n.spawn(func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := n.joinMember(ctx, m, dialSpec{digest: digest}); err != nil {
-				fail(fmt.Errorf("member %q at %s: %w", m.Alias, m.addr(), err))
-			}
-		})
-		if !started {
-			<-slots
-			wg.Done()
-			fail(fmt.Errorf("member %q at %s: %w", m.Alias, m.addr(), ErrClosed))
-		}
-	}
-	wg.Wait()
-	if len(errs) > 0 {
-		return fmt.Errorf("could not reach %d of %d members: %w", len(errs), len(members), errors.Join(errs...))
-	}
-	return nil
 }
 
 // joinMember connects to one member learnt from a list (or lost, when

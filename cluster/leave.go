@@ -25,6 +25,7 @@ func (n *Node) Leave(ctx context.Context) error {
 		return ErrClosed
 	}
 	ls.state = stateLeaving
+	n.joining.cancel() // no more background Joins
 	links := make([]*link, 0, len(ls.byAlias))
 	for _, l := range ls.byAlias {
 		links = append(links, l)

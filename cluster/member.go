@@ -29,9 +29,13 @@ const (
 	// StateLeft: it left on purpose. A member that left is dropped at
 	// once, so lists never show this state; events do.
 	StateLeft
+	// StateJoining: listed by the member this node joined through, and
+	// being linked in the background (see Node.Join); it becomes alive
+	// once linked, and is no longer listed if it cannot be reached.
+	StateJoining
 )
 
-// String returns "alive", "suspect", "local", "failed" or "left".
+// String returns "alive", "suspect", "local", "failed", "left" or "joining".
 func (s MemberState) String() string {
 	switch s {
 	case StateAlive:
@@ -44,6 +48,8 @@ func (s MemberState) String() string {
 		return "failed"
 	case StateLeft:
 		return "left"
+	case StateJoining:
+		return "joining"
 	}
 	return "unknown"
 }
@@ -240,6 +246,7 @@ func (n *Node) Members() []Member {
 		return time.Unix(0, l.lastSeen.Load()), true
 	})
 	n.links.mu.Unlock()
+	members = n.joining.appendJoining(members, n.members.known)
 	sortMembers(members)
 	return members
 }

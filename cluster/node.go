@@ -54,6 +54,7 @@ type Node struct {
 	probes     *prober        // SWIM probes and this node's epoch (probe.go)
 	members    *memberTable   // the member table (member.go)
 	gossip     *gossip        // dials this node makes on its own (gossip.go)
+	joining    *joinSet       // members a Join links in the background (joinprogress.go)
 	handshakes *pending.Table // inbound connections in their handshake, for eviction
 
 	// mu guards where the node listens and how it shows itself.
@@ -108,6 +109,7 @@ func New(cfg Config) (*Node, error) {
 			events.push(Event{Kind: kind, Member: m, Err: err, Time: time.Now()})
 		}),
 		gossip:   newGossip(),
+		joining:  newJoinSet(ctx),
 		probes:   newProber(),
 		handlers: make(map[string]MessageHandler),
 		local:    localQueue{ch: make(chan localMessage, localQueueLen)},

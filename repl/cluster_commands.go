@@ -19,7 +19,8 @@ type ClusterNode interface {
 	// it listens on; running is true when it was listening already.
 	Start(ctx context.Context) (addr string, running bool, err error)
 	// Join joins the cluster of the node listening at host:port, starting
-	// the listener first if needed, and returns the members it then knows.
+	// the listener first if needed, and returns the members it then knows:
+	// those it still links to in the background have State "joining".
 	Join(ctx context.Context, host string, port int) ([]ClusterMember, error)
 	// Leave tells every member that this node leaves, and stops listening.
 	Leave(ctx context.Context) error
@@ -31,7 +32,7 @@ type ClusterNode interface {
 type ClusterMember struct {
 	Alias    string    // the node's name in the cluster
 	Addr     string    // host:port where it accepts cluster connections
-	State    string    // "local", "alive", "suspect" or "failed" (being redialed)
+	State    string    // "local", "alive", "suspect", "failed" (being redialed) or "joining" (being linked after a join)
 	Local    bool      // this process's own node
 	LastSeen time.Time // when it was last heard from
 	Since    time.Time // when it entered State
@@ -95,13 +96,37 @@ func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	if err != nil {
 		return fmt.Errorf("!join_cluster %s %d: %w", termtext.Cut(host, maxShownText), port, err)
 	}
-	names := make([]string, 0, len(members))
-	for _, m := range members {
-		names = append(names, shownText(m.Alias)+" ("+shownText(m.Addr)+")")
-	}
-	s.con.print(s.con.result, fmt.Sprintf("joined the cluster through %s %d: %d members: %s",
-		shownText(host), port, len(members), strings.Join(names, ", ")))
+	s.con.print(s.con.result, joinedText(shownText(host), port, members))
 	return nil
+}
+
+// maxJoinedNamed bounds the members !join_cluster names; !cluster_members
+// lists them all.
+const maxJoinedNamed = 8
+
+// joinedText is !join_cluster's answer: the members, the first few by
+// name, and on a line of its own how many of them are being linked in the
+// background (their progress comes as notices).
+func joinedText(host string, port int, members []ClusterMember) string {
+	var names []string
+	joining := 0
+	for _, m := range members {
+		if m.State == cluster.StateJoining.String() {
+			joining++
+		}
+		if len(names) < maxJoinedNamed {
+			names = append(names, shownText(m.Alias)+" ("+shownText(m.Addr)+")")
+		}
+	}
+	list := strings.Join(names, ", ")
+	if more := len(members) - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	text := fmt.Sprintf("joined the cluster through %s %d: %d members: %s", host, port, len(members), list)
+	if joining > 0 {
+		text += fmt.Sprintf("\nlinking to %d of them in the background (!cluster_members shows them as joining)", joining)
+	}
+	return text
 }
 
 func (s *Shell) cmdClusterMembers(context.Context, []string) error {

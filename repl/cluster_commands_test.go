@@ -3,6 +3,7 @@ package repl
 import (
 	"context"
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -92,5 +93,24 @@ func TestClusterCommandErrors(t *testing.T) {
 		if err := ts.Execute(context.Background(), line); !errors.Is(err, errNoCluster) {
 			t.Errorf("%s without a node: %v", line, err)
 		}
+	}
+}
+
+// TestJoinedTextNamesFewAndCountsJoining: the answer of !join_cluster to a
+// large cluster names a few members, counts all, and says how many are
+// still being linked.
+func TestJoinedTextNamesFewAndCountsJoining(t *testing.T) {
+	members := []ClusterMember{{Alias: "me", Addr: "127.0.0.1:1", State: "local", Local: true}, {Alias: "seed", Addr: "127.0.0.1:2", State: "alive"}}
+	for i := range 254 {
+		members = append(members, ClusterMember{Alias: fmt.Sprint("m", i), Addr: "127.0.1.1:3", State: "joining"})
+	}
+	got := joinedText("127.0.0.1", 2, members)
+	want := "joined the cluster through 127.0.0.1 2: 256 members: me (127.0.0.1:1), seed (127.0.0.1:2), m0 (127.0.1.1:3), m1 (127.0.1.1:3), m2 (127.0.1.1:3), m3 (127.0.1.1:3), m4 (127.0.1.1:3), m5 (127.0.1.1:3) and 248 more\n" +
+		"linking to 254 of them in the background (!cluster_members shows them as joining)"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+	if got := joinedText("h", 2, members[:2]); strings.Contains(got, "\n") {
+		t.Errorf("nothing joining, yet %q has a second line", got)
 	}
 }

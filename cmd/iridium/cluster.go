@@ -196,6 +196,18 @@ func (c *clusterNode) Join(ctx context.Context, host string, port int) ([]repl.C
 	return replMembers(members), err
 }
 
+// waitLinked waits until the node has linked (or given up) the members a
+// join links in the background, or ctx ends.
+func (c *clusterNode) waitLinked(ctx context.Context) error {
+	c.mu.Lock()
+	node := c.node
+	c.mu.Unlock()
+	if node == nil {
+		return cluster.ErrNotRunning
+	}
+	return node.WaitLinked(ctx)
+}
+
 // Leave implements repl.ClusterNode.
 func (c *clusterNode) Leave(ctx context.Context) error {
 	c.mu.Lock()

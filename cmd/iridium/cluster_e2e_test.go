@@ -236,7 +236,7 @@ type listedMember struct {
 	local              bool
 }
 
-var memberRow = regexp.MustCompile(`^(\S+)( \(this node\))?  +(\S+)  +(local|alive|suspect|failed)  +(-|\S+ ago)  +(-|\S+ ago)$`)
+var memberRow = regexp.MustCompile(`^(\S+)( \(this node\))?  +(\S+)  +(local|alive|suspect|failed|joining)  +(-|\S+ ago)  +(-|\S+ ago)$`)
 
 // listMembers runs !cluster_members and parses the table it prints.
 func listMembers(t *testing.T, p *nodeProc) []listedMember {
@@ -258,12 +258,13 @@ func listMembers(t *testing.T, p *nodeProc) []listedMember {
 }
 
 // memberMap is rows as alias → address, failing on an alias listed twice.
-// Failed members (listed while they are redialed) are left out.
+// Failed members (listed while they are redialed) and joining ones (being
+// linked after a join) are left out.
 func memberMap(t *testing.T, p *nodeProc, rows []listedMember) map[string]string {
 	t.Helper()
 	got := map[string]string{}
 	for _, r := range rows {
-		if r.state == "failed" {
+		if r.state == "failed" || r.state == "joining" { // not linked
 			continue
 		}
 		if _, dup := got[r.alias]; dup {
@@ -337,6 +338,9 @@ func startMesh(t *testing.T, extra ...string) ([]*nodeProc, map[string]string) {
 	if !maps.Equal(got, want) {
 		t.Errorf("c joined and lists %v, want %v", got, want)
 	}
+	// c links to a in the background: wait for the full mesh.
+	waitMembers(t, c, want, waitFor)
+	waitMembers(t, a, want, waitFor)
 	return []*nodeProc{a, b, c}, want
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 
 	"github.com/iridium-vm/iridium/cluster"
@@ -162,6 +163,9 @@ func eventNotice(e cluster.Event) notice {
 	if e.Err != nil {
 		errText = termtext.Cut(e.Err.Error(), maxEventError)
 	}
+	if e.Kind == cluster.EventJoinProgress || e.Kind == cluster.EventJoinDone {
+		return joinNotice(e)
+	}
 	if summary, ok := e.Err.(*cluster.RefusalSummary); ok {
 		n.text = "cluster: " + errText
 		n.msg = "cluster: connections refused"
@@ -190,5 +194,36 @@ func eventNotice(e cluster.Event) notice {
 		n.text += ": " + errText
 		n.attrs = append(n.attrs, slog.String("err", errText))
 	}
+	return n
+}
+
+// joinNotice is the notice of the background linking after a join: a
+// line such as `cluster: joined through "n1": linked to 37 of 254
+// members`, and at the end the members that could not be reached, the
+// first few by name.
+func joinNotice(e cluster.Event) notice {
+	p := e.Join
+	through := termtext.Cut(p.Through, maxEventField)
+	n := notice{level: slog.LevelInfo, msg: "cluster: linking to the members of the cluster joined"}
+	n.text = fmt.Sprintf(`cluster: joined through "%s": linked to %d of %d members`, through, p.Linked, p.Total)
+	n.attrs = []slog.Attr{slog.String("through", through), slog.Int("linked", p.Linked), slog.Int("total", p.Total)}
+	if e.Kind != cluster.EventJoinDone {
+		return n
+	}
+	n.msg = "cluster: linked to the members of the cluster joined"
+	if p.Unreachable == 0 {
+		return n
+	}
+	n.level = slog.LevelWarn
+	names := make([]string, len(p.UnreachableNames))
+	for i, name := range p.UnreachableNames {
+		names[i] = termtext.Cut(name, maxEventField)
+	}
+	list := strings.Join(names, ", ")
+	if more := p.Unreachable - len(names); more > 0 {
+		list += fmt.Sprintf(" and %d more", more)
+	}
+	n.text += fmt.Sprintf("; %d unreachable: %s", p.Unreachable, list)
+	n.attrs = append(n.attrs, slog.Int("unreachable", p.Unreachable), slog.String("unreachable_names", strings.Join(names, ", ")))
 	return n
 }

@@ -244,9 +244,13 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 	pause := first
 	for {
 		for _, a := range addrs {
-			members, err := n.cluster.Join(ctx, a.host, a.port)
+			_, err := n.cluster.Join(ctx, a.host, a.port)
 			if err == nil {
-				report(slog.LevelInfo, fmt.Sprintf("joined the cluster of %s: %d members", a, len(members)))
+				// Said once every listed member is linked or given up, as
+				// the progress notices tell.
+				if n.cluster.waitLinked(ctx) == nil {
+					report(slog.LevelInfo, fmt.Sprintf("joined the cluster of %s: %d members", a, len(n.cluster.Members())))
+				}
 				return
 			}
 			if ctx.Err() != nil {
@@ -361,6 +365,7 @@ func (n *node) joinOnce(ctx context.Context, stderr io.Writer) {
 	for _, a := range n.opts.remote.join {
 		_, err := n.cluster.Join(ctx, a.host, a.port)
 		if err == nil {
+			n.cluster.waitLinked(ctx) // the script finds every member linked
 			return
 		}
 		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, termtext.Clip(err.Error(), maxEventError))
