@@ -19,8 +19,11 @@ func TestRemoteTerminalSessionsLeaveNoGoroutines(t *testing.T) {
 	const many = 12
 	after := goroutinesAfterTerminalSessions(t, many)
 	t.Logf("daemon goroutines: %d after 1 terminal session, %d after %d", one, after, many)
-	// A goroutine left per session would add at least many-1.
-	if after-one >= many/2 {
+	// A goroutine left per session would add at least many-1. The last
+	// sessions' connections may still be closing when the dump is taken
+	// (a few goroutines each, seen up to 6 in all under load), so the
+	// bound is that of a leak, not of a settled count.
+	if after-one >= many-1 {
 		t.Errorf("%d goroutines after %d terminal sessions, %d after 1: one is left per session", after, many, one)
 	}
 }
