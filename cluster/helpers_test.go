@@ -62,22 +62,11 @@ func testConfig(alias string) Config {
 }
 
 // recorder keeps the events of one node.
-type recorder struct {
-	mu     sync.Mutex
-	events []Event
-}
+type recorder struct{ events testkit.List[Event] }
 
-func (r *recorder) record(e Event) {
-	r.mu.Lock()
-	r.events = append(r.events, e)
-	r.mu.Unlock()
-}
+func (r *recorder) record(e Event) { r.events.Add(e) }
 
-func (r *recorder) all() []Event {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return append([]Event(nil), r.events...)
-}
+func (r *recorder) all() []Event { return r.events.All() }
 
 // find returns the first event of kind about alias ("" matches any).
 func (r *recorder) find(kind EventKind, alias string) (Event, bool) {

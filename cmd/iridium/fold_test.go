@@ -5,30 +5,19 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // collector is a subscriber that keeps what it is given.
-type collector struct {
-	mu  sync.Mutex
-	got []notice
-}
+type collector struct{ got testkit.List[notice] }
 
-func (c *collector) deliver(n notice) {
-	c.mu.Lock()
-	c.got = append(c.got, n)
-	c.mu.Unlock()
-}
+func (c *collector) deliver(n notice) { c.got.Add(n) }
 
-func (c *collector) all() []notice {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return append([]notice(nil), c.got...)
-}
+func (c *collector) all() []notice { return c.got.All() }
 
 var repeatedRE = regexp.MustCompile(`\(repeated (\d+) times in the last 1s\)$`)
 
