@@ -101,12 +101,27 @@ func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
 	if l.seal != nil {
 		return n.writeSealedLocked(l, frames)
 	}
-	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+	return n.writeBounded(l.conn, func() error {
+		bufs := net.Buffers(frames)
+		_, err := bufs.WriteTo(l.conn)
+		return err
+	})
+}
+
+// writeBounded runs write, a write to conn, bounded by
+// Config.WriteTimeout, and clears the deadline after it. A deadline left
+// set is a runtime timer that fires WriteTimeout later whether or not
+// anything waits: on an idle mesh, where a link is written once in tens
+// of seconds, each probe's write would wake the process a second time
+// for nothing (docs/performance.md, "Where an idle node's CPU goes").
+func (n *Node) writeBounded(conn net.Conn, write func() error) error {
+	if err := conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	bufs := net.Buffers(frames)
-	_, err := bufs.WriteTo(l.conn)
-	return err
+	if err := write(); err != nil {
+		return err
+	}
+	return conn.SetWriteDeadline(time.Time{})
 }
 
 // push queues the node's own message m (a probe, an Ack, gossip) on l,

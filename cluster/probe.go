@@ -19,6 +19,14 @@ type prober struct {
 	order  probeOrder
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
+
+	// probeLoop's timer and what it waits for. heardAck moves the timer
+	// later when the round it waited for is answered, so that an
+	// answered probe costs no wake-up at its timeout.
+	timer     *time.Timer
+	wakeAt    time.Time // when timer fires
+	nextProbe time.Time // when the next probe of the round robin is due
+	nextEnd   time.Time // when the soonest suspicion ends; zero if none
 }
 
 func newProber() *prober {
@@ -48,12 +56,14 @@ func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 // rounds are probed again and every suspicion is extended by the delay.
 func (n *Node) probeLoop() {
 	interval := n.cfg.ProbeInterval
-	n.probes.mu.Lock()
-	stagger := time.Duration(n.probes.rng.Int64N(int64(interval)))
-	n.probes.mu.Unlock()
-	nextProbe := time.Now().Add(stagger)
-	expected := nextProbe
-	timer := time.NewTimer(stagger)
+	p := n.probes
+	p.mu.Lock()
+	stagger := time.Duration(p.rng.Int64N(int64(interval)))
+	p.nextProbe = time.Now().Add(stagger)
+	p.wakeAt = p.nextProbe
+	p.timer = time.NewTimer(stagger)
+	timer := p.timer
+	p.mu.Unlock()
 	defer timer.Stop()
 	for {
 		fired := false
@@ -62,14 +72,17 @@ func (n *Node) probeLoop() {
 			return
 		case <-timer.C:
 			fired = true
-		case <-n.probes.wake:
+		case <-p.wake:
 		}
 		now := time.Now()
+		p.mu.Lock()
+		expected, nextProbe := p.wakeAt, p.nextProbe
+		p.mu.Unlock()
 		if late := now.Sub(expected); fired && late > n.cfg.ProbeTimeout {
 			n.members.postpone(late)
-			n.probes.mu.Lock()
-			again := n.probes.rounds.restart()
-			n.probes.mu.Unlock()
+			p.mu.Lock()
+			again := p.rounds.restart()
+			p.mu.Unlock()
 			for _, m := range again {
 				n.probe(m.Alias, now)
 			}
@@ -82,21 +95,38 @@ func (n *Node) probeLoop() {
 				nextProbe = now.Add(interval)
 			}
 		}
-		wakeAt := nextProbe
-		for _, next := range []time.Time{n.moveRounds(now), n.failOverdue(now)} {
-			if !next.IsZero() && next.Before(wakeAt) {
-				wakeAt = next
-			}
-		}
+		roundsNext := n.moveRounds(now)
+		suspicionEnd := n.failOverdue(now)
 		n.speakForWaitingReaders()
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
+		p.mu.Lock()
+		p.nextProbe, p.nextEnd = nextProbe, suspicionEnd
+		p.wakeAt = soonest(nextProbe, roundsNext, suspicionEnd)
+		timer.Reset(p.wakeAt.Sub(now))
+		p.mu.Unlock()
+	}
+}
+
+// soonest returns the earliest of at and the times of others that are
+// not zero.
+func soonest(at time.Time, others ...time.Time) time.Time {
+	for _, t := range others {
+		if !t.IsZero() && t.Before(at) {
+			at = t
 		}
-		timer.Reset(wakeAt.Sub(now))
-		expected = wakeAt
+	}
+	return at
+}
+
+// rearmLocked moves probeLoop's timer later, to what is due next, when
+// an answer closed the round or relay it waited for. p.mu is held.
+func (p *prober) rearmLocked(now time.Time, timeout time.Duration) {
+	if p.timer == nil {
+		return
+	}
+	at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd)
+	if at.After(p.wakeAt) {
+		p.wakeAt = at
+		p.timer.Reset(at.Sub(now))
 	}
 }
 
@@ -202,6 +232,7 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 func (n *Node) heardAck(seq uint64) {
 	n.probes.mu.Lock()
 	rl, isRelay := n.probes.rounds.acked(seq)
+	n.probes.rearmLocked(time.Now(), n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if !isRelay {
 		return

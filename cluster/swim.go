@@ -154,12 +154,6 @@ type roundActions struct {
 // look (zero when nothing is out).
 func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(memberInfo) time.Time) (roundActions, time.Time) {
 	var a roundActions
-	var next time.Time
-	soonest := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
 	for seq, pr := range r.open {
 		switch {
 		case heard(pr.target).After(pr.sent):
@@ -170,22 +164,38 @@ func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(membe
 		case pr.phase == roundDirect && !now.Before(pr.sent.Add(timeout)):
 			pr.phase = roundIndirect
 			a.indirect = append(a.indirect, seq)
-			soonest(pr.sent.Add(3 * timeout))
-		case pr.phase == roundDirect:
-			soonest(pr.sent.Add(timeout))
-		default:
-			soonest(pr.sent.Add(3 * timeout))
 		}
 	}
 	for seq, rl := range r.relays {
 		if !now.Before(rl.until) {
 			delete(r.relays, seq)
-		} else {
-			soonest(rl.until)
 		}
 	}
 	slices.Sort(a.indirect)
-	return a, next
+	return a, r.next(timeout)
+}
+
+// next returns when a round or relay is next due: a direct probe's
+// timeout, the end of a round, the end of a relay; zero when nothing is
+// out.
+func (r *probeRounds) next(timeout time.Duration) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for _, pr := range r.open {
+		if pr.phase == roundDirect {
+			consider(pr.sent.Add(timeout))
+		} else {
+			consider(pr.sent.Add(3 * timeout))
+		}
+	}
+	for _, rl := range r.relays {
+		consider(rl.until)
+	}
+	return next
 }
 
 // restart closes every open round: this node did not run for a while,
