@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -27,6 +28,10 @@ type prober struct {
 	wakeAt    time.Time // when timer fires
 	nextProbe time.Time // when the next probe of the round robin is due
 	nextEnd   time.Time // when the soonest suspicion ends; zero if none
+	// earlyFrom is nextProbe less half an interval, in Unix ns: a
+	// reader woken by a frame after it probes early (probeEarly). Read
+	// without the lock.
+	earlyFrom atomic.Int64
 }
 
 func newProber() *prober {
@@ -47,19 +52,19 @@ func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 // probeLoop is the node's one probe timer. Every ProbeInterval, from a
 // random offset (never on the wall clock's multiples, so that the nodes
 // of one machine do not probe together), it probes the next member of
-// the shuffled round robin. Between probes it wakes only when a round,
-// a relay or a suspicion is due.
+// the shuffled round robin, unless a frame that woke the node in the
+// half interval before did so already (probeEarly). Between probes it
+// wakes only when a round, a relay or a suspicion is due.
 //
 // A timer that fires later than ProbeTimeout past its time means this
 // process did not run (a stopped process, a suspended machine, heavy
 // CPU starvation): answers may wait unread in its sockets, so the open
 // rounds are probed again and every suspicion is extended by the delay.
 func (n *Node) probeLoop() {
-	interval := n.cfg.ProbeInterval
 	p := n.probes
 	p.mu.Lock()
-	stagger := time.Duration(p.rng.Int64N(int64(interval)))
-	p.nextProbe = time.Now().Add(stagger)
+	stagger := time.Duration(p.rng.Int64N(int64(n.cfg.ProbeInterval)))
+	p.setNextProbeLocked(time.Now().Add(stagger), n.cfg.ProbeInterval)
 	p.wakeAt = p.nextProbe
 	p.timer = time.NewTimer(stagger)
 	timer := p.timer
@@ -76,31 +81,27 @@ func (n *Node) probeLoop() {
 		}
 		now := time.Now()
 		p.mu.Lock()
-		expected, nextProbe := p.wakeAt, p.nextProbe
+		expected := p.wakeAt
 		p.mu.Unlock()
 		if late := now.Sub(expected); fired && late > n.cfg.ProbeTimeout {
 			n.members.postpone(late)
 			p.mu.Lock()
 			again := p.rounds.restart()
+			p.setNextProbeLocked(now.Add(n.cfg.ProbeInterval), n.cfg.ProbeInterval)
 			p.mu.Unlock()
 			for _, m := range again {
 				n.probe(m.Alias, now)
 			}
-			nextProbe = now.Add(interval)
 		}
-		if !now.Before(nextProbe) {
-			n.probeNext(now)
-			nextProbe = nextProbe.Add(interval)
-			if nextProbe.Before(now) {
-				nextProbe = now.Add(interval)
-			}
+		if l, seq, ok := n.claimProbe(now, 0, ""); ok {
+			n.push(l, &ping{Seq: seq})
 		}
 		roundsNext := n.moveRounds(now)
 		suspicionEnd := n.failOverdue(now)
 		n.speakForWaitingReaders()
 		p.mu.Lock()
-		p.nextProbe, p.nextEnd = nextProbe, suspicionEnd
-		p.wakeAt = soonest(nextProbe, roundsNext, suspicionEnd)
+		p.nextEnd = suspicionEnd
+		p.wakeAt = soonest(p.nextProbe, roundsNext, suspicionEnd)
 		timer.Reset(p.wakeAt.Sub(now))
 		p.mu.Unlock()
 	}
@@ -117,33 +118,77 @@ func soonest(at time.Time, others ...time.Time) time.Time {
 	return at
 }
 
-// rearmLocked moves probeLoop's timer later, to what is due next, when
-// an answer closed the round or relay it waited for. p.mu is held.
-func (p *prober) rearmLocked(now time.Time, timeout time.Duration) {
+// setNextProbeLocked sets when the next probe of the round robin is
+// due; p.mu is held.
+func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
+	p.nextProbe = at
+	p.earlyFrom.Store(at.Add(-interval / 2).UnixNano())
+}
+
+// rescheduleLocked sets probeLoop's timer to what is due next, when an
+// answer closed a round or an early probe opened one: an answered
+// probe costs no wake-up at its timeout. p.mu is held.
+func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if p.timer == nil {
 		return
 	}
-	at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd)
-	if at.After(p.wakeAt) {
+	if at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd); !at.Equal(p.wakeAt) {
 		p.wakeAt = at
 		p.timer.Reset(at.Sub(now))
 	}
 }
 
-// probeNext probes the next member of the round robin.
-func (n *Node) probeNext(now time.Time) {
-	n.links.mu.Lock()
-	aliases := make([]string, 0, len(n.links.byAlias))
-	for alias := range n.links.byAlias {
-		aliases = append(aliases, alias)
+// claimProbe takes the next probe of the round robin if it is due
+// within early of now, and opens its round: it returns the link to
+// send the Ping on and its seq. The member prefer, if not probed yet in
+// this pass of the round robin, is taken first. The next probe is then
+// due an interval after this one was due, so that probing early keeps
+// the rate at one probe per interval.
+func (n *Node) claimProbe(now time.Time, early time.Duration, prefer string) (*link, uint64, bool) {
+	aliases := n.links.aliases()
+	p := n.probes
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer == nil || now.Before(p.nextProbe.Add(-early)) {
+		return nil, 0, false
 	}
-	n.links.mu.Unlock()
-	n.probes.mu.Lock()
-	target, ok := n.probes.order.pick(aliases)
-	n.probes.mu.Unlock()
-	if ok {
-		n.probe(target, now)
+	next := p.nextProbe.Add(n.cfg.ProbeInterval)
+	if next.Before(now) {
+		next = now.Add(n.cfg.ProbeInterval)
 	}
+	p.setNextProbeLocked(next, n.cfg.ProbeInterval)
+	target, ok := p.order.pick(aliases, prefer)
+	if !ok {
+		return nil, 0, false
+	}
+	l := n.links.get(target)
+	if l == nil {
+		return nil, 0, false
+	}
+	seq := p.rounds.start(l.peer, now)
+	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
+	return l, seq, true
+}
+
+// probeEarly is called by a link's reader that a frame woke: if this
+// node's next probe is due within half an interval, it is made now, so
+// that it costs no wake-up of its own. The member on from, if not
+// probed yet in this pass of the round robin, is preferred: then the
+// Ping is returned, for the caller to send with its answer (the member
+// reads both at one wake-up); else it is queued and nil is returned.
+func (n *Node) probeEarly(from *link, now time.Time) *ping {
+	if now.UnixNano() < n.probes.earlyFrom.Load() {
+		return nil
+	}
+	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval/2, from.peer.Alias)
+	switch {
+	case !ok:
+		return nil
+	case l == from:
+		return &ping{Seq: seq}
+	}
+	n.push(l, &ping{Seq: seq})
+	return nil
 }
 
 // probe opens a round that probes the member alias at now, unless it
@@ -232,7 +277,7 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 func (n *Node) heardAck(seq uint64) {
 	n.probes.mu.Lock()
 	rl, isRelay := n.probes.rounds.acked(seq)
-	n.probes.rearmLocked(time.Now(), n.cfg.ProbeTimeout)
+	n.probes.rescheduleLocked(time.Now(), n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if !isRelay {
 		return

@@ -41,8 +41,9 @@ type probeOrder struct {
 }
 
 // pick returns the next member of members to probe, or false if there
-// is none.
-func (o *probeOrder) pick(members []string) (string, bool) {
+// is none. If prefer is one of the members left in this pass, it is
+// taken first: the pass still probes every member once.
+func (o *probeOrder) pick(members []string, prefer string) (string, bool) {
 	if len(members) == 0 {
 		return "", false
 	}
@@ -62,6 +63,9 @@ func (o *probeOrder) pick(members []string) (string, bool) {
 			}
 		}
 	}
+	if i := slices.Index(o.order[o.next:], prefer); i >= 0 && present[prefer] {
+		o.order[o.next], o.order[o.next+i] = o.order[o.next+i], o.order[o.next]
+	}
 	for o.next < len(o.order) {
 		m := o.order[o.next]
 		o.next++
@@ -69,7 +73,7 @@ func (o *probeOrder) pick(members []string) (string, bool) {
 			return m, true
 		}
 	}
-	return o.pick(members) // everything left of this pass is gone
+	return o.pick(members, "") // everything left of this pass is gone
 }
 
 // roundPhase is how far a probe round has got.

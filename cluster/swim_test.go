@@ -43,7 +43,7 @@ func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
 	for range 3 {
 		var pass []string
 		for range members {
-			m, ok := o.pick(members)
+			m, ok := o.pick(members, "")
 			if !ok {
 				t.Fatal("no member picked")
 			}
@@ -60,18 +60,46 @@ func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
 	}
 	// A member that joins mid-pass is probed within the pass; one that
 	// left is skipped.
-	o.pick(members)
+	o.pick(members, "")
 	grown := append(slices.Clone(members[1:]), "new")
 	var rest []string
 	for o.next < len(o.order) {
-		m, _ := o.pick(grown)
+		m, _ := o.pick(grown, "")
 		rest = append(rest, m)
 	}
 	if !slices.Contains(rest, "new") || slices.Contains(rest, "a") {
 		t.Errorf("rest of the pass %v: want the newcomer and not the member that left", rest)
 	}
-	if _, ok := o.pick(nil); ok {
+	if _, ok := o.pick(nil, ""); ok {
 		t.Error("picked a member from none")
+	}
+}
+
+// A preferred member (the one whose Ping woke the node, see
+// probeEarly) is probed first if it is left in the pass; the pass still
+// probes each member once, and one already probed in it is not preferred.
+func TestProbeOrderPrefersAMemberLeftInThePass(t *testing.T) {
+	t.Parallel()
+	o := probeOrder{rng: rand.New(rand.NewPCG(3, 4))}
+	members := []string{"a", "b", "c", "d", "e", "f"}
+	first, _ := o.pick(members, "")
+	var last string
+	for _, m := range o.order[o.next:] {
+		last = m
+	}
+	if m, _ := o.pick(members, last); m != last {
+		t.Fatalf("picked %q preferring %q, which is left in the pass", m, last)
+	}
+	pass := []string{first, last}
+	for len(pass) < len(members) {
+		m, _ := o.pick(members, first) // probed already in this pass
+		if m == first {
+			t.Fatalf("picked %q again in one pass", m)
+		}
+		pass = append(pass, m)
+	}
+	if sorted := slices.Sorted(slices.Values(pass)); !slices.Equal(sorted, members) {
+		t.Errorf("a pass with preferences probed %v, want each member once", pass)
 	}
 }
 
