@@ -93,7 +93,7 @@ func (n *Node) probeLoop() {
 				n.probe(m.Alias, now)
 			}
 		}
-		if l, seq, ok := n.claimProbe(now, 0, ""); ok {
+		if l, seq, ok := n.claimProbe(now, 0); ok {
 			n.push(l, &ping{Seq: seq})
 		}
 		roundsNext := n.moveRounds(now)
@@ -140,12 +140,10 @@ func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 
 // claimProbe takes the next probe of the round robin if it is due
 // within early of now, and opens its round: it returns the link to
-// send the Ping on and its seq. The member prefer, if not probed yet in
-// this pass of the round robin, is taken first. The next probe is then
-// due an interval after this one was due, so that probing early keeps
-// the rate at one probe per interval.
-func (n *Node) claimProbe(now time.Time, early time.Duration, prefer string) (*link, uint64, bool) {
-	aliases := n.links.aliases()
+// send the Ping on and its seq. The next probe is then due an interval
+// after this one was due, so that probing early keeps the rate at one
+// probe per interval.
+func (n *Node) claimProbe(now time.Time, early time.Duration) (*link, uint64, bool) {
 	p := n.probes
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -157,7 +155,7 @@ func (n *Node) claimProbe(now time.Time, early time.Duration, prefer string) (*l
 		next = now.Add(n.cfg.ProbeInterval)
 	}
 	p.setNextProbeLocked(next, n.cfg.ProbeInterval)
-	target, ok := p.order.pick(aliases, prefer)
+	target, ok := p.order.pick(n.links.aliases())
 	if !ok {
 		return nil, 0, false
 	}
@@ -172,15 +170,17 @@ func (n *Node) claimProbe(now time.Time, early time.Duration, prefer string) (*l
 
 // probeEarly is called by a link's reader that a frame woke: if this
 // node's next probe is due within half an interval, it is made now, so
-// that it costs no wake-up of its own. The member on from, if not
-// probed yet in this pass of the round robin, is preferred: then the
-// Ping is returned, for the caller to send with its answer (the member
-// reads both at one wake-up); else it is queued and nil is returned.
+// that it costs no wake-up of its own. (The member whose frame woke the
+// node is not preferred: its probes would then follow its own, and stop
+// with them when it hangs, which makes a hung member wait longer for
+// its first probe.) When the probe is for the member on from, the Ping
+// is returned, for the caller to send with its answer in one write;
+// else it is queued and nil is returned.
 func (n *Node) probeEarly(from *link, now time.Time) *ping {
 	if now.UnixNano() < n.probes.earlyFrom.Load() {
 		return nil
 	}
-	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval/2, from.peer.Alias)
+	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval/2)
 	switch {
 	case !ok:
 		return nil
@@ -264,8 +264,10 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 	if target == nil || m.Target == from.peer.Alias {
 		return
 	}
+	now := time.Now()
 	n.probes.mu.Lock()
-	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, time.Now().Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, target.peer, now, now.Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if ok {
 		n.push(target, &ping{Seq: seq})

@@ -14,12 +14,12 @@ func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
 		members, confirmations int
 		want                   time.Duration
 	}{
-		{2, 0, 4 * time.Second}, // log10 below 1 counts as 1
-		{2, 3, time.Second},     // IndirectChecks confirmations: the least
-		{10, 9, time.Second},    // more than k: still the least
-		{50, 0, 6795880016 * time.Nanosecond},
-		{50, 3, 1698970004 * time.Nanosecond},
-		{100, 3, 2 * time.Second},
+		{2, 0, 2 * time.Second},         // log10 below 1 counts as 1
+		{2, 3, 500 * time.Millisecond},  // IndirectChecks confirmations: the least
+		{10, 9, 500 * time.Millisecond}, // more than k: still the least
+		{50, 0, 3397940008 * time.Nanosecond},
+		{50, 3, 849485002 * time.Nanosecond},
+		{100, 3, time.Second},
 	} {
 		if got := suspicionTimeout(cfg, tt.members, tt.confirmations); got != tt.want {
 			t.Errorf("%d members, %d confirmations: %v, want %v", tt.members, tt.confirmations, got, tt.want)
@@ -43,7 +43,7 @@ func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
 	for range 3 {
 		var pass []string
 		for range members {
-			m, ok := o.pick(members, "")
+			m, ok := o.pick(members)
 			if !ok {
 				t.Fatal("no member picked")
 			}
@@ -60,46 +60,18 @@ func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
 	}
 	// A member that joins mid-pass is probed within the pass; one that
 	// left is skipped.
-	o.pick(members, "")
+	o.pick(members)
 	grown := append(slices.Clone(members[1:]), "new")
 	var rest []string
 	for o.next < len(o.order) {
-		m, _ := o.pick(grown, "")
+		m, _ := o.pick(grown)
 		rest = append(rest, m)
 	}
 	if !slices.Contains(rest, "new") || slices.Contains(rest, "a") {
 		t.Errorf("rest of the pass %v: want the newcomer and not the member that left", rest)
 	}
-	if _, ok := o.pick(nil, ""); ok {
+	if _, ok := o.pick(nil); ok {
 		t.Error("picked a member from none")
-	}
-}
-
-// A preferred member (the one whose Ping woke the node, see
-// probeEarly) is probed first if it is left in the pass; the pass still
-// probes each member once, and one already probed in it is not preferred.
-func TestProbeOrderPrefersAMemberLeftInThePass(t *testing.T) {
-	t.Parallel()
-	o := probeOrder{rng: rand.New(rand.NewPCG(3, 4))}
-	members := []string{"a", "b", "c", "d", "e", "f"}
-	first, _ := o.pick(members, "")
-	var last string
-	for _, m := range o.order[o.next:] {
-		last = m
-	}
-	if m, _ := o.pick(members, last); m != last {
-		t.Fatalf("picked %q preferring %q, which is left in the pass", m, last)
-	}
-	pass := []string{first, last}
-	for len(pass) < len(members) {
-		m, _ := o.pick(members, first) // probed already in this pass
-		if m == first {
-			t.Fatalf("picked %q again in one pass", m)
-		}
-		pass = append(pass, m)
-	}
-	if sorted := slices.Sorted(slices.Values(pass)); !slices.Equal(sorted, members) {
-		t.Errorf("a pass with preferences probed %v, want each member once", pass)
 	}
 }
 
@@ -143,22 +115,36 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	}
 	heardAt = time.Time{}
 
-	// Relays: bounded, answered to their requester, forgotten when late.
-	s1, ok1 := r.startRelay("c", 77, t0.Add(timeout), 2)
-	_, ok2 := r.startRelay("d", 78, t0.Add(timeout), 2)
-	if _, ok3 := r.startRelay("e", 79, t0.Add(timeout), 2); !ok1 || !ok2 || ok3 {
+	// Relays: bounded, answered to their requester; one whose target
+	// answered nothing in its round suspects the target here too.
+	end := t0.Add(3 * timeout)
+	s1, ok1 := r.startRelay("c", 77, b, t0, end, 2)
+	_, ok2 := r.startRelay("d", 78, b, t0, end, 2)
+	if _, ok3 := r.startRelay("e", 79, b, t0, end, 2); !ok1 || !ok2 || ok3 {
 		t.Errorf("relays taken: %v %v %v; want two of three", ok1, ok2, ok3)
 	}
 	if rl, isRelay := r.acked(s1); !isRelay || rl.requester != "c" || rl.seq != 77 {
 		t.Errorf("relay acked: %+v %v", rl, isRelay)
 	}
-	r.due(t0.Add(timeout), timeout, heard)
-	if len(r.relays) != 0 {
-		t.Errorf("late relays kept: %v", r.relays)
+	if a, next := r.due(end.Add(-1), timeout, heard); len(a.suspect) != 0 || !next.Equal(end) {
+		t.Errorf("relay before its round's end: %+v, next %v", a, next)
 	}
+	if a, _ := r.due(end, timeout, heard); !slices.Equal(a.suspect, []memberInfo{b}) || len(r.relays) != 0 {
+		t.Errorf("relay unanswered at its round's end: %+v, %d kept; want b suspected", a, len(r.relays))
+	}
+	r.startRelay("d", 80, b, t0, end, 2)
+	heardAt = t0.Add(time.Millisecond) // any frame after the relay's Ping
+	if a, _ := r.due(end, timeout, heard); len(a.suspect) != 0 || len(r.relays) != 0 {
+		t.Errorf("relay answered by another frame: %+v, %d kept", a, len(r.relays))
+	}
+	heardAt = time.Time{}
+
+	// A node that did not run forgets its relays and probes its own
+	// rounds' targets again.
 	r.start(b, t0)
-	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 {
-		t.Errorf("restart: %v, %d open", again, len(r.open))
+	r.startRelay("d", 81, b, t0, end, 2)
+	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 || len(r.relays) != 0 {
+		t.Errorf("restart: %v, %d open, %d relays", again, len(r.open), len(r.relays))
 	}
 }
 
