@@ -28,9 +28,9 @@ type prober struct {
 	wakeAt    time.Time // when timer fires
 	nextProbe time.Time // when the next probe of the round robin is due
 	nextEnd   time.Time // when the soonest suspicion ends; zero if none
-	// earlyFrom is nextProbe less half an interval, in Unix ns: a
-	// reader woken by a frame after it probes early (probeEarly). Read
-	// without the lock.
+	// earlyFrom is when the slot of the next probe begins, an interval
+	// before nextProbe, in Unix ns: a reader woken by a frame after it
+	// probes early (probeEarly). Read without the lock.
 	earlyFrom atomic.Int64
 }
 
@@ -49,12 +49,14 @@ func (p *prober) poke() {
 // maxRelays bounds the indirect probes a node makes for others at once.
 func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 
-// probeLoop is the node's one probe timer. Every ProbeInterval, from a
-// random offset (never on the wall clock's multiples, so that the nodes
-// of one machine do not probe together), it probes the next member of
-// the shuffled round robin, unless a frame that woke the node in the
-// half interval before did so already (probeEarly). Between probes it
-// wakes only when a round, a relay or a suspicion is due.
+// probeLoop is the node's one probe timer. The node's time is cut into
+// slots of ProbeInterval from a random offset (never on the wall
+// clock's multiples, so that the nodes of one machine do not probe
+// together), and it probes the next member of the shuffled round robin
+// once in each slot: at the first frame that wakes the node in the slot
+// (probeEarly), or at the slot's end, by this timer, if none did.
+// Between probes it wakes only when a round, a relay or a suspicion is
+// due.
 //
 // A timer that fires later than ProbeTimeout past its time means this
 // process did not run (a stopped process, a suspended machine, heavy
@@ -122,7 +124,7 @@ func soonest(at time.Time, others ...time.Time) time.Time {
 // due; p.mu is held.
 func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
 	p.nextProbe = at
-	p.earlyFrom.Store(at.Add(-interval / 2).UnixNano())
+	p.earlyFrom.Store(at.Add(-interval).UnixNano())
 }
 
 // rescheduleLocked sets probeLoop's timer to what is due next, when an
@@ -168,8 +170,8 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) (*link, uint64, bo
 	return l, seq, true
 }
 
-// probeEarly is called by a link's reader that a frame woke: if this
-// node's next probe is due within half an interval, it is made now, so
+// probeEarly is called by a link's reader that a frame woke: if the
+// slot of this node's next probe has begun, the probe is made now, so
 // that it costs no wake-up of its own. (The member whose frame woke the
 // node is not preferred: its probes would then follow its own, and stop
 // with them when it hangs, which makes a hung member wait longer for
@@ -180,7 +182,7 @@ func (n *Node) probeEarly(from *link, now time.Time) *ping {
 	if now.UnixNano() < n.probes.earlyFrom.Load() {
 		return nil
 	}
-	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval/2)
+	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval)
 	switch {
 	case !ok:
 		return nil
