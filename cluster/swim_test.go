@@ -255,3 +255,54 @@ func TestLivenessClaimsAreBounded(t *testing.T) {
 		t.Error("b's own Alive did not refute its suspicion")
 	}
 }
+
+// A node probes once in each slot of an interval, at the first wake-up
+// in the slot (claimProbe with the whole interval as its early window,
+// as probeEarly does) or at the slot's end (the timer, no early window):
+// however the wake-ups fall, it makes one probe per slot, so the rate
+// stays one per interval.
+func TestProbeSlotsKeepTheRate(t *testing.T) {
+	t.Parallel()
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	interval := n.cfg.ProbeInterval
+	rng := rand.New(rand.NewPCG(5, 6))
+	t0 := time.Unix(1000, 0)
+	p := n.probes
+	p.mu.Lock()
+	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.setNextProbeLocked(t0.Add(interval), interval)
+	p.mu.Unlock()
+	defer p.timer.Stop()
+	const slots = 200
+	now, claims := t0, 0
+	var last time.Time
+	for now.Before(t0.Add(slots * interval)) {
+		// Wake-ups a random time apart, sometimes several in a slot,
+		// sometimes none: then the timer fires at the slot's end.
+		wake := now.Add(time.Duration(rng.Int64N(int64(2 * interval))))
+		p.mu.Lock()
+		slotEnd := p.nextProbe
+		p.mu.Unlock()
+		early := interval
+		if wake.After(slotEnd) {
+			wake, early = slotEnd, 0
+		}
+		now = wake
+		before := p.earlyFrom.Load()
+		n.claimProbe(now, early) // no member to probe: the slot is taken all the same
+		if p.earlyFrom.Load() != before {
+			if !last.IsZero() && now.Sub(last) > 2*interval {
+				t.Fatalf("probes %v apart, more than two slots", now.Sub(last))
+			}
+			claims++
+			last = now
+		}
+	}
+	if claims < slots-1 || claims > slots+1 {
+		t.Errorf("%d probes in %d slots, want one per slot", claims, slots)
+	}
+}
