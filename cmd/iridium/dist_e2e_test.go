@@ -4,7 +4,10 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // End-to-end tests of messages across the cluster (package dist): real
@@ -79,17 +82,120 @@ func TestDistPingPongAndPIDThroughThreeNodes(t *testing.T) {
 	pollInbox(t, a, regexp.QuoteMeta(onC)+`: 8`)
 }
 
-// pollInbox runs !inbox until a line matching re shows.
+// pollInbox runs !inbox until what it has taken so far matches re, or
+// fails the test after waitFor. Each round waits for the shell's answer.
 func pollInbox(t *testing.T, p *nodeProc, re string) {
 	t.Helper()
 	rx := regexp.MustCompile(re)
-	deadline := 50
-	for i := 0; i < deadline; i++ {
+	var seen strings.Builder
+	for start := time.Now(); time.Since(start) < waitFor; {
 		p.send(t, "!inbox", "!self")
 		out := expect(t, p, `(?s)(.*?)\n<\d+>\n`, waitFor)
-		if rx.MatchString(out[1]) {
+		seen.WriteString(out[1] + "\n")
+		if rx.MatchString(seen.String()) {
 			return
 		}
 	}
-	t.Fatalf("no inbox line matched %q", re)
+	t.Fatalf("node %q: no inbox line matched %q; the inbox had:\n%s", p.alias, re, seen.String())
+}
+
+// watcherSrc takes a PID from a sender S, monitors it, tells S -1 (the
+// monitor is set), and then sends S the reason of the down notice.
+const watcherSrc = `        recv $1 $2
+        from $3
+        monitor $2
+        load $7 #-1
+        send $3 $7
+        recv $4 $5
+        send $3 $5
+        hlt
+`
+
+// Programs to watch: one that ends at its first message, one that faults
+// at it, and one that waits for ever.
+const (
+	endSrc   = "        recv $1 $2\n        hlt\n"
+	faultSrc = "        recv $1 $2\n        load $3 #999999\n        jmp $3\n"
+	waitSrc  = "        recv $1 $2\n        jmp $0\n"
+)
+
+// watch starts a watcher of pid on p, waits until it has set its monitor
+// and returns the watcher's PID.
+func watch(t *testing.T, p *nodeProc, watcher, pid string) string {
+	t.Helper()
+	p.send(t, "!spawn "+watcher)
+	w := expect(t, p, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
+	p.send(t, "!send "+w+" "+pid)
+	pollInbox(t, p, regexp.QuoteMeta(w)+`: -1`)
+	return w
+}
+
+// TestDistMonitors: monitors of processes on other nodes get the
+// process's reason when it ends (0), faults (1) or is killed (2), reason
+// 3 within a second when its node is SIGKILLed, and 4 at once for a
+// process that never existed. A member may kill only what it started.
+func TestDistMonitors(t *testing.T) {
+	t.Parallel()
+	procs, _ := startMesh(t)
+	a, c := procs[0], procs[2]
+	dir := t.TempDir()
+	path := func(name, src string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	watcher := path("watcher.iasm", watcherSrc)
+	ends, faults, waits := path("end.iasm", endSrc), path("fault.iasm", faultSrc), path("wait.iasm", waitSrc)
+
+	t.Run("ends", func(t *testing.T) {
+		pid := spawnOn(t, a, "b", ends)
+		w := watch(t, a, watcher, pid)
+		a.send(t, "!send "+pid+" 1")
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 0\n`)
+	})
+	t.Run("faults", func(t *testing.T) {
+		pid := spawnOn(t, a, "b", faults)
+		w := watch(t, a, watcher, pid)
+		a.send(t, "!send "+pid+" 1")
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 1\n`)
+	})
+	t.Run("killed", func(t *testing.T) {
+		pid := spawnOn(t, a, "b", waits)
+		w := watch(t, a, watcher, pid)
+		// c did not start it: its kill is refused. c writes b's PID
+		// with its own slot: list b's processes there to find it.
+		c.send(t, "!ps b")
+		m := expect(t, c, `(?m)^(<\d+\.`+regexp.QuoteMeta(serialOf(pid))+`>) +wait\.iasm`, waitFor)
+		c.send(t, "!kill "+m[1])
+		expectStderr(t, c, `!kill `+regexp.QuoteMeta(m[1])+`: .*was not started for "c"`, waitFor)
+		a.send(t, "!kill "+pid)
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 2\n`)
+	})
+	t.Run("never existed", func(t *testing.T) {
+		pid := spawnOn(t, a, "b", waits)
+		slot := regexp.MustCompile(`<(\d+)\.`).FindStringSubmatch(pid)[1]
+		a.send(t, "!spawn "+watcher)
+		w := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
+		a.send(t, "!send "+w+" <"+slot+".99999>")
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: -1\n`+regexp.QuoteMeta(w)+`: 4\n`)
+	})
+	t.Run("node killed", func(t *testing.T) {
+		pid := spawnOn(t, a, "c", waits)
+		w := watch(t, a, watcher, pid)
+		start := time.Now()
+		if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+			t.Fatal(err)
+		}
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 3\n`)
+		if d := time.Since(start); d > time.Second {
+			t.Errorf("the down notice came %v after the SIGKILL, want within 1s", d)
+		}
+	})
+}
+
+// serialOf returns the serial of a PID written <S.N>.
+func serialOf(pid string) string {
+	return regexp.MustCompile(`(\d+)>$`).FindStringSubmatch(pid)[1]
 }
