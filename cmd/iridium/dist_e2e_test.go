@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -198,4 +199,129 @@ func TestDistMonitors(t *testing.T) {
 // serialOf returns the serial of a PID written <S.N>.
 func serialOf(pid string) string {
 	return regexp.MustCompile(`(\d+)>$`).FindStringSubmatch(pid)[1]
+}
+
+// checkerSrc counts the integers that do not come in the order 1, 2, 3,
+// ... up to the last marked N, and then sends that count to the sender
+// of the last.
+const checkerSrc = `        load $1 #1
+        load $2 #100000         ; N
+        inc $2
+        load $3 #0
+next:   recv $4 $5
+        from $9
+        neq $5 $1
+        djmpe @bad
+back:   inc $1
+        neq $1 $2
+        djmpe @next
+        send $9 $3
+        hlt
+bad:    inc $3
+        mov $5 $1
+        load $8 @back
+        jmp $8
+`
+
+// streamSrc takes a PID p from a sender S, sends p the integers 1 to N,
+// one message each, and forwards p's answer to S.
+const streamSrc = `        recv $1 $2
+        from $3
+        load $4 #1
+        load $5 #100000         ; N
+        inc $5
+loop:   send $2 $4
+        inc $4
+        neq $4 $5
+        djmpe @loop
+        recv $6 $7
+        send $3 $7
+        hlt
+`
+
+// sized returns src with the number on the line marked "; N" set to n.
+func sized(src string, n int) string {
+	return regexp.MustCompile(`#\d+( +; N)`).ReplaceAllString(src, "#"+strconv.Itoa(n)+"$1")
+}
+
+// TestDistOrderOf100000Messages: a process on a sends 100,000 integers
+// to a process on b, which finds none out of order and none missing.
+func TestDistOrderOf100000Messages(t *testing.T) {
+	t.Parallel()
+	a, b := startPair(t)
+	_ = b
+	checker := writeProgram(t, "checker.iasm", sized(checkerSrc, 100_000))
+	stream := writeProgram(t, "stream.iasm", sized(streamSrc, 100_000))
+	onB := spawnOn(t, a, "b", checker)
+	a.send(t, "!spawn "+stream)
+	s := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
+	a.send(t, "!send "+s+" "+onB)
+	pollInbox(t, a, regexp.QuoteMeta(s)+`: 0\n`)
+}
+
+// startPair starts nodes a and b on 127.0.0.1 and 127.0.0.2, linked.
+func startPair(t *testing.T, extra ...string) (*nodeProc, *nodeProc) {
+	t.Helper()
+	a := startNode(t, nodeSpec{alias: "a", host: "127.0.0.1", extra: extra})
+	b := startNode(t, nodeSpec{alias: "b", host: "127.0.0.2", extra: extra})
+	pa := startCluster(t, a, "127.0.0.1")
+	joinCluster(t, b, "127.0.0.1", pa)
+	return a, b
+}
+
+// rssKiB returns the resident memory of process pid.
+func rssKiB(t *testing.T, pid int) int {
+	t.Helper()
+	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		t.Skipf("no /proc: %v", err)
+	}
+	m := regexp.MustCompile(`VmRSS:\s+(\d+) kB`).FindSubmatch(data)
+	if m == nil {
+		t.Fatalf("no VmRSS in /proc/%d/status", pid)
+	}
+	n, _ := strconv.Atoi(string(m[1]))
+	return n
+}
+
+// TestDistBackPressure: a process on a streams 3,000,000 messages to b
+// while b is stopped (SIGSTOP) for a while: the sender waits (its !ps
+// state shows it) instead of queueing without bound, a's memory stays
+// bounded, and once b runs again every message arrives, in order.
+func TestDistBackPressure(t *testing.T) {
+	t.Parallel()
+	const n = 3_000_000
+	// Default probing: b stopped for a second is not failed.
+	a, b := startPair(t, "--probe-interval", "1s", "--probe-timeout", "500ms")
+	checker := writeProgram(t, "checker.iasm", sized(checkerSrc, n))
+	stream := writeProgram(t, "stream.iasm", sized(streamSrc, n))
+	onB := spawnOn(t, a, "b", checker)
+	a.send(t, "!spawn "+stream)
+	s := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
+	before := rssKiB(t, a.cmd.Process.Pid)
+	if err := b.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	a.send(t, "!send "+s+" "+onB)
+	// The sender fills the outbox and the link's queue, then waits.
+	waiting := false
+	peak := 0
+	for time.Since(stopped) < 1200*time.Millisecond {
+		a.send(t, "!ps")
+		row := expect(t, a, `(?m)^`+regexp.QuoteMeta(s)+` +stream\.iasm +(\w+)`, waitFor)
+		waiting = waiting || row[1] == "waiting"
+		peak = max(peak, rssKiB(t, a.cmd.Process.Pid))
+	}
+	if err := b.cmd.Process.Signal(syscall.SIGCONT); err != nil {
+		t.Fatal(err)
+	}
+	if !waiting {
+		t.Errorf("the sender never waited while b was stopped")
+	}
+	pollInbox(t, a, regexp.QuoteMeta(s)+`: 0\n`)
+	if grew := peak - before; grew > 64<<10 {
+		t.Errorf("a's RSS grew by %d KiB while b was stopped, want under 64 MiB", grew)
+	}
+	t.Logf("a's RSS: %d KiB before, %d KiB at the peak", before, peak)
 }
