@@ -9,6 +9,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
 // End-to-end tests of messages across the cluster (package dist): real
@@ -324,4 +326,42 @@ func TestDistBackPressure(t *testing.T) {
 		t.Errorf("a's RSS grew by %d KiB while b was stopped, want under 64 MiB", grew)
 	}
 	t.Logf("a's RSS: %d KiB before, %d KiB at the peak", before, peak)
+}
+
+// TestDistRestartedNode: b is SIGKILLed and started again under the same
+// alias, data directory and address; a PID of its first run no longer
+// reaches anything (the new run's process with the same serial gets
+// nothing), and a program spawned on the new run gets a new PID.
+func TestDistRestartedNode(t *testing.T) {
+	t.Parallel()
+	port := testkit.Ports(t, 1)[0]
+	bDir := t.TempDir()
+	bSpec := nodeSpec{alias: "b", host: "127.0.0.2", port: port, dataDir: bDir}
+	a := startNode(t, nodeSpec{alias: "a", host: "127.0.0.1"})
+	b := startNode(t, bSpec)
+	pa := startCluster(t, a, "127.0.0.1")
+	joinCluster(t, b, "127.0.0.1", pa)
+	echo := writeProgram(t, "echo.iasm", echoSrc)
+	old := spawnOn(t, a, "b", echo)
+	a.send(t, "!send "+old+" 1")
+	pollInbox(t, a, regexp.QuoteMeta(old)+`: 2\n`)
+
+	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-b.done
+	expectStderr(t, a, `"b" .*(failed|link closed)`, waitFor)
+	b2 := startNode(t, bSpec)
+	joinCluster(t, b2, "127.0.0.1", pa)
+	fresh := spawnOn(t, a, "b", echo)
+	if fresh == old {
+		t.Fatalf("the new run's program got the old run's PID %s", old)
+	}
+	if serialOf(fresh) != serialOf(old) {
+		t.Logf("serials differ (%s, %s): the check below still holds", old, fresh)
+	}
+	a.send(t, "!send "+old+" 1")
+	expectStderr(t, a, `!send: `+regexp.QuoteMeta(old)+`: no such process: its node is gone`, waitFor)
+	a.send(t, "!send "+fresh+" 10")
+	pollInbox(t, a, regexp.QuoteMeta(fresh)+`: 11\n`)
 }
