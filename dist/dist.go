@@ -144,6 +144,9 @@ type Dist struct {
 
 	req requests
 
+	dirtyMu sync.Mutex
+	dirty   []*outbox // outboxes with records that Flush has not sent
+
 	handlersMu sync.RWMutex
 	answerers  map[string]Answerer
 

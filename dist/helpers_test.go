@@ -29,7 +29,7 @@ type testNode struct {
 
 // startNode starts a node aliased alias on 127.0.0.1, port chosen by the
 // system, with dist wired as cmd/iridium wires it.
-func startNode(t *testing.T, alias string, tune func(*Config)) *testNode {
+func startNode(t testing.TB, alias string, tune func(*Config)) *testNode {
 	t.Helper()
 	cfg := cluster.DefaultConfig()
 	cfg.Alias, cfg.Cookie, cfg.CookieKey = alias, testCookie, testKey()
@@ -77,7 +77,7 @@ func startNode(t *testing.T, alias string, tune func(*Config)) *testNode {
 }
 
 // join makes a join b and waits until both see each other linked.
-func join(t *testing.T, a, b *testNode) {
+func join(t testing.TB, a, b *testNode) {
 	t.Helper()
 	host, p := splitAddr(t, b.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -94,7 +94,7 @@ func join(t *testing.T, a, b *testNode) {
 }
 
 // pidOn returns the PID, in a's table, of the process serial of b.
-func pidOn(t *testing.T, a, b *testNode, local proc.PID) proc.PID {
+func pidOn(t testing.TB, a, b *testNode, local proc.PID) proc.PID {
 	t.Helper()
 	slot := a.dist.SlotOfMember(b.node.Alias())
 	if slot == 0 {
@@ -104,7 +104,7 @@ func pidOn(t *testing.T, a, b *testNode, local proc.PID) proc.PID {
 }
 
 // assemble assembles src.
-func assemble(t *testing.T, src string) *vm.Program {
+func assemble(t testing.TB, src string) *vm.Program {
 	t.Helper()
 	p, err := asm.Assemble("test.iasm", src)
 	if err != nil {
@@ -114,7 +114,7 @@ func assemble(t *testing.T, src string) *vm.Program {
 }
 
 // takeN waits until mb has received n messages and returns them.
-func takeN(t *testing.T, mb *proc.Mailbox, n int, within time.Duration) []vm.Message {
+func takeN(t testing.TB, mb *proc.Mailbox, n int, within time.Duration) []vm.Message {
 	t.Helper()
 	var got []vm.Message
 	testkit.Eventually(t, within, "messages arrive", func() bool {
@@ -125,7 +125,7 @@ func takeN(t *testing.T, mb *proc.Mailbox, n int, within time.Duration) []vm.Mes
 }
 
 // splitAddr splits "host:port".
-func splitAddr(t *testing.T, addr string) (string, int) {
+func splitAddr(t testing.TB, addr string) (string, int) {
 	t.Helper()
 	host, port, err := net.SplitHostPort(addr)
 	if err != nil {

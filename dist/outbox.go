@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/proc"
@@ -30,10 +31,16 @@ type controlFrame struct {
 // this, more are dropped (a request then times out).
 const maxControl = 4096
 
-// outbox holds what waits to go to one member, and runs its flusher: the
-// goroutine that packs the records into frames and sends them, in order.
+// outbox holds what waits to go to one member, and sends it in order.
 // The records are bounded (Config.OutboxLimit, OutboxBytes): a sender
-// that fills it waits for room (Backlog), while the flusher sends.
+// that fills it waits for room (Backlog).
+//
+// A process's sends only queue; when its slice ends the scheduler thread
+// calls Dist.Flush, which packs what queued into frames and hands them to
+// the cluster node right there if its queue has room (flushNow): a reply
+// goes out without waking another goroutine, and a stream goes out a
+// slice's worth of messages a frame. What does not fit, and what others
+// send, the member's flusher goroutine sends, waiting for room.
 type outbox struct {
 	d    *Dist
 	peer proc.NodeRef
@@ -42,6 +49,13 @@ type outbox struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 	wake   chan struct{} // a token: something to send
+	dirty  atomic.Bool   // on Dist's list of outboxes to flush
+
+	// sendMu is held while taking and sending, by flushNow or the
+	// flusher: one at a time, so frames go in the order taken.
+	sendMu sync.Mutex
+	bld    builder        // under sendMu
+	stuck  []pendingFrame // frames the cluster's queue had no room for; under sendMu
 
 	mu      sync.Mutex
 	recs    []record
@@ -52,9 +66,17 @@ type outbox struct {
 	gone    bool // the member went: nothing more is queued
 }
 
+// pendingFrame is a frame packed and not yet taken by the cluster node.
+type pendingFrame struct {
+	kind    string
+	payload []byte
+	records int
+}
+
 // newOutbox makes the outbox of peer and starts its flusher.
 func (d *Dist) newOutbox(peer proc.NodeRef) *outbox {
 	b := &outbox{d: d, peer: peer, done: make(chan struct{}), wake: make(chan struct{}, 1)}
+	b.bld = builder{peer: peer, nodes: d.nodes}
 	b.ctx, b.cancel = context.WithCancel(d.ctx)
 	d.wg.Add(1)
 	go b.flush()
@@ -63,7 +85,8 @@ func (d *Dist) newOutbox(peer proc.NodeRef) *outbox {
 
 // put queues rec. It returns the outbox as a Backlog when it is full
 // (the record is queued all the same), nil otherwise, and false when the
-// member has gone (nothing queued).
+// member has gone (nothing queued). The caller flushes: Dist.markDirty
+// for a process's send, flushNow for any other.
 func (b *outbox) put(rec record) (proc.Backlog, bool) {
 	b.mu.Lock()
 	if b.gone {
@@ -73,11 +96,7 @@ func (b *outbox) put(rec record) (proc.Backlog, bool) {
 	b.recs = append(b.recs, rec)
 	b.bytes += len(rec.msg.Bytes)
 	full := b.fullLocked()
-	first := len(b.recs) == 1
 	b.mu.Unlock()
-	if first {
-		b.signal()
-	}
 	if full {
 		return b, true
 	}
@@ -95,8 +114,8 @@ func (b *outbox) signal() {
 	}
 }
 
-// control queues an encoded frame of kind; false when the member has
-// gone or too many wait.
+// control queues an encoded frame of kind for the flusher; false when
+// the member has gone or too many wait.
 func (b *outbox) control(kind string, payload []byte) bool {
 	b.mu.Lock()
 	ok := !b.gone && len(b.ctl) < maxControl
@@ -138,6 +157,19 @@ func (b *outbox) take() ([]controlFrame, []record) {
 	return ctl, recs
 }
 
+// recycle keeps recs, sent, for the next batch.
+func (b *outbox) recycle(recs []record) {
+	if cap(recs) > 4*b.d.cfg.OutboxLimit {
+		return
+	}
+	clear(recs)
+	b.mu.Lock()
+	if b.spare == nil {
+		b.spare = recs[:0]
+	}
+	b.mu.Unlock()
+}
+
 // stop ends the flusher and waits for it; what waits is dropped and the
 // waiting senders woken.
 func (b *outbox) stop() {
@@ -149,33 +181,42 @@ func (b *outbox) stop() {
 	b.take()
 }
 
+// flushNow sends what waits without waiting: the frames the cluster's
+// queue has no room for are left to the flusher. It runs on the caller's
+// goroutine, a scheduler thread's or a handler's.
+func (b *outbox) flushNow() {
+	if !b.sendMu.TryLock() {
+		b.signal() // the flusher is sending: it looks again after
+		return
+	}
+	defer b.sendMu.Unlock()
+	if len(b.stuck) > 0 {
+		b.signal()
+		return
+	}
+	ctl, recs := b.take()
+	frames := b.pack(ctl, recs)
+	b.recycle(recs)
+	for i, f := range frames {
+		if !b.sendWithin(closedCtx, f) {
+			b.stuck = frames[i:]
+			b.signal()
+			return
+		}
+	}
+}
+
 // flush is the flusher: it sends what waits, in order, until stopped.
 func (b *outbox) flush() {
 	defer b.d.wg.Done()
 	defer close(b.done)
-	bld := builder{peer: b.peer, nodes: b.d.nodes}
-	limit := b.d.frameLimit()
 	for {
 		select {
 		case <-b.wake:
 		case <-b.ctx.Done():
 			return
 		}
-		for {
-			ctl, recs := b.take()
-			if len(ctl) == 0 && len(recs) == 0 {
-				break
-			}
-			for _, c := range ctl {
-				b.send(c.kind, c.payload, 0)
-			}
-			b.sendRecords(&bld, recs, limit)
-			b.mu.Lock()
-			if b.spare == nil && cap(recs) <= 4*b.d.cfg.OutboxLimit {
-				clear(recs)
-				b.spare = recs[:0]
-			}
-			b.mu.Unlock()
+		for b.flushOnce() {
 			if b.ctx.Err() != nil {
 				return
 			}
@@ -183,10 +224,37 @@ func (b *outbox) flush() {
 	}
 }
 
-// sendRecords packs recs into frames of at most limit bytes and sends
-// them.
-func (b *outbox) sendRecords(bld *builder, recs []record, limit int) {
+// flushOnce sends the stuck frames and what waits, waiting for room, and
+// reports whether there was anything.
+func (b *outbox) flushOnce() bool {
+	b.sendMu.Lock()
+	defer b.sendMu.Unlock()
+	frames := b.stuck
+	b.stuck = nil
+	ctl, recs := b.take()
+	if len(frames) == 0 && len(ctl) == 0 && len(recs) == 0 {
+		return false
+	}
+	frames = append(frames, b.pack(ctl, recs)...)
+	b.recycle(recs)
+	for _, f := range frames {
+		b.sendWithin(b.ctx, f)
+	}
+	return true
+}
+
+// pack makes the frames of ctl and recs, in order.
+func (b *outbox) pack(ctl []controlFrame, recs []record) []pendingFrame {
+	frames := make([]pendingFrame, 0, len(ctl)+1)
+	for _, c := range ctl {
+		frames = append(frames, pendingFrame{kind: c.kind, payload: c.payload})
+	}
+	if len(recs) == 0 {
+		return frames
+	}
+	limit := b.d.frameLimit()
 	self := b.d.selfIncarnation()
+	bld := &b.bld
 	bld.reset(self)
 	for i := range recs {
 		rec := &recs[i]
@@ -195,30 +263,43 @@ func (b *outbox) sendRecords(bld *builder, recs []record, limit int) {
 			continue
 		}
 		if bld.f.N > 0 && bld.size()+recordSize(rec) > limit {
-			b.send(kindMsg, encodeFrame(&bld.f), int(bld.f.N))
+			frames = append(frames, pendingFrame{kindMsg, encodeFrame(&bld.f), int(bld.f.N)})
 			bld.reset(self)
 		}
 		bld.add(rec)
 	}
 	if bld.f.N > 0 {
-		b.send(kindMsg, encodeFrame(&bld.f), int(bld.f.N))
+		frames = append(frames, pendingFrame{kindMsg, encodeFrame(&bld.f), int(bld.f.N)})
 	}
+	return frames
 }
 
-// send sends one frame; records counts the messages in it. A failure
-// loses them (the link broke, or the member went): the member's events
-// tell the monitors.
-func (b *outbox) send(kind string, payload []byte, records int) {
-	err := b.d.node.Send(b.ctx, b.peer.Alias, kind, payload)
+// closedCtx is a done context: a Send with it never waits for room.
+var closedCtx = func() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}()
+
+// sendWithin hands one frame to the cluster node, waiting for room until
+// ctx is done. It reports false when there was no room in time, so that
+// the frame can be sent later; a failure of any other kind loses the
+// frame's messages (the link broke, or the member went: the member's
+// events tell the monitors).
+func (b *outbox) sendWithin(ctx context.Context, f pendingFrame) bool {
+	err := b.d.node.Send(ctx, b.peer.Alias, f.kind, f.payload)
 	switch {
 	case err == nil:
 		b.d.stats.frames.Add(1)
-		b.d.stats.sent.Add(uint64(records))
+		b.d.stats.sent.Add(uint64(f.records))
+	case ctx == closedCtx && errors.Is(err, context.Canceled):
+		return false
 	case errors.Is(err, cluster.ErrMessageTooLarge):
-		b.d.stats.tooLarge.Add(uint64(records))
+		b.d.stats.tooLarge.Add(uint64(f.records))
 	default:
-		b.d.stats.linkDown.Add(uint64(records))
+		b.d.stats.linkDown.Add(uint64(f.records))
 	}
+	return true
 }
 
 // frameLimit is the most bytes of records a frame carries: the cluster's

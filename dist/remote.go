@@ -21,7 +21,31 @@ func (d *Dist) Send(to proc.PID, msg vm.Message) proc.Backlog {
 	if !ok {
 		d.stats.noNode.Add(1)
 	}
+	d.markDirty(box)
 	return b
+}
+
+// markDirty puts box on the list of outboxes that Flush sends.
+func (d *Dist) markDirty(box *outbox) {
+	if box.dirty.CompareAndSwap(false, true) {
+		d.dirtyMu.Lock()
+		d.dirty = append(d.dirty, box)
+		d.dirtyMu.Unlock()
+	}
+}
+
+// Flush implements proc.Remote: what the sends, monitors and kills so far
+// queued goes to the cluster node now if its queues have room, else to
+// the members' flushers.
+func (d *Dist) Flush() {
+	d.dirtyMu.Lock()
+	list := d.dirty
+	d.dirty = nil
+	d.dirtyMu.Unlock()
+	for _, box := range list {
+		box.dirty.Store(false)
+		box.flushNow()
+	}
 }
 
 // Monitor implements proc.Remote.
@@ -38,13 +62,16 @@ func (d *Dist) Monitor(watcher, target proc.PID) {
 	if _, ok := box.put(record{op: opMonitor, to: target, from: watcher}); !ok {
 		d.takeMonitor(key)
 		d.down(watcher, target, proc.NoConnection)
+		return
 	}
+	d.markDirty(box)
 }
 
 // Kill implements proc.Remote.
 func (d *Dist) Kill(by, target proc.PID) {
 	if box := d.outboxOfSlot(target.Node()); box != nil {
 		box.put(record{op: opKill, to: target, from: by})
+		d.markDirty(box)
 	}
 }
 
@@ -315,6 +342,7 @@ func (d *Dist) receiveMsg(from string, payload []byte) {
 		d.apply(&tr, &recs[i])
 	}
 	d.stats.received.Add(uint64(len(recs)))
+	d.Flush() // the answers to monitors of processes that do not exist
 }
 
 // apply carries out one record from tr's sender.

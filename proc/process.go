@@ -148,6 +148,7 @@ func (p *process) Monitor(pid int32) {
 	if target.Node() != 0 {
 		if r := p.s.getRemote(); r != nil {
 			r.Monitor(p.pid, target)
+			p.w.remoteDirty = true
 			return
 		}
 	}
@@ -171,6 +172,7 @@ func (p *process) Kill(pid int32) bool {
 	if PID(pid).Node() != 0 {
 		if r := p.s.getRemote(); r != nil {
 			r.Kill(p.pid, PID(pid))
+			p.w.remoteDirty = true
 		}
 		return false
 	}

@@ -28,6 +28,10 @@ type Remote interface {
 	// mailbox by. The answer comes later; a refused kill is not reported
 	// to a process (as KILL of an ended process is not).
 	Kill(by, target PID)
+	// Flush sends what Send, Monitor and Kill have queued. A process's
+	// sends are flushed when its slice ends, so that a slice's messages
+	// to one node travel together; any other sender's at once.
+	Flush()
 }
 
 // Backlog is a full outbox a sender waits on.
@@ -65,12 +69,33 @@ func (s *Scheduler) getRemote() Remote {
 // node slots of PIDs are read.
 func (s *Scheduler) Nodes() *Nodes { return s.nodes }
 
-// sendRemote hands msg for to, a PID of another node, to the Remote.
-func (s *Scheduler) sendRemote(to PID, msg vm.Message) Backlog {
-	if r := s.getRemote(); r != nil {
-		return r.Send(to, msg)
+// sendRemote hands msg for to, a PID of another node, to the Remote. w
+// is the thread of the sending process, which flushes at the end of its
+// slice (worker.flushRemote); with none, it is flushed now.
+func (s *Scheduler) sendRemote(to PID, msg vm.Message, w *worker) Backlog {
+	r := s.getRemote()
+	if r == nil {
+		return nil
 	}
-	return nil
+	b := r.Send(to, msg)
+	if w != nil {
+		w.remoteDirty = true
+	} else {
+		r.Flush()
+	}
+	return b
+}
+
+// flushRemote flushes what the processes run on this thread queued for
+// other nodes.
+func (w *worker) flushRemote() {
+	if !w.remoteDirty {
+		return
+	}
+	w.remoteDirty = false
+	if r := w.s.getRemote(); r != nil {
+		r.Flush()
+	}
 }
 
 // SendMessage delivers msg from outside the processes, as from the PID
@@ -94,6 +119,7 @@ func (s *Scheduler) SendMessage(ctx context.Context, from, to PID, msg vm.Messag
 		return fmt.Errorf("%v: %w: its node is gone or unknown", to, ErrNoProcess)
 	}
 	b := r.Send(to, msg)
+	r.Flush()
 	if b == nil {
 		return nil
 	}

@@ -350,6 +350,7 @@ func (s *Scheduler) Kill(pid PID) error {
 			return fmt.Errorf("%v: %w", pid, ErrNoRemote)
 		}
 		r.Kill(0, pid)
+		r.Flush()
 		return nil
 	}
 	p := s.table.get(pid)
@@ -393,7 +394,7 @@ func (s *Scheduler) Wait(ctx context.Context, pid PID) (Exit, error) {
 // whose full outbox deliver returns.
 func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) Backlog {
 	if to.Node() != 0 {
-		return s.sendRemote(to, msg)
+		return s.sendRemote(to, msg, w)
 	}
 	q := s.table.get(to)
 	if q == nil {
