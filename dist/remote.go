@@ -322,7 +322,7 @@ func (d *Dist) receiveRefused(from string, payload []byte) {
 
 // receiveMsg handles a batch of records from the member from.
 func (d *Dist) receiveMsg(from string, payload []byte) {
-	f, recs, err := decodeMsgFrame(payload)
+	f, err := decodeMsgFrame(payload)
 	if err != nil {
 		d.refuse(from, kindMsg, err)
 		return
@@ -338,10 +338,8 @@ func (d *Dist) receiveMsg(from string, payload []byte) {
 		d.stats.stale.Add(1) // an earlier or unknown run of the member
 		return
 	}
-	for i := range recs {
-		d.apply(&tr, &recs[i])
-	}
-	d.stats.received.Add(uint64(len(recs)))
+	eachRecord(f, func(rec *wireRecord) { d.apply(&tr, rec) })
+	d.stats.received.Add(uint64(f.N))
 	d.Flush() // the answers to monitors of processes that do not exist
 }
 

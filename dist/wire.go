@@ -125,36 +125,49 @@ type wireRecord struct {
 	bytes    []byte // for a bytes message: a slice of the frame
 }
 
-// decodeMsgFrame decodes and checks a dist.msg.v1 payload and its records.
-func decodeMsgFrame(payload []byte) (*msgFrame, []wireRecord, error) {
+// decodeMsgFrame decodes a dist.msg.v1 payload and checks it and every
+// record in it, so that a malformed frame is refused whole before any of
+// it is done. eachRecord then walks the records.
+func decodeMsgFrame(payload []byte) (*msgFrame, error) {
 	var f msgFrame
 	if err := frameCodec.Decode(payload, &f); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", errMalformed, err)
+		return nil, fmt.Errorf("%w: %w", errMalformed, err)
 	}
 	if len(f.Nodes) > maxFrameNodes {
-		return nil, nil, fmt.Errorf("%w: %d nodes in its table, the limit is %d", errMalformed, len(f.Nodes), maxFrameNodes)
+		return nil, fmt.Errorf("%w: %d nodes in its table, the limit is %d", errMalformed, len(f.Nodes), maxFrameNodes)
 	}
 	for i, n := range f.Nodes {
 		if err := cluster.ValidateAlias(n.Alias); err != nil {
-			return nil, nil, fmt.Errorf("%w: node %d: %w", errMalformed, i, err)
+			return nil, fmt.Errorf("%w: node %d: %w", errMalformed, i, err)
 		}
 	}
 	if uint64(f.N) > uint64(len(f.Recs)) { // every record takes 3 bytes or more
-		return nil, nil, fmt.Errorf("%w: %d records claimed in %d bytes", errMalformed, f.N, len(f.Recs))
+		return nil, fmt.Errorf("%w: %d records claimed in %d bytes", errMalformed, f.N, len(f.Recs))
 	}
-	recs := make([]wireRecord, 0, f.N)
 	r := reader{b: f.Recs, nodes: uint64(len(f.Nodes))}
+	var rec wireRecord
 	for i := range f.N {
-		rec, err := r.record()
-		if err != nil {
-			return nil, nil, fmt.Errorf("%w: record %d: %w", errMalformed, i, err)
+		if err := r.record(&rec); err != nil {
+			return nil, fmt.Errorf("%w: record %d: %w", errMalformed, i, err)
 		}
-		recs = append(recs, rec)
 	}
 	if len(r.b) != 0 {
-		return nil, nil, fmt.Errorf("%w: %d stray bytes after %d records", errMalformed, len(r.b), f.N)
+		return nil, fmt.Errorf("%w: %d stray bytes after %d records", errMalformed, len(r.b), f.N)
 	}
-	return &f, recs, nil
+	return &f, nil
+}
+
+// eachRecord calls fn with each record of f, which decodeMsgFrame has
+// checked; rec is reused from one call to the next.
+func eachRecord(f *msgFrame, fn func(rec *wireRecord)) {
+	r := reader{b: f.Recs, nodes: uint64(len(f.Nodes))}
+	var rec wireRecord
+	for range f.N {
+		if r.record(&rec) != nil {
+			return // not after decodeMsgFrame
+		}
+		fn(&rec)
+	}
 }
 
 // reader reads records, checking every field.
@@ -211,38 +224,38 @@ func (r *reader) pidref() (uint64, error) {
 	return v, nil
 }
 
-func (r *reader) record() (wireRecord, error) {
-	var rec wireRecord
+func (r *reader) record(rec *wireRecord) error {
+	*rec = wireRecord{}
 	op, err := r.byte()
 	if err != nil {
-		return rec, err
+		return err
 	}
 	rec.op = op
 	switch op {
 	case opMsg:
 		if rec.to, err = r.serial(); err != nil {
-			return rec, err
+			return err
 		}
 		if rec.from, err = r.pidref(); err != nil {
-			return rec, err
+			return err
 		}
 		k, err := r.byte()
 		if err != nil {
-			return rec, err
+			return err
 		}
 		rec.kind = vm.MessageKind(k)
-		return rec, r.value(&rec)
+		return r.value(rec)
 	case opMonitor, opKill:
 		if rec.from, err = r.pidref(); err != nil {
-			return rec, err
+			return err
 		}
 		if rec.from == 0 && op == opMonitor {
-			return rec, errors.New("a monitor without a watcher")
+			return errors.New("a monitor without a watcher")
 		}
 		rec.to, err = r.serial()
-		return rec, err
+		return err
 	}
-	return rec, fmt.Errorf("unknown op %d", op)
+	return fmt.Errorf("unknown op %d", op)
 }
 
 // value reads a message's value by its kind.
