@@ -182,7 +182,7 @@ func TestDistMonitors(t *testing.T) {
 		a.send(t, "!spawn "+watcher)
 		w := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
 		a.send(t, "!send "+w+" <"+slot+".99999>")
-		pollInbox(t, a, regexp.QuoteMeta(w)+`: -1\n`+regexp.QuoteMeta(w)+`: 4\n`)
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 4\n`)
 	})
 	t.Run("node killed", func(t *testing.T) {
 		pid := spawnOn(t, a, "c", waits)
