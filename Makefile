@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs bench-dist fuzz install clean
 
 all: build
 
@@ -86,6 +86,14 @@ bench-vs-lua:
 bench-procs:
 	@scripts/need-packages.sh erl=erlang-base /usr/bin/time=time
 	GO=$(GO) bench/procs/run.sh
+
+## bench-dist: messages between two nodes on loopback (bench/dist:
+## ping-pong, one-way stream) side by side with two Erlang/OTP nodes
+## (RUNS=n rounds, default 3). Installs erlang-base when missing and we
+## are root.
+bench-dist:
+	@scripts/need-packages.sh erl=erlang-base
+	GO=$(GO) bench/dist/run.sh
 
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:

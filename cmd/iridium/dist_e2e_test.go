@@ -293,8 +293,11 @@ func rssKiB(t *testing.T, pid int) int {
 func TestDistBackPressure(t *testing.T) {
 	t.Parallel()
 	const n = 3_000_000
-	// Default probing: b stopped for a second is not failed.
-	a, b := startPair(t, "--probe-interval", "1s", "--probe-timeout", "500ms")
+	// Default probing: b stopped for a second is not failed. The mailbox
+	// limit is above n: this test is of the link's back-pressure, and
+	// the checker must not lose messages to its mailbox's limit when b,
+	// let go, takes the backlog faster than the checker runs.
+	a, b := startPair(t, "--probe-interval", "1s", "--probe-timeout", "500ms", "--mailbox-limit", strconv.Itoa(n+1))
 	checker := writeProgram(t, "checker.iasm", sized(checkerSrc, n))
 	stream := writeProgram(t, "stream.iasm", sized(streamSrc, n))
 	onB := spawnOn(t, a, "b", checker)
