@@ -192,7 +192,7 @@ func (d *Dist) Close() {
 	boxes := d.outboxes
 	d.outboxes = map[string]*outbox{}
 	d.mu.Unlock()
-	d.sched.SetRemote(nil)
+	d.sched.DropRemote(d)
 	d.cancel()
 	for _, b := range boxes {
 		b.stop()

@@ -57,6 +57,14 @@ func (s *Scheduler) SetRemote(r Remote) {
 	s.remote.Store(&r)
 }
 
+// DropRemote takes r away as the scheduler's Remote, if it still is (a
+// later SetRemote's is kept).
+func (s *Scheduler) DropRemote(r Remote) {
+	if cur := s.remote.Load(); cur != nil && *cur == r {
+		s.remote.CompareAndSwap(cur, nil)
+	}
+}
+
 // getRemote returns the Remote, or nil.
 func (s *Scheduler) getRemote() Remote {
 	if r := s.remote.Load(); r != nil {
@@ -211,14 +219,9 @@ func (s *Scheduler) parkBacklogged(p *process) bool {
 		return p.group.out != nil && p.group.out.park(p)
 	}
 	p.backlog = nil
-	p.mu.Lock()
-	if p.killed.Load() {
-		p.mu.Unlock()
+	if !p.markParked() {
 		return false
 	}
-	p.outWait = true
-	p.state.Store(stateWaiting)
-	p.mu.Unlock()
 	s.outWaits.Add(1)
 	if !b.Wait(func() { s.wakeFromOutput(p) }) {
 		s.wakeFromOutput(p) // room already
@@ -231,4 +234,18 @@ func (s *Scheduler) parkBacklogged(p *process) bool {
 // Scheduler.SendMessage).
 func (mb *Mailbox) SendContext(ctx context.Context, to PID, msg vm.Message) error {
 	return mb.p.s.SendMessage(ctx, mb.p.pid, to, msg)
+}
+
+// markParked marks p waiting on its output queue or an outbox, unless it
+// has been killed (its thread ends it then), and reports whether it did.
+// The caller counts it in outWaits.
+func (p *process) markParked() bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.killed.Load() {
+		return false
+	}
+	p.outWait = true
+	p.state.Store(stateWaiting)
+	return true
 }

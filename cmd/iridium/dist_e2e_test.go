@@ -2,7 +2,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,16 +15,6 @@ import (
 // End-to-end tests of messages across the cluster (package dist): real
 // iridium processes on 127.0.0.1-3, scripted shells, programs sent with
 // !spawn_on and PIDs that travel.
-
-// writeProgram writes an assembly file into the test's directory.
-func writeProgram(t *testing.T, name, src string) string {
-	t.Helper()
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, []byte(src), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
 
 // echoSrc answers every integer it gets with the integer plus one, to its
 // sender.
@@ -71,8 +60,8 @@ func TestDistPingPongAndPIDThroughThreeNodes(t *testing.T) {
 	t.Parallel()
 	procs, _ := startMesh(t)
 	a := procs[0]
-	echo := writeProgram(t, "echo.iasm", echoSrc)
-	relay := writeProgram(t, "relay.iasm", relaySrc)
+	echo := writeTestFile(t, "echo.iasm", echoSrc)
+	relay := writeTestFile(t, "relay.iasm", relaySrc)
 	onB := spawnOn(t, a, "b", echo)
 	onC := spawnOn(t, a, "c", relay)
 
@@ -141,16 +130,9 @@ func TestDistMonitors(t *testing.T) {
 	t.Parallel()
 	procs, _ := startMesh(t)
 	a, c := procs[0], procs[2]
-	dir := t.TempDir()
-	path := func(name, src string) string {
-		p := filepath.Join(dir, name)
-		if err := os.WriteFile(p, []byte(src), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
-	watcher := path("watcher.iasm", watcherSrc)
-	ends, faults, waits := path("end.iasm", endSrc), path("fault.iasm", faultSrc), path("wait.iasm", waitSrc)
+	watcher := writeTestFile(t, "watcher.iasm", watcherSrc)
+	ends, faults := writeTestFile(t, "end.iasm", endSrc), writeTestFile(t, "fault.iasm", faultSrc)
+	waits := writeTestFile(t, "wait.iasm", waitSrc)
 
 	t.Run("ends", func(t *testing.T) {
 		pid := spawnOn(t, a, "b", ends)
@@ -252,8 +234,8 @@ func TestDistOrderOf100000Messages(t *testing.T) {
 	t.Parallel()
 	a, b := startPair(t)
 	_ = b
-	checker := writeProgram(t, "checker.iasm", sized(checkerSrc, 100_000))
-	stream := writeProgram(t, "stream.iasm", sized(streamSrc, 100_000))
+	checker := writeTestFile(t, "checker.iasm", sized(checkerSrc, 100_000))
+	stream := writeTestFile(t, "stream.iasm", sized(streamSrc, 100_000))
 	onB := spawnOn(t, a, "b", checker)
 	a.send(t, "!spawn "+stream)
 	s := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
@@ -298,8 +280,8 @@ func TestDistBackPressure(t *testing.T) {
 	// the checker must not lose messages to its mailbox's limit when b,
 	// let go, takes the backlog faster than the checker runs.
 	a, b := startPair(t, "--probe-interval", "1s", "--probe-timeout", "500ms", "--mailbox-limit", strconv.Itoa(n+1))
-	checker := writeProgram(t, "checker.iasm", sized(checkerSrc, n))
-	stream := writeProgram(t, "stream.iasm", sized(streamSrc, n))
+	checker := writeTestFile(t, "checker.iasm", sized(checkerSrc, n))
+	stream := writeTestFile(t, "stream.iasm", sized(streamSrc, n))
 	onB := spawnOn(t, a, "b", checker)
 	a.send(t, "!spawn "+stream)
 	s := expect(t, a, `\[job \d+\] .* started, process (<\d+>)`, waitFor)[1]
@@ -344,7 +326,7 @@ func TestDistRestartedNode(t *testing.T) {
 	b := startNode(t, bSpec)
 	pa := startCluster(t, a, "127.0.0.1")
 	joinCluster(t, b, "127.0.0.1", pa)
-	echo := writeProgram(t, "echo.iasm", echoSrc)
+	echo := writeTestFile(t, "echo.iasm", echoSrc)
 	old := spawnOn(t, a, "b", echo)
 	a.send(t, "!send "+old+" 1")
 	pollInbox(t, a, regexp.QuoteMeta(old)+`: 2\n`)
