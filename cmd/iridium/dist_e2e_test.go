@@ -124,7 +124,8 @@ func watch(t *testing.T, p *nodeProc, watcher, pid string) string {
 
 // TestDistMonitors: monitors of processes on other nodes get the
 // process's reason when it ends (0), faults (1) or is killed (2), reason
-// 3 within a second when its node is SIGKILLed, and 4 at once for a
+// 3 within a second when its node is SIGKILLed and within the failure
+// detection time when it is stopped (SIGSTOP), and 4 at once for a
 // process that never existed. A member may kill only what it started.
 func TestDistMonitors(t *testing.T) {
 	t.Parallel()
@@ -177,6 +178,25 @@ func TestDistMonitors(t *testing.T) {
 		if d := time.Since(start); d > time.Second {
 			t.Errorf("the down notice came %v after the SIGKILL, want within 1s", d)
 		}
+	})
+	t.Run("node stopped", func(t *testing.T) {
+		// b is cut off silently (SIGSTOP): the monitor fires once b is
+		// failed, within the detection time of these probe settings
+		// (about a round of 3 × 200ms and a suspicion of 0.3 to 1.2 s).
+		b := procs[1]
+		pid := spawnOn(t, a, "b", waits)
+		w := watch(t, a, watcher, pid)
+		start := time.Now()
+		if err := b.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+			t.Fatal(err)
+		}
+		defer b.cmd.Process.Signal(syscall.SIGCONT)
+		pollInbox(t, a, regexp.QuoteMeta(w)+`: 3\n`)
+		d := time.Since(start)
+		if d > testFailureTimeout+3*time.Second {
+			t.Errorf("the down notice came %v after the SIGSTOP, want within %v", d, testFailureTimeout+3*time.Second)
+		}
+		t.Logf("reason 3 came %v after b was stopped", d)
 	})
 }
 
