@@ -1,6 +1,7 @@
 package dist
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 
@@ -365,8 +366,11 @@ func (d *Dist) apply(tr *translator, rec *wireRecord) {
 		if from == 0 || from.Node() == 0 {
 			return
 		}
-		if !d.sched.WatchFor(to, from) {
+		switch err := d.sched.WatchFor(to, from); {
+		case errors.Is(err, proc.ErrNoProcess):
 			d.Send(from, vm.Message{Kind: vm.MsgDown, Value: int32(proc.NoProcess), From: int32(to)})
+		case err != nil: // the monitor cannot be kept: the watcher hears so at once
+			d.Send(from, vm.Message{Kind: vm.MsgDown, Value: int32(proc.NoConnection), From: int32(to)})
 		}
 	case opKill:
 		_ = d.sched.KillFor(tr.sender.Alias, to) // a refused kill is not reported to a process

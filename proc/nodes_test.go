@@ -67,3 +67,26 @@ func TestNodesFull(t *testing.T) {
 		t.Error("the reused slot's old run still has it")
 	}
 }
+
+// A process keeps at most MaxRemoteWatchers monitors for other nodes'
+// processes; local monitors do not count toward it.
+func TestWatchForIsBounded(t *testing.T) {
+	s := New(Config{Threads: 1})
+	defer s.Close()
+	mb := s.Attach("target")
+	if err := s.WatchFor(MakePID(0, 999), MakePID(1, 1)); !errors.Is(err, ErrNoProcess) {
+		t.Fatalf("WatchFor of no process: %v, want ErrNoProcess", err)
+	}
+	for i := range MaxRemoteWatchers {
+		if err := s.WatchFor(mb.PID(), MakePID(1, uint32(i+1))); err != nil {
+			t.Fatalf("monitor %d: %v", i+1, err)
+		}
+	}
+	if err := s.WatchFor(mb.PID(), MakePID(2, 1)); !errors.Is(err, ErrTooManyWatchers) {
+		t.Fatalf("monitor past the bound: %v, want ErrTooManyWatchers", err)
+	}
+	s.DropWatchers(1)
+	if err := s.WatchFor(mb.PID(), MakePID(2, 1)); err != nil {
+		t.Fatalf("after slot 1's watchers were dropped: %v", err)
+	}
+}

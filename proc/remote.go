@@ -154,21 +154,39 @@ func (s *Scheduler) Deliver(to PID, msg vm.Message) {
 	s.deliver(to, msg, nil)
 }
 
+// MaxRemoteWatchers bounds the monitors of one process held for
+// processes of other nodes, so that a member cannot grow a process's
+// monitors without bound.
+const MaxRemoteWatchers = 10_000
+
+// ErrTooManyWatchers is returned by WatchFor past MaxRemoteWatchers.
+var ErrTooManyWatchers = errors.New("too many monitors from other nodes")
+
 // WatchFor adds watcher, a process of another node, to the monitors of
 // the local process target: its down notice goes through the Remote. It
-// reports false, adding nothing, when there is no such process.
-func (s *Scheduler) WatchFor(target, watcher PID) bool {
+// fails, adding nothing, with ErrNoProcess when there is no such process
+// and ErrTooManyWatchers when it has MaxRemoteWatchers of them already.
+func (s *Scheduler) WatchFor(target, watcher PID) error {
 	t := s.table.get(target)
 	if t == nil {
-		return false
+		return ErrNoProcess
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.state.Load() == stateEnded {
-		return false
+		return ErrNoProcess
+	}
+	remote := 0
+	for _, w := range t.watchers {
+		if w.Node() != 0 {
+			remote++
+		}
+	}
+	if remote >= MaxRemoteWatchers {
+		return ErrTooManyWatchers
 	}
 	t.watchers = append(t.watchers, watcher)
-	return true
+	return nil
 }
 
 // DropWatchers removes from every local process's monitors the watchers
