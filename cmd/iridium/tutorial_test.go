@@ -225,22 +225,42 @@ func (r *tutorialReader) terminal(t *testing.T, b tutorialBlock) {
 		t.Fatalf("%s: no program runs in it", where)
 	}
 	for _, step := range steps {
+		output := step.output
 		if step.input != "" && !strings.HasPrefix(step.input, "$ ") {
 			typed := r.ported.Replace(step.input)
-			ptyFind(t, p, where+": the prompt before "+typed, regexp.MustCompile(`(>>>)`))
-			if _, err := p.tty.WriteString(typed + "\r"); err != nil {
-				t.Fatalf("%s: typing %q: %v", where, typed, err)
-			}
-			ptyFind(t, p, where+": the echo of "+typed, regexp.MustCompile("("+regexp.QuoteMeta(">>> "+normalizeSpace(typed))+")"))
+			typeLine(t, p, where, typed)
 			if typed == "!quit" {
 				r.waitQuit(t, where, p)
 				delete(r.terms, b.terminal)
 			}
+			if typed == "!inbox" && len(output) > 0 {
+				// A reader who finds no message yet looks again: one sent
+				// from the other terminal takes a moment to come.
+				first := expectedLine(r.ported.Replace(output[0]))
+				for deadline := time.Now().Add(ptyTimeout); !ptyFindWithin(p, first, time.Second); {
+					if time.Now().After(deadline) {
+						t.Fatalf("%s: !inbox showed no %q within %v:\n%s", where, output[0], ptyTimeout, normalizeTerminal(p.output()).text)
+					}
+					typeLine(t, p, where, typed)
+				}
+				output = output[1:]
+			}
 		}
-		for _, want := range step.output {
+		for _, want := range output {
 			ptyFind(t, p, where+": after "+step.input, expectedLine(r.ported.Replace(want)))
 		}
 	}
+}
+
+// typeLine waits for the prompt, types line and Enter, and moves past
+// the line's echo.
+func typeLine(t *testing.T, p *ptyREPL, where, line string) {
+	t.Helper()
+	ptyFind(t, p, where+": the prompt before "+line, regexp.MustCompile(`(>>>)`))
+	if _, err := p.tty.WriteString(line + "\r"); err != nil {
+		t.Fatalf("%s: typing %q: %v", where, line, err)
+	}
+	ptyFind(t, p, where+": the echo of "+line, regexp.MustCompile("("+regexp.QuoteMeta(">>> "+normalizeSpace(line))+")"))
 }
 
 // waitQuit waits for the program of a terminal to end with status 0.
@@ -260,19 +280,24 @@ func (r *tutorialReader) waitQuit(t *testing.T, where string, p *ptyREPL) {
 // moves past the match.
 func ptyFind(t *testing.T, p *ptyREPL, what string, re *regexp.Regexp) {
 	t.Helper()
-	found := p.advance(ptyTimeout, func(rest string) int {
+	if !ptyFindWithin(p, re, ptyTimeout) {
+		p.mu.Lock()
+		rest := p.out.String()[p.seen:]
+		p.mu.Unlock()
+		t.Fatalf("%s: nothing matches %q within %v; the terminal shows after the last match:\n%s", what, re, ptyTimeout, normalizeTerminal(rest).text)
+	}
+}
+
+// ptyFindWithin is ptyFind that waits up to d and reports whether it
+// found a match.
+func ptyFindWithin(p *ptyREPL, re *regexp.Regexp, d time.Duration) bool {
+	return p.advance(d, func(rest string) int {
 		shown := normalizeTerminal(rest)
 		if end := matchEnd(re, shown.text); end >= 0 {
 			return shown.rawEnd(end)
 		}
 		return -1
 	})
-	if !found {
-		p.mu.Lock()
-		rest := p.out.String()[p.seen:]
-		p.mu.Unlock()
-		t.Fatalf("%s: nothing matches %q within %v; the terminal shows after the last match:\n%s", what, re, ptyTimeout, normalizeTerminal(rest).text)
-	}
 }
 
 // A tutorialStep is a line typed (or a command) and the lines it shows.
