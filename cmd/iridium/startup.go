@@ -18,9 +18,9 @@ import (
 // then makes things, in this order, so that a refused start leaves
 // nothing behind (no SSH host key, node id or cookie file, no open port):
 //
-//  1. checkStart: the flags' files (checkClusterFiles, in run), the SSH
-//     server's configuration and keys (remote.Check), and that the ports
-//     to listen on can be opened;
+//  1. checkStart: the flags' files (checkClusterFiles, in run; the -i
+//     file), the SSH server's configuration and keys (remote.Check), and
+//     that the ports to listen on can be opened;
 //  2. the cluster node, when the start needs one: it locks the node id
 //     (the check that no other process runs this node) and makes the node
 //     id and cookie files on first use;
@@ -37,10 +37,16 @@ func (e *startError) Error() string { return e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
 // checkStart checks, making nothing, what starting the node will need:
-// with -r, the SSH server's configuration and keys; the ports it will
-// listen on (the cluster's when withCluster, the SSH one with -r).
+// the -i file; with -r, the SSH server's configuration and keys; the
+// ports it will listen on (the cluster's when withCluster, the SSH one
+// with -r).
 func (n *node) checkStart(withCluster bool) error {
 	o := n.opts
+	if o.interactFile != "" {
+		if err := checkReadable(o.interactFile); err != nil {
+			return &startError{"the shell", fmt.Errorf("-i: %w", err)}
+		}
+	}
 	var ports []portUse
 	if o.remote.enabled {
 		if err := remote.Check(n.remoteConfig()); err != nil {
@@ -52,6 +58,26 @@ func (n *node) checkStart(withCluster bool) error {
 		ports = append(ports, portUse{"the cluster listener", "the cluster port", "-P (--cluster-port)", o.bindHost, o.bindPort})
 	}
 	return checkPorts(ports)
+}
+
+// checkReadable checks that path is a regular file this process can
+// open, or a kind of file the shell itself refuses with a reason (a FIFO
+// is not opened here: that would wait for a writer).
+func checkReadable(path string) error {
+	fi, err := os.Stat(path)
+	switch {
+	case err != nil:
+		return err
+	case fi.IsDir():
+		return fmt.Errorf("%s is a directory, not an assembly file", path)
+	case !fi.Mode().IsRegular():
+		return nil
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	return f.Close()
 }
 
 // portUse is a port the start will listen on.

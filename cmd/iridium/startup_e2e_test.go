@@ -86,12 +86,15 @@ func writeAuthorizedKey(t *testing.T, dataDir string) {
 
 // TestStartRefusedMakesNothing: a start refused because a port it needs is
 // taken (the cluster port, the SSH port, or the two given the same port)
-// says which port and which flag moves it, exits 1, and leaves nothing
-// behind in the data directory: no SSH host key, node id or cookie.
+// says which port and which flag moves it, and one refused for a -i file
+// it cannot read says so; each exits 1 and leaves nothing behind in the
+// data directory: no SSH host key, node id, cookie or status socket
+// directory.
 func TestStartRefusedMakesNothing(t *testing.T) {
 	t.Parallel()
 	ports := testkit.Ports(t, 2)
 	taken, free := strconv.Itoa(ports[0]), strconv.Itoa(ports[1])
+	missing := filepath.Join(t.TempDir(), "missing.iasm")
 	ln, err := net.Listen("tcp", hostPort("127.0.0.1", ports[0]))
 	if err != nil {
 		t.Fatal(err)
@@ -107,6 +110,8 @@ func TestStartRefusedMakesNothing(t *testing.T) {
 		{[]string{"--daemon", "-P", taken}, "the cluster port 127.0.0.1:" + taken + " is taken"},
 		{[]string{"-r", "-p", "0", "-P", taken, "--join", "127.0.0.1:" + free, "-e", "nop"}, "the cluster port 127.0.0.1:" + taken + " is taken"},
 		{[]string{"-r", "-p", taken, "-e", "nop"}, "the SSH port 127.0.0.1:" + taken + " is taken"},
+		{[]string{"-r", "-p", "0", "-i", missing}, "iridium: -i: stat " + missing + ": no such file or directory"},
+		{[]string{"-r", "-p", "0", "-i", t.TempDir()}, "is a directory, not an assembly file"},
 	} {
 		dataDir := t.TempDir()
 		writeAuthorizedKey(t, dataDir)
