@@ -126,15 +126,11 @@ type tutorialReader struct {
 // subtest; one that fails ends the run, as later ones build on it.
 func TestTutorial(t *testing.T) {
 	t.Parallel()
-	dir, binDir := t.TempDir(), t.TempDir()
-	if err := os.Symlink(iridiumBin, filepath.Join(binDir, "iridium")); err != nil {
-		t.Fatal(err)
-	}
 	ports := testkit.Ports(t, 2)
 	r := &tutorialReader{
 		parent: t,
-		dir:    dir,
-		env:    append(testEnv(t), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"), "TERM=xterm"),
+		dir:    t.TempDir(),
+		env:    append(installedEnv(t), "TERM=xterm"),
 		ported: strings.NewReplacer("2254", strconv.Itoa(ports[0]), "2255", strconv.Itoa(ports[1])),
 		terms:  make(map[int]*ptyREPL),
 	}
