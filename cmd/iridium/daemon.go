@@ -26,8 +26,9 @@ func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 	// Checked first, then made (see startup.go).
 	if err := n.checkStart(true); err != nil {
 		what := "the node"
-		if se := (*startError)(nil); errors.As(err, &se) {
-			what = se.what
+		var refused *startError
+		if errors.As(err, &refused) {
+			what = refused.what
 		}
 		logger.Error(what+" did not start", "err", err)
 		n.close()
