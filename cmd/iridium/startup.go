@@ -37,9 +37,9 @@ func (e *startError) Error() string { return e.err.Error() }
 func (e *startError) Unwrap() error { return e.err }
 
 // checkStart checks, making nothing, what starting the node will need:
-// the -i file; with -r, the SSH server's configuration and keys; the
-// ports it will listen on (the cluster's when withCluster, the SSH one
-// with -r).
+// the -i file; with -r, the SSH server's configuration and keys; when
+// withCluster, the cookie given (checkGivenCookie); the ports it will
+// listen on (the cluster's when withCluster, the SSH one with -r).
 func (n *node) checkStart(withCluster bool) error {
 	o := n.opts
 	if o.interactFile != "" {
@@ -55,9 +55,27 @@ func (n *node) checkStart(withCluster bool) error {
 		ports = append(ports, portUse{"remote access", "the SSH port", "-p (--ssh-port)", o.remote.bindHost, o.remote.bindPort})
 	}
 	if withCluster {
+		if err := checkGivenCookie(o); err != nil {
+			return &startError{"the cluster listener", err}
+		}
 		ports = append(ports, portUse{"the cluster listener", "the cluster port", "-P (--cluster-port)", o.bindHost, o.bindPort})
 	}
 	return checkPorts(ports)
+}
+
+// checkGivenCookie checks the cookie given by --cookie, --cookie-file or
+// IRIDIUM_COOKIE as making the cluster node would, so that a guessable
+// one is refused before the node id is made. Without one, the node makes
+// or reads the data directory's cookie file, which needs no check first.
+func checkGivenCookie(o *options) error {
+	if o.cookie == "" && o.cookieFile == "" && os.Getenv(cookieEnv) == "" {
+		return nil
+	}
+	cookie, from, err := clusterCookie(o)
+	if err != nil {
+		return fmt.Errorf("cookie: %w", err)
+	}
+	return checkCookie(cookie, from)
 }
 
 // checkReadable checks that path is a regular file this process can

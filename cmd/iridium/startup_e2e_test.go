@@ -1,11 +1,13 @@
 package main
 
 import (
+	"context"
 	"crypto/ed25519"
 	"crypto/rand"
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -87,7 +89,7 @@ func writeAuthorizedKey(t *testing.T, dataDir string) {
 // TestStartRefusedMakesNothing: a start refused because a port it needs is
 // taken (the cluster port, the SSH port, or the two given the same port)
 // says which port and which flag moves it, and one refused for a -i file
-// it cannot read says so; each exits 1 and leaves nothing behind in the
+// it cannot read or a guessable IRIDIUM_COOKIE says so; each exits 1 and leaves nothing behind in the
 // data directory: no SSH host key, node id, cookie or status socket
 // directory.
 func TestStartRefusedMakesNothing(t *testing.T) {
@@ -103,20 +105,27 @@ func TestStartRefusedMakesNothing(t *testing.T) {
 	for _, tc := range []struct {
 		args []string
 		want string
+		env  []string // added to the environment
 	}{
-		{[]string{"--daemon", "-r", "-p", "0", "-P", taken}, "the cluster port 127.0.0.1:" + taken + " is taken (by another node or program): stop that, or give this node another one with -P (--cluster-port)"},
-		{[]string{"--daemon", "-r", "-p", taken, "-P", "0"}, "the SSH port 127.0.0.1:" + taken + " is taken (by another node or program): stop that, or give this node another one with -p (--ssh-port)"},
-		{[]string{"--daemon", "-r", "-p", free, "-P", free}, "the SSH port and the cluster port are both 127.0.0.1:" + free + ": give them different ones"},
-		{[]string{"--daemon", "-P", taken}, "the cluster port 127.0.0.1:" + taken + " is taken"},
-		{[]string{"-r", "-p", "0", "-P", taken, "--join", "127.0.0.1:" + free, "-e", "nop"}, "the cluster port 127.0.0.1:" + taken + " is taken"},
-		{[]string{"-r", "-p", taken, "-e", "nop"}, "the SSH port 127.0.0.1:" + taken + " is taken"},
-		{[]string{"-r", "-p", "0", "-i", missing}, "iridium: -i: stat " + missing + ": no such file or directory"},
-		{[]string{"-r", "-p", "0", "-i", t.TempDir()}, "is a directory, not an assembly file"},
+		{[]string{"--daemon", "-r", "-p", "0", "-P", taken}, "the cluster port 127.0.0.1:" + taken + " is taken (by another node or program): stop that, or give this node another one with -P (--cluster-port)", nil},
+		{[]string{"--daemon", "-r", "-p", taken, "-P", "0"}, "the SSH port 127.0.0.1:" + taken + " is taken (by another node or program): stop that, or give this node another one with -p (--ssh-port)", nil},
+		{[]string{"--daemon", "-r", "-p", free, "-P", free}, "the SSH port and the cluster port are both 127.0.0.1:" + free + ": give them different ones", nil},
+		{[]string{"--daemon", "-P", taken}, "the cluster port 127.0.0.1:" + taken + " is taken", nil},
+		{[]string{"-r", "-p", "0", "-P", taken, "--join", "127.0.0.1:" + free, "-e", "nop"}, "the cluster port 127.0.0.1:" + taken + " is taken", nil},
+		{[]string{"-r", "-p", taken, "-e", "nop"}, "the SSH port 127.0.0.1:" + taken + " is taken", nil},
+		{[]string{"-r", "-p", "0", "-i", missing}, "iridium: -i: stat " + missing + ": no such file or directory", nil},
+		{[]string{"-r", "-p", "0", "-i", t.TempDir()}, "is a directory, not an assembly file", nil},
+		{[]string{"--daemon", "-r", "-p", "0", "-P", "0"}, "the cookie from $IRIDIUM_COOKIE: the cluster cookie is easy to guess", []string{"IRIDIUM_COOKIE=short"}},
+		{[]string{"-P", "0", "--join", "127.0.0.1:" + free, "-e", "nop"}, "the cookie from $IRIDIUM_COOKIE: the cluster cookie is easy to guess", []string{"IRIDIUM_COOKIE=short"}},
 	} {
 		dataDir := t.TempDir()
 		writeAuthorizedKey(t, dataDir)
 		args := append([]string{"--data-root-dir", dataDir}, tc.args...)
-		r := runBinary(t, "", args...)
+		r := runCommand(t, func(ctx context.Context) *exec.Cmd {
+			cmd := exec.CommandContext(ctx, iridiumBin, args...)
+			cmd.Env = append(testEnv(t), tc.env...)
+			return cmd
+		})
 		if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("iridium %q: status %d, stderr:\n%s\nwant %d and %q", tc.args, r.code, r.stderr, filecmd.ExitFailure, tc.want)
 		}
