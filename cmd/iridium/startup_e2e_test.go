@@ -168,3 +168,22 @@ func TestJoinCauseSaysItOnce(t *testing.T) {
 		t.Errorf("joinCause of %q = %q; want only the leading join and address gone", other, got)
 	}
 }
+
+// TestSecondNodeRefusedMakesNoHostKey: a daemon with -r refused because
+// another process runs the node of its data directory and alias says so
+// and makes no SSH host key: the node id's lock is taken before the key
+// is made.
+func TestSecondNodeRefusedMakesNoHostKey(t *testing.T) {
+	t.Parallel()
+	dataDir := t.TempDir()
+	first := startNode(t, nodeSpec{alias: "a", dataDir: dataDir, extra: []string{"--daemon"}})
+	expectStderr(t, first, `cluster listening`, waitFor)
+	writeAuthorizedKey(t, dataDir)
+	r := runBinary(t, "", "--data-root-dir", dataDir, "--node-alias", "a", "--cookie", testCookie+"/"+t.Name(), "--daemon", "-r", "-p", "0", "-P", "0")
+	if r.code != filecmd.ExitFailure || !strings.Contains(r.stderr, "another process holds") {
+		t.Errorf("status %d, stderr:\n%s\nwant %d and that another process runs the node", r.code, r.stderr, filecmd.ExitFailure)
+	}
+	if _, err := os.Stat(hostKeyPath(dataDir)); !os.IsNotExist(err) {
+		t.Errorf("the refused start made the host key %s (stat: %v)", hostKeyPath(dataDir), err)
+	}
+}
