@@ -225,20 +225,12 @@ func (r *tutorialReader) terminal(t *testing.T, b tutorialBlock) {
 		if step.input != "" && !strings.HasPrefix(step.input, "$ ") {
 			typed := r.ported.Replace(step.input)
 			typeLine(t, p, where, typed)
-			if typed == "!quit" {
-				r.waitQuit(t, where, p)
+			switch {
+			case typed == "!quit":
+				waitQuit(t, where, p)
 				delete(r.terms, b.terminal)
-			}
-			if typed == "!inbox" && len(output) > 0 {
-				// A reader who finds no message yet looks again: one sent
-				// from the other terminal takes a moment to come.
-				first := expectedLine(r.ported.Replace(output[0]))
-				for deadline := time.Now().Add(ptyTimeout); !ptyFindWithin(p, first, time.Second); {
-					if time.Now().After(deadline) {
-						t.Fatalf("%s: !inbox showed no %q within %v:\n%s", where, output[0], ptyTimeout, normalizeTerminal(p.output()).text)
-					}
-					typeLine(t, p, where, typed)
-				}
+			case typed == "!inbox" && len(output) > 0:
+				lookAgain(t, p, where, typed, expectedLine(r.ported.Replace(output[0])))
 				output = output[1:]
 			}
 		}
@@ -259,8 +251,21 @@ func typeLine(t *testing.T, p *ptyREPL, where, line string) {
 	ptyFind(t, p, where+": the echo of "+line, regexp.MustCompile("("+regexp.QuoteMeta(">>> "+normalizeSpace(line))+")"))
 }
 
+// lookAgain types line again, as a reader who finds no message yet looks
+// again, until first shows: a message sent from the other terminal takes
+// a moment to come.
+func lookAgain(t *testing.T, p *ptyREPL, where, line string, first *regexp.Regexp) {
+	t.Helper()
+	for deadline := time.Now().Add(ptyTimeout); !ptyFindWithin(p, first, time.Second); {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: %s showed nothing that matches %q within %v:\n%s", where, line, first, ptyTimeout, normalizeTerminal(p.output()).text)
+		}
+		typeLine(t, p, where, line)
+	}
+}
+
 // waitQuit waits for the program of a terminal to end with status 0.
-func (r *tutorialReader) waitQuit(t *testing.T, where string, p *ptyREPL) {
+func waitQuit(t *testing.T, where string, p *ptyREPL) {
 	select {
 	case err := <-p.exited:
 		if err != nil {
