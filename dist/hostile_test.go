@@ -16,8 +16,8 @@ import (
 
 // startBare starts a cluster node without Dist, as a hostile or older
 // member would be, joined to a; refusals collects the dist.refused.v1
-// frames it gets.
-func startBare(t *testing.T, alias string, a *testNode) (*cluster.Node, *testkit.List[string]) {
+// frames it gets, unknown the kinds a answered as unknown.
+func startBare(t *testing.T, alias string, a *testNode) (n *cluster.Node, refusals, unknown *testkit.List[string]) {
 	t.Helper()
 	cfg := cluster.DefaultConfig()
 	cfg.Alias, cfg.Cookie, cfg.CookieKey = alias, testCookie, testKey()
@@ -26,7 +26,8 @@ func startBare(t *testing.T, alias string, a *testNode) (*cluster.Node, *testkit
 	if err != nil {
 		t.Fatal(err)
 	}
-	refusals := &testkit.List[string]{}
+	refusals, unknown = &testkit.List[string]{}, &testkit.List[string]{}
+	n.Handle(cluster.KindUnknown, func(_ string, payload []byte) { unknown.Add(string(payload)) })
 	n.Handle(kindRefused, func(_ string, payload []byte) {
 		var f refusedFrame
 		if err := frameCodec.Decode(payload, &f); err == nil {
@@ -41,7 +42,7 @@ func startBare(t *testing.T, alias string, a *testNode) (*cluster.Node, *testkit
 		t.Fatal(err)
 	}
 	testkit.Eventually(t, 10*time.Second, "a sees "+alias, func() bool { return a.dist.SlotOfMember(alias) != 0 })
-	return n, refusals
+	return n, refusals, unknown
 }
 
 func incarnationOf(t *testing.T, n *cluster.Node, alias string) uint64 {
@@ -77,7 +78,7 @@ func frameTo(toInc, fromInc uint64, serial uint32, n int) []byte {
 // unsupported, not by a time-out.
 func TestHostileFramesAreRefused(t *testing.T) {
 	a := startNode(t, "a", nil)
-	evil, refusals := startBare(t, "evil", a)
+	evil, refusals, unknown := startBare(t, "evil", a)
 	mb := a.sched.Attach("target")
 	aInc, evilInc := incarnationOf(t, evil, "a"), incarnationOf(t, evil, "evil")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -120,6 +121,14 @@ func TestHostileFramesAreRefused(t *testing.T) {
 	if got := mb.Take(); len(got) != 0 {
 		t.Errorf("a frame for an earlier run delivered %v", got)
 	}
+	// A frame of a version a does not speak is answered as unknown.
+	if err := evil.Send(ctx, "a", "dist.msg.v9", []byte{0x80}); err != nil {
+		t.Fatal(err)
+	}
+	testkit.Eventually(t, 10*time.Second, "a answers dist.msg.v9 as unknown", func() bool {
+		got := unknown.All()
+		return len(got) == 1 && got[0] == "dist.msg.v9"
+	})
 	// evil has no Dist: a's request fails as unsupported.
 	_, err := a.dist.Request(ctx, "evil", reqPS, nil)
 	if !errors.Is(err, ErrUnsupported) {
@@ -131,7 +140,7 @@ func TestHostileFramesAreRefused(t *testing.T) {
 // are dropped and counted there, and another process gets its messages.
 func TestFloodFillsOnlyThatMailbox(t *testing.T) {
 	a := startNode(t, "a", func(c *Config) { c.Sched = proc.New(proc.Config{Threads: 1, MailboxLimit: 100}) })
-	evil, _ := startBare(t, "evil", a)
+	evil, _, _ := startBare(t, "evil", a)
 	flooded, other := a.sched.Attach("flooded"), a.sched.Attach("other")
 	aInc, evilInc := incarnationOf(t, evil, "a"), incarnationOf(t, evil, "evil")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
