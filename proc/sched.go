@@ -63,6 +63,9 @@ type Config struct {
 	// its printing processes wait for the destination to take them.
 	// Default DefaultOutputLimit.
 	OutputLimit int
+	// Names, if not nil, looks names up on other members, for WHEREIS
+	// of NAME@ALIAS; without it such a WHEREIS gives 0 at once.
+	Names NameLookup
 }
 
 // Reason is why a process ended, as a down notice carries it.
@@ -111,6 +114,7 @@ var ErrStopped = errors.New("scheduler stopped")
 type Scheduler struct {
 	cfg     Config
 	table   table
+	names   registry
 	workers []*worker
 	rr      atomic.Uint32 // round robin over workers for wake-ups from outside
 
@@ -125,7 +129,7 @@ type Scheduler struct {
 	restStarted atomic.Bool
 
 	// active counts processes runnable or running; live, every process
-	// not ended; timers, RECVT timers pending; outWaits, processes parked
+	// not ended; timers, RECVT timers and WHEREIS lookups pending; outWaits, processes parked
 	// on an output queue (its drain wakes them).
 	active, live, timers, outWaits atomic.Int64
 
@@ -438,6 +442,7 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	done := p.done
 	p.mu.Unlock()
 	s.table.remove(p.pid)
+	s.names.forget(p)
 	g := p.group
 	if err != nil && !(g.skipRoot && g.root == p) {
 		fmt.Fprintf(g.faults, "process %v%s faulted: %v\n", p.pid, g.label(), err)
