@@ -33,9 +33,9 @@ func FuzzScheduler(f *testing.F) {
 		f.Add(p.Code)
 	}
 	f.Fuzz(func(t *testing.T, code []byte) {
-		s := New(Config{Threads: 2, MailboxLimit: 8, Budget: vm.NewHeapBudget(64 << 10), DetectDeadlock: true,
-			Names: &fakeLookup{pids: map[string]PID{"srv@n1": MakePID(1, 2)}}})
+		s := New(Config{Threads: 2, MailboxLimit: 8, Budget: vm.NewHeapBudget(64 << 10), DetectDeadlock: true})
 		defer s.Close()
+		s.SetNameLookup(&fakeLookup{pids: map[string]PID{"srv@n1": MakePID(1, 2)}})
 		h, err := s.Start(&vm.Program{ReadOnly: []byte(ro), Code: code}, StartOptions{VM: vm.Config{StackLimit: 64, HeapLimit: 1 << 12}})
 		if err != nil {
 			t.Fatal(err)

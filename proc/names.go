@@ -63,7 +63,8 @@ func SplitName(ref string) (name, alias string, err error) {
 }
 
 // NameLookup looks names up on other members, for a WHEREIS of
-// NAME@ALIAS: the cluster's distribution layer implements it (Config.Names).
+// NAME@ALIAS: the cluster's distribution layer implements it, and sets
+// it with SetNameLookup.
 type NameLookup interface {
 	// LookupName asks the member alias for the process registered there
 	// under name, and calls answer once, from any goroutine and perhaps
@@ -91,6 +92,19 @@ type registry struct {
 	// used counts the entries of byProc and waits, so that a process
 	// ending takes no lock when there are none.
 	used atomic.Int64
+	// lookup reaches the names of other members; nil without a cluster.
+	lookup atomic.Pointer[NameLookup]
+}
+
+// SetNameLookup makes l look up the names of other members, for WHEREIS
+// of NAME@ALIAS; nil (the default) makes such a WHEREIS give 0 at once,
+// as for a member that does not exist.
+func (s *Scheduler) SetNameLookup(l NameLookup) {
+	if l == nil {
+		s.names.lookup.Store(nil)
+		return
+	}
+	s.names.lookup.Store(&l)
 }
 
 // register gives p the name; it fails for a bad or taken name, a process
@@ -222,15 +236,16 @@ type nameWait struct {
 // to run the WHEREIS again, which then takes the answer.
 func (p *process) Whereis(ref string) (int32, bool, error) {
 	name, alias, err := SplitName(ref)
+	r := &p.s.names
+	lookup := r.lookup.Load()
 	switch {
 	case err != nil:
 		return 0, true, err
 	case alias == "":
-		return int32(p.s.names.whereis(name)), true, nil
-	case p.s.cfg.Names == nil:
+		return int32(r.whereis(name)), true, nil
+	case lookup == nil:
 		return 0, true, nil // no cluster: no such member
 	}
-	r := &p.s.names
 	p.mu.Lock()
 	if w := r.wait(p); w != nil {
 		if w.done {
@@ -243,7 +258,7 @@ func (p *process) Whereis(ref string) (int32, bool, error) {
 	p.s.timers.Add(1) // a wake-up to come: no deadlock meanwhile
 	w.timer = time.AfterFunc(LookupTimeout, func() { p.answer(w, 0) })
 	p.mu.Unlock()
-	p.s.cfg.Names.LookupName(alias, name, func(pid PID) { p.answer(w, pid) })
+	(*lookup).LookupName(alias, name, func(pid PID) { p.answer(w, pid) })
 	p.mu.Lock()
 	if w.done { // answered at once
 		return p.takeAnswer(), true, nil

@@ -233,6 +233,11 @@ func (f *fakeLookup) LookupName(alias, name string, answer func(PID)) {
 	go give()
 }
 
+// withLookup makes l a scheduler's NameLookup, for start and runMain.
+func withLookup(l NameLookup) func(*Scheduler) {
+	return func(s *Scheduler) { s.SetNameLookup(l) }
+}
+
 func (f *fakeLookup) answerAll() int {
 	f.mu.Lock()
 	list := f.pending
@@ -248,11 +253,11 @@ func TestWhereisRemote(t *testing.T) {
 	for _, mode := range []string{"later", "at once"} {
 		t.Run(mode, func(t *testing.T) {
 			f := &fakeLookup{pids: map[string]PID{"srv@n1": MakePID(3, 77)}, now: mode == "at once"}
-			r := runMain(t, Config{Threads: 1, Names: f, DetectDeadlock: true}, names+`
+			r := runMain(t, Config{Threads: 1, DetectDeadlock: true}, names+`
         whereis $0 @far
         whereis $1 @gone
         hlt
-`)
+`, withLookup(f))
 			regs := r.h.VM().Registers()
 			if r.exit.Err != nil || PID(regs[0]) != MakePID(3, 77) || regs[1] != 0 {
 				t.Fatalf("exit %+v, $0 = %v, $1 = %v; want <3.77> and 0", r.exit, PID(regs[0]), regs[1])
@@ -274,7 +279,7 @@ func TestWhereisRemote(t *testing.T) {
 // wait.
 func TestWhereisWaitHoldsNoThread(t *testing.T) {
 	f := &fakeLookup{pids: map[string]PID{"srv@n1": MakePID(2, 5)}, hold: true}
-	_, h, out, faults := start(t, Config{Threads: 1, Names: f}, names+`
+	_, h, out, faults := start(t, Config{Threads: 1}, names+`
         self $20
         load $0 @side
         spawn $0 $1
@@ -288,7 +293,7 @@ side:   self $9
         load $5 #7
         send $20 $5
         hlt
-`)
+`, withLookup(f))
 	eventually(t, "the other process's output", func() bool { return out.String() == "2\n" })
 	eventually(t, "the lookup", func() bool {
 		f.mu.Lock()
@@ -314,7 +319,7 @@ func TestWhereisTimeout(t *testing.T) {
 	t.Parallel()
 	f := &fakeLookup{hold: true}
 	began := time.Now()
-	r := runMain(t, Config{Threads: 1, Names: f, DetectDeadlock: true}, names+"load $0 #5\nwhereis $0 @far\nhlt")
+	r := runMain(t, Config{Threads: 1, DetectDeadlock: true}, names+"load $0 #5\nwhereis $0 @far\nhlt", withLookup(f))
 	if took := time.Since(began); r.exit.Err != nil || r.h.VM().Registers()[0] != 0 || took < LookupTimeout {
 		t.Errorf("exit %+v, $0 = %d after %v; want 0 after %v", r.exit, r.h.VM().Registers()[0], took, LookupTimeout)
 	}
@@ -328,7 +333,7 @@ func TestWhereisTimeout(t *testing.T) {
 // is ignored, and the lookup is not counted as a wake-up to come.
 func TestWhereisKilled(t *testing.T) {
 	f := &fakeLookup{hold: true}
-	s, h, _, _ := start(t, Config{Threads: 1, Names: f}, names+"reg @srv\nwhereis $0 @far\nhlt")
+	s, h, _, _ := start(t, Config{Threads: 1}, names+"reg @srv\nwhereis $0 @far\nhlt", withLookup(f))
 	eventually(t, "the lookup", func() bool {
 		f.mu.Lock()
 		defer f.mu.Unlock()

@@ -63,9 +63,6 @@ type Config struct {
 	// its printing processes wait for the destination to take them.
 	// Default DefaultOutputLimit.
 	OutputLimit int
-	// Names, if not nil, looks names up on other members, for WHEREIS
-	// of NAME@ALIAS; without it such a WHEREIS gives 0 at once.
-	Names NameLookup
 }
 
 // Reason is why a process ended, as a down notice carries it.
