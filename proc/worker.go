@@ -214,7 +214,7 @@ func (w *worker) run(p *process) {
 			s.finish(p, Killed, nil)
 			return
 		}
-		if stop == vm.Backlogged && p.group.out.park(p) {
+		if stop == vm.Backlogged && s.parkBacklogged(p) {
 			s.deactivate()
 			return
 		}

@@ -29,8 +29,9 @@ func (f *fakeRuntime) Spawn(child *VM) (int32, error) {
 	return 100 + int32(len(f.children)), nil
 }
 
-func (f *fakeRuntime) Send(to int32, msg Message) {
+func (f *fakeRuntime) Send(to int32, msg Message) bool {
 	f.sent = append(f.sent, fmt.Sprintf("%d<-%d:%d:%d:%q", to, msg.From, msg.Kind, msg.Value, msg.Bytes))
+	return false
 }
 
 func (f *fakeRuntime) Receive(timeout int32) (Message, RecvStatus) {
