@@ -119,15 +119,9 @@ func (d *Dist) registerBuiltins() {
 	})
 }
 
-// ProcessInfo is a process of another member, as ListProcesses returns it.
-type ProcessInfo struct {
-	proc.Info
-	Alias string // the member
-}
-
 // ListProcesses asks the member alias for its processes; their PIDs are
 // PIDs of this node (in the member's slot). More counts those left out.
-func (d *Dist) ListProcesses(ctx context.Context, alias string) (list []ProcessInfo, more int, err error) {
+func (d *Dist) ListProcesses(ctx context.Context, alias string) (list []proc.Info, more int, err error) {
 	body, err := d.Request(ctx, alias, reqPS, nil)
 	if err != nil {
 		return nil, 0, err
@@ -141,9 +135,8 @@ func (d *Dist) ListProcesses(ctx context.Context, alias string) (list []ProcessI
 	}
 	slot := d.SlotOfMember(alias)
 	for _, e := range a.Procs {
-		in := proc.Info{PID: proc.MakePID(slot, e.Serial), Program: e.Program, State: e.State,
-			Reductions: e.Reductions, Mailbox: e.Mailbox, Dropped: e.Dropped, Memory: e.Memory}
-		list = append(list, ProcessInfo{Info: in, Alias: alias})
+		list = append(list, proc.Info{PID: proc.MakePID(slot, e.Serial), Program: e.Program, State: e.State,
+			Reductions: e.Reductions, Mailbox: e.Mailbox, Dropped: e.Dropped, Memory: e.Memory})
 	}
 	return list, a.More, nil
 }

@@ -45,7 +45,7 @@ func newNode(o *options) *node {
 	n := &node{opts: o, events: newEventHub(), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
 	n.jobs = jobs.NewTableOn(n.procs, o.maxJobs)
-	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
+	n.cluster = &clusterNode{opts: o, notify: n.events.publish, procs: n.procs}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	n.processStatus = n.listProcesses
 	return n
@@ -94,6 +94,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		JobOwner:    spec.owner,
 		LoadFirst:   spec.loadFirst,
 		Procs:       n.procs,
+		Dist:        distShell{n.cluster},
 	}
 	if n.remoteServer() != nil {
 		ropts.Sessions = sessionList{n: n, own: spec.session}
