@@ -237,14 +237,11 @@ type nameWait struct {
 func (p *process) Whereis(ref string) (int32, bool, error) {
 	name, alias, err := SplitName(ref)
 	r := &p.s.names
-	lookup := r.lookup.Load()
 	switch {
 	case err != nil:
 		return 0, true, err
 	case alias == "":
 		return int32(r.whereis(name)), true, nil
-	case lookup == nil:
-		return 0, true, nil // no cluster: no such member
 	}
 	p.mu.Lock()
 	if w := r.wait(p); w != nil {
@@ -252,6 +249,11 @@ func (p *process) Whereis(ref string) (int32, bool, error) {
 			return p.takeAnswer(), true, nil
 		}
 		return 0, false, nil // pending; p.mu held
+	}
+	lookup := r.lookup.Load()
+	if lookup == nil {
+		p.mu.Unlock()
+		return 0, true, nil // no cluster: no such member
 	}
 	w := &nameWait{pending: true}
 	r.setWait(p, w)

@@ -354,3 +354,37 @@ func TestWhereisKilled(t *testing.T) {
 		t.Errorf("the registry keeps %d entries", s.names.used.Load())
 	}
 }
+
+// A lookup in flight when the cluster goes (SetNameLookup(nil)) still
+// ends with its own answer, and leaves nothing for the next one.
+func TestWhereisLookupGoesMidway(t *testing.T) {
+	f := &fakeLookup{hold: true, pids: map[string]PID{"srv@n1": MakePID(1, 9)}}
+	s, h, out, _ := start(t, Config{Threads: 1}, names+`
+        self $20
+        load $0 @poke
+        spawn $0 $1
+        whereis $2 @far      ; answered once the lookup is gone
+        prti $2
+        whereis $3 @far      ; no lookup now: 0 at once
+        prti $3
+        hlt
+poke:   send $20 $20         ; wakes the waiting process: it waits on
+        hlt
+`, withLookup(f))
+	eventually(t, "the lookup", func() bool {
+		f.mu.Lock()
+		defer f.mu.Unlock()
+		return len(f.pending) == 1
+	})
+	s.SetNameLookup(nil)
+	if n := f.answerAll(); n != 1 {
+		t.Fatalf("%d lookups", n)
+	}
+	<-h.Done()
+	if want := strconv.Itoa(int(MakePID(1, 9))) + "\n0\n"; out.String() != want {
+		t.Errorf("output %q, want %q", out, want)
+	}
+	if s.names.used.Load() != 0 || s.timers.Load() != 0 {
+		t.Errorf("%d registry entries, %d timers left", s.names.used.Load(), s.timers.Load())
+	}
+}

@@ -26,17 +26,21 @@ me:     .asciiz 'me'
 	pollInbox(t, ts, "<3>: 5\n")
 	ts.exec(t, "!send echo 41")
 	pollInbox(t, ts, "<2>: 42\n")
-	mark := ts.out.Len()
-	ts.exec(t, "!registered")
-	if got, want := ts.out.String()[mark:], "NAME  PID\necho  <2>\nme    <1>\n"; got != want {
+	if got, want := printed(t, ts, "!registered"), "NAME  PID\necho  <2>\nme    <1>\n"; got != want {
 		t.Errorf("!registered printed %q, want %q", got, want)
 	}
 	ts.exec(t, "!kill <2>")
-	mark = ts.out.Len()
-	ts.exec(t, "!registered")
-	if got, want := ts.out.String()[mark:], "NAME  PID\nme    <1>\n"; got != want {
+	if got, want := printed(t, ts, "!registered"), "NAME  PID\nme    <1>\n"; got != want {
 		t.Errorf("!registered after the echo server ended printed %q, want %q", got, want)
 	}
+}
+
+// printed runs line, which must succeed, and returns what it printed.
+func printed(t *testing.T, ts *testShell, line string) string {
+	t.Helper()
+	mark := ts.out.Len()
+	ts.exec(t, line)
+	return ts.out.String()[mark:]
 }
 
 // Scripted, each command says what it changed.
@@ -104,9 +108,7 @@ func TestShellRemoteNames(t *testing.T) {
 	names["svc"] = mb.PID()
 	ts.exec(t, "!send svc@n1 9")
 	pollInbox(t, ts, "<1>: 9\n")
-	mark := ts.out.Len()
-	ts.exec(t, "!registered n1")
-	if got, want := ts.out.String()[mark:], "names of n1 (their PIDs as this node writes them):\nNAME  PID\nsvc   <1>\n(2 more not listed)\n"; got != want {
+	if got, want := printed(t, ts, "!registered n1"), "names of n1 (their PIDs as this node writes them):\nNAME  PID\nsvc   <1>\n(2 more not listed)\n"; got != want {
 		t.Errorf("!registered n1 printed %q, want %q", got, want)
 	}
 	for line, want := range map[string]string{
