@@ -55,6 +55,10 @@ func startNode(t *testing.T, alias string, tune func(*Config)) *testNode {
 	if tune != nil {
 		tune(&dc)
 	}
+	if dc.Sched != tn.sched { // tune brought a scheduler of its own
+		tn.sched.Close()
+		tn.sched = dc.Sched
+	}
 	dmu.Lock()
 	tn.dist = New(dc)
 	dmu.Unlock()
@@ -75,8 +79,7 @@ func startNode(t *testing.T, alias string, tune func(*Config)) *testNode {
 // join makes a join b and waits until both see each other linked.
 func join(t *testing.T, a, b *testNode) {
 	t.Helper()
-	host, port, _ := net.SplitHostPort(b.addr)
-	p, _ := strconv.Atoi(port)
+	host, p := splitAddr(t, b.addr)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	if _, err := a.node.Join(ctx, host, p); err != nil {
@@ -119,4 +122,18 @@ func takeN(t *testing.T, mb *proc.Mailbox, n int, within time.Duration) []vm.Mes
 		return len(got) >= n
 	})
 	return got
+}
+
+// splitAddr splits "host:port".
+func splitAddr(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, p
 }

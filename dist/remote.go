@@ -202,12 +202,13 @@ func (d *Dist) HandleEvent(e cluster.Event) {
 		d.mu.Lock()
 		d.members[ref.Alias] = ref.Incarnation
 		d.mu.Unlock()
+		d.nodes.Slot(ref) // a new run marks the alias's earlier runs gone
 	case cluster.EventRejoined:
 		d.memberGone(ref.Alias, true)
 		d.mu.Lock()
 		d.members[ref.Alias] = ref.Incarnation
 		d.mu.Unlock()
-		d.nodes.Slot(ref) // marks the earlier runs gone
+		d.nodes.Slot(ref)
 	case cluster.EventFailed, cluster.EventLinkClosed:
 		d.memberGone(ref.Alias, false)
 	case cluster.EventLeft, cluster.EventDropped:
