@@ -4,6 +4,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -132,6 +133,34 @@ func TestNamesAcrossNodes(t *testing.T) {
 	t.Logf("flood: %d lookups in at most %.2f s, %d answered (limit %d)", asked, took, found, limit)
 	if found > limit || found < 100 || asked-found < 1000 {
 		t.Errorf("flood: %d of %d lookups answered in %.2f s; want 100 (the burst) to %d, and 1,000 refused", found, asked, took, limit)
+	}
+
+	// n1 stops answering (SIGSTOP): a lookup gives 0 within the 2 s
+	// time-out (or sooner, once n1 is found failed), and the process
+	// that asked goes on.
+	if err := n1.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	defer n1.cmd.Process.Signal(syscall.SIGCONT)
+	asker := writeProgram(t, "asker.iasm", `.data
+counter: .asciiz 'counter@n1'
+shell:   .asciiz 'sh2'
+.code
+        whereis $20 @shell
+        whereis $0 @counter
+        load $1 #7
+        add $0 $1 $0
+        send $20 $0
+        hlt
+`)
+	began = time.Now()
+	n2.send(t, "!spawn "+asker)
+	pid = expect(t, n2, `\[job \d+\] .*asker.iasm started, process (<\d+>)`, waitFor)[1]
+	poll(t, n2, "!inbox", pid+`: 7\n`, true)
+	took = time.Since(began).Seconds()
+	t.Logf("a lookup of a stopped member gave 0 after at most %.2f s", took)
+	if took > 3 {
+		t.Errorf("a lookup of a stopped member took %.2f s, want at most the 2 s time-out (and a second for the test)", took)
 	}
 }
 
