@@ -222,3 +222,52 @@ func TestLookupFloodIsRateLimited(t *testing.T) {
 		t.Errorf("all %d lookups answered right after a flood", n)
 	}
 }
+
+// A listing stops at MaxListed names and counts the rest.
+func TestRegisteredIsBounded(t *testing.T) {
+	a, b := pair(t, nil)
+	for i := range MaxListed + 3 {
+		if err := a.sched.Attach("m").Register("m" + strconv.Itoa(i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, more, err := b.names.Registered(context.Background(), "a")
+	if err != nil || len(list) != MaxListed || more != 3 {
+		t.Fatalf("Registered = %d names, %d more, %v; want %d and 3", len(list), more, err, MaxListed)
+	}
+}
+
+// Answers that break the rules are taken as no answer, with an error
+// that says why.
+func TestBadAnswers(t *testing.T) {
+	a := startNode(t, "a", nil)
+	enc := func(v any) []byte {
+		b, err := a.names.encode(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	for name, body := range map[string][]byte{
+		"another node's PID": enc(&whereisAnswer{PID: dist.WirePID{Alias: "c", Incarnation: 1, Serial: 3}}),
+		"not msgpack":        []byte("\xc1"),
+		"a field too many":   {0x81, 0xa1, 'x', 0x01},
+	} {
+		if pid, err := a.names.whereisAnswer("b", body, nil); pid != 0 || err == nil {
+			t.Errorf("%s: %v, %v; want 0 and an error", name, pid, err)
+		}
+	}
+	for name, ans := range map[string]*listAnswer{
+		"another node's names": {Alias: "c"},
+		"too many names":       {Alias: "b", Names: make([]listEntry, MaxListed+1)},
+		"a bad name":           {Alias: "b", Names: []listEntry{{Name: "a b", Serial: 1}}},
+		"negative more":        {Alias: "b", More: -1},
+	} {
+		if _, _, err := a.names.listAnswer("b", enc(ans)); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := a.names.answerWhereis("b", enc(&whereisRequest{Name: "a@b"})); !errors.Is(err, proc.ErrBadName) {
+		t.Errorf("a lookup of a bad name: %v", err)
+	}
+}
