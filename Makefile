@@ -108,6 +108,7 @@ fuzz:
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzParseJoinAddr$$' -fuzztime $(FUZZTIME) .
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzCheckCookie$$' -fuzztime $(FUZZTIME) .
 	cd dist && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
+	cd names && $(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime $(FUZZTIME) .
 	cd repl && $(GO) test -run '^$$' -fuzz '^FuzzReadPipedProgram$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command (static, as build)

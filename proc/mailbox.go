@@ -64,6 +64,7 @@ func (mb *Mailbox) Close() {
 	p.watchers = nil
 	p.mu.Unlock()
 	p.s.table.remove(p.pid)
+	p.s.names.forget(p)
 	p.s.notifyDown(p.pid, watchers, Normal)
 }
 

@@ -114,6 +114,7 @@ var ErrStopped = errors.New("scheduler stopped")
 type Scheduler struct {
 	cfg     Config
 	table   table
+	names   registry
 	workers []*worker
 	rr      atomic.Uint32 // round robin over workers for wake-ups from outside
 
@@ -128,7 +129,7 @@ type Scheduler struct {
 	restStarted atomic.Bool
 
 	// active counts processes runnable or running; live, every process
-	// not ended; timers, RECVT timers pending; outWaits, processes parked
+	// not ended; timers, RECVT timers and WHEREIS lookups pending; outWaits, processes parked
 	// on an output queue (its drain wakes them).
 	active, live, timers, outWaits atomic.Int64
 
@@ -462,6 +463,7 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	done := p.done
 	p.mu.Unlock()
 	s.table.remove(p.pid)
+	s.names.forget(p)
 	g := p.group
 	if err != nil && !(g.skipRoot && g.root == p) {
 		fmt.Fprintf(g.faults, "process %v%s faulted: %v\n", p.pid, g.label(), err)

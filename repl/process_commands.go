@@ -20,7 +20,7 @@ import (
 func processCommands() []command {
 	return []command{
 		{name: "!self", help: "print this shell's PID, to which processes can send", run: (*Shell).cmdSelf},
-		{name: "!send", args: "PID VALUE", help: "send VALUE (an integer, or a PID like <7>) to the process PID, of this node or another (<2.7>)", min: 2, max: 2, run: (*Shell).cmdSend},
+		{name: "!send", args: "PID|NAME[@ALIAS] VALUE", help: "send VALUE (an integer, or a PID like <7>) to the process PID, of this node or another (<2.7>), or to the one registered as NAME here or on member ALIAS", min: 2, max: 2, run: (*Shell).cmdSend},
 		{name: "!inbox", help: "print, and take, the messages sent to this shell", run: (*Shell).cmdInbox},
 		{name: "!ps", args: "[ALIAS]", help: "list the node's processes (or member ALIAS's): PID, program, state, reductions, mailbox, dropped messages, memory", max: 1, run: (*Shell).cmdPs},
 	}
@@ -71,7 +71,7 @@ func (s *Shell) cmdSelf(context.Context, []string) error {
 }
 
 func (s *Shell) cmdSend(ctx context.Context, args []string) error {
-	to, err := pidArg("!send", args[0])
+	to, named, err := s.sendTarget(ctx, args[0])
 	if err != nil {
 		return err
 	}
@@ -91,6 +91,9 @@ func (s *Shell) cmdSend(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return fmt.Errorf("!send: %w", err)
+	}
+	if named {
+		s.done(fmt.Sprintf("sent to %v (%s)", to, args[0]))
 	}
 	return nil
 }

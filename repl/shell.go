@@ -91,6 +91,9 @@ type Options struct {
 	// Dist reaches the processes of other members: !ps ALIAS, !kill of
 	// their PIDs, the aliases shown with their PIDs. Nil: none.
 	Dist Distribution
+	// Names looks up the names registered on other members:
+	// !registered ALIAS, !send NAME@ALIAS. Nil: none.
+	Names NameFinder
 }
 
 // Distribution is what the process commands need of the cluster's
@@ -205,7 +208,8 @@ func New(opts Options) (*Shell, error) {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
 	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
-	s.commands = append(append(s.commands, processCommands()...), sessionCommands()...)
+	s.commands = append(append(s.commands, processCommands()...), nameCommands()...)
+	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)

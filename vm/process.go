@@ -70,6 +70,16 @@ type Runtime interface {
 	// Kill ends the process pid. It reports whether that is this
 	// process, which then stops at once.
 	Kill(pid int32) (self bool)
+	// Register gives this process the name, for REG; an error (a bad
+	// name, a name taken, a process named already) faults the REG.
+	Register(name string) error
+	// Whereis returns, for WHEREIS, the PID registered under name:
+	// "NAME" on this node, "NAME@ALIAS" on the member ALIAS; 0 if there
+	// is none. With done false the answer is not in yet and the process
+	// waits as after RecvWait: the VM calls nothing more and runs the
+	// WHEREIS again when the process next runs. An error (a bad name)
+	// faults the WHEREIS.
+	Whereis(name string) (pid int32, done bool, err error)
 }
 
 // ErrNoRuntime is the fault of a process instruction on a VM that is not

@@ -14,6 +14,7 @@ import (
 	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/dist"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/names"
 	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/repl"
 )
@@ -33,6 +34,7 @@ type clusterNode struct {
 	// through dist, made with each cluster node.
 	procs *proc.Scheduler
 	dist  atomic.Pointer[dist.Dist]
+	names atomic.Pointer[names.Service] // the registered names over dist
 
 	mu   sync.Mutex
 	node *cluster.Node
@@ -75,7 +77,9 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 		return nil, nil, err
 	}
 	if c.procs != nil {
-		c.dist.Store(dist.New(dist.Config{Node: node, Sched: c.procs}))
+		d := dist.New(dist.Config{Node: node, Sched: c.procs})
+		c.dist.Store(d)
+		c.names.Store(names.New(d, c.procs))
 	}
 	registerSpawn(c.spawn, node, c.Dist)
 	c.node, c.lock = node, lock
@@ -249,6 +253,9 @@ func (c *clusterNode) Dist() *dist.Dist { return c.dist.Load() }
 // closeDist closes the distribution layer of the node that went: the
 // monitors of other members' processes get reason 3.
 func (c *clusterNode) closeDist() {
+	if sv := c.names.Swap(nil); sv != nil {
+		sv.Close()
+	}
 	if d := c.dist.Swap(nil); d != nil {
 		d.Close()
 	}

@@ -95,6 +95,7 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		LoadFirst:   spec.loadFirst,
 		Procs:       n.procs,
 		Dist:        distShell{n.cluster},
+		Names:       namesShell{n.cluster},
 	}
 	if n.opts.remote.enabled { // the node's own shell is made before the server starts
 		ropts.Sessions = sessionList{n: n, own: spec.session}
