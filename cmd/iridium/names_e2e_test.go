@@ -96,7 +96,7 @@ func startNamesPair(t *testing.T) (n1, n2 *nodeProc) {
 func TestNamesAcrossNodes(t *testing.T) {
 	t.Parallel()
 	n1, n2 := startNamesPair(t)
-	counter := writeProgram(t, "counter.iasm", counterSrc)
+	counter := writeTestFile(t, "counter.iasm", counterSrc)
 	n1.send(t, "!spawn "+counter)
 	expect(t, n1, `\[job 1\] .*counter.iasm started, process (<\d+>)`, waitFor)
 	poll(t, n1, "!registered", `(?m)^counter +<\d+>$`, false)
@@ -108,7 +108,7 @@ func TestNamesAcrossNodes(t *testing.T) {
 	// A program of n2 finds it by name and talks to it.
 	n2.send(t, "!register sh2")
 	expect(t, n2, `(?m)^<\d+> registered as "sh2"$`, waitFor)
-	finder := writeProgram(t, "finder.iasm", finderSrc)
+	finder := writeTestFile(t, "finder.iasm", finderSrc)
 	n2.send(t, "!spawn "+finder)
 	poll(t, n2, "!inbox", `<\d+>: 42\n<\d+>: 0\n<\d+>: 0\n<\d+>: pid `+regexp.QuoteMeta(remote)+`\n`, true)
 
@@ -121,7 +121,7 @@ func TestNamesAcrossNodes(t *testing.T) {
 
 	// The flood: n1 answers one member's lookups at 200 a second after
 	// a burst of 100 (dist's defaults); the rest are refused and give 0.
-	flooder := writeProgram(t, "flooder.iasm", flooderSrc)
+	flooder := writeTestFile(t, "flooder.iasm", flooderSrc)
 	began := time.Now()
 	n2.send(t, "!spawn "+flooder)
 	pid := expect(t, n2, `\[job \d+\] .*flooder.iasm started, process (<\d+>)`, waitFor)[1]
@@ -142,7 +142,7 @@ func TestNamesAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n1.cmd.Process.Signal(syscall.SIGCONT)
-	asker := writeProgram(t, "asker.iasm", `.data
+	asker := writeTestFile(t, "asker.iasm", `.data
 counter: .asciiz 'counter@n1'
 shell:   .asciiz 'sh2'
 .code

@@ -21,7 +21,7 @@ import (
 // block is skipped until its feature is listed here. When issue 21
 // (messages across the cluster: !register, !send NAME@ALIAS) is merged,
 // add "issue-21" to run the tutorial's section 7.
-var tutorialFeatures = map[string]bool{}
+var tutorialFeatures = map[string]bool{"issue-21": true}
 
 // tutorialPath is the tutorial, from this package's directory.
 var tutorialPath = filepath.Join("..", "..", "docs", "tutorial.md")
