@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs bench-dist fuzz install clean
 
 all: build
 
@@ -87,6 +87,14 @@ bench-procs:
 	@scripts/need-packages.sh erl=erlang-base /usr/bin/time=time
 	GO=$(GO) bench/procs/run.sh
 
+## bench-dist: messages between two nodes on loopback (bench/dist:
+## ping-pong, one-way stream) side by side with two Erlang/OTP nodes
+## (RUNS=n rounds, default 3). Installs erlang-base when missing and we
+## are root.
+bench-dist:
+	@scripts/need-packages.sh erl=erlang-base
+	GO=$(GO) bench/dist/run.sh
+
 ## fuzz: run each fuzz target for FUZZTIME (default 60s)
 fuzz:
 	cd vm && $(GO) test -run '^$$' -fuzz '^FuzzExec$$' -fuzztime $(FUZZTIME) .
@@ -99,6 +107,8 @@ fuzz:
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzParseJoinAddr$$' -fuzztime $(FUZZTIME) .
 	cd cluster && $(GO) test -run '^$$' -fuzz '^FuzzCheckCookie$$' -fuzztime $(FUZZTIME) .
+	cd dist && $(GO) test -run '^$$' -fuzz '^FuzzDecodeFrame$$' -fuzztime $(FUZZTIME) .
+	cd names && $(GO) test -run '^$$' -fuzz '^FuzzAnswers$$' -fuzztime $(FUZZTIME) .
 	cd repl && $(GO) test -run '^$$' -fuzz '^FuzzReadPipedProgram$$' -fuzztime $(FUZZTIME) .
 
 ## install: go install the iridium command (static, as build)

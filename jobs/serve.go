@@ -70,7 +70,11 @@ func (s *Service) serveSpawn(from string, m *spawnMsg) {
 		File: m.File, Owner: owner, Program: p, Config: s.cfg.VM, Output: ob,
 		Started: func(j *Job) {
 			id, job = j.ID, j
-			if err := s.send(from, KindReply, &replyMsg{Req: m.Req, ID: j.ID}); err != nil {
+			reply := &replyMsg{Req: m.Req, ID: j.ID, Serial: j.PID().Serial()}
+			if s.cfg.SelfRun != nil {
+				reply.Run = s.cfg.SelfRun()
+			}
+			if err := s.send(from, KindReply, reply); err != nil {
 				j.Kill() // the caller will not hear of it
 			}
 			stopClock = limitTime(j, s.cfg.RemoteJobTimeLimit, s.tr.Self())

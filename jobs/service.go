@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -67,6 +68,14 @@ type ServiceConfig struct {
 	// Report, if set, is told of malformed messages from members, at most
 	// about once a second.
 	Report func(string)
+	// SelfRun, if set, returns this node's run (its cluster incarnation),
+	// sent with a spawn's answer so that the caller can address the
+	// program's first process.
+	SelfRun func() uint64
+	// ImportPID, if set, makes a PID of this node for the process serial
+	// of member alias's run, 0 if it cannot: a job started elsewhere gets
+	// it as its PID.
+	ImportPID func(alias string, run uint64, serial uint32) proc.PID
 }
 
 // Service runs programs sent by other members, and starts, follows and
@@ -388,7 +397,11 @@ func (s *Service) gotReply(from string, m *replyMsg) {
 	case m.ID == 0:
 		p.reply <- answer{err: fmt.Errorf("%s answered with no job", from)}
 	default:
-		p.reply <- answer{job: s.trackLocked(from, m.ID, *p.spec)}
+		j := s.trackLocked(from, m.ID, *p.spec)
+		if s.cfg.ImportPID != nil && m.Serial != 0 {
+			s.t.setPID(j, s.cfg.ImportPID(from, m.Run, m.Serial))
+		}
+		p.reply <- answer{job: j}
 	}
 }
 

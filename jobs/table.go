@@ -107,6 +107,16 @@ func (o *Owner) String() string {
 	return o.name
 }
 
+// memberAlias returns the alias of the member the owner is, "" for any
+// other owner: that member may kill the processes of its jobs
+// (proc.StartOptions.Owner).
+func (o *Owner) memberAlias() string {
+	if o == nil || !o.member {
+		return ""
+	}
+	return o.name
+}
+
 // Register is one register a program changed, as its end reports it.
 type Register struct {
 	Index int     // 0 to vm.NumRegisters-1
@@ -161,8 +171,9 @@ func (j *Job) Name() string {
 }
 
 // PID returns the job's first process on the scheduler, for a job
-// running here; 0 for a job on another member. It is set before
-// Spec.Started is called.
+// running here (set before Spec.Started is called); for a job on another
+// member, its first process there as a PID of this node, or 0 if the
+// member did not say.
 func (j *Job) PID() proc.PID {
 	j.t.mu.Lock()
 	defer j.t.mu.Unlock()
@@ -322,7 +333,7 @@ func (t *Table) Start(ctx context.Context, spec Spec) (*Job, error) {
 	cfg := spec.Config
 	cfg.Stdout = out
 	h, err := sched.Start(spec.Program, proc.StartOptions{
-		Name: filepath.Base(spec.File), VM: cfg, Faults: faultsTo, CallerReportsFault: true,
+		Name: filepath.Base(spec.File), VM: cfg, Faults: faultsTo, CallerReportsFault: true, Owner: spec.Owner.memberAlias(),
 		Starting: func(pid proc.PID) {
 			t.mu.Lock()
 			j.pid = pid
@@ -548,6 +559,13 @@ func (t *Table) track(member string, id int, file string, owner *Owner, kill fun
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.addLocked(id, member, file, owner, kill)
+}
+
+// setPID sets the PID of j, a job on another member.
+func (t *Table) setPID(j *Job, pid proc.PID) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	j.pid = pid
 }
 
 // nonZero lists the registers of m that are not zero.

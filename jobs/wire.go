@@ -39,6 +39,7 @@ const (
 	maxOwnerName = 128
 	maxTableJobs = 2 * KeepJobs
 	maxJobID     = math.MaxInt32
+	maxSerial    = 1<<24 - 1 // a process serial (proc.PID)
 	// maxRunNS bounds a run time: ten years, in nanoseconds.
 	maxRunNS = int64(10 * 365 * 24 * time.Hour)
 	// maxDropped bounds a count of dropped lines: more than a program
@@ -61,6 +62,12 @@ type replyMsg struct {
 	Req uint64 `codec:"req"`
 	ID  int    `codec:"id"`
 	Err string `codec:"err"` // why the request was refused; "" when it was not
+	// Serial and Run, in the answer to spawn.v1, name the job's first
+	// process: its serial on the member and the member's run
+	// (incarnation), from which the caller makes a PID of its own (see
+	// ServiceConfig.ImportPID). Left out when unknown.
+	Serial uint32 `codec:"serial,omitempty"`
+	Run    uint64 `codec:"run,omitempty"`
 }
 
 // outputMsg carries whole lines a job printed.
@@ -201,6 +208,9 @@ func (m *replyMsg) validate() error {
 	}
 	if m.ID != 0 && m.Err != "" {
 		return errors.New("a reply with both a job and an error")
+	}
+	if m.Serial > maxSerial {
+		return fmt.Errorf("process serial %d over %d", m.Serial, maxSerial)
 	}
 	return checkText("error", m.Err, maxErrorText)
 }

@@ -1,7 +1,7 @@
 package proc
 
 import (
-	"fmt"
+	"context"
 
 	"github.com/iridium-vm/iridium/vm"
 )
@@ -64,17 +64,16 @@ func (mb *Mailbox) Close() {
 	p.watchers = nil
 	p.mu.Unlock()
 	p.s.table.remove(p.pid)
+	p.s.names.forget(p)
 	p.s.notifyDown(p.pid, watchers, Normal)
 }
 
-// sendFrom delivers msg from outside the processes, as from, to to.
+// sendFrom delivers msg from outside the processes, as from, to to. To
+// a process of another node it waits while the outbox toward that node
+// is full: until there is room or the link drops (SendMessage takes a
+// context).
 func (s *Scheduler) sendFrom(from, to PID, msg vm.Message) error {
-	if to.Node() == 0 && s.table.get(to) == nil {
-		return fmt.Errorf("%v: %w", to, ErrNoProcess)
-	}
-	msg.From = int32(from)
-	s.deliver(to, msg, nil)
-	return nil
+	return s.SendMessage(context.Background(), from, to, msg)
 }
 
 // notifyDown sends the down notice of pid, ended for reason, to its

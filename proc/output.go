@@ -171,14 +171,9 @@ func (q *outQueue) park(p *process) bool {
 	if len(q.buf) < q.limit || q.err != nil {
 		return false
 	}
-	p.mu.Lock()
-	if p.killed.Load() {
-		p.mu.Unlock()
+	if !p.markParked() {
 		return false
 	}
-	p.outWait = true
-	p.state.Store(stateWaiting)
-	p.mu.Unlock()
 	q.s.outWaits.Add(1)
 	q.waiters = append(q.waiters, p)
 	return true

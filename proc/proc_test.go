@@ -41,8 +41,8 @@ type result struct {
 }
 
 // start assembles src and starts it on a new scheduler, closed when the
-// test ends.
-func start(t *testing.T, cfg Config, src string) (*Scheduler, *Handle, *syncBuffer, *syncBuffer) {
+// test ends, after the setups, if any, have been called with it.
+func start(t *testing.T, cfg Config, src string, setups ...func(*Scheduler)) (*Scheduler, *Handle, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	p, err := asm.Assemble("test.iasm", src)
 	if err != nil {
@@ -50,6 +50,9 @@ func start(t *testing.T, cfg Config, src string) (*Scheduler, *Handle, *syncBuff
 	}
 	s := New(cfg)
 	t.Cleanup(s.Close)
+	for _, setup := range setups {
+		setup(s)
+	}
 	var out, faults syncBuffer
 	h, err := s.Start(p, StartOptions{Name: "test", VM: vm.Config{Stdout: &out}, Faults: &faults})
 	if err != nil {
@@ -59,10 +62,10 @@ func start(t *testing.T, cfg Config, src string) (*Scheduler, *Handle, *syncBuff
 }
 
 // runMain runs src until its first process ends (within a deadline that
-// only a hang reaches).
-func runMain(t *testing.T, cfg Config, src string) result {
+// only a hang reaches); setups as for start.
+func runMain(t *testing.T, cfg Config, src string, setups ...func(*Scheduler)) result {
 	t.Helper()
-	s, h, out, faults := start(t, cfg, src)
+	s, h, out, faults := start(t, cfg, src, setups...)
 	select {
 	case <-h.Done():
 	case <-s.Deadlocked():

@@ -41,7 +41,8 @@ type process struct {
 	timer    *time.Timer // RECVT's, while it waits
 	timerGen uint32      // tells a timer that fires late from the current one
 	timedOut bool
-	outWait  bool          // parked by its group's output queue, not by RECV
+	outWait  bool          // parked by its group's output queue or backlog, not by RECV
+	backlog  Backlog       // the full outbox its last send found; only its thread touches it
 	done     chan struct{} // closed when it ends; nil until asked for
 	exit     Exit
 }
@@ -63,8 +64,16 @@ func (p *process) Spawn(child *vm.VM) (int32, error) {
 	return int32(c.pid), nil
 }
 
-// Send implements vm.Runtime.
-func (p *process) Send(to int32, msg vm.Message) { p.s.deliver(PID(to), msg, p.w) }
+// Send implements vm.Runtime. A send into a full outbox toward another
+// node is kept as p.backlog, on which the thread parks p (worker.run).
+func (p *process) Send(to int32, msg vm.Message) bool {
+	b := p.s.deliver(PID(to), msg, p.w)
+	if b == nil {
+		return false
+	}
+	p.backlog = b
+	return true
+}
 
 // Receive implements vm.Runtime. When it finds nothing it returns with
 // p.mu still held: the VM stops at once, and the thread's run parks the
@@ -136,6 +145,13 @@ func (p *process) cancelTimer() {
 // Monitor implements vm.Runtime.
 func (p *process) Monitor(pid int32) {
 	target := PID(pid)
+	if target.Node() != 0 {
+		if r := p.s.getRemote(); r != nil {
+			r.Monitor(p.pid, target)
+			p.w.remoteDirty = true
+			return
+		}
+	}
 	if t := p.s.table.get(target); t != nil {
 		t.mu.Lock()
 		if t.state.Load() != stateEnded {
@@ -152,6 +168,13 @@ func (p *process) Monitor(pid int32) {
 func (p *process) Kill(pid int32) bool {
 	if PID(pid) == p.pid {
 		return true
+	}
+	if PID(pid).Node() != 0 {
+		if r := p.s.getRemote(); r != nil {
+			r.Kill(p.pid, PID(pid))
+			p.w.remoteDirty = true
+		}
+		return false
 	}
 	if t := p.s.table.get(PID(pid)); t != nil && !t.external {
 		p.s.kill(t, p.w)

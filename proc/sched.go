@@ -63,6 +63,9 @@ type Config struct {
 	// its printing processes wait for the destination to take them.
 	// Default DefaultOutputLimit.
 	OutputLimit int
+	// Remote, if set, reaches the processes of other nodes (see Remote);
+	// SetRemote sets it later. Without one, their PIDs reach nothing.
+	Remote Remote
 }
 
 // Reason is why a process ended, as a down notice carries it.
@@ -111,6 +114,7 @@ var ErrStopped = errors.New("scheduler stopped")
 type Scheduler struct {
 	cfg     Config
 	table   table
+	names   registry
 	workers []*worker
 	rr      atomic.Uint32 // round robin over workers for wake-ups from outside
 
@@ -125,13 +129,16 @@ type Scheduler struct {
 	restStarted atomic.Bool
 
 	// active counts processes runnable or running; live, every process
-	// not ended; timers, RECVT timers pending; outWaits, processes parked
+	// not ended; timers, RECVT timers and WHEREIS lookups pending; outWaits, processes parked
 	// on an output queue (its drain wakes them).
 	active, live, timers, outWaits atomic.Int64
 
 	idleMu sync.Mutex
 	idlers []*worker
 	idle   atomic.Int32
+
+	remote atomic.Pointer[Remote]
+	nodes  *Nodes
 
 	deadlockOnce sync.Once
 	deadlocked   chan struct{}
@@ -156,7 +163,8 @@ func New(cfg Config) *Scheduler {
 	if cfg.OutputLimit <= 0 {
 		cfg.OutputLimit = DefaultOutputLimit
 	}
-	s := &Scheduler{cfg: cfg, deadlocked: make(chan struct{})}
+	s := &Scheduler{cfg: cfg, deadlocked: make(chan struct{}), nodes: NewNodes()}
+	s.SetRemote(cfg.Remote)
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	for i := range cfg.Threads {
 		s.workers = append(s.workers, &worker{s: s, id: i, wake: make(chan struct{}, 1)})
@@ -232,6 +240,10 @@ type StartOptions struct {
 	// in the table and before it first runs, on Start's goroutine: what
 	// it prints comes before anything the program prints.
 	Starting func(PID)
+	// Owner is the alias of the cluster member the program was started
+	// for ("" for this node): that member may kill its processes
+	// (KillFor).
+	Owner string
 }
 
 // Handle is the first process of a program started by Start.
@@ -284,7 +296,7 @@ func (s *Scheduler) Start(p *vm.Program, o StartOptions) (*Handle, error) {
 	if s.stopping.Load() {
 		return nil, ErrStopped
 	}
-	g := &group{name: o.Name, faults: io.Discard, skipRoot: o.CallerReportsFault}
+	g := &group{name: o.Name, faults: io.Discard, skipRoot: o.CallerReportsFault, owner: o.Owner}
 	if o.VM.Stdout != nil {
 		g.out = newOutQueue(s, o.VM.Stdout)
 		o.VM.Stdout, g.faults = g.out, g.out
@@ -329,8 +341,19 @@ func (s *Scheduler) Send(from, to PID, value int32) error {
 	return s.sendFrom(from, to, vm.Message{Kind: vm.MsgInt, Value: value})
 }
 
-// Kill ends the process pid; its monitors get reason 2.
+// Kill ends the process pid; its monitors get reason 2. For a process of
+// another node it asks that node, which ends it only if it was started
+// for this node (see KillFor); the answer comes later.
 func (s *Scheduler) Kill(pid PID) error {
+	if pid.Node() != 0 {
+		r := s.getRemote()
+		if r == nil {
+			return fmt.Errorf("%v: %w", pid, ErrNoRemote)
+		}
+		r.Kill(0, pid)
+		r.Flush()
+		return nil
+	}
 	p := s.table.get(pid)
 	if p == nil || p.external {
 		return fmt.Errorf("%v: %w", pid, ErrNoProcess)
@@ -368,25 +391,26 @@ func (s *Scheduler) Wait(ctx context.Context, pid PID) (Exit, error) {
 // deliver puts msg in the mailbox of the process to, or drops it: to an
 // ended or unknown process, or over the mailbox limit or the budget. w is
 // the thread of the sender, if a process sends; a receiver woken goes
-// next on it.
-func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) {
+// next on it. A message to a process of another node goes to the Remote,
+// whose full outbox deliver returns.
+func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) Backlog {
 	if to.Node() != 0 {
-		return // the next issue routes it to the cluster; until then, no such node
+		return s.sendRemote(to, msg, w)
 	}
 	q := s.table.get(to)
 	if q == nil {
-		return
+		return nil
 	}
 	cost := int64(messageCost + len(msg.Bytes))
 	q.mu.Lock()
 	if q.state.Load() == stateEnded {
 		q.mu.Unlock()
-		return
+		return nil
 	}
 	if q.mbox.len() >= s.cfg.MailboxLimit || (s.cfg.Budget != nil && !s.cfg.Budget.Reserve(cost)) {
 		q.dropped++
 		q.mu.Unlock()
-		return
+		return nil
 	}
 	q.mbox.push(msg)
 	wake := q.state.Load() == stateWaiting && !q.external && !q.outWait
@@ -398,6 +422,7 @@ func (s *Scheduler) deliver(to PID, msg vm.Message, w *worker) {
 	if wake {
 		s.ready(q, w, w != nil)
 	}
+	return nil
 }
 
 // kill marks p killed and, if it waits, makes it runnable so that its
@@ -438,6 +463,7 @@ func (s *Scheduler) finish(p *process, reason Reason, err error) {
 	done := p.done
 	p.mu.Unlock()
 	s.table.remove(p.pid)
+	s.names.forget(p)
 	g := p.group
 	if err != nil && !(g.skipRoot && g.root == p) {
 		fmt.Fprintf(g.faults, "process %v%s faulted: %v\n", p.pid, g.label(), err)
@@ -485,6 +511,7 @@ type group struct {
 	out      *outQueue // nil when the output is discarded
 	root     *process
 	skipRoot bool
+	owner    string // the member it was started for (StartOptions.Owner)
 }
 
 func (g *group) label() string {

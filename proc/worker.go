@@ -21,6 +21,9 @@ type worker struct {
 	// next is only touched by this thread's own goroutine: the process
 	// that sets it runs there.
 	next *process
+	// remoteDirty: a process run here queued something for another node
+	// (Remote), to flush when its slice ends. Only this thread touches it.
+	remoteDirty bool
 }
 
 // ready puts p, runnable, on a queue: on w's (next, or at the back), or,
@@ -181,6 +184,7 @@ func (w *worker) run(p *process) {
 	var err error
 	for {
 		stop, err = p.m.RunSlice(uint64(s.cfg.Reductions))
+		w.flushRemote()
 		if stop != vm.Yielded || p.killed.Load() || s.stopping.Load() || !w.alone() {
 			break
 		}
@@ -214,7 +218,7 @@ func (w *worker) run(p *process) {
 			s.finish(p, Killed, nil)
 			return
 		}
-		if stop == vm.Backlogged && p.group.out.park(p) {
+		if stop == vm.Backlogged && s.parkBacklogged(p) {
 			s.deactivate()
 			return
 		}

@@ -24,22 +24,29 @@ const maxHostKeySize = 64 << 10
 // file; created says it was made. A key file that others may read, or
 // that is not a private key, is an error that names the file.
 func LoadOrCreateHostKey(path string) (key ssh.Signer, created bool, err error) {
-	data, fi, err := safefile.Read(path, maxHostKeySize)
+	key, err = loadHostKey(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		key, err = createHostKey(path)
 		return key, err == nil, err
 	}
+	return key, false, err
+}
+
+// loadHostKey reads the host key kept at path; no file is an error that
+// wraps fs.ErrNotExist.
+func loadHostKey(path string) (ssh.Signer, error) {
+	data, fi, err := safefile.Read(path, maxHostKeySize)
 	if err != nil {
-		return nil, false, fmt.Errorf("host key: %w", err)
+		return nil, fmt.Errorf("host key: %w", err)
 	}
 	if fi.Mode().Perm()&0o077 != 0 {
-		return nil, false, fmt.Errorf("host key %s: mode %v lets others read it; run: chmod 600 %s", path, fi.Mode().Perm(), path)
+		return nil, fmt.Errorf("host key %s: mode %v lets others read it; run: chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
-	key, err = ssh.ParsePrivateKey(data)
+	key, err := ssh.ParsePrivateKey(data)
 	if err != nil {
-		return nil, false, fmt.Errorf("host key %s: %w", path, err)
+		return nil, fmt.Errorf("host key %s: %w", path, err)
 	}
-	return key, false, nil
+	return key, nil
 }
 
 // createHostKey writes a new ed25519 key to path, which must not exist

@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"sort"
 	"sync"
@@ -103,6 +104,24 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.sshConfig.AddHostKey(hostKey)
 	return s, nil
+}
+
+// Check checks cfg as New does and makes nothing: the configuration, the
+// authorized keys (at least one), and the host key file if there is one.
+// A program that starts more than the server calls it before it makes
+// anything, so that a start refused for a reason New would give leaves
+// nothing behind, and no port was opened.
+func Check(cfg Config) error {
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	if _, err := loadAuthorizedKeys(cfg.AuthorizedKeysPath); err != nil {
+		return err
+	}
+	if _, err := loadHostKey(cfg.HostKeyPath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("remote access: %w", err)
+	}
+	return nil
 }
 
 // HostKeyFingerprint is the host key's SHA256 fingerprint, as ssh shows it.

@@ -238,7 +238,7 @@ func instructionList() string {
 }
 
 // instructionGroups are the kinds instructionList groups by, in order.
-var instructionGroups = []string{"Integer arithmetic and bits", "Comparison (sets the flag)", "Jumps, calls and the program's end", "Memory and stack", "Floating point", "Printing", "Other"}
+var instructionGroups = []string{"Integer arithmetic and bits", "Comparison (sets the flag)", "Jumps, calls and the program's end", "Memory and stack", "Floating point", "Printing", "Processes, messages and names", "Other"}
 
 // instructionGroup says which of instructionGroups an instruction is in,
 // from its name, operands and summary in the table.
@@ -253,6 +253,8 @@ func instructionGroup(in *vm.Instruction) string {
 	}
 	sum := strings.ToLower(in.Summary)
 	switch {
+	case in.Op >= vm.SPAWN: // they follow IGL in the table
+		return "Processes, messages and names"
 	case strings.HasPrefix(in.Name, "prt"):
 		return "Printing"
 	case has(vm.FloatReg, vm.DataAddr16):

@@ -28,7 +28,8 @@ func TestComplete(t *testing.T) {
 		want      []string
 		wantTyped string
 	}{
-		{"!reg", []string{"isters "}, "!reg"},
+		{"!reg", []string{"isters ", "ister ", "istered "}, "!reg"},
+		{"!registe", []string{"rs ", "r ", "red "}, "!registe"},
 		{"!clear_", []string{"registers ", "program "}, "!clear_"},
 		{"!zz", nil, "!zz"},
 		{"hl", []string{"t "}, "hl"},

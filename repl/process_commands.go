@@ -20,9 +20,9 @@ import (
 func processCommands() []command {
 	return []command{
 		{name: "!self", help: "print this shell's PID, to which processes can send", run: (*Shell).cmdSelf},
-		{name: "!send", args: "PID VALUE", help: "send VALUE (an integer, or a PID like <7>) to the process PID", min: 2, max: 2, run: (*Shell).cmdSend},
+		{name: "!send", args: "PID|NAME[@ALIAS] VALUE", help: "send VALUE (an integer, or a PID like <7>) to the process PID, of this node or another (<2.7>), or to the one registered as NAME here or on member ALIAS", min: 2, max: 2, run: (*Shell).cmdSend},
 		{name: "!inbox", help: "print, and take, the messages sent to this shell", run: (*Shell).cmdInbox},
-		{name: "!ps", help: "list the node's processes: PID, program, state, reductions, mailbox, dropped messages, memory", run: (*Shell).cmdPs},
+		{name: "!ps", args: "[ALIAS]", help: "list the node's processes (or member ALIAS's): PID, program, state, reductions, mailbox, dropped messages, memory", max: 1, run: (*Shell).cmdPs},
 	}
 }
 
@@ -70,8 +70,8 @@ func (s *Shell) cmdSelf(context.Context, []string) error {
 	return nil
 }
 
-func (s *Shell) cmdSend(_ context.Context, args []string) error {
-	to, err := pidArg("!send", args[0])
+func (s *Shell) cmdSend(ctx context.Context, args []string) error {
+	to, named, err := s.sendTarget(ctx, args[0])
 	if err != nil {
 		return err
 	}
@@ -81,16 +81,19 @@ func (s *Shell) cmdSend(_ context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		err = mb.SendPID(to, pid)
+		err = mb.SendContext(ctx, to, vm.Message{Kind: vm.MsgPID, Value: int32(pid)})
 	} else {
 		v, perr := strconv.ParseInt(args[1], 0, 32)
 		if perr != nil {
 			return fmt.Errorf("!send: %q is neither a 32-bit integer nor a PID like <7>", termtext.Clip(args[1], 40))
 		}
-		err = mb.Send(to, int32(v))
+		err = mb.SendContext(ctx, to, vm.Message{Kind: vm.MsgInt, Value: int32(v)})
 	}
 	if err != nil {
 		return fmt.Errorf("!send: %w", err)
+	}
+	if named {
+		s.done(fmt.Sprintf("sent to %v (%s)", to, args[0]))
 	}
 	return nil
 }
@@ -128,15 +131,30 @@ func messageText(m vm.Message) string {
 	return from + ": " + strconv.Itoa(int(m.Value))
 }
 
-func (s *Shell) cmdPs(context.Context, []string) error {
+func (s *Shell) cmdPs(ctx context.Context, args []string) error {
 	sched, _ := s.scheduler()
+	list, more, header := sched.Processes(), 0, ""
+	if len(args) == 1 {
+		if s.opts.Dist == nil {
+			return errors.New("!ps ALIAS: this node is in no cluster (!join_cluster)")
+		}
+		var err error
+		if list, more, err = s.opts.Dist.ListProcesses(ctx, args[0]); err != nil {
+			return fmt.Errorf("!ps %s: %w", termtext.Cut(args[0], maxShownText), err)
+		}
+		header = "processes of " + shownText(args[0]) + " (their PIDs as this node writes them):\n"
+	}
 	rows := [][]string{{"PID", "PROGRAM", "STATE", "REDUCTIONS", "MAILBOX", "DROPPED", "MEMORY"}}
-	for _, in := range sched.Processes() {
+	for _, in := range list {
 		rows = append(rows, []string{in.PID.String(), termtext.Clip(in.Program, 40), in.State,
 			strconv.FormatUint(in.Reductions, 10), strconv.Itoa(in.Mailbox), strconv.FormatUint(in.Dropped, 10),
 			strconv.FormatInt(in.Memory, 10)})
 	}
-	s.con.print(nil, table(rows))
+	out := header + table(rows)
+	if more > 0 {
+		out += fmt.Sprintf("\n(%d more not listed)", more)
+	}
+	s.con.print(nil, out)
 	return nil
 }
 
@@ -150,6 +168,9 @@ func (s *Shell) killProcess(ctx context.Context, arg string) error {
 	if j := s.jobs.ByPID(pid); j != nil {
 		return s.killJob(ctx, j)
 	}
+	if pid.Node() != 0 {
+		return s.killRemoteProcess(ctx, pid)
+	}
 	sched, _ := s.scheduler()
 	if err := sched.Kill(pid); err != nil {
 		return fmt.Errorf("!kill: %w", err)
@@ -157,6 +178,19 @@ func (s *Shell) killProcess(ctx context.Context, arg string) error {
 	if _, err := sched.Wait(ctx, pid); err != nil && !errors.Is(err, proc.ErrNoProcess) {
 		return fmt.Errorf("!kill: %w", err)
 	}
+	return nil
+}
+
+// killRemoteProcess is !kill <S.N>: the member of slot S ends its process
+// N if it was started for this node (by !spawn_on, or spawned by one).
+func (s *Shell) killRemoteProcess(ctx context.Context, pid proc.PID) error {
+	if s.opts.Dist == nil {
+		return fmt.Errorf("!kill %v: this node is in no cluster", pid)
+	}
+	if err := s.opts.Dist.KillRemote(ctx, pid); err != nil {
+		return fmt.Errorf("!kill %v: %w", pid, err)
+	}
+	s.done(fmt.Sprintf("%v (on %s) killed", pid, shownText(s.opts.Dist.Alias(pid.Node()))))
 	return nil
 }
 

@@ -65,7 +65,11 @@ func (s *Shell) cmdSpawnOn(ctx context.Context, args []string) error {
 	_, err = svc.SpawnOn(ctx, alias, jobs.RemoteSpec{
 		File: path, Owner: s.owner, Program: p, Output: remoteOutput{s.con},
 		Started: func(j *jobs.Job) {
-			s.con.print(s.con.result, fmt.Sprintf("[job %s] %s started on %s", shownText(j.Name()), shownText(path), shownText(j.Member)))
+			line := fmt.Sprintf("[job %s] %s started on %s", shownText(j.Name()), shownText(path), shownText(j.Member))
+			if pid := j.PID(); pid != 0 {
+				line += " as " + pid.String() // a PID of this node: !send, !kill, monitor
+			}
+			s.con.print(s.con.result, line)
 		},
 		Ended: s.announceRemote,
 	})

@@ -88,6 +88,26 @@ type Options struct {
 	// the jobs of Jobs run on it, and the shell is a process of it; Jobs
 	// should run on it. Nil: the scheduler of Jobs.
 	Procs *proc.Scheduler
+	// Dist reaches the processes of other members: !ps ALIAS, !kill of
+	// their PIDs, the aliases shown with their PIDs. Nil: none.
+	Dist Distribution
+	// Names looks up the names registered on other members:
+	// !registered ALIAS, !send NAME@ALIAS. Nil: none.
+	Names NameFinder
+}
+
+// Distribution is what the process commands need of the cluster's
+// distribution layer (cmd/iridium adapts package dist); a PID of another
+// node goes through the scheduler itself.
+type Distribution interface {
+	// ListProcesses lists the processes of member alias, with PIDs of
+	// this node; more counts those left out.
+	ListProcesses(ctx context.Context, alias string) (list []proc.Info, more int, err error)
+	// KillRemote asks the node of pid to end it, and waits for its
+	// answer.
+	KillRemote(ctx context.Context, pid proc.PID) error
+	// Alias names the member of a node slot, "" if none.
+	Alias(slot int) string
 }
 
 // RemoteSpawner runs programs on other members of the cluster and
@@ -188,7 +208,8 @@ func New(opts Options) (*Shell, error) {
 		s.jobs, s.ownsJobs = jobs.NewTable(opts.MaxJobs), true
 	}
 	s.commands = append(append(coreCommands(), clusterCommands()...), remoteCommands()...)
-	s.commands = append(append(s.commands, processCommands()...), sessionCommands()...)
+	s.commands = append(append(s.commands, processCommands()...), nameCommands()...)
+	s.commands = append(s.commands, sessionCommands()...)
 	if !opts.Interactive {
 		s.con = newConsole(opts.Stdout, opts.Stderr, opts.Color)
 		s.in = newScriptSource(opts.Stdin)

@@ -158,15 +158,18 @@ func writeData(b *strings.Builder, ro, code []byte, names Names) {
 	}
 }
 
-// dataTargets returns the read-only offsets that LDF64 and PRTS use.
+// dataTargets returns the read-only offsets that LDF64, PRTS, REG and
+// WHEREIS use.
 func dataTargets(code []byte) (floats, strs map[int]bool) {
 	floats, strs = map[int]bool{}, map[int]bool{}
 	for addr := 0; addr+InstructionSize <= len(code); addr += InstructionSize {
 		switch Opcode(code[addr]) {
 		case LDF64:
 			floats[int(binary.BigEndian.Uint16(code[addr+2:]))] = true
-		case PRTS:
+		case PRTS, REG:
 			strs[int(uint24(code[addr+1:]))] = true
+		case WHEREIS:
+			strs[int(binary.BigEndian.Uint16(code[addr+2:]))] = true
 		}
 	}
 	return floats, strs

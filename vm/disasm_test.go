@@ -96,6 +96,9 @@ var disasmCases = []struct {
 	{[]byte{109, 4, 0, 0}, "kill $4"},
 	{[]byte{110, 1, 2, 3}, "sendb $1 $2 $3"},
 	{[]byte{111, 4, 0, 0}, "takeb $4"},
+	{[]byte{112, 0, 0, 0x10}, "reg @D0010"},
+	{[]byte{112, 0x12, 0x34, 0x56}, "reg @D123456"},
+	{[]byte{113, 4, 0xff, 0xff}, "whereis $4 @Dffff"},
 }
 
 func TestDisassembleInstruction(t *testing.T) {

@@ -547,6 +547,8 @@ func (m *VM) slowStep(pc uint, in *inst) (uint, error) {
 		return 0, m.fastDisagrees(pc)
 	case SPAWN, SELF, SEND, SENDP, RECV, RECVT, FROM, MONITOR, KILL, SENDB, TAKEB:
 		return m.processStep(pc, in)
+	case REG, WHEREIS:
+		return m.nameStep(pc, in)
 	case opTrap:
 		// Never nil: the decoder made a trap because this check failed.
 		return 0, checkInstruction(m.prog.Code, int(pc)*InstructionSize)

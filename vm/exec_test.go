@@ -425,7 +425,7 @@ func execCases() []execCase {
 		src string
 	}{{SPAWN, "spawn $0 $1"}, {SELF, "self $0"}, {SEND, "send $0 $1"}, {SENDP, "sendp $0 $1"}, {RECV, "recv $0 $1"},
 		{RECVT, "recvt $0 $1 $2"}, {FROM, "from $0"}, {MONITOR, "monitor $0"}, {KILL, "kill $0"},
-		{SENDB, "sendb $0 $1 $2"}, {TAKEB, "takeb $0"}} {
+		{SENDB, "sendb $0 $1 $2"}, {TAKEB, "takeb $0"}, {REG, "reg @0"}, {WHEREIS, "whereis $0 @0"}} {
 		cs = append(cs, execCase{pc.src + " without a runtime", pc.op, nil, "load $0 #1; " + pc.src, state{regs: R{0: 1}, pc: 4}, ErrNoRuntime})
 	}
 

@@ -84,6 +84,8 @@ const (
 	KILL    Opcode = 109
 	SENDB   Opcode = 110
 	TAKEB   Opcode = 111
+	REG     Opcode = 112
+	WHEREIS Opcode = 113
 )
 
 // InstructionSize is the size in bytes of every instruction.
@@ -280,6 +282,8 @@ var instructionList = []Instruction{
 	ins(KILL, "kill", r, "end the process $a; its monitors get a down notice with reason 2", "kill $0"),
 	ins(SENDB, "sendb", rrr, "send to the process $a the $c bytes of the heap at offset $b (kind 3, value $c); faults if they are not all in the heap", "sendb $0 $1 $2"),
 	ins(TAKEB, "takeb", r, "copy the bytes of the last message taken (kind 3) to the heap at offset $a; faults if they do not fit", "takeb $0"),
+	ins(REG, "reg", []OperandKind{DataAddr}, "register this process under the name, the zero-terminated string at the label, until it ends; faults if the name is bad or taken, or the process has one", "reg @hello"),
+	ins(WHEREIS, "whereis", []OperandKind{IntReg, DataAddr16}, "$a = the PID registered under the name at the label: NAME on this node, NAME@ALIAS on member ALIAS (waiting for its answer, at most 2 s); 0 if there is none", "whereis $0 @hello"),
 }
 
 // Table indexes the instruction set by opcode and by mnemonic.

@@ -52,8 +52,12 @@ type Runtime interface {
 	// that faults the SPAWN.
 	Spawn(child *VM) (int32, error)
 	// Send puts msg (From already set) in the mailbox of the process to,
-	// or drops it; it never waits.
-	Send(to int32, msg Message)
+	// or drops it; it never waits. It reports whether the way to the
+	// process is backlogged (a full outbox toward another node): the
+	// message is sent, and RunSlice returns Backlogged at once, past the
+	// send, so that the scheduler holds the process back until there is
+	// room.
+	Send(to int32, msg Message) (backlogged bool)
 	// Receive takes the oldest message. With none it returns RecvWait,
 	// having arranged to make the process runnable when one arrives or,
 	// for timeoutMS >= 0, when that many milliseconds have passed since
@@ -66,6 +70,16 @@ type Runtime interface {
 	// Kill ends the process pid. It reports whether that is this
 	// process, which then stops at once.
 	Kill(pid int32) (self bool)
+	// Register gives this process the name, for REG; an error (a bad
+	// name, a name taken, a process named already) faults the REG.
+	Register(name string) error
+	// Whereis returns, for WHEREIS, the PID registered under name:
+	// "NAME" on this node, "NAME@ALIAS" on the member ALIAS; 0 if there
+	// is none. With done false the answer is not in yet and the process
+	// waits as after RecvWait: the VM calls nothing more and runs the
+	// WHEREIS again when the process next runs. An error (a bad name)
+	// faults the WHEREIS.
+	Whereis(name string) (pid int32, done bool, err error)
 }
 
 // ErrNoRuntime is the fault of a process instruction on a VM that is not
@@ -85,7 +99,8 @@ var (
 	errWait = errors.New("waiting for a message")
 	errStop = errors.New("stopped")
 	// errBacklog ends a slice after a print that left an OutputQueue
-	// backlogged; the print is done and the program counter past it.
+	// backlogged, or a send the runtime found backlogged; the print or
+	// send is done and the program counter past it.
 	errBacklog = errors.New("output backlogged")
 )
 
@@ -195,9 +210,13 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 	case SELF:
 		r[in.a()] = rt.Self()
 	case SEND:
-		rt.Send(r[in.a()], Message{Kind: MsgInt, Value: r[in.b()], From: rt.Self()})
+		if rt.Send(r[in.a()], Message{Kind: MsgInt, Value: r[in.b()], From: rt.Self()}) {
+			return pc + 1, errBacklog
+		}
 	case SENDP:
-		rt.Send(r[in.a()], Message{Kind: MsgPID, Value: r[in.b()], From: rt.Self()})
+		if rt.Send(r[in.a()], Message{Kind: MsgPID, Value: r[in.b()], From: rt.Self()}) {
+			return pc + 1, errBacklog
+		}
 	case SENDB:
 		off, n := r[in.b()], r[in.c()]
 		if n < 0 || n > MaxMessageBytes {
@@ -208,7 +227,9 @@ func (m *VM) processStep(pc uint, in *inst) (uint, error) {
 		}
 		data := make([]byte, n) // not nil, even empty: TAKEB tells bytes by it
 		copy(data, m.heap[off:])
-		rt.Send(r[in.a()], Message{Kind: MsgBytes, Value: n, From: rt.Self(), Bytes: data})
+		if rt.Send(r[in.a()], Message{Kind: MsgBytes, Value: n, From: rt.Self(), Bytes: data}) {
+			return pc + 1, errBacklog
+		}
 	case RECV, RECVT:
 		timeout, kind, value := int32(-1), in.a(), in.b()
 		if in.op() == RECVT {

@@ -3,6 +3,7 @@ package vm
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"unsafe"
 )
@@ -17,6 +18,8 @@ type fakeRuntime struct {
 	children []*VM
 	monitors []int32
 	killed   []int32
+	names    map[string]int32 // what Register added and Whereis finds
+	asked    map[string]bool  // names Whereis was asked: the first ask of a name@alias waits
 }
 
 func (f *fakeRuntime) Self() int32 { return f.self }
@@ -26,8 +29,9 @@ func (f *fakeRuntime) Spawn(child *VM) (int32, error) {
 	return 100 + int32(len(f.children)), nil
 }
 
-func (f *fakeRuntime) Send(to int32, msg Message) {
+func (f *fakeRuntime) Send(to int32, msg Message) bool {
 	f.sent = append(f.sent, fmt.Sprintf("%d<-%d:%d:%d:%q", to, msg.From, msg.Kind, msg.Value, msg.Bytes))
+	return false
 }
 
 func (f *fakeRuntime) Receive(timeout int32) (Message, RecvStatus) {
@@ -44,6 +48,31 @@ func (f *fakeRuntime) Receive(timeout int32) (Message, RecvStatus) {
 
 func (f *fakeRuntime) Monitor(pid int32)   { f.monitors = append(f.monitors, pid) }
 func (f *fakeRuntime) Kill(pid int32) bool { f.killed = append(f.killed, pid); return pid == f.self }
+
+func (f *fakeRuntime) Register(name string) error {
+	if _, ok := f.names[name]; ok || name == "" {
+		return fmt.Errorf("%q is taken", name)
+	}
+	if f.names == nil {
+		f.names = map[string]int32{}
+	}
+	f.names[name] = f.self
+	return nil
+}
+
+func (f *fakeRuntime) Whereis(name string) (int32, bool, error) {
+	if name == "" {
+		return 0, true, errors.New("empty name")
+	}
+	if strings.Contains(name, "@") && !f.asked[name] {
+		if f.asked == nil {
+			f.asked = map[string]bool{}
+		}
+		f.asked[name] = true
+		return 0, false, nil
+	}
+	return f.names[name], true, nil
+}
 
 func processVM(t *testing.T, src string, rt *fakeRuntime) *VM {
 	t.Helper()
@@ -125,6 +154,8 @@ func FuzzProcessInstructions(f *testing.F) {
 	} {
 		f.Add(append([]byte{0}, enc(f, src)...))
 	}
+	names := "a\x00far@n1\x00a b\x00"
+	f.Add(append([]byte{byte(len(names))}, append([]byte(names), enc(f, "reg @0; whereis $0 @0; whereis $1 @2; reg @2; whereis $2 @9")...)...))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		if len(data) == 0 {
 			return
@@ -160,5 +191,56 @@ func FuzzProcessInstructions(f *testing.F) {
 func TestVMSizeForProcesses(t *testing.T) {
 	if n := unsafe.Sizeof(VM{}); n > 576 {
 		t.Errorf("a VM is %d bytes, over 576", n)
+	}
+}
+
+// REG and WHEREIS read the name at their label and reach the runtime; a
+// WHEREIS whose answer is not in waits, and runs again.
+func TestNameInstructions(t *testing.T) {
+	rt := &fakeRuntime{self: 7, names: map[string]int32{"far@n1": 9}}
+	m := New(Config{})
+	m.Load(&Program{ReadOnly: []byte("me\x00far@n1\x00none\x00"),
+		Code: enc(t, "reg @0; whereis $0 @0; whereis $1 @3; whereis $2 @10; hlt")})
+	m.SetRuntime(rt)
+	stop, err := m.RunSlice(1000)
+	if stop != Waiting || err != nil || m.PC() != 8 {
+		t.Fatalf("RunSlice = %v, %v at pc %d; want waiting at the second WHEREIS, pc 8", stop, err, m.PC())
+	}
+	if stop, err := m.RunSlice(1000); stop != Ended || err != nil {
+		t.Fatalf("RunSlice = %v, %v; want ended", stop, err)
+	}
+	if r := m.Registers(); r[0] != 7 || r[1] != 9 || r[2] != 0 {
+		t.Errorf("registers %v, want $0 7 (me), $1 9 (far@n1), $2 0", r[:3])
+	}
+}
+
+// A refused REG, a bad WHEREIS and a name without its zero byte fault,
+// saying why.
+func TestNameFaults(t *testing.T) {
+	for _, c := range []struct {
+		ro, src string
+		want    error
+		text    string
+	}{
+		{"x\x00", "reg @0; reg @0", ErrRegister, `pc 4: reg @D0000: cannot register the name: "x" is taken`},
+		{"\x00", "whereis $0 @0", ErrWhereis, "cannot look the name up: empty name"},
+		{"abc", "reg @0", ErrDataOutOfRange, "no terminating zero byte"},
+		{"x\x00", "reg @2", ErrDataOutOfRange, "offset 2, read-only data is 2 bytes"},
+		{strings.Repeat("a", 256) + "\x00", "whereis $1 @0", ErrDataOutOfRange, "within 256 bytes"},
+	} {
+		m := New(Config{})
+		m.Load(&Program{ReadOnly: []byte(c.ro), Code: enc(t, c.src)})
+		m.SetRuntime(&fakeRuntime{self: 1})
+		stop, err := m.RunSlice(100)
+		if stop != Faulted || !errors.Is(err, c.want) || !strings.Contains(fmt.Sprint(err), c.text) {
+			t.Errorf("%q: %v, %v; want a fault %v saying %q", c.src, stop, err, c.want, c.text)
+		}
+	}
+	// 255 bytes are read whole: the runtime says what is wrong with them.
+	m := New(Config{})
+	m.Load(&Program{ReadOnly: []byte(strings.Repeat("a", 255) + "\x00"), Code: enc(t, "reg @0")})
+	m.SetRuntime(&fakeRuntime{self: 1})
+	if stop, err := m.RunSlice(100); stop != Ended || err != nil {
+		t.Errorf("a 255-byte name: %v, %v; want it passed to the runtime", stop, err)
 	}
 }

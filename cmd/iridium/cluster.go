@@ -8,10 +8,14 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/dist"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/names"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/repl"
 )
 
@@ -26,6 +30,11 @@ type clusterNode struct {
 	// spawn is the remote spawn service: it gets the node's messages and
 	// events. Nil: none.
 	spawn *jobs.Service
+	// procs is the node's scheduler: its processes reach other members'
+	// through dist, made with each cluster node.
+	procs *proc.Scheduler
+	dist  atomic.Pointer[dist.Dist]
+	names atomic.Pointer[names.Service] // the registered names over dist
 
 	mu   sync.Mutex
 	node *cluster.Node
@@ -58,13 +67,21 @@ func (c *clusterNode) makeLocked() (*cluster.Node, []string, error) {
 	cfg.OnEvent = func(e cluster.Event) {
 		c.notify(eventNotice(e))
 		spawnEvent(c.spawn, e)
+		if d := c.dist.Load(); d != nil {
+			d.HandleEvent(e)
+		}
 	}
 	node, err := cluster.New(cfg)
 	if err != nil {
 		lock.Release()
 		return nil, nil, err
 	}
-	registerSpawn(c.spawn, node)
+	if c.procs != nil {
+		d := dist.New(dist.Config{Node: node, Sched: c.procs})
+		c.dist.Store(d)
+		c.names.Store(names.New(d, c.procs))
+	}
+	registerSpawn(c.spawn, node, c.Dist)
 	c.node, c.lock = node, lock
 	notes := []string{fmt.Sprintf("cluster: this node is \"%s\"; the cookie comes from %s (every node of a cluster needs the same one)", cfg.Alias, cookieFrom)}
 	return node, notes, nil
@@ -225,7 +242,23 @@ func (c *clusterNode) Leave(ctx context.Context) error {
 	if c.spawn != nil {
 		defer c.spawn.LeftCluster()
 	}
+	defer c.closeDist()
 	return node.Leave(ctx)
+}
+
+// Dist returns the distribution layer of the cluster node, nil when there
+// is none.
+func (c *clusterNode) Dist() *dist.Dist { return c.dist.Load() }
+
+// closeDist closes the distribution layer of the node that went: the
+// monitors of other members' processes get reason 3.
+func (c *clusterNode) closeDist() {
+	if sv := c.names.Swap(nil); sv != nil {
+		sv.Close()
+	}
+	if d := c.dist.Swap(nil); d != nil {
+		d.Close()
+	}
 }
 
 // Members implements repl.ClusterNode.
@@ -250,6 +283,7 @@ func (c *clusterNode) shutdown() {
 		return
 	}
 	defer c.releaseLock()
+	defer c.closeDist()
 	if node.Running() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
@@ -266,4 +300,31 @@ func replMembers(members []cluster.Member) []repl.ClusterMember {
 		out[i] = repl.ClusterMember{Alias: m.Alias, Addr: m.Addr(), State: m.State.String(), Local: m.Local, LastSeen: m.LastSeen, Since: m.Since}
 	}
 	return out
+}
+
+// distShell is repl.Distribution over the distribution layer of the
+// cluster node, which is made anew with each node.
+type distShell struct{ c *clusterNode }
+
+func (d distShell) ListProcesses(ctx context.Context, alias string) ([]proc.Info, int, error) {
+	dl := d.c.Dist()
+	if dl == nil {
+		return nil, 0, cluster.ErrNotRunning
+	}
+	return dl.ListProcesses(ctx, alias)
+}
+
+func (d distShell) KillRemote(ctx context.Context, pid proc.PID) error {
+	dl := d.c.Dist()
+	if dl == nil {
+		return cluster.ErrNotRunning
+	}
+	return dl.KillRemote(ctx, pid)
+}
+
+func (d distShell) Alias(slot int) string {
+	if dl := d.c.Dist(); dl != nil {
+		return dl.Alias(slot)
+	}
+	return ""
 }

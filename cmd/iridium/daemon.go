@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"os"
@@ -22,7 +23,23 @@ func runDaemon(ctx context.Context, o *options, stderr io.Writer) int {
 	n := newNode(o)
 	release := n.events.subscribe(func(msg notice) { msg.log(ctx, logger) }, true)
 	defer release()
-	if o.remote.enabled { // first, so that a refused key file leaves no trace in the cluster
+	// Checked first, then made (see startup.go).
+	if err := n.checkStart(true); err != nil {
+		what := "the node"
+		var refused *startError
+		if errors.As(err, &refused) {
+			what = refused.what
+		}
+		logger.Error(what+" did not start", "err", err)
+		n.close()
+		return exitFailure
+	}
+	if _, err := n.cluster.get(); err != nil {
+		logger.Error("the cluster node was not made", "err", err)
+		n.close()
+		return exitFailure
+	}
+	if o.remote.enabled {
 		if _, err := n.startRemote(logger); err != nil {
 			logger.Error("remote access did not start", "err", err)
 			n.close()

@@ -131,7 +131,7 @@ func TestMemberStopsOnlyItsOwnJobsE2E(t *testing.T) {
 	a, b, c := procs[0], procs[1], procs[2]
 	endless := writeTestFile(t, "endless.iasm", spawnEndless)
 	a.send(t, "!spawn_on c "+endless)
-	expect(t, a, `(?m)^\[job c:1\] `+q(endless)+` started on c$`, waitFor)
+	expect(t, a, `(?m)^\[job c:1\] `+q(endless)+` started on c as <\d+\.\d+>$`, waitFor)
 	c.send(t, "!spawn "+endless)
 	expect(t, c, `(?m)^\[job 2\] `+q(endless)+` started, process <\d+>$`, waitFor)
 
@@ -156,10 +156,10 @@ func TestRemoteJobLimitsE2E(t *testing.T) {
 	a, c := procs[0], procs[2]
 	endless := writeTestFile(t, "endless.iasm", spawnEndless)
 	a.send(t, "!spawn_on b "+endless)
-	expect(t, a, `(?m)^\[job b:1\] `+q(endless)+` started on b$`, waitFor)
+	expect(t, a, `(?m)^\[job b:1\] `+q(endless)+` started on b as <\d+\.\d+>$`, waitFor)
 	a.send(t, "!spawn_on b "+endless)
 	expectStderr(t, a, `b refused: b runs 1 programs for a already, the most it takes from one member \(--max-remote-jobs-per-member\)`, waitFor)
 	c.send(t, "!spawn_on b "+endless)
-	expect(t, c, `(?m)^\[job b:2\] `+q(endless)+` started on b$`, waitFor)
+	expect(t, c, `(?m)^\[job b:2\] `+q(endless)+` started on b as <\d+\.\d+>$`, waitFor)
 	expectStderr(t, a, `(?m)^\[job b:1\] `+q(endless)+` killed after \S+: stopped: b lets a program of another member run 2s at most \(--remote-job-time-limit\)`, waitFor)
 }

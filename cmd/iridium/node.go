@@ -45,7 +45,7 @@ func newNode(o *options) *node {
 	n := &node{opts: o, events: newEventHub(), heap: vm.NewHeapBudget(o.heapTotal), started: time.Now()}
 	n.procs = proc.New(proc.Config{Threads: o.threads, MailboxLimit: o.mailboxLimit, Budget: n.heap})
 	n.jobs = jobs.NewTableOn(n.procs, o.maxJobs)
-	n.cluster = &clusterNode{opts: o, notify: n.events.publish}
+	n.cluster = &clusterNode{opts: o, notify: n.events.publish, procs: n.procs}
 	n.spawn = newSpawnService(o, n.jobs, n.cluster, n.heap)
 	n.processStatus = n.listProcesses
 	return n
@@ -94,8 +94,10 @@ func (n *node) newShell(spec shellSpec) (sh *repl.Shell, release func(), err err
 		JobOwner:    spec.owner,
 		LoadFirst:   spec.loadFirst,
 		Procs:       n.procs,
+		Dist:        distShell{n.cluster},
+		Names:       namesShell{n.cluster},
 	}
-	if n.remoteServer() != nil {
+	if n.opts.remote.enabled { // the node's own shell is made before the server starts
 		ropts.Sessions = sessionList{n: n, own: spec.session}
 	}
 	sh, err = repl.New(ropts)
@@ -160,9 +162,8 @@ func (s *sessionShell) Interrupt() bool { return s.sh.InterruptProgram() }
 
 // startRemote starts the SSH server (-r), logging to logger.
 func (n *node) startRemote(logger *slog.Logger) (addr string, err error) {
-	cfg := n.opts.remote.serverConfig(n.opts.dataDir)
+	cfg := n.remoteConfig()
 	cfg.Logger = logger
-	cfg.NewShell = n.newSessionShell
 	srv, err := remote.New(cfg)
 	if err != nil {
 		return "", err
@@ -257,10 +258,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 				return
 			}
 			if errors.Is(err, cluster.ErrBadCookie) {
-				report(slog.LevelError, fmt.Sprintf("--join %s: %v; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, err))
+				report(slog.LevelError, fmt.Sprintf("--join %s: %s; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, joinCause(err)))
 				return
 			}
-			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %v", a, pause, err))
+			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %s", a, pause, joinCause(err)))
 		}
 		select {
 		case <-time.After(pause):
@@ -338,13 +339,14 @@ func (w *notifyWriter) Write(p []byte) (int, error) {
 
 // startLocal records the node's own shell, sends the SSH server's log to
 // it when it is a terminal, and joins the --join nodes: in the background
-// for a terminal, before the script runs (one round, no retry) for a
-// script. stop ends a join still retrying.
-func (n *node) startLocal(ctx context.Context, sh *repl.Shell, interactive bool, logw *notifyWriter, stderr io.Writer) (stop func()) {
+// for a terminal, retrying; for a script, before it runs, one round with
+// no retry, and an error that says why when no node let this one in (the
+// script is not run: its lines are for the cluster). stop ends a join
+// still retrying.
+func (n *node) startLocal(ctx context.Context, sh *repl.Shell, interactive bool, logw *notifyWriter, stderr io.Writer) (stop func(), err error) {
 	if !interactive {
 		n.setLocal("script")
-		n.joinOnce(ctx, stderr)
-		return func() {}
+		return func() {}, n.joinOnce(ctx, stderr)
 	}
 	n.setLocal("terminal")
 	logw.set(sh.Notify)
@@ -357,19 +359,30 @@ func (n *node) startLocal(ctx context.Context, sh *repl.Shell, interactive bool,
 	return func() {
 		cancel()
 		<-done
-	}
+	}, nil
 }
 
-// joinOnce tries each --join node once, until one lets this node in.
-func (n *node) joinOnce(ctx context.Context, stderr io.Writer) {
+// errJoinedNone is joinOnce's error when no --join node let this one in.
+var errJoinedNone = errors.New("joined no cluster, so the script did not run")
+
+// joinOnce tries each --join node once, until one lets this node in, and
+// shows why each one tried did not; none is errJoinedNone.
+func (n *node) joinOnce(ctx context.Context, stderr io.Writer) error {
 	for _, a := range n.opts.remote.join {
 		_, err := n.cluster.Join(ctx, a.host, a.port)
 		if err == nil {
 			n.cluster.waitLinked(ctx) // the script finds every member linked
-			return
+			return nil
 		}
-		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, termtext.Clip(err.Error(), maxEventError))
+		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, joinCause(err))
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
 	}
+	if len(n.opts.remote.join) == 0 {
+		return nil
+	}
+	return errJoinedNone
 }
 
 // listProcesses lists the node's processes for iridium status.

@@ -52,11 +52,7 @@ var (
 // polls its log.
 func TestReadmeQuickStart(t *testing.T) {
 	t.Parallel()
-	dir, binDir := t.TempDir(), t.TempDir()
-	if err := os.Symlink(iridiumBin, filepath.Join(binDir, "iridium")); err != nil {
-		t.Fatal(err)
-	}
-	env := append(testEnv(t), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	dir, env := t.TempDir(), installedEnv(t)
 	ports := testkit.Ports(t, 3)
 	ported := strings.NewReplacer("2254", strconv.Itoa(ports[0]), "2255", strconv.Itoa(ports[1]), "2256", strconv.Itoa(ports[2]))
 	var outputs []string
@@ -108,6 +104,17 @@ func TestReadmeQuickStart(t *testing.T) {
 			t.Errorf("iridium status has no %q:\n%s", want, outputs[2])
 		}
 	}
+}
+
+// installedEnv is testEnv with the built binary first on PATH as
+// iridium, as a user who installed it has it.
+func installedEnv(t *testing.T) []string {
+	t.Helper()
+	binDir := t.TempDir()
+	if err := os.Symlink(iridiumBin, filepath.Join(binDir, "iridium")); err != nil {
+		t.Fatal(err)
+	}
+	return append(testEnv(t), "PATH="+binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
 }
 
 // waitLog polls the log file at path until it holds text.

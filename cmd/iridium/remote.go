@@ -50,7 +50,7 @@ func defineRemoteFlags(fs *flag.FlagSet, r *remoteOptions) {
 	fs.DurationVar(&r.idleTimeout, "idle-timeout", remote.DefaultIdleTimeout, "close an SSH connection with no traffic either way for this long (0: never)")
 	fs.BoolVar(&r.daemon, "daemon", false, "run with no terminal shell: start the cluster listener, --join, serve SSH with -r, log to stderr")
 	fs.BoolVar(&r.daemon, "daemon-mode", false, "the same as --daemon")
-	fs.Func("join", "join the cluster of the node at `HOST:PORT` at start, retrying until one succeeds (repeatable)", func(v string) error {
+	fs.Func("join", "join the cluster of the node at `HOST:PORT` at start, retrying until one succeeds; a script (-e, or piped in) tries each once and does not run if none lets it in (repeatable)", func(v string) error {
 		j, err := parseJoinAddr(v)
 		if err == nil {
 			r.join = append(r.join, j)

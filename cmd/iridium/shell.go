@@ -26,17 +26,11 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 	}
 	n := newNode(o)
 	defer n.close()
-	defer n.serveStatus(func(msg string) {
-		if interactive { // a script's standard error is for its lines
-			fmt.Fprintf(stderr, "iridium: %s\n", msg)
-		}
-	})()
-	logw := &notifyWriter{stderr: stderr}
-	if o.remote.enabled {
-		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw, interactive)); err != nil {
-			fmt.Fprintf(stderr, "iridium: %v\n", err)
-			return exitFailure
-		}
+	// Checked first, then made (see startup.go).
+	withCluster := len(o.remote.join) > 0
+	if err := n.checkStart(withCluster); err != nil {
+		fmt.Fprintf(stderr, "iridium: %v\n", err)
+		return exitFailure
 	}
 	sh, release, err := n.newShell(shellSpec{
 		stdin:       stdin,
@@ -53,7 +47,32 @@ func runShell(ctx context.Context, o *options, stdin io.Reader, stdout, stderr i
 		return exitFailure
 	}
 	defer release()
-	stopJoin := n.startLocal(ctx, sh, interactive, logw, stderr)
+	if withCluster { // after the shell, which shows what making it says
+		if _, err := n.cluster.get(); err != nil {
+			fmt.Fprintf(stderr, "iridium: %v\n", err)
+			return exitFailure
+		}
+	}
+	logw := &notifyWriter{stderr: stderr}
+	if o.remote.enabled {
+		if _, err := n.startRemote(newLogger(o.remote.logFormat, logw, interactive)); err != nil {
+			fmt.Fprintf(stderr, "iridium: %v\n", err)
+			return exitFailure
+		}
+	}
+	defer n.serveStatus(func(msg string) {
+		if interactive { // a script's standard error is for its lines
+			fmt.Fprintf(stderr, "iridium: %s\n", msg)
+		}
+	})()
+	stopJoin, err := n.startLocal(ctx, sh, interactive, logw, stderr)
+	if err != nil {
+		if ctx.Err() != nil {
+			return exitSignal
+		}
+		fmt.Fprintf(stderr, "iridium: %v\n", err)
+		return exitFailure
+	}
 	err = sh.Run(ctx)
 	stopJoin()
 	status, unexpected := exitStatus(ctx, err)

@@ -5,7 +5,9 @@ import (
 	"fmt"
 
 	"github.com/iridium-vm/iridium/cluster"
+	"github.com/iridium-vm/iridium/dist"
 	"github.com/iridium-vm/iridium/jobs"
+	"github.com/iridium-vm/iridium/proc"
 	"github.com/iridium-vm/iridium/vm"
 )
 
@@ -46,21 +48,40 @@ func newSpawnService(o *options, table *jobs.Table, node *clusterNode, heap *vm.
 		RemoteJobTimeLimit:     o.limits.remoteJobTimeLimit,
 		VM:                     vm.Config{StackLimit: o.stackLimit, HeapLimit: o.heapLimit, HeapBudget: heap},
 		Report:                 func(msg string) { node.notify(plainNotice(msg)) },
+		SelfRun: func() uint64 {
+			if d := node.Dist(); d != nil {
+				return d.Self().Incarnation
+			}
+			return 0
+		},
+		ImportPID: func(alias string, run uint64, serial uint32) proc.PID {
+			if d := node.Dist(); d != nil {
+				return d.ImportPID(dist.WirePID{Alias: alias, Incarnation: run, Serial: serial})
+			}
+			return 0
+		},
 	})
 	node.spawn = svc
 	return svc
 }
 
 // registerSpawn registers the service's message handlers with a new node,
-// before it starts.
-func registerSpawn(svc *jobs.Service, node *cluster.Node) {
-	if svc == nil {
-		return
+// before it starts, and the one handler of a member's KindUnknown answer:
+// to the distribution layer (distOf) for its kinds, else to the service.
+func registerSpawn(svc *jobs.Service, node *cluster.Node, distOf func() *dist.Dist) {
+	if svc != nil {
+		for _, kind := range jobs.Kinds() {
+			node.Handle(kind, func(from string, payload []byte) { svc.Receive(from, kind, payload) })
+		}
 	}
-	for _, kind := range jobs.Kinds() {
-		node.Handle(kind, func(from string, payload []byte) { svc.Receive(from, kind, payload) })
-	}
-	node.Handle(cluster.KindUnknown, func(from string, payload []byte) { svc.Unknown(from, string(payload)) })
+	node.Handle(cluster.KindUnknown, func(from string, payload []byte) {
+		if d := distOf(); d != nil && d.Unknown(from, string(payload)) {
+			return
+		}
+		if svc != nil {
+			svc.Unknown(from, string(payload))
+		}
+	})
 }
 
 // spawnEvent tells the service of a member that is gone, so that the jobs

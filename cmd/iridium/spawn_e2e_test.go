@@ -39,7 +39,7 @@ func TestSpawnOnE2E(t *testing.T) {
 	endless := writeTestFile(t, "endless.iasm", spawnEndless)
 
 	a.send(t, "!spawn_on b "+hello)
-	expect(t, a, `(?m)^\[job b:1\] `+q(hello)+` started on b\n\[b:1\] Hello from afar\n`, waitFor)
+	expect(t, a, `(?m)^\[job b:1\] `+q(hello)+` started on b as <\d+\.\d+>\n\[b:1\] Hello from afar\n`, waitFor)
 	expectStderr(t, a, `(?m)^\[job b:1\] `+q(hello)+` done after \S+; registers \$5 = 42$`, waitFor)
 
 	a.send(t, "!spawn_on b "+fault)
@@ -52,7 +52,7 @@ func TestSpawnOnE2E(t *testing.T) {
 	}
 
 	a.send(t, "!spawn_on c "+endless)
-	expect(t, a, `(?m)^\[job c:(\d+)\] `+q(endless)+` started on c$`, waitFor)
+	expect(t, a, `(?m)^\[job c:(\d+)\] `+q(endless)+` started on c as <\d+\.\d+>$`, waitFor)
 	// c ran one job for !spawn_all; the endless one is its second.
 	b.send(t, "!cluster_jobs")
 	expect(t, b, `(?m)^JOB +STARTED BY +FILE +STATE +TIME\n`, waitFor)
@@ -64,7 +64,7 @@ func TestSpawnOnE2E(t *testing.T) {
 
 	// !wait ALIAS:ID on a job another member started returns once it ends.
 	a.send(t, "!spawn_on c "+endless)
-	expect(t, a, `(?m)^\[job c:3\] `+q(endless)+` started on c$`, waitFor)
+	expect(t, a, `(?m)^\[job c:3\] `+q(endless)+` started on c as <\d+\.\d+>$`, waitFor)
 	// What b lists after its !wait shows the job ended: the wait waited.
 	b.send(t, "!wait c:3", "!cluster_jobs")
 	a.send(t, "!kill c:3")
@@ -90,7 +90,7 @@ func TestSpawnLinkSemantics(t *testing.T) {
 	endless := writeTestFile(t, "endless.iasm", spawnEndless)
 
 	a.send(t, "!spawn_on b "+endless)
-	expect(t, a, `(?m)^\[job b:1\] .* started on b$`, waitFor)
+	expect(t, a, `(?m)^\[job b:1\] .* started on b as <\d+\.\d+>$`, waitFor)
 	if err := b.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func TestSpawnLinkSemantics(t *testing.T) {
 	expectStderr(t, a, `(?m)^\[job b:1\] `+q(endless)+` lost after \S+: b (failed|closed its link)$`, within)
 
 	c.send(t, "!spawn_on a "+endless)
-	expect(t, c, `(?m)^\[job a:1\] .* started on a$`, waitFor)
+	expect(t, c, `(?m)^\[job a:1\] .* started on a as <\d+\.\d+>$`, waitFor)
 	c.send(t, "!quit")
 	waitExit(t, c)
 	waitKilled(t, a, "1", "c", endless, within)
@@ -111,7 +111,7 @@ func TestSpawnLinkSemantics(t *testing.T) {
 	port, _ := strconv.Atoi(aPort)
 	joinCluster(t, d, "127.0.0.1", port)
 	d.send(t, "!spawn_on a "+endless)
-	expect(t, d, `(?m)^\[job a:2\] .* started on a$`, waitFor)
+	expect(t, d, `(?m)^\[job a:2\] .* started on a as <\d+\.\d+>$`, waitFor)
 	if err := d.cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}

@@ -43,7 +43,9 @@ func Distance(a, b string) int {
 // Prefixed returns the candidate that starts with word, if only one does;
 // else the one candidate that shares the longest start with word, if
 // that start has at least minShared bytes and no other candidate shares
-// as much. So "!regs" finds "!registers" ("!reg"), as a prefix would.
+// as much, or, of those that share as much, the one that shares the
+// longest end with it (at least a byte) if no other does. So "!regs"
+// finds "!registers" ("!reg", and "s"), even beside "!register".
 func Prefixed(word string, candidates []string, minShared int) string {
 	var starting []string
 	for _, c := range candidates {
@@ -57,9 +59,35 @@ func Prefixed(word string, candidates []string, minShared int) string {
 	if len(starting) > 1 {
 		return ""
 	}
-	best, bestLen, tie := "", 0, false
+	var best []string
+	bestLen := 0
 	for _, c := range candidates {
 		n := sharedPrefix(word, c)
+		switch {
+		case n > bestLen:
+			best, bestLen = []string{c}, n
+		case n == bestLen:
+			best = append(best, c)
+		}
+	}
+	if bestLen < minShared {
+		return ""
+	}
+	if len(best) == 1 {
+		return best[0]
+	}
+	return longestEnd(word[bestLen:], best)
+}
+
+// longestEnd returns the one candidate that shares the longest end (at
+// least a byte) with rest, or "" if none does or several share as much.
+func longestEnd(rest string, candidates []string) string {
+	best, bestLen, tie := "", 0, false
+	for _, c := range candidates {
+		n := 0
+		for n < len(rest) && n < len(c) && rest[len(rest)-1-n] == c[len(c)-1-n] {
+			n++
+		}
 		switch {
 		case n > bestLen:
 			best, bestLen, tie = c, n, false
@@ -67,7 +95,7 @@ func Prefixed(word string, candidates []string, minShared int) string {
 			tie = true
 		}
 	}
-	if tie || bestLen < minShared {
+	if tie || bestLen == 0 {
 		return ""
 	}
 	return best

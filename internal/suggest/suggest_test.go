@@ -42,9 +42,10 @@ func TestClosest(t *testing.T) {
 func TestPrefixed(t *testing.T) {
 	cmds := []string{"!registers", "!reset", "!reg_other_x", "!clear_registers", "!clear_program", "!jobs"}
 	tests := []struct{ word, want string }{
-		{"!regs", ""},    // "!reg" is shared by two: no guess
-		{"!jo", "!jobs"}, // the only one starting so
-		{"!clear", ""},   // two start so
+		{"!rega", ""},           // "!reg" is shared by two, and neither ends in "a": no guess
+		{"!regs", "!registers"}, // "!reg" is shared by two, and "s" ends only one
+		{"!jo", "!jobs"},        // the only one starting so
+		{"!clear", ""},          // two start so
 		{"!clear_r", "!clear_registers"},
 		{"!clear_rx", "!clear_registers"}, // the longest shared start
 		{"!x", ""},                        // nothing shared past "!"
@@ -56,5 +57,11 @@ func TestPrefixed(t *testing.T) {
 	}
 	if got := Prefixed("!regs", []string{"!registers", "!reset"}, 4); got != "!registers" {
 		t.Errorf("Prefixed(!regs) = %q, want !registers", got)
+	}
+	if got := Prefixed("!regs", []string{"!register", "!registers", "!registered"}, 4); got != "!registers" {
+		t.Errorf("Prefixed(!regs) beside !register and !registered = %q, want !registers", got)
+	}
+	if got := Prefixed("!regd", []string{"!registed", "!registered"}, 4); got != "" {
+		t.Errorf("Prefixed(!regd) = %q; two end in \"d\": want no guess", got)
 	}
 }

@@ -163,6 +163,7 @@ var exampleBytes = map[string]string{
 	"spawn": "65 00 01 00", "self": "66 00 00 00", "send": "67 00 01 00", "sendp": "68 00 01 00",
 	"recv": "69 00 01 00", "recvt": "6a 00 01 02", "from": "6b 00 00 00", "monitor": "6c 00 00 00",
 	"kill": "6d 00 00 00", "sendb": "6e 00 01 02", "takeb": "6f 00 00 00",
+	"reg": "70 00 00 04", "whereis": "71 00 00 04",
 }
 
 // Every instruction's Example in the table assembles, with the labels it
