@@ -111,7 +111,7 @@ type Config struct {
 
 	// SuspicionMult scales the suspicion timeout: a suspected member that
 	// does not refute fails after at least SuspicionMult × max(1,
-	// log10(members)) × ProbeInterval, and at most SuspicionMaxMult times
+	// log10(members)) × ProbeTimeout, and at most SuspicionMaxMult times
 	// that; the more members confirm the suspicion, the nearer the least
 	// (Lifeguard). Defaults 1 and 4.
 	SuspicionMult    int

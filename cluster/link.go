@@ -101,12 +101,27 @@ func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
 	if l.seal != nil {
 		return n.writeSealedLocked(l, frames)
 	}
-	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+	return n.writeBounded(l.conn, func() error {
+		bufs := net.Buffers(frames)
+		_, err := bufs.WriteTo(l.conn)
+		return err
+	})
+}
+
+// writeBounded runs write, a write to conn, bounded by
+// Config.WriteTimeout, and clears the deadline after it. A deadline left
+// set is a runtime timer that fires WriteTimeout later whether or not
+// anything waits: on an idle mesh, where a link is written once in tens
+// of seconds, each probe's write would wake the process a second time
+// for nothing (docs/performance.md, "Where an idle node's CPU goes").
+func (n *Node) writeBounded(conn net.Conn, write func() error) error {
+	if err := conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
 		return err
 	}
-	bufs := net.Buffers(frames)
-	_, err := bufs.WriteTo(l.conn)
-	return err
+	if err := write(); err != nil {
+		return err
+	}
+	return conn.SetWriteDeadline(time.Time{})
 }
 
 // push queues the node's own message m (a probe, an Ack, gossip) on l,
@@ -118,21 +133,32 @@ func (n *Node) push(l *link, m message) {
 	}
 }
 
-// answer sends the node's answer m (an Ack) on l from the calling
-// goroutine, a link's reader, when nothing waits in the link's queue and
-// no write is under way; else it queues it. Written at once, the answer
-// costs no wake-up of the link's writer: on an idle mesh, waking up is
-// most of what a probe costs. The write is bounded by WriteTimeout like
-// the writer's; meanwhile the reader waits, but a member whose socket
-// takes no ten bytes is not reading this node anyway.
-func (n *Node) answer(l *link, m message) {
+// answer sends the node's answer (an Ack, and maybe a Ping of its own:
+// see probeEarly) on l from the calling goroutine, a link's reader, when
+// nothing waits in the link's queue and no write is under way; else it
+// queues it. Written at once, in one write, the answer costs no wake-up
+// of the link's writer: on an idle mesh, waking up is most of what a
+// probe costs. The write is bounded by WriteTimeout like the writer's;
+// meanwhile the reader waits, but a member whose socket takes no ten
+// bytes is not reading this node anyway.
+func (n *Node) answer(l *link, msgs ...message) {
 	if !l.queue.empty() || !l.writeMu.TryLock() {
-		n.push(l, m)
+		for _, m := range msgs {
+			n.push(l, m)
+		}
 		return
 	}
-	frame, err := n.frames.marshal(m)
+	frames := make([][]byte, 0, len(msgs))
+	var err error
+	for _, m := range msgs {
+		var frame []byte
+		if frame, err = n.frames.marshal(m); err != nil {
+			break
+		}
+		frames = append(frames, frame)
+	}
 	if err == nil {
-		err = n.writeFramesLocked(l, [][]byte{frame})
+		err = n.writeFramesLocked(l, frames)
 	}
 	l.writeMu.Unlock()
 	if err != nil {
@@ -186,15 +212,26 @@ func (n *Node) readLoop(l *link) {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
-		l.lastSeen.Store(time.Now().UnixNano())
+		now := time.Now()
+		l.lastSeen.Store(now.UnixNano())
 		m, err := decodeBody(t, body)
 		if err != nil {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
+		if p, ok := m.(*ping); ok {
+			// The answer, with this node's own probe if it is due soon.
+			if own := n.probeEarly(l, now); own != nil {
+				n.answer(l, &ack{Seq: p.Seq}, own)
+			} else {
+				n.answer(l, &ack{Seq: p.Seq})
+			}
+			continue
+		}
+		if own := n.probeEarly(l, now); own != nil {
+			n.answer(l, own)
+		}
 		switch m := m.(type) {
-		case *ping:
-			n.answer(l, &ack{Seq: m.Seq})
 		case *ack:
 			n.heardAck(m.Seq)
 		case *pingReq:

@@ -42,6 +42,17 @@ func (s *linkSet) get(alias string) *link {
 	return s.byAlias[alias]
 }
 
+// aliases returns the aliases of the linked members.
+func (s *linkSet) aliases() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	aliases := make([]string, 0, len(s.byAlias))
+	for alias := range s.byAlias {
+		aliases = append(aliases, alias)
+	}
+	return aliases
+}
+
 // appendAllLocked appends every link, members' and standby, to links;
 // s.mu is held.
 func (s *linkSet) appendAllLocked(links []*link) []*link {

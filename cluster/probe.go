@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -19,6 +20,18 @@ type prober struct {
 	order  probeOrder
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
+
+	// probeLoop's timer and what it waits for. heardAck moves the timer
+	// later when the round it waited for is answered, so that an
+	// answered probe costs no wake-up at its timeout.
+	timer     *time.Timer
+	wakeAt    time.Time // when timer fires
+	nextProbe time.Time // when the next probe of the round robin is due
+	nextEnd   time.Time // when the soonest suspicion ends; zero if none
+	// earlyFrom is when the slot of the next probe begins, an interval
+	// before nextProbe, in Unix ns: a reader woken by a frame after it
+	// probes early (probeEarly). Read without the lock.
+	earlyFrom atomic.Int64
 }
 
 func newProber() *prober {
@@ -36,24 +49,28 @@ func (p *prober) poke() {
 // maxRelays bounds the indirect probes a node makes for others at once.
 func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 
-// probeLoop is the node's one probe timer. Every ProbeInterval, from a
-// random offset (never on the wall clock's multiples, so that the nodes
-// of one machine do not probe together), it probes the next member of
-// the shuffled round robin. Between probes it wakes only when a round,
-// a relay or a suspicion is due.
+// probeLoop is the node's one probe timer. The node's time is cut into
+// slots of ProbeInterval from a random offset (never on the wall
+// clock's multiples, so that the nodes of one machine do not probe
+// together), and it probes the next member of the shuffled round robin
+// once in each slot: at the first frame that wakes the node in the slot
+// (probeEarly), or at the slot's end, by this timer, if none did.
+// Between probes it wakes only when a round, a relay or a suspicion is
+// due.
 //
 // A timer that fires later than ProbeTimeout past its time means this
 // process did not run (a stopped process, a suspended machine, heavy
 // CPU starvation): answers may wait unread in its sockets, so the open
 // rounds are probed again and every suspicion is extended by the delay.
 func (n *Node) probeLoop() {
-	interval := n.cfg.ProbeInterval
-	n.probes.mu.Lock()
-	stagger := time.Duration(n.probes.rng.Int64N(int64(interval)))
-	n.probes.mu.Unlock()
-	nextProbe := time.Now().Add(stagger)
-	expected := nextProbe
-	timer := time.NewTimer(stagger)
+	p := n.probes
+	p.mu.Lock()
+	stagger := time.Duration(p.rng.Int64N(int64(n.cfg.ProbeInterval)))
+	p.setNextProbeLocked(time.Now().Add(stagger), n.cfg.ProbeInterval)
+	p.wakeAt = p.nextProbe
+	p.timer = time.NewTimer(stagger)
+	timer := p.timer
+	p.mu.Unlock()
 	defer timer.Stop()
 	for {
 		fired := false
@@ -62,58 +79,118 @@ func (n *Node) probeLoop() {
 			return
 		case <-timer.C:
 			fired = true
-		case <-n.probes.wake:
+		case <-p.wake:
 		}
 		now := time.Now()
+		p.mu.Lock()
+		expected := p.wakeAt
+		p.mu.Unlock()
 		if late := now.Sub(expected); fired && late > n.cfg.ProbeTimeout {
 			n.members.postpone(late)
-			n.probes.mu.Lock()
-			again := n.probes.rounds.restart()
-			n.probes.mu.Unlock()
+			p.mu.Lock()
+			again := p.rounds.restart()
+			p.setNextProbeLocked(now.Add(n.cfg.ProbeInterval), n.cfg.ProbeInterval)
+			p.mu.Unlock()
 			for _, m := range again {
 				n.probe(m.Alias, now)
 			}
-			nextProbe = now.Add(interval)
 		}
-		if !now.Before(nextProbe) {
-			n.probeNext(now)
-			nextProbe = nextProbe.Add(interval)
-			if nextProbe.Before(now) {
-				nextProbe = now.Add(interval)
-			}
+		if l, seq, ok := n.claimProbe(now, 0); ok {
+			n.push(l, &ping{Seq: seq})
 		}
-		wakeAt := nextProbe
-		for _, next := range []time.Time{n.moveRounds(now), n.failOverdue(now)} {
-			if !next.IsZero() && next.Before(wakeAt) {
-				wakeAt = next
-			}
-		}
+		roundsNext := n.moveRounds(now)
+		suspicionEnd := n.failOverdue(now)
 		n.speakForWaitingReaders()
-		if !timer.Stop() {
-			select {
-			case <-timer.C:
-			default:
-			}
-		}
-		timer.Reset(wakeAt.Sub(now))
-		expected = wakeAt
+		p.mu.Lock()
+		p.nextEnd = suspicionEnd
+		p.wakeAt = soonest(p.nextProbe, roundsNext, suspicionEnd)
+		timer.Reset(p.wakeAt.Sub(now))
+		p.mu.Unlock()
 	}
 }
 
-// probeNext probes the next member of the round robin.
-func (n *Node) probeNext(now time.Time) {
-	n.links.mu.Lock()
-	aliases := make([]string, 0, len(n.links.byAlias))
-	for alias := range n.links.byAlias {
-		aliases = append(aliases, alias)
+// soonest returns the earliest of at and the times of others that are
+// not zero.
+func soonest(at time.Time, others ...time.Time) time.Time {
+	for _, t := range others {
+		if !t.IsZero() && t.Before(at) {
+			at = t
+		}
 	}
-	n.links.mu.Unlock()
-	n.probes.mu.Lock()
-	target, ok := n.probes.order.pick(aliases)
-	n.probes.mu.Unlock()
-	if ok {
-		n.probe(target, now)
+	return at
+}
+
+// setNextProbeLocked sets when the next probe of the round robin is
+// due; p.mu is held.
+func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
+	p.nextProbe = at
+	p.earlyFrom.Store(at.Add(-interval).UnixNano())
+}
+
+// rescheduleLocked sets probeLoop's timer to what is due next, when an
+// answer closed a round or an early probe opened one: an answered
+// probe costs no wake-up at its timeout. p.mu is held.
+func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
+	if p.timer == nil {
+		return
 	}
+	if at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd); !at.Equal(p.wakeAt) {
+		p.wakeAt = at
+		p.timer.Reset(at.Sub(now))
+	}
+}
+
+// claimProbe takes the next probe of the round robin if it is due
+// within early of now, and opens its round: it returns the link to
+// send the Ping on and its seq. The next probe is then due an interval
+// after this one was due, so that probing early keeps the rate at one
+// probe per interval.
+func (n *Node) claimProbe(now time.Time, early time.Duration) (*link, uint64, bool) {
+	p := n.probes
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer == nil || now.Before(p.nextProbe.Add(-early)) {
+		return nil, 0, false
+	}
+	next := p.nextProbe.Add(n.cfg.ProbeInterval)
+	if next.Before(now) {
+		next = now.Add(n.cfg.ProbeInterval)
+	}
+	p.setNextProbeLocked(next, n.cfg.ProbeInterval)
+	target, ok := p.order.pick(n.links.aliases())
+	if !ok {
+		return nil, 0, false
+	}
+	l := n.links.get(target)
+	if l == nil {
+		return nil, 0, false
+	}
+	seq := p.rounds.start(l.peer, now)
+	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
+	return l, seq, true
+}
+
+// probeEarly is called by a link's reader that a frame woke: if the
+// slot of this node's next probe has begun, the probe is made now, so
+// that it costs no wake-up of its own. (The member whose frame woke the
+// node is not preferred: its probes would then follow its own, and stop
+// with them when it hangs, which makes a hung member wait longer for
+// its first probe.) When the probe is for the member on from, the Ping
+// is returned, for the caller to send with its answer in one write;
+// else it is queued and nil is returned.
+func (n *Node) probeEarly(from *link, now time.Time) *ping {
+	if now.UnixNano() < n.probes.earlyFrom.Load() {
+		return nil
+	}
+	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval)
+	switch {
+	case !ok:
+		return nil
+	case l == from:
+		return &ping{Seq: seq}
+	}
+	n.push(l, &ping{Seq: seq})
+	return nil
 }
 
 // probe opens a round that probes the member alias at now, unless it
@@ -189,8 +266,10 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 	if target == nil || m.Target == from.peer.Alias {
 		return
 	}
+	now := time.Now()
 	n.probes.mu.Lock()
-	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, time.Now().Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, target.peer, now, now.Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if ok {
 		n.push(target, &ping{Seq: seq})
@@ -202,6 +281,7 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 func (n *Node) heardAck(seq uint64) {
 	n.probes.mu.Lock()
 	rl, isRelay := n.probes.rounds.acked(seq)
+	n.probes.rescheduleLocked(time.Now(), n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if !isRelay {
 		return

@@ -11,7 +11,6 @@ import (
 	"io"
 	"math"
 	"net"
-	"time"
 )
 
 // Sealed links. Once the handshake is over (the acceptor's HelloAck or
@@ -234,10 +233,10 @@ func (n *Node) writeSealedLocked(l *link, frames [][]byte) error {
 		if len(buf) < sealedWriteSize && i < len(frames)-1 {
 			continue
 		}
-		if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+		if err := n.writeBounded(l.conn, func() error {
+			_, err := l.conn.Write(buf)
 			return err
-		}
-		if _, err := l.conn.Write(buf); err != nil {
+		}); err != nil {
 			return err
 		}
 		buf = buf[:0]
@@ -258,9 +257,8 @@ func (n *Node) sendInClear(l *link, m message) error {
 	}
 	l.writeMu.Lock()
 	defer l.writeMu.Unlock()
-	if err := l.conn.SetWriteDeadline(time.Now().Add(n.cfg.WriteTimeout)); err != nil {
+	return n.writeBounded(l.conn, func() error {
+		_, err := l.conn.Write(frame)
 		return err
-	}
-	_, err = l.conn.Write(frame)
-	return err
+	})
 }

@@ -17,11 +17,16 @@ import (
 // members besides the first stays suspect before it fails, in a cluster
 // of members nodes (Lifeguard): SuspicionMaxMult × the least with none,
 // falling with the logarithm of the confirmations to the least,
-// SuspicionMult × max(1, log10(members)) × ProbeInterval, once
-// IndirectChecks of them came.
+// SuspicionMult × max(1, log10(members)) × ProbeTimeout, once
+// IndirectChecks of them came. The least is counted in probe timeouts,
+// not intervals: a suspicion comes of a whole probe round without an
+// answer, direct or indirect, each confirmation of another one (the
+// members that probed for the first suspecter confirm half a probe
+// timeout after it), and a member that hears of its suspicion refutes
+// it within a round trip.
 func suspicionTimeout(cfg Config, members, confirmations int) time.Duration {
 	scale := max(1, math.Log10(float64(members)))
-	least := time.Duration(float64(cfg.SuspicionMult) * scale * float64(cfg.ProbeInterval))
+	least := time.Duration(float64(cfg.SuspicionMult) * scale * float64(cfg.ProbeTimeout))
 	most := time.Duration(cfg.SuspicionMaxMult) * least
 	if confirmations <= 0 || cfg.IndirectChecks <= 0 {
 		return most
@@ -89,11 +94,17 @@ type probeRound struct {
 }
 
 // relay is a probe this node makes for another member that asked for it
-// (an indirect probe): the Ack goes back to requester with its seq.
+// (an indirect probe): the Ack goes back to requester with its seq. A
+// relay is a probe of this node's own, too: a target that answers
+// nothing, Ack or other frame, within a probe round of the relay's Ping
+// is suspected here as well, which confirms the requester's suspicion
+// (Lifeguard) half a probe timeout after it begins.
 type relay struct {
 	requester string
 	seq       uint64
-	until     time.Time
+	target    memberInfo
+	sent      time.Time // when the relay's Ping was queued
+	until     time.Time // the end of its round
 }
 
 // probeRounds is the bookkeeping of the probes this node has out: its
@@ -117,15 +128,15 @@ func (r *probeRounds) start(target memberInfo, now time.Time) uint64 {
 	return r.seq
 }
 
-// startRelay records a Ping sent for requester's indirect probe (its seq
-// is theirs) and returns the seq of the Ping; false when limit relays are
-// out already.
-func (r *probeRounds) startRelay(requester string, seq uint64, until time.Time, limit int) (uint64, bool) {
+// startRelay records a Ping to target sent at now for requester's
+// indirect probe (its seq is theirs), whose round ends at until, and
+// returns the seq of the Ping; false when limit relays are out already.
+func (r *probeRounds) startRelay(requester string, seq uint64, target memberInfo, now, until time.Time, limit int) (uint64, bool) {
 	if len(r.relays) >= limit {
 		return 0, false
 	}
 	r.seq++
-	r.relays[r.seq] = relay{requester: requester, seq: seq, until: until}
+	r.relays[r.seq] = relay{requester: requester, seq: seq, target: target, sent: now, until: until}
 	return r.seq, true
 }
 
@@ -150,16 +161,10 @@ type roundActions struct {
 // after its Ping (heard gives when a member's link last carried a frame,
 // an Ack or any other) is over; one without an answer for ProbeTimeout
 // goes indirect, one without any for 3 × ProbeTimeout ends in suspicion.
-// Expired relays are forgotten. It returns what to do and when next to
-// look (zero when nothing is out).
+// So does a relay whose round ended with its target not heard from. It
+// returns what to do and when next to look (zero when nothing is out).
 func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(memberInfo) time.Time) (roundActions, time.Time) {
 	var a roundActions
-	var next time.Time
-	soonest := func(t time.Time) {
-		if next.IsZero() || t.Before(next) {
-			next = t
-		}
-	}
 	for seq, pr := range r.open {
 		switch {
 		case heard(pr.target).After(pr.sent):
@@ -170,33 +175,53 @@ func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(membe
 		case pr.phase == roundDirect && !now.Before(pr.sent.Add(timeout)):
 			pr.phase = roundIndirect
 			a.indirect = append(a.indirect, seq)
-			soonest(pr.sent.Add(3 * timeout))
-		case pr.phase == roundDirect:
-			soonest(pr.sent.Add(timeout))
-		default:
-			soonest(pr.sent.Add(3 * timeout))
 		}
 	}
 	for seq, rl := range r.relays {
 		if !now.Before(rl.until) {
+			if !heard(rl.target).After(rl.sent) {
+				a.suspect = append(a.suspect, rl.target)
+			}
 			delete(r.relays, seq)
-		} else {
-			soonest(rl.until)
 		}
 	}
 	slices.Sort(a.indirect)
-	return a, next
+	return a, r.next(timeout)
 }
 
-// restart closes every open round: this node did not run for a while,
-// so the silence of their targets proves nothing. It returns the targets
-// to probe again.
+// next returns when a round or relay is next due: a direct probe's
+// timeout, the end of a round, the end of a relay; zero when nothing is
+// out.
+func (r *probeRounds) next(timeout time.Duration) time.Time {
+	var next time.Time
+	consider := func(t time.Time) {
+		if next.IsZero() || t.Before(next) {
+			next = t
+		}
+	}
+	for _, pr := range r.open {
+		if pr.phase == roundDirect {
+			consider(pr.sent.Add(timeout))
+		} else {
+			consider(pr.sent.Add(3 * timeout))
+		}
+	}
+	for _, rl := range r.relays {
+		consider(rl.until)
+	}
+	return next
+}
+
+// restart closes every open round and forgets every relay: this node
+// did not run for a while, so the silence of their targets proves
+// nothing. It returns the targets of its own rounds, to probe again.
 func (r *probeRounds) restart() []memberInfo {
 	var again []memberInfo
 	for seq, pr := range r.open {
 		again = append(again, pr.target)
 		delete(r.open, seq)
 	}
+	clear(r.relays)
 	return again
 }
 

@@ -14,12 +14,12 @@ func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
 		members, confirmations int
 		want                   time.Duration
 	}{
-		{2, 0, 4 * time.Second}, // log10 below 1 counts as 1
-		{2, 3, time.Second},     // IndirectChecks confirmations: the least
-		{10, 9, time.Second},    // more than k: still the least
-		{50, 0, 6795880016 * time.Nanosecond},
-		{50, 3, 1698970004 * time.Nanosecond},
-		{100, 3, 2 * time.Second},
+		{2, 0, 2 * time.Second},         // log10 below 1 counts as 1
+		{2, 3, 500 * time.Millisecond},  // IndirectChecks confirmations: the least
+		{10, 9, 500 * time.Millisecond}, // more than k: still the least
+		{50, 0, 3397940008 * time.Nanosecond},
+		{50, 3, 849485002 * time.Nanosecond},
+		{100, 3, time.Second},
 	} {
 		if got := suspicionTimeout(cfg, tt.members, tt.confirmations); got != tt.want {
 			t.Errorf("%d members, %d confirmations: %v, want %v", tt.members, tt.confirmations, got, tt.want)
@@ -115,22 +115,36 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	}
 	heardAt = time.Time{}
 
-	// Relays: bounded, answered to their requester, forgotten when late.
-	s1, ok1 := r.startRelay("c", 77, t0.Add(timeout), 2)
-	_, ok2 := r.startRelay("d", 78, t0.Add(timeout), 2)
-	if _, ok3 := r.startRelay("e", 79, t0.Add(timeout), 2); !ok1 || !ok2 || ok3 {
+	// Relays: bounded, answered to their requester; one whose target
+	// answered nothing in its round suspects the target here too.
+	end := t0.Add(3 * timeout)
+	s1, ok1 := r.startRelay("c", 77, b, t0, end, 2)
+	_, ok2 := r.startRelay("d", 78, b, t0, end, 2)
+	if _, ok3 := r.startRelay("e", 79, b, t0, end, 2); !ok1 || !ok2 || ok3 {
 		t.Errorf("relays taken: %v %v %v; want two of three", ok1, ok2, ok3)
 	}
 	if rl, isRelay := r.acked(s1); !isRelay || rl.requester != "c" || rl.seq != 77 {
 		t.Errorf("relay acked: %+v %v", rl, isRelay)
 	}
-	r.due(t0.Add(timeout), timeout, heard)
-	if len(r.relays) != 0 {
-		t.Errorf("late relays kept: %v", r.relays)
+	if a, next := r.due(end.Add(-1), timeout, heard); len(a.suspect) != 0 || !next.Equal(end) {
+		t.Errorf("relay before its round's end: %+v, next %v", a, next)
 	}
+	if a, _ := r.due(end, timeout, heard); !slices.Equal(a.suspect, []memberInfo{b}) || len(r.relays) != 0 {
+		t.Errorf("relay unanswered at its round's end: %+v, %d kept; want b suspected", a, len(r.relays))
+	}
+	r.startRelay("d", 80, b, t0, end, 2)
+	heardAt = t0.Add(time.Millisecond) // any frame after the relay's Ping
+	if a, _ := r.due(end, timeout, heard); len(a.suspect) != 0 || len(r.relays) != 0 {
+		t.Errorf("relay answered by another frame: %+v, %d kept", a, len(r.relays))
+	}
+	heardAt = time.Time{}
+
+	// A node that did not run forgets its relays and probes its own
+	// rounds' targets again.
 	r.start(b, t0)
-	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 {
-		t.Errorf("restart: %v, %d open", again, len(r.open))
+	r.startRelay("d", 81, b, t0, end, 2)
+	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 || len(r.relays) != 0 {
+		t.Errorf("restart: %v, %d open, %d relays", again, len(r.open), len(r.relays))
 	}
 }
 
@@ -239,5 +253,56 @@ func TestLivenessClaimsAreBounded(t *testing.T) {
 	n.heardAlive(&link{peer: b}, &aliveMsg{Alias: "b", Incarnation: b.Incarnation, Epoch: 1})
 	if n.members.stateOf("b") != StateAlive {
 		t.Error("b's own Alive did not refute its suspicion")
+	}
+}
+
+// A node probes once in each slot of an interval, at the first wake-up
+// in the slot (claimProbe with the whole interval as its early window,
+// as probeEarly does) or at the slot's end (the timer, no early window):
+// however the wake-ups fall, it makes one probe per slot, so the rate
+// stays one per interval.
+func TestProbeSlotsKeepTheRate(t *testing.T) {
+	t.Parallel()
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	interval := n.cfg.ProbeInterval
+	rng := rand.New(rand.NewPCG(5, 6))
+	t0 := time.Unix(1000, 0)
+	p := n.probes
+	p.mu.Lock()
+	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.setNextProbeLocked(t0.Add(interval), interval)
+	p.mu.Unlock()
+	defer p.timer.Stop()
+	const slots = 200
+	now, claims := t0, 0
+	var last time.Time
+	for now.Before(t0.Add(slots * interval)) {
+		// Wake-ups a random time apart, sometimes several in a slot,
+		// sometimes none: then the timer fires at the slot's end.
+		wake := now.Add(time.Duration(rng.Int64N(int64(2 * interval))))
+		p.mu.Lock()
+		slotEnd := p.nextProbe
+		p.mu.Unlock()
+		early := interval
+		if wake.After(slotEnd) {
+			wake, early = slotEnd, 0
+		}
+		now = wake
+		before := p.earlyFrom.Load()
+		n.claimProbe(now, early) // no member to probe: the slot is taken all the same
+		if p.earlyFrom.Load() != before {
+			if !last.IsZero() && now.Sub(last) > 2*interval {
+				t.Fatalf("probes %v apart, more than two slots", now.Sub(last))
+			}
+			claims++
+			last = now
+		}
+	}
+	if claims < slots-1 || claims > slots+1 {
+		t.Errorf("%d probes in %d slots, want one per slot", claims, slots)
 	}
 }

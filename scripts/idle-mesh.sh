@@ -5,10 +5,10 @@
 # from /proc/PID/stat) all of them use over a window (default 20 s) and
 # prints it as a share of one core, and the context switches (wake-ups)
 # per node per second. Then, unless DETECT=0, it measures failure
-# detection: it SIGKILLs one node and, once every other node announced it
-# lost, SIGSTOPs another, and prints for each how long until every other
-# node announced it lost (polled every 20 ms). Build the binary first
-# (make build).
+# detection, DETECT_ROUNDS times: it SIGKILLs one node, SIGSTOPs another
+# and prints for each how long until every other node announced it lost
+# (polled every 20 ms), and pauses a third for a second, which no node
+# may announce lost. Build the binary first (make build).
 #
 # Usage: scripts/idle-mesh.sh [N] [WINDOW_SECONDS]
 # Environment: IRIDIUM_BIN (default ./bin/iridium); extra flags for every
@@ -95,36 +95,74 @@ echo "idle mesh of $count processes: $used ticks of CPU in ${window}s ($ticks ti
 echo "context switches per node per second: $(((switches_after - switches_before) / count / window))"
 
 [ "${DETECT:-1}" = 0 ] && exit 0
-# lost_everywhere I: how many nodes other than I announced nI lost.
-lost_everywhere() {
-	local i=$1 j n=0
+# Failure detection, DETECT_ROUNDS times (default 3), each on nodes not
+# signalled before: SIGKILL one, SIGSTOP another (SIGCONT once it is
+# announced lost), and pause a third for PAUSE seconds (default 1), which
+# no node may announce lost. The time is from the signal until the last
+# node announced it, polling every 20 ms; only nodes never signalled are
+# watched (one that was stopped relinks in the background meanwhile).
+touched=" "
+# lost_counts I: for each output file, how many lines announce nI lost.
+lost_counts() {
+	grep -cE "^cluster: \"n$1\" .*(failed|link closed)" "$work"/*.out || true
+}
+# announced BEFORE NOW: how many untouched nodes announced more losses in
+# NOW than in BEFORE (both from lost_counts).
+announced() {
+	awk -F: -v touched="$touched" 'NR == FNR { before[$1] = $2; next }
+		{ n = $1; sub(/.*\//, "", n); sub(/\.out$/, "", n) }
+		index(touched, " " n " ") == 0 && $2 > before[$1] { c++ }
+		END { print c + 0 }' <(printf '%s\n' "$1") <(printf '%s\n' "$2")
+}
+untouched_others() { # how many nodes other than I were never signalled
+	local n=0 j
 	for j in $(seq 0 $((count - 1))); do
-		[ "$j" = "$i" ] && continue
-		[ "$j" = "${killed:-x}" ] && continue
-		grep -qE "^cluster: \"n$i\" .*(failed|link closed)" "$work/$j.out" && n=$((n + 1))
+		[ "$j" = "$1" ] && continue
+		case "$touched" in *" $j "*) continue ;; esac
+		n=$((n + 1))
 	done
 	echo "$n"
 }
-# detect SIGNAL I: signal node I, wait until every other live node
+# detect SIGNAL I: signal node I, wait until every untouched other node
 # announced it lost (at most 60 s) and print how long that took.
 detect() {
-	local sig=$1 i=$2 want start now
-	want=$((count - 1))
-	[ -n "${killed:-}" ] && want=$((count - 2))
+	local sig=$1 i=$2 want base start now got
+	want=$(untouched_others "$i")
+	base=$(lost_counts "$i")
 	start=$(date +%s.%N)
 	kill "-$sig" "${pids[$i]}"
-	while [ "$(lost_everywhere "$i")" -lt "$want" ]; do
+	touched="$touched$i "
+	while :; do
+		got=$(announced "$base" "$(lost_counts "$i")")
 		now=$(date +%s.%N)
+		[ "$got" -ge "$want" ] && break
 		if awk -v s="$start" -v n="$now" 'BEGIN { exit !(n - s > 60) }'; then
-			echo "$sig of n$i: not announced everywhere within 60 s ($(lost_everywhere "$i") of $want)"
+			echo "$sig of n$i: not announced everywhere within 60 s ($got of $want)"
 			return
 		fi
 		sleep 0.02
 	done
-	now=$(date +%s.%N)
 	echo "$sig of n$i: announced lost by all $want others after $(awk -v s="$start" -v n="$now" 'BEGIN { printf "%.2f s", n - s }')"
 }
-detect KILL $((count - 1))
-killed=$((count - 1))
-detect STOP $((count - 2))
-kill -CONT "${pids[$((count - 2))]}"
+# pause I: stop node I for PAUSE seconds; no untouched node may announce
+# it lost, during the pause or within 5 s after.
+pause() {
+	local i=$1 base got
+	base=$(lost_counts "$i")
+	kill -STOP "${pids[$i]}"
+	sleep "${PAUSE:-1}"
+	kill -CONT "${pids[$i]}"
+	touched="$touched$i "
+	sleep 5
+	got=$(announced "$base" "$(lost_counts "$i")")
+	echo "pause of n$i for ${PAUSE:-1} s: announced lost by $got nodes (want 0)"
+}
+for r in $(seq 0 $((${DETECT_ROUNDS:-3} - 1))); do
+	victim=$((count - 1 - 3 * r))
+	[ "$victim" -ge 3 ] || break
+	detect KILL "$victim"
+	detect STOP $((victim - 1))
+	kill -CONT "${pids[$((victim - 1))]}"
+	pause $((victim - 2))
+	sleep 2
+done

@@ -133,7 +133,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
 	fs.DurationVar(&o.probeInterval, "probe-interval", cluster.DefaultProbeInterval, "how often this node probes one member (SWIM)")
 	fs.DurationVar(&o.probeTimeout, "probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer before other members probe too; a member that answers none within 3 probe timeouts is suspected")
-	fs.IntVar(&o.suspicionMult, "suspicion-mult", cluster.DefaultSuspicionMult, "a suspected member that does not refute is marked failed after N × max(1, log10(members)) × --probe-interval, up to 4 times that while no other member confirms; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
+	fs.IntVar(&o.suspicionMult, "suspicion-mult", cluster.DefaultSuspicionMult, "a suspected member that does not refute is marked failed after N × max(1, log10(members)) × --probe-timeout, up to 4 times that while no other member confirms; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", cluster.DefaultDialTimeout, "how long connecting to a cluster peer may take")
 	fs.DurationVar(&o.handshakeTimeout, "handshake-timeout", cluster.DefaultHandshakeTimeout, "how long the handshake of a cluster connection may take")
 	fs.DurationVar(&o.writeTimeout, "write-timeout", cluster.DefaultWriteTimeout, "how long writing one frame to a cluster peer may take; a peer that does not read is dropped")
