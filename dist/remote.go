@@ -284,10 +284,23 @@ func (d *Dist) memberGone(alias string, ended bool) {
 
 // registerHandlers registers the frame handlers with the node.
 func (d *Dist) registerHandlers() {
-	d.node.Handle(kindMsg, d.receiveMsg)
+	// receiveMsg never waits (a full mailbox drops, its Flush sends
+	// without waiting for room), so a node that can runs it on the link's
+	// reader, which saves a wake-up a frame.
+	if nb, ok := d.node.(nonBlockingHandlers); ok {
+		nb.HandleNonBlocking(kindMsg, d.receiveMsg)
+	} else {
+		d.node.Handle(kindMsg, d.receiveMsg)
+	}
 	d.node.Handle(kindReq, d.receiveReq)
 	d.node.Handle(kindAns, d.receiveAns)
 	d.node.Handle(kindRefused, d.receiveRefused)
+}
+
+// nonBlockingHandlers is a Cluster that can run a handler that never
+// waits on the link's reader (cluster.Node.HandleNonBlocking).
+type nonBlockingHandlers interface {
+	HandleNonBlocking(kind string, h cluster.MessageHandler)
 }
 
 // Unknown is told that the member from does not know the frame kind
