@@ -352,13 +352,17 @@ func (d *Dist) receiveMsg(from string, payload []byte) {
 		d.stats.stale.Add(1) // an earlier or unknown run of the member
 		return
 	}
-	eachRecord(f, func(rec *wireRecord) { d.apply(&tr, rec) })
+	// The processes the frame wakes run here, a slice each, while a
+	// scheduler thread idles, rather than wake one (proc.Runner).
+	run := d.sched.NewRunner()
+	eachRecord(f, func(rec *wireRecord) { d.apply(&tr, run, rec) })
 	d.stats.received.Add(uint64(f.N))
 	d.Flush() // the answers to monitors of processes that do not exist
+	run.Release()
 }
 
 // apply carries out one record from tr's sender.
-func (d *Dist) apply(tr *translator, rec *wireRecord) {
+func (d *Dist) apply(tr *translator, run *proc.Runner, rec *wireRecord) {
 	to := proc.MakePID(0, rec.to)
 	from := tr.pid(rec.from)
 	switch rec.op {
@@ -374,7 +378,7 @@ func (d *Dist) apply(tr *translator, rec *wireRecord) {
 				return // not asked for, or reported already
 			}
 		}
-		d.sched.Deliver(to, msg)
+		run.Deliver(to, msg)
 	case opMonitor:
 		if from == 0 || from.Node() == 0 {
 			return
