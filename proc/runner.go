@@ -1,10 +1,6 @@
 package proc
 
-import (
-	"sync"
-
-	"github.com/iridium-vm/iridium/vm"
-)
+import "github.com/iridium-vm/iridium/vm"
 
 // Runner delivers messages from outside the scheduler threads, such as
 // a cluster link's reader, and runs the processes they wake on the
@@ -16,32 +12,27 @@ import (
 // delivers a reply runs the process waiting for it right there, as the
 // schedulers of BEAM poll and run in one thread.
 //
-// Each process woken gets one slice at most on the caller's goroutine;
-// what is still runnable after it, and everything when no scheduler
-// thread is idle (a busy thread takes the work without a wake-up), goes
-// to the scheduler threads' queues as Deliver's does. A Runner is used
-// by one goroutine at a time.
+// One process woken, the last, gets one slice at most on the caller's
+// goroutine; the others, what is still runnable after that slice, and
+// everything when no scheduler thread is idle (a busy thread takes the
+// work without a wake-up), go to the scheduler threads' queues as
+// Deliver's do. A Runner is used by one goroutine at a time.
 type Runner struct {
-	w     *worker
-	woken []*process // scratch for Run
+	w *worker
 }
-
-// runners recycles Runners: a reader takes one a frame.
-var runnerPool = sync.Pool{New: func() any { return new(Runner) }}
 
 // NewRunner returns a Runner of s; Release gives it back.
 func (s *Scheduler) NewRunner() *Runner {
-	r := runnerPool.Get().(*Runner)
-	if r.w == nil || r.w.s != s {
-		r.w = &worker{s: s, id: -1, lent: true}
+	if r, ok := s.runners.Get().(*Runner); ok {
+		return r
 	}
-	return r
+	return &Runner{w: &worker{s: s, id: -1, lent: true}}
 }
 
 // Release runs what is left (Run) and gives r back for reuse.
 func (r *Runner) Release() {
 	r.Run()
-	runnerPool.Put(r)
+	r.w.s.runners.Put(r)
 }
 
 // Deliver delivers msg to the local process to, as Scheduler.Deliver
@@ -53,35 +44,37 @@ func (r *Runner) Deliver(to PID, msg vm.Message) {
 	r.w.s.deliver(to, msg, r.w)
 }
 
-// Run runs one slice of each process the deliveries woke, on the
+// Run runs one slice of the process the deliveries woke last on the
 // caller's goroutine, while a scheduler thread is idle, and hands the
-// rest, and what those slices make runnable, to the scheduler threads.
+// others (first, so that threads take them meanwhile), and what that
+// slice makes runnable, to the scheduler threads: a frame that wakes
+// many processes keeps the threads' parallelism, and holds up the
+// caller for one slice at most.
 func (r *Runner) Run() {
 	w := r.w
 	s := w.s
-	woken := r.woken[:0]
-	for p := w.popLocal(); p != nil; p = w.popLocal() {
-		woken = append(woken, p)
-	}
-	if w.next != nil {
-		woken = append(woken, w.next)
-		w.next = nil
-	}
-	for _, p := range woken {
+	p := w.next
+	w.next = nil
+	r.handOn()
+	if p != nil {
 		if s.idle.Load() > 0 && !s.stopping.Load() {
 			w.run(p)
 		} else {
 			s.ready(p, nil, false)
 		}
 	}
-	clear(woken)
-	r.woken = woken[:0]
 	if p := w.next; p != nil {
 		w.next = nil
 		s.ready(p, nil, false)
 	}
-	for p := w.popLocal(); p != nil; p = w.popLocal() {
-		s.ready(p, nil, false)
+	r.handOn()
+}
+
+// handOn gives the processes on the Runner's own queue to the
+// scheduler threads.
+func (r *Runner) handOn() {
+	for p := r.w.popLocal(); p != nil; p = r.w.popLocal() {
+		r.w.s.ready(p, nil, false)
 	}
 }
 
