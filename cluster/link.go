@@ -240,47 +240,58 @@ func (n *Node) readLoop(l *link) {
 			n.dropLink(l, EventLinkClosed, readErrorReason(err))
 			return
 		}
-		if p, ok := m.(*ping); ok {
-			// The answer, with this node's own probe if it is due soon.
-			if own := n.probeEarly(l, now); own != nil {
-				n.answer(l, &ack{Seq: p.Seq}, own)
-			} else {
-				n.answer(l, &ack{Seq: p.Seq})
-			}
-			continue
-		}
-		if own := n.probeEarly(l, now); own != nil {
-			n.answer(l, own)
-		}
-		switch m := m.(type) {
-		case *ack:
-			n.heardAck(m.Seq)
-		case *pingReq:
-			n.relayProbe(l, m)
-		case *suspectMsg:
-			n.heardSuspect(l, m)
-		case *aliveMsg:
-			n.heardAlive(l, m)
-		case *memberUp:
-			n.considerMember(m.Member)
-		case *appMessage:
-			if n.deliverOnReader(l, m) {
-				continue
-			}
-			if err := n.queueForHandler(l, m); err != nil {
-				return // the link ended while the reader waited
-			}
-		case *leave:
-			n.dropLink(l, EventLeft, nil)
-			return
-		case *refuse:
-			n.dropLink(l, EventLinkClosed, fmt.Errorf("peer closed the link: %s", m.Reason))
-			return
-		default:
-			n.dropLink(l, EventLinkClosed, fmt.Errorf("%w: unexpected %s on an established link", errProtocol, m.kind()))
+		if !n.handleLinkFrame(l, m, now) {
 			return
 		}
 	}
+}
+
+// handleLinkFrame acts on m, a frame read from l at now, and reports
+// whether the link goes on. A frame that woke the node may also send
+// this node's own probe (probeEarly): with the Ack, in one write, when
+// the frame is a Ping from the member probed; after the frame is
+// handled otherwise, so that a Leave or a Refuse ends the link first.
+func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
+	if p, ok := m.(*ping); ok {
+		if own := n.probeEarly(l, now); own != nil {
+			n.answer(l, &ack{Seq: p.Seq}, own)
+		} else {
+			n.answer(l, &ack{Seq: p.Seq})
+		}
+		return true
+	}
+	switch m := m.(type) {
+	case *ack:
+		n.heardAck(m.Seq)
+	case *pingReq:
+		n.relayProbe(l, m)
+	case *suspectMsg:
+		n.heardSuspect(l, m)
+	case *aliveMsg:
+		n.heardAlive(l, m)
+	case *memberUp:
+		n.considerMember(m.Member)
+	case *appMessage:
+		if n.deliverOnReader(l, m) {
+			break
+		}
+		if err := n.queueForHandler(l, m); err != nil {
+			return false // the link ended while the reader waited
+		}
+	case *leave:
+		n.dropLink(l, EventLeft, nil)
+		return false
+	case *refuse:
+		n.dropLink(l, EventLinkClosed, fmt.Errorf("peer closed the link: %s", m.Reason))
+		return false
+	default:
+		n.dropLink(l, EventLinkClosed, fmt.Errorf("%w: unexpected %s on an established link", errProtocol, m.kind()))
+		return false
+	}
+	if own := n.probeEarly(l, now); own != nil {
+		n.answer(l, own)
+	}
+	return true
 }
 
 // readErrorReason says why a link's read failed. Reads on a link have no

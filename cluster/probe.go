@@ -21,9 +21,11 @@ type prober struct {
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
-	// probeLoop's timer and what it waits for. heardAck moves the timer
-	// later when the round it waited for is answered, so that an
-	// answered probe costs no wake-up at its timeout.
+	// probeLoop's timer (nil before the loop starts and after it ends)
+	// and what it waits for. Readers move it too (rescheduleLocked): to
+	// what is due next when an Ack closes the round it waited for, so
+	// that an answered probe costs no wake-up at its timeout, and to the
+	// timeout of a round an early probe opened.
 	timer     *time.Timer
 	wakeAt    time.Time // when timer fires
 	nextProbe time.Time // when the next probe of the round robin is due
@@ -71,7 +73,12 @@ func (n *Node) probeLoop() {
 	p.timer = time.NewTimer(stagger)
 	timer := p.timer
 	p.mu.Unlock()
-	defer timer.Stop()
+	defer func() {
+		p.mu.Lock()
+		timer.Stop()
+		p.timer = nil // no more probes, early or not
+		p.mu.Unlock()
+	}()
 	for {
 		fired := false
 		select {
