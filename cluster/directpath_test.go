@@ -49,18 +49,18 @@ func TestDirectWritesKeepOrderWithQueuedFrames(t *testing.T) {
 		}
 		errs <- nil
 	}()
-	for i := range uint32(count) {
+	for i := uint32(0); i < count; {
 		select {
 		case n := <-got:
 			if n != i {
 				t.Fatalf("message %d arrived as number %d", i, n)
 			}
+			i++
 		case err := <-errs:
 			if err != nil {
 				t.Fatal(err)
 			}
 			errs = nil
-			i-- // look again for message i
 		case <-time.After(testSlack):
 			t.Fatalf("message %d did not arrive", i)
 		}
@@ -79,7 +79,9 @@ func TestNonBlockingHandlerWaitsItsTurn(t *testing.T) {
 	var releaseOnce sync.Once
 	t.Cleanup(func() { releaseOnce.Do(func() { close(release) }) })
 	order := make(chan string, 100)
+	slowStarted := make(chan struct{})
 	b.Handle("slow.v1", func(_ string, p []byte) {
+		close(slowStarted)
 		<-release
 		order <- "slow" + string(p)
 	})
@@ -98,12 +100,17 @@ func TestNonBlockingHandlerWaitsItsTurn(t *testing.T) {
 		t.Fatalf("first handled: %q", got)
 	}
 	send("slow.v1", "1")
+	select {
+	case <-slowStarted:
+	case <-time.After(testSlack):
+		t.Fatal("the slow handler did not start")
+	}
 	for i := 2; i < 12; i++ {
 		send("fast.v1", fmt.Sprint(i))
 	}
 	// Each fast message read while the slow handler holds its link's turn
-	// waits in the inbox (the deliverer may have taken the first with the
-	// slow one): the reader has read them all once the last is there.
+	// waits in the inbox: the reader has read them all once the last is
+	// there.
 	l := linkTo(b.Node, "n0")
 	testkit.Eventually(t, testSlack, "the fast messages wait behind the slow one", func() bool {
 		l.inbox.mu.Lock()
