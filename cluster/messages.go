@@ -25,7 +25,8 @@ const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 // member; from is that member's alias. It runs on a goroutine of the node
 // that runs the handlers of one link's messages in the order they came
 // (for messages a node sends itself, on one goroutine of the node), never
-// on the link's reader. It may block, and so applies back-pressure to
+// on the link's reader unless registered with HandleNonBlocking. It may
+// block, and so applies back-pressure to
 // that member alone: while 256 messages (or 8 MiB) from it wait to be
 // handled, the link's reader waits and the member's Send blocks. The
 // prober counts the link as heard meanwhile and answers the member's
@@ -96,8 +97,10 @@ func (n *Node) MaxMessageSize() int {
 // Send queues payload, as an application message of kind, for the member
 // whose alias is to. While the member's bounded send queue is full (256
 // frames or 8 MiB wait) it waits for room, until ctx ends; it does not
-// wait for the network otherwise. Queued messages are written in batches,
-// several frames in one write. Delivery is in order per member and at
+// wait for the network otherwise. On an idle link (nothing queued, no
+// write under way) Send writes the frame itself without waiting, leaving
+// what the socket does not take to the link's writer (writeNow); queued
+// messages are written in batches, several frames in one write. Delivery is in order per member and at
 // most once: messages still queued when a link fails or is replaced are
 // lost, and the loss shows as an Event (EventFailed, EventLinkClosed,
 // EventLeft). Sending to this node's own alias delivers to its own
