@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 )
 
@@ -20,13 +21,13 @@ import (
 func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error) {
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	if port < 1 || port > 65535 {
-		return nil, fmt.Errorf("join %s: port %d is outside 1-65535", addr, port)
+		return nil, &JoinError{Addr: addr, Err: fmt.Errorf("port %d is outside 1-65535", port)}
 	}
 	if err := n.ensureStarted(ctx); err != nil {
-		return nil, fmt.Errorf("join %s: %w", addr, err)
+		return nil, &JoinError{Addr: addr, Err: err}
 	}
 	if n.isOwnAddress(host, port) {
-		return nil, fmt.Errorf("join %s: %w: that is this node's own address", addr, ErrJoinSelf)
+		return nil, &JoinError{Addr: addr, Err: fmt.Errorf("%w: that is this node's own address", ErrJoinSelf)}
 	}
 	if n.links.hasMemberAt(host, port) {
 		return n.Members(), nil
@@ -38,7 +39,7 @@ func (n *Node) Join(ctx context.Context, host string, port int) ([]Member, error
 		return n.Members(), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("join %s: %w", addr, err)
+		return nil, &JoinError{Addr: addr, Err: err}
 	}
 	n.linkInBackground(seed.peer, members)
 	return n.Members(), nil
@@ -91,4 +92,33 @@ func (n *Node) joinMember(ctx context.Context, m memberInfo, spec dialSpec) erro
 		n.considerMember(other)
 	}
 	return nil
+}
+
+// JoinError is the error of a Join that failed: the address it tried and
+// why. Its Error is "join ADDR: CAUSE"; Cause gives the reason alone, for
+// a caller that has named the address already.
+type JoinError struct {
+	Addr string // host:port that Join tried
+	Err  error  // why it failed
+}
+
+// Error names the address and the cause.
+func (e *JoinError) Error() string { return "join " + e.Addr + ": " + e.Cause() }
+
+// Unwrap returns the cause.
+func (e *JoinError) Unwrap() error { return e.Err }
+
+// Cause is why the join failed without the address again: a dial error
+// ("dial tcp 127.0.0.1:0->ADDR: connect: connection refused") is cut to
+// its system error ("connection refused").
+func (e *JoinError) Cause() string {
+	var op *net.OpError
+	if errors.As(e.Err, &op) && op.Op == "dial" && e.Err.Error() == op.Error() {
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			return sys.Err.Error()
+		}
+		return op.Err.Error()
+	}
+	return e.Err.Error()
 }

@@ -105,13 +105,13 @@ func (n *Node) probeLoop() {
 		if l, seq, ok := n.claimProbe(now, 0); ok {
 			n.push(l, &ping{Seq: seq})
 		}
-		roundsNext := n.moveRounds(now)
+		n.moveRounds(now)
 		suspicionEnd := n.failOverdue(now)
 		n.speakForWaitingReaders()
 		p.mu.Lock()
 		p.nextEnd = suspicionEnd
-		p.wakeAt = soonest(p.nextProbe, roundsNext, suspicionEnd)
-		timer.Reset(p.wakeAt.Sub(now))
+		p.wakeAt = time.Time{} // the timer fired or was poked: set it anew
+		p.rescheduleLocked(now, n.cfg.ProbeTimeout)
 		p.mu.Unlock()
 	}
 }
@@ -135,13 +135,19 @@ func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
 }
 
 // rescheduleLocked sets probeLoop's timer to what is due next, when an
-// answer closed a round or an early probe opened one: an answered
-// probe costs no wake-up at its timeout. p.mu is held.
+// answer closed a round or a round or relay was opened outside the
+// loop: an answered probe costs no wake-up at its timeout. Something
+// overdue is due now, not at its time: the loop takes a timer that
+// fires well after its time for a pause of this process. p.mu is held.
 func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if p.timer == nil {
 		return
 	}
-	if at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd); !at.Equal(p.wakeAt) {
+	at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd)
+	if at.Before(now) {
+		at = now
+	}
+	if !at.Equal(p.wakeAt) {
 		p.wakeAt = at
 		p.timer.Reset(at.Sub(now))
 	}
@@ -209,16 +215,17 @@ func (n *Node) probe(alias string, now time.Time) {
 	}
 	n.probes.mu.Lock()
 	seq := n.probes.rounds.start(l.peer, now)
+	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	n.push(l, &ping{Seq: seq})
 }
 
 // moveRounds moves the open rounds on at now (see probeRounds.due):
 // indirect probes for targets that missed the direct one, suspicion of
-// those that missed all. It returns when next a round is due.
-func (n *Node) moveRounds(now time.Time) time.Time {
+// those that missed all.
+func (n *Node) moveRounds(now time.Time) {
 	n.probes.mu.Lock()
-	actions, next := n.probes.rounds.due(now, n.cfg.ProbeTimeout, n.heardFrom)
+	actions, _ := n.probes.rounds.due(now, n.cfg.ProbeTimeout, n.heardFrom)
 	targets := make(map[uint64]memberInfo, len(actions.indirect))
 	for _, seq := range actions.indirect {
 		targets[seq] = n.probes.rounds.open[seq].target
@@ -230,7 +237,6 @@ func (n *Node) moveRounds(now time.Time) time.Time {
 	for _, m := range actions.suspect {
 		n.suspectAfterProbe(m, now)
 	}
-	return next
 }
 
 // heardFrom returns when the current link of m's run last carried a

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
@@ -94,7 +95,7 @@ func (s *Shell) cmdJoinCluster(ctx context.Context, args []string) error {
 	}
 	members, err := node.Join(ctx, host, port)
 	if err != nil {
-		return fmt.Errorf("!join_cluster %s %d: %w", termtext.Cut(host, maxShownText), port, err)
+		return joinFailure(host, port, err)
 	}
 	s.con.print(s.con.result, joinedText(shownText(host), port, members))
 	return nil
@@ -172,4 +173,29 @@ func (s *Shell) cmdLeaveCluster(ctx context.Context, _ []string) error {
 	}
 	s.con.print(s.con.result, "left the cluster")
 	return nil
+}
+
+// joinError is !join_cluster's error: the command and address once, then
+// why, wrapping the node's error.
+type joinError struct {
+	text string
+	err  error
+}
+
+func (e *joinError) Error() string { return e.text }
+func (e *joinError) Unwrap() error { return e.err }
+
+// joinFailure says why joining host:port failed, naming the address once
+// (a cluster.JoinError names it too) and, for a refused connection, what
+// to check.
+func joinFailure(host string, port int, err error) error {
+	cause := err.Error()
+	var je *cluster.JoinError
+	if errors.As(err, &je) {
+		cause = je.Cause()
+	}
+	if errors.Is(err, syscall.ECONNREFUSED) {
+		cause += fmt.Sprintf(": no node listens there; start it first, or check the port (a node's cluster port is %d unless its --cluster-port says otherwise)", cluster.DefaultBindPort)
+	}
+	return &joinError{text: fmt.Sprintf("!join_cluster %s %d: %s", termtext.Cut(host, maxShownText), port, cause), err: err}
 }

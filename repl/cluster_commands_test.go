@@ -4,11 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/iridium-vm/iridium/cluster"
 )
 
 // fakeNode is a ClusterNode that records what it was asked.
@@ -112,5 +117,26 @@ func TestJoinedTextNamesFewAndCountsJoining(t *testing.T) {
 	}
 	if got := joinedText("h", 2, members[:2]); strings.Contains(got, "\n") {
 		t.Errorf("nothing joining, yet %q has a second line", got)
+	}
+}
+
+// TestJoinClusterNamesTheAddressOnce: a refused dial, as cluster.Join
+// reports it, reads as the command, the address once, the system's cause
+// and what to check, and still wraps the node's error.
+func TestJoinClusterNamesTheAddressOnce(t *testing.T) {
+	dial := &net.OpError{Op: "dial", Net: "tcp",
+		Source: &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)},
+		Addr:   &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 2299},
+		Err:    os.NewSyscallError("connect", syscall.ECONNREFUSED)}
+	node := &fakeNode{failure: &cluster.JoinError{Addr: "127.0.0.1:2299", Err: dial}}
+	ts := newTestShell(t, "", Options{})
+	ts.SetCluster(node)
+	err := ts.Execute(context.Background(), "!join_cluster 127.0.0.1:2299")
+	want := "!join_cluster 127.0.0.1 2299: connection refused: no node listens there; start it first, or check the port (a node's cluster port is 2254 unless its --cluster-port says otherwise)"
+	if err == nil || err.Error() != want {
+		t.Fatalf("!join_cluster: %v, want %q", err, want)
+	}
+	if !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Errorf("!join_cluster's error %v does not wrap the node's", err)
 	}
 }

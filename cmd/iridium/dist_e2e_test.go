@@ -295,11 +295,12 @@ func rssKiB(t *testing.T, pid int) int {
 func TestDistBackPressure(t *testing.T) {
 	t.Parallel()
 	const n = 3_000_000
-	// Default probing: b stopped for a second is not failed. The mailbox
-	// limit is above n: this test is of the link's back-pressure, and
-	// the checker must not lose messages to its mailbox's limit when b,
-	// let go, takes the backlog faster than the checker runs.
-	a, b := startPair(t, "--probe-interval", "1s", "--probe-timeout", "500ms", "--mailbox-limit", strconv.Itoa(n+1))
+	// Slow probing: b stopped for as long as a loaded machine takes the
+	// sender to fill the link is not failed. The mailbox limit is above
+	// n: this test is of the link's back-pressure, and the checker must
+	// not lose messages to its mailbox's limit when b, let go, takes the
+	// backlog faster than the checker runs.
+	a, b := startPair(t, "--probe-interval", "5s", "--probe-timeout", "2s", "--mailbox-limit", strconv.Itoa(n+1))
 	checker := writeTestFile(t, "checker.iasm", sized(checkerSrc, n))
 	stream := writeTestFile(t, "stream.iasm", sized(streamSrc, n))
 	onB := spawnOn(t, a, "b", checker)
@@ -311,15 +312,20 @@ func TestDistBackPressure(t *testing.T) {
 	}
 	stopped := time.Now()
 	a.send(t, "!send "+s+" "+onB)
-	// The sender fills the outbox and the link's queue, then waits.
-	waiting := false
+	// The sender fills the outbox and the link's queue, then waits: poll
+	// until it does (how soon depends on the machine's load), and a
+	// little longer for the peak of a's memory.
+	var waitingSince time.Time
 	peak := 0
-	for time.Since(stopped) < 1200*time.Millisecond {
+	for time.Since(stopped) < 8*time.Second && (waitingSince.IsZero() || time.Since(waitingSince) < 300*time.Millisecond) {
 		a.send(t, "!ps")
 		row := expect(t, a, `(?m)^`+regexp.QuoteMeta(s)+` +stream\.iasm +(\w+)`, waitFor)
-		waiting = waiting || row[1] == "waiting"
+		if row[1] == "waiting" && waitingSince.IsZero() {
+			waitingSince = time.Now()
+		}
 		peak = max(peak, rssKiB(t, a.cmd.Process.Pid))
 	}
+	waiting := !waitingSince.IsZero()
 	if err := b.cmd.Process.Signal(syscall.SIGCONT); err != nil {
 		t.Fatal(err)
 	}

@@ -258,10 +258,10 @@ func (n *node) joinAtStart(ctx context.Context, report func(level slog.Level, ms
 				return
 			}
 			if errors.Is(err, cluster.ErrBadCookie) {
-				report(slog.LevelError, fmt.Sprintf("--join %s: %s; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, joinCause(a, err)))
+				report(slog.LevelError, fmt.Sprintf("--join %s: %s; not retrying, as a wrong cookie stays wrong: give this node the cluster's cookie (--cookie-file, or IRIDIUM_COOKIE) and start it again", a, joinCause(err)))
 				return
 			}
-			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %s", a, pause, joinCause(a, err)))
+			report(slog.LevelWarn, fmt.Sprintf("--join %s failed (retrying in %v): %s", a, pause, joinCause(err)))
 		}
 		select {
 		case <-time.After(pause):
@@ -374,7 +374,7 @@ func (n *node) joinOnce(ctx context.Context, stderr io.Writer) error {
 			n.cluster.waitLinked(ctx) // the script finds every member linked
 			return nil
 		}
-		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, joinCause(a, err))
+		fmt.Fprintf(stderr, "iridium: --join %s: %s\n", a, joinCause(err))
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}

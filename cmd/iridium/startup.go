@@ -6,7 +6,6 @@ import (
 	"net"
 	"os"
 	"strconv"
-	"strings"
 	"syscall"
 
 	"github.com/iridium-vm/iridium/cluster"
@@ -162,18 +161,13 @@ func (n *node) remoteConfig() remote.Config {
 }
 
 // joinCause is why joining the cluster at addr failed, as --join shows it
-// after the address: err's text without what it repeats (cluster.Join's
-// "join ADDR: " in front, a dial error's own two addresses), and for a
-// refused connection what to check.
-func joinCause(addr joinAddr, err error) string {
-	text := strings.TrimPrefix(err.Error(), "join "+addr.String()+": ")
-	var op *net.OpError
-	if errors.As(err, &op) && op.Op == "dial" && text == op.Error() {
-		text = op.Err.Error()
-		var sys *os.SyscallError
-		if errors.As(op.Err, &sys) {
-			text = sys.Err.Error()
-		}
+// after the address: cluster.JoinError's cause, without the address again,
+// and for a refused connection what to check.
+func joinCause(err error) string {
+	text := err.Error()
+	var je *cluster.JoinError
+	if errors.As(err, &je) {
+		text = je.Cause()
 	}
 	if errors.Is(err, syscall.ECONNREFUSED) {
 		text += fmt.Sprintf(": no node listens there; start it first, or check the port (a node's cluster port is %d unless -P (--cluster-port) says otherwise)", cluster.DefaultBindPort)

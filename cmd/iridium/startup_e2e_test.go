@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/iridium-vm/iridium/cluster"
 	"github.com/iridium-vm/iridium/internal/filecmd"
 	"github.com/iridium-vm/iridium/internal/testkit"
 )
@@ -159,12 +160,12 @@ func TestJoinCauseSaysItOnce(t *testing.T) {
 		conn.Close()
 		t.Fatalf("%s: a free port answered", a)
 	}
-	got := joinCause(a, fmt.Errorf("join %s: %w", a, err))
+	got := joinCause(&cluster.JoinError{Addr: a.String(), Err: err})
 	if strings.Contains(got, strconv.Itoa(port)) || strings.Contains(got, "join") || !strings.HasPrefix(got, "connection refused: ") {
 		t.Errorf("joinCause of %q = %q; want the cause without the address", err, got)
 	}
-	other := fmt.Errorf("join %s: peer at %s refused us: wrong cookie", a, a)
-	if got := joinCause(a, other); got != "peer at "+a.String()+" refused us: wrong cookie" {
+	other := &cluster.JoinError{Addr: a.String(), Err: fmt.Errorf("peer at %s refused us: wrong cookie", a)}
+	if got := joinCause(other); got != "peer at "+a.String()+" refused us: wrong cookie" {
 		t.Errorf("joinCause of %q = %q; want only the leading join and address gone", other, got)
 	}
 }
