@@ -36,21 +36,45 @@ func (n *Node) queueForHandler(l *link, m *appMessage) error {
 // still handled unless the node closes.
 func (n *Node) deliverLoop(l *link) {
 	reply := n.replyOn(l)
+	deliverAll := func() {
+		// Taken under deliverMu, so that the reader, which delivers only
+		// when the inbox is empty, cannot overtake messages taken and not
+		// yet handled.
+		l.deliverMu.Lock()
+		defer l.deliverMu.Unlock()
+		for _, m := range l.inbox.take() {
+			n.deliver(l.peer.Alias, m, reply)
+		}
+	}
 	for {
 		select {
 		case <-l.inbox.wake:
 		case <-l.done:
 			if n.ctx.Err() == nil {
-				for _, m := range l.inbox.take() {
-					n.deliver(l.peer.Alias, m, reply)
-				}
+				deliverAll()
 			}
 			return
 		}
-		for _, m := range l.inbox.take() {
-			n.deliver(l.peer.Alias, m, reply)
-		}
+		deliverAll()
 	}
+}
+
+// deliverOnReader runs the handler of m on l's reader, the calling
+// goroutine, and reports whether it did: when the handler is registered
+// as non-blocking (HandleNonBlocking), no message of l waits in its inbox
+// and none is being handled. Then m's turn has come, and handing it to
+// the deliverer would only cost a wake-up.
+func (n *Node) deliverOnReader(l *link, m *appMessage) bool {
+	e := n.handler(m.Kind)
+	if e.h == nil || !e.nonBlocking || !l.deliverMu.TryLock() {
+		return false
+	}
+	defer l.deliverMu.Unlock()
+	if !l.inbox.empty() {
+		return false
+	}
+	e.h(l.peer.Alias, m.Payload)
+	return true
 }
 
 // put queues a message this node sends itself, waiting for room until

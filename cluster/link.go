@@ -9,6 +9,7 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -41,9 +42,19 @@ type link struct {
 	// member's frames, its probes and Acks among them, wait unread
 	// through this node's doing (see probe.go).
 	readerWaits atomic.Bool
-	writeMu     sync.Mutex
-	closeOnce   sync.Once
-	done        chan struct{} // closed by close
+	// deliverMu is held while a handler of the link's messages runs, by
+	// the deliverer or by the reader (delivery.go).
+	deliverMu sync.Mutex
+	writeMu   sync.Mutex
+	// unwritten is the tail of a frame written by writeNow that the
+	// socket did not take; the writer writes it before anything else.
+	// Under writeMu.
+	unwritten []byte
+	// raw writes to the socket without waiting (writeNow); nil for a
+	// connection that is not a socket of this system, such as TLS's.
+	raw       syscall.RawConn
+	closeOnce sync.Once
+	done      chan struct{} // closed by close
 	// seal, unless nil, seals and opens every frame after the handshake
 	// (seal.go).
 	seal *linkSeal
@@ -52,6 +63,7 @@ type link struct {
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue(), inbox: newAppQueue()}
 	l.lastSeen.Store(time.Now().UnixNano())
+	l.raw = rawConnOf(conn)
 	return l
 }
 
@@ -95,6 +107,9 @@ func (n *Node) writeFrames(l *link, frames [][]byte) error {
 
 // writeFramesLocked is writeFrames for a caller that holds l.writeMu.
 func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
+	if err := n.writeUnwrittenLocked(l); err != nil {
+		return err
+	}
 	if len(frames) == 0 {
 		return nil
 	}
@@ -192,7 +207,13 @@ func (n *Node) writeLoop(l *link) {
 			return
 		case <-l.queue.wake:
 		}
-		if err := n.writeFrames(l, l.queue.take()); err != nil {
+		// Taken under writeMu, so that writeNow, which writes only when
+		// the queue is empty, cannot overtake frames taken and not yet
+		// written.
+		l.writeMu.Lock()
+		err := n.writeFramesLocked(l, l.queue.take())
+		l.writeMu.Unlock()
+		if err != nil {
 			kind, reason := writeFailure(err, n.cfg.WriteTimeout)
 			n.dropLink(l, kind, reason)
 			return
@@ -251,6 +272,9 @@ func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
 	case *memberUp:
 		n.considerMember(m.Member)
 	case *appMessage:
+		if n.deliverOnReader(l, m) {
+			break
+		}
 		if err := n.queueForHandler(l, m); err != nil {
 			return false // the link ended while the reader waited
 		}

@@ -25,7 +25,8 @@ const appEnvelopeSize = 1 + 5 + 2 + MaxKindLength + 8 + 5
 // member; from is that member's alias. It runs on a goroutine of the node
 // that runs the handlers of one link's messages in the order they came
 // (for messages a node sends itself, on one goroutine of the node), never
-// on the link's reader. It may block, and so applies back-pressure to
+// on the link's reader unless registered with HandleNonBlocking. It may
+// block, and so applies back-pressure to
 // that member alone: while 256 messages (or 8 MiB) from it wait to be
 // handled, the link's reader waits and the member's Send blocks. The
 // prober counts the link as heard meanwhile and answers the member's
@@ -48,17 +49,40 @@ type MessageHandler func(from string, payload []byte)
 // as "spawn.v1", see MaxKindLength). Call it before Start or Join; a later
 // call for the same kind replaces h. A nil h removes the handler.
 func (n *Node) Handle(kind string, h MessageHandler) {
+	n.setHandler(kind, handlerEntry{h: h})
+}
+
+// HandleNonBlocking registers h as Handle does, for a handler that never
+// waits: not for a lock held long, a channel, the network, nor a Send
+// that waits for room (a Send with a done ctx does not). Such a handler
+// runs on the link's reader when nothing from that member waits to be
+// handled, which saves the wake-up of the link's deliverer; otherwise on
+// the deliverer, in order with the messages before it, as Handle's do.
+// While it runs the link reads nothing, so it must be short. A handler
+// that may wait must be registered with Handle, whose back-pressure keeps
+// the prober's view of the link true.
+func (n *Node) HandleNonBlocking(kind string, h MessageHandler) {
+	n.setHandler(kind, handlerEntry{h: h, nonBlocking: true})
+}
+
+// handlerEntry is a registered handler.
+type handlerEntry struct {
+	h           MessageHandler
+	nonBlocking bool // registered by HandleNonBlocking
+}
+
+func (n *Node) setHandler(kind string, e handlerEntry) {
 	n.handlersMu.Lock()
 	defer n.handlersMu.Unlock()
-	if h == nil {
+	if e.h == nil {
 		delete(n.handlers, kind)
 		return
 	}
-	n.handlers[kind] = h
+	n.handlers[kind] = e
 }
 
-// handler returns the handler for kind, or nil.
-func (n *Node) handler(kind string) MessageHandler {
+// handler returns the handler for kind: nil if there is none.
+func (n *Node) handler(kind string) handlerEntry {
 	n.handlersMu.RLock()
 	defer n.handlersMu.RUnlock()
 	return n.handlers[kind]
@@ -73,8 +97,10 @@ func (n *Node) MaxMessageSize() int {
 // Send queues payload, as an application message of kind, for the member
 // whose alias is to. While the member's bounded send queue is full (256
 // frames or 8 MiB wait) it waits for room, until ctx ends; it does not
-// wait for the network otherwise. Queued messages are written in batches,
-// several frames in one write. Delivery is in order per member and at
+// wait for the network otherwise. On an idle link (nothing queued, no
+// write under way) Send writes the frame itself without waiting, leaving
+// what the socket does not take to the link's writer (writeNow); queued
+// messages are written in batches, several frames in one write. Delivery is in order per member and at
 // most once: messages still queued when a link fails or is replaced are
 // lost, and the loss shows as an Event (EventFailed, EventLinkClosed,
 // EventLeft). Sending to this node's own alias delivers to its own
@@ -119,6 +145,9 @@ func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error 
 				return fmt.Errorf("send %s to %q: %w", kind, to, err)
 			}
 		}
+		if n.writeNow(l, frame) {
+			return nil
+		}
 		err := l.queue.put(ctx, l.done, frame)
 		if !errors.Is(err, errGone) {
 			if err != nil {
@@ -134,8 +163,8 @@ func (n *Node) Send(ctx context.Context, to, kind string, payload []byte) error 
 // answers KindUnknown when there is none. reply queues the answer without
 // blocking; a full queue drops it.
 func (n *Node) deliver(from string, m *appMessage, reply func(*appMessage)) {
-	if h := n.handler(m.Kind); h != nil {
-		h(from, m.Payload)
+	if e := n.handler(m.Kind); e.h != nil {
+		e.h(from, m.Payload)
 		return
 	}
 	if m.Kind != KindUnknown {

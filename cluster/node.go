@@ -42,8 +42,8 @@ type Node struct {
 	self memberInfo
 
 	handlersMu sync.RWMutex
-	handlers   map[string]MessageHandler // by message kind
-	local      localQueue                // messages this node sends itself
+	handlers   map[string]handlerEntry // by message kind
+	local      localQueue              // messages this node sends itself
 
 	lifecycle sync.Mutex // serialises Start, Leave and Close
 	wg        sync.WaitGroup
@@ -111,7 +111,7 @@ func New(cfg Config) (*Node, error) {
 		gossip:   newGossip(),
 		joining:  newJoinSet(ctx),
 		probes:   newProber(),
-		handlers: make(map[string]MessageHandler),
+		handlers: make(map[string]handlerEntry),
 		local:    localQueue{ch: make(chan localMessage, localQueueLen)},
 	}
 	n.self = memberInfo{

@@ -133,3 +133,91 @@ func (q *boundedQueue[T]) empty() bool {
 	defer q.mu.Unlock()
 	return len(q.items) == 0
 }
+
+// maxKeptUnwritten bounds the buffer a link keeps for the unwritten tail
+// of a frame between writes, as maxKeptSealBuffer does its seal buffer.
+const maxKeptUnwritten = 64 << 10
+
+// writeNow writes frame on l from the calling goroutine and reports
+// whether it took the frame: when the link is ready, no write is under
+// way, nothing waits in the link's queue, and the connection is a socket
+// it can write without waiting. It never waits for the network: the
+// socket takes what fits at once (tryWrite), and the rest is left for
+// the link's writer, which writes it before any frame queued after it.
+// So a message whose link is idle costs no wake-up of the writer, the
+// order of frames is kept, and a sender is held up by a slow member only
+// as the queue's bounds say (Send).
+//
+// A write that fails drops the link, as the writer's does; the frame is
+// taken, and lost with the link.
+func (n *Node) writeNow(l *link, frame []byte) bool {
+	if l.raw == nil {
+		return false
+	}
+	select {
+	case <-l.readyCh:
+	default:
+		return false
+	}
+	if !l.writeMu.TryLock() {
+		return false
+	}
+	// The writer takes the queue under writeMu: an empty queue here means
+	// that every frame queued before this one is written.
+	if len(l.unwritten) > 0 || !l.queue.empty() {
+		l.writeMu.Unlock()
+		return false
+	}
+	err := n.writeNowLocked(l, frame)
+	l.writeMu.Unlock()
+	if err != nil {
+		kind, reason := writeFailure(err, n.cfg.WriteTimeout)
+		n.dropLink(l, kind, reason)
+	}
+	return true
+}
+
+// writeNowLocked seals frame if the link is sealed and writes what the
+// socket takes at once, keeping the rest in l.unwritten and waking the
+// writer for it; the caller holds l.writeMu.
+func (n *Node) writeNowLocked(l *link, frame []byte) error {
+	data := frame
+	if l.seal != nil {
+		sealed, err := l.seal.out.seal(l.seal.buf[:0], frame)
+		if err != nil {
+			return err
+		}
+		if cap(sealed) <= maxKeptSealBuffer {
+			l.seal.buf = sealed[:0]
+		}
+		data = sealed
+	}
+	written, err := tryWrite(l.raw, data)
+	if err != nil {
+		return err
+	}
+	if written < len(data) {
+		l.unwritten = append(l.unwritten[:0], data[written:]...)
+		l.queue.signal()
+	}
+	return nil
+}
+
+// writeUnwrittenLocked writes the tail writeNow left, bounded by
+// Config.WriteTimeout; the caller holds l.writeMu.
+func (n *Node) writeUnwrittenLocked(l *link) error {
+	if len(l.unwritten) == 0 {
+		return nil
+	}
+	if err := n.writeBounded(l.conn, func() error {
+		_, err := l.conn.Write(l.unwritten)
+		return err
+	}); err != nil {
+		return err
+	}
+	l.unwritten = l.unwritten[:0]
+	if cap(l.unwritten) > maxKeptUnwritten {
+		l.unwritten = nil
+	}
+	return nil
+}

@@ -136,6 +136,9 @@ type Scheduler struct {
 	idleMu sync.Mutex
 	idlers []*worker
 	idle   atomic.Int32
+	// runners recycles Runners (runner.go): a link's reader takes one a
+	// frame.
+	runners sync.Pool
 
 	remote atomic.Pointer[Remote]
 	nodes  *Nodes

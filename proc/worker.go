@@ -24,6 +24,9 @@ type worker struct {
 	// remoteDirty: a process run here queued something for another node
 	// (Remote), to flush when its slice ends. Only this thread touches it.
 	remoteDirty bool
+	// lent: this is a Runner's, run by a goroutine that is not a
+	// scheduler thread, for one slice of a process at a time.
+	lent bool
 }
 
 // ready puts p, runnable, on a queue: on w's (next, or at the back), or,
@@ -43,7 +46,7 @@ func (s *Scheduler) ready(p *process, w *worker, next bool) {
 	w.mu.Lock()
 	w.q.push(p)
 	w.mu.Unlock()
-	if s.idle.Load() > 0 {
+	if s.idle.Load() > 0 && !w.lent { // a Runner hands its queue on itself
 		s.wakeOne()
 	}
 }
@@ -229,7 +232,7 @@ func (w *worker) run(p *process) {
 
 // alone reports whether this thread has nothing queued to run next.
 func (w *worker) alone() bool {
-	if w.next != nil {
+	if w.next != nil || w.lent {
 		return false
 	}
 	w.mu.Lock()

@@ -42,9 +42,14 @@ func run(serve bool, port, n int) error {
 	defer node.Close()
 	ctx := context.Background()
 	back := make(chan struct{}, 1)
-	node.Handle("pp.v1", func(from string, p []byte) {
+	// The handlers never wait, as dist's message handler does not: one
+	// message is in flight, so the channel and the send queue have room,
+	// and the echo's Send is given a done context all the same.
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	node.HandleNonBlocking("pp.v1", func(from string, p []byte) {
 		if serve {
-			_ = node.Send(ctx, from, "pp.v1", p)
+			_ = node.Send(done, from, "pp.v1", p)
 			return
 		}
 		back <- struct{}{}

@@ -1,0 +1,18 @@
+//go:build !unix
+
+package cluster
+
+import (
+	"errors"
+	"net"
+	"syscall"
+)
+
+// rawConnOf returns nil: writeNow is for unix sockets; links elsewhere
+// write through their writer.
+func rawConnOf(net.Conn) syscall.RawConn { return nil }
+
+// tryWrite is never called where rawConnOf gives nil.
+func tryWrite(syscall.RawConn, []byte) (int, error) {
+	return 0, errors.New("cluster: no raw writes on this system")
+}
