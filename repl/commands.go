@@ -155,6 +155,16 @@ func table(rows [][]string) string {
 	return b.String()
 }
 
+// listing is a listing of another member's: header, the table of rows
+// and, when the member sent only part of it, how many it left out.
+func listing(header string, rows [][]string, more int) string {
+	out := header + strings.TrimSuffix(table(rows), "\n")
+	if more > 0 {
+		out += fmt.Sprintf("\n(%d more not listed)", more)
+	}
+	return out
+}
+
 // done says what a command changed, on standard output: on a terminal and
 // in a script alike, since a script's reader needs to know as much as
 // the person at a terminal (what !kill killed, where !save wrote).

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/iridium-vm/iridium/internal/termtext"
 	"github.com/iridium-vm/iridium/proc"
@@ -62,11 +61,7 @@ func (s *Shell) cmdRegistered(ctx context.Context, args []string) error {
 	for _, n := range list {
 		rows = append(rows, []string{n.Name, n.PID.String()})
 	}
-	out := header + strings.TrimSuffix(table(rows), "\n")
-	if more > 0 {
-		out += fmt.Sprintf("\n(%d more not listed)", more)
-	}
-	s.con.print(nil, out)
+	s.con.print(nil, listing(header, rows, more))
 	return nil
 }
 

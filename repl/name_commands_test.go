@@ -122,3 +122,31 @@ func TestShellRemoteNames(t *testing.T) {
 		}
 	}
 }
+
+// fakeDist is a Distribution of a member "n1" with one process listed
+// and two left out.
+type fakeDist struct{}
+
+func (fakeDist) ListProcesses(_ context.Context, alias string) ([]proc.Info, int, error) {
+	if alias != "n1" {
+		return nil, 0, errors.New("no connection to that member")
+	}
+	return []proc.Info{{PID: proc.MakePID(1, 3), Program: "svc.iasm", State: "waiting", Reductions: 7, Memory: 512}}, 2, nil
+}
+
+func (fakeDist) KillRemote(context.Context, proc.PID) error { return errors.New("not here") }
+
+func (fakeDist) Alias(slot int) string { return map[int]string{1: "n1"}[slot] }
+
+// !ps ALIAS lists another member's processes, and how many it left out
+// on the line after them, with no blank line between.
+func TestShellRemotePs(t *testing.T) {
+	ts := newTestShell(t, "", Options{Dist: fakeDist{}})
+	want := "processes of n1 (their PIDs as this node writes them):\n" +
+		"PID    PROGRAM   STATE    REDUCTIONS  MAILBOX  DROPPED  MEMORY\n" +
+		"<1.3>  svc.iasm  waiting  7           0        0        512\n" +
+		"(2 more not listed)\n"
+	if got := printed(t, ts, "!ps n1"); got != want {
+		t.Errorf("!ps n1 printed %q, want %q", got, want)
+	}
+}

@@ -150,11 +150,7 @@ func (s *Shell) cmdPs(ctx context.Context, args []string) error {
 			strconv.FormatUint(in.Reductions, 10), strconv.Itoa(in.Mailbox), strconv.FormatUint(in.Dropped, 10),
 			strconv.FormatInt(in.Memory, 10)})
 	}
-	out := header + table(rows)
-	if more > 0 {
-		out += fmt.Sprintf("\n(%d more not listed)", more)
-	}
-	s.con.print(nil, out)
+	s.con.print(nil, listing(header, rows, more))
 	return nil
 }
 
