@@ -306,8 +306,10 @@ func TestFlood(t *testing.T) {
 	// bytes of "flood line\n" each) may follow, and what the program
 	// printed in the scheduler's turn in which the kill came (it ends at
 	// the end of that turn; its loop prints a line every two
-	// instructions).
-	inFlight := 5*4096/len("flood line\n") + proc.DefaultReductions/2
+	// instructions), and what n2's output queue held then (the program's
+	// output goes through one, proc.DefaultOutputLimit bytes, on its way
+	// to the link).
+	inFlight := (5*4096+proc.DefaultOutputLimit)/len("flood line\n") + proc.DefaultReductions/2
 	if lines := strings.Count(text, "\n"); lines > 2*maxQueuedLines+inFlight+10 {
 		t.Errorf("%d lines printed, more than the queue, one batch and the link hold", lines)
 	}
