@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"syscall"
 )
 
 // Join makes this node a member of the cluster that the node at host:port
@@ -110,15 +111,20 @@ func (e *JoinError) Unwrap() error { return e.Err }
 
 // Cause is why the join failed without the address again: a dial error
 // ("dial tcp 127.0.0.1:0->ADDR: connect: connection refused") is cut to
-// its system error ("connection refused").
+// its system error ("connection refused"), and a refused connection says
+// what to check.
 func (e *JoinError) Cause() string {
+	text := e.Err.Error()
 	var op *net.OpError
-	if errors.As(e.Err, &op) && op.Op == "dial" && e.Err.Error() == op.Error() {
+	if errors.As(e.Err, &op) && op.Op == "dial" && text == op.Error() {
+		text = op.Err.Error()
 		var sys *os.SyscallError
 		if errors.As(op.Err, &sys) {
-			return sys.Err.Error()
+			text = sys.Err.Error()
 		}
-		return op.Err.Error()
 	}
-	return e.Err.Error()
+	if errors.Is(e.Err, syscall.ECONNREFUSED) {
+		text += fmt.Sprintf(": no node listens there; start it first, or check the port (a node's cluster port is %d unless its --cluster-port says otherwise)", DefaultBindPort)
+	}
+	return text
 }

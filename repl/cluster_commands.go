@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/iridium-vm/iridium/cluster"
@@ -186,16 +185,12 @@ func (e *joinError) Error() string { return e.text }
 func (e *joinError) Unwrap() error { return e.err }
 
 // joinFailure says why joining host:port failed, naming the address once
-// (a cluster.JoinError names it too) and, for a refused connection, what
-// to check.
+// (a cluster.JoinError's cause does not name it again).
 func joinFailure(host string, port int, err error) error {
 	cause := err.Error()
 	var je *cluster.JoinError
 	if errors.As(err, &je) {
 		cause = je.Cause()
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		cause += fmt.Sprintf(": no node listens there; start it first, or check the port (a node's cluster port is %d unless its --cluster-port says otherwise)", cluster.DefaultBindPort)
 	}
 	return &joinError{text: fmt.Sprintf("!join_cluster %s %d: %s", termtext.Cut(host, maxShownText), port, cause), err: err}
 }

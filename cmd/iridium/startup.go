@@ -160,17 +160,14 @@ func (n *node) remoteConfig() remote.Config {
 	return cfg
 }
 
-// joinCause is why joining the cluster at addr failed, as --join shows it
-// after the address: cluster.JoinError's cause, without the address again,
-// and for a refused connection what to check.
+// joinCause is why joining the cluster failed, as --join shows it after
+// the address: cluster.JoinError's cause, which does not name the address
+// again.
 func joinCause(err error) string {
 	text := err.Error()
 	var je *cluster.JoinError
 	if errors.As(err, &je) {
 		text = je.Cause()
-	}
-	if errors.Is(err, syscall.ECONNREFUSED) {
-		text += fmt.Sprintf(": no node listens there; start it first, or check the port (a node's cluster port is %d unless -P (--cluster-port) says otherwise)", cluster.DefaultBindPort)
 	}
 	return termtext.Clip(text, maxEventError)
 }
