@@ -1,6 +1,9 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -142,6 +145,7 @@ func TestNamesAcrossNodes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer n1.cmd.Process.Signal(syscall.SIGCONT)
+	waitStopped(t, n1)
 	asker := writeTestFile(t, "asker.iasm", `.data
 counter: .asciiz 'counter@n1'
 shell:   .asciiz 'sh2'
@@ -188,4 +192,54 @@ func poll(t *testing.T, p *nodeProc, line, re string, keep bool) []string {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// waitStopped waits until every thread of p has stopped, after a
+// SIGSTOP. kill(2) returns before they have: one thread takes the signal
+// and then stops the others, and until the scheduler gives it a CPU the
+// rest run on. On a loaded machine p then still answers for a while,
+// even a request sent after the SIGSTOP.
+func waitStopped(t *testing.T, p *nodeProc) {
+	t.Helper()
+	deadline := time.Now().Add(waitFor)
+	for {
+		running, err := runningThreads(p.cmd.Process.Pid)
+		if err != nil {
+			t.Skipf("node %q: cannot see whether it stopped: %v", p.alias, err)
+		}
+		if running == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("node %q: %d threads still not stopped %v after SIGSTOP", p.alias, running, waitFor)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// runningThreads counts the threads of the process pid that are not
+// stopped, from /proc (Linux).
+func runningThreads(pid int) (int, error) {
+	dir := filepath.Join("/proc", strconv.Itoa(pid), "task")
+	tasks, err := os.ReadDir(dir)
+	if err != nil {
+		return 0, err
+	}
+	running := 0
+	for _, task := range tasks {
+		stat, err := os.ReadFile(filepath.Join(dir, task.Name(), "stat"))
+		if err != nil {
+			continue // the thread ended meanwhile
+		}
+		// pid (comm) state ...: comm may hold anything, so the state is
+		// after its last ')'.
+		i := strings.LastIndexByte(string(stat), ')')
+		if i < 0 || i+2 >= len(stat) {
+			return 0, fmt.Errorf("%s/%s/stat: no state in %q", dir, task.Name(), stat)
+		}
+		if state := stat[i+2]; state != 'T' && state != 't' {
+			running++
+		}
+	}
+	return running, nil
 }
