@@ -136,7 +136,11 @@ func (n *Node) writeBounded(conn net.Conn, write func() error) error {
 	if err := write(); err != nil {
 		return err
 	}
-	return conn.SetWriteDeadline(time.Time{})
+	// The write is done: a connection closed since (the peer read a
+	// Leave and hung up, and the reader closed it) fails clearing the
+	// deadline, which is no failure of this write; the next one fails.
+	conn.SetWriteDeadline(time.Time{})
+	return nil
 }
 
 // push queues the node's own message m (a probe, an Ack, gossip) on l,
