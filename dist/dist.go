@@ -115,6 +115,7 @@ type Stats struct {
 	DroppedNoNode   uint64 // messages to a node that is gone or unknown
 	DroppedTooLarge uint64 // messages over the frame limit
 	DroppedLinkDown uint64 // messages lost when a send to the member failed
+	DroppedOwed     uint64 // down notices owed to a member whose outbox was full
 	Refused         uint64 // frames from members refused as malformed
 	Stale           uint64 // frames addressed to an earlier run of this node
 	LastRefusal     string // the last refusal, sent or received
@@ -151,9 +152,9 @@ type Dist struct {
 	answerers  map[string]Answerer
 
 	stats struct {
-		sent, received, frames, noNode, tooLarge, linkDown, refused, stale atomic.Uint64
-		mu                                                                 sync.Mutex
-		last                                                               string
+		sent, received, frames, noNode, tooLarge, linkDown, owed, refused, stale atomic.Uint64
+		mu                                                                       sync.Mutex
+		last                                                                     string
 	}
 }
 
@@ -207,7 +208,7 @@ func (d *Dist) Stats() Stats {
 	s := Stats{
 		Sent: d.stats.sent.Load(), Received: d.stats.received.Load(), Frames: d.stats.frames.Load(),
 		DroppedNoNode: d.stats.noNode.Load(), DroppedTooLarge: d.stats.tooLarge.Load(),
-		DroppedLinkDown: d.stats.linkDown.Load(), Refused: d.stats.refused.Load(), Stale: d.stats.stale.Load(),
+		DroppedLinkDown: d.stats.linkDown.Load(), DroppedOwed: d.stats.owed.Load(), Refused: d.stats.refused.Load(), Stale: d.stats.stale.Load(),
 	}
 	d.stats.mu.Lock()
 	s.LastRefusal = d.stats.last

@@ -62,6 +62,7 @@ type outbox struct {
 	spare   []record
 	bytes   int
 	ctl     []controlFrame
+	ctlSize int // bytes of ctl's payloads, bounded by Config.OutboxBytes
 	waiters []func()
 	gone    bool // the member went: nothing more is queued
 }
@@ -103,6 +104,21 @@ func (b *outbox) put(rec record) (proc.Backlog, bool) {
 	return nil, true
 }
 
+// putIfRoom queues rec only while the outbox is not full, and reports
+// whether it did: for what this node owes a member on its own behalf (a
+// down notice for its monitor of a process that does not exist), which
+// must not grow without bound when the member asks faster than it reads.
+func (b *outbox) putIfRoom(rec record) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.gone || b.fullLocked() {
+		return false
+	}
+	b.recs = append(b.recs, rec)
+	b.bytes += len(rec.msg.Bytes)
+	return true
+}
+
 func (b *outbox) fullLocked() bool {
 	return len(b.recs) >= b.d.cfg.OutboxLimit || b.bytes >= b.d.cfg.OutboxBytes
 }
@@ -114,19 +130,30 @@ func (b *outbox) signal() {
 	}
 }
 
-// control queues an encoded frame of kind for the flusher; false when
-// the member has gone or too many wait.
-func (b *outbox) control(kind string, payload []byte) bool {
+// errControlFull: too many control frames, or bytes of them
+// (Config.OutboxBytes), wait for one member.
+var errControlFull = errors.New("too many requests and answers waiting to go to the member")
+
+// control queues an encoded frame of kind for the flusher. It fails with
+// ErrNoConnection when the member has gone, errControlFull when too many
+// frames or bytes wait.
+func (b *outbox) control(kind string, payload []byte) error {
 	b.mu.Lock()
-	ok := !b.gone && len(b.ctl) < maxControl
-	if ok {
+	var err error
+	switch {
+	case b.gone:
+		err = ErrNoConnection
+	case len(b.ctl) >= maxControl || b.ctlSize+len(payload) > b.d.cfg.OutboxBytes:
+		err = errControlFull
+	default:
 		b.ctl = append(b.ctl, controlFrame{kind, payload})
+		b.ctlSize += len(payload)
 	}
 	b.mu.Unlock()
-	if ok {
+	if err == nil {
 		b.signal()
 	}
-	return ok
+	return err
 }
 
 // Wait implements proc.Backlog.
@@ -145,7 +172,7 @@ func (b *outbox) Wait(wake func()) bool {
 func (b *outbox) take() ([]controlFrame, []record) {
 	b.mu.Lock()
 	ctl, recs := b.ctl, b.recs
-	b.ctl = nil
+	b.ctl, b.ctlSize = nil, 0
 	b.recs, b.spare = b.spare[:0], nil
 	b.bytes = 0
 	waiters := b.waiters

@@ -26,6 +26,25 @@ func (d *Dist) Send(to proc.PID, msg vm.Message) proc.Backlog {
 	return b
 }
 
+// owe queues the down notice of target, with reason, for watcher, a
+// process of another member whose monitor this node answers at once. It
+// is dropped and counted when that member's outbox is full: the member
+// asks for it, and must not make this node hold more than the outbox's
+// bounds by asking faster than it reads.
+func (d *Dist) owe(watcher, target proc.PID, reason proc.Reason) {
+	box := d.outboxOfSlot(watcher.Node())
+	if box == nil {
+		d.stats.noNode.Add(1)
+		return
+	}
+	msg := vm.Message{Kind: vm.MsgDown, Value: int32(reason), From: int32(target)}
+	if !box.putIfRoom(record{op: opMsg, to: watcher, from: target, msg: msg}) {
+		d.stats.owed.Add(1)
+		return
+	}
+	d.markDirty(box)
+}
+
 // markDirty puts box on the list of outboxes that Flush sends.
 func (d *Dist) markDirty(box *outbox) {
 	if box.dirty.CompareAndSwap(false, true) {
@@ -385,9 +404,9 @@ func (d *Dist) apply(tr *translator, run *proc.Runner, rec *wireRecord) {
 		}
 		switch err := d.sched.WatchFor(to, from); {
 		case errors.Is(err, proc.ErrNoProcess):
-			d.Send(from, vm.Message{Kind: vm.MsgDown, Value: int32(proc.NoProcess), From: int32(to)})
+			d.owe(from, to, proc.NoProcess)
 		case err != nil: // the monitor cannot be kept: the watcher hears so at once
-			d.Send(from, vm.Message{Kind: vm.MsgDown, Value: int32(proc.NoConnection), From: int32(to)})
+			d.owe(from, to, proc.NoConnection)
 		}
 	case opKill:
 		_ = d.sched.KillFor(tr.sender.Alias, to) // a refused kill is not reported to a process

@@ -48,10 +48,11 @@ func (d *Dist) answerer(kind string) Answerer {
 }
 
 // Ask sends a request of kind with body to the member alias and arranges
-// for done to be called once, on a goroutine of Dist, with the answer's
-// body or an error: ErrTimeout after timeout (DefaultRequestTimeout if
-// 0), ErrNoConnection when the member is not linked or goes, ErrRefused
-// (wrapped with the member's text) or ErrUnsupported. Ask never waits:
+// for done to be called once, from any goroutine and perhaps before Ask
+// returns, with the answer's body or an error: ErrTimeout after timeout
+// (DefaultRequestTimeout if 0), ErrNoConnection when the member is not
+// linked or goes, ErrRefused (wrapped with the member's text),
+// ErrUnsupported, or that too much waits to go to the member. Ask never waits:
 // it may be called on a scheduler thread. An error from Ask itself
 // (ErrBusy when MaxPending requests wait, a bad kind or body, ErrClosed)
 // means done will not be called.
@@ -74,8 +75,8 @@ func (d *Dist) Ask(alias, kind string, body []byte, timeout time.Duration, done 
 		return err
 	}
 	payload := encodeFrame(&reqFrame{ID: id, Kind: kind, Body: body})
-	if !box.control(kindReq, payload) {
-		d.req.finish(id, nil, fmt.Errorf("ask %s of %q: %w", kind, alias, ErrNoConnection))
+	if err := box.control(kindReq, payload); err != nil {
+		d.req.finish(id, nil, fmt.Errorf("ask %s of %q: %w", kind, alias, err))
 	}
 	return nil
 }
@@ -85,7 +86,7 @@ func (d *Dist) Ask(alias, kind string, body []byte, timeout time.Duration, done 
 func (d *Dist) Request(ctx context.Context, alias, kind string, body []byte) ([]byte, error) {
 	timeout := DefaultRequestTimeout
 	if dl, ok := ctx.Deadline(); ok {
-		timeout = max(time.Until(dl), time.Millisecond)
+		timeout = min(timeout, max(time.Until(dl), time.Millisecond))
 	}
 	type result struct {
 		body []byte
