@@ -133,8 +133,14 @@ func (d *Dist) ListProcesses(ctx context.Context, alias string) (list []proc.Inf
 	if len(a.Procs) > maxListed {
 		return nil, 0, fmt.Errorf("process list from %q: %d entries, over %d", alias, len(a.Procs), maxListed)
 	}
+	if a.More < 0 {
+		return nil, 0, fmt.Errorf("process list from %q: %w: %d more", alias, errMalformed, a.More)
+	}
 	slot := d.SlotOfMember(alias)
 	for _, e := range a.Procs {
+		if e.Serial == 0 || proc.MakePID(0, e.Serial) == 0 {
+			return nil, 0, fmt.Errorf("process list from %q: %w: serial %d", alias, errMalformed, e.Serial)
+		}
 		list = append(list, proc.Info{PID: proc.MakePID(slot, e.Serial), Program: e.Program, State: e.State,
 			Reductions: e.Reductions, Mailbox: e.Mailbox, Dropped: e.Dropped, Memory: e.Memory})
 	}

@@ -123,15 +123,19 @@ func TestShellRemoteNames(t *testing.T) {
 	}
 }
 
-// fakeDist is a Distribution of a member "n1" with one process listed
-// and two left out.
-type fakeDist struct{}
+// fakeDist is a Distribution of a member "n1" with one process listed,
+// in state state ("waiting" if empty), and two left out.
+type fakeDist struct{ state string }
 
-func (fakeDist) ListProcesses(_ context.Context, alias string) ([]proc.Info, int, error) {
+func (f fakeDist) ListProcesses(_ context.Context, alias string) ([]proc.Info, int, error) {
 	if alias != "n1" {
 		return nil, 0, errors.New("no connection to that member")
 	}
-	return []proc.Info{{PID: proc.MakePID(1, 3), Program: "svc.iasm", State: "waiting", Reductions: 7, Memory: 512}}, 2, nil
+	state := f.state
+	if state == "" {
+		state = "waiting"
+	}
+	return []proc.Info{{PID: proc.MakePID(1, 3), Program: "svc.iasm", State: state, Reductions: 7, Memory: 512}}, 2, nil
 }
 
 func (fakeDist) KillRemote(context.Context, proc.PID) error { return errors.New("not here") }
@@ -148,5 +152,15 @@ func TestShellRemotePs(t *testing.T) {
 		"(2 more not listed)\n"
 	if got := printed(t, ts, "!ps n1"); got != want {
 		t.Errorf("!ps n1 printed %q, want %q", got, want)
+	}
+}
+
+// !ps ALIAS shows a member's text escaped: a state with a terminal
+// control sequence cannot clear the screen.
+func TestShellRemotePsEscapes(t *testing.T) {
+	ts := newTestShell(t, "", Options{Dist: fakeDist{state: "x\x1b[2J"}})
+	got := printed(t, ts, "!ps n1")
+	if strings.Contains(got, "\x1b") || !strings.Contains(got, `x\x1b[2J`) {
+		t.Errorf("!ps n1 printed %q, want the state escaped", got)
 	}
 }

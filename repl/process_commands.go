@@ -146,7 +146,7 @@ func (s *Shell) cmdPs(ctx context.Context, args []string) error {
 	}
 	rows := [][]string{{"PID", "PROGRAM", "STATE", "REDUCTIONS", "MAILBOX", "DROPPED", "MEMORY"}}
 	for _, in := range list {
-		rows = append(rows, []string{in.PID.String(), termtext.Clip(in.Program, 40), in.State,
+		rows = append(rows, []string{in.PID.String(), termtext.Clip(in.Program, 40), termtext.Clip(in.State, 16),
 			strconv.FormatUint(in.Reductions, 10), strconv.Itoa(in.Mailbox), strconv.FormatUint(in.Dropped, 10),
 			strconv.FormatInt(in.Memory, 10)})
 	}
