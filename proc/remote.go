@@ -165,7 +165,8 @@ var ErrTooManyWatchers = errors.New("too many monitors from other nodes")
 // WatchFor adds watcher, a process of another node, to the monitors of
 // the local process target: its down notice goes through the Remote. It
 // fails, adding nothing, with ErrNoProcess when there is no such process
-// and ErrTooManyWatchers when it has MaxRemoteWatchers of them already.
+// and ErrTooManyWatchers when it has MaxRemoteWatchers monitors already
+// (those of this node count too).
 func (s *Scheduler) WatchFor(target, watcher PID) error {
 	t := s.table.get(target)
 	if t == nil {
@@ -176,13 +177,9 @@ func (s *Scheduler) WatchFor(target, watcher PID) error {
 	if t.state.Load() == stateEnded {
 		return ErrNoProcess
 	}
-	remote := 0
-	for _, w := range t.watchers {
-		if w.Node() != 0 {
-			remote++
-		}
-	}
-	if remote >= MaxRemoteWatchers {
+	// Counted in O(1), all monitors alike: a frame of monitor records
+	// from a member must not cost a scan of the watchers each.
+	if len(t.watchers) >= MaxRemoteWatchers {
 		return ErrTooManyWatchers
 	}
 	t.watchers = append(t.watchers, watcher)
