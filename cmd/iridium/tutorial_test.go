@@ -16,13 +16,6 @@ import (
 	"github.com/iridium-vm/iridium/internal/testkit"
 )
 
-// tutorialFeatures are the features this tree has of those the
-// tutorial's blocks marked needs=FEATURE wait for; a section with such a
-// block is skipped until its feature is listed here. When issue 21
-// (messages across the cluster: !register, !send NAME@ALIAS) is merged,
-// add "issue-21" to run the tutorial's section 7.
-var tutorialFeatures = map[string]bool{"issue-21": true}
-
 // tutorialPath is the tutorial, from this package's directory.
 var tutorialPath = filepath.Join("..", "..", "docs", "tutorial.md")
 
@@ -38,7 +31,6 @@ type tutorialBlock struct {
 	line     int    // the line of its fence, for messages
 	file     string // file=NAME: the block is that file's text
 	terminal int    // terminal=N: the lines go to terminal N; 0: the main terminal
-	needs    string // needs=FEATURE
 	lines    []string
 }
 
@@ -100,8 +92,6 @@ func parseFence(t *testing.T, line int, info []string) *tutorialBlock {
 				t.Fatalf("%s:%d: terminal=%q: want a number from 1", tutorialPath, line, value)
 			}
 			b.terminal = n
-		case "needs":
-			b.needs = value
 		default:
 			t.Fatalf("%s:%d: unknown mark %q on a tutorial block", tutorialPath, line, word)
 		}
@@ -150,15 +140,8 @@ func TestTutorial(t *testing.T) {
 	}
 }
 
-// section runs the blocks of s, or skips s if a block needs a feature
-// this tree does not have yet.
+// section runs the blocks of s.
 func (r *tutorialReader) section(t *testing.T, s tutorialSection) {
-	for _, b := range s.blocks {
-		if b.needs != "" && !tutorialFeatures[b.needs] {
-			t.Skipf("%s:%d: this section needs %s (issue 21, messages across the cluster, is being built); add %q to tutorialFeatures in tutorial_test.go to run it",
-				tutorialPath, b.line, b.needs, b.needs)
-		}
-	}
 	for _, b := range s.blocks {
 		switch {
 		case b.file != "":
