@@ -116,9 +116,38 @@ func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
 	if l.seal != nil {
 		return n.writeSealedLocked(l, frames)
 	}
+	if l.raw != nil {
+		for _, f := range frames {
+			if err := n.writeLinkLocked(l, f); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	return n.writeBounded(l.conn, func() error {
 		bufs := net.Buffers(frames)
 		_, err := bufs.WriteTo(l.conn)
+		return err
+	})
+}
+
+// writeLinkLocked writes data on l, bounded by Config.WriteTimeout; the
+// caller holds l.writeMu. A socket is first written without waiting
+// (tryWrite): what it takes at once, the whole of a probe or a message,
+// costs no deadline (a runtime timer set and cleared) and no system call
+// the runtime hears of (rawio_unix.go).
+func (n *Node) writeLinkLocked(l *link, data []byte) error {
+	if l.raw != nil {
+		written, err := tryWrite(l.raw, data)
+		if err != nil {
+			return err
+		}
+		if data = data[written:]; len(data) == 0 {
+			return nil
+		}
+	}
+	return n.writeBounded(l.conn, func() error {
+		_, err := l.conn.Write(data)
 		return err
 	})
 }
@@ -148,6 +177,20 @@ func (n *Node) writeBounded(conn net.Conn, write func() error) error {
 // judged by its write timeout.
 func (n *Node) push(l *link, m message) {
 	if frame, err := n.frames.marshal(m); err == nil {
+		l.queue.push(frame)
+	}
+}
+
+// pushNow is push for a message sent where the node woke anyway (a
+// probe from the probe timer or a link's reader): when the link is idle
+// it is written from the calling goroutine (writeNow), which spares a
+// wake-up of the link's writer; else it is queued.
+func (n *Node) pushNow(l *link, m message) {
+	frame, err := n.frames.marshal(m)
+	if err != nil {
+		return
+	}
+	if !n.writeNow(l, frame) {
 		l.queue.push(frame)
 	}
 }
@@ -230,7 +273,7 @@ func (n *Node) writeLoop(l *link) {
 // failed member's link is closed, which ends the read.
 func (n *Node) readLoop(l *link) {
 	// One read takes every frame that waits.
-	r := bufio.NewReaderSize(l.conn, 4096)
+	r := bufio.NewReaderSize(readerOf(l.conn), 4096)
 	for {
 		t, body, err := n.readLinkFrame(l, r)
 		if err != nil {

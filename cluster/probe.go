@@ -103,7 +103,7 @@ func (n *Node) probeLoop() {
 			}
 		}
 		if l, seq, ok := n.claimProbe(now, 0); ok {
-			n.push(l, &ping{Seq: seq})
+			n.pushNow(l, &ping{Seq: seq})
 		}
 		n.moveRounds(now)
 		suspicionEnd := n.failOverdue(now)
@@ -202,7 +202,7 @@ func (n *Node) probeEarly(from *link, now time.Time) *ping {
 	case l == from:
 		return &ping{Seq: seq}
 	}
-	n.push(l, &ping{Seq: seq})
+	n.pushNow(l, &ping{Seq: seq})
 	return nil
 }
 
@@ -217,7 +217,7 @@ func (n *Node) probe(alias string, now time.Time) {
 	seq := n.probes.rounds.start(l.peer, now)
 	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
-	n.push(l, &ping{Seq: seq})
+	n.pushNow(l, &ping{Seq: seq})
 }
 
 // moveRounds moves the open rounds on at now (see probeRounds.due):

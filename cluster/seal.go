@@ -233,10 +233,7 @@ func (n *Node) writeSealedLocked(l *link, frames [][]byte) error {
 		if len(buf) < sealedWriteSize && i < len(frames)-1 {
 			continue
 		}
-		if err := n.writeBounded(l.conn, func() error {
-			_, err := l.conn.Write(buf)
-			return err
-		}); err != nil {
+		if err := n.writeLinkLocked(l, buf); err != nil {
 			return err
 		}
 		buf = buf[:0]

@@ -66,14 +66,11 @@ sleep 1
 members=$(grep -c '  alive  ' "$work/0.out" || true)
 echo "mesh: the first node lists $members alive members besides itself (want $((count - 1)))"
 
-ticks=$(getconf CLK_TCK)
-cpu() { # total utime + stime of all nodes, in clock ticks
-	local sum=0 pid f
+cpu() { # CPU time of every thread of every node, in ns (schedstat)
+	local pid
 	for pid in "${pids[@]}"; do
-		read -ra f <"/proc/$pid/stat"
-		sum=$((sum + f[13] + f[14]))
-	done
-	echo "$sum"
+		cat /proc/"$pid"/task/*/schedstat
+	done | awk '{ n += $1 } END { printf "%.0f\n", n }'
 }
 switches() { # context switches of every thread of every node
 	local sum=0 task
@@ -90,8 +87,7 @@ sleep "$window"
 after=$(cpu)
 switches_after=$(switches)
 used=$((after - before))
-echo "idle mesh of $count processes: $used ticks of CPU in ${window}s ($ticks ticks/s):" \
-	"$(awk -v u="$used" -v t="$ticks" -v w="$window" 'BEGIN { printf "%.1f%% of one core", 100 * u / t / w }')"
+echo "idle mesh of $count processes: $(awk -v u="$used" -v w="$window" 'BEGIN { printf "%.2f s of CPU in %d s: %.1f%% of one core", u / 1e9, w, 100 * u / 1e9 / w }')"
 echo "context switches per node per second: $(((switches_after - switches_before) / count / window))"
 
 [ "${DETECT:-1}" = 0 ] && exit 0

@@ -4,6 +4,7 @@ package cluster
 
 import (
 	"errors"
+	"io"
 	"net"
 	"syscall"
 )
@@ -16,3 +17,6 @@ func rawConnOf(net.Conn) syscall.RawConn { return nil }
 func tryWrite(syscall.RawConn, []byte) (int, error) {
 	return 0, errors.New("cluster: no raw writes on this system")
 }
+
+// readerOf returns conn: links here read through net.Conn.
+func readerOf(conn net.Conn) io.Reader { return conn }
