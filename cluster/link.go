@@ -295,16 +295,13 @@ func (n *Node) readLoop(l *link) {
 
 // handleLinkFrame acts on m, a frame read from l at now, and reports
 // whether the link goes on. A frame that woke the node may also send
-// this node's own probe (probeEarly): with the Ack, in one write, when
-// the frame is a Ping from the member probed; after the frame is
-// handled otherwise, so that a Leave or a Refuse ends the link first.
+// this node's own probes (probeEarly), after the frame is handled, so
+// that a Ping is answered first and a Leave or a Refuse ends the link
+// first.
 func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
 	if p, ok := m.(*ping); ok {
-		if own := n.probeEarly(l, now); own != nil {
-			n.answer(l, &ack{Seq: p.Seq}, own)
-		} else {
-			n.answer(l, &ack{Seq: p.Seq})
-		}
+		n.answer(l, &ack{Seq: p.Seq})
+		n.probeEarly(now)
 		return true
 	}
 	switch m := m.(type) {
@@ -335,9 +332,7 @@ func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("%w: unexpected %s on an established link", errProtocol, m.kind()))
 		return false
 	}
-	if own := n.probeEarly(l, now); own != nil {
-		n.answer(l, own)
-	}
+	n.probeEarly(now)
 	return true
 }
 

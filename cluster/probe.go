@@ -22,10 +22,8 @@ type prober struct {
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
 	// probeLoop's timer (nil before the loop starts and after it ends)
-	// and what it waits for. Readers move it too (rescheduleLocked): to
-	// what is due next when an Ack closes the round it waited for, so
-	// that an answered probe costs no wake-up at its timeout, and to the
-	// timeout of a round an early probe opened.
+	// and what it waits for. Readers move it too (rescheduleLocked), but
+	// only sooner: to the timeout of a round an early probe opened.
 	timer     *time.Timer
 	wakeAt    time.Time // when timer fires
 	nextProbe time.Time // when the next probe of the round robin is due
@@ -102,8 +100,8 @@ func (n *Node) probeLoop() {
 				n.probe(m.Alias, now)
 			}
 		}
-		if l, seq, ok := n.claimProbe(now, 0); ok {
-			n.pushNow(l, &ping{Seq: seq})
+		for _, o := range n.claimProbe(now, 0) {
+			n.pushNow(o.link, &ping{Seq: o.seq})
 		}
 		n.moveRounds(now)
 		suspicionEnd := n.failOverdue(now)
@@ -134,11 +132,17 @@ func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
 	p.earlyFrom.Store(at.Add(-interval).UnixNano())
 }
 
-// rescheduleLocked sets probeLoop's timer to what is due next, when an
-// answer closed a round or a round or relay was opened outside the
-// loop: an answered probe costs no wake-up at its timeout. Something
-// overdue is due now, not at its time: the loop takes a timer that
-// fires well after its time for a pause of this process. p.mu is held.
+// rescheduleLocked sets probeLoop's timer to what is due next if that
+// is sooner than the timer is set for, or the timer is not set (the
+// loop, after it woke). It never sets the timer later: the Go runtime
+// keeps a timer moved later at its old place until that time comes, and
+// wakes the process then all the same, and a timer moved at all from a
+// goroutine other than the one that waits for it wakes another thread
+// (runtime.wakeNetPoller). So an Ack, or a probe made early, leaves the
+// timer as it is, and the loop, when it fires, finds less to do.
+// Something overdue is due now, not at its time: the loop takes a timer
+// that fires well after its time for a pause of this process. p.mu is
+// held.
 func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if p.timer == nil {
 		return
@@ -147,63 +151,79 @@ func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if at.Before(now) {
 		at = now
 	}
-	if !at.Equal(p.wakeAt) {
+	if p.wakeAt.IsZero() || at.Before(p.wakeAt) {
 		p.wakeAt = at
 		p.timer.Reset(at.Sub(now))
 	}
 }
 
-// claimProbe takes the next probe of the round robin if it is due
-// within early of now, and opens its round: it returns the link to
-// send the Ping on and its seq. The next probe is then due an interval
+// outProbe is a Ping to send: the link and the seq of its round.
+type outProbe struct {
+	link *link
+	seq  uint64
+}
+
+// claimProbe takes the next probe slot if it is due within early of
+// now, and opens a round for each member this node checks in it (its
+// partners, probePartners) that it has not heard from since the slot
+// began: a partner that pinged this node in the slot answered already.
+// It returns the Pings to send. The next slot is then due an interval
 // after this one was due, so that probing early keeps the rate at one
-// probe per interval.
-func (n *Node) claimProbe(now time.Time, early time.Duration) (*link, uint64, bool) {
+// slot per interval. With no partner (this node alone in its list, or
+// not in it) it probes the next member of its own shuffled round robin.
+func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	p := n.probes
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer == nil || now.Before(p.nextProbe.Add(-early)) {
-		return nil, 0, false
+		return nil
 	}
+	if early > 0 && now.After(p.nextProbe.Add(-n.cfg.ProbeTimeout)) {
+		// Too near the slot's timer to look at the probe's timeout
+		// then (see probeRound): the timer makes it.
+		return nil
+	}
+	slot := uint64(p.nextProbe.UnixNano()) / uint64(n.cfg.ProbeInterval)
+	slotStart := p.nextProbe.Add(-n.cfg.ProbeInterval)
 	next := p.nextProbe.Add(n.cfg.ProbeInterval)
 	if next.Before(now) {
 		next = now.Add(n.cfg.ProbeInterval)
 	}
 	p.setNextProbeLocked(next, n.cfg.ProbeInterval)
-	target, ok := p.order.pick(n.links.aliases())
-	if !ok {
-		return nil, 0, false
+	members := n.links.aliases()
+	targets := probePartners(append(members, n.cfg.Alias), n.cfg.Alias, slot)
+	if len(targets) == 0 {
+		target, ok := p.order.pick(members)
+		if !ok {
+			return nil
+		}
+		targets = []string{target}
 	}
-	l := n.links.get(target)
-	if l == nil {
-		return nil, 0, false
+	var out []outProbe
+	for _, target := range targets {
+		l := n.links.get(target)
+		if l == nil || time.Unix(0, l.lastSeen.Load()).After(slotStart) {
+			continue
+		}
+		out = append(out, outProbe{link: l, seq: p.rounds.start(l.peer, now, true)})
 	}
-	seq := p.rounds.start(l.peer, now)
 	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
-	return l, seq, true
+	return out
 }
 
 // probeEarly is called by a link's reader that a frame woke: if the
-// slot of this node's next probe has begun, the probe is made now, so
-// that it costs no wake-up of its own. (The member whose frame woke the
-// node is not preferred: its probes would then follow its own, and stop
-// with them when it hangs, which makes a hung member wait longer for
-// its first probe.) When the probe is for the member on from, the Ping
-// is returned, for the caller to send with its answer in one write;
-// else it is queued and nil is returned.
-func (n *Node) probeEarly(from *link, now time.Time) *ping {
+// slot of this node's next probe has begun, and its timer is more than a
+// probe timeout away, the probe is made now, so that it costs no wake-up
+// of its own. When the probe is for the member
+// on from, which cannot be (a frame from it just came), nothing is sent
+// to it; else the Pings are sent from this goroutine.
+func (n *Node) probeEarly(now time.Time) {
 	if now.UnixNano() < n.probes.earlyFrom.Load() {
-		return nil
+		return
 	}
-	l, seq, ok := n.claimProbe(now, n.cfg.ProbeInterval)
-	switch {
-	case !ok:
-		return nil
-	case l == from:
-		return &ping{Seq: seq}
+	for _, o := range n.claimProbe(now, n.cfg.ProbeInterval) {
+		n.pushNow(o.link, &ping{Seq: o.seq})
 	}
-	n.pushNow(l, &ping{Seq: seq})
-	return nil
 }
 
 // probe opens a round that probes the member alias at now, unless it
@@ -214,7 +234,7 @@ func (n *Node) probe(alias string, now time.Time) {
 		return
 	}
 	n.probes.mu.Lock()
-	seq := n.probes.rounds.start(l.peer, now)
+	seq := n.probes.rounds.start(l.peer, now, false)
 	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	n.pushNow(l, &ping{Seq: seq})
@@ -281,7 +301,7 @@ func (n *Node) relayProbe(from *link, m *pingReq) {
 	}
 	now := time.Now()
 	n.probes.mu.Lock()
-	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, target.peer, now, now.Add(3*n.cfg.ProbeTimeout), n.maxRelays())
+	seq, ok := n.probes.rounds.startRelay(from.peer.Alias, m.Seq, target.peer, now, now.Add(2*n.cfg.ProbeTimeout), n.maxRelays())
 	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	if ok {

@@ -1,9 +1,11 @@
 package cluster
 
 import (
+	"cmp"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 )
 
@@ -77,6 +79,99 @@ func (o *probeOrder) pick(members []string) (string, bool) {
 	return o.pick(members) // everything left of this pass is gone
 }
 
+// probePartners returns the members this node checks in the probe slot
+// slot, a round of a round-robin tournament that every node computes
+// alike from the same member list, so that in each slot every member is
+// checked by a partner instead of by whoever happens to pick it: a
+// stopped member is probed within about one interval, however many
+// members there are, where random targets leave it unprobed for a whole
+// interval more than one time in three. ring is the aliases of the
+// members this node has links to, and this node's own (self).
+//
+// The ring is shuffled anew for each pass (a pass is one round per
+// other member), the same on every node: sorted by a hash of the pass
+// number and the alias. In round r of a ring of odd size k, the member
+// at place x is paired with the one at (2r - x) mod k; the one left
+// over (x = r) is paired with the member at r+1, which so has two
+// partners. An even ring pairs its last member with the one left over.
+// Each pair meets once in a pass: a shuffled round robin, as SWIM asks.
+//
+// A pair needs one probe: whichever of the two comes to its slot first
+// pings the other, whose Ack answers it, and the other, having heard
+// from it in the slot, does not ping back (claimProbe). Members whose
+// lists differ (a join, a failure not yet known everywhere) may pair
+// differently for a while, which costs a redundant probe, never a
+// missed one: a node pings each partner it has not heard from.
+func probePartners(ring []string, self string, slot uint64) []string {
+	k := uint64(len(ring))
+	if k < 2 {
+		return nil
+	}
+	rounds := k // odd: k rounds, each with one member left over
+	fixed := k  // even: the member at place k-1 stays put
+	if k%2 == 0 {
+		rounds, fixed = k-1, k-1
+	}
+	pass, r := slot/rounds, slot%rounds
+	order := shuffledRing(ring, pass)
+	at := uint64(slices.Index(order, self))
+	if at >= k {
+		return nil
+	}
+	partner := func(x uint64) uint64 {
+		if x == fixed {
+			return r
+		}
+		y := (2*r + rounds - x%rounds) % rounds
+		if y != x {
+			return y
+		}
+		if fixed < k {
+			return fixed
+		}
+		return (x + 1) % k // the odd ring's member left over
+	}
+	partners := []string{order[partner(at)]}
+	if fixed == k && at == (r+1)%k {
+		partners = append(partners, order[r]) // its second partner
+	}
+	return partners
+}
+
+// shuffledRing returns ring ordered by a hash of pass and each alias
+// (FNV-1a), the same order on every node for the same pass and members.
+func shuffledRing(ring []string, pass uint64) []string {
+	type placed struct {
+		key   uint64
+		alias string
+	}
+	keys := make([]placed, len(ring))
+	for i, alias := range ring {
+		h := uint64(14695981039346656037)
+		for b := pass; ; b >>= 8 {
+			h = (h ^ (b & 0xff)) * 1099511628211
+			if b < 0x100 {
+				break
+			}
+		}
+		for j := 0; j < len(alias); j++ {
+			h = (h ^ uint64(alias[j])) * 1099511628211
+		}
+		keys[i] = placed{h, alias}
+	}
+	slices.SortFunc(keys, func(a, b placed) int {
+		if a.key != b.key {
+			return cmp.Compare(a.key, b.key)
+		}
+		return strings.Compare(a.alias, b.alias)
+	})
+	order := make([]string, len(keys))
+	for i, p := range keys {
+		order[i] = p.alias
+	}
+	return order
+}
+
 // roundPhase is how far a probe round has got.
 type roundPhase int
 
@@ -88,17 +183,26 @@ const (
 // probeRound is one probe of a member, from the Ping to the Ack (direct
 // or relayed) or the suspicion.
 type probeRound struct {
-	target memberInfo
-	sent   time.Time // when the Ping was queued
-	phase  roundPhase
+	target     memberInfo
+	sent       time.Time // when the Ping was queued
+	phase      roundPhase
+	indirectAt time.Time // when it went indirect
+	// inSlot marks a probe of the node's slot, whose probe timeout is
+	// looked at when the node next wakes (at the latest its next slot's
+	// timer), not by a timer of its own: an idle node then wakes once
+	// per interval for its timer, not twice (docs/cluster.md, "Probe
+	// rounds").
+	inSlot bool
 }
 
 // relay is a probe this node makes for another member that asked for it
 // (an indirect probe): the Ack goes back to requester with its seq. A
 // relay is a probe of this node's own, too: a target that answers
-// nothing, Ack or other frame, within a probe round of the relay's Ping
-// is suspected here as well, which confirms the requester's suspicion
-// (Lifeguard) half a probe timeout after it begins.
+// nothing, Ack or other frame, within 2 × ProbeTimeout of the relay's
+// Ping is suspected here as well, which confirms the requester's
+// suspicion (Lifeguard) at most half a probe timeout after it begins
+// (the requester suspects a probe timeout after it asked, at the
+// earliest).
 type relay struct {
 	requester string
 	seq       uint64
@@ -121,10 +225,10 @@ func newProbeRounds() *probeRounds {
 }
 
 // start opens a round that probes target at now and returns the seq of
-// its Ping.
-func (r *probeRounds) start(target memberInfo, now time.Time) uint64 {
+// its Ping; inSlot marks the probe of a slot (see probeRound).
+func (r *probeRounds) start(target memberInfo, now time.Time, inSlot bool) uint64 {
 	r.seq++
-	r.open[r.seq] = &probeRound{target: target, sent: now}
+	r.open[r.seq] = &probeRound{target: target, sent: now, inSlot: inSlot}
 	return r.seq
 }
 
@@ -160,21 +264,22 @@ type roundActions struct {
 // due moves the rounds on at now: a round whose target was heard from
 // after its Ping (heard gives when a member's link last carried a frame,
 // an Ack or any other) is over; one without an answer for ProbeTimeout
-// goes indirect, one without any for 3 × ProbeTimeout ends in suspicion.
-// So does a relay whose round ended with its target not heard from. It
-// returns what to do and when next to look (zero when nothing is out).
+// goes indirect, one without any for 3 × ProbeTimeout, and for one
+// ProbeTimeout since it went indirect, ends in suspicion. So does a
+// relay whose round ended with its target not heard from. It returns
+// what to do and when next to look (zero when nothing is out).
 func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(memberInfo) time.Time) (roundActions, time.Time) {
 	var a roundActions
 	for seq, pr := range r.open {
 		switch {
 		case heard(pr.target).After(pr.sent):
 			delete(r.open, seq)
-		case !now.Before(pr.sent.Add(3 * timeout)):
+		case pr.phase == roundDirect && !now.Before(pr.sent.Add(timeout)):
+			pr.phase, pr.indirectAt = roundIndirect, now
+			a.indirect = append(a.indirect, seq)
+		case pr.phase == roundIndirect && !now.Before(pr.suspectAt(timeout)):
 			a.suspect = append(a.suspect, pr.target)
 			delete(r.open, seq)
-		case pr.phase == roundDirect && !now.Before(pr.sent.Add(timeout)):
-			pr.phase = roundIndirect
-			a.indirect = append(a.indirect, seq)
 		}
 	}
 	for seq, rl := range r.relays {
@@ -189,9 +294,20 @@ func (r *probeRounds) due(now time.Time, timeout time.Duration, heard func(membe
 	return a, r.next(timeout)
 }
 
+// suspectAt returns when a round gone indirect ends in suspicion: 3 ×
+// timeout after its Ping, and at least a timeout after it went
+// indirect, so that the members asked have that long to answer.
+func (pr *probeRound) suspectAt(timeout time.Duration) time.Time {
+	at := pr.sent.Add(3 * timeout)
+	if late := pr.indirectAt.Add(timeout); late.After(at) {
+		return late
+	}
+	return at
+}
+
 // next returns when a round or relay is next due: a direct probe's
-// timeout, the end of a round, the end of a relay; zero when nothing is
-// out.
+// timeout (not a slot's: see probeRound), the end of a round, the end of
+// a relay; zero when nothing is out.
 func (r *probeRounds) next(timeout time.Duration) time.Time {
 	var next time.Time
 	consider := func(t time.Time) {
@@ -200,10 +316,11 @@ func (r *probeRounds) next(timeout time.Duration) time.Time {
 		}
 	}
 	for _, pr := range r.open {
-		if pr.phase == roundDirect {
+		switch {
+		case pr.phase == roundIndirect:
+			consider(pr.suspectAt(timeout))
+		case !pr.inSlot:
 			consider(pr.sent.Add(timeout))
-		} else {
-			consider(pr.sent.Add(3 * timeout))
 		}
 	}
 	for _, rl := range r.relays {

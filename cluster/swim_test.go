@@ -83,7 +83,7 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	r := newProbeRounds()
 	var heardAt time.Time
 	heard := func(memberInfo) time.Time { return heardAt }
-	seq := r.start(b, t0)
+	seq := r.start(b, t0, false)
 	if a, next := r.due(t0.Add(timeout-1), timeout, heard); len(a.indirect)+len(a.suspect) != 0 || !next.Equal(t0.Add(timeout)) {
 		t.Errorf("before the probe timeout: %+v, next %v", a, next)
 	}
@@ -100,11 +100,11 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	}
 
 	// An Ack, direct or any frame heard after the Ping, ends a round.
-	seq = r.start(b, t0)
+	seq = r.start(b, t0, false)
 	if _, isRelay := r.acked(seq); isRelay {
 		t.Error("own round taken for a relay")
 	}
-	r.start(b, t0)
+	r.start(b, t0, false)
 	heardAt = t0 // heard at the moment of the Ping: not after it
 	if r.due(t0.Add(time.Millisecond), timeout, heard); len(r.open) != 1 {
 		t.Error("a frame heard before the Ping ended the round")
@@ -141,7 +141,7 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 
 	// A node that did not run forgets its relays and probes its own
 	// rounds' targets again.
-	r.start(b, t0)
+	r.start(b, t0, false)
 	r.startRelay("d", 81, b, t0, end, 2)
 	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 || len(r.relays) != 0 {
 		t.Errorf("restart: %v, %d open, %d relays", again, len(r.open), len(r.relays))
@@ -304,5 +304,86 @@ func TestProbeSlotsKeepTheRate(t *testing.T) {
 	}
 	if claims < slots-1 || claims > slots+1 {
 		t.Errorf("%d probes in %d slots, want one per slot", claims, slots)
+	}
+}
+
+// In every slot each member is checked by a partner that checks it back,
+// whatever order the members are listed in; over a pass each pair meets
+// (once in an even ring); and passes are shuffled differently.
+func TestProbePartnersPairEveryMemberEachSlot(t *testing.T) {
+	t.Parallel()
+	for k := 2; k <= 9; k++ {
+		ring := make([]string, k)
+		for i := range ring {
+			ring[i] = string(rune('a' + i))
+		}
+		rounds := uint64(k)
+		if k%2 == 0 {
+			rounds = uint64(k - 1)
+		}
+		for _, pass := range []uint64{0, 7} {
+			met := map[[2]string]int{}
+			for slot := pass * rounds; slot < (pass+1)*rounds; slot++ {
+				for _, self := range ring {
+					reversed := slices.Clone(ring)
+					slices.Reverse(reversed)
+					got := probePartners(ring, self, slot)
+					if !slices.Equal(got, probePartners(reversed, self, slot)) {
+						t.Fatalf("k=%d slot %d: %s's partners depend on the list's order", k, slot, self)
+					}
+					if len(got) == 0 || len(got) > 2 {
+						t.Fatalf("k=%d slot %d: %s has partners %v", k, slot, self, got)
+					}
+					for _, p := range got {
+						if p == self || !slices.Contains(probePartners(ring, p, slot), self) {
+							t.Fatalf("k=%d slot %d: %s checks %v, which does not check it back", k, slot, self, got)
+						}
+						met[[2]string{min(self, p), max(self, p)}]++
+					}
+				}
+			}
+			for i := range ring {
+				for j := i + 1; j < k; j++ {
+					times := met[[2]string{ring[i], ring[j]}] / 2
+					if times < 1 || (k%2 == 0 && times != 1) {
+						t.Fatalf("k=%d pass %d: %s and %s met %d times", k, pass, ring[i], ring[j], times)
+					}
+				}
+			}
+		}
+	}
+	ring := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	if slices.Equal(shuffledRing(ring, 1), shuffledRing(ring, 2)) && slices.Equal(shuffledRing(ring, 2), shuffledRing(ring, 3)) {
+		t.Error("three passes in the same order: not shuffled")
+	}
+	if probePartners([]string{"a"}, "a", 3) != nil || probePartners(ring, "z", 3) != nil {
+		t.Error("partners for a node alone or not in its list")
+	}
+}
+
+// A probe of a slot has no timer of its own for its probe timeout: it is
+// looked at when the node next wakes. Gone indirect late, its members
+// still get a whole probe timeout before the target is suspected.
+func TestSlotProbeTimeoutWaitsForTheNextWakeUp(t *testing.T) {
+	t.Parallel()
+	const timeout = 500 * time.Millisecond
+	t0 := time.Unix(1000, 0)
+	b := memberInfo{Alias: "b", Incarnation: 1}
+	r := newProbeRounds()
+	heard := func(memberInfo) time.Time { return time.Time{} }
+	seq := r.start(b, t0, true)
+	if next := r.next(timeout); !next.IsZero() {
+		t.Errorf("a slot's probe sets the timer for %v; want no timer", next)
+	}
+	wake := t0.Add(1200 * time.Millisecond) // the next slot's timer, late
+	a, next := r.due(wake, timeout, heard)
+	if !slices.Equal(a.indirect, []uint64{seq}) || !next.Equal(wake.Add(timeout)) {
+		t.Errorf("at the next wake-up: %+v, next %v; want indirect probes and suspicion at %v", a, next, wake.Add(timeout))
+	}
+	if a, _ := r.due(t0.Add(3*timeout), timeout, heard); len(a.suspect) != 0 {
+		t.Errorf("suspected %v after the Ping but %v after the indirect probes", 3*timeout, t0.Add(3*timeout).Sub(wake))
+	}
+	if a, _ := r.due(wake.Add(timeout), timeout, heard); !slices.Equal(a.suspect, []memberInfo{b}) {
+		t.Errorf("a timeout after the indirect probes: %+v; want b suspected", a)
 	}
 }
