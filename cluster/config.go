@@ -92,9 +92,10 @@ type Config struct {
 	// read is dropped after it. Default 3s.
 	WriteTimeout time.Duration
 
-	// ProbeInterval is how often this node probes one member (SWIM: one
-	// member per interval, in a shuffled round robin, at a randomly
-	// staggered moment). It is also the first wait before a failed
+	// ProbeInterval is the length of a probe slot: in each, this node
+	// checks its partner of the slot, members paired in a shuffled round
+	// robin that every node computes alike, at a randomly staggered
+	// moment (SWIM; docs/cluster.md). It is also the first wait before a failed
 	// member is redialed. Default 1s.
 	ProbeInterval time.Duration
 

@@ -26,7 +26,7 @@ type prober struct {
 	// only sooner: to the timeout of a round an early probe opened.
 	timer     *time.Timer
 	wakeAt    time.Time // when timer fires
-	nextProbe time.Time // when the next probe of the round robin is due
+	nextProbe time.Time // when the next probe slot ends (its timer is due)
 	nextEnd   time.Time // when the soonest suspicion ends; zero if none
 	// earlyFrom is when the slot of the next probe begins, an interval
 	// before nextProbe, in Unix ns: a reader woken by a frame after it
@@ -52,11 +52,11 @@ func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 // probeLoop is the node's one probe timer. The node's time is cut into
 // slots of ProbeInterval from a random offset (never on the wall
 // clock's multiples, so that the nodes of one machine do not probe
-// together), and it probes the next member of the shuffled round robin
-// once in each slot: at the first frame that wakes the node in the slot
+// together), and in each slot it checks its partners of the slot
+// (probePartners): at the first frame that wakes the node in the slot
 // (probeEarly), or at the slot's end, by this timer, if none did.
-// Between probes it wakes only when a round, a relay or a suspicion is
-// due.
+// Between slots it wakes only when a round gone indirect, a relay or a
+// suspicion is due.
 //
 // A timer that fires later than ProbeTimeout past its time means this
 // process did not run (a stopped process, a suspended machine, heavy
@@ -125,8 +125,7 @@ func soonest(at time.Time, others ...time.Time) time.Time {
 	return at
 }
 
-// setNextProbeLocked sets when the next probe of the round robin is
-// due; p.mu is held.
+// setNextProbeLocked sets when the next probe slot ends; p.mu is held.
 func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
 	p.nextProbe = at
 	p.earlyFrom.Store(at.Add(-interval).UnixNano())

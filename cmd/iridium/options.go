@@ -131,7 +131,7 @@ func newFlagSet(o *options) *flag.FlagSet {
 	fs.StringVar(&o.tlsCert, "tls-cert", "", "PEM certificate for TLS on cluster links (with --tls-key and --tls-ca)")
 	fs.StringVar(&o.tlsKey, "tls-key", "", "PEM private key of --tls-cert")
 	fs.StringVar(&o.tlsCA, "tls-ca", "", "PEM CA certificates that peers' certificates must chain to")
-	fs.DurationVar(&o.probeInterval, "probe-interval", cluster.DefaultProbeInterval, "how often this node probes one member (SWIM)")
+	fs.DurationVar(&o.probeInterval, "probe-interval", cluster.DefaultProbeInterval, "the probe slot: in each, this node checks its partner of the slot (SWIM)")
 	fs.DurationVar(&o.probeTimeout, "probe-timeout", cluster.DefaultProbeTimeout, "how long a probe waits for its answer before other members probe too; a member that answers none within 3 probe timeouts is suspected")
 	fs.IntVar(&o.suspicionMult, "suspicion-mult", cluster.DefaultSuspicionMult, "a suspected member that does not refute is marked failed after N × max(1, log10(members)) × --probe-timeout, up to 4 times that while no other member confirms; it is then listed as failed and redialed for --reconnect-for, and dropped if not reached")
 	fs.DurationVar(&o.dialTimeout, "dial-timeout", cluster.DefaultDialTimeout, "how long connecting to a cluster peer may take")
