@@ -387,3 +387,59 @@ func TestSlotProbeTimeoutWaitsForTheNextWakeUp(t *testing.T) {
 		t.Errorf("a timeout after the indirect probes: %+v; want b suspected", a)
 	}
 }
+
+// A node pings its partner of the slot, and only it, unless the partner
+// was heard from since the slot began: then the pair's probe is made.
+func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
+	t.Parallel()
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	interval := n.cfg.ProbeInterval
+	others := []string{"b", "c", "d", "e"}
+	n.links.mu.Lock()
+	for i, alias := range others {
+		n.links.byAlias[alias] = &link{peer: memberInfo{Alias: alias, Incarnation: uint64(i + 1)}}
+	}
+	n.links.mu.Unlock()
+	defer func() { // links without connections: not for Close
+		n.links.mu.Lock()
+		clear(n.links.byAlias)
+		n.links.mu.Unlock()
+	}()
+	p := n.probes
+	p.mu.Lock()
+	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.mu.Unlock()
+	defer p.timer.Stop()
+	ring := append(slices.Clone(others), "a")
+	slotEnd := time.Unix(0, 0).Add(1000 * interval).Add(interval / 3) // a staggered slot end
+	for slot := range 12 {
+		end := slotEnd.Add(time.Duration(slot) * interval)
+		partners := probePartners(ring, "a", uint64(end.UnixNano())/uint64(interval))
+		heardOne := slot%2 == 1 // every other slot, a partner pinged first
+		for _, alias := range others {
+			seen := end.Add(-2 * interval) // before the slot began
+			if heardOne && alias == partners[0] {
+				seen = end.Add(-interval / 2)
+			}
+			n.links.get(alias).lastSeen.Store(seen.UnixNano())
+		}
+		p.mu.Lock()
+		p.setNextProbeLocked(end, interval)
+		p.mu.Unlock()
+		var pinged []string
+		for _, o := range n.claimProbe(end, 0) {
+			pinged = append(pinged, o.link.peer.Alias)
+		}
+		want := partners
+		if heardOne {
+			want = partners[1:]
+		}
+		if !slices.Equal(pinged, want) {
+			t.Errorf("slot %d: pinged %v, want %v (partners %v, the first heard from: %v)", slot, pinged, want, partners, heardOne)
+		}
+	}
+}
