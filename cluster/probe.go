@@ -213,9 +213,8 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 // probeEarly is called by a link's reader that a frame woke: if the
 // slot of this node's next probe has begun, and its timer is more than a
 // probe timeout away, the probe is made now, so that it costs no wake-up
-// of its own. When the probe is for the member
-// on from, which cannot be (a frame from it just came), nothing is sent
-// to it; else the Pings are sent from this goroutine.
+// of its own. Its Pings are written from this goroutine. A partner whose
+// frame woke the node was heard from in the slot, so it gets none.
 func (n *Node) probeEarly(now time.Time) {
 	if now.UnixNano() < n.probes.earlyFrom.Load() {
 		return
