@@ -400,6 +400,44 @@ func TestSuspectedMemberRefutes(t *testing.T) {
 	expectNoLosses(t, nodes)
 }
 
+// A member that floods a node with Suspects of it, each of a later
+// epoch, gets one refutation per gap to every member, not one per
+// Suspect; the last one held back still goes, with the latest epoch.
+func TestSuspectFloodIsRefutedAtABoundedRate(t *testing.T) {
+	t.Parallel()
+	testkit.CheckGoroutines(t)
+	nodes, _ := cuttableCluster(t, 3, func(c *Config) { c.SuspicionMult = 100 })
+	c := nodes[2]
+	fromA := linkTo(c.Node, "n0")
+	self := linkTo(nodes[0].Node, "n2").peer
+	const suspects = 500
+	start := time.Now()
+	for e := range uint64(suspects) {
+		c.heardSuspect(fromA, &suspectMsg{Alias: "n2", Incarnation: self.Incarnation, Epoch: e})
+	}
+	elapsed := time.Since(start)
+	c.probes.mu.Lock()
+	epoch, sent := c.probes.epoch, c.probes.refutations
+	c.probes.mu.Unlock()
+	if epoch != suspects {
+		t.Errorf("epoch %d after Suspects up to epoch %d, want %d", epoch, suspects-1, suspects)
+	}
+	if limit := 2 + uint64(elapsed/c.refuteGap()); sent > limit {
+		t.Errorf("%d refutations sent for %d Suspects in %v; want at most %d (one per %v)", sent, suspects, elapsed, limit, c.refuteGap())
+	}
+	t.Logf("%d Suspects in %v: %d refutations sent at once", suspects, elapsed.Round(time.Microsecond), sent)
+	testkit.Eventually(t, testSlack, "the held-back refutation reaches a and b with the latest epoch", func() bool {
+		for _, n := range nodes[:2] {
+			l := linkTo(n.Node, "n2")
+			if l == nil || n.members.epochOf(l.peer) != suspects {
+				return false
+			}
+		}
+		return true
+	})
+	expectNoLosses(t, nodes)
+}
+
 // expectNoLosses fails the test if any of nodes announced a member
 // failed, closed or left.
 func expectNoLosses(t *testing.T, nodes []*testNode) {

@@ -21,6 +21,13 @@ type prober struct {
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
+	// Refutations are sent at most once per refuteGap (see refuteLocked):
+	// when the last went, when the next is due (zero if none waits), and
+	// how many were sent.
+	lastRefute  time.Time
+	refuteAt    time.Time
+	refutations uint64
+
 	// probeLoop's timer (nil before the loop starts and after it ends)
 	// and what it waits for. Readers move it too (rescheduleLocked), but
 	// only sooner: to the timeout of a round an early probe opened.
@@ -106,6 +113,7 @@ func (n *Node) probeLoop() {
 		n.moveRounds(now)
 		suspicionEnd := n.failOverdue(now)
 		n.speakForWaitingReaders()
+		n.refuteIfDue(now)
 		p.mu.Lock()
 		p.nextEnd = suspicionEnd
 		p.wakeAt = time.Time{} // the timer fired or was poked: set it anew
@@ -146,7 +154,7 @@ func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if p.timer == nil {
 		return
 	}
-	at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd)
+	at := soonest(p.nextProbe, p.rounds.next(timeout), p.nextEnd, p.refuteAt)
 	if at.Before(now) {
 		at = now
 	}
@@ -374,9 +382,14 @@ func (n *Node) heardSuspect(from *link, m *suspectMsg) {
 		if m.Epoch >= n.probes.epoch {
 			n.probes.epoch = m.Epoch + 1
 		}
+		now := time.Now()
+		send := n.probes.refuteLocked(now, n.refuteGap())
 		epoch := n.probes.epoch
+		n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 		n.probes.mu.Unlock()
-		n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
+		if send {
+			n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
+		}
 		return
 	}
 	now := time.Now()
@@ -390,6 +403,49 @@ func (n *Node) heardSuspect(from *link, m *suspectMsg) {
 	if added {
 		n.probes.poke() // the suspicion's end may have come nearer
 	}
+}
+
+// refuteGap is the least time between two refutations this node sends:
+// a fifth of a probe timeout, well inside the least suspicion, so that a
+// refutation held back still comes in time. A member that sends this
+// node Suspect after Suspect, each of a later epoch, so gets one Alive
+// to every member per gap, not one per Suspect.
+func (n *Node) refuteGap() time.Duration { return n.cfg.ProbeTimeout / 5 }
+
+// refuteLocked reports whether a refutation may go now; if not, it is
+// due at the end of the gap, when probeLoop sends it (refuteIfDue) with
+// the epoch of then. p.mu is held.
+func (p *prober) refuteLocked(now time.Time, gap time.Duration) bool {
+	if !p.lastRefute.IsZero() && now.Sub(p.lastRefute) < gap {
+		if p.refuteAt.IsZero() {
+			p.refuteAt = p.lastRefute.Add(gap)
+		}
+		return false
+	}
+	p.lastRefute, p.refuteAt = now, time.Time{}
+	p.refutations++
+	return true
+}
+
+// refuteIfDue sends the refutation held back by refuteLocked once its
+// time has come.
+func (n *Node) refuteIfDue(now time.Time) {
+	p := n.probes
+	p.mu.Lock()
+	due := !p.refuteAt.IsZero() && !now.Before(p.refuteAt)
+	if due {
+		p.lastRefute, p.refuteAt = now, time.Time{}
+		p.refutations++
+	}
+	epoch := p.epoch
+	p.mu.Unlock()
+	if !due {
+		return
+	}
+	n.mu.Lock()
+	self := n.self
+	n.mu.Unlock()
+	n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
 }
 
 // heardAlive applies a member's news that it is alive at a later epoch.
