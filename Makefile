@@ -88,8 +88,8 @@ bench-procs:
 	GO=$(GO) bench/procs/run.sh
 
 ## bench-dist: messages between two nodes on loopback (bench/dist:
-## ping-pong, one-way stream) side by side with two Erlang/OTP nodes
-## (RUNS=n rounds, default 3). Installs erlang-base when missing and we
+## ping-pong, one-way stream) side by side with two Erlang/OTP nodes and
+## the loopback floor, a bare TCP echo (RUNS=n rounds, default 3). Installs erlang-base when missing and we
 ## are root.
 bench-dist:
 	@scripts/need-packages.sh erl=erlang-base

@@ -17,6 +17,13 @@
 # drops the script's latency out), median of RUNS rounds (default 3).
 # Erlang: two nodes (erl -sname, epmd) running bench_dist.erl, which times
 # itself. IRIDIUM=path runs that binary instead of building bin/iridium.
+# The floor (bench/dist/floor, built here): the same TRIPS round trips of a
+# 32-byte message over bare TCP between two processes, server on 127.0.0.1,
+# client from 127.0.0.2, TCP_NODELAY, nothing else (no framing, seal,
+# cluster, dist or VM), once a round beside Iridium's; no program makes
+# more round trips over loopback TCP on this machine than about that.
+# The summary gives the medians and the ratios Iridium/Erlang,
+# Iridium/floor and Erlang/floor.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-3}
@@ -33,6 +40,20 @@ cleanup() {
   [ -n "${KEEP:-}" ] || rm -rf "$tmp"
 }
 trap cleanup EXIT
+${GO:-go} build -o "$tmp/floor" ./bench/dist/floor
+fport=$((20000 + RANDOM % 10000))
+"$tmp/floor" -serve -port "$fport" &
+pids+=($!)
+# floor_pp: the floor's round trips/s (retried while the server starts).
+floor_pp() {
+  local i
+  for i in $(seq 50); do
+    "$tmp/floor" -port "$fport" -n "$TRIPS" 2>/dev/null | grep -oE '[0-9]+' && return 0
+    sleep 0.1
+  done
+  echo "bench/dist/run.sh: the floor's client did not run" >&2
+  exit 1
+}
 
 # sized NAME SRC N: copy bench/dist/SRC to $tmp/NAME.iasm with N on the
 # line marked "; N".
@@ -109,8 +130,9 @@ rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
 echo "machine: $(nproc) cores, $(uname -sr); load: $(uptime | sed 's/.*load average: //')"
-pp=() st=()
+pp=() st=() fl=()
 for r in $(seq "$RUNS"); do
+  fl+=("$(floor_pp)")
   big=$(job_time echo ping_big) small=$(job_time echo ping_small)
   pp+=("$(awk -v n="$TRIPS" -v b="$big" -v s="$small" 'BEGIN {printf "%d", n / (b - s)}')")
   ra0=$(rss "$apid") rb0=$(rss "$bpid")
@@ -127,12 +149,13 @@ for r in $(seq "$RUNS"); do
   # With messages dropped at the counter's full mailbox, the counter ended
   # 1 s after the last one came: count what came, in the time it came.
   st+=("$(awk -v n="$STREAM" -v got="$got" -v b="$big" -v s="$small" 'BEGIN {if (got < n) b -= 1; printf "%d", got / (b - s)}')")
-  echo "round $r: pingpong ${pp[-1]} round trips/s; stream ${st[-1]} msgs/s ($got of $STREAM arrived), RSS a ${ra0} -> peak $(cut -d' ' -f1 "$tmp/peak") KiB, b ${rb0} -> peak $(cut -d' ' -f2 "$tmp/peak") KiB"
+  echo "round $r: floor ${fl[-1]} round trips/s; pingpong ${pp[-1]} round trips/s; stream ${st[-1]} msgs/s ($got of $STREAM arrived), RSS a ${ra0} -> peak $(cut -d' ' -f1 "$tmp/peak") KiB, b ${rb0} -> peak $(cut -d' ' -f2 "$tmp/peak") KiB"
 done
 ipp=$(printf '%s\n' "${pp[@]}" | median)
 ist=$(printf '%s\n' "${st[@]}" | median)
+ifl=$(printf '%s\n' "${fl[@]}" | median)
 
-# The floor: the cluster layer's own ping-pong between two processes.
+# The cluster layer alone: its own ping-pong between two processes.
 ${GO:-go} build -o "$tmp/clusterpp" ./bench/dist/clusterpp
 cport=$((20000 + RANDOM % 10000))
 "$tmp/clusterpp" -serve -port "$cport" &
@@ -143,7 +166,11 @@ for i in $(seq 50); do # until the server listens
   sleep 0.1
 done
 echo "cluster layer alone (bench/dist/clusterpp): pingpong $cpp round trips/s"
-[ -n "${SKIP_ERLANG:-}" ] && exit 0
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
+if [ -n "${SKIP_ERLANG:-}" ]; then
+  echo "pingpong: iridium $ipp/s, floor $ifl/s, iridium/floor $(ratio "$ipp" "$ifl")"
+  exit 0
+fi
 # Erlang
 erlc -o "$tmp" bench/dist/bench_dist.erl
 epmd -daemon
@@ -163,7 +190,8 @@ done
 epp_m=$(printf '%s\n' "${epp[@]}" | median)
 est_m=$(printf '%s\n' "${est[@]}" | median)
 printf '%-10s %14s %14s %8s\n' workload iridium erlang ratio
-printf '%-10s %14s %14s %8s\n' pingpong "$ipp/s" "$epp_m/s" "$(awk -v a="$ipp" -v b="$epp_m" 'BEGIN {printf "%.2fx", a / b}')"
+printf '%-10s %14s %14s %8s\n' pingpong "$ipp/s" "$epp_m/s" "$(ratio "$ipp" "$epp_m")"
 printf '%-10s %14s %14s %8s\n' "(cluster)" "$cpp/s" "" ""
-printf '%-10s %14s %14s %8s\n' stream "$ist/s" "$est_m/s" "$(awk -v a="$ist" -v b="$est_m" 'BEGIN {printf "%.2fx", a / b}')"
+printf '%-10s %14s %14s %8s\n' stream "$ist/s" "$est_m/s" "$(ratio "$ist" "$est_m")"
+echo "floor (bench/dist/floor, bare TCP echo): $ifl round trips/s; iridium/floor $(ratio "$ipp" "$ifl"), erlang/floor $(ratio "$epp_m" "$ifl")"
 echo "load after: $(uptime | sed 's/.*load average: //')"
