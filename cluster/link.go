@@ -9,7 +9,6 @@ import (
 	"os"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -52,7 +51,7 @@ type link struct {
 	unwritten []byte
 	// raw writes to the socket without waiting (writeNow); nil for a
 	// connection that is not a socket of this system, such as TLS's.
-	raw       syscall.RawConn
+	raw       *rawWriter
 	closeOnce sync.Once
 	done      chan struct{} // closed by close
 	// seal, unless nil, seals and opens every frame after the handshake
@@ -63,7 +62,7 @@ type link struct {
 func newLink(conn net.Conn, peer memberInfo, dialedBy string) *link {
 	l := &link{conn: conn, peer: peer, dialedBy: dialedBy, done: make(chan struct{}), readyCh: make(chan struct{}), queue: newSendQueue(), inbox: newAppQueue()}
 	l.lastSeen.Store(time.Now().UnixNano())
-	l.raw = rawConnOf(conn)
+	l.raw = rawWriterOf(conn)
 	return l
 }
 
@@ -138,7 +137,7 @@ func (n *Node) writeFramesLocked(l *link, frames [][]byte) error {
 // the runtime hears of (rawio_unix.go).
 func (n *Node) writeLinkLocked(l *link, data []byte) error {
 	if l.raw != nil {
-		written, err := tryWrite(l.raw, data)
+		written, err := l.raw.tryWrite(data)
 		if err != nil {
 			return err
 		}

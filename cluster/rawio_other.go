@@ -6,15 +6,17 @@ import (
 	"errors"
 	"io"
 	"net"
-	"syscall"
 )
 
-// rawConnOf returns nil: writeNow is for unix sockets; links elsewhere
-// write through their writer.
-func rawConnOf(net.Conn) syscall.RawConn { return nil }
+// rawWriter is unix's; there is none here.
+type rawWriter struct{}
 
-// tryWrite is never called where rawConnOf gives nil.
-func tryWrite(syscall.RawConn, []byte) (int, error) {
+// rawWriterOf returns nil: writeNow is for unix sockets; links elsewhere
+// write through their writer.
+func rawWriterOf(net.Conn) *rawWriter { return nil }
+
+// tryWrite is never called where rawWriterOf gives nil.
+func (*rawWriter) tryWrite([]byte) (int, error) {
 	return 0, errors.New("cluster: no raw writes on this system")
 }
 

@@ -18,8 +18,8 @@ import (
 // threads for every frame (docs/performance.md, "Where an idle node's
 // CPU goes").
 
-// rawConnOf returns the raw connection of conn for tryWrite and
-// rawReader, or nil when conn is not a socket (a TLS connection, a pipe
+// rawConnOf returns the raw connection of conn for rawWriterOf and
+// readerOf, or nil when conn is not a socket (a TLS connection, a pipe
 // in a test).
 func rawConnOf(conn net.Conn) syscall.RawConn {
 	if _, ok := conn.(*net.TCPConn); !ok {
@@ -32,19 +32,49 @@ func rawConnOf(conn net.Conn) syscall.RawConn {
 	return raw
 }
 
+// rawWriter writes a socket without waiting (tryWrite). Its call to
+// sysWrite is made once, with its arguments and results in the struct,
+// so that a write allocates nothing: a closure made per write, which the
+// runtime's RawConn.Write keeps, would be allocated with what it
+// captures, three objects a frame. One goroutine at a time uses it: the
+// holder of the link's writeMu.
+type rawWriter struct {
+	raw     syscall.RawConn
+	write   func(fd uintptr) bool // w.writeFD, bound once
+	p       []byte                // what the call writes
+	written int
+	err     error
+}
+
+// rawWriterOf returns the rawWriter of conn, or nil when conn is not a
+// socket of this system.
+func rawWriterOf(conn net.Conn) *rawWriter {
+	raw := rawConnOf(conn)
+	if raw == nil {
+		return nil
+	}
+	w := &rawWriter{raw: raw}
+	w.write = w.writeFD
+	return w
+}
+
+// writeFD writes w.p to fd once, retrying only an interrupted call.
+func (w *rawWriter) writeFD(fd uintptr) bool {
+	for {
+		w.written, w.err = sysWrite(fd, w.p)
+		if !errors.Is(w.err, syscall.EINTR) {
+			return true // done, whatever came of it: never wait here
+		}
+	}
+}
+
 // tryWrite writes what of p the socket takes without waiting, and returns
 // how many bytes that was: 0 when its buffer is full.
-func tryWrite(raw syscall.RawConn, p []byte) (int, error) {
-	var written int
-	var werr error
-	err := raw.Write(func(fd uintptr) bool {
-		for {
-			written, werr = sysWrite(fd, p)
-			if !errors.Is(werr, syscall.EINTR) {
-				return true // done, whatever came of it: never wait here
-			}
-		}
-	})
+func (w *rawWriter) tryWrite(p []byte) (int, error) {
+	w.p = p
+	err := w.raw.Write(w.write)
+	written, werr := w.written, w.err
+	w.p, w.err = nil, nil
 	switch {
 	case err != nil:
 		return 0, err
@@ -61,38 +91,50 @@ func tryWrite(raw syscall.RawConn, p []byte) (int, error) {
 // included). It reads before it waits, as net.Conn does: the poller's
 // notice of data that came since the last read is cleared when a read
 // begins (internal/poll's prepareRead), so waiting first could wait for
-// data that is already there.
+// data that is already there. Like rawWriter, it binds its call once and
+// allocates nothing a read; one goroutine uses it, the link's reader.
 type rawReader struct {
-	raw syscall.RawConn
+	raw  syscall.RawConn
+	read func(fd uintptr) bool // r.readFD, bound once
+	p    []byte                // where the call reads to
+	n    int
+	err  error
 }
 
 // readerOf returns what a link reads conn with: a rawReader for a
 // socket, else conn itself.
 func readerOf(conn net.Conn) io.Reader {
 	if raw := rawConnOf(conn); raw != nil {
-		return rawReader{raw: raw}
+		r := &rawReader{raw: raw}
+		r.read = r.readFD
+		return r
 	}
 	return conn
 }
 
-func (r rawReader) Read(p []byte) (int, error) {
+// readFD reads fd into r.p once, retrying an interrupted call; it reports
+// false, to wait for the socket, when there is nothing to read.
+func (r *rawReader) readFD(fd uintptr) bool {
+	for {
+		r.n, r.err = sysRead(fd, r.p)
+		switch {
+		case errors.Is(r.err, syscall.EINTR):
+			continue
+		case errors.Is(r.err, syscall.EAGAIN):
+			return false // wait until the socket is readable
+		}
+		return true
+	}
+}
+
+func (r *rawReader) Read(p []byte) (int, error) {
 	if len(p) == 0 {
 		return 0, nil
 	}
-	var n int
-	var rerr error
-	err := r.raw.Read(func(fd uintptr) bool {
-		for {
-			n, rerr = sysRead(fd, p)
-			switch {
-			case errors.Is(rerr, syscall.EINTR):
-				continue
-			case errors.Is(rerr, syscall.EAGAIN):
-				return false // wait until the socket is readable
-			}
-			return true
-		}
-	})
+	r.p = p
+	err := r.raw.Read(r.read)
+	n, rerr := r.n, r.err
+	r.p, r.err = nil, nil
 	switch {
 	case err != nil:
 		return 0, err

@@ -192,7 +192,7 @@ func (n *Node) writeNowLocked(l *link, frame []byte) error {
 		}
 		data = sealed
 	}
-	written, err := tryWrite(l.raw, data)
+	written, err := l.raw.tryWrite(data)
 	if err != nil {
 		return err
 	}
