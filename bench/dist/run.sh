@@ -20,10 +20,11 @@
 # The floor (bench/dist/floor, built here): the same TRIPS round trips of a
 # 32-byte message over bare TCP between two processes, server on 127.0.0.1,
 # client from 127.0.0.2, TCP_NODELAY, nothing else (no framing, seal,
-# cluster, dist or VM), once a round beside Iridium's; no program makes
-# more round trips over loopback TCP on this machine than about that.
-# The summary gives the medians and the ratios Iridium/Erlang,
-# Iridium/floor and Erlang/floor.
+# cluster, dist or VM), once in each round of Iridium's and of Erlang's;
+# no program makes more round trips over loopback TCP on this machine
+# than about that. The summary gives the medians and the ratios
+# Iridium/Erlang, Iridium/floor and Erlang/floor (each against the floor
+# of its own rounds).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 RUNS=${RUNS:-3}
@@ -186,17 +187,19 @@ for i in $(seq 100); do
   erl -sname "bdist_probe$$" -setcookie "$cookie" -noshell -eval "halt(case net_adm:ping('bdist_b$$@$host') of pong -> 0; _ -> 1 end)." && break
   sleep 0.1
 done
-epp=() est=()
+epp=() est=() efl=()
 for r in $(seq "$RUNS"); do
+  efl+=("$(floor_pp)")
   epp+=("$(erl -sname "bdist_a$$" -setcookie "$cookie" -noshell -pa "$tmp" -run bench_dist pingpong "bdist_b$$@$host" "$TRIPS" | grep -oE '[0-9]+')")
   est+=("$(erl -sname "bdist_a$$" -setcookie "$cookie" -noshell -pa "$tmp" -run bench_dist stream "bdist_b$$@$host" "$STREAM" | grep -oE '[0-9]+')")
-  echo "erlang round $r: pingpong ${epp[-1]} round trips/s; stream ${est[-1]} msgs/s"
+  echo "erlang round $r: floor ${efl[-1]} round trips/s; pingpong ${epp[-1]} round trips/s; stream ${est[-1]} msgs/s"
 done
 epp_m=$(printf '%s\n' "${epp[@]}" | median)
+efl_m=$(printf '%s\n' "${efl[@]}" | median)
 est_m=$(printf '%s\n' "${est[@]}" | median)
 printf '%-10s %14s %14s %8s\n' workload iridium erlang ratio
 printf '%-10s %14s %14s %8s\n' pingpong "$ipp/s" "$epp_m/s" "$(ratio "$ipp" "$epp_m")"
 printf '%-10s %14s %14s %8s\n' "(cluster)" "$cpp/s" "" ""
 printf '%-10s %14s %14s %8s\n' stream "$ist/s" "$est_m/s" "$(ratio "$ist" "$est_m")"
-echo "floor (bench/dist/floor, bare TCP echo): $ifl round trips/s; iridium/floor $(ratio "$ipp" "$ifl"), erlang/floor $(ratio "$epp_m" "$ifl")"
+echo "floor (bench/dist/floor, bare TCP echo): $ifl round trips/s in iridium's rounds, $efl_m in erlang's; iridium/floor $(ratio "$ipp" "$ifl"), erlang/floor $(ratio "$epp_m" "$efl_m")"
 echo "load after: $(uptime | sed 's/.*load average: //')"
