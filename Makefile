@@ -89,8 +89,8 @@ bench-procs:
 
 ## bench-dist: messages between two nodes on loopback (bench/dist:
 ## ping-pong, one-way stream) side by side with two Erlang/OTP nodes and
-## the loopback floor, a bare TCP echo (RUNS=n rounds, default 3). Installs erlang-base when missing and we
-## are root.
+## the loopback floor, a bare TCP echo (RUNS=n rounds, default 3).
+## Installs erlang-base when missing and we are root.
 bench-dist:
 	@scripts/need-packages.sh erl=erlang-base
 	GO=$(GO) bench/dist/run.sh
