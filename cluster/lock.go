@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // NodeIDLock holds the node ID file of a data directory for one process,
@@ -25,13 +24,13 @@ func LockNodeID(dir string) (string, *NodeIDLock, error) {
 		return "", nil, err
 	}
 	path := filepath.Join(dir, NodeIDFile)
-	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	f, err := os.Open(path)
 	if err != nil {
 		return "", nil, fmt.Errorf("open %s to lock it: %w", path, err)
 	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+	if err := lockFile(f); err != nil {
 		f.Close()
-		if errors.Is(err, syscall.EWOULDBLOCK) {
+		if errors.Is(err, errLockHeld) {
 			return "", nil, fmt.Errorf("%w: another process holds %s (a node with the same data directory and alias runs); give this one its own --node-alias or --data-root-dir",
 				ErrNodeIDLocked, path)
 		}
@@ -40,12 +39,16 @@ func LockNodeID(dir string) (string, *NodeIDLock, error) {
 	return id, &NodeIDLock{file: f}, nil
 }
 
+// errLockHeld is what lockFile returns when another process holds the
+// lock (lock_unix.go, lock_windows.go).
+var errLockHeld = errors.New("the lock is held")
+
 // Release gives the lock up. It may be called more than once.
 func (l *NodeIDLock) Release() error {
 	if l == nil || l.file == nil {
 		return nil
 	}
-	err := l.file.Close() // closing the descriptor drops the flock
+	err := l.file.Close() // closing the file drops the lock
 	l.file = nil
 	return err
 }

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package cputime reads the CPU time of the process, for benchmarks that
 // run on a machine shared with other work, where wall time says little.
 package cputime
