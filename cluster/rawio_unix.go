@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"os"
 	"syscall"
 )
 
@@ -58,10 +59,20 @@ func rawWriterOf(conn net.Conn) *rawWriter {
 	return w
 }
 
+// maxRawWrite is the most a write makes raw: copying more into the
+// socket's buffer keeps the goroutine's processor (and a stop of the
+// world for the collector) waiting that long, so a larger write is one
+// the runtime is told of.
+const maxRawWrite = 64 << 10
+
 // writeFD writes w.p to fd once, retrying only an interrupted call.
 func (w *rawWriter) writeFD(fd uintptr) bool {
 	for {
-		w.written, w.err = sysWrite(fd, w.p)
+		if len(w.p) > maxRawWrite {
+			w.written, w.err = syscall.Write(int(fd), w.p)
+		} else {
+			w.written, w.err = sysWrite(fd, w.p)
+		}
 		if !errors.Is(w.err, syscall.EINTR) {
 			return true // done, whatever came of it: never wait here
 		}
@@ -81,7 +92,7 @@ func (w *rawWriter) tryWrite(p []byte) (int, error) {
 	case errors.Is(werr, syscall.EAGAIN):
 		return 0, nil
 	case werr != nil:
-		return 0, werr
+		return 0, os.NewSyscallError("write", werr)
 	}
 	return written, nil
 }
@@ -93,6 +104,8 @@ func (w *rawWriter) tryWrite(p []byte) (int, error) {
 // begins (internal/poll's prepareRead), so waiting first could wait for
 // data that is already there. Like rawWriter, it binds its call once and
 // allocates nothing a read; one goroutine uses it, the link's reader.
+// The race detector does not see the kernel's writes into a raw read's
+// buffer; it is the reader's own (bufio's), which nothing else touches.
 type rawReader struct {
 	raw  syscall.RawConn
 	read func(fd uintptr) bool // r.readFD, bound once
@@ -139,7 +152,7 @@ func (r *rawReader) Read(p []byte) (int, error) {
 	case err != nil:
 		return 0, err
 	case rerr != nil:
-		return 0, rerr
+		return 0, os.NewSyscallError("read", rerr)
 	case n == 0:
 		return 0, io.EOF
 	}
