@@ -194,8 +194,8 @@ func (n *Node) pushNow(l *link, m message) {
 	}
 }
 
-// answer sends the node's answer (an Ack, and maybe a Ping of its own:
-// see probeEarly) on l from the calling goroutine, a link's reader, when
+// answer sends the node's answer (an Ack) on l from the calling
+// goroutine, a link's reader, when
 // nothing waits in the link's queue and no write is under way; else it
 // queues it. Written at once, in one write, the answer costs no wake-up
 // of the link's writer: on an idle mesh, waking up is most of what a

@@ -7,6 +7,7 @@ import (
 	"net"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -445,6 +446,43 @@ func expectNoLosses(t *testing.T, nodes []*testNode) {
 	for _, n := range nodes {
 		if lost := n.events.losses(); len(lost) != 0 {
 			t.Errorf("%s lost members: %v", n.Alias(), lost)
+		}
+	}
+}
+
+// With a probe timeout well inside the interval, slots' probes are also
+// made early, from readers (probeEarly), and their timeouts looked at on
+// the slot's timer: a hung member still fails everywhere, within two
+// intervals, a probe round and the longest suspicion, and nobody else
+// does.
+func TestHungMemberFailsWithEarlyProbes(t *testing.T) {
+	t.Parallel()
+	testkit.CheckGoroutines(t)
+	const interval, timeout = 300 * time.Millisecond, 60 * time.Millisecond
+	nodes, nets := cuttableCluster(t, 5, func(c *Config) {
+		c.ProbeInterval, c.ProbeTimeout = interval, timeout
+	})
+	cfg := nodes[0].cfg
+	bound := 2*interval + interval + 3*timeout + suspicionTimeout(cfg, len(nodes), 0)
+	cutAt := time.Now()
+	nets[4].cut.Store(true)
+	testkit.Eventually(t, bound+testSlack, "every other node announces n4 failed", func() bool {
+		for _, n := range nodes[:4] {
+			if _, ok := n.events.find(EventFailed, "n4"); !ok {
+				return false
+			}
+		}
+		return true
+	})
+	for _, n := range nodes[:4] {
+		e, _ := n.events.find(EventFailed, "n4")
+		if after := e.Time.Sub(cutAt); after > bound+testSlack/3 {
+			t.Errorf("%s failed n4 %v after the cut; want within %v", n.Alias(), after, bound)
+		}
+		for _, lost := range n.events.losses() {
+			if !strings.HasPrefix(lost, "n4 ") {
+				t.Errorf("%s lost another member too: %s", n.Alias(), lost)
+			}
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // prober is the state of this node's SWIM probes (swim.go has the
-// rules): the probe order, the rounds and relays out, and this node's
+// rules): its slots, the rounds and relays out, and this node's
 // own liveness epoch. It has a lock of its own; while it is held, only
 // linkSet.mu may be taken (to see when a target was last heard).
 type prober struct {
@@ -17,7 +17,6 @@ type prober struct {
 
 	mu     sync.Mutex
 	rng    *rand.Rand
-	order  probeOrder
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
@@ -43,7 +42,7 @@ type prober struct {
 
 func newProber() *prober {
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	return &prober{wake: make(chan struct{}, 1), rng: rng, order: probeOrder{rng: rng}, rounds: newProbeRounds()}
+	return &prober{wake: make(chan struct{}, 1), rng: rng, rounds: newProbeRounds()}
 }
 
 func (p *prober) poke() {
@@ -176,8 +175,7 @@ type outProbe struct {
 // began: a partner that pinged this node in the slot answered already.
 // It returns the Pings to send. The next slot is then due an interval
 // after this one was due, so that probing early keeps the rate at one
-// slot per interval. With no partner (this node alone in its list, or
-// not in it) it probes the next member of its own shuffled round robin.
+// slot per interval.
 func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	p := n.probes
 	p.mu.Lock()
@@ -190,29 +188,30 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 		// then (see probeRound): the timer makes it.
 		return nil
 	}
-	slot := uint64(p.nextProbe.UnixNano()) / uint64(n.cfg.ProbeInterval)
-	slotStart := p.nextProbe.Add(-n.cfg.ProbeInterval)
-	next := p.nextProbe.Add(n.cfg.ProbeInterval)
+	// The slot's end on the wall clock of now: nextProbe's own wall
+	// reading is that of the moment the loop started, moved on by
+	// intervals, and goes stale if the clock is stepped since; lastSeen
+	// is on the wall clock of when a frame came.
+	interval := n.cfg.ProbeInterval
+	end := now.Round(0).Add(p.nextProbe.Sub(now))
+	slot := uint64(end.UnixNano()) / uint64(interval)
+	slotStart := end.Add(-interval)
+	checkAt := p.nextProbe // an early probe's timeout: at the slot's timer
+	next := p.nextProbe.Add(interval)
 	if next.Before(now) {
-		next = now.Add(n.cfg.ProbeInterval)
+		next = now.Add(interval)
 	}
-	p.setNextProbeLocked(next, n.cfg.ProbeInterval)
-	members := n.links.aliases()
-	targets := probePartners(append(members, n.cfg.Alias), n.cfg.Alias, slot)
-	if len(targets) == 0 {
-		target, ok := p.order.pick(members)
-		if !ok {
-			return nil
-		}
-		targets = []string{target}
+	p.setNextProbeLocked(next, interval)
+	if early == 0 {
+		checkAt = next // made by the slot's timer: at the next slot's
 	}
 	var out []outProbe
-	for _, target := range targets {
+	for _, target := range probePartners(append(n.links.aliases(), n.cfg.Alias), n.cfg.Alias, slot) {
 		l := n.links.get(target)
 		if l == nil || time.Unix(0, l.lastSeen.Load()).After(slotStart) {
 			continue
 		}
-		out = append(out, outProbe{link: l, seq: p.rounds.start(l.peer, now, true)})
+		out = append(out, outProbe{link: l, seq: p.rounds.start(l.peer, now, checkAt)})
 	}
 	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	return out
@@ -240,7 +239,7 @@ func (n *Node) probe(alias string, now time.Time) {
 		return
 	}
 	n.probes.mu.Lock()
-	seq := n.probes.rounds.start(l.peer, now, false)
+	seq := n.probes.rounds.start(l.peer, now, time.Time{})
 	n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	n.probes.mu.Unlock()
 	n.pushNow(l, &ping{Seq: seq})

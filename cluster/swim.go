@@ -3,7 +3,6 @@ package cluster
 import (
 	"cmp"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -37,48 +36,6 @@ func suspicionTimeout(cfg Config, members, confirmations int) time.Duration {
 	return max(least, most-time.Duration(frac*float64(most-least)))
 }
 
-// probeOrder is the shuffled round robin of probe targets: each pass
-// probes every member once, in an order shuffled anew for each pass; a
-// member that joins during a pass goes to a random place in the rest of
-// it.
-type probeOrder struct {
-	rng   *rand.Rand
-	order []string
-	next  int
-}
-
-// pick returns the next member of members to probe, or false if there
-// is none.
-func (o *probeOrder) pick(members []string) (string, bool) {
-	if len(members) == 0 {
-		return "", false
-	}
-	present := make(map[string]bool, len(members))
-	for _, m := range members {
-		present[m] = true
-	}
-	if o.next >= len(o.order) {
-		o.order = append(o.order[:0], members...)
-		o.rng.Shuffle(len(o.order), func(i, j int) { o.order[i], o.order[j] = o.order[j], o.order[i] })
-		o.next = 0
-	} else {
-		for _, m := range members {
-			if !slices.Contains(o.order, m) {
-				at := o.next + o.rng.IntN(len(o.order)-o.next+1)
-				o.order = slices.Insert(o.order, at, m)
-			}
-		}
-	}
-	for o.next < len(o.order) {
-		m := o.order[o.next]
-		o.next++
-		if present[m] {
-			return m, true
-		}
-	}
-	return o.pick(members) // everything left of this pass is gone
-}
-
 // probePartners returns the members this node checks in the probe slot
 // slot, a round of a round-robin tournament that every node computes
 // alike from the same member list, so that in each slot every member is
@@ -99,9 +56,9 @@ func (o *probeOrder) pick(members []string) (string, bool) {
 // A pair needs one probe: whichever of the two comes to its slot first
 // pings the other, whose Ack answers it, and the other, having heard
 // from it in the slot, does not ping back (claimProbe). Members whose
-// lists differ (a join, a failure not yet known everywhere) may pair
-// differently for a while, which costs a redundant probe, never a
-// missed one: a node pings each partner it has not heard from.
+// lists differ (a join, a failure not yet known everywhere) pair
+// differently for a while: some get a redundant probe, and some none
+// in a slot, until the lists agree again.
 func probePartners(ring []string, self string, slot uint64) []string {
 	k := uint64(len(ring))
 	if k < 2 {
@@ -187,12 +144,14 @@ type probeRound struct {
 	sent       time.Time // when the Ping was queued
 	phase      roundPhase
 	indirectAt time.Time // when it went indirect
-	// inSlot marks a probe of the node's slot, whose probe timeout is
-	// looked at when the node next wakes (at the latest its next slot's
-	// timer), not by a timer of its own: an idle node then wakes once
-	// per interval for its timer, not twice (docs/cluster.md, "Probe
-	// rounds").
-	inSlot bool
+	// checkAt, for a probe of the node's slot, is when the node's timer
+	// is set for anyway (the slot's end, or the next slot's for a probe
+	// made at the slot's end): its probe timeout is looked at then, or at
+	// any wake-up before, not at a timer of its own, so that an idle node
+	// wakes once per interval for its timer, not twice (docs/cluster.md,
+	// "Probe rounds"). Zero for other probes, whose timeout sets the
+	// timer.
+	checkAt time.Time
 }
 
 // relay is a probe this node makes for another member that asked for it
@@ -200,9 +159,9 @@ type probeRound struct {
 // relay is a probe of this node's own, too: a target that answers
 // nothing, Ack or other frame, within 2 × ProbeTimeout of the relay's
 // Ping is suspected here as well, which confirms the requester's
-// suspicion (Lifeguard) at most half a probe timeout after it begins
-// (the requester suspects a probe timeout after it asked, at the
-// earliest).
+// suspicion (Lifeguard) within a probe timeout after it begins (the
+// requester suspects a probe timeout after it asked, at the earliest),
+// before its least suspicion ends.
 type relay struct {
 	requester string
 	seq       uint64
@@ -225,10 +184,10 @@ func newProbeRounds() *probeRounds {
 }
 
 // start opens a round that probes target at now and returns the seq of
-// its Ping; inSlot marks the probe of a slot (see probeRound).
-func (r *probeRounds) start(target memberInfo, now time.Time, inSlot bool) uint64 {
+// its Ping; checkAt is set for the probe of a slot (see probeRound).
+func (r *probeRounds) start(target memberInfo, now, checkAt time.Time) uint64 {
 	r.seq++
-	r.open[r.seq] = &probeRound{target: target, sent: now, inSlot: inSlot}
+	r.open[r.seq] = &probeRound{target: target, sent: now, checkAt: checkAt}
 	return r.seq
 }
 
@@ -319,7 +278,13 @@ func (r *probeRounds) next(timeout time.Duration) time.Time {
 		switch {
 		case pr.phase == roundIndirect:
 			consider(pr.suspectAt(timeout))
-		case !pr.inSlot:
+		case !pr.checkAt.IsZero():
+			at := pr.checkAt
+			if due := pr.sent.Add(timeout); due.After(at) {
+				at = due
+			}
+			consider(at)
+		default:
 			consider(pr.sent.Add(timeout))
 		}
 	}

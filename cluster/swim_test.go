@@ -35,46 +35,6 @@ func TestSuspicionTimeoutGrowsWithLogNAndFallsWithConfirmations(t *testing.T) {
 	}
 }
 
-func TestProbeOrderIsAShuffledRoundRobin(t *testing.T) {
-	t.Parallel()
-	o := probeOrder{rng: rand.New(rand.NewPCG(1, 2))}
-	members := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
-	var passes [][]string
-	for range 3 {
-		var pass []string
-		for range members {
-			m, ok := o.pick(members)
-			if !ok {
-				t.Fatal("no member picked")
-			}
-			pass = append(pass, m)
-		}
-		sorted := slices.Sorted(slices.Values(pass))
-		if !slices.Equal(sorted, members) {
-			t.Fatalf("a pass probed %v, want each member once", pass)
-		}
-		passes = append(passes, pass)
-	}
-	if slices.Equal(passes[0], passes[1]) && slices.Equal(passes[1], passes[2]) {
-		t.Errorf("three passes in the same order %v: not shuffled", passes[0])
-	}
-	// A member that joins mid-pass is probed within the pass; one that
-	// left is skipped.
-	o.pick(members)
-	grown := append(slices.Clone(members[1:]), "new")
-	var rest []string
-	for o.next < len(o.order) {
-		m, _ := o.pick(grown)
-		rest = append(rest, m)
-	}
-	if !slices.Contains(rest, "new") || slices.Contains(rest, "a") {
-		t.Errorf("rest of the pass %v: want the newcomer and not the member that left", rest)
-	}
-	if _, ok := o.pick(nil); ok {
-		t.Error("picked a member from none")
-	}
-}
-
 func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
@@ -83,7 +43,7 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	r := newProbeRounds()
 	var heardAt time.Time
 	heard := func(memberInfo) time.Time { return heardAt }
-	seq := r.start(b, t0, false)
+	seq := r.start(b, t0, time.Time{})
 	if a, next := r.due(t0.Add(timeout-1), timeout, heard); len(a.indirect)+len(a.suspect) != 0 || !next.Equal(t0.Add(timeout)) {
 		t.Errorf("before the probe timeout: %+v, next %v", a, next)
 	}
@@ -100,11 +60,11 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 	}
 
 	// An Ack, direct or any frame heard after the Ping, ends a round.
-	seq = r.start(b, t0, false)
+	seq = r.start(b, t0, time.Time{})
 	if _, isRelay := r.acked(seq); isRelay {
 		t.Error("own round taken for a relay")
 	}
-	r.start(b, t0, false)
+	r.start(b, t0, time.Time{})
 	heardAt = t0 // heard at the moment of the Ping: not after it
 	if r.due(t0.Add(time.Millisecond), timeout, heard); len(r.open) != 1 {
 		t.Error("a frame heard before the Ping ended the round")
@@ -141,7 +101,7 @@ func TestProbeRoundGoesIndirectThenSuspects(t *testing.T) {
 
 	// A node that did not run forgets its relays and probes its own
 	// rounds' targets again.
-	r.start(b, t0, false)
+	r.start(b, t0, time.Time{})
 	r.startRelay("d", 81, b, t0, end, 2)
 	if again := r.restart(); !slices.Equal(again, []memberInfo{b}) || len(r.open) != 0 || len(r.relays) != 0 {
 		t.Errorf("restart: %v, %d open, %d relays", again, len(r.open), len(r.relays))
@@ -362,8 +322,10 @@ func TestProbePartnersPairEveryMemberEachSlot(t *testing.T) {
 }
 
 // A probe of a slot has no timer of its own for its probe timeout: it is
-// looked at when the node next wakes. Gone indirect late, its members
-// still get a whole probe timeout before the target is suspected.
+// looked at when the node's timer fires for the slot anyway (checkAt),
+// or at any wake-up before that after the timeout. Gone indirect late,
+// its members still get a whole probe timeout before the target is
+// suspected.
 func TestSlotProbeTimeoutWaitsForTheNextWakeUp(t *testing.T) {
 	t.Parallel()
 	const timeout = 500 * time.Millisecond
@@ -371,11 +333,14 @@ func TestSlotProbeTimeoutWaitsForTheNextWakeUp(t *testing.T) {
 	b := memberInfo{Alias: "b", Incarnation: 1}
 	r := newProbeRounds()
 	heard := func(memberInfo) time.Time { return time.Time{} }
-	seq := r.start(b, t0, true)
-	if next := r.next(timeout); !next.IsZero() {
-		t.Errorf("a slot's probe sets the timer for %v; want no timer", next)
+	wake := t0.Add(1200 * time.Millisecond) // the next slot's timer
+	seq := r.start(b, t0, wake)
+	if next := r.next(timeout); !next.Equal(wake) {
+		t.Errorf("a slot's probe sets the timer for %v; want the slot's timer, %v", next, wake)
 	}
-	wake := t0.Add(1200 * time.Millisecond) // the next slot's timer, late
+	if a, _ := r.due(t0.Add(timeout/2), timeout, heard); len(a.indirect) != 0 {
+		t.Errorf("indirect probes before the probe timeout: %+v", a)
+	}
 	a, next := r.due(wake, timeout, heard)
 	if !slices.Equal(a.indirect, []uint64{seq}) || !next.Equal(wake.Add(timeout)) {
 		t.Errorf("at the next wake-up: %+v, next %v; want indirect probes and suspicion at %v", a, next, wake.Add(timeout))
@@ -441,5 +406,46 @@ func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
 		if !slices.Equal(pinged, want) {
 			t.Errorf("slot %d: pinged %v, want %v (partners %v, the first heard from: %v)", slot, pinged, want, partners, heardOne)
 		}
+	}
+}
+
+// An early probe of a slot is looked at when the slot's timer fires,
+// however the timer is set again in between (the loop woke for something
+// else): its timeout stays on the timer, not an interval later.
+func TestEarlySlotProbeKeepsItsCheckOnTheTimer(t *testing.T) {
+	t.Parallel()
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	n.cfg.ProbeInterval, n.cfg.ProbeTimeout = time.Second, 500*time.Millisecond
+	n.links.mu.Lock()
+	n.links.byAlias["b"] = &link{peer: memberInfo{Alias: "b", Incarnation: 1}}
+	n.links.mu.Unlock()
+	defer func() {
+		n.links.mu.Lock()
+		clear(n.links.byAlias)
+		n.links.mu.Unlock()
+	}()
+	p := n.probes
+	slotEnd := time.Now().Add(time.Hour)
+	p.mu.Lock()
+	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.setNextProbeLocked(slotEnd, time.Second)
+	p.wakeAt = slotEnd
+	p.mu.Unlock()
+	defer p.timer.Stop()
+	early := slotEnd.Add(-999 * time.Millisecond)
+	if out := n.claimProbe(early, time.Second); len(out) != 1 {
+		t.Fatalf("early claim pinged %d members, want b", len(out))
+	}
+	p.mu.Lock()
+	p.wakeAt = time.Time{} // the loop woke for something else and sets it anew
+	p.rescheduleLocked(early.Add(250*time.Millisecond), time.Second/2)
+	at := p.wakeAt
+	p.mu.Unlock()
+	if at.After(slotEnd) {
+		t.Errorf("timer set %v after the early probe, past the slot's end (%v after it): its timeout waits an interval more", at.Sub(early), at.Sub(slotEnd))
 	}
 }

@@ -66,7 +66,10 @@ sleep 1
 members=$(grep -c '  alive  ' "$work/0.out" || true)
 echo "mesh: the first node lists $members alive members besides itself (want $((count - 1)))"
 
-cpu() { # CPU time of every thread of every node, in ns (schedstat)
+# cpu: CPU time of every thread of every node, in ns (schedstat). A
+# thread that ends within the window takes its time with it; a Go node's
+# threads live as long as it does.
+cpu() {
 	local pid
 	for pid in "${pids[@]}"; do
 		cat /proc/"$pid"/task/*/schedstat
