@@ -262,6 +262,7 @@ func TestMonitorEndedProcessAndFrom(t *testing.T) {
         load $0 @quit
         spawn $0 $1
         monitor $1
+        send $1 $1          ; go: it ends once monitored (else reason 4)
         recv $2 $3          ; down, normal
         prti $2
         prti $3
@@ -274,7 +275,8 @@ same:   monitor $1          ; it has ended: at once, reason 4
         prti $2
         prti $3
         hlt
-quit:   hlt
+quit:   recv $9 $9
+        hlt
 `)
 	if r.exit.Err != nil || r.out != "2\n0\n2\n4\n" {
 		t.Errorf("exit %+v, output %q", r.exit, r.out)
@@ -300,13 +302,15 @@ func TestKill(t *testing.T) {
         load $0 @suicide
         spawn $0 $5
         monitor $5
+        send $5 $5          ; go: it kills itself once monitored
         recv $3 $4
         prti $4
         hlt
 wait:   recv $10 $11
         igl
 spin:   jmp $0
-suicide: self $10
+suicide: recv $12 $12
+        self $10
         kill $10
         igl
 `)

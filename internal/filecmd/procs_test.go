@@ -42,17 +42,22 @@ child:  recv $2 $3
 }
 
 func TestFileRunFaultInAnotherProcess(t *testing.T) {
+	// The child faults only once it is monitored (a go from the first
+	// process): on two threads it could otherwise end before monitor
+	// runs, which gives reason 4 (no such process), not 1.
 	status, out, errOut := runFile(t, RunOptions{Threads: 2}, `
         load $0 @bad
         spawn $0 $1
         monitor $1
+        send $1 $1         ; go
         recv $2 $3
         prti $3            ; reason 1
         hlt
-bad:    load $5 #0
+bad:    recv $6 $7
+        load $5 #0
         div $5 $5 $5
 `)
-	want := regexp.MustCompile(`^iridium: .*procs\.iasm: process <2> \(procs\.iasm\) faulted: pc 28: div \$5 \$5 \$5: division by zero \(\$5 is 0\)\n$`)
+	want := regexp.MustCompile(`^iridium: .*procs\.iasm: process <2> \(procs\.iasm\) faulted: pc 36: div \$5 \$5 \$5: division by zero \(\$5 is 0\)\n$`)
 	if status != ExitOK || out != "1\n" || !want.MatchString(errOut) {
 		t.Errorf("status %d, stdout %q, stderr %q", status, out, errOut)
 	}
