@@ -387,7 +387,7 @@ func (n *Node) heardSuspect(from *link, m *suspectMsg) {
 		n.probes.rescheduleLocked(now, n.cfg.ProbeTimeout)
 		n.probes.mu.Unlock()
 		if send {
-			n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
+			n.broadcast(n.aliveAt(epoch), "")
 		}
 		return
 	}
@@ -421,9 +421,14 @@ func (p *prober) refuteLocked(now time.Time, gap time.Duration) bool {
 		}
 		return false
 	}
+	p.refutedLocked(now)
+	return true
+}
+
+// refutedLocked notes a refutation sent at now; p.mu is held.
+func (p *prober) refutedLocked(now time.Time) {
 	p.lastRefute, p.refuteAt = now, time.Time{}
 	p.refutations++
-	return true
 }
 
 // refuteIfDue sends the refutation held back by refuteLocked once its
@@ -433,18 +438,20 @@ func (n *Node) refuteIfDue(now time.Time) {
 	p.mu.Lock()
 	due := !p.refuteAt.IsZero() && !now.Before(p.refuteAt)
 	if due {
-		p.lastRefute, p.refuteAt = now, time.Time{}
-		p.refutations++
+		p.refutedLocked(now)
 	}
 	epoch := p.epoch
 	p.mu.Unlock()
-	if !due {
-		return
+	if due {
+		n.broadcast(n.aliveAt(epoch), "")
 	}
+}
+
+// aliveAt returns Alive of this node's run at epoch.
+func (n *Node) aliveAt(epoch uint64) *aliveMsg {
 	n.mu.Lock()
-	self := n.self
-	n.mu.Unlock()
-	n.broadcast(&aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch}, "")
+	defer n.mu.Unlock()
+	return &aliveMsg{Alias: n.self.Alias, Incarnation: n.self.Incarnation, Epoch: epoch}
 }
 
 // heardAlive applies a member's news that it is alive at a later epoch.
@@ -488,14 +495,12 @@ func (n *Node) speakForWaitingReaders() {
 	if len(waiting) == 0 {
 		return
 	}
-	n.mu.Lock()
-	self := n.self
-	n.mu.Unlock()
 	n.probes.mu.Lock()
 	epoch := n.probes.epoch
 	n.probes.mu.Unlock()
+	alive := n.aliveAt(epoch)
 	for _, l := range waiting {
-		n.push(l, &aliveMsg{Alias: self.Alias, Incarnation: self.Incarnation, Epoch: epoch})
+		n.push(l, alive)
 	}
 }
 

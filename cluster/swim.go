@@ -79,7 +79,7 @@ func probePartners(ring []string, self string, slot uint64) []string {
 		if x == fixed {
 			return r
 		}
-		y := (2*r + rounds - x%rounds) % rounds
+		y := (2*r + rounds - x) % rounds // x < rounds here
 		if y != x {
 			return y
 		}
