@@ -127,3 +127,29 @@ spin:   jmp $0
 		t.Errorf("output %q, want 7", got)
 	}
 }
+
+// A thread that finds work after it listed itself idle, when a wake-up
+// took it off the list in between, takes that wake-up's token: otherwise
+// its next park returns at once and lists it twice, and the idle count
+// says more threads sleep than there are (a Runner then runs work a
+// sleeping thread should have been woken for, and the test above waited
+// for an idle count of 1 that stayed at 2).
+func TestThreadWokenWhileFindingWorkListsItselfOnce(t *testing.T) {
+	s := &Scheduler{} // no thread runs: the test plays the one
+	w := &worker{s: s, wake: make(chan struct{}, 1)}
+	s.workers = []*worker{w}
+	w.listIdle()
+	s.wakeOne() // another thread readies a process here
+	w.unlistIdle()
+	if n := len(w.wake); n != 0 {
+		t.Fatalf("%d wake-up tokens left for the thread, want 0", n)
+	}
+	w.listIdle()
+	if got := s.idle.Load(); got != 1 {
+		t.Fatalf("idle count %d after one thread listed itself, want 1", got)
+	}
+	w.unlistIdle()
+	if got, n := s.idle.Load(), len(s.idlers); got != 0 || n != 0 {
+		t.Fatalf("idle count %d, %d listed, after the thread unlisted itself, want 0", got, n)
+	}
+}

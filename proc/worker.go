@@ -134,20 +134,9 @@ func (w *worker) steal() *process {
 // park waits, idle, for work; it reports false when the scheduler stops.
 func (w *worker) park() bool {
 	s := w.s
-	s.idleMu.Lock()
-	s.idlers = append(s.idlers, w)
-	s.idle.Add(1)
-	s.idleMu.Unlock()
+	w.listIdle()
 	if s.stealable() { // work queued while this thread was going idle
-		s.idleMu.Lock()
-		for i, x := range s.idlers {
-			if x == w {
-				s.idlers = append(s.idlers[:i], s.idlers[i+1:]...)
-				s.idle.Add(-1)
-				break
-			}
-		}
-		s.idleMu.Unlock()
+		w.unlistIdle()
 		return true
 	}
 	select {
@@ -155,6 +144,38 @@ func (w *worker) park() bool {
 		return true
 	case <-s.ctx.Done():
 		return false
+	}
+}
+
+// listIdle puts this thread on the idle list, for wakeOne to find.
+func (w *worker) listIdle() {
+	s := w.s
+	s.idleMu.Lock()
+	s.idlers = append(s.idlers, w)
+	s.idle.Add(1)
+	s.idleMu.Unlock()
+}
+
+// unlistIdle takes this thread off the idle list again, when it found
+// work itself. If wakeOne took it off first, its token is sent or on the
+// way: unlistIdle takes it, or the next park would return at once and
+// list this thread twice (the idle count then says more threads sleep
+// than there are).
+func (w *worker) unlistIdle() {
+	s := w.s
+	s.idleMu.Lock()
+	listed := false
+	for i, x := range s.idlers {
+		if x == w {
+			s.idlers = append(s.idlers[:i], s.idlers[i+1:]...)
+			s.idle.Add(-1)
+			listed = true
+			break
+		}
+	}
+	s.idleMu.Unlock()
+	if !listed {
+		<-w.wake
 	}
 }
 
