@@ -293,14 +293,14 @@ func (n *Node) readLoop(l *link) {
 }
 
 // handleLinkFrame acts on m, a frame read from l at now, and reports
-// whether the link goes on. A frame that woke the node may also send
-// this node's own probes (probeEarly), after the frame is handled, so
-// that a Ping is answered first and a Leave or a Refuse ends the link
-// first.
+// whether the link goes on. A frame that woke the node may also take
+// this node's probe slot, if it needs no Ping (skipHeardSlot), after the
+// frame is handled, so that a Ping is answered first and a Leave or a
+// Refuse ends the link first.
 func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
 	if p, ok := m.(*ping); ok {
 		n.answer(l, &ack{Seq: p.Seq})
-		n.probeEarly(now)
+		n.skipHeardSlot(now)
 		return true
 	}
 	switch m := m.(type) {
@@ -331,7 +331,7 @@ func (n *Node) handleLinkFrame(l *link, m message, now time.Time) bool {
 		n.dropLink(l, EventLinkClosed, fmt.Errorf("%w: unexpected %s on an established link", errProtocol, m.kind()))
 		return false
 	}
-	n.probeEarly(now)
+	n.skipHeardSlot(now)
 	return true
 }
 

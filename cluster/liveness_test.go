@@ -450,12 +450,11 @@ func expectNoLosses(t *testing.T, nodes []*testNode) {
 	}
 }
 
-// With a probe timeout well inside the interval, slots' probes are also
-// made early, from readers (probeEarly), and their timeouts looked at on
-// the slot's timer: a hung member still fails everywhere, within two
-// intervals, a probe round and the longest suspicion, and nobody else
-// does.
-func TestHungMemberFailsWithEarlyProbes(t *testing.T) {
+// With a probe timeout well inside the interval, slots are also taken
+// early by readers (skipHeardSlot) and timers set later: a hung member
+// still fails everywhere, within two intervals, a probe round and the
+// longest suspicion, and nobody else does.
+func TestHungMemberFailsWithAShortProbeTimeout(t *testing.T) {
 	t.Parallel()
 	testkit.CheckGoroutines(t)
 	const interval, timeout = 300 * time.Millisecond, 60 * time.Millisecond

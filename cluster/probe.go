@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"context"
 	"errors"
 	"math/rand/v2"
 	"sync"
@@ -13,8 +14,6 @@ import (
 // own liveness epoch. It has a lock of its own; while it is held, only
 // linkSet.mu may be taken (to see when a target was last heard).
 type prober struct {
-	wake chan struct{} // pokes probeLoop: something to do before its timer
-
 	mu     sync.Mutex
 	rng    *rand.Rand
 	rounds *probeRounds
@@ -28,27 +27,30 @@ type prober struct {
 	refutations uint64
 
 	// probeLoop's timer (nil before the loop starts and after it ends)
-	// and what it waits for. Readers move it too (rescheduleLocked), but
-	// only sooner: to the timeout of a round an early probe opened.
-	timer     *time.Timer
+	// and what it waits for. Readers set it too (rescheduleLocked),
+	// sooner or later: to a relay's timeout, or past a round an Ack
+	// closed or a slot they took.
+	timer     slotTimer
 	wakeAt    time.Time // when timer fires
 	nextProbe time.Time // when the next probe slot ends (its timer is due)
 	nextEnd   time.Time // when the soonest suspicion ends; zero if none
 	// earlyFrom is when the slot of the next probe begins, an interval
 	// before nextProbe, in Unix ns: a reader woken by a frame after it
-	// probes early (probeEarly). Read without the lock.
+	// may take the slot (skipHeardSlot). Read without the lock.
 	earlyFrom atomic.Int64
 }
 
 func newProber() *prober {
 	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
-	return &prober{wake: make(chan struct{}, 1), rng: rng, rounds: newProbeRounds()}
+	return &prober{rng: rng, rounds: newProbeRounds()}
 }
 
+// poke wakes probeLoop now: something may be due sooner than its timer.
 func (p *prober) poke() {
-	select {
-	case p.wake <- struct{}{}:
-	default:
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.timer != nil {
+		p.setTimerLocked(time.Now(), time.Now())
 	}
 }
 
@@ -59,9 +61,9 @@ func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 // slots of ProbeInterval from a random offset (never on the wall
 // clock's multiples, so that the nodes of one machine do not probe
 // together), and in each slot it checks its partners of the slot
-// (probePartners): at the first frame that wakes the node in the slot
-// (probeEarly), or at the slot's end, by this timer, if none did.
-// Between slots it wakes only when a round gone indirect, a relay or a
+// (probePartners) at the slot's end, by this timer, unless a reader took
+// the slot before, all its partners heard from (skipHeardSlot). Between
+// slots it wakes only when a round gone indirect, a relay or a
 // suspicion is due.
 //
 // A timer that fires later than ProbeTimeout past its time means this
@@ -70,33 +72,28 @@ func (n *Node) maxRelays() int { return 2 * n.cfg.MaxMembers }
 // rounds are probed again and every suspicion is extended by the delay.
 func (n *Node) probeLoop() {
 	p := n.probes
+	timer := newSlotTimer()
 	p.mu.Lock()
 	stagger := time.Duration(p.rng.Int64N(int64(n.cfg.ProbeInterval)))
-	p.setNextProbeLocked(time.Now().Add(stagger), n.cfg.ProbeInterval)
-	p.wakeAt = p.nextProbe
-	p.timer = time.NewTimer(stagger)
-	timer := p.timer
+	now := time.Now()
+	p.setNextProbeLocked(now.Add(stagger), n.cfg.ProbeInterval)
+	p.timer = timer
+	p.setTimerLocked(p.nextProbe, now)
 	p.mu.Unlock()
 	defer func() {
 		p.mu.Lock()
-		timer.Stop()
-		p.timer = nil // no more probes, early or not
+		p.timer = nil // no more probes, early or not, nor sets of the timer
 		p.mu.Unlock()
+		timer.close()
 	}()
-	for {
-		fired := false
-		select {
-		case <-n.ctx.Done():
-			return
-		case <-timer.C:
-			fired = true
-		case <-p.wake:
-		}
+	stop := context.AfterFunc(n.ctx, p.poke) // the loop sees the end at once
+	defer stop()
+	for timer.wait() && n.ctx.Err() == nil {
 		now := time.Now()
 		p.mu.Lock()
 		expected := p.wakeAt
 		p.mu.Unlock()
-		if late := now.Sub(expected); fired && late > n.cfg.ProbeTimeout {
+		if late := now.Sub(expected); late > n.cfg.ProbeTimeout {
 			n.members.postpone(late)
 			p.mu.Lock()
 			again := p.rounds.restart()
@@ -115,8 +112,7 @@ func (n *Node) probeLoop() {
 		n.refuteIfDue(now)
 		p.mu.Lock()
 		p.nextEnd = suspicionEnd
-		p.wakeAt = time.Time{} // the timer fired or was poked: set it anew
-		p.rescheduleLocked(now, n.cfg.ProbeTimeout)
+		p.rescheduleLocked(now, n.cfg.ProbeTimeout) // unless claimProbe or a reader set it so
 		p.mu.Unlock()
 	}
 }
@@ -138,14 +134,9 @@ func (p *prober) setNextProbeLocked(at time.Time, interval time.Duration) {
 	p.earlyFrom.Store(at.Add(-interval).UnixNano())
 }
 
-// rescheduleLocked sets probeLoop's timer to what is due next if that
-// is sooner than the timer is set for, or the timer is not set (the
-// loop, after it woke). It never sets the timer later: the Go runtime
-// keeps a timer moved later at its old place until that time comes, and
-// wakes the process then all the same, and a timer moved at all from a
-// goroutine other than the one that waits for it wakes another thread
-// (runtime.wakeNetPoller). So an Ack, or a probe made early, leaves the
-// timer as it is, and the loop, when it fires, finds less to do.
+// rescheduleLocked sets probeLoop's timer to what is due next, sooner
+// or later than it was: an Ack that closes a round, or a slot a reader
+// took (skipHeardSlot), so spares the loop a wake-up with nothing to do.
 // Something overdue is due now, not at its time: the loop takes a timer
 // that fires well after its time for a pause of this process. p.mu is
 // held.
@@ -157,10 +148,16 @@ func (p *prober) rescheduleLocked(now time.Time, timeout time.Duration) {
 	if at.Before(now) {
 		at = now
 	}
-	if p.wakeAt.IsZero() || at.Before(p.wakeAt) {
-		p.wakeAt = at
-		p.timer.Reset(at.Sub(now))
+	if !at.Equal(p.wakeAt) {
+		p.setTimerLocked(at, now)
 	}
+}
+
+// setTimerLocked sets probeLoop's timer for at; p.mu is held, and the
+// timer is not nil.
+func (p *prober) setTimerLocked(at, now time.Time) {
+	p.timer.set(at.Sub(now))
+	p.wakeAt = at
 }
 
 // outProbe is a Ping to send: the link and the seq of its round.
@@ -173,19 +170,15 @@ type outProbe struct {
 // now, and opens a round for each member this node checks in it (its
 // partners, probePartners) that it has not heard from since the slot
 // began: a partner that pinged this node in the slot answered already.
-// It returns the Pings to send. The next slot is then due an interval
-// after this one was due, so that probing early keeps the rate at one
-// slot per interval.
+// It returns the Pings to send. A slot taken early (early > 0, by a
+// reader: skipHeardSlot) is one with no Ping to send; the timer makes
+// the others. The next slot is then due an interval after this one was
+// due, so that the rate stays at one slot per interval.
 func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	p := n.probes
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer == nil || now.Before(p.nextProbe.Add(-early)) {
-		return nil
-	}
-	if early > 0 && now.After(p.nextProbe.Add(-n.cfg.ProbeTimeout)) {
-		// Too near the slot's timer to look at the probe's timeout
-		// then (see probeRound): the timer makes it.
 		return nil
 	}
 	// The slot's end on the wall clock of now: nextProbe's own wall
@@ -196,39 +189,44 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	end := now.Round(0).Add(p.nextProbe.Sub(now))
 	slot := uint64(end.UnixNano()) / uint64(interval)
 	slotStart := end.Add(-interval)
-	checkAt := p.nextProbe // an early probe's timeout: at the slot's timer
-	next := p.nextProbe.Add(interval)
-	if next.Before(now) {
-		next = now.Add(interval)
-	}
-	p.setNextProbeLocked(next, interval)
-	if early == 0 {
-		checkAt = next // made by the slot's timer: at the next slot's
-	}
-	var out []outProbe
+	var due []*link
 	for _, target := range probePartners(append(n.links.aliases(), n.cfg.Alias), n.cfg.Alias, slot) {
 		l := n.links.get(target)
 		if l == nil || time.Unix(0, l.lastSeen.Load()).After(slotStart) {
 			continue
 		}
-		out = append(out, outProbe{link: l, seq: p.rounds.start(l.peer, now, checkAt)})
+		due = append(due, l)
+	}
+	if early > 0 && len(due) > 0 {
+		return nil
+	}
+	next := p.nextProbe.Add(interval)
+	if next.Before(now) {
+		next = now.Add(interval)
+	}
+	p.setNextProbeLocked(next, interval)
+	out := make([]outProbe, 0, len(due))
+	for _, l := range due {
+		// The round's timeout is looked at when the next slot's timer
+		// fires (probeRound).
+		out = append(out, outProbe{link: l, seq: p.rounds.start(l.peer, now, next)})
 	}
 	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	return out
 }
 
-// probeEarly is called by a link's reader that a frame woke: if the
-// slot of this node's next probe has begun, and its timer is more than a
-// probe timeout away, the probe is made now, so that it costs no wake-up
-// of its own. Its Pings are written from this goroutine. A partner whose
-// frame woke the node was heard from in the slot, so it gets none.
-func (n *Node) probeEarly(now time.Time) {
+// skipHeardSlot is called by a link's reader that a frame woke: if the
+// slot of this node's next probe has begun and every partner of it has
+// been heard from since (the one of a pair that the other pinged first),
+// the slot needs no Ping: it is taken now, and the timer set for the
+// next, so that the node does not wake for it. A slot with a Ping to
+// send waits for its timer: a Ping sent earlier could come before the
+// partner's own slot began, which would then not count it and ping back.
+func (n *Node) skipHeardSlot(now time.Time) {
 	if now.UnixNano() < n.probes.earlyFrom.Load() {
 		return
 	}
-	for _, o := range n.claimProbe(now, n.cfg.ProbeInterval) {
-		n.pushNow(o.link, &ping{Seq: o.seq})
-	}
+	n.claimProbe(now, n.cfg.ProbeInterval)
 }
 
 // probe opens a round that probes the member alias at now, unless it

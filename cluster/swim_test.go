@@ -233,10 +233,10 @@ func TestProbeSlotsKeepTheRate(t *testing.T) {
 	t0 := time.Unix(1000, 0)
 	p := n.probes
 	p.mu.Lock()
-	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
 	p.setNextProbeLocked(t0.Add(interval), interval)
 	p.mu.Unlock()
-	defer p.timer.Stop()
+	defer p.timer.close()
 	const slots = 200
 	now, claims := t0, 0
 	var last time.Time
@@ -376,9 +376,9 @@ func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
 	}()
 	p := n.probes
 	p.mu.Lock()
-	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
+	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
 	p.mu.Unlock()
-	defer p.timer.Stop()
+	defer p.timer.close()
 	ring := append(slices.Clone(others), "a")
 	slotEnd := time.Unix(0, 0).Add(1000 * interval).Add(interval / 3) // a staggered slot end
 	for slot := range 12 {
@@ -409,19 +409,22 @@ func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
 	}
 }
 
-// An early probe of a slot is looked at when the slot's timer fires,
-// however the timer is set again in between (the loop woke for something
-// else): its timeout stays on the timer, not an interval later.
-func TestEarlySlotProbeKeepsItsCheckOnTheTimer(t *testing.T) {
+// A reader woken in this node's slot takes the slot if every partner of
+// it was heard from since it began, and sets the timer for the next
+// slot, so that the node does not wake for this one; a slot with a
+// partner still to ping is left to its timer, which pings it.
+func TestHeardSlotIsTakenEarlyAndAnUnheardOneLeftToItsTimer(t *testing.T) {
 	t.Parallel()
 	n, err := New(testConfig("a"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer n.Close()
-	n.cfg.ProbeInterval, n.cfg.ProbeTimeout = time.Second, 500*time.Millisecond
+	const interval = time.Second
+	n.cfg.ProbeInterval, n.cfg.ProbeTimeout = interval, interval/2
+	b := &link{peer: memberInfo{Alias: "b", Incarnation: 1}}
 	n.links.mu.Lock()
-	n.links.byAlias["b"] = &link{peer: memberInfo{Alias: "b", Incarnation: 1}}
+	n.links.byAlias["b"] = b // b is a's partner in every slot
 	n.links.mu.Unlock()
 	defer func() {
 		n.links.mu.Lock()
@@ -431,21 +434,40 @@ func TestEarlySlotProbeKeepsItsCheckOnTheTimer(t *testing.T) {
 	p := n.probes
 	slotEnd := time.Now().Add(time.Hour)
 	p.mu.Lock()
-	p.timer = time.NewTimer(time.Hour) // as probeLoop has it; never fires here
-	p.setNextProbeLocked(slotEnd, time.Second)
-	p.wakeAt = slotEnd
+	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
+	p.setNextProbeLocked(slotEnd, interval)
+	p.setTimerLocked(slotEnd, time.Now())
 	p.mu.Unlock()
-	defer p.timer.Stop()
-	early := slotEnd.Add(-999 * time.Millisecond)
-	if out := n.claimProbe(early, time.Second); len(out) != 1 {
-		t.Fatalf("early claim pinged %d members, want b", len(out))
-	}
+	defer p.timer.close()
+	wake := slotEnd.Add(-interval * 3 / 4) // in the slot, well before its end
+
+	b.lastSeen.Store(slotEnd.Add(-2 * interval).UnixNano()) // not heard in the slot
+	n.skipHeardSlot(wake)
 	p.mu.Lock()
-	p.wakeAt = time.Time{} // the loop woke for something else and sets it anew
-	p.rescheduleLocked(early.Add(250*time.Millisecond), time.Second/2)
-	at := p.wakeAt
+	next, at := p.nextProbe, p.wakeAt
 	p.mu.Unlock()
-	if at.After(slotEnd) {
-		t.Errorf("timer set %v after the early probe, past the slot's end (%v after it): its timeout waits an interval more", at.Sub(early), at.Sub(slotEnd))
+	if !next.Equal(slotEnd) || !at.Equal(slotEnd) {
+		t.Fatalf("b unheard: the slot was taken early (next slot %v, timer %v after the slot's end); want it left to its timer", next.Sub(slotEnd), at.Sub(slotEnd))
+	}
+	if out := n.claimProbe(slotEnd, 0); len(out) != 1 || out[0].link != b {
+		t.Fatalf("the slot's timer pinged %d members, want b", len(out))
+	}
+
+	p.mu.Lock()
+	p.rounds = newProbeRounds() // b answered
+	p.setNextProbeLocked(slotEnd, interval)
+	p.setTimerLocked(slotEnd, time.Now())
+	p.mu.Unlock()
+	b.lastSeen.Store(wake.Add(-time.Millisecond).UnixNano()) // b pinged a in the slot
+	n.skipHeardSlot(wake)
+	p.mu.Lock()
+	next, at = p.nextProbe, p.wakeAt
+	open := len(p.rounds.open)
+	p.mu.Unlock()
+	if open != 0 {
+		t.Errorf("b heard: %d rounds opened, want none", open)
+	}
+	if want := slotEnd.Add(interval); !next.Equal(want) || !at.Equal(want) {
+		t.Errorf("b heard: next slot %v and timer %v after this slot's end, want both an interval after (the timer set later, for the next slot)", next.Sub(slotEnd), at.Sub(slotEnd))
 	}
 }
