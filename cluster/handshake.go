@@ -432,7 +432,7 @@ func (n *Node) admit(l *link, req admitRequest) (admission, []memberInfo, error)
 	case verdict == keepExisting:
 		// the acceptor refuses the handshake
 	default:
-		n.links.byAlias[p.Alias] = l
+		n.links.setLocked(p.Alias, l)
 		n.members.transition(p.Alias, StateAlive, p, n.admissionEventLocked(l, verdict), nil, true, time.Time{})
 		mismatch = len(req.digest) > 0 && !bytes.Equal(req.digest, n.digestLocked(self))
 		if req.wantList || mismatch {

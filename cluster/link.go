@@ -369,7 +369,7 @@ func (n *Node) dropLink(l *link, kind EventKind, err error) {
 	delete(ls.standby, l)
 	current := ls.byAlias[l.peer.Alias] == l
 	if current {
-		delete(ls.byAlias, l.peer.Alias)
+		ls.deleteLocked(l.peer.Alias)
 	}
 	announce := current && ls.state == stateRunning
 	redial := announce && kind != EventLeft && n.cfg.ReconnectFor >= 0

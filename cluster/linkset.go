@@ -15,7 +15,8 @@ import (
 type linkSet struct {
 	mu          sync.Mutex
 	state       nodeState
-	byAlias     map[string]*link      // established links
+	byAlias     map[string]*link      // established links (setLocked, deleteLocked)
+	changes     uint64                // how often byAlias changed (aliasesSince)
 	standby     map[*link]struct{}    // losing duplicate links (see admit)
 	handshaking map[net.Conn]struct{} // connections not yet links
 }
@@ -23,6 +24,7 @@ type linkSet struct {
 func newLinkSet() *linkSet {
 	return &linkSet{
 		byAlias:     make(map[string]*link),
+		changes:     1, // a caller's zero count is never current
 		standby:     make(map[*link]struct{}),
 		handshaking: make(map[net.Conn]struct{}),
 	}
@@ -51,6 +53,35 @@ func (s *linkSet) aliases() []string {
 		aliases = append(aliases, alias)
 	}
 	return aliases
+}
+
+// aliasesSince returns the aliases of the linked members, and the count
+// of changes to them that they are as of; if that count is still
+// changes, it returns no aliases (the caller's are current) and does not
+// allocate.
+func (s *linkSet) aliasesSince(changes uint64) ([]string, uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.changes == changes {
+		return nil, changes
+	}
+	aliases := make([]string, 0, len(s.byAlias)+1)
+	for alias := range s.byAlias {
+		aliases = append(aliases, alias)
+	}
+	return aliases, s.changes
+}
+
+// setLocked makes l the link of member alias; s.mu is held.
+func (s *linkSet) setLocked(alias string, l *link) {
+	s.byAlias[alias] = l
+	s.changes++
+}
+
+// deleteLocked removes the link of member alias; s.mu is held.
+func (s *linkSet) deleteLocked(alias string) {
+	delete(s.byAlias, alias)
+	s.changes++
 }
 
 // appendAllLocked appends every link, members' and standby, to links;

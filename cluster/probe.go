@@ -19,6 +19,16 @@ type prober struct {
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
+	// The partners of slot partnersSlot, as of linkSet change count
+	// ringChanges (ring is the aliases then, this node's included):
+	// claimProbe runs at every frame in a slot, and computes them once.
+	ring          []string
+	ringChanges   uint64
+	table         partnerTable
+	partners      []string
+	partnersSlot  uint64
+	partnersValid bool
+
 	// Refutations are sent at most once per refuteGap (see refuteLocked):
 	// when the last went, when the next is due (zero if none waits), and
 	// how many were sent.
@@ -189,8 +199,9 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	end := now.Round(0).Add(p.nextProbe.Sub(now))
 	slot := uint64(end.UnixNano()) / uint64(interval)
 	slotStart := end.Add(-interval)
-	var due []*link
-	for _, target := range probePartners(append(n.links.aliases(), n.cfg.Alias), n.cfg.Alias, slot) {
+	var dueBuf [2]*link // at most two partners: no allocation
+	due := dueBuf[:0]
+	for _, target := range p.partnersOf(n.links, n.cfg.Alias, slot) {
 		l := n.links.get(target)
 		if l == nil || time.Unix(0, l.lastSeen.Load()).After(slotStart) {
 			continue
@@ -213,6 +224,21 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 	}
 	p.rescheduleLocked(now, n.cfg.ProbeTimeout)
 	return out
+}
+
+// partnersOf returns the partners of this node (self) in slot, computed
+// again only when the slot or the linked members changed; p.mu is held.
+func (p *prober) partnersOf(links *linkSet, self string, slot uint64) []string {
+	if ring, changes := links.aliasesSince(p.ringChanges); changes != p.ringChanges {
+		p.ring, p.ringChanges = append(ring, self), changes
+		p.partnersValid = false
+		p.table.forget()
+	}
+	if !p.partnersValid || p.partnersSlot != slot {
+		p.partners = p.table.partners(p.ring, self, slot)
+		p.partnersSlot, p.partnersValid = slot, true
+	}
+	return p.partners
 }
 
 // skipHeardSlot is called by a link's reader that a frame woke: if the

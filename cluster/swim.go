@@ -60,6 +60,29 @@ func suspicionTimeout(cfg Config, members, confirmations int) time.Duration {
 // differently for a while: some get a redundant probe, and some none
 // in a slot, until the lists agree again.
 func probePartners(ring []string, self string, slot uint64) []string {
+	var t partnerTable
+	return slices.Clone(t.partners(ring, self, slot))
+}
+
+// partnerTable computes probePartners for one node, keeping the ring
+// shuffled for the last pass and its buffers, so that a slot allocates
+// nothing: on an idle node each allocation soon touches a fresh page,
+// and a page fault costs more than the rest of a wake-up on a virtual
+// machine. forget must be called when the ring changes.
+type partnerTable struct {
+	shuffled bool
+	pass     uint64
+	order    []string
+	keys     []placedAlias
+	out      [2]string
+}
+
+// forget drops the shuffled ring: the members changed.
+func (t *partnerTable) forget() { t.shuffled = false }
+
+// partners returns self's partners in slot, as probePartners does, in a
+// slice that the next call reuses.
+func (t *partnerTable) partners(ring []string, self string, slot uint64) []string {
 	k := uint64(len(ring))
 	if k < 2 {
 		return nil
@@ -70,7 +93,11 @@ func probePartners(ring []string, self string, slot uint64) []string {
 		rounds, fixed = k-1, k-1
 	}
 	pass, r := slot/rounds, slot%rounds
-	order := shuffledRing(ring, pass)
+	if !t.shuffled || t.pass != pass || len(t.order) != len(ring) {
+		t.order, t.keys = shuffleRing(t.order[:0], t.keys[:0], ring, pass)
+		t.shuffled, t.pass = true, pass
+	}
+	order := t.order
 	at := uint64(slices.Index(order, self))
 	if at >= k {
 		return nil
@@ -88,22 +115,30 @@ func probePartners(ring []string, self string, slot uint64) []string {
 		}
 		return (x + 1) % k // the odd ring's member left over
 	}
-	partners := []string{order[partner(at)]}
+	out := append(t.out[:0], order[partner(at)])
 	if fixed == k && at == (r+1)%k {
-		partners = append(partners, order[r]) // its second partner
+		out = append(out, order[r]) // its second partner
 	}
-	return partners
+	return out
+}
+
+// placedAlias is an alias and its key in a shuffled ring.
+type placedAlias struct {
+	key   uint64
+	alias string
 }
 
 // shuffledRing returns ring ordered by a hash of pass and each alias
 // (FNV-1a), the same order on every node for the same pass and members.
 func shuffledRing(ring []string, pass uint64) []string {
-	type placed struct {
-		key   uint64
-		alias string
-	}
-	keys := make([]placed, len(ring))
-	for i, alias := range ring {
+	order, _ := shuffleRing(nil, nil, ring, pass)
+	return order
+}
+
+// shuffleRing is shuffledRing into order and keys, which it returns
+// grown as needed.
+func shuffleRing(order []string, keys []placedAlias, ring []string, pass uint64) ([]string, []placedAlias) {
+	for _, alias := range ring {
 		h := uint64(14695981039346656037)
 		for b := pass; ; b >>= 8 {
 			h = (h ^ (b & 0xff)) * 1099511628211
@@ -114,19 +149,18 @@ func shuffledRing(ring []string, pass uint64) []string {
 		for j := 0; j < len(alias); j++ {
 			h = (h ^ uint64(alias[j])) * 1099511628211
 		}
-		keys[i] = placed{h, alias}
+		keys = append(keys, placedAlias{h, alias})
 	}
-	slices.SortFunc(keys, func(a, b placed) int {
+	slices.SortFunc(keys, func(a, b placedAlias) int {
 		if a.key != b.key {
 			return cmp.Compare(a.key, b.key)
 		}
 		return strings.Compare(a.alias, b.alias)
 	})
-	order := make([]string, len(keys))
-	for i, p := range keys {
-		order[i] = p.alias
+	for _, p := range keys {
+		order = append(order, p.alias)
 	}
-	return order
+	return order, keys
 }
 
 // roundPhase is how far a probe round has got.

@@ -1,6 +1,7 @@
 package cluster
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -469,5 +470,74 @@ func TestHeardSlotIsTakenEarlyAndAnUnheardOneLeftToItsTimer(t *testing.T) {
 	}
 	if want := slotEnd.Add(interval); !next.Equal(want) || !at.Equal(want) {
 		t.Errorf("b heard: next slot %v and timer %v after this slot's end, want both an interval after (the timer set later, for the next slot)", next.Sub(slotEnd), at.Sub(slotEnd))
+	}
+}
+
+// A reader's look at the slot (skipHeardSlot, at every frame that wakes
+// the node) allocates nothing once the slot's partners are known: on an
+// idle node each allocation soon touches a fresh page, and a page fault
+// costs more than the rest of the wake-up on a virtual machine.
+func TestSkipHeardSlotAllocatesNothingOnceThePartnersAreKnown(t *testing.T) {
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer n.Close()
+	const interval = time.Second
+	n.cfg.ProbeInterval = interval
+	n.links.mu.Lock()
+	for _, alias := range []string{"b", "c", "d"} {
+		n.links.byAlias[alias] = &link{peer: memberInfo{Alias: alias, Incarnation: 1}}
+	}
+	n.links.mu.Unlock()
+	defer func() {
+		n.links.mu.Lock()
+		clear(n.links.byAlias)
+		n.links.mu.Unlock()
+	}()
+	p := n.probes
+	slotEnd := time.Now().Add(time.Hour)
+	p.mu.Lock()
+	p.timer = newSlotTimer()
+	p.setNextProbeLocked(slotEnd, interval)
+	p.setTimerLocked(slotEnd, time.Now())
+	p.mu.Unlock()
+	defer p.timer.close()
+	wake := slotEnd.Add(-interval / 2) // no partner heard: the slot stays
+	n.skipHeardSlot(wake)
+	if allocs := testing.AllocsPerRun(100, func() { n.skipHeardSlot(wake) }); allocs != 0 {
+		t.Errorf("%v allocations per look at a known slot, want 0", allocs)
+	}
+	p.mu.Lock()
+	next := p.nextProbe
+	p.mu.Unlock()
+	if !next.Equal(slotEnd) {
+		t.Errorf("the slot was taken (next slot %v after its end) with no partner heard", next.Sub(slotEnd))
+	}
+}
+
+// A node's partner table gives what probePartners gives, slot after
+// slot, across passes and after the members change, and allocates
+// nothing for a slot once its pass's ring is shuffled.
+func TestPartnerTableMatchesProbePartners(t *testing.T) {
+	var table partnerTable
+	for _, size := range []int{2, 5, 8} {
+		ring := make([]string, size)
+		for i := range ring {
+			ring[i] = fmt.Sprintf("m%d", i)
+		}
+		table.forget() // the members changed
+		for slot := uint64(1000); slot < 1000+3*uint64(size); slot++ {
+			got := slices.Clone(table.partners(ring, "m1", slot))
+			if want := probePartners(ring, "m1", slot); !slices.Equal(got, want) {
+				t.Fatalf("%d members, slot %d: table gives %v, probePartners %v", size, slot, got, want)
+			}
+		}
+	}
+	ring := []string{"a", "b", "c", "d", "e", "f", "g", "h"}
+	table.forget()
+	table.partners(ring, "a", 7000) // shuffles the pass (slots 7000/7 = 1000)
+	if allocs := testing.AllocsPerRun(50, func() { table.partners(ring, "a", 7003) }); allocs != 0 {
+		t.Errorf("%v allocations for a slot of a shuffled pass, want 0", allocs)
 	}
 }

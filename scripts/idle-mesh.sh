@@ -28,6 +28,7 @@ cleanup() {
 	rm -rf "$work"
 }
 trap cleanup EXIT
+echo "work directory: $work" # scripts/idle-mesh-ab.sh finds the nodes by it
 cookie=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
 
 # start_node I LINES...: a scripted REPL fed from a FIFO kept open, so it
