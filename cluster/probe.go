@@ -60,7 +60,8 @@ func (p *prober) poke() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.timer != nil {
-		p.setTimerLocked(time.Now(), time.Now())
+		now := time.Now()
+		p.setTimerLocked(now, now)
 	}
 }
 
