@@ -71,6 +71,7 @@ func (s *Scheduler) wakeOne() {
 // loop runs processes until the scheduler stops.
 func (w *worker) loop() {
 	defer w.s.wg.Done()
+	wakeMonitor() // it may take work at once, without a park
 	for {
 		p := w.take()
 		if p == nil {
@@ -141,6 +142,7 @@ func (w *worker) park() bool {
 	}
 	select {
 	case <-w.wake:
+		wakeMonitor()
 		return true
 	case <-s.ctx.Done():
 		return false
