@@ -416,30 +416,9 @@ func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
 // partner still to ping is left to its timer, which pings it.
 func TestHeardSlotIsTakenEarlyAndAnUnheardOneLeftToItsTimer(t *testing.T) {
 	t.Parallel()
-	n, err := New(testConfig("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
 	const interval = time.Second
-	n.cfg.ProbeInterval, n.cfg.ProbeTimeout = interval, interval/2
-	b := &link{peer: memberInfo{Alias: "b", Incarnation: 1}}
-	n.links.mu.Lock()
-	n.links.byAlias["b"] = b // b is a's partner in every slot
-	n.links.mu.Unlock()
-	defer func() {
-		n.links.mu.Lock()
-		clear(n.links.byAlias)
-		n.links.mu.Unlock()
-	}()
-	p := n.probes
-	slotEnd := time.Now().Add(time.Hour)
-	p.mu.Lock()
-	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
-	p.setNextProbeLocked(slotEnd, interval)
-	p.setTimerLocked(slotEnd, time.Now())
-	p.mu.Unlock()
-	defer p.timer.close()
+	n, slotEnd := slotNode(t, interval, "b") // b is a's partner in every slot
+	b, p := n.links.get("b"), n.probes
 	wake := slotEnd.Add(-interval * 3 / 4) // in the slot, well before its end
 
 	b.lastSeen.Store(slotEnd.Add(-2 * interval).UnixNano()) // not heard in the slot
@@ -478,31 +457,9 @@ func TestHeardSlotIsTakenEarlyAndAnUnheardOneLeftToItsTimer(t *testing.T) {
 // idle node each allocation soon touches a fresh page, and a page fault
 // costs more than the rest of the wake-up on a virtual machine.
 func TestSkipHeardSlotAllocatesNothingOnceThePartnersAreKnown(t *testing.T) {
-	n, err := New(testConfig("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
 	const interval = time.Second
-	n.cfg.ProbeInterval = interval
-	n.links.mu.Lock()
-	for _, alias := range []string{"b", "c", "d"} {
-		n.links.byAlias[alias] = &link{peer: memberInfo{Alias: alias, Incarnation: 1}}
-	}
-	n.links.mu.Unlock()
-	defer func() {
-		n.links.mu.Lock()
-		clear(n.links.byAlias)
-		n.links.mu.Unlock()
-	}()
+	n, slotEnd := slotNode(t, interval, "b", "c", "d")
 	p := n.probes
-	slotEnd := time.Now().Add(time.Hour)
-	p.mu.Lock()
-	p.timer = newSlotTimer()
-	p.setNextProbeLocked(slotEnd, interval)
-	p.setTimerLocked(slotEnd, time.Now())
-	p.mu.Unlock()
-	defer p.timer.close()
 	wake := slotEnd.Add(-interval / 2) // no partner heard: the slot stays
 	n.skipHeardSlot(wake)
 	if allocs := testing.AllocsPerRun(100, func() { n.skipHeardSlot(wake) }); allocs != 0 {
@@ -540,4 +497,37 @@ func TestPartnerTableMatchesProbePartners(t *testing.T) {
 	if allocs := testing.AllocsPerRun(50, func() { table.partners(ring, "a", 7003) }); allocs != 0 {
 		t.Errorf("%v allocations for a slot of a shuffled pass, want 0", allocs)
 	}
+}
+
+// slotNode returns node a with links (without connections) to the
+// members aliases, and its probe slot ending an hour from now with its
+// timer set for then, as probeLoop has it, with no loop running.
+func slotNode(t *testing.T, interval time.Duration, aliases ...string) (*Node, time.Time) {
+	t.Helper()
+	n, err := New(testConfig("a"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.cfg.ProbeInterval, n.cfg.ProbeTimeout = interval, interval/2
+	n.links.mu.Lock()
+	for _, alias := range aliases {
+		n.links.byAlias[alias] = &link{peer: memberInfo{Alias: alias, Incarnation: 1}}
+	}
+	n.links.mu.Unlock()
+	p := n.probes
+	slotEnd := time.Now().Add(time.Hour)
+	p.mu.Lock()
+	timer := newSlotTimer()
+	p.timer = timer
+	p.setNextProbeLocked(slotEnd, interval)
+	p.setTimerLocked(slotEnd, time.Now())
+	p.mu.Unlock()
+	t.Cleanup(func() {
+		timer.close()
+		n.links.mu.Lock() // links without connections: not for Close
+		clear(n.links.byAlias)
+		n.links.mu.Unlock()
+		n.Close()
+	})
+	return n, slotEnd
 }
