@@ -4,7 +4,7 @@ BIN     := bin/iridium
 ARGS    ?=
 FUZZTIME ?= 60s
 
-.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs bench-dist fuzz install clean
+.PHONY: all build run test test-race check-format vet test-deps bench bench-vs-lua bench-procs bench-dist bench-idle fuzz install clean
 
 all: build
 
@@ -71,6 +71,13 @@ test-deps:
 ## with benchstat); BenchmarkHeap16Jobs is run alone (docs/performance.md)
 bench:
 	$(GO) test -run '^$$' -bench Suite -count 10 ./vm/ | tee bench.txt
+
+## bench-idle: the CPU of an idle mesh of real nodes (50, then 100, each
+## over 30 s) and failure detection at 50 (scripts/idle-mesh.sh); two
+## builds side by side: scripts/idle-mesh-ab.sh (docs/performance.md)
+bench-idle: build
+	scripts/idle-mesh.sh 50 30
+	DETECT=0 scripts/idle-mesh.sh 100 30
 
 ## bench-vs-lua: the suite in bench/ side by side with C Lua 5.4 and
 ## luajit -joff (median CPU time, ratios; RUNS=n runs each, default 5).
