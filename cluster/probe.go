@@ -19,15 +19,12 @@ type prober struct {
 	rounds *probeRounds
 	epoch  uint64 // this node's liveness epoch, raised to refute
 
-	// The partners of slot partnersSlot, as of linkSet change count
-	// ringChanges (ring is the aliases then, this node's included):
-	// claimProbe runs at every frame in a slot, and computes them once.
-	ring          []string
-	ringChanges   uint64
-	table         partnerTable
-	partners      []string
-	partnersSlot  uint64
-	partnersValid bool
+	// The members' aliases, this node's included, as of linkSet change
+	// count ringChanges, and this node's partners in them: claimProbe
+	// runs at every frame in a slot, and computes them once a slot.
+	ring        []string
+	ringChanges uint64
+	partners    partnerTable
 
 	// Refutations are sent at most once per refuteGap (see refuteLocked):
 	// when the last went, when the next is due (zero if none waits), and
@@ -232,14 +229,9 @@ func (n *Node) claimProbe(now time.Time, early time.Duration) []outProbe {
 func (p *prober) partnersOf(links *linkSet, self string, slot uint64) []string {
 	if ring, changes := links.aliasesSince(p.ringChanges); changes != p.ringChanges {
 		p.ring, p.ringChanges = append(ring, self), changes
-		p.partnersValid = false
-		p.table.forget()
+		p.partners.forget()
 	}
-	if !p.partnersValid || p.partnersSlot != slot {
-		p.partners = p.table.partners(p.ring, self, slot)
-		p.partnersSlot, p.partnersValid = slot, true
-	}
-	return p.partners
+	return p.partners.partners(p.ring, self, slot)
 }
 
 // skipHeardSlot is called by a link's reader that a frame woke: if the

@@ -65,16 +65,19 @@ func probePartners(ring []string, self string, slot uint64) []string {
 }
 
 // partnerTable computes probePartners for one node, keeping the ring
-// shuffled for the last pass and its buffers, so that a slot allocates
-// nothing: on an idle node each allocation soon touches a fresh page,
-// and a page fault costs more than the rest of a wake-up on a virtual
-// machine. forget must be called when the ring changes.
+// shuffled for the last pass, the partners of the last slot and its
+// buffers, so that a slot allocates nothing and a slot asked again
+// costs nothing: on an idle node each allocation soon touches a fresh
+// page, and a page fault costs more than the rest of a wake-up on a
+// virtual machine. forget must be called when the ring changes.
 type partnerTable struct {
-	shuffled bool
+	shuffled bool // order is ring shuffled for pass; out[:n] is slot's
 	pass     uint64
+	slot     uint64
 	order    []string
 	keys     []placedAlias
 	out      [2]string
+	n        int
 }
 
 // forget drops the shuffled ring: the members changed.
@@ -93,6 +96,9 @@ func (t *partnerTable) partners(ring []string, self string, slot uint64) []strin
 		rounds, fixed = k-1, k-1
 	}
 	pass, r := slot/rounds, slot%rounds
+	if t.shuffled && t.slot == slot && len(t.order) == len(ring) {
+		return t.out[:t.n]
+	}
 	if !t.shuffled || t.pass != pass || len(t.order) != len(ring) {
 		t.order, t.keys = shuffleRing(t.order[:0], t.keys[:0], ring, pass)
 		t.shuffled, t.pass = true, pass
@@ -119,6 +125,7 @@ func (t *partnerTable) partners(ring []string, self string, slot uint64) []strin
 	if fixed == k && at == (r+1)%k {
 		out = append(out, order[r]) // its second partner
 	}
+	t.slot, t.n = slot, len(out)
 	return out
 }
 

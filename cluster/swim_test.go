@@ -217,27 +217,22 @@ func TestLivenessClaimsAreBounded(t *testing.T) {
 	}
 }
 
-// A node probes once in each slot of an interval, at the first wake-up
-// in the slot (claimProbe with the whole interval as its early window,
-// as probeEarly does) or at the slot's end (the timer, no early window):
-// however the wake-ups fall, it makes one probe per slot, so the rate
-// stays one per interval.
+// A node probes once in each slot of an interval, at a wake-up in the
+// slot if it has no Ping to send (claimProbe with the whole interval as
+// its early window, as skipHeardSlot does; with no member, it never has)
+// or at the slot's end (the timer, no early window): however the
+// wake-ups fall, it takes one slot per slot, so the rate stays one per
+// interval.
 func TestProbeSlotsKeepTheRate(t *testing.T) {
 	t.Parallel()
-	n, err := New(testConfig("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	interval := n.cfg.ProbeInterval
+	interval := testHeartbeat
+	n, _ := slotNode(t, interval)
 	rng := rand.New(rand.NewPCG(5, 6))
 	t0 := time.Unix(1000, 0)
 	p := n.probes
 	p.mu.Lock()
-	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
 	p.setNextProbeLocked(t0.Add(interval), interval)
 	p.mu.Unlock()
-	defer p.timer.close()
 	const slots = 200
 	now, claims := t0, 0
 	var last time.Time
@@ -358,28 +353,10 @@ func TestSlotProbeTimeoutWaitsForTheNextWakeUp(t *testing.T) {
 // was heard from since the slot began: then the pair's probe is made.
 func TestClaimProbePingsThePartnerNotHeardFrom(t *testing.T) {
 	t.Parallel()
-	n, err := New(testConfig("a"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer n.Close()
-	interval := n.cfg.ProbeInterval
+	interval := testHeartbeat
 	others := []string{"b", "c", "d", "e"}
-	n.links.mu.Lock()
-	for i, alias := range others {
-		n.links.byAlias[alias] = &link{peer: memberInfo{Alias: alias, Incarnation: uint64(i + 1)}}
-	}
-	n.links.mu.Unlock()
-	defer func() { // links without connections: not for Close
-		n.links.mu.Lock()
-		clear(n.links.byAlias)
-		n.links.mu.Unlock()
-	}()
+	n, _ := slotNode(t, interval, others...)
 	p := n.probes
-	p.mu.Lock()
-	p.timer = newSlotTimer() // as probeLoop has it; no loop waits on it here
-	p.mu.Unlock()
-	defer p.timer.close()
 	ring := append(slices.Clone(others), "a")
 	slotEnd := time.Unix(0, 0).Add(1000 * interval).Add(interval / 3) // a staggered slot end
 	for slot := range 12 {
